@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything lead_scoring needs on a bare Debian 12 machine and prepares pgrx for
+# Debian's PostgreSQL 15. Safe to run again: every step checks first.
+set -euo pipefail
+
+PGRX_VERSION=0.18.0
+PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+need_pkgs=()
+for p in postgresql-15 postgresql-server-dev-15 sudo libclang-dev clang pkg-config build-essential libssl-dev python3; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_pkgs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then
+  echo "setup: installing cargo-pgrx $PGRX_VERSION (takes several minutes the first time)"
+  cargo install cargo-pgrx --version "$PGRX_VERSION" --locked --quiet
+fi
+
+# pgrx keeps its own config in ~/.pgrx; point it at Debian's server (no download).
+if ! grep -qs "pg15 *= *\"$PG_CONFIG\"" "$HOME/.pgrx/config.toml"; then
+  echo "setup: cargo pgrx init --pg15 $PG_CONFIG"
+  cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
+fi
+
+# `cargo pgrx install` writes into Debian's extension directories; as a non-root user those
+# must be writable, so the scripts run pgrx install through sudo when needed.
+echo "setup: done"

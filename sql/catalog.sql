@@ -1,0 +1,69 @@
+-- lead_scoring catalog: trained model versions and their event log.
+-- Both tables are registered with pg_extension_config_dump so pg_dump keeps models and history.
+
+CREATE TABLE models (
+    id           bigserial PRIMARY KEY,
+    name         text        NOT NULL CHECK (name <> '' AND position('@' IN name) = 0),
+    version      integer     NOT NULL CHECK (version > 0),
+    algorithm    text        NOT NULL,
+    label        text        NOT NULL,
+    positive_label text,
+    source       text        NOT NULL,
+    -- one element per source column: name, kind and fitted preprocessing
+    features     jsonb       NOT NULL,
+    options      jsonb       NOT NULL,
+    split        jsonb       NOT NULL,
+    -- rows and positives per part, class weights, convergence
+    training     jsonb       NOT NULL,
+    -- {"train": {...}, "validation": {...}, "test": {...}}
+    metrics      jsonb       NOT NULL,
+    threshold    float8      NOT NULL CHECK (threshold >= 0 AND threshold <= 1),
+    tiers        jsonb       NOT NULL,
+    -- versioned envelope (magic, format version, checksum, bincode body)
+    artifact     bytea       NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    created_by   name        NOT NULL DEFAULT current_user,
+    deployed     boolean     NOT NULL DEFAULT false,
+    UNIQUE (name, version)
+);
+COMMENT ON TABLE models IS 'lead_scoring: one row per trained model version';
+
+-- At most one deployed version per model name.
+CREATE UNIQUE INDEX models_one_deployed_per_name ON models (name) WHERE deployed;
+
+CREATE TABLE model_events (
+    id          bigserial   PRIMARY KEY,
+    model_name  text        NOT NULL,
+    version     integer,
+    event       text        NOT NULL CHECK (event IN ('trained', 'deployed', 'undeployed', 'retired', 'tiers_changed', 'threshold_changed')),
+    detail      jsonb       NOT NULL DEFAULT '{}',
+    reason      text,
+    actor       name        NOT NULL DEFAULT current_user,
+    at          timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE model_events IS 'lead_scoring: append-only log of who trained or deployed what, when and why';
+CREATE INDEX model_events_by_model ON model_events (model_name, at);
+
+SELECT pg_catalog.pg_extension_config_dump('models', '');
+SELECT pg_catalog.pg_extension_config_dump('models_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('model_events', '');
+SELECT pg_catalog.pg_extension_config_dump('model_events_id_seq', '');
+
+-- For BI tools: one row per model version with its headline numbers.
+CREATE VIEW model_overview AS
+SELECT m.name,
+       m.version,
+       m.algorithm,
+       m.deployed,
+       m.label,
+       (m.training ->> 'rows')::bigint                         AS training_rows,
+       (m.metrics -> 'test' ->> 'roc_auc')::float8             AS test_roc_auc,
+       (m.metrics -> 'test' ->> 'pr_auc')::float8              AS test_pr_auc,
+       m.threshold,
+       m.created_at,
+       m.created_by
+FROM models m
+ORDER BY m.name, m.version;
+COMMENT ON VIEW model_overview IS 'lead_scoring: model names, versions, algorithm, deployed flag and test metrics';
+
+GRANT SELECT ON model_overview TO PUBLIC;

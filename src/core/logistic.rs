@@ -1,0 +1,613 @@
+//! L2-regularised logistic regression with per-row sample weights, fitted by Newton's method
+//! (IRLS) with a hand-written Cholesky solve and backtracking line search. Pure Rust, no BLAS.
+//!
+//! Objective minimised over the intercept `b0` and coefficients `b`:
+//!
+//! ```text
+//! f(b0, b) = sum_i w_i * logloss(y_i, sigmoid(b0 + x_i . b)) + (alpha / 2) * ||b||^2
+//! logloss(y, p) = -(y ln p + (1 - y) ln(1 - p))
+//! ```
+//!
+//! The intercept is not penalised. scikit-learn documents `LogisticRegression` (L2) as
+//! `C * sum_i s_i * logloss_i + ||b||^2 / 2` (internally: that divided by `C * sum(s)`), which
+//! has the same minimiser with `alpha = 1 / C` for any weights; checked numerically against
+//! scikit-learn 1.9.1 by `tests/fixtures/gen_logistic.py` and the tests below.
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Options for [`fit_logistic`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct LogisticOptions {
+    /// L2 penalty on the coefficients (scikit-learn's `1 / C`); finite and `>= 0`.
+    pub alpha: f64,
+    /// Maximum number of Newton iterations.
+    pub max_iter: usize,
+    /// Converged once every component of the Newton step (intercept included) is below this
+    /// in absolute value.
+    pub tol: f64,
+}
+
+impl Default for LogisticOptions {
+    fn default() -> Self {
+        LogisticOptions {
+            alpha: 1.0,
+            max_iter: 100,
+            tol: 1e-8,
+        }
+    }
+}
+
+/// A fitted model.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogisticFit {
+    /// Unpenalised intercept `b0`.
+    pub intercept: f64,
+    /// One coefficient per column of the training matrix.
+    pub coefficients: Vec<f64>,
+    /// Newton iterations performed.
+    pub iterations: usize,
+    /// False if `max_iter` was reached (or the line search stalled) before the step fell
+    /// below `tol`; the coefficients are then the best found, still finite.
+    pub converged: bool,
+    /// Objective value (module docs) at the returned coefficients.
+    pub objective: f64,
+}
+
+/// Why a fit failed.
+#[derive(Debug)]
+pub enum LogisticError {
+    /// No rows, or every weight is zero.
+    Empty,
+    /// Lengths of `x`, `y` and `weights` disagree.
+    DimensionMismatch(String),
+    /// A weight is negative or not finite.
+    InvalidWeight,
+    /// Non-finite input or option, or the iteration diverged.
+    NotFinite(String),
+    /// The Hessian could not be factorised even after adding a ridge.
+    Singular,
+    /// The `on_iteration` callback returned this error (e.g. the user cancelled).
+    Interrupted(String),
+}
+
+impl fmt::Display for LogisticError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "no training rows with positive weight"),
+            Self::DimensionMismatch(m) => write!(f, "dimension mismatch: {m}"),
+            Self::InvalidWeight => write!(f, "sample weights must be finite and >= 0"),
+            Self::NotFinite(m) => write!(f, "non-finite value: {m}"),
+            Self::Singular => write!(f, "singular Hessian (collinear/separable data?)"),
+            Self::Interrupted(m) => write!(f, "fit interrupted: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for LogisticError {}
+
+impl LogisticFit {
+    /// `b0 + row . b`. Panics if `row.len()` differs from the number of coefficients.
+    pub fn log_odds(&self, row: &[f64]) -> f64 {
+        assert_eq!(
+            row.len(),
+            self.coefficients.len(),
+            "row length != coefficients"
+        );
+        self.intercept + dot(row, &self.coefficients)
+    }
+
+    /// Predicted probability of the positive class, `sigmoid(log_odds(row))`.
+    pub fn probability(&self, row: &[f64]) -> f64 {
+        sigmoid(self.log_odds(row))
+    }
+}
+
+/// Logistic function `1 / (1 + e^-z)`, without overflow for large `|z|`.
+pub fn sigmoid(z: f64) -> f64 {
+    let e = (-z.abs()).exp();
+    if z >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `logloss(y, sigmoid(z))` without overflow: softplus of the margin with the wrong sign.
+#[inline(always)]
+fn logloss(z: f64, y: bool) -> f64 {
+    let m = if y { -z } else { z };
+    m.max(0.0) + (-m.abs()).exp().ln_1p()
+}
+
+/// `(p - y, p (1 - p))` for `p = sigmoid(z)`: one `exp`, accurate in both tails.
+#[inline(always)]
+fn residual_and_variance(z: f64, y: bool) -> (f64, f64) {
+    let e = (-z.abs()).exp();
+    let q = 1.0 / (1.0 + e); // sigmoid(|z|)
+    let (p, one_minus_p) = if z >= 0.0 { (q, e * q) } else { (e * q, q) };
+    (if y { -one_minus_p } else { p }, p * one_minus_p)
+}
+
+/// Rows per Hessian update: summing 4 rank-1 updates per sweep cuts loads/stores of H 4x.
+const BLOCK: usize = 4;
+
+/// Validated data, row-major; `theta = [b0, b...]` throughout.
+struct Problem<'a> {
+    x: &'a [f64],
+    p: usize,
+    y: &'a [bool],
+    w: &'a [f64],
+    alpha: f64,
+}
+
+impl Problem<'_> {
+    /// Objective only, O(n p): what the line search needs.
+    fn objective(&self, theta: &[f64]) -> f64 {
+        let mut loss = 0.0;
+        for (i, (&yi, &wi)) in self.y.iter().zip(self.w).enumerate() {
+            if wi != 0.0 {
+                let z = theta[0] + dot(&theta[1..], &self.x[i * self.p..(i + 1) * self.p]);
+                loss += wi * logloss(z, yi);
+            }
+        }
+        loss + 0.5 * self.alpha * dot(&theta[1..], &theta[1..])
+    }
+
+    /// One pass over the rows filling gradient `g` and the full Hessian `h` (d x d row-major,
+    /// d = p + 1, penalty included). The objective is known from the line search: no logs here.
+    fn accumulate(&self, theta: &[f64], g: &mut [f64], h: &mut [f64]) {
+        let (p, d) = (self.p, self.p + 1);
+        g.fill(0.0);
+        h.fill(0.0);
+        // Rows copied with a leading 1 so the intercept is column 0; one buffer per pass.
+        let mut xa = vec![0.0; BLOCK * d];
+        for i in (0..self.y.len()).step_by(BLOCK) {
+            let mut s = [0.0; BLOCK]; // rows past the end or with w = 0 keep stale data, s = 0
+            for (r, sr) in s.iter_mut().enumerate() {
+                let Some(&wi) = self.w.get(i + r).filter(|w| **w != 0.0) else {
+                    continue;
+                };
+                let row = &mut xa[r * d..(r + 1) * d];
+                row[0] = 1.0;
+                row[1..].copy_from_slice(&self.x[(i + r) * p..(i + r + 1) * p]);
+                let (resid, v) = residual_and_variance(dot(theta, row), self.y[i + r]);
+                for (gk, xk) in g.iter_mut().zip(row.iter()) {
+                    *gk += wi * resid * xk;
+                }
+                *sr = wi * v;
+            }
+            rank_update(h, d, &xa, &s);
+        }
+        for j in 1..d {
+            for k in 0..j {
+                h[j * d + k] = h[k * d + j];
+            }
+            h[j * d + j] += self.alpha;
+            g[j] += self.alpha * theta[j];
+        }
+    }
+}
+
+/// `h[j][k] += sum_r s[r] x_r[j] x_r[k]` for k >= j (upper triangle) over the rows in `xa`;
+/// `m(a, u, acc) = acc + a * u`, fused or not.
+#[inline(always)]
+fn rank_update_with(
+    h: &mut [f64],
+    d: usize,
+    xa: &[f64],
+    s: &[f64; BLOCK],
+    m: impl Fn(f64, f64, f64) -> f64,
+) {
+    let [x0, x1, x2, x3] = [0, 1, 2, 3].map(|r| &xa[r * d..(r + 1) * d]);
+    for j in 0..d {
+        let (a0, a1, a2, a3) = (s[0] * x0[j], s[1] * x1[j], s[2] * x2[j], s[3] * x3[j]);
+        // Equal-length slices let LLVM drop bounds checks and vectorise.
+        let hr = &mut h[j * d + j..j * d + d];
+        let (u0, u1, u2, u3) = (&x0[j..], &x1[j..], &x2[j..], &x3[j..]);
+        for k in 0..hr.len() {
+            hr[k] = m(a3, u3[k], m(a2, u2[k], m(a1, u1[k], m(a0, u0[k], hr[k]))));
+        }
+    }
+}
+
+/// The hot loop built for AVX2 + FMA, ~1.6x faster than the SSE2 baseline at 60 columns.
+/// Two versions because without the `fma` feature `mul_add` is a slow libm call.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn rank_update_fma(h: &mut [f64], d: usize, xa: &[f64], s: &[f64; BLOCK]) {
+    rank_update_with(h, d, xa, s, |a, u, acc| a.mul_add(u, acc))
+}
+
+fn rank_update(h: &mut [f64], d: usize, xa: &[f64], s: &[f64; BLOCK]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: both target features were detected on this CPU just above.
+        return unsafe { rank_update_fma(h, d, xa, s) };
+    }
+    rank_update_with(h, d, xa, s, |a, u, acc| acc + a * u)
+}
+
+/// In-place Cholesky of a symmetric d x d matrix (lower triangle read, L written there).
+/// Fails on pivots that are not clearly positive relative to the original diagonal.
+fn cholesky(a: &mut [f64], d: usize) -> bool {
+    for j in 0..d {
+        let (done, rest) = a.split_at_mut((j + 1) * d);
+        let rj = &mut done[j * d..];
+        let diag = rj[j] - dot(&rj[..j], &rj[..j]);
+        if !(diag > 1e-13 * rj[j].abs() && diag.is_finite()) {
+            return false;
+        }
+        rj[j] = diag.sqrt();
+        for ri in rest.chunks_exact_mut(d) {
+            ri[j] = (ri[j] - dot(&ri[..j], &rj[..j])) / rj[j];
+        }
+    }
+    true
+}
+
+/// Newton step `-H^-1 g` into `step`. If H is not numerically positive definite (alpha = 0
+/// with separable or collinear data) retries with a growing ridge, still a descent direction.
+fn newton_step(h: &[f64], g: &[f64], d: usize, l: &mut [f64], step: &mut [f64]) -> bool {
+    let scale = (0..d)
+        .map(|j| h[j * d + j])
+        .fold(f64::MIN_POSITIVE, f64::max);
+    for ridge in std::iter::once(0.0).chain((0..8).map(|k| scale * 1e-12 * 100f64.powi(k))) {
+        l.copy_from_slice(h);
+        (0..d).for_each(|j| l[j * d + j] += ridge);
+        if cholesky(l, d) {
+            for i in 0..d {
+                step[i] = (-g[i] - dot(&l[i * d..i * d + i], &step[..i])) / l[i * d + i];
+            }
+            for i in (0..d).rev() {
+                let v = step[i] - (i + 1..d).map(|k| l[k * d + i] * step[k]).sum::<f64>();
+                step[i] = v / l[i * d + i];
+            }
+            return step.iter().all(|v| v.is_finite());
+        }
+    }
+    false
+}
+
+/// Fits the model (objective in the module docs) by damped Newton iterations.
+///
+/// `x` is n x p in any layout (non-row-major input is copied once); `y` and `weights` have n
+/// entries. Starts at `b = 0`, `b0 = logit(weighted base rate)`. Each iteration solves the
+/// Newton system by Cholesky, halves the step until the objective decreases enough (Armijo),
+/// then calls `on_iteration(iteration, objective)`, whose `Err` aborts with
+/// [`LogisticError::Interrupted`]. Stops with `converged = true` once every component of the
+/// Newton step is below `opts.tol` in absolute value, or with `converged = false` after
+/// `opts.max_iter` iterations. Never returns non-finite coefficients.
+pub fn fit_logistic(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    weights: &[f64],
+    opts: &LogisticOptions,
+    on_iteration: &mut dyn FnMut(usize, f64) -> Result<(), String>,
+) -> Result<LogisticFit, LogisticError> {
+    type E = LogisticError;
+    let (n, p) = x.dim();
+    if y.len() != n || weights.len() != n {
+        let msg = format!("x has {n} rows, y {}, weights {}", y.len(), weights.len());
+        return Err(E::DimensionMismatch(msg));
+    }
+    if !(opts.alpha >= 0.0 && opts.alpha.is_finite()) || opts.tol.is_nan() {
+        let msg = format!("options alpha {} tol {}", opts.alpha, opts.tol);
+        return Err(E::NotFinite(msg));
+    }
+    let sw: f64 = weights.iter().sum();
+    if weights.iter().any(|w| w.is_nan() || *w < 0.0) || !sw.is_finite() {
+        return Err(E::InvalidWeight);
+    }
+    if sw == 0.0 {
+        return Err(E::Empty); // also n == 0
+    }
+    if let Some(((i, j), v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(E::NotFinite(format!("x[{i}, {j}] = {v}")));
+    }
+    let owned: Vec<f64>;
+    let xs = match x.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = x.iter().copied().collect();
+            &owned
+        }
+    };
+    let prob = Problem {
+        x: xs,
+        p,
+        y,
+        w: weights,
+        alpha: opts.alpha,
+    };
+
+    let d = p + 1;
+    let mut theta = vec![0.0; d];
+    let positive: f64 = y
+        .iter()
+        .zip(weights)
+        .filter(|(&yi, _)| yi)
+        .map(|(_, w)| w)
+        .sum();
+    let rate = positive / sw;
+    if rate > 0.0 && rate < 1.0 {
+        theta[0] = (rate / (1.0 - rate)).ln();
+    }
+    let (mut g, mut step, mut trial) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+    let (mut h, mut l) = (vec![0.0; d * d], vec![0.0; d * d]);
+    let mut f = prob.objective(&theta);
+    prob.accumulate(&theta, &mut g, &mut h);
+    let (mut iterations, mut converged) = (0, false);
+    while iterations < opts.max_iter && f.is_finite() {
+        iterations += 1;
+        if !newton_step(&h, &g, d, &mut l, &mut step) {
+            return Err(E::Singular);
+        }
+        let small = step.iter().all(|s| s.abs() < opts.tol);
+        // g' H^-1 g = twice the predicted decrease. Below f's rounding noise the Armijo test
+        // is meaningless, and we are at the optimum anyway: take the full step.
+        let decrement = -dot(&g, &step);
+        let full = small || decrement <= 1e-10 * (f.abs() + 1.0);
+        let mut t = 1.0;
+        let f_new = loop {
+            for ((v, th), s) in trial.iter_mut().zip(&theta).zip(&step) {
+                *v = th + t * s;
+            }
+            let ft = prob.objective(&trial);
+            if full || (ft.is_finite() && ft <= f - 1e-4 * t * decrement) {
+                break Some(ft);
+            }
+            t *= 0.5;
+            if t < 1e-9 {
+                break None; // no decrease along a descent direction: numerically stuck
+            }
+        };
+        let Some(f_new) = f_new else { break };
+        if !f_new.is_finite() || trial.iter().any(|v| !v.is_finite()) {
+            return Err(E::NotFinite(format!("diverged at iteration {iterations}")));
+        }
+        std::mem::swap(&mut theta, &mut trial);
+        f = f_new;
+        on_iteration(iterations, f).map_err(E::Interrupted)?;
+        if small {
+            converged = true;
+            break;
+        }
+        if iterations < opts.max_iter {
+            prob.accumulate(&theta, &mut g, &mut h);
+        }
+    }
+    if !f.is_finite() {
+        return Err(E::NotFinite("objective overflowed".into()));
+    }
+    let coefficients = theta[1..].to_vec();
+    Ok(LogisticFit {
+        intercept: theta[0],
+        coefficients,
+        iterations,
+        converged,
+        objective: f,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{s, Array2, Axis, ShapeBuilder};
+    use LogisticError as E;
+
+    fn fit(x: &Array2<f64>, y: &[bool], w: &[f64], alpha: f64) -> Result<LogisticFit, E> {
+        let mut opts = LogisticOptions::default();
+        (opts.alpha, opts.tol) = (alpha, 1e-10);
+        fit_logistic(x.view(), y, w, &opts, &mut |_, _| Ok(()))
+    }
+
+    /// Deterministic data: xorshift features in [-2, 2), labels from a noisy linear score.
+    fn data(n: usize, p: usize, seed: u64) -> (Array2<f64>, Vec<bool>) {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut u = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let x = Array2::from_shape_fn((n, p), |_| 4.0 * u() - 2.0);
+        let score = |i: usize| (0..p).map(|j| x[[i, j]] / (j + 1) as f64).sum::<f64>();
+        let y = (0..n).map(|i| score(i) + 2.0 * u() - 1.0 > 0.3).collect();
+        (x, y)
+    }
+
+    fn assert_close(m: &LogisticFit, intercept: f64, coef: &[f64], tol: f64) {
+        assert!(
+            (m.intercept - intercept).abs() < tol,
+            "{m:?} vs {intercept}"
+        );
+        for (j, (u, v)) in m.coefficients.iter().zip(coef).enumerate() {
+            assert!((u - v).abs() < tol, "coef {j}: {u} vs {v}");
+        }
+    }
+
+    #[test]
+    fn gradient_vanishes_at_solution() {
+        let (x, y) = data(300, 4, 1);
+        let w: Vec<f64> = (0..300).map(|i| 0.5 + (i % 3) as f64).collect();
+        let m = fit(&x, &y, &w, 0.7).unwrap();
+        assert!(m.converged && m.iterations < 15, "{m:?}");
+        // Gradient of the documented objective, computed naively.
+        let mut g: Vec<f64> = [0.0]
+            .iter()
+            .chain(&m.coefficients)
+            .map(|b| 0.7 * b)
+            .collect();
+        for (i, row) in x.rows().into_iter().enumerate() {
+            let r = w[i] * (m.probability(row.as_slice().unwrap()) - y[i] as u8 as f64);
+            g[0] += r;
+            row.iter().enumerate().for_each(|(j, v)| g[j + 1] += r * v);
+        }
+        assert!(g.iter().all(|v| v.abs() < 1e-8), "{g:?}");
+    }
+
+    #[test]
+    fn intercept_only_is_logit_of_weighted_base_rate() {
+        let (y, w) = ([true, false, true, false, false], [1.0, 2.0, 3.0, 0.5, 0.0]);
+        let (m, rate) = (fit(&Array2::zeros((5, 0)), &y, &w, 1.0).unwrap(), 4.0 / 6.5);
+        assert!(m.converged && m.coefficients.is_empty());
+        assert!((m.intercept - f64::ln(rate / (1.0 - rate))).abs() < 1e-12);
+        assert!((m.probability(&[]) - rate).abs() < 1e-12);
+    }
+
+    #[test]
+    fn weight_two_equals_duplicated_row() {
+        let (x, y) = data(60, 3, 2);
+        let w: Vec<f64> = (0..60).map(|i| if i < 10 { 2.0 } else { 1.0 }).collect();
+        let weighted = fit(&x, &y, &w, 0.3).unwrap();
+        let mut xd = x.clone();
+        xd.append(Axis(0), x.slice(s![..10, ..])).unwrap();
+        let yd: Vec<bool> = y.iter().chain(&y[..10]).copied().collect();
+        let dup = fit(&xd, &yd, &[1.0; 70], 0.3).unwrap();
+        assert_close(&weighted, dup.intercept, &dup.coefficients, 1e-10);
+        assert!((weighted.objective - dup.objective).abs() < 1e-9);
+    }
+
+    #[test]
+    fn separable_or_collinear_data_stays_finite() {
+        let x = Array2::from_shape_fn((40, 2), |(i, j)| i as f64 - 19.5 + j as f64 * 0.1);
+        let y: Vec<bool> = (0..40).map(|i| i >= 20).collect();
+        let m = fit(&x, &y, &[1.0; 40], 1e-8).unwrap();
+        assert!(m.intercept.is_finite() && m.coefficients.iter().all(|c| c.is_finite()));
+        assert!(m.probability(&[5.0, 5.0]) > 0.99 && m.probability(&[-5.0, -5.0]) < 0.01);
+        // alpha = 0: no minimiser exists; must end cleanly, never with NaN.
+        match fit(&x, &y, &[1.0; 40], 0.0) {
+            Ok(m) => assert!(!m.converged && m.coefficients.iter().all(|c| c.is_finite())),
+            Err(e) => assert!(matches!(e, E::Singular | E::NotFinite(_)), "{e}"),
+        }
+        // Identical columns with alpha = 0: the ridge fallback still reaches the (flat) optimum.
+        let xc = Array2::from_shape_fn((50, 2), |(i, _)| (i % 7) as f64);
+        let yc: Vec<bool> = (0..50).map(|i| i % 3 == 0).collect();
+        let m = fit(&xc, &yc, &[1.0; 50], 0.0).unwrap();
+        assert!(m.coefficients.iter().all(|c| c.is_finite()));
+    }
+
+    #[test]
+    fn layout_independent_and_callback_order() {
+        let (x, y) = data(201, 5, 3); // 201 rows: a partial last block
+        let a = fit(&x, &y, &[1.0; 201], 1.0).unwrap();
+        let mut xf = Array2::zeros((201, 5).f());
+        xf.assign(&x);
+        let mut seen = vec![];
+        let mut cb = |i: usize, f: f64| {
+            seen.push((i, f));
+            Ok(())
+        };
+        let opts = LogisticOptions {
+            tol: 1e-10,
+            ..Default::default()
+        };
+        let b = fit_logistic(xf.view(), &y, &[1.0; 201], &opts, &mut cb).unwrap();
+        assert_eq!(a, b);
+        assert!(seen.iter().enumerate().all(|(k, (i, _))| *i == k + 1));
+        assert!(
+            seen.windows(2).all(|s| s[1].1 <= s[0].1),
+            "objective increased"
+        );
+        assert_eq!(
+            (seen.len(), seen.last().unwrap().1),
+            (b.iterations, b.objective)
+        );
+    }
+
+    #[test]
+    fn errors_and_interrupt() {
+        let (x, y) = data(10, 2, 4);
+        let w = [1.0; 10];
+        assert!(matches!(
+            fit(&x, &y[..9], &w, 1.0),
+            Err(E::DimensionMismatch(_))
+        ));
+        let bad: Vec<f64> = (0..10).map(|i| if i == 3 { -1.0 } else { 1.0 }).collect();
+        assert!(matches!(fit(&x, &y, &bad, 1.0), Err(E::InvalidWeight)));
+        assert!(matches!(fit(&x, &y, &[0.0; 10], 1.0), Err(E::Empty)));
+        assert!(matches!(
+            fit(&Array2::zeros((0, 2)), &[], &[], 1.0),
+            Err(E::Empty)
+        ));
+        let mut xn = x.clone();
+        xn[[2, 1]] = f64::NAN;
+        assert!(matches!(fit(&xn, &y, &w, 1.0), Err(E::NotFinite(_))));
+        assert!(matches!(fit(&x, &y, &w, -1.0), Err(E::NotFinite(_))));
+        let mut opts = LogisticOptions::default();
+        let r = fit_logistic(x.view(), &y, &w, &opts, &mut |_, _| Err("cancel".into()));
+        assert!(matches!(r, Err(E::Interrupted(m)) if m == "cancel"));
+        (opts.max_iter, opts.tol) = (1, 0.0);
+        let m = fit_logistic(x.view(), &y, &w, &opts, &mut |_, _| Ok(())).unwrap();
+        assert!(!m.converged && m.iterations == 1);
+    }
+
+    #[test]
+    fn sigmoid_and_loss_are_stable() {
+        assert_eq!([sigmoid(0.0), sigmoid(1e3), sigmoid(-1e3)], [0.5, 1.0, 0.0]);
+        assert!((sigmoid(2.0) + sigmoid(-2.0) - 1.0).abs() < 1e-15 && sigmoid(-700.0) > 0.0);
+        assert!((logloss(-800.0, true) - 800.0).abs() < 1e-9 && logloss(800.0, true) == 0.0);
+        assert_eq!(residual_and_variance(-800.0, true), (-1.0, 0.0));
+        assert_eq!(residual_and_variance(800.0, false), (1.0, 0.0));
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Case {
+        name: String,
+        alpha: f64,
+        x: Vec<Vec<f64>>,
+        y: Vec<u8>,
+        w: Vec<f64>,
+        intercept: f64,
+        coef: Vec<f64>,
+    }
+
+    /// Fixtures from tests/fixtures/gen_logistic.py: sklearn LogisticRegression(C = 1 / alpha).
+    #[test]
+    fn matches_scikit_learn() {
+        let json = include_str!("../../tests/fixtures/logistic_sklearn.json");
+        let fx: serde_json::Value = serde_json::from_str(json).unwrap();
+        let cases: Vec<Case> = serde_json::from_value(fx["cases"].clone()).unwrap();
+        assert!(fx["sklearn_version"].is_string() && cases.len() == 3);
+        for c in &cases {
+            let x = Array2::from_shape_vec((c.x.len(), c.coef.len()), c.x.concat()).unwrap();
+            let y: Vec<bool> = c.y.iter().map(|&v| v == 1).collect();
+            let m = fit(&x, &y, &c.w, c.alpha).unwrap();
+            assert!(m.converged, "{}", c.name);
+            assert_close(&m, c.intercept, &c.coef, 1e-6);
+        }
+    }
+
+    /// Timing only: `cargo test --release -- --ignored --nocapture speed_1m_by_60`.
+    #[test]
+    #[ignore]
+    fn speed_1m_by_60() {
+        let (n, p) = (1_000_000, 60);
+        let (x, y) = data(n, p, 5);
+        let opts = LogisticOptions {
+            max_iter: 5,
+            ..Default::default()
+        };
+        let (start, mut last) = (std::time::Instant::now(), std::time::Instant::now());
+        let mut cb = |i: usize, f: f64| {
+            eprintln!(
+                "iter {i}: f = {f:.4}, {:.3} s",
+                last.elapsed().as_secs_f64()
+            );
+            last = std::time::Instant::now();
+            Ok(())
+        };
+        let m = fit_logistic(x.view(), &y, &vec![1.0; n], &opts, &mut cb).unwrap();
+        let per = start.elapsed().as_secs_f64() / m.iterations as f64;
+        eprintln!(
+            "{} iterations, {per:.3} s/iteration incl. setup",
+            m.iterations
+        );
+    }
+}

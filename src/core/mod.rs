@@ -1,0 +1,33 @@
+//! The ML and statistics core: plain Rust, no pgrx types. Matrices and rows in, models and
+//! numbers out. Everything here is unit-tested with `cargo test` and usable without a server.
+
+pub mod artifact;
+pub mod logistic;
+pub mod metrics;
+pub mod model;
+pub mod options;
+pub mod pipeline;
+pub mod preprocess;
+pub mod split;
+pub mod tiers;
+pub mod values;
+
+/// An error the core reports to its caller; the SQL layer turns it into a Postgres ERROR.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoreError(pub String);
+
+impl std::fmt::Display for CoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CoreError {}
+
+/// Shorthand for building a [`CoreError`] with `format!` syntax.
+#[macro_export]
+macro_rules! core_err {
+    ($($arg:tt)*) => { $crate::core::CoreError(format!($($arg)*)) };
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;

@@ -1,0 +1,30 @@
+//! lead_scoring: predictive lead scoring inside PostgreSQL.
+//!
+//! `core` is the plain-Rust ML and statistics core (no pgrx types); `sql` is the thin pgrx
+//! layer that exposes it as SQL functions over the catalog tables in sql/catalog.sql.
+
+use pgrx::prelude::*;
+
+pub mod core;
+mod sql;
+
+::pgrx::pg_module_magic!(name, version);
+
+/// Runs when the library is loaded into a backend.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    sql::cache::register_invalidation_callback();
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -1,0 +1,65 @@
+//! ERROR reporting with proper SQLSTATEs, and identifier quoting for dynamic SQL.
+
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
+
+use crate::core::CoreError;
+
+/// Raises an ERROR with the given SQLSTATE and message.
+pub fn raise(code: PgSqlErrorCode, message: impl Into<String>) -> ! {
+    ErrorReport::new(code, message.into(), "lead_scoring").report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
+}
+
+/// Raises an ERROR with a hint line.
+pub fn raise_with_hint(code: PgSqlErrorCode, message: impl Into<String>, hint: impl Into<String>) -> ! {
+    ErrorReport::new(code, message.into(), "lead_scoring").set_hint(hint.into()).report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
+}
+
+/// Bad argument values (options, thresholds, names).
+pub fn invalid(message: impl Into<String>) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message)
+}
+
+/// Data that cannot be used as asked (one-class labels, NaN features, too few rows).
+pub fn bad_data(message: impl Into<String>) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, message)
+}
+
+/// Unwraps a core result, reporting a core error as a data exception.
+pub fn core_ok<T>(r: Result<T, CoreError>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => bad_data(e.0),
+    }
+}
+
+/// Rejects a NULL argument of a non-strict function with an ERROR naming the argument.
+pub fn required<T>(value: Option<T>, argument: &str) -> T {
+    value.unwrap_or_else(|| raise(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{argument} must not be NULL")))
+}
+
+/// Quotes an identifier for dynamic SQL, always, so any name (spaces, quotes, capitals) is
+/// taken literally and nothing can be injected through it.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes a string literal for dynamic SQL.
+pub fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_escapes_embedded_quotes() {
+        assert_eq!(quote_ident("Lead Source"), "\"Lead Source\"");
+        assert_eq!(quote_ident("a\"; DROP TABLE x; --"), "\"a\"\"; DROP TABLE x; --\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+}

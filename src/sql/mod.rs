@@ -1,0 +1,13 @@
+//! The thin pgrx layer: reads rows through SPI, calls the core, writes the catalog, and turns
+//! every failure into a clear Postgres ERROR.
+
+pub mod cache;
+pub mod catalog;
+pub mod errors;
+pub mod evaluate;
+pub mod registry;
+pub mod rows;
+pub mod rows_binding;
+pub mod score;
+pub mod source;
+pub mod train;

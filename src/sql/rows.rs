@@ -1,0 +1,188 @@
+//! Reads a source into the core's columnar table in one pass through a cursor, a batch at a
+//! time, each batch in its own SPI session so memory stays bounded by the batch, not the table.
+
+use pgrx::prelude::*;
+
+use super::errors::{bad_data, invalid, quote_ident};
+use super::source::{ColumnClass, Source, SourceColumn};
+use crate::core::pipeline::TrainingData;
+use crate::core::split::SplitKey;
+use crate::core::values::{CategoricalBuilder, Column, ColumnData};
+
+const BATCH_ROWS: i64 = 10_000;
+
+/// How the label column is read.
+pub struct LabelSpec<'a> {
+    pub column: &'a SourceColumn,
+    /// The value that means "converted", compared as text; needed for text labels.
+    pub positive: Option<&'a str>,
+}
+
+/// Which kind of split key is read alongside the features.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Time,
+    Group,
+    Column,
+}
+
+/// What to read from a source.
+pub struct ReadRequest<'a> {
+    pub source: &'a Source,
+    pub features: Vec<&'a SourceColumn>,
+    pub label: LabelSpec<'a>,
+    pub key: Option<(&'a SourceColumn, KeyKind)>,
+}
+
+/// The rows read, plus what was skipped.
+pub struct ReadResult {
+    pub data: TrainingData,
+    pub null_labels: usize,
+}
+
+fn feature_expr(c: &SourceColumn) -> String {
+    match c.class {
+        ColumnClass::Numeric { .. } => format!("{}::float8", quote_ident(&c.name)),
+        _ => format!("{}::text", quote_ident(&c.name)),
+    }
+}
+
+fn key_expr(c: &SourceColumn, kind: KeyKind) -> String {
+    let q = quote_ident(&c.name);
+    match (kind, c.class) {
+        (KeyKind::Time, ColumnClass::Temporal) => format!("extract(epoch FROM {q})::float8"),
+        (KeyKind::Time, ColumnClass::Numeric { .. }) => format!("{q}::float8"),
+        (KeyKind::Time, _) => invalid(format!(
+            "time split column \"{}\" has type {}; it must be a date, timestamp or number",
+            c.name, c.type_name
+        )),
+        _ => format!("{q}::text"),
+    }
+}
+
+/// Interprets one label value: boolean, 0/1, or equality with the positive label.
+fn parse_label(text: &str, spec: &LabelSpec<'_>) -> bool {
+    if let Some(positive) = spec.positive {
+        return text == positive;
+    }
+    match spec.column.class {
+        ColumnClass::Boolean => text == "true",
+        ColumnClass::Numeric { .. } => match text.parse::<f64>() {
+            Ok(x) if x == 1.0 => true,
+            Ok(x) if x == 0.0 => false,
+            _ => bad_data(format!(
+                "label column \"{}\" has the value {text}; a numeric label must be 0 or 1 (or set options.positive_label)",
+                spec.column.name
+            )),
+        },
+        _ => bad_data(format!(
+            "label column \"{}\" has type {}; set options.positive_label to the value that means converted",
+            spec.column.name, spec.column.type_name
+        )),
+    }
+}
+
+enum Builder {
+    Numeric(Vec<Option<f64>>),
+    Text(CategoricalBuilder),
+}
+
+/// Reads the requested columns of every row with a non-NULL label.
+pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
+    let mut exprs: Vec<String> = req.features.iter().map(|c| feature_expr(c)).collect();
+    exprs.push(format!("{}::text", quote_ident(&req.label.column.name)));
+    if let Some((c, kind)) = req.key {
+        exprs.push(key_expr(c, kind));
+    }
+    let query = format!("SELECT {} FROM {}", exprs.join(", "), req.source.from_sql);
+    let nf = req.features.len();
+
+    let mut builders: Vec<Builder> = req
+        .features
+        .iter()
+        .map(|c| match c.class {
+            ColumnClass::Numeric { .. } => Builder::Numeric(Vec::new()),
+            _ => Builder::Text(CategoricalBuilder::default()),
+        })
+        .collect();
+    let mut labels = Vec::new();
+    let mut times: Vec<Option<f64>> = Vec::new();
+    let mut keys: Vec<Option<String>> = Vec::new();
+    let mut null_labels = 0usize;
+
+    let cursor_name = Spi::connect(|client| {
+        client.try_open_cursor(query.as_str(), &[]).map(|c| c.detach_into_name())
+    })
+    .unwrap_or_else(|e| invalid(format!("cannot read source {}: {e}", req.source.display)));
+
+    loop {
+        pgrx::check_for_interrupts!();
+        let (fetched, done) = Spi::connect(|client| {
+            let mut cursor = client.find_cursor(&cursor_name)?;
+            let table = cursor.fetch(BATCH_ROWS)?;
+            let fetched = table.len();
+            for row in table {
+                let label: Option<String> = row.get(nf + 1)?;
+                let Some(label) = label else {
+                    null_labels += 1;
+                    continue;
+                };
+                labels.push(parse_label(&label, &req.label));
+                for (i, b) in builders.iter_mut().enumerate() {
+                    match b {
+                        Builder::Numeric(v) => {
+                            let x: Option<f64> = row.get(i + 1)?;
+                            if let Some(x) = x.filter(|x| !x.is_finite()) {
+                                bad_data(format!(
+                                    "feature \"{}\" has the value {x}; NaN and Infinity are not valid feature values",
+                                    req.features[i].name
+                                ));
+                            }
+                            v.push(x);
+                        }
+                        Builder::Text(b) => {
+                            let s: Option<&str> = row.get(i + 1)?;
+                            b.push(s);
+                        }
+                    }
+                }
+                match req.key {
+                    Some((_, KeyKind::Time)) => times.push(row.get(nf + 2)?),
+                    Some(_) => keys.push(row.get(nf + 2)?),
+                    None => {}
+                }
+            }
+            let done = fetched < BATCH_ROWS as usize;
+            if !done {
+                // Keep the portal open for the next batch's SPI session.
+                cursor.detach_into_name();
+            }
+            Ok::<_, pgrx::spi::Error>((fetched, done))
+        })
+        .unwrap_or_else(|e| invalid(format!("cannot read source {}: {e}", req.source.display)));
+        let _ = fetched;
+        if done {
+            break;
+        }
+    }
+
+    let columns = builders
+        .into_iter()
+        .zip(&req.features)
+        .map(|(b, c)| Column {
+            name: c.name.clone(),
+            kind: c.class.feature_kind().expect("features are classified before reading"),
+            data: match b {
+                Builder::Numeric(v) => ColumnData::Numeric(v),
+                Builder::Text(b) => b.finish(),
+            },
+        })
+        .collect();
+    let split_key = match req.key {
+        None => SplitKey::None,
+        Some((_, KeyKind::Time)) => SplitKey::Time(times),
+        Some((_, KeyKind::Group)) => SplitKey::Group(keys),
+        Some((_, KeyKind::Column)) => SplitKey::Column(keys),
+    };
+    ReadResult { data: TrainingData { columns, labels, split_key }, null_labels }
+}

@@ -1,0 +1,147 @@
+//! Reading a model's features out of any table's row (a composite datum) quickly: the model's
+//! columns are resolved to attribute numbers and readers once per row type, then each row is
+//! read with `heap_getattr` and no name lookups.
+
+use std::num::NonZeroUsize;
+use std::rc::Rc;
+
+use pgrx::prelude::*;
+use pgrx::{AnyNumeric, PgMemoryContexts, PgSqlErrorCode};
+
+use super::cache::LoadedModel;
+use super::errors::{bad_data, raise_with_hint};
+use super::source::type_name;
+use crate::core::values::RawValue;
+
+/// How one attribute is turned into a raw value.
+#[derive(Debug, Clone, Copy)]
+enum Reader {
+    Float8,
+    Float4,
+    Int2,
+    Int4,
+    Int8,
+    Numeric,
+    Text,
+    /// bpchar: trailing blanks are not significant, as in a ::text cast.
+    Bpchar,
+    Name,
+    Bool,
+}
+
+/// Attribute numbers and readers of a model's features for one row type.
+pub struct RowBinding {
+    pub type_oid: pg_sys::Oid,
+    pub typmod: i32,
+    tupdesc: pg_sys::TupleDesc,
+    fields: Vec<(NonZeroUsize, Reader)>,
+}
+
+impl Drop for RowBinding {
+    fn drop(&mut self) {
+        unsafe { pg_sys::FreeTupleDesc(self.tupdesc) };
+    }
+}
+
+fn reader_for(type_oid: pg_sys::Oid) -> Option<Reader> {
+    Some(match unsafe { pg_sys::getBaseType(type_oid) } {
+        pg_sys::FLOAT8OID => Reader::Float8,
+        pg_sys::FLOAT4OID => Reader::Float4,
+        pg_sys::INT2OID => Reader::Int2,
+        pg_sys::INT4OID => Reader::Int4,
+        pg_sys::INT8OID => Reader::Int8,
+        pg_sys::NUMERICOID => Reader::Numeric,
+        pg_sys::TEXTOID | pg_sys::VARCHAROID => Reader::Text,
+        pg_sys::BPCHAROID => Reader::Bpchar,
+        pg_sys::NAMEOID => Reader::Name,
+        pg_sys::BOOLOID => Reader::Bool,
+        _ => return None,
+    })
+}
+
+/// Resolves the model's features against a row type, naming any missing column.
+fn bind(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> RowBinding {
+    // Kept across calls, so it lives in TopMemoryContext and is freed when the binding drops.
+    let tupdesc = unsafe {
+        PgMemoryContexts::TopMemoryContext.switch_to(|_| pg_sys::lookup_rowtype_tupdesc_copy(type_oid, typmod))
+    };
+    let binding_error = |message: String, hint: String| -> ! {
+        unsafe { pg_sys::FreeTupleDesc(tupdesc) };
+        raise_with_hint(PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN, message, hint)
+    };
+    let natts = unsafe { (*tupdesc).natts } as usize;
+    let attrs = unsafe { (*tupdesc).attrs.as_slice(natts) };
+    let mut fields = Vec::with_capacity(model.model.preprocessor.features.len());
+    for feature in model.model.feature_names() {
+        let found = attrs.iter().enumerate().find(|(_, a)| !a.attisdropped && a.name() == feature);
+        let Some((i, attr)) = found else {
+            binding_error(
+                format!(
+                    "the row given to lead_scoring has no column \"{feature}\", which model \"{}@{}\" needs",
+                    model.row.name, model.row.version
+                ),
+                "score rows of a table or view that has every feature column the model was trained on".into(),
+            );
+        };
+        let Some(reader) = reader_for(attr.atttypid) else {
+            binding_error(
+                format!("column \"{feature}\" has type {}, which cannot be a model feature", type_name(attr.atttypid)),
+                "cast it to a number, text or boolean in a view".into(),
+            );
+        };
+        fields.push((NonZeroUsize::new(i + 1).expect("attribute numbers start at 1"), reader));
+    }
+    RowBinding { type_oid, typmod, tupdesc, fields }
+}
+
+/// The binding for a row type, created on first sight and kept in the model's cache entry.
+fn binding_for(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> Rc<RowBinding> {
+    if let Some(b) = model.bindings.borrow().iter().find(|b| b.type_oid == type_oid && b.typmod == typmod) {
+        return b.clone();
+    }
+    let b = Rc::new(bind(model, type_oid, typmod));
+    model.bindings.borrow_mut().push(b.clone());
+    b
+}
+
+/// Reads the model's raw feature values out of a composite datum (a whole table row).
+///
+/// # Safety
+/// `datum` must be a non-NULL composite (row) datum.
+pub unsafe fn read_row_features<'a>(model: &LoadedModel, datum: pg_sys::Datum, out: &mut Vec<RawValue<'a>>) {
+    let header = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+    let type_oid = pgrx::heap_tuple_header_get_type_id(header);
+    let typmod = pgrx::heap_tuple_header_get_typmod(header);
+    let binding = binding_for(model, type_oid, typmod);
+    let mut tuple = pg_sys::HeapTupleData {
+        t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
+        t_self: pg_sys::ItemPointerData::default(),
+        t_tableOid: pg_sys::InvalidOid,
+        t_data: header,
+    };
+    out.clear();
+    for &(attno, reader) in &binding.fields {
+        let Some(d) = pgrx::heap_getattr_raw(&mut tuple, attno, binding.tupdesc) else {
+            out.push(RawValue::Null);
+            continue;
+        };
+        out.push(match reader {
+            Reader::Float8 => RawValue::Number(f64::from_datum(d, false).unwrap_or(f64::NAN)),
+            Reader::Float4 => RawValue::Number(f32::from_datum(d, false).map_or(f64::NAN, f64::from)),
+            Reader::Int2 => RawValue::Number(i16::from_datum(d, false).map_or(f64::NAN, f64::from)),
+            Reader::Int4 => RawValue::Number(i32::from_datum(d, false).map_or(f64::NAN, f64::from)),
+            Reader::Int8 => RawValue::Number(i64::from_datum(d, false).map_or(f64::NAN, |x| x as f64)),
+            Reader::Numeric => {
+                let n = AnyNumeric::from_datum(d, false).expect("non-NULL numeric");
+                RawValue::Number(f64::try_from(n).unwrap_or_else(|e| bad_data(format!("numeric feature out of range: {e}"))))
+            }
+            Reader::Text => RawValue::Text(<&str>::from_datum(d, false).unwrap_or("")),
+            Reader::Bpchar => RawValue::Text(<&str>::from_datum(d, false).unwrap_or("").trim_end_matches(' ')),
+            Reader::Name => {
+                let name = &*(d.cast_mut_ptr::<pg_sys::NameData>());
+                RawValue::Text(pg_sys::name_data_to_str(name))
+            }
+            Reader::Bool => RawValue::Text(if bool::from_datum(d, false).unwrap_or(false) { "true" } else { "false" }),
+        });
+    }
+}

@@ -1,0 +1,322 @@
+//! `lead_scoring.train(...)`: reads a source, trains a model through the core pipeline and stores
+//! it as a new version. Everything happens in the caller's transaction, so a failed train()
+//! leaves no model row and no event behind.
+
+use std::time::Instant;
+
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::{json, Value};
+
+use super::cache;
+use super::errors::{bad_data, core_ok, invalid, required};
+use super::registry::{deployed_version, lock_model_name, log_event, next_version};
+use super::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
+use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
+use crate::core::artifact::encode_model;
+use crate::core::options::{parse_train_options, TrainOptions};
+use crate::core::pipeline::{train_logistic, TrainedModel};
+use crate::core::preprocess::FeatureTransform;
+use crate::core::split::SplitMethod;
+use crate::core::values::ColumnData;
+
+pub const ALGORITHMS: &[&str] = &["logistic"];
+
+/// Rows below which an all-distinct text column is not called an id (tiny tables are all-distinct).
+const ID_MIN_ROWS: usize = 20;
+
+type TrainRow = (String, i32, String, bool, JsonB);
+
+/// Trains a lead-scoring model on `source` (a table, view or SELECT query) to predict `label`,
+/// stores it as the next version of `model_name` and returns its metrics per part.
+#[pg_extern(volatile, parallel_unsafe)]
+fn train(
+    model_name: Option<&str>,
+    source: Option<&str>,
+    label: Option<&str>,
+    features: default!(Option<Vec<Option<String>>>, "NULL"),
+    algorithm: default!(Option<&str>, "'logistic'"),
+    options: default!(Option<JsonB>, "'{}'"),
+) -> TableIterator<
+    'static,
+    (
+        name!(model_name, String),
+        name!(version, i32),
+        name!(algorithm, String),
+        name!(deployed, bool),
+        name!(metrics, JsonB),
+    ),
+> {
+    let name = required(model_name, "model_name").trim().to_string();
+    if name.is_empty() || name.contains('@') {
+        invalid(format!("model_name \"{name}\" is not valid: it must be non-empty and must not contain '@'"));
+    }
+    let algorithm = required(algorithm, "algorithm");
+    if !ALGORITHMS.contains(&algorithm) {
+        invalid(format!("unknown algorithm \"{algorithm}\"; available: {}", ALGORITHMS.join(", ")));
+    }
+    let given_options = options.map(|j| j.0).unwrap_or(Value::Null);
+    let opts = core_ok(parse_train_options(&given_options));
+    let source_text = required(source, "source");
+    let label = required(label, "label");
+    let explicit: Option<Vec<String>> = features.map(|list| {
+        list.into_iter().map(|f| f.unwrap_or_else(|| invalid("features must not contain NULL"))).collect()
+    });
+
+    let src = resolve_source(source_text);
+    let columns = describe(&src);
+    let label_col = find_column(&columns, label, "label", &src);
+    check_label_type(label_col, &opts);
+    let key = split_key_column(&opts, &columns, &src);
+    for e in &opts.exclude {
+        find_column(&columns, e, "excluded", &src);
+    }
+    let reserved = |c: &SourceColumn| c.name == label_col.name || key.is_some_and(|(k, _)| k.name == c.name);
+    let mut chosen = choose_features(&columns, explicit.as_deref(), &opts, &src, &reserved);
+
+    let mut read = read_rows(&ReadRequest {
+        source: &src,
+        features: chosen.clone(),
+        label: LabelSpec { column: label_col, positive: opts.positive_label.as_deref() },
+        key,
+    });
+    if explicit.is_none() {
+        drop_id_like_columns(&mut read.data.columns, &mut chosen);
+    }
+    if read.null_labels > 0 {
+        notice!("skipped {} rows whose label \"{}\" is NULL", read.null_labels, label_col.name);
+    }
+    check_labels(&read.data.labels, &label_col.name, &src);
+
+    let trained = fit(&read.data, &opts);
+    store(&name, &src, label_col, &opts, given_options, &trained)
+}
+
+fn check_label_type(label: &SourceColumn, opts: &TrainOptions) {
+    match (label.class, &opts.positive_label) {
+        (ColumnClass::Boolean | ColumnClass::Numeric { .. }, _) | (ColumnClass::Text, Some(_)) => {}
+        (ColumnClass::Text, None) => invalid(format!(
+            "label column \"{}\" is text; set options.positive_label to the value that means converted",
+            label.name
+        )),
+        _ => invalid(format!(
+            "label column \"{}\" has type {}; a label must be boolean, 0/1 or text with options.positive_label",
+            label.name, label.type_name
+        )),
+    }
+}
+
+fn split_key_column<'a>(opts: &TrainOptions, columns: &'a [SourceColumn], src: &Source) -> Option<(&'a SourceColumn, KeyKind)> {
+    let kind = match opts.split.method {
+        SplitMethod::Time { .. } => KeyKind::Time,
+        SplitMethod::Group { .. } => KeyKind::Group,
+        SplitMethod::Column { .. } => KeyKind::Column,
+        _ => return None,
+    };
+    let name = opts.split.key_column().expect("keyed split methods name a column");
+    Some((find_column(columns, name, "split", src), kind))
+}
+
+/// The feature columns: the explicit list (each checked), or every usable column.
+fn choose_features<'a>(
+    columns: &'a [SourceColumn],
+    explicit: Option<&[String]>,
+    opts: &TrainOptions,
+    src: &Source,
+    reserved: &dyn Fn(&SourceColumn) -> bool,
+) -> Vec<&'a SourceColumn> {
+    let mut chosen: Vec<&SourceColumn> = Vec::new();
+    match explicit {
+        Some(list) => {
+            for f in list {
+                let c = find_column(columns, f, "feature", src);
+                if reserved(c) {
+                    invalid(format!("column \"{f}\" is the label or the split column and cannot also be a feature"));
+                }
+                if c.class.feature_kind().is_none() {
+                    invalid(format!(
+                        "feature column \"{f}\" has type {}; features must be numeric, text or boolean",
+                        c.type_name
+                    ));
+                }
+                if chosen.iter().any(|x| x.name == c.name) {
+                    invalid(format!("feature \"{f}\" is listed twice"));
+                }
+                if !opts.exclude.contains(&c.name) {
+                    chosen.push(c);
+                }
+            }
+        }
+        None => {
+            for c in columns.iter().filter(|c| !reserved(c) && !opts.exclude.contains(&c.name)) {
+                match c.class {
+                    ColumnClass::Uuid => notice!("column \"{}\" (uuid) looks like a row id; skipped", c.name),
+                    ColumnClass::Temporal | ColumnClass::Unsupported => {
+                        notice!("column \"{}\" has type {}, which is not a feature type; skipped", c.name, c.type_name)
+                    }
+                    _ => chosen.push(c),
+                }
+            }
+        }
+    }
+    if chosen.is_empty() {
+        invalid("no feature columns are left to train on");
+    }
+    chosen
+}
+
+/// Skips text columns with a different value in every row (ids, emails), and points out
+/// numeric columns that look like ids.
+fn drop_id_like_columns(columns: &mut Vec<crate::core::values::Column>, chosen: &mut Vec<&SourceColumn>) {
+    let mut keep = vec![true; columns.len()];
+    for (i, c) in columns.iter().enumerate() {
+        let n = c.len();
+        if n < ID_MIN_ROWS {
+            continue;
+        }
+        match &c.data {
+            ColumnData::Categorical { dictionary, codes } => {
+                if dictionary.len() == n && !codes.contains(&crate::core::values::NULL_CODE) {
+                    notice!("column \"{}\" has a different text value in every row, so it looks like a row id; skipped", c.name);
+                    keep[i] = false;
+                }
+            }
+            ColumnData::Numeric(values) => {
+                let mut v: Vec<f64> = values.iter().flatten().copied().collect();
+                if v.len() == n && v.iter().all(|x| x.fract() == 0.0) {
+                    v.sort_by(f64::total_cmp);
+                    v.dedup();
+                    if v.len() == n {
+                        notice!(
+                            "column \"{}\" has a different whole number in every row; if it is an id, exclude it with options.exclude",
+                            c.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let mut it = keep.iter();
+    columns.retain(|_| *it.next().unwrap());
+    let mut it = keep.iter();
+    chosen.retain(|_| *it.next().unwrap());
+    if columns.is_empty() {
+        invalid("no feature columns are left to train on after skipping id-like columns");
+    }
+}
+
+fn check_labels(labels: &[bool], label: &str, src: &Source) {
+    if labels.is_empty() {
+        bad_data(format!("source {} has no rows with a non-NULL label \"{label}\"", src.display));
+    }
+    let positives = labels.iter().filter(|&&l| l).count();
+    if positives == 0 || positives == labels.len() {
+        bad_data(format!(
+            "label \"{label}\" has only one class ({} rows, all {}); a model needs converted and non-converted leads",
+            labels.len(),
+            if positives == 0 { "not converted" } else { "converted" }
+        ));
+    }
+}
+
+/// Runs the core pipeline, with cancel checks and progress NOTICEs for long fits.
+fn fit(data: &crate::core::pipeline::TrainingData, opts: &TrainOptions) -> TrainedModel {
+    let started = Instant::now();
+    let mut last_notice = Instant::now();
+    let mut progress = |iteration: usize, objective: f64| -> Result<(), String> {
+        pgrx::check_for_interrupts!();
+        if last_notice.elapsed().as_secs_f64() > 5.0 {
+            notice!("training: iteration {iteration}, objective {objective:.6}, {:.0} s", started.elapsed().as_secs_f64());
+            last_notice = Instant::now();
+        }
+        Ok(())
+    };
+    let trained = core_ok(train_logistic(data, opts, &mut progress));
+    if !trained.converged {
+        warning!(
+            "logistic regression did not converge in {} iterations; raise options.max_iter, or options.alpha for more regularization",
+            trained.iterations
+        );
+    }
+    trained
+}
+
+fn features_json(trained: &TrainedModel) -> Value {
+    let items: Vec<Value> = trained
+        .model
+        .preprocessor
+        .features
+        .iter()
+        .map(|f| match f {
+            FeatureTransform::Numeric { name, median, mean, scale, indicator } => json!({
+                "name": name, "kind": "numeric", "median": median, "mean": mean, "scale": scale,
+                "missing_indicator": indicator,
+            }),
+            FeatureTransform::Categorical { name, kind, levels } => json!({
+                "name": name, "kind": kind.as_str(), "levels": levels, "other_level": true,
+            }),
+        })
+        .collect();
+    Value::Array(items)
+}
+
+fn store(
+    name: &str,
+    src: &Source,
+    label: &SourceColumn,
+    opts: &TrainOptions,
+    given_options: Value,
+    trained: &TrainedModel,
+) -> TableIterator<'static, TrainRow> {
+    let split = json!({
+        "method": opts.split.method_name(),
+        "column": opts.split.key_column(),
+        "train": opts.split.train_fraction,
+        "validation": opts.split.validation_fraction,
+        "seed": opts.split.seed,
+    });
+    let mut training = trained.summary.clone();
+    training["effective_options"] = json!({
+        "alpha": opts.alpha,
+        "class_weight": opts.class_weight,
+        "min_level_count": opts.preprocess.min_level_count,
+        "missing_values": opts.preprocess.missing_values,
+        "max_iter": opts.max_iter,
+        "tol": opts.tol,
+    });
+    let given_options = if given_options.is_null() { json!({}) } else { given_options };
+
+    lock_model_name(name);
+    let version = next_version(name);
+    let deploy = deployed_version(name).is_none();
+    Spi::run_with_args(
+        "INSERT INTO lead_scoring.models
+           (name, version, algorithm, label, positive_label, source, features, options, split, training,
+            metrics, threshold, tiers, artifact, deployed)
+         VALUES ($1, $2, 'logistic', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        &[
+            name.into(),
+            version.into(),
+            label.name.as_str().into(),
+            opts.positive_label.as_deref().into(),
+            src.display.as_str().into(),
+            JsonB(features_json(trained)).into(),
+            JsonB(given_options).into(),
+            JsonB(split).into(),
+            JsonB(training).into(),
+            JsonB(trained.metrics.clone()).into(),
+            trained.threshold.into(),
+            JsonB(trained.tiers.to_json()).into(),
+            encode_model(&trained.model).into(),
+            deploy.into(),
+        ],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot store the model: {e}")));
+    let test_auc = trained.metrics["test"]["roc_auc"].clone();
+    log_event(name, Some(version), "trained", json!({"source": src.display, "rows": trained.summary["rows"], "test_roc_auc": test_auc}), None);
+    if deploy {
+        log_event(name, Some(version), "deployed", json!({"previous_version": null}), Some("first version of this model"));
+    }
+    cache::invalidate_all_sessions();
+    TableIterator::once((name.to_string(), version, "logistic".to_string(), deploy, JsonB(trained.metrics.clone())))
+}

@@ -1,0 +1,197 @@
+//! Every bad input gets a clear ERROR (exact messages), and a failed train() leaves nothing behind.
+
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    use crate::tests::fixtures::{make_leads, train_default};
+
+    fn setup_model() {
+        make_leads("leads", 1000);
+        train_default("m", "leads");
+    }
+
+    #[pg_test(error = "model \"nope\" does not exist")]
+    fn unknown_model() {
+        setup_model();
+        Spi::run("SELECT lead_scoring.score('nope', l) FROM leads l").unwrap();
+    }
+
+    #[pg_test(error = "model \"m\" has no version 9")]
+    fn unknown_version() {
+        setup_model();
+        Spi::run("SELECT lead_scoring.score('m@9', l) FROM leads l").unwrap();
+    }
+
+    #[pg_test(error = "model \"m@x\" is not a valid model name; use 'name' or 'name@version'")]
+    fn malformed_model_name() {
+        setup_model();
+        Spi::run("SELECT lead_scoring.score('m@x', l) FROM leads l").unwrap();
+    }
+
+    #[pg_test(error = "source \"no_such_table\" does not exist")]
+    fn missing_source() {
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'no_such_table', 'converted')").unwrap();
+    }
+
+    #[pg_test(error = "source \"leads; DROP TABLE leads\" is neither a table or view name nor a SELECT query")]
+    fn source_name_cannot_inject_sql() {
+        make_leads("leads", 100);
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads; DROP TABLE leads', 'converted')").unwrap();
+    }
+
+    #[pg_test(error = "label column \"won\" does not exist in leads")]
+    fn missing_label_column() {
+        make_leads("leads", 100);
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'won')").unwrap();
+    }
+
+    #[pg_test(error = "source leads has no rows with a non-NULL label \"converted\"")]
+    fn all_null_label() {
+        make_leads("leads", 100);
+        Spi::run("UPDATE leads SET converted = NULL").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted')").unwrap();
+    }
+
+    #[pg_test(error = "label \"converted\" has only one class (100 rows, all not converted); a model needs converted and non-converted leads")]
+    fn one_class_label() {
+        make_leads("leads", 100);
+        Spi::run("UPDATE leads SET converted = false").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted')").unwrap();
+    }
+
+    #[pg_test(error = "the training part has 4 converted and 156 non-converted leads; at least 10 of each are needed (options.min_class_rows)")]
+    fn too_few_of_a_class() {
+        make_leads("leads", 200);
+        Spi::run("UPDATE leads SET converted = (id <= 5)").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
+    }
+
+    #[pg_test(error = "label column \"outcome\" is text; set options.positive_label to the value that means converted")]
+    fn text_label_needs_positive_label() {
+        make_leads("leads", 100);
+        Spi::run("ALTER TABLE leads ADD COLUMN outcome text").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'outcome', options => '{\"exclude\": [\"converted\"]}')").unwrap();
+    }
+
+    #[pg_test(error = "label column \"stage\" has the value 2; a numeric label must be 0 or 1 (or set options.positive_label)")]
+    fn numeric_label_must_be_0_or_1() {
+        make_leads("leads", 100);
+        Spi::run("ALTER TABLE leads ADD COLUMN stage int DEFAULT 2").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'stage', options => '{\"exclude\": [\"converted\"]}')").unwrap();
+    }
+
+    #[pg_test(error = "the row given to lead_scoring has no column \"visits\", which model \"m@1\" needs")]
+    fn feature_missing_at_scoring_time() {
+        setup_model();
+        Spi::run("CREATE TABLE partial AS SELECT id, source, opted_in, noise FROM leads").unwrap();
+        Spi::run("SELECT lead_scoring.score('m', p) FROM partial p").unwrap();
+    }
+
+    #[pg_test(error = "the jsonb lead has no key \"visits\", which model \"m@1\" needs")]
+    fn feature_missing_in_jsonb() {
+        setup_model();
+        Spi::run("SELECT lead_scoring.score('m', '{\"source\": \"Google\"}'::jsonb)").unwrap();
+    }
+
+    #[pg_test(error = "feature \"noise\" has the value NaN; NaN and Infinity are not valid feature values")]
+    fn nan_feature_in_training() {
+        make_leads("leads", 300);
+        Spi::run("UPDATE leads SET noise = 'NaN' WHERE id = 7").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted')").unwrap();
+    }
+
+    #[pg_test(error = "model \"m@1\": feature \"noise\" is inf; NaN and Infinity are not valid feature values")]
+    fn infinite_feature_at_scoring_time() {
+        setup_model();
+        Spi::run("UPDATE leads SET noise = 'Infinity' WHERE id = 7").unwrap();
+        Spi::run("SELECT lead_scoring.score('m', l) FROM leads l").unwrap();
+    }
+
+    #[pg_test(error = "feature column \"created_at\" has type timestamp with time zone; features must be numeric, text or boolean")]
+    fn unsupported_feature_type() {
+        make_leads("leads", 100);
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', ARRAY['visits', 'created_at'])").unwrap();
+    }
+
+    #[pg_test(error = "feature column \"visitz\" does not exist in leads")]
+    fn unknown_feature_column() {
+        make_leads("leads", 100);
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', ARRAY['visitz'])").unwrap();
+    }
+
+    #[pg_test(
+        error = "unknown option \"alhpa\"; known options are: alpha, class_weight, exclude, max_iter, min_class_rows, min_level_count, missing_values, positive_label, seed, split, threshold, tiers, tol"
+    )]
+    fn unknown_option_key() {
+        make_leads("leads", 100);
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"alhpa\": 1}')").unwrap();
+    }
+
+    #[pg_test(error = "option \"alpha\" must be a number, got \"big\"")]
+    fn wrong_option_type() {
+        make_leads("leads", 100);
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"alpha\": \"big\"}')").unwrap();
+    }
+
+    #[pg_test(error = "unknown algorithm \"svm\"; available: logistic")]
+    fn unknown_algorithm() {
+        make_leads("leads", 100);
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', algorithm => 'svm')").unwrap();
+    }
+
+    #[pg_test(error = "model_name must not be NULL")]
+    fn null_model_name() {
+        make_leads("leads", 100);
+        Spi::run("SELECT * FROM lead_scoring.train(NULL, 'leads', 'converted')").unwrap();
+    }
+
+    #[pg_test(error = "lead must be a table row, got a value of type integer")]
+    fn scalar_lead() {
+        setup_model();
+        Spi::run("SELECT lead_scoring.score('m', 42)").unwrap();
+    }
+
+    #[pg_test(error = "model \"m\" has no version 5")]
+    fn deploy_unknown_version() {
+        setup_model();
+        Spi::run("SELECT lead_scoring.deploy('m', 5)").unwrap();
+    }
+
+    #[pg_test(error = "split column \"part\" must hold 'train', 'validation' or 'test' in every row, found 'holdout'")]
+    fn bad_split_column_value() {
+        make_leads("leads", 300);
+        Spi::run("ALTER TABLE leads ADD COLUMN part text DEFAULT 'holdout'").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"split\": {\"method\": \"column\", \"column\": \"part\"}}')").unwrap();
+    }
+
+    #[pg_test]
+    fn failed_train_leaves_nothing_behind() {
+        make_leads("leads", 300);
+        // Fails after reading and fitting would start: one class only.
+        Spi::run("UPDATE leads SET converted = true").unwrap();
+        Spi::run(
+            "DO $$ BEGIN
+               PERFORM * FROM lead_scoring.train('m', 'leads', 'converted');
+               RAISE EXCEPTION 'train should have failed';
+             EXCEPTION WHEN data_exception THEN NULL;
+             END $$",
+        )
+        .unwrap();
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.models").unwrap(), Some(0));
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.model_events").unwrap(), Some(0));
+    }
+
+    #[pg_test]
+    fn hostile_column_and_table_names_are_quoted() {
+        make_leads("leads", 1000);
+        Spi::run(r#"CREATE TABLE "we""ird; DROP TABLE leads; --" AS SELECT visits AS "a""; DROP TABLE leads; --", source AS "Lead Source", converted FROM leads"#).unwrap();
+        Spi::run(r#"SELECT * FROM lead_scoring.train('hostile', '"we""ird; DROP TABLE leads; --"', 'converted')"#).unwrap();
+        let scored = Spi::get_one::<i64>(
+            r#"SELECT count(lead_scoring.score('hostile', t)) FROM "we""ird; DROP TABLE leads; --" t"#,
+        )
+        .unwrap();
+        assert_eq!(scored, Some(1000));
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM leads").unwrap(), Some(1000), "leads still exists");
+    }
+}
