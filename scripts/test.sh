@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: core unit tests and SQL tests against a real PostgreSQL 15 (cargo pgrx test),
-# then the SQL regression suite with expected output (cargo pgrx regress). Installs what is
+# then the SQL regression suite with expected output (scripts/regress.sh, pg_regress). Installs what is
 # missing first. Each run uses fresh scratch clusters, so it works as root or as a normal user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,15 +10,22 @@ bash scripts/setup.sh
 
 scratch=$(mktemp -d /tmp/lead_scoring_test.XXXXXX)
 chmod 755 "$scratch"
-trap 'rm -rf "$scratch" 2>/dev/null || sudo rm -rf "$scratch"' EXIT
+trap 'rm -rf "$scratch"' EXIT
 runas=()
 if [ "$(id -u)" -eq 0 ]; then
-  # initdb refuses to run as root: pgrx starts the test clusters as postgres through sudo.
+  # initdb refuses to run as root: pgrx starts the test cluster as postgres through sudo, in a
+  # directory postgres owns.
+  chown postgres: "$scratch"
   runas=(--runas postgres)
 fi
 
 echo "== cargo pgrx test (unit tests + SQL tests)"
-cargo pgrx test pg15 "${runas[@]}" --pgdata "$scratch/test-pgdata"
+cargo pgrx test pg15 "${runas[@]}" --pgdata "$scratch/test-pgdata" 2>&1 | tee "$scratch/pgrx-test.log"
 
-echo "== cargo pgrx regress (SQL regression tests with expected output)"
-cargo pgrx regress pg15 "${runas[@]}" --pgdata "$scratch/regress-pgdata" --resetdb
+echo "== pg_regress (SQL regression tests with expected output)"
+bash scripts/regress.sh 2>&1 | tee "$scratch/regress.log"
+
+# One closing line for both suites (pipefail above already stopped on any failure).
+unit=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$scratch/pgrx-test.log" | grep -Eo '[0-9]+' | paste -sd+ | bc)
+regress=$(grep -Eo 'All [0-9]+ tests passed' "$scratch/regress.log" | grep -Eo '[0-9]+')
+echo "lead_scoring: $((unit + regress)) passed, 0 failed"

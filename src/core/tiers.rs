@@ -1,10 +1,11 @@
 //! Tiers: named score bands (hot / warm / cold, or grades A-D) stored with a model.
 //!
 //! Default rule: `hot` at or above the decision threshold (the F1-maximizing one unless set),
-//! `warm` from the base rate (the share of converting leads) up to the threshold, `cold` below
-//! the base rate. A lead in `warm` is more likely than average to convert but below the bar
-//! for immediate sales follow-up. When the threshold is at or below the base rate, there is no
-//! warm band.
+//! `warm` from the base rate (the share of converting leads) up to the threshold, `cold` below.
+//! A lead in `warm` is more likely than average to convert but below the bar for immediate
+//! sales follow-up. F1-optimal thresholds often sit at or below the base rate (for a calibrated
+//! model they are about half the best F1); then the base rate cannot be warm's floor, and warm
+//! runs from half the threshold up to it instead, so there are always three tiers.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,12 +26,12 @@ pub struct Tiers(pub Vec<Tier>);
 impl Tiers {
     /// The default hot / warm / cold rule described in the module docs.
     pub fn default_for(threshold: f64, base_rate: f64) -> Tiers {
-        let mut tiers = vec![Tier { name: "hot".into(), min_score: threshold }];
-        if base_rate < threshold {
-            tiers.push(Tier { name: "warm".into(), min_score: base_rate });
-        }
-        tiers.push(Tier { name: "cold".into(), min_score: 0.0 });
-        Tiers(tiers)
+        let warm_floor = if base_rate < threshold { base_rate } else { threshold / 2.0 };
+        Tiers(vec![
+            Tier { name: "hot".into(), min_score: threshold },
+            Tier { name: "warm".into(), min_score: warm_floor },
+            Tier { name: "cold".into(), min_score: 0.0 },
+        ])
     }
 
     /// Parses `{"A": 0.8, "B": 0.5, "C": 0.2, "D": 0}` or
@@ -109,9 +110,11 @@ mod tests {
         assert_eq!(t.assign(0.59), "warm");
         assert_eq!(t.assign(0.3), "warm");
         assert_eq!(t.assign(0.1), "cold");
-        let no_warm = Tiers::default_for(0.2, 0.3);
-        assert_eq!(no_warm.0.len(), 2);
-        assert_eq!(no_warm.assign(0.25), "hot");
+        // Threshold below the base rate: warm runs from half the threshold.
+        let low = Tiers::default_for(0.2, 0.3);
+        assert_eq!(low.assign(0.25), "hot");
+        assert_eq!(low.assign(0.1), "warm");
+        assert_eq!(low.assign(0.09), "cold");
     }
 
     #[test]

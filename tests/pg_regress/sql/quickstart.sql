@@ -1,0 +1,63 @@
+-- The README quick start, as an analyst types it: train, inspect, score, tier, evaluate, deploy.
+SELECT setseed(0.17);
+CREATE TABLE crm_leads AS
+SELECT id,
+       'lead' || id || '@example.com' AS email,
+       visits,
+       source,
+       company_size,
+       random() < 1 / (1 + exp(-(-3.5 + 0.5 * coalesce(visits, 2)
+                                  + CASE source WHEN 'Referral' THEN 1.5 WHEN 'Webinar' THEN 0.8 ELSE 0 END))) AS converted
+  FROM (SELECT id,
+               CASE WHEN random() < 0.05 THEN NULL ELSE floor(random() * 8)::int END AS visits,
+               (ARRAY['Google', 'Referral', 'Webinar', 'Select'])[1 + floor(random() * 4)::int] AS source,
+               (ARRAY['1-10', '11-50', '51-200'])[1 + floor(random() * 3)::int] AS company_size
+          FROM generate_series(1, 2000) AS id) s;
+
+-- Train: every column but the label and the id is a feature; the unique email is skipped.
+SELECT model_name, version, algorithm, deployed,
+       round((metrics->'test'->>'roc_auc')::numeric, 3) > 0.75 AS good_test_auc
+  FROM lead_scoring.train('inbound', 'crm_leads', 'converted', options => '{"exclude": ["id"]}');
+
+SELECT name, version, algorithm, deployed, training_rows, test_roc_auc > 0.75 AS good
+  FROM lead_scoring.model_overview;
+
+SELECT jsonb_pretty(features) FROM lead_scoring.models WHERE name = 'inbound';
+SELECT split, training->'parts' AS parts FROM lead_scoring.models WHERE name = 'inbound';
+SELECT jsonb_agg(t->>'name') AS tiers FROM lead_scoring.models, jsonb_array_elements(tiers) t WHERE name = 'inbound';
+
+-- Score and tier any row of the table, or a jsonb document.
+SELECT id, round(lead_scoring.score('inbound', l)::numeric, 4) AS score, lead_scoring.tier('inbound', l) AS tier
+  FROM crm_leads l ORDER BY id LIMIT 5;
+SELECT round(lead_scoring.score('inbound', '{"visits": 7, "source": "Referral", "company_size": "11-50"}'::jsonb)::numeric, 4) AS referral,
+       round(lead_scoring.score('inbound', '{"visits": 0, "source": "Google", "company_size": "11-50"}'::jsonb)::numeric, 4) AS cold_google,
+       lead_scoring.tier('inbound', '{"visits": 7, "source": "Referral", "company_size": "11-50"}'::jsonb) AS tier;
+-- Unseen levels and placeholders are handled, not errors.
+SELECT round(lead_scoring.score('inbound', '{"visits": null, "source": "TikTok", "company_size": "Select"}'::jsonb)::numeric, 4) AS unseen;
+
+-- Tier counts, as a BI tool would read them.
+SELECT lead_scoring.tier('inbound', l) AS tier, count(*) AS leads, round(avg(converted::int), 2) AS conversion
+  FROM crm_leads l GROUP BY 1 ORDER BY 3 DESC;
+
+-- Evaluate on any labelled query.
+SELECT e->>'model' AS model, e->>'rows' AS rows, round((e->>'roc_auc')::numeric, 3) > 0.75 AS good
+  FROM lead_scoring.evaluate('inbound', 'SELECT * FROM crm_leads WHERE id > 1000') AS e;
+
+-- A second version does not deploy itself; deploy() switches every session to it.
+SELECT version, deployed FROM lead_scoring.train('inbound', 'crm_leads', 'converted',
+       ARRAY['visits', 'source'], options => '{"alpha": 5}');
+SELECT lead_scoring.score('inbound', l) = lead_scoring.score('inbound@1', l) AS live_is_v1 FROM crm_leads l WHERE id = 1;
+SELECT lead_scoring.deploy('inbound', 2, 'fewer features');
+SELECT lead_scoring.score('inbound', l) = lead_scoring.score('inbound@2', l) AS live_is_v2 FROM crm_leads l WHERE id = 1;
+SELECT model_name, version, event, reason FROM lead_scoring.model_events ORDER BY id;
+
+-- Mistakes get clear errors.
+SELECT lead_scoring.score('outbound', l) FROM crm_leads l LIMIT 1;
+SELECT lead_scoring.score('inbound@7', l) FROM crm_leads l LIMIT 1;
+SELECT * FROM lead_scoring.train('x', 'crm_lead', 'converted');
+SELECT * FROM lead_scoring.train('x', 'crm_leads', 'convert');
+SELECT * FROM lead_scoring.train('x', 'crm_leads', 'converted', options => '{"split": {"method": "time"}}');
+SELECT * FROM lead_scoring.train('x', 'crm_leads', 'converted', options => '{"class_weight": "heavy"}');
+SELECT lead_scoring.score('inbound', '{"visits": 1}'::jsonb);
+SELECT lead_scoring.score('inbound', '{"visits": "many", "source": "Google"}'::jsonb);
+SELECT count(*) AS models_after_errors FROM lead_scoring.models;
