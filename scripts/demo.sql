@@ -1,6 +1,6 @@
 -- The main job, as an analyst would type it in psql: load the X Education leads, train a
 -- logistic model without the columns that leak the outcome, score and tier every lead.
--- Run by scripts/run_demo.sh with -v data=/path/to/x_education_leads.csv.
+-- Run by scripts/run_demo.sh as: psql -f scripts/demo.sql < x_education_leads.csv (\copy reads pstdin).
 \set ON_ERROR_STOP 1
 \pset footer off
 SET client_min_messages = warning;
@@ -8,7 +8,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS lead_scoring;
 
 \i scripts/x_education.sql
-\copy x_education.leads ("Prospect ID", "Lead Number", "Lead Origin", "Lead Source", "Do Not Email", "Do Not Call", "Converted", "TotalVisits", "Total Time Spent on Website", "Page Views Per Visit", "Last Activity", "Country", "Specialization", "How did you hear about X Education", "What is your current occupation", "What matters most to you in choosing a course", "Search", "Magazine", "Newspaper Article", "X Education Forums", "Newspaper", "Digital Advertisement", "Through Recommendations", "Receive More Updates About Our Courses", "Tags", "Lead Quality", "Update me on Supply Chain Content", "Get updates on DM Content", "Lead Profile", "City", "Asymmetrique Activity Index", "Asymmetrique Profile Index", "Asymmetrique Activity Score", "Asymmetrique Profile Score", "I agree to pay the amount through cheque", "A free copy of Mastering The Interview", "Last Notable Activity") FROM :'data' WITH (FORMAT csv, HEADER true)
+\copy x_education.leads ("Prospect ID", "Lead Number", "Lead Origin", "Lead Source", "Do Not Email", "Do Not Call", "Converted", "TotalVisits", "Total Time Spent on Website", "Page Views Per Visit", "Last Activity", "Country", "Specialization", "How did you hear about X Education", "What is your current occupation", "What matters most to you in choosing a course", "Search", "Magazine", "Newspaper Article", "X Education Forums", "Newspaper", "Digital Advertisement", "Through Recommendations", "Receive More Updates About Our Courses", "Tags", "Lead Quality", "Update me on Supply Chain Content", "Get updates on DM Content", "Lead Profile", "City", "Asymmetrique Activity Index", "Asymmetrique Profile Index", "Asymmetrique Activity Score", "Asymmetrique Profile Score", "I agree to pay the amount through cheque", "A free copy of Mastering The Interview", "Last Notable Activity") FROM pstdin WITH (FORMAT csv, HEADER true)
 SELECT count(*) AS leads_loaded, sum("Converted") AS converted FROM x_education.leads;
 
 \echo
@@ -28,7 +28,8 @@ SELECT name AS model, version, algorithm, deployed, training_rows,
   FROM lead_scoring.model_overview WHERE name = 'x_education' ORDER BY version;
 
 \echo '== Test metrics of the deployed version (rows the model never saw)'
-SELECT m.key AS metric, round(m.value::numeric, 4) AS value
+SELECT m.key AS metric,
+       CASE WHEN m.key IN ('rows', 'positives') THEN m.value ELSE round(m.value::numeric, 4)::text END AS value
   FROM lead_scoring.models,
        jsonb_each_text(metrics->'test') AS m
  WHERE name = 'x_education' AND deployed

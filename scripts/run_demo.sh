@@ -48,6 +48,6 @@ PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres)
 if ! "${PSQL[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'lead_scoring_demo'" | grep -q 1; then
   "${PSQL[@]}" -d postgres -c "CREATE DATABASE lead_scoring_demo"
 fi
-"${PSQL[@]}" -d lead_scoring_demo -v data="$DATA" -f scripts/demo.sql
+"${PSQL[@]}" -d lead_scoring_demo -f scripts/demo.sql < "$DATA"
 echo
 echo "Connect with: psql -h $DIR -p $PORT -U postgres lead_scoring_demo    (stop: bash scripts/run_demo.sh --stop)"

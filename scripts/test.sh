@@ -26,6 +26,6 @@ echo "== pg_regress (SQL regression tests with expected output)"
 bash scripts/regress.sh 2>&1 | tee "$scratch/regress.log"
 
 # One closing line for both suites (pipefail above already stopped on any failure).
-unit=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$scratch/pgrx-test.log" | grep -Eo '[0-9]+' | paste -sd+ | bc)
+unit=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$scratch/pgrx-test.log" | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
 regress=$(grep -Eo 'All [0-9]+ tests passed' "$scratch/regress.log" | grep -Eo '[0-9]+')
 echo "lead_scoring: $((unit + regress)) passed, 0 failed"

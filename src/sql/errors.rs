@@ -47,11 +47,6 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Quotes a string literal for dynamic SQL.
-pub fn quote_literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +55,5 @@ mod tests {
     fn quoting_escapes_embedded_quotes() {
         assert_eq!(quote_ident("Lead Source"), "\"Lead Source\"");
         assert_eq!(quote_ident("a\"; DROP TABLE x; --"), "\"a\"\"; DROP TABLE x; --\"");
-        assert_eq!(quote_literal("it's"), "'it''s'");
     }
 }

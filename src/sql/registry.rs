@@ -31,15 +31,12 @@ pub fn parse_model_spec(spec: &str) -> ModelSpec {
 /// The stored fields scoring and evaluation need.
 #[derive(Debug, Clone)]
 pub struct ModelRow {
-    pub id: i64,
     pub name: String,
     pub version: i32,
-    pub algorithm: String,
     pub label: String,
     pub positive_label: Option<String>,
     pub threshold: f64,
     pub tiers: serde_json::Value,
-    pub metrics: serde_json::Value,
     pub artifact: Vec<u8>,
 }
 
@@ -47,7 +44,7 @@ pub struct ModelRow {
 pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
     let row = Spi::connect(|client| {
         let table = client.select(
-            "SELECT id, name, version, algorithm, label, positive_label, threshold, tiers, metrics, artifact
+            "SELECT name, version, label, positive_label, threshold, tiers, artifact
                FROM lead_scoring.models
               WHERE name = $1 AND ($2::int IS NULL AND deployed OR version = $2::int)",
             Some(1),
@@ -58,16 +55,13 @@ pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
         }
         let r = table.first();
         Ok::<_, pgrx::spi::Error>(Some(ModelRow {
-            id: r.get(1)?.unwrap_or_default(),
-            name: r.get(2)?.unwrap_or_default(),
-            version: r.get(3)?.unwrap_or_default(),
-            algorithm: r.get(4)?.unwrap_or_default(),
-            label: r.get(5)?.unwrap_or_default(),
-            positive_label: r.get(6)?,
-            threshold: r.get(7)?.unwrap_or_default(),
-            tiers: r.get::<JsonB>(8)?.map(|j| j.0).unwrap_or_default(),
-            metrics: r.get::<JsonB>(9)?.map(|j| j.0).unwrap_or_default(),
-            artifact: r.get(10)?.unwrap_or_default(),
+            name: r.get(1)?.unwrap_or_default(),
+            version: r.get(2)?.unwrap_or_default(),
+            label: r.get(3)?.unwrap_or_default(),
+            positive_label: r.get(4)?,
+            threshold: r.get(5)?.unwrap_or_default(),
+            tiers: r.get::<JsonB>(6)?.map(|j| j.0).unwrap_or_default(),
+            artifact: r.get(7)?.unwrap_or_default(),
         }))
     })
     .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")));
