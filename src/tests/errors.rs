@@ -194,4 +194,24 @@ mod tests {
         assert_eq!(scored, Some(1000));
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM leads").unwrap(), Some(1000), "leads still exists");
     }
+
+    #[pg_test(error = "permission denied for table leads")]
+    fn source_the_caller_cannot_read() {
+        make_leads("leads", 100);
+        Spi::run("CREATE ROLE lead_scoring_outsider; GRANT USAGE ON SCHEMA lead_scoring TO lead_scoring_outsider").unwrap();
+        Spi::run("SET ROLE lead_scoring_outsider").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted')").unwrap();
+    }
+
+    #[pg_test]
+    fn non_convergence_is_reported_and_recorded() {
+        make_leads("leads", 1000);
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"max_iter\": 1}')").unwrap();
+        let (converged, iterations): (Option<bool>, Option<i64>) = Spi::get_two(
+            "SELECT (training->>'converged')::boolean, (training->>'iterations')::bigint FROM lead_scoring.models WHERE name = 'm'",
+        )
+        .unwrap();
+        assert_eq!(converged, Some(false));
+        assert_eq!(iterations, Some(1));
+    }
 }
