@@ -21,6 +21,8 @@ CREATE TABLE models (
     tiers        jsonb       NOT NULL,
     -- versioned envelope (magic, format version, checksum, bincode body)
     artifact     bytea       NOT NULL,
+    -- the validation part's (probability, label) pairs, for choosing thresholds later
+    validation_predictions bytea NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     created_by   name        NOT NULL DEFAULT current_user,
     deployed     boolean     NOT NULL DEFAULT false,

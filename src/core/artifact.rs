@@ -62,6 +62,33 @@ pub fn decode_model(bytes: &[u8]) -> CoreResult<LeadModel> {
     Ok(envelope.model)
 }
 
+/// Packs (score, label) pairs: row count (u64 LE), the scores (f64 LE), one byte per label.
+/// Used for a model's stored validation predictions and for parallel aggregate states.
+pub fn encode_scored_labels(scores: &[f64], labels: &[bool]) -> Vec<u8> {
+    debug_assert_eq!(scores.len(), labels.len());
+    let mut out = Vec::with_capacity(8 + scores.len() * 9);
+    out.extend_from_slice(&(scores.len() as u64).to_le_bytes());
+    for s in scores {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out.extend(labels.iter().map(|&l| l as u8));
+    out
+}
+
+/// Reads back what [`encode_scored_labels`] wrote.
+pub fn decode_scored_labels(bytes: &[u8]) -> CoreResult<(Vec<f64>, Vec<bool>)> {
+    let n = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        .ok_or_else(|| core_err!("stored predictions are corrupt (no length)"))?;
+    if n.checked_mul(9).and_then(|x| x.checked_add(8)) != Some(bytes.len()) {
+        return Err(core_err!("stored predictions are corrupt (length mismatch)"));
+    }
+    let scores = bytes[8..8 + n * 8].chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+    let labels = bytes[8 + n * 8..].iter().map(|&b| b != 0).collect();
+    Ok((scores, labels))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,7 +113,16 @@ mod tests {
                 converged: true,
                 objective: 12.5,
             }),
+            calibration: crate::core::calibration::Calibration::Platt { a: -1.1, b: 0.2 },
         }
+    }
+
+    #[test]
+    fn scored_labels_round_trip_and_reject_corruption() {
+        let bytes = encode_scored_labels(&[0.25, 0.75, 1.0], &[false, true, true]);
+        assert_eq!(decode_scored_labels(&bytes).unwrap(), (vec![0.25, 0.75, 1.0], vec![false, true, true]));
+        assert!(decode_scored_labels(&bytes[..bytes.len() - 1]).is_err());
+        assert!(decode_scored_labels(&[1, 2]).is_err());
     }
 
     #[test]

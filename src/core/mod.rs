@@ -2,13 +2,20 @@
 //! numbers out. Everything here is unit-tested with `cargo test` and usable without a server.
 
 pub mod artifact;
+pub mod calibration;
+pub mod compare;
+pub mod curves;
+pub mod cv;
 pub mod logistic;
 pub mod metrics;
 pub mod model;
 pub mod options;
 pub mod pipeline;
 pub mod preprocess;
+pub mod resample;
+pub mod selection;
 pub mod split;
+pub mod thresholds;
 pub mod tiers;
 pub mod values;
 

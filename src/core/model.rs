@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::calibration::Calibration;
 use super::logistic::{sigmoid, LogisticFit};
 use super::preprocess::Preprocessor;
 use super::values::RawValue;
@@ -29,11 +30,13 @@ impl Estimator {
     }
 }
 
-/// Preprocessing and estimator together: what a model artifact holds.
+/// Preprocessing, estimator and calibration together: what a model artifact holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeadModel {
     pub preprocessor: Preprocessor,
     pub estimator: Estimator,
+    /// Maps the estimator's probability to a calibrated one (fitted on validation).
+    pub calibration: Calibration,
 }
 
 impl LeadModel {
@@ -42,16 +45,16 @@ impl LeadModel {
         self.preprocessor.features.iter().map(|f| f.name())
     }
 
-    /// Log-odds of conversion. `scratch` is reused between calls to avoid an allocation per lead.
+    /// Log-odds of conversion before calibration. `scratch` is reused between calls to avoid an allocation per lead.
     pub fn log_odds(&self, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) -> CoreResult<f64> {
         scratch.resize(self.preprocessor.width(), 0.0);
         self.preprocessor.transform_into(raw, scratch)?;
         Ok(self.estimator.log_odds(scratch))
     }
 
-    /// Probability of conversion.
+    /// Calibrated probability of conversion.
     pub fn probability(&self, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) -> CoreResult<f64> {
-        Ok(sigmoid(self.log_odds(raw, scratch)?))
+        Ok(self.calibration.apply(sigmoid(self.log_odds(raw, scratch)?)))
     }
 
     /// Named coefficients of a logistic model (input name, coefficient), for reports.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::preprocess::PreprocessOptions;
+use super::resample::Resample;
 use super::split::{SplitMethod, SplitSpec};
 use super::tiers::Tiers;
 use super::CoreResult;
@@ -35,6 +36,32 @@ impl ClassWeight {
     }
 }
 
+/// Probability calibration fitted on the validation part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CalibrationChoice {
+    /// Platt when class weights or resampling distort probabilities, otherwise none.
+    Auto,
+    None,
+    Platt,
+    Isotonic,
+}
+
+/// Hyperparameter search scored by cross-validated ROC AUC on the training part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchSpec {
+    /// Every combination (grid) or `n_iter` of them drawn with the seed (random).
+    pub random_iterations: Option<usize>,
+    pub alphas: AlphaSpace,
+    pub class_weights: Vec<ClassWeight>,
+}
+
+/// Candidate alphas: a list, or a log-uniform range for random search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AlphaSpace {
+    List(Vec<f64>),
+    LogRange { min: f64, max: f64 },
+}
+
 /// Everything `train()` can be told through `options`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainOptions {
@@ -54,6 +81,26 @@ pub struct TrainOptions {
     pub tol: f64,
     /// Minimum rows of each class in the training part.
     pub min_class_rows: usize,
+    pub calibration: CalibrationChoice,
+    /// Folds of cross-validation on the training part, if any.
+    pub cv: Option<usize>,
+    pub search: Option<SearchSpec>,
+    /// Resampling of the training part only.
+    pub resample: Resample,
+}
+
+impl TrainOptions {
+    /// The calibration to fit: `auto` means Platt exactly when class weights or resampling
+    /// shift the predicted probabilities away from the real conversion rate.
+    pub fn effective_calibration(&self) -> CalibrationChoice {
+        match self.calibration {
+            CalibrationChoice::Auto if self.class_weight != ClassWeight::None || self.resample != Resample::None => {
+                CalibrationChoice::Platt
+            }
+            CalibrationChoice::Auto => CalibrationChoice::None,
+            other => other,
+        }
+    }
 }
 
 impl Default for TrainOptions {
@@ -70,19 +117,27 @@ impl Default for TrainOptions {
             max_iter: 100,
             tol: 1e-8,
             min_class_rows: 10,
+            calibration: CalibrationChoice::Auto,
+            cv: None,
+            search: None,
+            resample: Resample::None,
         }
     }
 }
 
 pub const KNOWN_OPTIONS: &[&str] = &[
     "alpha",
+    "calibration",
     "class_weight",
+    "cv",
     "exclude",
     "max_iter",
     "min_class_rows",
     "min_level_count",
     "missing_values",
     "positive_label",
+    "resample",
+    "search",
     "seed",
     "split",
     "threshold",
@@ -116,6 +171,10 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "split" => o.split = parse_split(v, o.split.seed)?,
             "threshold" => o.threshold = Some(probability("threshold", v)?),
             "tiers" => o.tiers = Some(Tiers::from_json(v).map_err(|e| core_err!("option \"tiers\": {e}"))?),
+            "calibration" => o.calibration = parse_calibration(v)?,
+            "cv" => o.cv = parse_cv(v)?,
+            "search" => o.search = Some(parse_search(v)?),
+            "resample" => o.resample = parse_resample(v)?,
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {
@@ -127,7 +186,119 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             }
         }
     }
+    if o.search.is_some() && o.cv.is_none() {
+        o.cv = Some(5);
+    }
     Ok(o)
+}
+
+fn parse_calibration(v: &Value) -> CoreResult<CalibrationChoice> {
+    match v.as_str() {
+        Some("auto") => Ok(CalibrationChoice::Auto),
+        Some("none") => Ok(CalibrationChoice::None),
+        Some("platt") => Ok(CalibrationChoice::Platt),
+        Some("isotonic") => Ok(CalibrationChoice::Isotonic),
+        _ => Err(core_err!("option \"calibration\" must be \"platt\", \"isotonic\", \"none\" or \"auto\", got {v}")),
+    }
+}
+
+fn parse_cv(v: &Value) -> CoreResult<Option<usize>> {
+    match v {
+        Value::Bool(true) => Ok(Some(5)),
+        Value::Bool(false) | Value::Null => Ok(None),
+        _ => match v.as_u64() {
+            Some(k) if (2..=20).contains(&k) => Ok(Some(k as usize)),
+            _ => Err(core_err!("option \"cv\" must be true, false or a number of folds from 2 to 20, got {v}")),
+        },
+    }
+}
+
+fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
+    let m = v.as_object().ok_or_else(|| core_err!("option \"search\" must be an object like {{\"alpha\": [0.1, 1, 10]}}, got {v}"))?;
+    let mut method = "grid";
+    let mut n_iter = 10usize;
+    let mut alphas = AlphaSpace::List(vec![1.0]);
+    let mut class_weights = Vec::new();
+    for (key, x) in m {
+        match key.as_str() {
+            "method" => {
+                method = x.as_str().filter(|s| *s == "grid" || *s == "random").ok_or_else(|| {
+                    core_err!("option \"search.method\" must be \"grid\" or \"random\", got {x}")
+                })?
+            }
+            "n_iter" => n_iter = positive_int("search.n_iter", x)?,
+            "alpha" => {
+                alphas = match x {
+                    Value::Array(items) if !items.is_empty() => AlphaSpace::List(
+                        items.iter().map(|i| non_negative("search.alpha", i)).collect::<CoreResult<_>>()?,
+                    ),
+                    Value::Object(r) => {
+                        let bound = |k: &str| -> CoreResult<f64> {
+                            match r.get(k).and_then(Value::as_f64) {
+                                Some(b) if b > 0.0 && b.is_finite() => Ok(b),
+                                _ => Err(core_err!("option \"search.alpha.{k}\" must be a positive number")),
+                            }
+                        };
+                        let (min, max) = (bound("min")?, bound("max")?);
+                        if min >= max {
+                            return Err(core_err!("option \"search.alpha\" needs min below max"));
+                        }
+                        AlphaSpace::LogRange { min, max }
+                    }
+                    _ => return Err(core_err!("option \"search.alpha\" must be a non-empty array or {{\"min\": .., \"max\": ..}}, got {x}")),
+                }
+            }
+            "class_weight" => {
+                let items = x.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
+                    core_err!("option \"search.class_weight\" must be a non-empty array, got {x}")
+                })?;
+                class_weights = items.iter().map(parse_class_weight).collect::<CoreResult<_>>()?;
+            }
+            other => {
+                return Err(core_err!(
+                    "unknown option \"search.{other}\"; known search options are: method, n_iter, alpha, class_weight"
+                ))
+            }
+        }
+    }
+    if method == "grid" && matches!(alphas, AlphaSpace::LogRange { .. }) {
+        return Err(core_err!("a grid search needs \"alpha\" as a list; a range needs \"method\": \"random\""));
+    }
+    Ok(SearchSpec { random_iterations: (method == "random").then_some(n_iter), alphas, class_weights })
+}
+
+fn parse_resample(v: &Value) -> CoreResult<Resample> {
+    let (method, map) = match v {
+        Value::String(s) => (s.as_str(), None),
+        Value::Object(m) => (
+            m.get("method").and_then(Value::as_str).ok_or_else(|| core_err!("option \"resample.method\" must be \"smote\" or \"undersample\""))?,
+            Some(m),
+        ),
+        _ => return Err(core_err!("option \"resample\" must be \"smote\", \"undersample\", \"none\" or an object, got {v}")),
+    };
+    let mut k = 5usize;
+    let mut ratio = 1.0f64;
+    if let Some(m) = map {
+        for (key, x) in m {
+            match key.as_str() {
+                "method" => {}
+                "k" => k = positive_int("resample.k", x)?,
+                "ratio" => {
+                    ratio = number("resample.ratio", x)?;
+                    if !(ratio > 0.0 && ratio <= 1.0) {
+                        return Err(core_err!("option \"resample.ratio\" must be above 0 and at most 1, got {ratio}"));
+                    }
+                }
+                other => return Err(core_err!("unknown option \"resample.{other}\"; known resample options are: method, k, ratio")),
+            }
+        }
+    }
+    match method {
+        "none" => Ok(Resample::None),
+        "smote" => Ok(Resample::Smote { k, ratio }),
+        "undersample" => Ok(Resample::Undersample { ratio }),
+        other => Err(core_err!("unknown resample method \"{other}\"; use smote, undersample or none")),
+    }
 }
 
 fn number(key: &str, v: &Value) -> CoreResult<f64> {
@@ -293,12 +464,47 @@ mod tests {
             (json!({"threshold": 1.0}), "\"threshold\""),
             (json!({"min_level_count": 0}), "\"min_level_count\""),
             (json!({"tiers": {"hot": 2}}), "\"tiers\""),
+            (json!({"calibration": "beta"}), "\"calibration\""),
+            (json!({"cv": 1}), "\"cv\""),
+            (json!({"search": {"alpha": []}}), "\"search.alpha\""),
+            (json!({"search": {"alpha": {"min": 0.1, "max": 10}}}), "needs \"alpha\" as a list"),
+            (json!({"search": {"folds": 3}}), "\"search.folds\""),
+            (json!({"resample": "oversample"}), "\"oversample\""),
+            (json!({"resample": {"method": "smote", "ratio": 2}}), "\"resample.ratio\""),
             (json!([1]), "object"),
         ];
         for (v, needle) in cases {
             let err = parse_train_options(&v).unwrap_err();
             assert!(err.0.contains(needle), "{v}: {err}");
         }
+    }
+
+    #[test]
+    fn model_selection_options() {
+        let o = parse_train_options(&json!({
+            "search": {"method": "random", "n_iter": 4, "alpha": {"min": 0.01, "max": 10}, "class_weight": ["none", "balanced"]},
+            "resample": {"method": "smote", "k": 3, "ratio": 0.5}
+        }))
+        .unwrap();
+        assert_eq!(o.cv, Some(5), "a search implies 5-fold CV");
+        let s = o.search.unwrap();
+        assert_eq!(s.random_iterations, Some(4));
+        assert_eq!(s.class_weights, vec![ClassWeight::None, ClassWeight::Balanced]);
+        assert_eq!(o.resample, Resample::Smote { k: 3, ratio: 0.5 });
+        assert_eq!(parse_train_options(&json!({"cv": true})).unwrap().cv, Some(5));
+        assert_eq!(parse_train_options(&json!({"cv": 3})).unwrap().cv, Some(3));
+    }
+
+    #[test]
+    fn calibration_defaults_on_when_probabilities_are_distorted() {
+        let plain = TrainOptions::default();
+        assert_eq!(plain.effective_calibration(), CalibrationChoice::None);
+        let weighted = parse_train_options(&json!({"class_weight": "balanced"})).unwrap();
+        assert_eq!(weighted.effective_calibration(), CalibrationChoice::Platt);
+        let smote = parse_train_options(&json!({"resample": "smote"})).unwrap();
+        assert_eq!(smote.effective_calibration(), CalibrationChoice::Platt);
+        let forced = parse_train_options(&json!({"class_weight": "balanced", "calibration": "none"})).unwrap();
+        assert_eq!(forced.effective_calibration(), CalibrationChoice::None);
     }
 
     #[test]

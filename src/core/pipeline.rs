@@ -1,26 +1,51 @@
 //! The training pipeline, from a columnar table to a model with its threshold, tiers and
-//! metrics: split, fit the preprocessing on the training part, fit the estimator, choose the
-//! threshold on validation, measure every part. No I/O: the SQL layer reads rows and writes
-//! the catalog around it.
+//! metrics: split; optionally cross-validate or search hyperparameters on the training part;
+//! fit the preprocessing and the estimator on the training part (resampled if asked); calibrate
+//! and choose the threshold on validation; measure every part, the test part once. No I/O: the
+//! SQL layer reads rows and writes the catalog around it.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::calibration::{expected_calibration_error, fit_isotonic, fit_platt, Calibration};
 use super::logistic::{fit_logistic, LogisticOptions};
 use super::metrics::{max_f1_threshold, part_metrics};
 use super::model::{Estimator, LeadModel};
-use super::options::TrainOptions;
+use super::options::{CalibrationChoice, ClassWeight, TrainOptions};
 use super::preprocess::fit_preprocessor;
+use super::resample::resample;
+use super::selection::{cross_validate, search, training_folds};
 use super::split::{assign_parts, Part, SplitKey};
 use super::tiers::Tiers;
 use super::values::{row_values, Column};
 use super::CoreResult;
 use crate::core_err;
 
+/// Bins of the expected calibration error stored per part.
+pub const ECE_BINS: usize = 10;
+
 /// The table a model learns from: feature columns, one label per row, and the split key.
 pub struct TrainingData {
     pub columns: Vec<Column>,
     pub labels: Vec<bool>,
     pub split_key: SplitKey,
+}
+
+/// Hyperparameters of one fit (what a search varies).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitParams {
+    pub alpha: f64,
+    pub class_weight: ClassWeight,
+}
+
+/// One fitted (uncalibrated) model and how the fit went.
+pub struct Fitted {
+    pub model: LeadModel,
+    pub converged: bool,
+    pub iterations: usize,
+    pub class_weights: (f64, f64),
+    pub synthetic_rows: usize,
+    pub dropped_rows: usize,
 }
 
 /// What training produced, ready to be stored.
@@ -30,17 +55,57 @@ pub struct TrainedModel {
     pub tiers: Tiers,
     /// Metrics per part: {"train": {...}, "validation": {...}, "test": {...}}.
     pub metrics: Value,
-    /// Rows and positives per part, class weights, convergence.
+    /// Rows and positives per part, class weights, convergence, CV and search results.
     pub summary: Value,
     pub converged: bool,
     pub iterations: usize,
-    /// Each row's part and predicted probability, in row order (for tests and evaluation).
+    /// Each row's part, predicted probability and label, in row order.
     pub parts: Vec<Part>,
     pub predictions: Vec<f64>,
+    pub labels: Vec<bool>,
 }
 
 /// Called once per optimizer iteration with (iteration, objective); an Err cancels training.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, f64) -> Result<(), String>;
+
+/// Fits preprocessing and a logistic model on `rows` only (resampling them first if asked).
+pub fn fit_on_rows(
+    data: &TrainingData,
+    rows: &[usize],
+    params: &FitParams,
+    opts: &TrainOptions,
+    progress: Progress<'_>,
+) -> CoreResult<Fitted> {
+    let preprocessor = fit_preprocessor(&data.columns, rows, &opts.preprocess)?;
+    let x = preprocessor.transform_rows(&data.columns, rows)?;
+    let y: Vec<bool> = rows.iter().map(|&i| data.labels[i]).collect();
+    // Resampling sees the training rows and nothing else.
+    let resampled = resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| core_err!("resampling: {e}"))?;
+    drop(x);
+    let positives = resampled.y.iter().filter(|&&l| l).count();
+    let (w_neg, w_pos) = params.class_weight.weights(resampled.y.len() - positives, positives);
+    let weights: Vec<f64> = resampled.y.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
+    let lopts = LogisticOptions { alpha: params.alpha, max_iter: opts.max_iter, tol: opts.tol };
+    let fit = fit_logistic(resampled.x.view(), &resampled.y, &weights, &lopts, progress)
+        .map_err(|e| core_err!("logistic regression failed: {e}"))?;
+    Ok(Fitted {
+        converged: fit.converged,
+        iterations: fit.iterations,
+        class_weights: (w_neg, w_pos),
+        synthetic_rows: resampled.synthetic_rows,
+        dropped_rows: resampled.dropped_rows,
+        model: LeadModel { preprocessor, estimator: Estimator::Logistic(fit), calibration: Calibration::None },
+    })
+}
+
+fn calibrate(choice: CalibrationChoice, scores: &[f64], labels: &[bool]) -> CoreResult<Calibration> {
+    let fitted = match choice {
+        CalibrationChoice::None | CalibrationChoice::Auto => return Ok(Calibration::None),
+        CalibrationChoice::Platt => fit_platt(scores, labels),
+        CalibrationChoice::Isotonic => fit_isotonic(scores, labels),
+    };
+    fitted.map_err(|e| core_err!("calibration on the validation part failed: {e}"))
+}
 
 /// Trains a logistic lead model.
 pub fn train_logistic(data: &TrainingData, opts: &TrainOptions, progress: Progress<'_>) -> CoreResult<TrainedModel> {
@@ -63,18 +128,39 @@ pub fn train_logistic(data: &TrainingData, opts: &TrainOptions, progress: Progre
         }
     }
 
-    let preprocessor = fit_preprocessor(&data.columns, &train, &opts.preprocess)?;
-    let x = preprocessor.transform_rows(&data.columns, &train)?;
-    let y: Vec<bool> = train.iter().map(|&i| data.labels[i]).collect();
-    let (w_neg, w_pos) = opts.class_weight.weights(train_neg, train_pos);
-    let weights: Vec<f64> = y.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
-    let lopts = LogisticOptions { alpha: opts.alpha, max_iter: opts.max_iter, tol: opts.tol };
-    let fit = fit_logistic(x.view(), &y, &weights, &lopts, progress).map_err(|e| core_err!("logistic regression failed: {e}"))?;
-    drop(x);
-    let (converged, iterations) = (fit.converged, fit.iterations);
-    let model = LeadModel { preprocessor, estimator: Estimator::Logistic(fit) };
+    // Model selection on the training part only.
+    let mut params = FitParams { alpha: opts.alpha, class_weight: opts.class_weight };
+    let mut cv_report = None;
+    let mut search_report = None;
+    if let Some(k) = opts.cv {
+        let (folds, time_ordered) = training_folds(data, &train, k, opts.split.seed)?;
+        match &opts.search {
+            Some(spec) => {
+                let (best, tried) = search(data, &folds, time_ordered, spec, opts, &mut *progress)?;
+                cv_report = tried.iter().find(|c| c.params == best).map(|c| c.cv.clone());
+                params = best;
+                search_report = Some(tried);
+            }
+            None => cv_report = Some(cross_validate(data, &folds, time_ordered, &params, opts, &mut *progress)?),
+        }
+    }
 
-    // Every row is scored through the same path score() uses.
+    let fitted = fit_on_rows(data, &train, &params, opts, &mut *progress)?;
+    let mut model = fitted.model;
+
+    // Calibrate on validation, then score every row through the path score() uses.
+    let calibration_choice = opts.effective_calibration();
+    if calibration_choice != CalibrationChoice::None {
+        let mut raw = Vec::with_capacity(data.columns.len());
+        let mut scratch = Vec::new();
+        let mut scores = Vec::with_capacity(validation.len());
+        for &r in &validation {
+            row_values(&data.columns, r, &mut raw);
+            scores.push(model.probability(&raw, &mut scratch)?);
+        }
+        let labels: Vec<bool> = validation.iter().map(|&r| data.labels[r]).collect();
+        model.calibration = calibrate(calibration_choice, &scores, &labels)?;
+    }
     let mut predictions = Vec::with_capacity(n);
     let mut raw = Vec::with_capacity(data.columns.len());
     let mut scratch = Vec::new();
@@ -86,29 +172,41 @@ pub fn train_logistic(data: &TrainingData, opts: &TrainOptions, progress: Progre
     let scores_labels = |rows: &[usize]| -> (Vec<f64>, Vec<bool>) {
         (rows.iter().map(|&i| predictions[i]).collect(), rows.iter().map(|&i| data.labels[i]).collect())
     };
+    let base_rate = train_pos as f64 / train.len() as f64;
     let (vs, vl) = scores_labels(&validation);
     let threshold = match opts.threshold {
         Some(t) => t,
         // No converted lead in validation: fall back to the training base rate.
-        None => max_f1_threshold(&vs, &vl).map_or(train_pos as f64 / train.len() as f64, |(t, _)| t),
+        None => max_f1_threshold(&vs, &vl).map_or(base_rate, |(t, _)| t),
     };
-    let base_rate = train_pos as f64 / train.len() as f64;
     let tiers = opts.tiers.clone().unwrap_or_else(|| Tiers::default_for(threshold, base_rate));
 
     let mut metrics = serde_json::Map::new();
     let mut summary_parts = serde_json::Map::new();
     for (part, rows) in [(Part::Train, &train), (Part::Validation, &validation), (Part::Test, &test)] {
         let (s, l) = scores_labels(rows);
-        metrics.insert(part.as_str().into(), serde_json::to_value(part_metrics(&s, &l, threshold)).expect("metrics serialize"));
+        let mut m = serde_json::to_value(part_metrics(&s, &l, threshold)).expect("metrics serialize");
+        m["ece"] = json!(expected_calibration_error(&s, &l, ECE_BINS));
+        metrics.insert(part.as_str().into(), m);
         summary_parts.insert(part.as_str().into(), json!({"rows": rows.len(), "positives": positives(rows)}));
     }
+    if let Some(cv) = &cv_report {
+        metrics.insert("cv".into(), serde_json::to_value(cv).expect("cv serializes"));
+    }
+    let (w_neg, w_pos) = fitted.class_weights;
     let summary = json!({
         "rows": n,
         "parts": summary_parts,
+        "alpha": params.alpha,
+        "class_weight": params.class_weight,
         "class_weights": {"negative": w_neg, "positive": w_pos},
-        "iterations": iterations,
-        "converged": converged,
+        "resample": {"method": opts.resample, "synthetic_rows": fitted.synthetic_rows, "dropped_rows": fitted.dropped_rows},
+        "calibration": model.calibration.method(),
+        "iterations": fitted.iterations,
+        "converged": fitted.converged,
         "inputs": model.preprocessor.width(),
+        "cv": cv_report,
+        "search": search_report,
     });
     Ok(TrainedModel {
         model,
@@ -116,10 +214,11 @@ pub fn train_logistic(data: &TrainingData, opts: &TrainOptions, progress: Progre
         tiers,
         metrics: Value::Object(metrics),
         summary,
-        converged,
-        iterations,
+        converged: fitted.converged,
+        iterations: fitted.iterations,
         parts,
         predictions,
+        labels: data.labels.clone(),
     })
 }
 
@@ -197,7 +296,12 @@ mod tests {
     fn balanced_class_weight_raises_scores_of_the_minority() {
         let data = synthetic(3000, 4);
         let plain = train_logistic(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
-        let opts = TrainOptions { class_weight: crate::core::options::ClassWeight::Balanced, ..Default::default() };
+        // Without calibration: Platt (the default with class weights) would undo the shift on purpose.
+        let opts = TrainOptions {
+            class_weight: crate::core::options::ClassWeight::Balanced,
+            calibration: crate::core::options::CalibrationChoice::None,
+            ..Default::default()
+        };
         let balanced = train_logistic(&data, &opts, &mut |_, _| Ok(())).unwrap();
         let mean = |p: &[f64]| p.iter().sum::<f64>() / p.len() as f64;
         let base = data.labels.iter().filter(|&&l| l).count() as f64 / data.labels.len() as f64;

@@ -1,22 +1,34 @@
-//! `lead_scoring.evaluate(model, source)`: the model's metrics on any labelled table, view or query.
+//! `lead_scoring.evaluate(model, source)`: the model's metrics on any labelled table, view or
+//! query, and the shared "score every labelled row of a source" step behind the reports.
+
+use std::rc::Rc;
 
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::json;
 
-use super::cache;
+use super::cache::{self, LoadedModel};
 use super::errors::bad_data;
 use super::rows::{read_rows, LabelSpec, ReadRequest};
 use super::score::probability;
 use super::source::{describe, find_column, resolve_source};
-use crate::core::metrics::part_metrics;
+use crate::core::calibration::expected_calibration_error;
+use crate::core::curves::{calibration_curve, lift_table};
+use crate::core::metrics::{ks_statistic, part_metrics, precision_at_top};
+use crate::core::pipeline::ECE_BINS;
 use crate::core::values::row_values;
 
-/// Scores every labelled row of `source` with the model and returns the same metrics train()
-/// stores per part (ROC AUC, PR AUC, log loss, Brier, and precision/recall/F1/accuracy and the
-/// confusion matrix at the model's threshold), plus the model and row counts.
-#[pg_extern(stable, parallel_unsafe, strict)]
-fn evaluate(model_name: &str, source: &str) -> JsonB {
+/// Every labelled row of a source scored by a model.
+pub struct ScoredSource {
+    pub model: Rc<LoadedModel>,
+    pub scores: Vec<f64>,
+    pub labels: Vec<bool>,
+    pub null_labels: usize,
+}
+
+/// Reads the model's features and label from `source` and scores each labelled row through the
+/// same path as score().
+pub fn scored_source(model_name: &str, source: &str) -> ScoredSource {
     let model = cache::get(model_name);
     let src = resolve_source(source);
     let columns = describe(&src);
@@ -28,7 +40,7 @@ fn evaluate(model_name: &str, source: &str) -> JsonB {
         label: LabelSpec { column: label, positive: model.row.positive_label.as_deref() },
         key: None,
     });
-    let data = &read.data;
+    let data = read.data;
     if data.labels.is_empty() {
         bad_data(format!("source {} has no rows with a non-NULL label \"{}\"", src.display, label.name));
     }
@@ -41,9 +53,28 @@ fn evaluate(model_name: &str, source: &str) -> JsonB {
         row_values(&data.columns, row, &mut raw);
         scores.push(probability(&model, &raw));
     }
-    let metrics = part_metrics(&scores, &data.labels, model.row.threshold);
+    ScoredSource { model, scores, labels: data.labels, null_labels: read.null_labels }
+}
+
+/// Scores every labelled row of `source` with the model and returns the metrics train() stores
+/// per part (ROC AUC, PR AUC, log loss, Brier, ECE, and precision/recall/F1/accuracy and the
+/// confusion matrix at the model's threshold), plus the KS statistic, precision in the top
+/// 10/20/30%, lift by decile and the calibration curve.
+#[pg_extern(stable, parallel_unsafe, strict)]
+fn evaluate(model_name: &str, source: &str) -> JsonB {
+    let s = scored_source(model_name, source);
+    let metrics = part_metrics(&s.scores, &s.labels, s.model.row.threshold);
     let mut out = serde_json::to_value(metrics).expect("metrics serialize");
-    out["model"] = json!(format!("{}@{}", model.row.name, model.row.version));
-    out["skipped_null_labels"] = json!(read.null_labels);
+    out["model"] = json!(format!("{}@{}", s.model.row.name, s.model.row.version));
+    out["skipped_null_labels"] = json!(s.null_labels);
+    out["ece"] = json!(expected_calibration_error(&s.scores, &s.labels, ECE_BINS));
+    out["ks"] = json!(ks_statistic(&s.scores, &s.labels));
+    out["precision_at_top"] = json!({
+        "10%": precision_at_top(&s.scores, &s.labels, 0.1),
+        "20%": precision_at_top(&s.scores, &s.labels, 0.2),
+        "30%": precision_at_top(&s.scores, &s.labels, 0.3),
+    });
+    out["lift"] = serde_json::to_value(lift_table(&s.scores, &s.labels, 10)).expect("lift serializes");
+    out["calibration"] = serde_json::to_value(calibration_curve(&s.scores, &s.labels, 10)).expect("bins serialize");
     JsonB(out)
 }

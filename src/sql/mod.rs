@@ -3,11 +3,15 @@
 
 pub mod cache;
 pub mod catalog;
+pub mod compare;
+pub mod curves;
 pub mod errors;
 pub mod evaluate;
+pub mod metric_aggregates;
 pub mod registry;
 pub mod rows;
 pub mod rows_binding;
 pub mod score;
 pub mod source;
+pub mod thresholds;
 pub mod train;

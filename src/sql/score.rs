@@ -92,3 +92,20 @@ fn tier_jsonb(model_name: &str, lead: JsonB) -> String {
     let (model, p) = json_probability(model_name, &lead);
     model.tiers.assign(p).to_string()
 }
+
+/// The score as a whole number from 0 to 100 (the probability in percent, rounded), for CRM
+/// fields and reps.
+#[pg_extern(stable, parallel_safe, strict)]
+fn score_100(model_name: &str, lead: AnyElement) -> i32 {
+    percent(row_probability(model_name, &lead).1)
+}
+
+/// The score from 0 to 100, for a jsonb object with one key per feature.
+#[pg_extern(stable, parallel_safe, strict, name = "score_100")]
+fn score_100_jsonb(model_name: &str, lead: JsonB) -> i32 {
+    percent(json_probability(model_name, &lead).1)
+}
+
+fn percent(p: f64) -> i32 {
+    (p * 100.0).round() as i32
+}

@@ -13,11 +13,11 @@ use super::errors::{bad_data, core_ok, invalid, required};
 use super::registry::{deployed_version, lock_model_name, log_event, next_version};
 use super::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
-use crate::core::artifact::encode_model;
+use crate::core::artifact::{encode_model, encode_scored_labels};
 use crate::core::options::{parse_train_options, TrainOptions};
 use crate::core::pipeline::{train_logistic, TrainedModel};
 use crate::core::preprocess::FeatureTransform;
-use crate::core::split::SplitMethod;
+use crate::core::split::{Part, SplitMethod};
 use crate::core::values::ColumnData;
 
 pub const ALGORITHMS: &[&str] = &["logistic"];
@@ -260,6 +260,13 @@ fn features_json(trained: &TrainedModel) -> Value {
     Value::Array(items)
 }
 
+/// The validation part's predictions and labels, packed.
+fn validation_predictions(trained: &TrainedModel) -> Vec<u8> {
+    let rows = trained.parts.iter().enumerate().filter(|(_, p)| **p == Part::Validation).map(|(i, _)| i);
+    let (scores, labels): (Vec<f64>, Vec<bool>) = rows.map(|i| (trained.predictions[i], trained.labels[i])).unzip();
+    encode_scored_labels(&scores, &labels)
+}
+
 fn store(
     name: &str,
     src: &Source,
@@ -292,8 +299,8 @@ fn store(
     Spi::run_with_args(
         "INSERT INTO lead_scoring.models
            (name, version, algorithm, label, positive_label, source, features, options, split, training,
-            metrics, threshold, tiers, artifact, deployed)
-         VALUES ($1, $2, 'logistic', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            metrics, threshold, tiers, artifact, validation_predictions, deployed)
+         VALUES ($1, $2, 'logistic', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         &[
             name.into(),
             version.into(),
@@ -308,6 +315,7 @@ fn store(
             trained.threshold.into(),
             JsonB(trained.tiers.to_json()).into(),
             encode_model(&trained.model).into(),
+            validation_predictions(trained).into(),
             deploy.into(),
         ],
     )

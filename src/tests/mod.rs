@@ -1,6 +1,9 @@
 //! SQL behaviour tested through real SQL against a real server (`cargo pgrx test`).
 
 mod errors;
+mod evaluation;
 mod fixtures;
+mod metric_aggregates;
 mod real_data;
+mod thresholds;
 mod train_score;
