@@ -23,6 +23,8 @@ CREATE TABLE models (
     artifact     bytea       NOT NULL,
     -- the validation part's (probability, label) pairs, for choosing thresholds later
     validation_predictions bytea NOT NULL,
+    -- global feature importance (mean |SHAP| on the validation part), computed at training
+    importance   jsonb       NOT NULL DEFAULT '[]',
     created_at   timestamptz NOT NULL DEFAULT now(),
     created_by   name        NOT NULL DEFAULT current_user,
     deployed     boolean     NOT NULL DEFAULT false,

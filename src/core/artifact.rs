@@ -105,6 +105,7 @@ mod tests {
                     FeatureTransform::Categorical { name: "source".into(), kind: FeatureKind::Categorical, levels: vec!["Google".into()] },
                 ],
                 missing_values: vec!["".into()],
+                impute_numeric: true,
             },
             estimator: Estimator::Logistic(LogisticFit {
                 intercept: -0.5,
@@ -114,6 +115,7 @@ mod tests {
                 objective: 12.5,
             }),
             calibration: crate::core::calibration::Calibration::Platt { a: -1.1, b: 0.2 },
+            input_means: vec![0.0, 0.1, 0.5, 0.4],
         }
     }
 

@@ -6,6 +6,8 @@ pub mod calibration;
 pub mod compare;
 pub mod curves;
 pub mod cv;
+pub mod explain;
+pub mod gbm;
 pub mod logistic;
 pub mod metrics;
 pub mod model;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::calibration::Calibration;
+use super::gbm::{ForustModel, TreeBooster};
 use super::logistic::{sigmoid, LogisticFit};
 use super::preprocess::Preprocessor;
 use super::values::RawValue;
@@ -13,12 +14,14 @@ use super::CoreResult;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Estimator {
     Logistic(LogisticFit),
+    Gbm(ForustModel),
 }
 
 impl Estimator {
     pub fn algorithm(&self) -> &'static str {
         match self {
             Estimator::Logistic(_) => "logistic",
+            Estimator::Gbm(_) => "gbm",
         }
     }
 
@@ -26,6 +29,7 @@ impl Estimator {
     pub fn log_odds(&self, inputs: &[f64]) -> f64 {
         match self {
             Estimator::Logistic(fit) => fit.log_odds(inputs),
+            Estimator::Gbm(model) => model.log_odds(inputs),
         }
     }
 }
@@ -37,6 +41,8 @@ pub struct LeadModel {
     pub estimator: Estimator,
     /// Maps the estimator's probability to a calibrated one (fitted on validation).
     pub calibration: Calibration,
+    /// Mean of each model input over the training rows: the baseline of logistic explanations.
+    pub input_means: Vec<f64>,
 }
 
 impl LeadModel {
@@ -57,12 +63,13 @@ impl LeadModel {
         Ok(self.calibration.apply(sigmoid(self.log_odds(raw, scratch)?)))
     }
 
-    /// Named coefficients of a logistic model (input name, coefficient), for reports.
+    /// Named coefficients of a logistic model (input name, coefficient); empty for trees.
     pub fn coefficients(&self) -> Vec<(String, f64)> {
         match &self.estimator {
             Estimator::Logistic(fit) => {
                 self.preprocessor.output_names().into_iter().zip(fit.coefficients.iter().copied()).collect()
             }
+            Estimator::Gbm(_) => Vec::new(),
         }
     }
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::gbm::GbmOptions;
 use super::preprocess::PreprocessOptions;
 use super::resample::Resample;
 use super::split::{SplitMethod, SplitSpec};
@@ -36,6 +37,28 @@ impl ClassWeight {
     }
 }
 
+/// Which estimator to fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Algorithm {
+    Logistic,
+    Gbm,
+    /// Fit both; keep logistic unless gbm wins on validation ROC AUC by more than `min_gain`.
+    Auto,
+}
+
+impl Algorithm {
+    pub const NAMES: &'static [&'static str] = &["logistic", "gbm", "auto"];
+
+    pub fn parse(name: &str) -> CoreResult<Algorithm> {
+        match name {
+            "logistic" => Ok(Algorithm::Logistic),
+            "gbm" => Ok(Algorithm::Gbm),
+            "auto" => Ok(Algorithm::Auto),
+            other => Err(core_err!("unknown algorithm \"{other}\"; available: {}", Algorithm::NAMES.join(", "))),
+        }
+    }
+}
+
 /// Probability calibration fitted on the validation part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CalibrationChoice {
@@ -53,6 +76,10 @@ pub struct SearchSpec {
     pub random_iterations: Option<usize>,
     pub alphas: AlphaSpace,
     pub class_weights: Vec<ClassWeight>,
+    /// Booster settings to try (empty: keep the configured one).
+    pub learning_rates: Vec<f64>,
+    pub max_depths: Vec<usize>,
+    pub max_leaves: Vec<usize>,
 }
 
 /// Candidate alphas: a list, or a log-uniform range for random search.
@@ -87,6 +114,11 @@ pub struct TrainOptions {
     pub search: Option<SearchSpec>,
     /// Resampling of the training part only.
     pub resample: Resample,
+    /// Set from train()'s `algorithm` argument.
+    pub algorithm: Algorithm,
+    pub gbm: GbmOptions,
+    /// How much better (validation ROC AUC) gbm must be for `auto` to prefer it.
+    pub min_gain: f64,
 }
 
 impl TrainOptions {
@@ -121,6 +153,9 @@ impl Default for TrainOptions {
             cv: None,
             search: None,
             resample: Resample::None,
+            algorithm: Algorithm::Logistic,
+            gbm: GbmOptions::default(),
+            min_gain: 0.01,
         }
     }
 }
@@ -130,9 +165,16 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "calibration",
     "class_weight",
     "cv",
+    "early_stopping_rounds",
     "exclude",
+    "l2",
+    "learning_rate",
+    "max_depth",
     "max_iter",
+    "max_leaves",
+    "min_child_weight",
     "min_class_rows",
+    "min_gain",
     "min_level_count",
     "missing_values",
     "positive_label",
@@ -140,9 +182,12 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "search",
     "seed",
     "split",
+    "subsample",
+    "threads",
     "threshold",
     "tiers",
     "tol",
+    "trees",
 ];
 
 /// Parses the options object. `Value::Null` means all defaults.
@@ -171,6 +216,32 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "split" => o.split = parse_split(v, o.split.seed)?,
             "threshold" => o.threshold = Some(probability("threshold", v)?),
             "tiers" => o.tiers = Some(Tiers::from_json(v).map_err(|e| core_err!("option \"tiers\": {e}"))?),
+            "trees" => o.gbm.trees = positive_int("trees", v)?,
+            "learning_rate" => o.gbm.learning_rate = positive_number("learning_rate", v)?,
+            "max_depth" => o.gbm.max_depth = positive_int("max_depth", v)?,
+            "max_leaves" => o.gbm.max_leaves = positive_int("max_leaves", v)?.max(2),
+            "min_child_weight" => o.gbm.min_child_weight = non_negative("min_child_weight", v)?,
+            "subsample" => {
+                o.gbm.subsample = positive_number("subsample", v)?;
+                if o.gbm.subsample > 1.0 {
+                    return Err(core_err!("option \"subsample\" must be above 0 and at most 1, got {}", o.gbm.subsample));
+                }
+            }
+            "l2" => o.gbm.l2 = non_negative("l2", v)?,
+            "early_stopping_rounds" => {
+                o.gbm.early_stopping_rounds = match non_negative_int("early_stopping_rounds", v)? {
+                    0 => None,
+                    k => Some(k as usize),
+                }
+            }
+            "threads" => {
+                let t = positive_int("threads", v)?;
+                if t > 64 {
+                    return Err(core_err!("option \"threads\" must be at most 64, got {t}"));
+                }
+                o.gbm.threads = t;
+            }
+            "min_gain" => o.min_gain = non_negative("min_gain", v)?,
             "calibration" => o.calibration = parse_calibration(v)?,
             "cv" => o.cv = parse_cv(v)?,
             "search" => o.search = Some(parse_search(v)?),
@@ -219,6 +290,10 @@ fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
     let mut n_iter = 10usize;
     let mut alphas = AlphaSpace::List(vec![1.0]);
     let mut class_weights = Vec::new();
+    let (mut learning_rates, mut max_depths, mut max_leaves) = (Vec::new(), Vec::new(), Vec::new());
+    let list = |key: &str, x: &Value| -> CoreResult<Vec<Value>> {
+        x.as_array().filter(|a| !a.is_empty()).cloned().ok_or_else(|| core_err!("option \"search.{key}\" must be a non-empty array, got {x}"))
+    };
     for (key, x) in m {
         match key.as_str() {
             "method" => {
@@ -254,9 +329,18 @@ fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
                 })?;
                 class_weights = items.iter().map(parse_class_weight).collect::<CoreResult<_>>()?;
             }
+            "learning_rate" => {
+                learning_rates = list("learning_rate", x)?.iter().map(|i| positive_number("search.learning_rate", i)).collect::<CoreResult<_>>()?
+            }
+            "max_depth" => {
+                max_depths = list("max_depth", x)?.iter().map(|i| positive_int("search.max_depth", i)).collect::<CoreResult<_>>()?
+            }
+            "max_leaves" => {
+                max_leaves = list("max_leaves", x)?.iter().map(|i| positive_int("search.max_leaves", i)).collect::<CoreResult<_>>()?
+            }
             other => {
                 return Err(core_err!(
-                    "unknown option \"search.{other}\"; known search options are: method, n_iter, alpha, class_weight"
+                    "unknown option \"search.{other}\"; known search options are: method, n_iter, alpha, class_weight, learning_rate, max_depth, max_leaves"
                 ))
             }
         }
@@ -264,7 +348,14 @@ fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
     if method == "grid" && matches!(alphas, AlphaSpace::LogRange { .. }) {
         return Err(core_err!("a grid search needs \"alpha\" as a list; a range needs \"method\": \"random\""));
     }
-    Ok(SearchSpec { random_iterations: (method == "random").then_some(n_iter), alphas, class_weights })
+    Ok(SearchSpec {
+        random_iterations: (method == "random").then_some(n_iter),
+        alphas,
+        class_weights,
+        learning_rates,
+        max_depths,
+        max_leaves,
+    })
 }
 
 fn parse_resample(v: &Value) -> CoreResult<Resample> {
@@ -303,6 +394,14 @@ fn parse_resample(v: &Value) -> CoreResult<Resample> {
 
 fn number(key: &str, v: &Value) -> CoreResult<f64> {
     v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| core_err!("option \"{key}\" must be a number, got {v}"))
+}
+
+fn positive_number(key: &str, v: &Value) -> CoreResult<f64> {
+    let x = number(key, v)?;
+    if x <= 0.0 {
+        return Err(core_err!("option \"{key}\" must be greater than 0, got {x}"));
+    }
+    Ok(x)
 }
 
 fn non_negative(key: &str, v: &Value) -> CoreResult<f64> {
@@ -493,6 +592,19 @@ mod tests {
         assert_eq!(o.resample, Resample::Smote { k: 3, ratio: 0.5 });
         assert_eq!(parse_train_options(&json!({"cv": true})).unwrap().cv, Some(5));
         assert_eq!(parse_train_options(&json!({"cv": 3})).unwrap().cv, Some(3));
+    }
+
+    #[test]
+    fn booster_options() {
+        let o = parse_train_options(&json!({"trees": 200, "learning_rate": 0.1, "max_depth": 4, "max_leaves": 15,
+            "min_child_weight": 2, "subsample": 0.8, "l2": 0.5, "early_stopping_rounds": 0, "threads": 2, "min_gain": 0.02}))
+        .unwrap();
+        assert_eq!((o.gbm.trees, o.gbm.max_depth, o.gbm.max_leaves, o.gbm.threads), (200, 4, 15, 2));
+        assert_eq!(o.gbm.early_stopping_rounds, None);
+        assert_eq!(o.min_gain, 0.02);
+        assert!(parse_train_options(&json!({"subsample": 1.5})).is_err());
+        assert!(parse_train_options(&json!({"learning_rate": 0})).is_err());
+        assert!(Algorithm::parse("svm").unwrap_err().0.contains("logistic, gbm, auto"));
     }
 
     #[test]

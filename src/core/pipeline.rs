@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::calibration::{expected_calibration_error, fit_isotonic, fit_platt, Calibration};
+use super::gbm::{fit_gbm, GbmData, GbmOptions};
 use super::logistic::{fit_logistic, LogisticOptions};
-use super::metrics::{max_f1_threshold, part_metrics};
+use super::metrics::{max_f1_threshold, part_metrics, roc_auc};
 use super::model::{Estimator, LeadModel};
-use super::options::{CalibrationChoice, ClassWeight, TrainOptions};
-use super::preprocess::fit_preprocessor;
-use super::resample::resample;
+use super::options::{Algorithm, CalibrationChoice, ClassWeight, TrainOptions};
+use super::preprocess::{fit_preprocessor, PreprocessOptions};
+use super::resample::{resample, Resample};
 use super::selection::{cross_validate, search, training_folds};
 use super::split::{assign_parts, Part, SplitKey};
 use super::tiers::Tiers;
@@ -34,8 +35,17 @@ pub struct TrainingData {
 /// Hyperparameters of one fit (what a search varies).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitParams {
+    /// Logistic or Gbm (never Auto: auto fits one of each).
+    pub algorithm: Algorithm,
     pub alpha: f64,
     pub class_weight: ClassWeight,
+    pub gbm: GbmOptions,
+}
+
+impl FitParams {
+    pub fn from_options(opts: &TrainOptions, algorithm: Algorithm) -> FitParams {
+        FitParams { algorithm, alpha: opts.alpha, class_weight: opts.class_weight, gbm: opts.gbm }
+    }
 }
 
 /// One fitted (uncalibrated) model and how the fit went.
@@ -63,21 +73,46 @@ pub struct TrainedModel {
     pub parts: Vec<Part>,
     pub predictions: Vec<f64>,
     pub labels: Vec<bool>,
+    /// Global importance (mean |SHAP|) on the validation part.
+    pub importance: Vec<super::explain::Importance>,
 }
+
+/// Validation rows used for global importance at most (evenly spaced), to bound training time.
+pub const IMPORTANCE_ROWS: usize = 2000;
 
 /// Called once per optimizer iteration with (iteration, objective); an Err cancels training.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, f64) -> Result<(), String>;
 
-/// Fits preprocessing and a logistic model on `rows` only (resampling them first if asked).
+/// Preprocessing for an algorithm: trees route missing numbers themselves (NaN), except after
+/// SMOTE, which interpolates between rows and so needs complete numbers.
+fn preprocess_options(opts: &TrainOptions, algorithm: Algorithm) -> PreprocessOptions {
+    let native_missing = algorithm == Algorithm::Gbm && !matches!(opts.resample, Resample::Smote { .. });
+    PreprocessOptions { impute_numeric: !native_missing, ..opts.preprocess.clone() }
+}
+
+/// Column means of a matrix, skipping NaN (the baseline of logistic explanations).
+fn column_means(x: &ndarray::Array2<f64>) -> Vec<f64> {
+    (0..x.ncols())
+        .map(|c| {
+            let (sum, n) = x.column(c).iter().filter(|v| !v.is_nan()).fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+            if n == 0 { 0.0 } else { sum / n as f64 }
+        })
+        .collect()
+}
+
+/// Fits preprocessing and an estimator on `rows` only (resampling them first if asked). Trees
+/// stop early on `early_stopping_rows` when given.
 pub fn fit_on_rows(
     data: &TrainingData,
     rows: &[usize],
     params: &FitParams,
     opts: &TrainOptions,
+    early_stopping_rows: Option<&[usize]>,
     progress: Progress<'_>,
 ) -> CoreResult<Fitted> {
-    let preprocessor = fit_preprocessor(&data.columns, rows, &opts.preprocess)?;
+    let preprocessor = fit_preprocessor(&data.columns, rows, &preprocess_options(opts, params.algorithm))?;
     let x = preprocessor.transform_rows(&data.columns, rows)?;
+    let input_means = column_means(&x);
     let y: Vec<bool> = rows.iter().map(|&i| data.labels[i]).collect();
     // Resampling sees the training rows and nothing else.
     let resampled = resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| core_err!("resampling: {e}"))?;
@@ -85,17 +120,79 @@ pub fn fit_on_rows(
     let positives = resampled.y.iter().filter(|&&l| l).count();
     let (w_neg, w_pos) = params.class_weight.weights(resampled.y.len() - positives, positives);
     let weights: Vec<f64> = resampled.y.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
-    let lopts = LogisticOptions { alpha: params.alpha, max_iter: opts.max_iter, tol: opts.tol };
-    let fit = fit_logistic(resampled.x.view(), &resampled.y, &weights, &lopts, progress)
-        .map_err(|e| core_err!("logistic regression failed: {e}"))?;
+    let (estimator, converged, iterations) = match params.algorithm {
+        Algorithm::Gbm => {
+            let valid = match early_stopping_rows {
+                Some(v) if params.gbm.early_stopping_rounds.is_some() => {
+                    let vx = preprocessor.transform_rows(&data.columns, v)?;
+                    let vy: Vec<bool> = v.iter().map(|&i| data.labels[i]).collect();
+                    let vw = vy.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
+                    Some(GbmData { rows: vx.nrows(), cols: vx.ncols(), x: vx.into_raw_vec_and_offset().0, y: vy, weights: vw })
+                }
+                _ => None,
+            };
+            let (rows_n, cols_n) = resampled.x.dim();
+            let train = GbmData { x: resampled.x.into_raw_vec_and_offset().0, rows: rows_n, cols: cols_n, y: resampled.y, weights };
+            let model = fit_gbm(train, valid, &params.gbm, &mut *progress).map_err(|e| core_err!("gradient boosting failed: {e}"))?;
+            let trees = super::gbm::TreeBooster::trees(&model);
+            (Estimator::Gbm(model), true, trees)
+        }
+        _ => {
+            let lopts = LogisticOptions { alpha: params.alpha, max_iter: opts.max_iter, tol: opts.tol };
+            let fit = fit_logistic(resampled.x.view(), &resampled.y, &weights, &lopts, progress)
+                .map_err(|e| core_err!("logistic regression failed: {e}"))?;
+            let (c, i) = (fit.converged, fit.iterations);
+            (Estimator::Logistic(fit), c, i)
+        }
+    };
     Ok(Fitted {
-        converged: fit.converged,
-        iterations: fit.iterations,
+        converged,
+        iterations,
         class_weights: (w_neg, w_pos),
         synthetic_rows: resampled.synthetic_rows,
         dropped_rows: resampled.dropped_rows,
-        model: LeadModel { preprocessor, estimator: Estimator::Logistic(fit), calibration: Calibration::None },
+        model: LeadModel { preprocessor, estimator, calibration: Calibration::None, input_means },
     })
+}
+
+/// Uncalibrated probabilities of `rows`.
+fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> CoreResult<Vec<f64>> {
+    let mut raw = Vec::with_capacity(data.columns.len());
+    let mut scratch = Vec::new();
+    rows.iter()
+        .map(|&r| {
+            row_values(&data.columns, r, &mut raw);
+            model.probability(&raw, &mut scratch)
+        })
+        .collect()
+}
+
+/// Selects hyperparameters (CV / search) and fits one algorithm on the training part.
+fn select_and_fit(
+    data: &TrainingData,
+    train: &[usize],
+    validation: &[usize],
+    algorithm: Algorithm,
+    opts: &TrainOptions,
+    progress: Progress<'_>,
+) -> CoreResult<(Fitted, FitParams, Option<super::selection::CvReport>, Option<Vec<super::selection::Candidate>>)> {
+    let mut params = FitParams::from_options(opts, algorithm);
+    let mut cv_report = None;
+    let mut search_report = None;
+    if let Some(k) = opts.cv {
+        let (folds, time_ordered) = training_folds(data, train, k, opts.split.seed)?;
+        match &opts.search {
+            Some(spec) => {
+                let (best, tried) = search(data, &folds, time_ordered, spec, &params, opts, &mut *progress)?;
+                cv_report = tried.iter().find(|c| c.params == best).map(|c| c.cv.clone());
+                params = best;
+                search_report = Some(tried);
+            }
+            None => cv_report = Some(cross_validate(data, &folds, time_ordered, &params, opts, &mut *progress)?),
+        }
+    }
+    let fitted = fit_on_rows(data, train, &params, opts, Some(validation), &mut *progress)?;
+    Ok((fitted, params, cv_report, search_report))
 }
 
 fn calibrate(choice: CalibrationChoice, scores: &[f64], labels: &[bool]) -> CoreResult<Calibration> {
@@ -107,8 +204,8 @@ fn calibrate(choice: CalibrationChoice, scores: &[f64], labels: &[bool]) -> Core
     fitted.map_err(|e| core_err!("calibration on the validation part failed: {e}"))
 }
 
-/// Trains a logistic lead model.
-pub fn train_logistic(data: &TrainingData, opts: &TrainOptions, progress: Progress<'_>) -> CoreResult<TrainedModel> {
+/// Trains a lead model with the algorithm in `opts` (logistic, gbm or auto).
+pub fn train_model(data: &TrainingData, opts: &TrainOptions, progress: Progress<'_>) -> CoreResult<TrainedModel> {
     let n = data.labels.len();
     let parts = assign_parts(&opts.split, &data.labels, &data.split_key)?;
     let rows_of = |part: Part| -> Vec<usize> { (0..n).filter(|&i| parts[i] == part).collect() };
@@ -128,24 +225,36 @@ pub fn train_logistic(data: &TrainingData, opts: &TrainOptions, progress: Progre
         }
     }
 
-    // Model selection on the training part only.
-    let mut params = FitParams { alpha: opts.alpha, class_weight: opts.class_weight };
-    let mut cv_report = None;
-    let mut search_report = None;
-    if let Some(k) = opts.cv {
-        let (folds, time_ordered) = training_folds(data, &train, k, opts.split.seed)?;
-        match &opts.search {
-            Some(spec) => {
-                let (best, tried) = search(data, &folds, time_ordered, spec, opts, &mut *progress)?;
-                cv_report = tried.iter().find(|c| c.params == best).map(|c| c.cv.clone());
-                params = best;
-                search_report = Some(tried);
-            }
-            None => cv_report = Some(cross_validate(data, &folds, time_ordered, &params, opts, &mut *progress)?),
+    // Model selection on the training part only; `auto` fits both and compares them on
+    // validation, keeping logistic unless gbm is better by more than min_gain.
+    let validation_labels: Vec<bool> = validation.iter().map(|&r| data.labels[r]).collect();
+    let (fitted, params, cv_report, search_report, auto_report) = match opts.algorithm {
+        Algorithm::Auto => {
+            let logistic = select_and_fit(data, &train, &validation, Algorithm::Logistic, opts, &mut *progress)?;
+            let gbm = select_and_fit(data, &train, &validation, Algorithm::Gbm, opts, &mut *progress)?;
+            let auc = |f: &Fitted| -> CoreResult<Option<f64>> {
+                Ok(roc_auc(&probabilities(&f.model, data, &validation)?, &validation_labels))
+            };
+            let (la, ga) = (auc(&logistic.0)?, auc(&gbm.0)?);
+            let gain = ga.unwrap_or(0.0) - la.unwrap_or(0.0);
+            let choose_gbm = gain > opts.min_gain;
+            let reason = if choose_gbm {
+                format!("gbm beats logistic on validation ROC AUC by {gain:.4}, more than min_gain {}", opts.min_gain)
+            } else {
+                format!("logistic kept: gbm's validation ROC AUC gain {gain:.4} is not more than min_gain {}", opts.min_gain)
+            };
+            let report = json!({
+                "logistic_validation_roc_auc": la, "gbm_validation_roc_auc": ga, "min_gain": opts.min_gain,
+                "chosen": if choose_gbm { "gbm" } else { "logistic" }, "reason": reason,
+            });
+            let (f, p, c, s) = if choose_gbm { gbm } else { logistic };
+            (f, p, c, s, Some(report))
         }
-    }
-
-    let fitted = fit_on_rows(data, &train, &params, opts, &mut *progress)?;
+        algorithm => {
+            let (f, p, c, s) = select_and_fit(data, &train, &validation, algorithm, opts, &mut *progress)?;
+            (f, p, c, s, None)
+        }
+    };
     let mut model = fitted.model;
 
     // Calibrate on validation, then score every row through the path score() uses.
@@ -197,7 +306,10 @@ pub fn train_logistic(data: &TrainingData, opts: &TrainOptions, progress: Progre
     let summary = json!({
         "rows": n,
         "parts": summary_parts,
-        "alpha": params.alpha,
+        "algorithm": model.estimator.algorithm(),
+        "alpha": (params.algorithm == Algorithm::Logistic).then_some(params.alpha),
+        "gbm": (params.algorithm == Algorithm::Gbm).then_some(params.gbm),
+        "auto": auto_report,
         "class_weight": params.class_weight,
         "class_weights": {"negative": w_neg, "positive": w_pos},
         "resample": {"method": opts.resample, "synthetic_rows": fitted.synthetic_rows, "dropped_rows": fitted.dropped_rows},
@@ -208,7 +320,9 @@ pub fn train_logistic(data: &TrainingData, opts: &TrainOptions, progress: Progre
         "cv": cv_report,
         "search": search_report,
     });
+    let importance = super::explain::feature_importance(&model, &data.columns, &validation, IMPORTANCE_ROWS)?;
     Ok(TrainedModel {
+        importance,
         model,
         threshold,
         tiers,
@@ -258,7 +372,7 @@ mod tests {
     #[test]
     fn learns_the_planted_signal_and_reports_every_part() {
         let data = synthetic(4000, 1);
-        let out = train_logistic(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
+        let out = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
         assert!(out.converged);
         let test_auc = out.metrics["test"]["roc_auc"].as_f64().unwrap();
         assert!(test_auc > 0.7, "test AUC {test_auc}");
@@ -281,28 +395,28 @@ mod tests {
         for (i, l) in data.labels.iter_mut().enumerate() {
             *l = i < 5;
         }
-        let err = train_logistic(&data, &TrainOptions::default(), &mut |_, _| Ok(())).err().unwrap();
+        let err = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).err().unwrap();
         assert!(err.0.contains("at least 10"), "{err}");
     }
 
     #[test]
     fn cancel_from_progress_stops_training() {
         let data = synthetic(1000, 3);
-        let err = train_logistic(&data, &TrainOptions::default(), &mut |_, _| Err("canceled".into())).err().unwrap();
+        let err = train_model(&data, &TrainOptions::default(), &mut |_, _| Err("canceled".into())).err().unwrap();
         assert!(err.0.contains("canceled"), "{err}");
     }
 
     #[test]
     fn balanced_class_weight_raises_scores_of_the_minority() {
         let data = synthetic(3000, 4);
-        let plain = train_logistic(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
+        let plain = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
         // Without calibration: Platt (the default with class weights) would undo the shift on purpose.
         let opts = TrainOptions {
             class_weight: crate::core::options::ClassWeight::Balanced,
             calibration: crate::core::options::CalibrationChoice::None,
             ..Default::default()
         };
-        let balanced = train_logistic(&data, &opts, &mut |_, _| Ok(())).unwrap();
+        let balanced = train_model(&data, &opts, &mut |_, _| Ok(())).unwrap();
         let mean = |p: &[f64]| p.iter().sum::<f64>() / p.len() as f64;
         let base = data.labels.iter().filter(|&&l| l).count() as f64 / data.labels.len() as f64;
         assert!(base < 0.5);

@@ -22,11 +22,14 @@ pub struct PreprocessOptions {
     pub missing_values: Vec<String>,
     /// Levels seen fewer times than this in training are pooled into "(other)".
     pub min_level_count: usize,
+    /// Impute missing numbers with the median plus an indicator (linear models); when false a
+    /// missing number stays NaN for a booster that routes missing values itself.
+    pub impute_numeric: bool,
 }
 
 impl Default for PreprocessOptions {
     fn default() -> Self {
-        PreprocessOptions { missing_values: vec![String::new(), "Select".to_string()], min_level_count: 10 }
+        PreprocessOptions { missing_values: vec![String::new(), "Select".to_string()], min_level_count: 10, impute_numeric: true }
     }
 }
 
@@ -95,6 +98,8 @@ impl FeatureTransform {
 pub struct Preprocessor {
     pub features: Vec<FeatureTransform>,
     pub missing_values: Vec<String>,
+    /// See [`PreprocessOptions::impute_numeric`].
+    pub impute_numeric: bool,
 }
 
 impl Preprocessor {
@@ -133,7 +138,11 @@ impl Preprocessor {
                             return Err(core_err!("feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"));
                         }
                     }
-                    out[at] = (x.unwrap_or(*median) - mean) / scale;
+                    out[at] = match x {
+                        Some(x) => (x - mean) / scale,
+                        None if self.impute_numeric => (median - mean) / scale,
+                        None => f64::NAN,
+                    };
                     if *indicator {
                         out[at + 1] = x.is_none() as u8 as f64;
                     }
@@ -192,16 +201,16 @@ pub fn fit_preprocessor(columns: &[Column], train_rows: &[usize], opts: &Preproc
     let mut features = Vec::with_capacity(columns.len());
     for column in columns {
         features.push(match &column.data {
-            ColumnData::Numeric(values) => fit_numeric(&column.name, values, train_rows)?,
+            ColumnData::Numeric(values) => fit_numeric(&column.name, values, train_rows, opts.impute_numeric)?,
             ColumnData::Categorical { dictionary, codes } => {
                 fit_categorical(column, dictionary, codes, train_rows, opts)
             }
         });
     }
-    Ok(Preprocessor { features, missing_values: opts.missing_values.clone() })
+    Ok(Preprocessor { features, missing_values: opts.missing_values.clone(), impute_numeric: opts.impute_numeric })
 }
 
-fn fit_numeric(name: &str, values: &[Option<f64>], train_rows: &[usize]) -> CoreResult<FeatureTransform> {
+fn fit_numeric(name: &str, values: &[Option<f64>], train_rows: &[usize], impute: bool) -> CoreResult<FeatureTransform> {
     let mut present: Vec<f64> = Vec::with_capacity(train_rows.len());
     for &r in train_rows {
         if let Some(x) = values[r] {
@@ -226,7 +235,7 @@ fn fit_numeric(name: &str, values: &[Option<f64>], train_rows: &[usize]) -> Core
     let std = (sq / n).sqrt();
     // A constant column keeps scale 1 (it then carries no signal, and no division by zero).
     let scale = if std > 1e-12 * mean.abs().max(1.0) { std } else { 1.0 };
-    Ok(FeatureTransform::Numeric { name: name.to_string(), median, mean, scale, indicator: missing > 0 })
+    Ok(FeatureTransform::Numeric { name: name.to_string(), median, mean, scale, indicator: impute && missing > 0 })
 }
 
 fn fit_categorical(
@@ -330,6 +339,17 @@ mod tests {
         let train: Vec<usize> = (0..10).collect();
         let p = fit_preprocessor(&[col], &train, &PreprocessOptions::default()).unwrap();
         assert_eq!(p.output_names(), vec!["c = a", "c = (other)"]);
+    }
+
+    #[test]
+    fn native_missing_mode_keeps_nan_and_adds_no_indicator() {
+        let col = numeric("visits", vec![Some(1.0), None, Some(3.0)]);
+        let opts = PreprocessOptions { impute_numeric: false, ..Default::default() };
+        let p = fit_preprocessor(&[col], &[0, 1, 2], &opts).unwrap();
+        assert_eq!(p.width(), 1);
+        let mut out = vec![0.0];
+        p.transform_into(&[RawValue::Null], &mut out).unwrap();
+        assert!(out[0].is_nan());
     }
 
     #[test]

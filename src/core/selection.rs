@@ -63,7 +63,7 @@ pub fn cross_validate(
     let mut raw = Vec::with_capacity(data.columns.len());
     let mut scratch = Vec::new();
     for (fold_train, fold_valid) in folds {
-        let fitted = fit_on_rows(data, fold_train, params, opts, &mut *progress)?;
+        let fitted = fit_on_rows(data, fold_train, params, opts, None, &mut *progress)?;
         let mut scores = Vec::with_capacity(fold_valid.len());
         for &r in fold_valid {
             row_values(&data.columns, r, &mut raw);
@@ -93,24 +93,66 @@ pub fn cross_validate(
     })
 }
 
-/// The candidates a search tries, deterministic for the seed.
-pub fn candidates(spec: &SearchSpec, default_weight: ClassWeight, seed: u64) -> Vec<FitParams> {
-    let weights = if spec.class_weights.is_empty() { vec![default_weight] } else { spec.class_weights.clone() };
-    match (spec.random_iterations, &spec.alphas) {
-        (None, AlphaSpace::List(alphas)) => alphas
-            .iter()
-            .flat_map(|&alpha| weights.iter().map(move |&class_weight| FitParams { alpha, class_weight }))
-            .collect(),
-        (n, space) => {
+/// The candidates a search tries, deterministic for the seed. Logistic models vary alpha and
+/// class weight; boosted trees vary learning rate, depth, leaves and class weight.
+pub fn candidates(spec: &SearchSpec, base: &FitParams, seed: u64) -> Vec<FitParams> {
+    let or_base = |v: &[ClassWeight]| if v.is_empty() { vec![base.class_weight] } else { v.to_vec() };
+    let weights = or_base(&spec.class_weights);
+    let is_gbm = base.algorithm == super::options::Algorithm::Gbm;
+    let list_or = |v: &Vec<f64>, d: f64| if v.is_empty() { vec![d] } else { v.clone() };
+    let ulist_or = |v: &Vec<usize>, d: usize| if v.is_empty() { vec![d] } else { v.clone() };
+    let (lrs, depths, leaves) = (
+        list_or(&spec.learning_rates, base.gbm.learning_rate),
+        ulist_or(&spec.max_depths, base.gbm.max_depth),
+        ulist_or(&spec.max_leaves, base.gbm.max_leaves),
+    );
+    let alphas_list = match (&spec.alphas, is_gbm) {
+        (_, true) => vec![base.alpha],
+        (AlphaSpace::List(a), false) => a.clone(),
+        (AlphaSpace::LogRange { .. }, false) => vec![],
+    };
+    let make = |alpha: f64, class_weight: ClassWeight, lr: f64, depth: usize, leaf: usize| {
+        let mut p = base.clone();
+        p.alpha = alpha;
+        p.class_weight = class_weight;
+        if is_gbm {
+            p.gbm.learning_rate = lr;
+            p.gbm.max_depth = depth;
+            p.gbm.max_leaves = leaf;
+        }
+        p
+    };
+    match spec.random_iterations {
+        None => {
+            let mut out = Vec::new();
+            for &alpha in &alphas_list {
+                for &w in &weights {
+                    for &lr in &lrs {
+                        for &d in &depths {
+                            for &l in &leaves {
+                                out.push(make(alpha, w, lr, d, l));
+                            }
+                        }
+                    }
+                }
+            }
+            out
+        }
+        Some(n) => {
             let mut rng = SeededRng::new(seed ^ 0x5EA7C4);
             let unit = |rng: &mut SeededRng| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-            (0..n.unwrap_or(10))
+            (0..n)
                 .map(|_| {
-                    let alpha = match space {
-                        AlphaSpace::List(a) => a[rng.below(a.len())],
-                        AlphaSpace::LogRange { min, max } => (min.ln() + unit(&mut rng) * (max.ln() - min.ln())).exp(),
+                    let alpha = match (&spec.alphas, is_gbm) {
+                        (_, true) => base.alpha,
+                        (AlphaSpace::List(a), false) => a[rng.below(a.len())],
+                        (AlphaSpace::LogRange { min, max }, false) => (min.ln() + unit(&mut rng) * (max.ln() - min.ln())).exp(),
                     };
-                    FitParams { alpha, class_weight: weights[rng.below(weights.len())] }
+                    let w = weights[rng.below(weights.len())];
+                    let lr = lrs[rng.below(lrs.len())];
+                    let d = depths[rng.below(depths.len())];
+                    let l = leaves[rng.below(leaves.len())];
+                    make(alpha, w, lr, d, l)
                 })
                 .collect()
         }
@@ -124,18 +166,23 @@ pub fn search(
     folds: &[(Vec<usize>, Vec<usize>)],
     time_ordered: bool,
     spec: &SearchSpec,
+    base: &FitParams,
     opts: &TrainOptions,
     progress: Progress<'_>,
 ) -> CoreResult<(FitParams, Vec<Candidate>)> {
     let mut tried = Vec::new();
-    for params in candidates(spec, opts.class_weight, opts.split.seed) {
+    for params in candidates(spec, base, opts.split.seed) {
         let cv = cross_validate(data, folds, time_ordered, &params, opts, &mut *progress)?;
         tried.push(Candidate { params, cv });
     }
     let best = tried
         .iter()
+        // On a tie, the simpler model: larger alpha, or smaller learning rate and depth.
         .max_by(|a, b| {
-            a.cv.roc_auc.mean.total_cmp(&b.cv.roc_auc.mean).then(a.params.alpha.total_cmp(&b.params.alpha))
+            a.cv.roc_auc.mean
+                .total_cmp(&b.cv.roc_auc.mean)
+                .then(a.params.alpha.total_cmp(&b.params.alpha))
+                .then(b.params.gbm.max_depth.cmp(&a.params.gbm.max_depth))
         })
         .ok_or_else(|| core_err!("the search has no candidates"))?
         .params

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod curves;
 pub mod errors;
 pub mod evaluate;
+pub mod explain;
 pub mod metric_aggregates;
 pub mod registry;
 pub mod rows;

@@ -13,6 +13,14 @@ use crate::core::values::RawValue;
 
 /// Probability for a composite row.
 fn row_probability(model_name: &str, lead: &AnyElement) -> (Rc<LoadedModel>, f64) {
+    let model = cache::get(model_name);
+    let raw = row_raw_values(&model, lead);
+    let p = probability(&model, &raw);
+    (model, p)
+}
+
+/// The model's raw feature values read from a whole-row argument.
+pub fn row_raw_values<'a>(model: &LoadedModel, lead: &'a AnyElement) -> Vec<RawValue<'a>> {
     if !unsafe { pg_sys::type_is_rowtype(lead.oid()) } {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
@@ -20,16 +28,21 @@ fn row_probability(model_name: &str, lead: &AnyElement) -> (Rc<LoadedModel>, f64
             "pass the whole row, as in score('model', l) FROM leads l, or a jsonb object",
         );
     }
-    let model = cache::get(model_name);
     let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(model.model.preprocessor.features.len());
-    unsafe { read_row_features(&model, lead.datum(), &mut raw) };
-    let p = probability(&model, &raw);
-    (model, p)
+    unsafe { read_row_features(model, lead.datum(), &mut raw) };
+    raw
 }
 
 /// Probability for a jsonb object keyed by feature name.
 fn json_probability(model_name: &str, lead: &JsonB) -> (Rc<LoadedModel>, f64) {
     let model = cache::get(model_name);
+    let raw = json_raw_values(&model, lead);
+    let p = probability(&model, &raw);
+    (model, p)
+}
+
+/// The model's raw feature values read from a jsonb object keyed by feature name.
+pub fn json_raw_values<'a>(model: &LoadedModel, lead: &'a JsonB) -> Vec<RawValue<'a>> {
     let obj = lead.0.as_object().unwrap_or_else(|| {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
@@ -52,8 +65,7 @@ fn json_probability(model_name: &str, lead: &JsonB) -> (Rc<LoadedModel>, f64) {
             Some(other) => bad_data(format!("feature \"{name}\" must be a number, string, boolean or null in the jsonb lead, got {other}")),
         });
     }
-    let p = probability(&model, &raw);
-    (model, p)
+    raw
 }
 
 /// The model's probability for raw values, reusing the model's scratch buffer.

@@ -14,13 +14,11 @@ use super::registry::{deployed_version, lock_model_name, log_event, next_version
 use super::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
 use crate::core::artifact::{encode_model, encode_scored_labels};
-use crate::core::options::{parse_train_options, TrainOptions};
-use crate::core::pipeline::{train_logistic, TrainedModel};
+use crate::core::options::{parse_train_options, Algorithm, TrainOptions};
+use crate::core::pipeline::{train_model, TrainedModel};
 use crate::core::preprocess::FeatureTransform;
 use crate::core::split::{Part, SplitMethod};
 use crate::core::values::ColumnData;
-
-pub const ALGORITHMS: &[&str] = &["logistic"];
 
 /// Rows below which an all-distinct text column is not called an id (tiny tables are all-distinct).
 const ID_MIN_ROWS: usize = 20;
@@ -51,12 +49,10 @@ fn train(
     if name.is_empty() || name.contains('@') {
         invalid(format!("model_name \"{name}\" is not valid: it must be non-empty and must not contain '@'"));
     }
-    let algorithm = required(algorithm, "algorithm");
-    if !ALGORITHMS.contains(&algorithm) {
-        invalid(format!("unknown algorithm \"{algorithm}\"; available: {}", ALGORITHMS.join(", ")));
-    }
+    let algorithm = core_ok(Algorithm::parse(required(algorithm, "algorithm")));
     let given_options = options.map(|j| j.0).unwrap_or(Value::Null);
-    let opts = core_ok(parse_train_options(&given_options));
+    let mut opts = core_ok(parse_train_options(&given_options));
+    opts.algorithm = algorithm;
     let source_text = required(source, "source");
     let label = required(label, "label");
     let explicit: Option<Vec<String>> = features.map(|list| {
@@ -231,8 +227,8 @@ fn fit(data: &crate::core::pipeline::TrainingData, opts: &TrainOptions) -> Train
         }
         Ok(())
     };
-    let trained = core_ok(train_logistic(data, opts, &mut progress));
-    if !trained.converged {
+    let trained = core_ok(train_model(data, opts, &mut progress));
+    if !trained.converged && trained.model.estimator.algorithm() == "logistic" {
         warning!(
             "logistic regression did not converge in {} iterations; raise options.max_iter, or options.alpha for more regularization",
             trained.iterations
@@ -299,8 +295,8 @@ fn store(
     Spi::run_with_args(
         "INSERT INTO lead_scoring.models
            (name, version, algorithm, label, positive_label, source, features, options, split, training,
-            metrics, threshold, tiers, artifact, validation_predictions, deployed)
-         VALUES ($1, $2, 'logistic', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            metrics, threshold, tiers, artifact, validation_predictions, deployed, importance)
+         VALUES ($1, $2, $16, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)",
         &[
             name.into(),
             version.into(),
@@ -317,6 +313,8 @@ fn store(
             encode_model(&trained.model).into(),
             validation_predictions(trained).into(),
             deploy.into(),
+            trained.model.estimator.algorithm().into(),
+            JsonB(serde_json::to_value(&trained.importance).expect("importance serializes")).into(),
         ],
     )
     .unwrap_or_else(|e| invalid(format!("cannot store the model: {e}")));
@@ -326,5 +324,11 @@ fn store(
         log_event(name, Some(version), "deployed", json!({"previous_version": null}), Some("first version of this model"));
     }
     cache::invalidate_all_sessions();
-    TableIterator::once((name.to_string(), version, "logistic".to_string(), deploy, JsonB(trained.metrics.clone())))
+    TableIterator::once((
+        name.to_string(),
+        version,
+        trained.model.estimator.algorithm().to_string(),
+        deploy,
+        JsonB(trained.metrics.clone()),
+    ))
 }

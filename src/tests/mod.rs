@@ -3,6 +3,7 @@
 mod errors;
 mod evaluation;
 mod fixtures;
+mod gbm_explain;
 mod metric_aggregates;
 mod real_data;
 mod thresholds;

@@ -124,6 +124,31 @@ mod tests {
     }
 
     #[pg_test]
+    fn gbm_reaches_the_lightgbm_reference_auc() {
+        load_x_education();
+        let options = format!(r#"{{"split": {{"method": "column", "column": "part"}}, "exclude": {}, "threads": 2}}"#, exclude_json());
+        let metrics = Spi::get_one::<pgrx::JsonB>(&format!(
+            "SELECT metrics FROM lead_scoring.train('x_gbm', 'x_education.leads_split', 'Converted', algorithm => 'gbm', options => '{options}')"
+        ))
+        .unwrap()
+        .unwrap()
+        .0;
+        let auc = metrics["test"]["roc_auc"].as_f64().unwrap();
+        // LightGBM reference: 0.872 (../shared/data/README.md).
+        assert!(auc >= 0.862, "gbm test ROC AUC {auc} is more than 0.01 below LightGBM's 0.872");
+        // Explanations add up on real rows too.
+        let gap = Spi::get_one::<f64>(
+            "SELECT max(abs(e.total - ln(s.p / (1 - s.p))))
+               FROM (SELECT * FROM x_education.leads_split WHERE part = 'test' LIMIT 200) l,
+                    LATERAL (SELECT lead_scoring.score('x_gbm', l) AS p) s,
+                    LATERAL (SELECT sum(contribution) AS total FROM lead_scoring.explain('x_gbm', l)) e",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(gap < 1e-6, "{gap}");
+    }
+
+    #[pg_test]
     fn id_columns_are_skipped_with_a_notice_when_features_are_automatic() {
         load_x_education();
         Spi::run(

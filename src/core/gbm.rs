@@ -1,0 +1,292 @@
+//! Gradient boosted trees (log-loss objective) behind the small [`TreeBooster`] interface, so
+//! another booster can replace forust-ml without touching the pipeline, scoring or explanations.
+//!
+//! Training runs on a worker thread that never touches Postgres (signals blocked), with a
+//! bounded number of threads; the caller's `progress` callback runs on the calling thread while
+//! it waits, so a user's cancel returns at once (the worker finishes in the background and its
+//! result is dropped).
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use forust_ml::gradientbooster::{ContributionsMethod, GrowPolicy};
+use forust_ml::metric::Metric;
+use forust_ml::objective::ObjectiveType;
+use forust_ml::{GradientBooster, Matrix};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// What the pipeline, scoring and explanations need from a tree booster.
+pub trait TreeBooster {
+    /// Log-odds for one row of model inputs (NaN = missing).
+    fn log_odds(&self, inputs: &[f64]) -> f64;
+    /// SHAP contributions (TreeSHAP) per input, written to `out`; returns the base value, so
+    /// that base + sum(out) = log_odds(inputs).
+    fn contributions(&self, inputs: &[f64], out: &mut [f64]) -> f64;
+    /// Number of trees used for prediction.
+    fn trees(&self) -> usize;
+}
+
+/// Hyperparameters of a boosted-trees fit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GbmOptions {
+    pub trees: usize,
+    pub learning_rate: f64,
+    pub max_depth: usize,
+    pub max_leaves: usize,
+    pub min_child_weight: f64,
+    pub subsample: f64,
+    pub l2: f64,
+    /// Stop when validation log loss has not improved for this many trees.
+    pub early_stopping_rounds: Option<usize>,
+    pub threads: usize,
+    pub seed: u64,
+}
+
+impl Default for GbmOptions {
+    fn default() -> Self {
+        GbmOptions {
+            trees: 300,
+            learning_rate: 0.05,
+            max_depth: 6,
+            max_leaves: 31,
+            min_child_weight: 1.0,
+            subsample: 1.0,
+            l2: 1.0,
+            early_stopping_rounds: Some(30),
+            threads: 1,
+            seed: 42,
+        }
+    }
+}
+
+/// A fitted forust-ml booster, stored in artifacts as forust's own JSON.
+pub struct ForustModel {
+    booster: GradientBooster,
+}
+
+impl std::fmt::Debug for ForustModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ForustModel({} trees)", self.trees())
+    }
+}
+
+impl Clone for ForustModel {
+    fn clone(&self) -> Self {
+        let json = self.booster.json_dump().expect("a fitted booster serializes");
+        ForustModel { booster: GradientBooster::from_json(&json).expect("its own JSON parses") }
+    }
+}
+
+impl PartialEq for ForustModel {
+    fn eq(&self, other: &Self) -> bool {
+        self.booster.json_dump().ok() == other.booster.json_dump().ok()
+    }
+}
+
+impl Serialize for ForustModel {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let json = self.booster.json_dump().map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&json)
+    }
+}
+
+impl<'de> Deserialize<'de> for ForustModel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let json = String::deserialize(d)?;
+        let booster = GradientBooster::from_json(&json).map_err(serde::de::Error::custom)?;
+        Ok(ForustModel { booster })
+    }
+}
+
+impl TreeBooster for ForustModel {
+    fn log_odds(&self, inputs: &[f64]) -> f64 {
+        let n = self.trees();
+        self.booster.base_score
+            + self.booster.trees[..n].iter().map(|t| t.predict_row_from_row_slice(inputs, &self.booster.missing)).sum::<f64>()
+    }
+
+    fn contributions(&self, inputs: &[f64], out: &mut [f64]) -> f64 {
+        let m = Matrix::new(inputs, 1, inputs.len());
+        let c = self.booster.predict_contributions(&m, ContributionsMethod::Shapley, false);
+        out.copy_from_slice(&c[..inputs.len()]);
+        c[inputs.len()]
+    }
+
+    fn trees(&self) -> usize {
+        self.booster.prediction_iteration.unwrap_or(self.booster.trees.len()).min(self.booster.trees.len())
+    }
+}
+
+/// Row-major training inputs owned by the worker thread.
+pub struct GbmData {
+    pub x: Vec<f64>,
+    pub rows: usize,
+    pub cols: usize,
+    pub y: Vec<bool>,
+    pub weights: Vec<f64>,
+}
+
+fn column_major(d: &GbmData) -> Vec<f64> {
+    let mut out = vec![0.0; d.x.len()];
+    for r in 0..d.rows {
+        for c in 0..d.cols {
+            out[c * d.rows + r] = d.x[r * d.cols + c];
+        }
+    }
+    out
+}
+
+fn booster(opts: &GbmOptions, early_stopping: bool) -> Result<GradientBooster, String> {
+    let threads = opts.threads.max(1);
+    let mut b = GradientBooster::default()
+        .set_objective_type(ObjectiveType::LogLoss)
+        .set_iterations(opts.trees)
+        .set_learning_rate(opts.learning_rate as f32)
+        .set_max_depth(opts.max_depth)
+        .set_max_leaves(opts.max_leaves)
+        .set_min_leaf_weight(opts.min_child_weight as f32)
+        .set_subsample(opts.subsample as f32)
+        .set_l2(opts.l2 as f32)
+        .set_seed(opts.seed)
+        .set_parallel(threads > 1)
+        .set_num_threads(Some(threads));
+    // Leaf-wise growth, as LightGBM: max_leaves bounds each tree, max_depth caps it.
+    b.grow_policy = GrowPolicy::LossGuide;
+    Ok(if early_stopping {
+        b.set_evaluation_metric(Some(Metric::LogLoss)).set_early_stopping_rounds(opts.early_stopping_rounds)
+    } else {
+        b
+    })
+}
+
+fn fit_blocking(train: GbmData, valid: Option<GbmData>, opts: GbmOptions) -> Result<ForustModel, String> {
+    let early = valid.is_some() && opts.early_stopping_rounds.is_some();
+    let mut b = booster(&opts, early)?;
+    let xcm = column_major(&train);
+    let y: Vec<f64> = train.y.iter().map(|&l| l as u8 as f64).collect();
+    let m = Matrix::new(&xcm, train.rows, train.cols);
+    match valid.filter(|_| early) {
+        Some(v) => {
+            let vcm = column_major(&v);
+            let vy: Vec<f64> = v.y.iter().map(|&l| l as u8 as f64).collect();
+            let vm = Matrix::new(&vcm, v.rows, v.cols);
+            b.fit(&m, &y, &train.weights, Some(vec![(vm, &vy, &v.weights)]))
+        }
+        None => b.fit(&m, &y, &train.weights, None),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(ForustModel { booster: b })
+}
+
+/// Blocks every signal on the current (worker) thread: Postgres' signal handlers must run on
+/// the backend's main thread.
+fn block_signals() {
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// Fits boosted trees on a worker thread, calling `progress(0, elapsed_seconds)` every 50 ms
+/// on this thread; an Err from it abandons the fit and is returned.
+pub fn fit_gbm(
+    train: GbmData,
+    valid: Option<GbmData>,
+    opts: &GbmOptions,
+    progress: &mut dyn FnMut(usize, f64) -> Result<(), String>,
+) -> Result<ForustModel, String> {
+    if train.rows == 0 || train.x.len() != train.rows * train.cols {
+        return Err("boosted trees need a non-empty training matrix".into());
+    }
+    if opts.trees == 0 || !(opts.learning_rate > 0.0) || !(opts.subsample > 0.0 && opts.subsample <= 1.0) {
+        return Err("trees must be positive, learning_rate above 0 and subsample in (0, 1]".into());
+    }
+    let (tx, rx) = mpsc::channel();
+    let opts_owned = *opts;
+    std::thread::Builder::new()
+        .name("lead_scoring_gbm".into())
+        .spawn(move || {
+            block_signals();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fit_blocking(train, valid, opts_owned)))
+                .unwrap_or_else(|_| Err("the booster panicked".into()));
+            let _ = tx.send(r);
+        })
+        .map_err(|e| format!("cannot start a training thread: {e}"))?;
+    let started = std::time::Instant::now();
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(r) => return r,
+            Err(mpsc::RecvTimeoutError::Timeout) => progress(0, started.elapsed().as_secs_f64())?,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err("the training thread stopped unexpectedly".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::metrics::roc_auc;
+    use crate::core::split::SeededRng;
+
+    /// y depends on an interaction a*b (which a linear model cannot fit) and on missingness of c.
+    fn data(n: usize, seed: u64) -> GbmData {
+        let mut rng = SeededRng::new(seed);
+        let u = |rng: &mut SeededRng| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let (a, b) = (u(&mut rng), u(&mut rng));
+            let c = if u(&mut rng) < 0.3 { f64::NAN } else { u(&mut rng) };
+            let z: f64 = if (a > 0.5) == (b > 0.5) { 1.5 } else { -1.5 } + if c.is_nan() { 1.0 } else { 0.0 };
+            y.push(u(&mut rng) < 1.0 / (1.0 + (-z).exp()));
+            x.extend([a, b, c]);
+        }
+        GbmData { x, rows: n, cols: 3, y, weights: vec![1.0; n] }
+    }
+
+    #[test]
+    fn learns_an_interaction_and_missingness() {
+        let train = data(3000, 1);
+        let test = data(1000, 2);
+        let opts = GbmOptions { trees: 100, ..Default::default() };
+        let model = fit_gbm(train, Some(data(500, 3)), &opts, &mut |_, _| Ok(())).unwrap();
+        let scores: Vec<f64> = test.x.chunks(3).map(|r| model.log_odds(r)).collect();
+        let auc = roc_auc(&scores, &test.y).unwrap();
+        assert!(auc > 0.8, "AUC {auc}");
+        assert!(model.trees() <= 100);
+    }
+
+    #[test]
+    fn shap_values_add_up_to_the_log_odds() {
+        let model = fit_gbm(data(2000, 4), None, &GbmOptions { trees: 40, ..Default::default() }, &mut |_, _| Ok(())).unwrap();
+        let probe = data(50, 5);
+        let mut out = vec![0.0; 3];
+        for row in probe.x.chunks(3) {
+            let base = model.contributions(row, &mut out);
+            let total = base + out.iter().sum::<f64>();
+            assert!((total - model.log_odds(row)).abs() < 1e-6, "{total} vs {}", model.log_odds(row));
+        }
+    }
+
+    #[test]
+    fn serializes_through_json_and_predicts_the_same() {
+        let model = fit_gbm(data(500, 6), None, &GbmOptions { trees: 10, ..Default::default() }, &mut |_, _| Ok(())).unwrap();
+        let json = serde_json::to_string(&model).unwrap();
+        let back: ForustModel = serde_json::from_str(&json).unwrap();
+        let row = [0.2, 0.9, f64::NAN];
+        assert_eq!(model.log_odds(&row), back.log_odds(&row));
+    }
+
+    #[test]
+    fn cancel_returns_at_once() {
+        let err = fit_gbm(data(20000, 7), None, &GbmOptions { trees: 2000, ..Default::default() }, &mut |_, _| Err("canceled".into()))
+            .unwrap_err();
+        assert_eq!(err, "canceled");
+    }
+
+    #[test]
+    fn bad_options_are_rejected() {
+        let opts = GbmOptions { trees: 0, ..Default::default() };
+        assert!(fit_gbm(data(10, 8), None, &opts, &mut |_, _| Ok(())).is_err());
+    }
+}
