@@ -15,6 +15,8 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::treeshap::TreeShapPlan;
+
 /// What the pipeline, scoring and explanations need from a tree booster.
 pub trait TreeBooster {
     /// Log-odds for one row of model inputs (NaN = missing).
@@ -62,6 +64,20 @@ impl Default for GbmOptions {
 /// A fitted forust-ml booster, stored in artifacts as forust's own JSON.
 pub struct ForustModel {
     booster: GradientBooster,
+    /// TreeSHAP constants, computed on the first explanation.
+    shap: std::sync::OnceLock<TreeShapPlan>,
+}
+
+impl ForustModel {
+    fn new(booster: GradientBooster) -> ForustModel {
+        ForustModel { booster, shap: std::sync::OnceLock::new() }
+    }
+
+    /// forust's own Shapley values (slow: for cross-checking [`TreeBooster::contributions`]).
+    pub fn reference_contributions(&self, inputs: &[f64]) -> Vec<f64> {
+        let m = Matrix::new(inputs, 1, inputs.len());
+        self.booster.predict_contributions(&m, ContributionsMethod::Shapley, false)
+    }
 }
 
 impl std::fmt::Debug for ForustModel {
@@ -73,7 +89,7 @@ impl std::fmt::Debug for ForustModel {
 impl Clone for ForustModel {
     fn clone(&self) -> Self {
         let json = self.booster.json_dump().expect("a fitted booster serializes");
-        ForustModel { booster: GradientBooster::from_json(&json).expect("its own JSON parses") }
+        ForustModel::new(GradientBooster::from_json(&json).expect("its own JSON parses"))
     }
 }
 
@@ -94,7 +110,7 @@ impl<'de> Deserialize<'de> for ForustModel {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let json = String::deserialize(d)?;
         let booster = GradientBooster::from_json(&json).map_err(serde::de::Error::custom)?;
-        Ok(ForustModel { booster })
+        Ok(ForustModel::new(booster))
     }
 }
 
@@ -106,10 +122,10 @@ impl TreeBooster for ForustModel {
     }
 
     fn contributions(&self, inputs: &[f64], out: &mut [f64]) -> f64 {
-        let m = Matrix::new(inputs, 1, inputs.len());
-        let c = self.booster.predict_contributions(&m, ContributionsMethod::Shapley, false);
-        out.copy_from_slice(&c[..inputs.len()]);
-        c[inputs.len()]
+        let trees = &self.booster.trees[..self.trees()];
+        let plan = self.shap.get_or_init(|| TreeShapPlan::new(trees));
+        out.fill(0.0);
+        self.booster.base_score + plan.contributions(trees, inputs, &self.booster.missing, out)
     }
 
     fn trees(&self) -> usize {
@@ -175,7 +191,7 @@ fn fit_blocking(train: GbmData, valid: Option<GbmData>, opts: GbmOptions) -> Res
         None => b.fit(&m, &y, &train.weights, None),
     }
     .map_err(|e| e.to_string())?;
-    Ok(ForustModel { booster: b })
+    Ok(ForustModel::new(b))
 }
 
 /// Blocks every signal on the current (worker) thread: Postgres' signal handlers must run on
@@ -264,7 +280,25 @@ mod tests {
         for row in probe.x.chunks(3) {
             let base = model.contributions(row, &mut out);
             let total = base + out.iter().sum::<f64>();
-            assert!((total - model.log_odds(row)).abs() < 1e-6, "{total} vs {}", model.log_odds(row));
+            assert!((total - model.log_odds(row)).abs() < 1e-9, "{total} vs {}", model.log_odds(row));
+        }
+    }
+
+    #[test]
+    fn our_treeshap_equals_forusts_shapley_values() {
+        let model = fit_gbm(data(3000, 9), None, &GbmOptions { trees: 60, max_depth: 8, ..Default::default() }, &mut |_, _| Ok(()))
+            .unwrap();
+        let probe = data(100, 10);
+        let mut ours = vec![0.0; 3];
+        for row in probe.x.chunks(3) {
+            let base = model.contributions(row, &mut ours);
+            let reference = model.reference_contributions(row);
+            // forust keeps path weights in f32, so agreement is to f32 precision; our f64 values
+            // add up to the log-odds exactly (see shap_values_add_up_to_the_log_odds).
+            for j in 0..3 {
+                assert!((ours[j] - reference[j]).abs() < 1e-5, "feature {j}: {} vs {}", ours[j], reference[j]);
+            }
+            assert!((base - reference[3]).abs() < 1e-5);
         }
     }
 

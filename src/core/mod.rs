@@ -19,6 +19,7 @@ pub mod selection;
 pub mod split;
 pub mod thresholds;
 pub mod tiers;
+pub mod treeshap;
 pub mod values;
 
 /// An error the core reports to its caller; the SQL layer turns it into a Postgres ERROR.
