@@ -87,6 +87,8 @@ pub struct TrainOptions {
     pub search: Option<SearchSpec>,
     /// Resampling of the training part only.
     pub resample: Resample,
+    /// What to do with leakage suspects (see core::audit).
+    pub leakage: super::audit::LeakagePolicy,
 }
 
 impl TrainOptions {
@@ -121,6 +123,7 @@ impl Default for TrainOptions {
             cv: None,
             search: None,
             resample: Resample::None,
+            leakage: super::audit::LeakagePolicy::Warn,
         }
     }
 }
@@ -131,6 +134,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "class_weight",
     "cv",
     "exclude",
+    "leakage",
     "max_iter",
     "min_class_rows",
     "min_level_count",
@@ -175,6 +179,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "cv" => o.cv = parse_cv(v)?,
             "search" => o.search = Some(parse_search(v)?),
             "resample" => o.resample = parse_resample(v)?,
+            "leakage" => o.leakage = super::audit::parse_leakage_policy(v)?,
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {

@@ -1,12 +1,14 @@
 //! The thin pgrx layer: reads rows through SPI, calls the core, writes the catalog, and turns
 //! every failure into a clear Postgres ERROR.
 
+pub mod audit;
 pub mod cache;
 pub mod catalog;
 pub mod compare;
 pub mod curves;
 pub mod errors;
 pub mod evaluate;
+pub mod features;
 pub mod metric_aggregates;
 pub mod registry;
 pub mod rows;

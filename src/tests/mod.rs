@@ -1,7 +1,9 @@
 //! SQL behaviour tested through real SQL against a real server (`cargo pgrx test`).
 
+mod audit;
 mod errors;
 mod evaluation;
+mod features;
 mod fixtures;
 mod metric_aggregates;
 mod real_data;
