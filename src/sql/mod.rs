@@ -6,6 +6,7 @@ pub mod cache;
 pub mod catalog;
 pub mod compare;
 pub mod curves;
+pub mod demo;
 pub mod errors;
 pub mod evaluate;
 pub mod features;

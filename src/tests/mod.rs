@@ -1,6 +1,7 @@
 //! SQL behaviour tested through real SQL against a real server (`cargo pgrx test`).
 
 mod audit;
+mod demo;
 mod errors;
 mod evaluation;
 mod features;
