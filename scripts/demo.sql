@@ -1,5 +1,6 @@
 -- The main job, as an analyst would type it in psql: load the X Education leads, train a
--- logistic model without the columns that leak the outcome, score and tier every lead.
+-- logistic model without the columns that leak the outcome, score and tier every lead; then
+-- generate the demo CRM, build features from its events and train, score and tier on it.
 -- Run by scripts/run_demo.sh as: psql -f scripts/demo.sql < x_education_leads.csv (\copy reads pstdin).
 \set ON_ERROR_STOP 1
 \pset footer off
@@ -54,3 +55,26 @@ SELECT "Lead Number", "Lead Origin", "Lead Source", "What is your current occupa
   FROM x_education.leads l
  ORDER BY lead_scoring.score('x_education', l) DESC, "Lead Number"
  LIMIT 10;
+
+\echo
+\echo '== Demo CRM: 20,000 leads, companies and 18 months of events (lead_scoring.generate_demo)'
+SELECT lead_scoring.generate_demo(20000, 42) AS demo_crm;
+
+\echo '== Audit of the feature view built from events with decayed_count / engagement_velocity'
+SELECT column_name, data_type, nulls, distinct_values, round(univariate_auc::numeric, 3) AS univariate_auc, leakage_suspect
+  FROM lead_scoring.audit('lead_scoring_demo.lead_features', 'converted')
+ ORDER BY univariate_auc DESC NULLS LAST;
+
+\echo '== Training model "demo_crm" on lead_scoring_demo.lead_features'
+SELECT model_name, version, round((metrics->'test'->>'roc_auc')::numeric, 4) AS test_roc_auc,
+       round((metrics->'test'->>'pr_auc')::numeric, 4) AS test_pr_auc
+  FROM lead_scoring.train('demo_crm', 'lead_scoring_demo.lead_features', 'converted',
+                          options => '{"exclude": ["lead_id"]}');
+
+\echo '== Demo CRM tiers (deployed version)'
+WITH scored AS (
+  SELECT lead_scoring.score('demo_crm', f) AS score, lead_scoring.tier('demo_crm', f) AS tier, converted
+    FROM lead_scoring_demo.lead_features f)
+SELECT tier, count(*) AS leads, round(min(score)::numeric, 3) AS min_score,
+       round(avg(converted::int), 3) AS actual_conversion_rate
+  FROM scored GROUP BY tier ORDER BY min(score) DESC;

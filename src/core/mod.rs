@@ -2,9 +2,11 @@
 //! numbers out. Everything here is unit-tested with `cargo test` and usable without a server.
 
 pub mod artifact;
+pub mod audit;
 pub mod calibration;
 pub mod compare;
 pub mod curves;
+pub mod features;
 pub mod cv;
 pub mod explain;
 pub mod gbm;

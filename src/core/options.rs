@@ -119,6 +119,8 @@ pub struct TrainOptions {
     pub gbm: GbmOptions,
     /// How much better (validation ROC AUC) gbm must be for `auto` to prefer it.
     pub min_gain: f64,
+    /// What to do with leakage suspects (see core::audit).
+    pub leakage: super::audit::LeakagePolicy,
 }
 
 impl TrainOptions {
@@ -156,6 +158,7 @@ impl Default for TrainOptions {
             algorithm: Algorithm::Logistic,
             gbm: GbmOptions::default(),
             min_gain: 0.01,
+            leakage: super::audit::LeakagePolicy::Warn,
         }
     }
 }
@@ -168,6 +171,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "early_stopping_rounds",
     "exclude",
     "l2",
+    "leakage",
     "learning_rate",
     "max_depth",
     "max_iter",
@@ -246,6 +250,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "cv" => o.cv = parse_cv(v)?,
             "search" => o.search = Some(parse_search(v)?),
             "resample" => o.resample = parse_resample(v)?,
+            "leakage" => o.leakage = super::audit::parse_leakage_policy(v)?,
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {

@@ -83,6 +83,7 @@ fn train(
         notice!("skipped {} rows whose label \"{}\" is NULL", read.null_labels, label_col.name);
     }
     check_labels(&read.data.labels, &label_col.name, &src);
+    super::audit::check_leakage(&read.data, &opts);
 
     let trained = fit(&read.data, &opts);
     store(&name, &src, label_col, &opts, given_options, &trained)

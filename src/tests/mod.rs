@@ -1,7 +1,10 @@
 //! SQL behaviour tested through real SQL against a real server (`cargo pgrx test`).
 
+mod audit;
+mod demo;
 mod errors;
 mod evaluation;
+mod features;
 mod fixtures;
 mod gbm_explain;
 mod metric_aggregates;

@@ -2,7 +2,7 @@
 //! leaking columns removed and the README's reference split, against scikit-learn's 0.870.
 
 #[pgrx::pg_schema]
-mod tests {
+pub(crate) mod tests {
     use pgrx::prelude::*;
 
     const CSV: &str = include_str!("../../../shared/data/x_education_leads.csv");

@@ -1,0 +1,400 @@
+//! The data-quality scorecard behind `audit()` and the leakage guard behind train()'s
+//! `options.leakage`. One column at a time: rows, NULLs, placeholder values, distinct values,
+//! IQR outliers, min/max/mean, whether it looks like a row id, and with a label: conversion rate
+//! per level, the univariate ROC AUC and the leakage verdict.
+//!
+//! The leakage rule (a column is a suspect when either holds, ids excepted):
+//! 1. it alone separates the classes almost perfectly: univariate ROC AUC >= [`LEAKAGE_AUC`];
+//! 2. it is filled in mostly for one class: the share of leads with a value is at least
+//!    [`FILL_RATIO`] times higher in one class than in the other, and at least [`FILL_GAP`]
+//!    higher. Sales teams fill fields such as "Lead Quality" after talking to a lead, so a value
+//!    being present at all gives the outcome away.
+//!
+//! Univariate AUC: numbers by their value (direction-free: max(AUC, 1 - AUC)) on rows that have
+//! one; text and booleans by each level's conversion rate (in-sample target encoding), with NULL
+//! and placeholders one level "(missing)" and levels seen fewer than `min_level_count` times
+//! pooled into "(other)", as train() encodes them.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::metrics::roc_auc;
+use super::preprocess::PreprocessOptions;
+use super::values::{ColumnData, NULL_CODE};
+use super::CoreResult;
+use crate::core_err;
+
+/// Univariate ROC AUC at or above which a column is a leakage suspect.
+pub const LEAKAGE_AUC: f64 = 0.85;
+/// How many times more often one class must have a value for a column to be a suspect...
+pub const FILL_RATIO: f64 = 2.0;
+/// ...and by how much (difference of shares).
+pub const FILL_GAP: f64 = 0.2;
+/// Fewest rows for "a different value in every row" to mean an id, and for a leakage verdict.
+pub const MIN_ROWS: usize = 20;
+/// Levels listed in `conversion_by_level`.
+pub const TOP_LEVELS: usize = 10;
+const VIF_RIDGE: f64 = 1e-10;
+/// VIFs above this come from exact collinearity (up to the ridge) and are reported as Infinity.
+const VIF_INFINITE: f64 = 1e7;
+
+/// What train() does with leakage suspects (`options.leakage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum LeakagePolicy {
+    #[default]
+    Warn,
+    Error,
+    Ignore,
+}
+
+/// Parses `options.leakage`.
+pub fn parse_leakage_policy(v: &Value) -> CoreResult<LeakagePolicy> {
+    match v.as_str() {
+        Some("warn") => Ok(LeakagePolicy::Warn),
+        Some("error") => Ok(LeakagePolicy::Error),
+        Some("ignore") => Ok(LeakagePolicy::Ignore),
+        _ => Err(core_err!("option \"leakage\" must be \"warn\", \"error\" or \"ignore\", got {v}")),
+    }
+}
+
+/// The scorecard of one column.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ColumnAudit {
+    pub rows: usize,
+    pub nulls: usize,
+    pub placeholders: usize,
+    pub distinct: usize,
+    pub outliers: Option<usize>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mean: Option<f64>,
+    pub id_like: bool,
+    /// `[{level, leads, conversion_rate}]`, most frequent first (text, booleans, and numbers
+    /// with at most [`TOP_LEVELS`] distinct values).
+    pub conversion_by_level: Option<Value>,
+    pub univariate_auc: Option<f64>,
+    /// Share of converted / non-converted leads with a value (not NULL, not a placeholder).
+    pub fill_rates: Option<(f64, f64)>,
+    pub leakage_suspect: Option<bool>,
+    pub reason: Option<String>,
+}
+
+/// Linear-interpolation quantile of sorted values (as `percentile_cont`).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Audits one column. `labels` has one entry per row (NULL labels are left out of label stats).
+pub fn audit_column(data: &ColumnData, labels: Option<&[Option<bool>]>, opts: &PreprocessOptions) -> ColumnAudit {
+    let mut a = ColumnAudit::default();
+    // Per row: the level key used for the target encoding, and whether a value is present.
+    let present: Vec<bool>;
+    match data {
+        ColumnData::Numeric(values) => {
+            a.rows = values.len();
+            let mut v: Vec<f64> = values.iter().flatten().copied().collect();
+            a.nulls = a.rows - v.len();
+            present = values.iter().map(|x| x.is_some()).collect();
+            v.sort_by(f64::total_cmp);
+            if !v.is_empty() {
+                a.min = v.first().copied();
+                a.max = v.last().copied();
+                a.mean = Some(v.iter().sum::<f64>() / v.len() as f64);
+                let (q1, q3) = (quantile(&v, 0.25), quantile(&v, 0.75));
+                let (lo, hi) = (q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1));
+                a.outliers = Some(v.iter().filter(|&&x| x < lo || x > hi).count());
+            }
+            let whole = v.iter().all(|x| x.fract() == 0.0);
+            v.dedup();
+            a.distinct = v.len();
+            a.id_like = a.rows >= MIN_ROWS && a.nulls == 0 && whole && a.distinct == a.rows;
+            if let Some(labels) = labels {
+                let (s, l): (Vec<f64>, Vec<bool>) =
+                    values.iter().zip(labels).filter_map(|(x, l)| Some(((*x)?, (*l)?))).unzip();
+                a.univariate_auc = roc_auc(&s, &l).map(|x| x.max(1.0 - x));
+                if a.distinct <= TOP_LEVELS {
+                    let keys: Vec<Option<String>> = values.iter().map(|x| x.map(|x| x.to_string())).collect();
+                    a.conversion_by_level = Some(levels_json(&keys, labels));
+                }
+            }
+        }
+        ColumnData::Categorical { dictionary, codes } => {
+            a.rows = codes.len();
+            a.distinct = dictionary.len();
+            let placeholder: Vec<bool> = dictionary.iter().map(|d| opts.missing_values.contains(d)).collect();
+            let mut counts = vec![0usize; dictionary.len()];
+            for &c in codes {
+                if c == NULL_CODE {
+                    a.nulls += 1;
+                } else {
+                    counts[c as usize] += 1;
+                    a.placeholders += placeholder[c as usize] as usize;
+                }
+            }
+            present = codes.iter().map(|&c| c != NULL_CODE && !placeholder[c as usize]).collect();
+            a.id_like = a.rows >= MIN_ROWS && a.nulls == 0 && a.distinct == a.rows;
+            if let Some(labels) = labels {
+                // Level keys as train() encodes them: (missing), kept levels, (other).
+                let key = |c: u32| -> i64 {
+                    if c == NULL_CODE || placeholder[c as usize] {
+                        -1
+                    } else if counts[c as usize] < opts.min_level_count {
+                        -2
+                    } else {
+                        c as i64
+                    }
+                };
+                let keys: Vec<i64> = codes.iter().map(|&c| key(c)).collect();
+                a.univariate_auc = encoded_auc(&keys, labels);
+                let raw: Vec<Option<String>> =
+                    codes.iter().map(|&c| (c != NULL_CODE).then(|| dictionary[c as usize].clone())).collect();
+                a.conversion_by_level = Some(levels_json(&raw, labels));
+            }
+        }
+    }
+    if let Some(labels) = labels {
+        judge_leakage(&mut a, &present, labels);
+    }
+    a
+}
+
+/// ROC AUC of each row's level conversion rate (in-sample target encoding).
+fn encoded_auc(keys: &[i64], labels: &[Option<bool>]) -> Option<f64> {
+    let mut rate: HashMap<i64, (f64, f64)> = HashMap::new();
+    for (k, l) in keys.iter().zip(labels) {
+        if let Some(l) = l {
+            let e = rate.entry(*k).or_default();
+            e.0 += *l as u8 as f64;
+            e.1 += 1.0;
+        }
+    }
+    let (s, l): (Vec<f64>, Vec<bool>) = keys
+        .iter()
+        .zip(labels)
+        .filter_map(|(k, l)| {
+            let (pos, n) = rate[k];
+            Some((pos / n, (*l)?))
+        })
+        .unzip();
+    roc_auc(&s, &l)
+}
+
+/// The most frequent levels with their lead counts and conversion rates.
+fn levels_json(keys: &[Option<String>], labels: &[Option<bool>]) -> Value {
+    let mut by_level: HashMap<Option<&str>, (usize, usize, usize)> = HashMap::new();
+    for (k, l) in keys.iter().zip(labels) {
+        let e = by_level.entry(k.as_deref()).or_default();
+        e.0 += 1;
+        if let Some(l) = l {
+            e.1 += 1;
+            e.2 += *l as usize;
+        }
+    }
+    let mut levels: Vec<_> = by_level.into_iter().collect();
+    levels.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
+    Value::Array(
+        levels
+            .into_iter()
+            .take(TOP_LEVELS)
+            .map(|(level, (leads, labelled, conv))| {
+                let rate = (labelled > 0).then(|| conv as f64 / labelled as f64);
+                json!({"level": level, "leads": leads, "conversion_rate": rate})
+            })
+            .collect(),
+    )
+}
+
+/// Applies the leakage rule of the module documentation.
+fn judge_leakage(a: &mut ColumnAudit, present: &[bool], labels: &[Option<bool>]) {
+    let mut n = [0usize; 2];
+    let mut filled = [0usize; 2];
+    for (p, l) in present.iter().zip(labels) {
+        if let Some(l) = l {
+            n[*l as usize] += 1;
+            filled[*l as usize] += *p as usize;
+        }
+    }
+    if n[0] == 0 || n[1] == 0 {
+        return;
+    }
+    let (fill_pos, fill_neg) = (filled[1] as f64 / n[1] as f64, filled[0] as f64 / n[0] as f64);
+    a.fill_rates = Some((fill_pos, fill_neg));
+    if a.id_like {
+        a.leakage_suspect = Some(false);
+        a.reason = Some("a different value in every row: looks like a row id, not a feature".to_string());
+        return;
+    }
+    if n[0] + n[1] < MIN_ROWS {
+        a.leakage_suspect = Some(false);
+        return;
+    }
+    let mut reasons = Vec::new();
+    if let Some(auc) = a.univariate_auc.filter(|&x| x >= LEAKAGE_AUC) {
+        reasons.push(format!(
+            "alone it separates converted from other leads almost perfectly (univariate ROC AUC {auc:.3} >= {LEAKAGE_AUC})"
+        ));
+    }
+    let (hi, lo) = (fill_pos.max(fill_neg), fill_pos.min(fill_neg));
+    if hi - lo >= FILL_GAP && hi >= FILL_RATIO * lo {
+        reasons.push(format!(
+            "filled in for {:.0}% of converted leads but {:.0}% of the others, as if recorded after the outcome",
+            100.0 * fill_pos,
+            100.0 * fill_neg
+        ));
+    }
+    a.leakage_suspect = Some(!reasons.is_empty());
+    if !reasons.is_empty() {
+        a.reason = Some(reasons.join("; "));
+    }
+}
+
+/// Pearson correlations and variance inflation factors of numeric columns, missing values
+/// replaced by the column's median (as train() imputes). Constant columns get NULL.
+pub struct FeatureReport {
+    pub correlations: Vec<Vec<Option<f64>>>,
+    /// VIF_j = 1 / (1 - R²_j) of column j regressed on the others; Infinity when it is an exact
+    /// linear combination of them.
+    pub vif: Vec<Option<f64>>,
+}
+
+pub fn feature_report(columns: &[Vec<Option<f64>>]) -> FeatureReport {
+    let k = columns.len();
+    let standardized: Vec<Option<Vec<f64>>> = columns
+        .iter()
+        .map(|c| {
+            let mut v: Vec<f64> = c.iter().flatten().copied().collect();
+            if v.is_empty() {
+                return None;
+            }
+            v.sort_by(f64::total_cmp);
+            let median = quantile(&v, 0.5);
+            let x: Vec<f64> = c.iter().map(|x| x.unwrap_or(median)).collect();
+            let mean = x.iter().sum::<f64>() / x.len() as f64;
+            let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / x.len() as f64).sqrt();
+            (sd > 1e-12 * mean.abs().max(1.0)).then(|| x.iter().map(|v| (v - mean) / sd).collect())
+        })
+        .collect();
+    let n = columns.first().map_or(0, |c| c.len()) as f64;
+    let mut corr = vec![vec![None; k]; k];
+    for i in 0..k {
+        for j in 0..k {
+            if let (Some(a), Some(b)) = (&standardized[i], &standardized[j]) {
+                corr[i][j] = Some(if i == j { 1.0 } else { (a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / n).clamp(-1.0, 1.0) });
+            }
+        }
+    }
+    // VIFs are the diagonal of the inverse correlation matrix of the non-constant columns,
+    // inverted with a tiny ridge so exact collinearity shows as a huge value, reported as Infinity.
+    let idx: Vec<usize> = (0..k).filter(|&i| standardized[i].is_some()).collect();
+    let m = idx.len();
+    let mut aug: Vec<Vec<f64>> = idx
+        .iter()
+        .enumerate()
+        .map(|(r, &i)| {
+            let mut row: Vec<f64> = idx.iter().map(|&j| corr[i][j].unwrap()).collect();
+            row[r] += VIF_RIDGE;
+            row.extend((0..m).map(|c| (c == r) as u8 as f64));
+            row
+        })
+        .collect();
+    for col in 0..m {
+        let pivot = aug[col][col];
+        for c in 0..2 * m {
+            aug[col][c] /= pivot;
+        }
+        for r in 0..m {
+            let f = aug[r][col];
+            if r != col && f != 0.0 {
+                for c in 0..2 * m {
+                    aug[r][c] -= f * aug[col][c];
+                }
+            }
+        }
+    }
+    let mut vif = vec![None; k];
+    for (r, &i) in idx.iter().enumerate() {
+        let v = aug[r][m + r];
+        vif[i] = Some(if v > VIF_INFINITE { f64::INFINITY } else { v.max(1.0) });
+    }
+    FeatureReport { correlations: corr, vif }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::values::CategoricalBuilder;
+
+    fn text(values: &[Option<&str>]) -> ColumnData {
+        let mut b = CategoricalBuilder::default();
+        values.iter().for_each(|v| b.push(*v));
+        b.finish()
+    }
+
+    #[test]
+    fn numeric_scorecard() {
+        let mut v: Vec<Option<f64>> = (1..=20).map(|i| Some(i as f64)).collect();
+        v.push(Some(100.0));
+        v.push(None);
+        let a = audit_column(&ColumnData::Numeric(v), None, &PreprocessOptions::default());
+        assert_eq!((a.rows, a.nulls, a.distinct, a.outliers), (22, 1, 21, Some(1)));
+        assert_eq!((a.min, a.max), (Some(1.0), Some(100.0)));
+        assert!((a.mean.unwrap() - 310.0 / 21.0).abs() < 1e-12);
+        assert!(!a.id_like, "a NULL means not an id");
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.25), 1.75);
+    }
+
+    #[test]
+    fn ids_placeholders_and_levels() {
+        let ids: Vec<String> = (0..30).map(|i| format!("id{i}")).collect();
+        let a = audit_column(&text(&ids.iter().map(|s| Some(s.as_str())).collect::<Vec<_>>()), None, &PreprocessOptions::default());
+        assert!(a.id_like);
+        let col = text(&[Some("Select"), Some(""), None, Some("a"), Some("a")]);
+        let labels = [Some(true), Some(false), None, Some(true), Some(false)];
+        let a = audit_column(&col, Some(&labels), &PreprocessOptions::default());
+        assert_eq!((a.nulls, a.placeholders, a.distinct), (1, 2, 3));
+        let levels = a.conversion_by_level.unwrap();
+        assert_eq!(levels[0], json!({"level": "a", "leads": 2, "conversion_rate": 0.5}));
+    }
+
+    #[test]
+    fn leakage_rules() {
+        // A field filled in only for converted leads.
+        let n = 200;
+        let labels: Vec<Option<bool>> = (0..n).map(|i| Some(i % 4 == 0)).collect();
+        let filled: Vec<Option<&str>> = (0..n).map(|i| if i % 4 == 0 && i % 8 != 4 { Some("Hot") } else { None }).collect();
+        let a = audit_column(&text(&filled), Some(&labels), &PreprocessOptions::default());
+        assert_eq!(a.leakage_suspect, Some(true), "{a:?}");
+        assert!(a.reason.unwrap().contains("filled in for 50% of converted leads but 0%"));
+        // A noisy real signal: AUC well below the bar, same fill rates.
+        let signal: Vec<Option<f64>> = (0..n).map(|i| Some((i % 4 == 0) as u8 as f64 + (i % 7) as f64 / 3.0)).collect();
+        let a = audit_column(&ColumnData::Numeric(signal), Some(&labels), &PreprocessOptions::default());
+        assert_eq!(a.leakage_suspect, Some(false), "{a:?}");
+        assert!(a.univariate_auc.unwrap() > 0.55 && a.univariate_auc.unwrap() < LEAKAGE_AUC);
+        // A perfect separator.
+        let perfect: Vec<Option<f64>> = labels.iter().map(|l| Some(l.unwrap() as u8 as f64 * 10.0 - 3.0)).collect();
+        let a = audit_column(&ColumnData::Numeric(perfect), Some(&labels), &PreprocessOptions::default());
+        assert_eq!(a.univariate_auc, Some(1.0));
+        assert!(a.reason.unwrap().contains("univariate ROC AUC 1.000"));
+        assert!(parse_leakage_policy(&json!("stop")).is_err());
+        assert_eq!(parse_leakage_policy(&json!("error")).unwrap(), LeakagePolicy::Error);
+    }
+
+    #[test]
+    fn vif_of_collinear_columns() {
+        let a: Vec<Option<f64>> = (0..50).map(|i| Some(i as f64)).collect();
+        let b: Vec<Option<f64>> = (0..50).map(|i| Some(((i * 37) % 50) as f64)).collect();
+        let c: Vec<Option<f64>> = (0..50).map(|i| Some(2.0 * i as f64 + ((i * 37) % 50) as f64)).collect();
+        let k: Vec<Option<f64>> = vec![Some(1.0); 50];
+        let r = feature_report(&[a.clone(), b.clone(), k.clone()]);
+        assert_eq!(r.vif[2], None);
+        assert_eq!(r.correlations[0][2], None);
+        let r01 = r.correlations[0][1].unwrap();
+        assert!((r.vif[0].unwrap() - 1.0 / (1.0 - r01 * r01)).abs() < 1e-9);
+        let r = feature_report(&[a, b, c]);
+        assert!(r.vif.iter().all(|v| v.unwrap().is_infinite()), "{:?}", r.vif);
+    }
+}
