@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::governance::DeployPolicy;
 use super::preprocess::PreprocessOptions;
 use super::resample::Resample;
 use super::split::{SplitMethod, SplitSpec};
@@ -87,6 +88,8 @@ pub struct TrainOptions {
     pub search: Option<SearchSpec>,
     /// Resampling of the training part only.
     pub resample: Resample,
+    /// Whether retraining deploys the new version (issue 6, `core::governance`).
+    pub deploy: DeployPolicy,
 }
 
 impl TrainOptions {
@@ -121,6 +124,7 @@ impl Default for TrainOptions {
             cv: None,
             search: None,
             resample: Resample::None,
+            deploy: DeployPolicy::IfBetter,
         }
     }
 }
@@ -130,6 +134,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "calibration",
     "class_weight",
     "cv",
+    "deploy",
     "exclude",
     "max_iter",
     "min_class_rows",
@@ -175,6 +180,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "cv" => o.cv = parse_cv(v)?,
             "search" => o.search = Some(parse_search(v)?),
             "resample" => o.resample = parse_resample(v)?,
+            "deploy" => o.deploy = DeployPolicy::parse(v)?,
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {
