@@ -1,17 +1,22 @@
 //! The thin pgrx layer: reads rows through SPI, calls the core, writes the catalog, and turns
 //! every failure into a clear Postgres ERROR.
 
+pub mod attach;
+pub mod attach_events;
 pub mod cache;
 pub mod catalog;
 pub mod compare;
 pub mod curves;
 pub mod errors;
 pub mod evaluate;
+pub mod governance;
 pub mod metric_aggregates;
+pub mod model_card;
 pub mod registry;
 pub mod rows;
 pub mod rows_binding;
 pub mod score;
+pub mod scored_view;
 pub mod source;
 pub mod thresholds;
 pub mod train;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::cache;
 use super::errors::{bad_data, core_ok, invalid, required};
-use super::registry::{deployed_version, lock_model_name, log_event, next_version};
+use super::registry::{lock_model_name, log_event, next_version};
 use super::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
 use crate::core::artifact::{encode_model, encode_scored_labels};
@@ -89,7 +89,7 @@ fn train(
     check_labels(&read.data.labels, &label_col.name, &src);
 
     let trained = fit(&read.data, &opts);
-    store(&name, &src, label_col, &opts, given_options, &trained)
+    store(&name, &src, label_col, &opts, given_options, &read.data, &trained)
 }
 
 fn check_label_type(label: &SourceColumn, opts: &TrainOptions) {
@@ -273,6 +273,7 @@ fn store(
     label: &SourceColumn,
     opts: &TrainOptions,
     given_options: Value,
+    data: &crate::core::pipeline::TrainingData,
     trained: &TrainedModel,
 ) -> TableIterator<'static, TrainRow> {
     let split = json!({
@@ -295,7 +296,9 @@ fn store(
 
     lock_model_name(name);
     let version = next_version(name);
-    let deploy = deployed_version(name).is_none();
+    // issue 6: options.deploy decides (logged as a deploy_decision event); the row is stored
+    // undeployed and deployed below through the registry.
+    let deploy = super::governance::decide_deployment(name, version, opts, data, trained);
     Spi::run_with_args(
         "INSERT INTO lead_scoring.models
            (name, version, algorithm, label, positive_label, source, features, options, split, training,
@@ -316,14 +319,14 @@ fn store(
             JsonB(trained.tiers.to_json()).into(),
             encode_model(&trained.model).into(),
             validation_predictions(trained).into(),
-            deploy.into(),
+            false.into(),
         ],
     )
     .unwrap_or_else(|e| invalid(format!("cannot store the model: {e}")));
     let test_auc = trained.metrics["test"]["roc_auc"].clone();
     log_event(name, Some(version), "trained", json!({"source": src.display, "rows": trained.summary["rows"], "test_roc_auc": test_auc}), None);
     if deploy {
-        log_event(name, Some(version), "deployed", json!({"previous_version": null}), Some("first version of this model"));
+        super::governance::deploy_new_version(name, version);
     }
     cache::invalidate_all_sessions();
     TableIterator::once((name.to_string(), version, "logistic".to_string(), deploy, JsonB(trained.metrics.clone())))

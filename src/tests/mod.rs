@@ -3,7 +3,9 @@
 mod errors;
 mod evaluation;
 mod fixtures;
+mod governance;
 mod metric_aggregates;
 mod real_data;
 mod thresholds;
+mod workflow;
 mod train_score;
