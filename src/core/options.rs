@@ -90,6 +90,10 @@ pub struct TrainOptions {
     pub resample: Resample,
     /// Whether retraining deploys the new version (issue 6, `core::governance`).
     pub deploy: DeployPolicy,
+    /// Apply rep feedback (`lead_scoring.lead_feedback`) to the labels, matched on `key`.
+    pub use_feedback: bool,
+    /// The source's lead key column (matched against the feedback's lead_key as text).
+    pub key: Option<String>,
 }
 
 impl TrainOptions {
@@ -125,6 +129,8 @@ impl Default for TrainOptions {
             search: None,
             resample: Resample::None,
             deploy: DeployPolicy::IfBetter,
+            use_feedback: false,
+            key: None,
         }
     }
 }
@@ -136,6 +142,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "cv",
     "deploy",
     "exclude",
+    "key",
     "max_iter",
     "min_class_rows",
     "min_level_count",
@@ -148,6 +155,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "threshold",
     "tiers",
     "tol",
+    "use_feedback",
 ];
 
 /// Parses the options object. `Value::Null` means all defaults.
@@ -181,6 +189,10 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "search" => o.search = Some(parse_search(v)?),
             "resample" => o.resample = parse_resample(v)?,
             "deploy" => o.deploy = DeployPolicy::parse(v)?,
+            "use_feedback" => {
+                o.use_feedback = v.as_bool().ok_or_else(|| core_err!("option \"use_feedback\" must be true or false, got {v}"))?
+            }
+            "key" => o.key = Some(scalar_text("key", v)?),
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {

@@ -9,6 +9,7 @@ pub mod compare;
 pub mod curves;
 pub mod errors;
 pub mod evaluate;
+pub mod feedback;
 pub mod governance;
 pub mod metric_aggregates;
 pub mod model_card;

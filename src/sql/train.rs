@@ -67,6 +67,8 @@ fn train(
     let columns = describe(&src);
     let label_col = find_column(&columns, label, "label", &src);
     check_label_type(label_col, &opts);
+    // issue 6: with options.use_feedback, read the labels through rep feedback (sql/feedback.rs).
+    let src = super::feedback::with_feedback(&name, src, &columns, label_col, &opts);
     let key = split_key_column(&opts, &columns, &src);
     for e in &opts.exclude {
         find_column(&columns, e, "excluded", &src);

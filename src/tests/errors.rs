@@ -121,7 +121,7 @@ mod tests {
     }
 
     #[pg_test(
-        error = "unknown option \"alhpa\"; known options are: alpha, calibration, class_weight, cv, deploy, exclude, max_iter, min_class_rows, min_level_count, missing_values, positive_label, resample, search, seed, split, threshold, tiers, tol"
+        error = "unknown option \"alhpa\"; known options are: alpha, calibration, class_weight, cv, deploy, exclude, key, max_iter, min_class_rows, min_level_count, missing_values, positive_label, resample, search, seed, split, threshold, tiers, tol, use_feedback"
     )]
     fn unknown_option_key() {
         make_leads("leads", 100);

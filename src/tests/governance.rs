@@ -180,4 +180,58 @@ mod tests {
         train(r#"{"exclude": ["id"], "deploy": "never"}"#);
         as_rep("SELECT lead_scoring.deploy('m', 2, 'sneaky')");
     }
+
+    #[pg_test]
+    fn flagged_labels_are_used_by_retraining_latest_flag_wins() {
+        make_leads("leads", 1000);
+        train_default("m", "leads");
+        let id = Spi::get_one::<i64>("SELECT lead_scoring.flag('m', '1', true, 'signed last week')").unwrap().unwrap();
+        assert!(id > 0);
+        Spi::run("SELECT lead_scoring.flag('m', '1', false, 'no, that was another account')").unwrap();
+        Spi::run("SELECT lead_scoring.flag('m', i::text, true) FROM generate_series(2, 100) i").unwrap();
+        let positives = |version: i32| {
+            Spi::get_one::<i64>(&format!(
+                "SELECT sum((p.value->>'positives')::bigint)::bigint FROM lead_scoring.models, jsonb_each(training->'parts') p
+                  WHERE name = 'm' AND version = {version}"
+            ))
+            .unwrap()
+            .unwrap()
+        };
+        let (v, _) = train(r#"{"exclude": ["id"], "use_feedback": true, "key": "id", "deploy": "never"}"#);
+        let expected = Spi::get_one::<i64>(
+            "SELECT count(*) FILTER (WHERE CASE WHEN id = 1 THEN false WHEN id <= 100 THEN true ELSE converted END) FROM leads",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(positives(v), expected);
+        assert_ne!(positives(1), expected, "the flags changed some labels");
+        let source = Spi::get_one::<String>(&format!("SELECT source FROM lead_scoring.models WHERE name = 'm' AND version = {v}")).unwrap();
+        assert_eq!(source.as_deref(), Some("leads (with rep feedback)"));
+    }
+
+    #[pg_test(error = "options.use_feedback needs options.key, the source's lead key column")]
+    fn use_feedback_needs_a_key() {
+        make_leads("leads", 200);
+        train(r#"{"use_feedback": true}"#);
+    }
+
+    #[pg_test(error = "model \"nope\" does not exist")]
+    fn flag_for_an_unknown_model() {
+        Spi::run("SELECT lead_scoring.flag('nope', '1', true)").unwrap();
+    }
+
+    #[pg_test(error = "correct_label must not be NULL")]
+    fn flag_without_a_label() {
+        make_leads("leads", 1000);
+        train_default("m", "leads");
+        Spi::run("SELECT lead_scoring.flag('m', '1', NULL)").unwrap();
+    }
+
+    #[pg_test]
+    fn an_unprivileged_role_can_flag() {
+        make_leads("leads", 1000);
+        train_default("m", "leads");
+        as_rep("SELECT lead_scoring.flag('m', '7', true, 'rep says so')");
+        assert_eq!(Spi::get_one::<String>("SELECT flagged_by::text FROM lead_scoring.lead_feedback").unwrap().as_deref(), Some("ls_rep"));
+    }
 }
