@@ -28,6 +28,9 @@ CREATE TABLE models (
     created_at   timestamptz NOT NULL DEFAULT now(),
     created_by   name        NOT NULL DEFAULT current_user,
     deployed     boolean     NOT NULL DEFAULT false,
+    -- set by retire(): a retired version cannot be deployed or scored by version
+    retired_at   timestamptz,
+    CHECK (NOT (deployed AND retired_at IS NOT NULL)),
     UNIQUE (name, version)
 );
 COMMENT ON TABLE models IS 'lead_scoring: one row per trained model version';
@@ -39,7 +42,8 @@ CREATE TABLE model_events (
     id          bigserial   PRIMARY KEY,
     model_name  text        NOT NULL,
     version     integer,
-    event       text        NOT NULL CHECK (event IN ('trained', 'deployed', 'undeployed', 'retired', 'tiers_changed', 'threshold_changed')),
+    event       text        NOT NULL CHECK (event IN ('trained', 'deployed', 'undeployed', 'retired', 'tiers_changed', 'threshold_changed',
+                                                 'rolled_back', 'deploy_decision', 'attached', 'detached')),
     detail      jsonb       NOT NULL DEFAULT '{}',
     reason      text,
     actor       name        NOT NULL DEFAULT current_user,
@@ -48,6 +52,22 @@ CREATE TABLE model_events (
 COMMENT ON TABLE model_events IS 'lead_scoring: append-only log of who trained or deployed what, when and why';
 CREATE INDEX model_events_by_model ON model_events (model_name, at);
 
+-- Rep feedback on individual leads (lead_scoring.flag()): the label a rep says is right.
+-- Retraining with options.use_feedback applies the latest flag per lead key.
+CREATE TABLE lead_feedback (
+    id            bigserial   PRIMARY KEY,
+    model_name    text        NOT NULL,
+    lead_key      text        NOT NULL,
+    correct_label boolean     NOT NULL,
+    note          text,
+    flagged_by    name        NOT NULL DEFAULT current_user,
+    flagged_at    timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE lead_feedback IS 'lead_scoring: rep feedback (the correct label of a lead) for retraining';
+CREATE INDEX lead_feedback_by_key ON lead_feedback (model_name, lead_key, id);
+
+SELECT pg_catalog.pg_extension_config_dump('lead_feedback', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_feedback_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('models', '');
 SELECT pg_catalog.pg_extension_config_dump('models_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('model_events', '');
@@ -70,4 +90,11 @@ FROM models m
 ORDER BY m.name, m.version;
 COMMENT ON VIEW model_overview IS 'lead_scoring: model names, versions, algorithm, deployed flag and test metrics';
 
-GRANT SELECT ON model_overview TO PUBLIC;
+-- Security (README "Roles and grants"): every role may use the schema, score with any model
+-- (which reads models) and read the overview and the event log; changing models (train, deploy,
+-- rollback, retire, set_tiers) needs INSERT/UPDATE on the catalog, granted explicitly to admins.
+-- Reps may record feedback with flag().
+GRANT USAGE ON SCHEMA lead_scoring TO PUBLIC;
+GRANT SELECT ON models, model_events, model_overview, lead_feedback TO PUBLIC;
+GRANT INSERT ON lead_feedback TO PUBLIC;
+GRANT USAGE ON SEQUENCE lead_feedback_id_seq TO PUBLIC;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::gbm::GbmOptions;
+use super::governance::DeployPolicy;
 use super::preprocess::PreprocessOptions;
 use super::resample::Resample;
 use super::split::{SplitMethod, SplitSpec};
@@ -121,6 +122,12 @@ pub struct TrainOptions {
     pub min_gain: f64,
     /// What to do with leakage suspects (see core::audit).
     pub leakage: super::audit::LeakagePolicy,
+    /// Whether retraining deploys the new version (issue 6, `core::governance`).
+    pub deploy: DeployPolicy,
+    /// Apply rep feedback (`lead_scoring.lead_feedback`) to the labels, matched on `key`.
+    pub use_feedback: bool,
+    /// The source's lead key column (matched against the feedback's lead_key as text).
+    pub key: Option<String>,
 }
 
 impl TrainOptions {
@@ -159,6 +166,9 @@ impl Default for TrainOptions {
             gbm: GbmOptions::default(),
             min_gain: 0.01,
             leakage: super::audit::LeakagePolicy::Warn,
+            deploy: DeployPolicy::IfBetter,
+            use_feedback: false,
+            key: None,
         }
     }
 }
@@ -168,8 +178,10 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "calibration",
     "class_weight",
     "cv",
+    "deploy",
     "early_stopping_rounds",
     "exclude",
+    "key",
     "l2",
     "leakage",
     "learning_rate",
@@ -192,6 +204,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "tiers",
     "tol",
     "trees",
+    "use_feedback",
 ];
 
 /// Parses the options object. `Value::Null` means all defaults.
@@ -251,6 +264,11 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "search" => o.search = Some(parse_search(v)?),
             "resample" => o.resample = parse_resample(v)?,
             "leakage" => o.leakage = super::audit::parse_leakage_policy(v)?,
+            "deploy" => o.deploy = DeployPolicy::parse(v)?,
+            "use_feedback" => {
+                o.use_feedback = v.as_bool().ok_or_else(|| core_err!("option \"use_feedback\" must be true or false, got {v}"))?
+            }
+            "key" => o.key = Some(scalar_text("key", v)?),
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {

@@ -2,6 +2,8 @@
 //! every failure into a clear Postgres ERROR.
 
 pub mod audit;
+pub mod attach;
+pub mod attach_events;
 pub mod cache;
 pub mod catalog;
 pub mod compare;
@@ -11,11 +13,15 @@ pub mod errors;
 pub mod evaluate;
 pub mod explain;
 pub mod features;
+pub mod feedback;
+pub mod governance;
 pub mod metric_aggregates;
+pub mod model_card;
 pub mod registry;
 pub mod rows;
 pub mod rows_binding;
 pub mod score;
+pub mod scored_view;
 pub mod source;
 pub mod thresholds;
 pub mod train;

@@ -44,7 +44,7 @@ pub struct ModelRow {
 pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
     let row = Spi::connect(|client| {
         let table = client.select(
-            "SELECT name, version, label, positive_label, threshold, tiers, artifact
+            "SELECT name, version, label, positive_label, threshold, tiers, artifact, retired_at IS NOT NULL
                FROM lead_scoring.models
               WHERE name = $1 AND ($2::int IS NULL AND deployed OR version = $2::int)",
             Some(1),
@@ -54,6 +54,14 @@ pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
             return Ok(None);
         }
         let r = table.first();
+        if r.get::<bool>(8)? == Some(true) {
+            // issue 6: a retired version cannot be scored by version or deployed again.
+            raise_with_hint(
+                PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("version {} of model \"{}\" is retired", spec.version.unwrap_or_default(), spec.name),
+                "use the deployed version, or another version listed in lead_scoring.model_overview",
+            );
+        }
         Ok::<_, pgrx::spi::Error>(Some(ModelRow {
             name: r.get(1)?.unwrap_or_default(),
             version: r.get(2)?.unwrap_or_default(),

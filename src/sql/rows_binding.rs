@@ -112,16 +112,31 @@ pub unsafe fn read_row_features<'a>(model: &LoadedModel, datum: pg_sys::Datum, o
     let header = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
     let type_oid = pgrx::heap_tuple_header_get_type_id(header);
     let typmod = pgrx::heap_tuple_header_get_typmod(header);
-    let binding = binding_for(model, type_oid, typmod);
     let mut tuple = pg_sys::HeapTupleData {
         t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
         t_self: pg_sys::ItemPointerData::default(),
         t_tableOid: pg_sys::InvalidOid,
         t_data: header,
     };
+    read_tuple_features(model, &mut tuple, type_oid, typmod, out);
+}
+
+/// Reads the model's raw feature values out of a heap tuple of a known row type, such as a
+/// trigger's NEW or OLD row (whose header carries no type id), with the same cached binding.
+///
+/// # Safety
+/// `tuple` must be a valid heap tuple of row type (`type_oid`, `typmod`).
+pub unsafe fn read_tuple_features<'a>(
+    model: &LoadedModel,
+    tuple: *mut pg_sys::HeapTupleData,
+    type_oid: pg_sys::Oid,
+    typmod: i32,
+    out: &mut Vec<RawValue<'a>>,
+) {
+    let binding = binding_for(model, type_oid, typmod);
     out.clear();
     for &(attno, reader) in &binding.fields {
-        let Some(d) = pgrx::heap_getattr_raw(&mut tuple, attno, binding.tupdesc) else {
+        let Some(d) = pgrx::heap_getattr_raw(tuple, attno, binding.tupdesc) else {
             out.push(RawValue::Null);
             continue;
         };

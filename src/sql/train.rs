@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::cache;
 use super::errors::{bad_data, core_ok, invalid, required};
-use super::registry::{deployed_version, lock_model_name, log_event, next_version};
+use super::registry::{lock_model_name, log_event, next_version};
 use super::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
 use crate::core::artifact::{encode_model, encode_scored_labels};
@@ -63,6 +63,8 @@ fn train(
     let columns = describe(&src);
     let label_col = find_column(&columns, label, "label", &src);
     check_label_type(label_col, &opts);
+    // issue 6: with options.use_feedback, read the labels through rep feedback (sql/feedback.rs).
+    let src = super::feedback::with_feedback(&name, src, &columns, label_col, &opts);
     let key = split_key_column(&opts, &columns, &src);
     for e in &opts.exclude {
         find_column(&columns, e, "excluded", &src);
@@ -86,7 +88,7 @@ fn train(
     super::audit::check_leakage(&read.data, &opts);
 
     let trained = fit(&read.data, &opts);
-    store(&name, &src, label_col, &opts, given_options, &trained)
+    store(&name, &src, label_col, &opts, given_options, &read.data, &trained)
 }
 
 fn check_label_type(label: &SourceColumn, opts: &TrainOptions) {
@@ -270,6 +272,7 @@ fn store(
     label: &SourceColumn,
     opts: &TrainOptions,
     given_options: Value,
+    data: &crate::core::pipeline::TrainingData,
     trained: &TrainedModel,
 ) -> TableIterator<'static, TrainRow> {
     let split = json!({
@@ -292,7 +295,9 @@ fn store(
 
     lock_model_name(name);
     let version = next_version(name);
-    let deploy = deployed_version(name).is_none();
+    // issue 6: options.deploy decides (logged as a deploy_decision event); the row is stored
+    // undeployed and deployed below through the registry.
+    let deploy = super::governance::decide_deployment(name, version, opts, data, trained);
     Spi::run_with_args(
         "INSERT INTO lead_scoring.models
            (name, version, algorithm, label, positive_label, source, features, options, split, training,
@@ -313,7 +318,7 @@ fn store(
             JsonB(trained.tiers.to_json()).into(),
             encode_model(&trained.model).into(),
             validation_predictions(trained).into(),
-            deploy.into(),
+            false.into(),
             trained.model.estimator.algorithm().into(),
             JsonB(serde_json::to_value(&trained.importance).expect("importance serializes")).into(),
         ],
@@ -322,7 +327,7 @@ fn store(
     let test_auc = trained.metrics["test"]["roc_auc"].clone();
     log_event(name, Some(version), "trained", json!({"source": src.display, "rows": trained.summary["rows"], "test_roc_auc": test_auc}), None);
     if deploy {
-        log_event(name, Some(version), "deployed", json!({"previous_version": null}), Some("first version of this model"));
+        super::governance::deploy_new_version(name, version);
     }
     cache::invalidate_all_sessions();
     TableIterator::once((

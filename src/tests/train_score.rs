@@ -18,7 +18,7 @@ mod tests {
         assert_eq!(deployed, Some(true));
         assert!(auc.unwrap() > 0.7, "test AUC {auc:?}");
         let events = Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.model_events WHERE model_name = 'm'").unwrap();
-        assert_eq!(events, Some(2), "trained + deployed");
+        assert_eq!(events, Some(3), "deploy_decision + trained + deployed");
     }
 
     #[pg_test]
@@ -73,10 +73,10 @@ mod tests {
         make_leads("leads", 2000);
         train_default("m", "leads");
         let v2 = Spi::get_two::<i32, bool>(
-            "SELECT version, deployed FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"alpha\": 200}')",
+            "SELECT version, deployed FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"alpha\": 200, \"deploy\": \"never\"}')",
         )
         .unwrap();
-        assert_eq!(v2, (Some(2), Some(false)), "a second version does not deploy itself");
+        assert_eq!(v2, (Some(2), Some(false)), "with options.deploy = never a second version does not deploy itself");
         let first = "SELECT lead_scoring.score('m', l) FROM leads l WHERE id = 1";
         let p_live = Spi::get_one::<f64>(first).unwrap().unwrap();
         let p1 = Spi::get_one::<f64>(&first.replace("'m'", "'m@1'")).unwrap().unwrap();

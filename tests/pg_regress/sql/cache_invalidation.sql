@@ -8,7 +8,7 @@ SELECT id, floor(random() * 8)::int AS visits,
   FROM generate_series(1, 600) id;
 UPDATE cache_leads SET converted = converted OR (visits >= 6 AND channel = 'a');
 SELECT version FROM lead_scoring.train('cached', 'cache_leads', 'converted', ARRAY['visits', 'channel']);
-SELECT version FROM lead_scoring.train('cached', 'cache_leads', 'converted', ARRAY['visits', 'channel'], options => '{"alpha": 50}');
+SELECT version FROM lead_scoring.train('cached', 'cache_leads', 'converted', ARRAY['visits', 'channel'], options => '{"alpha": 50, "deploy": "never"}');
 -- The versions differ, and this session caches version 1.
 SELECT lead_scoring.score('cached@1', l) <> lead_scoring.score('cached@2', l) AS versions_differ FROM cache_leads l WHERE id = 1;
 SELECT lead_scoring.score('cached', l) = lead_scoring.score('cached@1', l) AS live_is_v1 FROM cache_leads l WHERE id = 1;

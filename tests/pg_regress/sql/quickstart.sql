@@ -43,7 +43,8 @@ SELECT lead_scoring.tier('inbound', l) AS tier, count(*) AS leads, round(avg(con
 SELECT e->>'model' AS model, e->>'rows' AS rows, round((e->>'roc_auc')::numeric, 3) > 0.75 AS good
   FROM lead_scoring.evaluate('inbound', 'SELECT * FROM crm_leads WHERE id > 1000') AS e;
 
--- A second version does not deploy itself; deploy() switches every session to it.
+-- A second version is not deployed here (options.deploy "if_better" cannot evaluate the live
+-- version, which needs a feature this one lacks); deploy() switches every session to it.
 SELECT version, deployed FROM lead_scoring.train('inbound', 'crm_leads', 'converted',
        ARRAY['visits', 'source'], options => '{"alpha": 5}');
 SELECT lead_scoring.score('inbound', l) = lead_scoring.score('inbound@1', l) AS live_is_v1 FROM crm_leads l WHERE id = 1;

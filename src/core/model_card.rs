@@ -1,0 +1,222 @@
+//! A model card in markdown, from the stored catalog row of one version and its event history:
+//! intended use, training data, features, algorithm and hyperparameters, metrics per part,
+//! threshold and tiers, known limitations, change history.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+/// What the card is written from (the catalog row's fields, as stored).
+pub struct CardInput {
+    pub name: String,
+    pub version: i32,
+    pub deployed: bool,
+    pub retired: bool,
+    pub algorithm: String,
+    pub label: String,
+    pub positive_label: Option<String>,
+    pub source: String,
+    pub created_at: String,
+    pub created_by: String,
+    /// (earliest, latest) of the time split column in the source, when the split is by time.
+    pub time_window: Option<(String, String)>,
+    pub features: Value,
+    pub split: Value,
+    pub training: Value,
+    pub metrics: Value,
+    pub threshold: f64,
+    pub tiers: Value,
+    pub events: Vec<CardEvent>,
+}
+
+/// One line of the change history.
+pub struct CardEvent {
+    pub at: String,
+    pub event: String,
+    pub version: Option<i32>,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub detail: Value,
+}
+
+fn num(v: &Value) -> String {
+    match v.as_f64() {
+        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", x as i64),
+        Some(x) => format!("{x:.4}"),
+        None if v.is_null() => "n/a".into(),
+        None => v.to_string(),
+    }
+}
+
+/// Escapes `|` so a value cannot break a markdown table.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Renders the card.
+pub fn render_model_card(c: &CardInput) -> String {
+    let mut md = String::new();
+    let status = if c.deployed { "deployed" } else if c.retired { "retired" } else { "not deployed" };
+    let positive = c.positive_label.as_deref().map(|p| format!(" = '{p}'")).unwrap_or_default();
+    let _ = writeln!(md, "# Model card: {} (version {}, {status})\n", c.name, c.version);
+    let _ = writeln!(md, "Trained {} by {} on `{}`.\n", c.created_at, c.created_by, c.source);
+
+    let _ = writeln!(md, "## Intended use\n");
+    let _ = writeln!(
+        md,
+        "Ranks sales leads by the probability that `{}{positive}` (the lead converts), so reps follow up the most \
+         promising leads first and route them by tier. Use it on leads like those in `{}`; it is a prioritisation \
+         aid for sales, not a decision about a person, and its scores mean what they say only while new leads \
+         resemble the training data.\n",
+        c.label, c.source
+    );
+
+    let _ = writeln!(md, "## Training data\n");
+    let parts = &c.training["parts"];
+    let _ = writeln!(md, "- source: `{}`, {} labelled rows", c.source, num(&c.training["rows"]));
+    let _ = writeln!(md, "- split: {}", c.split);
+    if let Some((from, to)) = &c.time_window {
+        let _ = writeln!(md, "- data window (split column in the source now): {from} to {to}");
+    }
+    for part in ["train", "validation", "test"] {
+        let _ = writeln!(md, "- {part}: {} rows, {} converted", num(&parts[part]["rows"]), num(&parts[part]["positives"]));
+    }
+
+    let _ = writeln!(md, "\n## Features\n\n| feature | kind | preprocessing |\n| --- | --- | --- |");
+    for f in c.features.as_array().into_iter().flatten() {
+        let name = f["name"].as_str().unwrap_or("?");
+        let kind = f["kind"].as_str().unwrap_or("?");
+        let how = if kind == "numeric" {
+            format!(
+                "median {} imputed{}, scaled by mean {} and sd {}",
+                num(&f["median"]),
+                if f["missing_indicator"].as_bool() == Some(true) { " with a missing indicator" } else { "" },
+                num(&f["mean"]),
+                num(&f["scale"])
+            )
+        } else {
+            let levels = f["levels"].as_array().map_or(0, Vec::len);
+            format!("one-hot, {levels} levels plus (other)")
+        };
+        let _ = writeln!(md, "| {} | {kind} | {} |", cell(name), cell(&how));
+    }
+
+    let _ = writeln!(md, "\n## Algorithm and hyperparameters\n");
+    let _ = writeln!(md, "- algorithm: {}", c.algorithm);
+    for key in ["alpha", "class_weight", "calibration", "iterations", "converged", "inputs"] {
+        let _ = writeln!(md, "- {key}: {}", num(&c.training[key]));
+    }
+    if let Some(eff) = c.training["effective_options"].as_object() {
+        let _ = writeln!(md, "- effective options: {}", Value::Object(eff.clone()));
+    }
+
+    let _ = writeln!(md, "\n## Metrics\n\n| part | rows | ROC AUC | PR AUC | log loss | Brier | precision | recall | F1 |");
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for part in ["train", "validation", "test"] {
+        let m = &c.metrics[part];
+        let _ = writeln!(
+            md,
+            "| {part} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            num(&m["rows"]),
+            num(&m["roc_auc"]),
+            num(&m["pr_auc"]),
+            num(&m["log_loss"]),
+            num(&m["brier"]),
+            num(&m["precision"]),
+            num(&m["recall"]),
+            num(&m["f1"])
+        );
+    }
+
+    let _ = writeln!(md, "\n## Threshold and tiers\n\n- threshold: {:.4} (a lead at or above it is predicted to convert)", c.threshold);
+    for t in c.tiers.as_array().into_iter().flatten() {
+        let _ = writeln!(md, "- tier **{}** from score {}", t["name"].as_str().unwrap_or("?"), num(&t["min_score"]));
+    }
+
+    let _ = writeln!(md, "\n## Known limitations\n");
+    for line in limitations(c) {
+        let _ = writeln!(md, "- {line}");
+    }
+
+    let _ = writeln!(md, "\n## Change history\n\n| at | event | version | by | reason |\n| --- | --- | --- | --- | --- |");
+    for e in &c.events {
+        let reason = e.reason.clone().unwrap_or_else(|| if e.detail.as_object().is_some_and(|d| !d.is_empty()) { e.detail.to_string() } else { String::new() });
+        let version = e.version.map(|v| v.to_string()).unwrap_or_default();
+        let _ = writeln!(md, "| {} | {} | {version} | {} | {} |", e.at, e.event, cell(&e.actor), cell(&reason));
+    }
+    md
+}
+
+/// Limitations that always hold, plus those the stored numbers reveal.
+fn limitations(c: &CardInput) -> Vec<String> {
+    let mut out = vec![
+        "Learned from historical leads: a change in lead sources, forms or sales process shifts the scores; \
+         retrain and compare before trusting them on a changed funnel."
+            .to_string(),
+        "Associations, not causes: a feature's weight says what predicted conversion, not what causes it.".to_string(),
+        "Levels of a text feature unseen in training are scored as (other).".to_string(),
+    ];
+    let test_rows = c.metrics["test"]["rows"].as_f64().unwrap_or(0.0);
+    if test_rows < 200.0 {
+        out.push(format!("The test part has only {test_rows} rows, so its metrics are uncertain."));
+    }
+    let positives = c.metrics["train"]["positives"].as_f64().unwrap_or(0.0);
+    if positives < 100.0 {
+        out.push(format!("Only {positives} converted leads in training: rare patterns are not learned."));
+    }
+    if c.training["converged"].as_bool() == Some(false) {
+        out.push("The fit did not converge within max_iter iterations.".into());
+    }
+    let (train_auc, test_auc) = (c.metrics["train"]["roc_auc"].as_f64(), c.metrics["test"]["roc_auc"].as_f64());
+    if let (Some(a), Some(b)) = (train_auc, test_auc) {
+        if a - b > 0.05 {
+            out.push(format!("Train ROC AUC {a:.3} exceeds test {b:.3} by more than 0.05: the model may overfit."));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input() -> CardInput {
+        CardInput {
+            name: "inbound".into(),
+            version: 2,
+            deployed: true,
+            retired: false,
+            algorithm: "logistic".into(),
+            label: "converted".into(),
+            positive_label: None,
+            source: "crm.leads".into(),
+            created_at: "2026-01-01".into(),
+            created_by: "analyst".into(),
+            time_window: None,
+            features: json!([{"name": "visits", "kind": "numeric", "median": 3, "mean": 3.2, "scale": 2.1, "missing_indicator": true},
+                             {"name": "source", "kind": "text", "levels": ["a", "b"]}]),
+            split: json!({"method": "stratified"}),
+            training: json!({"rows": 1000, "parts": {"test": {"rows": 100, "positives": 25}}, "converged": true}),
+            metrics: json!({"train": {"roc_auc": 0.95, "positives": 50}, "test": {"rows": 100, "roc_auc": 0.80}}),
+            threshold: 0.4,
+            tiers: json!([{"name": "hot", "min_score": 0.4}, {"name": "cold", "min_score": 0}]),
+            events: vec![CardEvent { at: "t".into(), event: "deployed".into(), version: Some(2), actor: "a|b".into(), reason: Some("why".into()), detail: json!({}) }],
+        }
+    }
+
+    #[test]
+    fn card_has_every_section_and_data_driven_limitations() {
+        let md = render_model_card(&input());
+        for section in ["## Intended use", "## Training data", "## Features", "## Algorithm and hyperparameters", "## Metrics",
+                        "## Threshold and tiers", "## Known limitations", "## Change history"] {
+            assert!(md.contains(section), "missing {section}");
+        }
+        assert!(md.contains("| visits | numeric | median 3 imputed with a missing indicator"));
+        assert!(md.contains("| source | text | one-hot, 2 levels plus (other) |"));
+        assert!(md.contains("The test part has only 100 rows"));
+        assert!(md.contains("Only 50 converted leads"));
+        assert!(md.contains("may overfit"));
+        assert!(md.contains("| t | deployed | 2 | a\\|b | why |"));
+    }
+}

@@ -1,0 +1,474 @@
+//! Scores where the CRM already looks: `attach()` installs a BEFORE INSERT OR UPDATE row trigger
+//! that writes a lead's score and tier into its own row (multi-row INSERT and COPY included),
+//! `detach()` removes it, and `rescore()` rescores a whole table in one UPDATE.
+//!
+//! The trigger function `lead_scoring.score_lead_row()` reads the NEW tuple with the model's
+//! cached per-row-type binding (no name lookups, no SPI per row), skips the work on an UPDATE
+//! that changed no feature column, and sends a hot-lead alert (`pg_notify`) when a lead's tier
+//! rises into the model's top tier. Its trigger arguments are, in order: model name, score
+//! column, tier column, key column ('' for none), feature view oid ('' for none: the row itself
+//! holds the features), and 'alerts' or 'no_alerts'.
+
+use std::ffi::CStr;
+
+use pgrx::prelude::*;
+use pgrx::{PgRelation, PgSqlErrorCode, PgTupleDesc};
+use serde_json::json;
+
+use super::cache::{self, LoadedModel};
+use super::errors::{invalid, raise_with_hint, required};
+use super::registry::{log_event, parse_model_spec};
+use super::rows_binding::read_tuple_features;
+use super::score::probability;
+use crate::core::values::RawValue;
+
+/// The channel hot-lead alerts are sent on.
+pub const ALERT_CHANNEL: &str = "lead_scoring_alerts";
+
+/// The name of the trigger `attach()` creates for a model.
+pub fn trigger_name(model: &str) -> String {
+    format!("lead_scoring_{model}")
+}
+
+/// What one attachment of a model to a table says (the trigger's arguments).
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub model: String,
+    pub score_column: String,
+    pub tier_column: String,
+    pub key_column: Option<String>,
+    pub feature_view: Option<pg_sys::Oid>,
+    pub alerts: bool,
+}
+
+impl Attachment {
+    fn trigger_args(&self) -> Vec<String> {
+        vec![
+            self.model.clone(),
+            self.score_column.clone(),
+            self.tier_column.clone(),
+            self.key_column.clone().unwrap_or_default(),
+            self.feature_view.map(|o| o.to_u32().to_string()).unwrap_or_default(),
+            if self.alerts { "alerts" } else { "no_alerts" }.to_string(),
+        ]
+    }
+}
+
+/// The attachment of `model` on `table`, read back from its trigger, if the model is attached.
+pub fn find_attachment(table: pg_sys::Oid, model: &str) -> Option<Attachment> {
+    let raw = Spi::get_one_with_args::<Vec<u8>>(
+        "SELECT (SELECT tgargs FROM pg_trigger WHERE tgrelid = $1 AND tgname = $2 AND NOT tgisinternal)",
+        &[table.into(), trigger_name(model).into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot read the triggers of table {}: {e}", table_display(table))))?;
+    // tgargs holds each argument followed by a NUL byte.
+    let args: Vec<String> = raw
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .take(raw.iter().filter(|b| **b == 0).count())
+        .collect();
+    if args.len() != 6 {
+        invalid(format!("trigger {} on {} was not created by lead_scoring.attach()", trigger_name(model), table_display(table)));
+    }
+    Some(Attachment {
+        model: args[0].clone(),
+        score_column: args[1].clone(),
+        tier_column: args[2].clone(),
+        key_column: Some(args[3].clone()).filter(|k| !k.is_empty()),
+        feature_view: args[4].parse::<u32>().ok().map(pg_sys::Oid::from),
+        alerts: args[5] == "alerts",
+    })
+}
+
+/// `schema.table` as regclass prints it.
+pub fn table_display(table: pg_sys::Oid) -> String {
+    Spi::get_one_with_args::<String>("SELECT $1::regclass::text", &[table.into()])
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| table.to_u32().to_string())
+}
+
+/// Checks the model name and that its deployed (or named) version loads.
+pub fn check_model(model_name: &str) -> String {
+    parse_model_spec(model_name);
+    cache::get(model_name);
+    model_name.trim().to_string()
+}
+
+/// The type of `column` in `table`, if it exists.
+pub fn column_type(table: pg_sys::Oid, column: &str) -> Option<String> {
+    Spi::get_one_with_args::<String>(
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+          WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped",
+        &[table.into(), column.into()],
+    )
+    .ok()
+    .flatten()
+}
+
+/// Creates the score (float8) and tier (text) columns if missing; existing ones must have
+/// those types.
+pub fn ensure_output_columns(table: pg_sys::Oid, score_column: &str, tier_column: &str) {
+    if score_column == tier_column {
+        invalid("score_column and tier_column must be different columns");
+    }
+    for (column, wanted) in [(score_column, "double precision"), (tier_column, "text")] {
+        if column.is_empty() {
+            invalid("score_column and tier_column must not be empty");
+        }
+        match column_type(table, column) {
+            Some(t) if t == wanted => {}
+            Some(t) => raise_with_hint(
+                PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                format!("column \"{column}\" of {} has type {t}, but lead_scoring writes {wanted} there", table_display(table)),
+                "name another column, or drop this one so lead_scoring creates it",
+            ),
+            None => run_formatted(
+                "SELECT format('ALTER TABLE %s ADD COLUMN %I ' || $3, $1::regclass, $2)",
+                &[table.into(), column.into(), wanted.into()],
+            ),
+        }
+    }
+}
+
+/// Builds a statement with Postgres' `format()` (so %I and %L quote names and literals) and runs it.
+pub fn run_formatted(format_query: &str, args: &[pgrx::datum::DatumWithOid]) {
+    let sql = Spi::get_one_with_args::<String>(format_query, args)
+        .unwrap_or_else(|e| invalid(format!("cannot build a statement: {e}")))
+        .unwrap_or_else(|| invalid("cannot build a statement from NULL arguments"));
+    Spi::run(&sql).unwrap_or_else(|e| invalid(format!("{e}")));
+}
+
+/// Creates the row trigger for an attachment (replacing an existing one for the same model).
+pub fn create_row_trigger(table: pg_sys::Oid, a: &Attachment) {
+    let args = a.trigger_args();
+    run_formatted(
+        "SELECT format('CREATE OR REPLACE TRIGGER %I BEFORE INSERT OR UPDATE ON %s FOR EACH ROW
+                        EXECUTE FUNCTION lead_scoring.score_lead_row(%L, %L, %L, %L, %L, %L)',
+                       $1, $2::regclass, $3, $4, $5, $6, $7, $8)",
+        &[
+            trigger_name(&a.model).into(),
+            table.into(),
+            args[0].as_str().into(),
+            args[1].as_str().into(),
+            args[2].as_str().into(),
+            args[3].as_str().into(),
+            args[4].as_str().into(),
+            args[5].as_str().into(),
+        ],
+    );
+}
+
+/// The key column for alerts: the one given (checked), else a one-column primary key, else none.
+pub fn key_column_for(table: pg_sys::Oid, given: Option<&str>) -> Option<String> {
+    match given {
+        Some(k) => {
+            if column_type(table, k).is_none() {
+                raise_with_hint(
+                    PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+                    format!("column \"{k}\" does not exist in {}", table_display(table)),
+                    "key_column names the column that identifies a lead in alerts",
+                );
+            }
+            Some(k.to_string())
+        }
+        None => Spi::get_one_with_args::<String>(
+            "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+              WHERE i.indrelid = $1 AND i.indisprimary AND i.indnkeyatts = 1",
+            &[table.into()],
+        )
+        .ok()
+        .flatten(),
+    }
+}
+
+/// Installs a BEFORE INSERT OR UPDATE trigger on `target` that writes each lead's score
+/// (float8, 0 to 1) and tier (text) from `model_name` into `score_column` and `tier_column`,
+/// creating those columns if they are missing. Existing rows are not rescored: call `rescore()`.
+/// Returns the trigger's name.
+#[pg_extern(volatile, parallel_unsafe)]
+fn attach(
+    target: Option<PgRelation>,
+    model_name: Option<&str>,
+    score_column: default!(Option<&str>, "'lead_score'"),
+    tier_column: default!(Option<&str>, "'lead_tier'"),
+    key_column: default!(Option<&str>, "NULL"),
+    alerts: default!(Option<bool>, "true"),
+) -> String {
+    let table = table_oid(required(target, "target"));
+    let model = check_model(required(model_name, "model_name"));
+    let score_column = required(score_column, "score_column");
+    let tier_column = required(tier_column, "tier_column");
+    let alerts = required(alerts, "alerts");
+    if trigger_name(&model).len() > 63 {
+        invalid(format!("model name \"{model}\" is too long to name a trigger after (at most 50 characters)"));
+    }
+    require_features(table, &model, "table");
+    ensure_output_columns(table, score_column, tier_column);
+    let a = Attachment {
+        model: model.clone(),
+        score_column: score_column.to_string(),
+        tier_column: tier_column.to_string(),
+        key_column: key_column_for(table, key_column),
+        feature_view: None,
+        alerts,
+    };
+    create_row_trigger(table, &a);
+    log_event(
+        &parse_model_spec(&model).name,
+        None,
+        "attached",
+        json!({"table": table_display(table), "score_column": score_column, "tier_column": tier_column,
+               "key_column": a.key_column, "alerts": alerts}),
+        None,
+    );
+    trigger_name(&model)
+}
+
+/// Checks that `table` (a table or view) has every feature column of the model.
+pub fn require_features(table: pg_sys::Oid, model: &str, role: &str) {
+    let loaded = cache::get(model);
+    for feature in loaded.model.feature_names() {
+        if column_type(table, feature).is_none() {
+            raise_with_hint(
+                PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+                format!(
+                    "{role} {} has no column \"{feature}\", which model \"{}@{}\" needs",
+                    table_display(table),
+                    loaded.row.name,
+                    loaded.row.version
+                ),
+                "attach the model to a table with every feature column it was trained on",
+            );
+        }
+    }
+}
+
+/// The oid of a table argument, checked to be a table (plain or partitioned). The relation is
+/// closed here: an open reference would make the ALTER TABLE that adds columns fail.
+pub fn table_oid(rel: PgRelation) -> pg_sys::Oid {
+    let kind = unsafe { (*rel.rd_rel).relkind } as u8;
+    let oid = rel.oid();
+    drop(rel);
+    if kind != pg_sys::RELKIND_RELATION && kind != pg_sys::RELKIND_PARTITIONED_TABLE {
+        invalid(format!("{} is not a table; lead_scoring triggers go on tables", table_display(oid)));
+    }
+    oid
+}
+
+/// Removes what `attach()` or `attach_events()` installed for `model_name` on `target` (the
+/// scoring trigger, and the events trigger when `target` is an events table). The score and
+/// tier columns stay. Returns whether anything was removed.
+#[pg_extern(volatile, parallel_unsafe)]
+fn detach(target: Option<PgRelation>, model_name: Option<&str>) -> bool {
+    let table = required(target, "target").oid();
+    let model = required(model_name, "model_name").trim().to_string();
+    let mut removed = false;
+    for name in [trigger_name(&model), super::attach_events::events_trigger_name(&model)] {
+        let exists = Spi::get_one_with_args::<bool>(
+            "SELECT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = $1 AND tgname = $2 AND NOT tgisinternal)",
+            &[table.into(), name.as_str().into()],
+        )
+        .ok()
+        .flatten()
+        .unwrap_or(false);
+        if exists {
+            run_formatted("SELECT format('DROP TRIGGER %I ON %s', $1, $2::regclass)", &[name.as_str().into(), table.into()]);
+            removed = true;
+        }
+    }
+    if !removed {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+            format!("model \"{model}\" is not attached to {}", table_display(table)),
+            "lead_scoring.attach() or attach_events() installs the triggers that detach() removes",
+        );
+    }
+    log_event(&parse_model_spec(&model).name, None, "detached", json!({"table": table_display(table)}), None);
+    removed
+}
+
+/// Rescores every row of `target` with `model_name` in one set-based UPDATE (for example after
+/// a deploy), writing the columns `attach()` or `attach_events()` set up. Returns the number
+/// of rows updated.
+#[pg_extern(volatile, parallel_unsafe)]
+fn rescore(target: Option<PgRelation>, model_name: Option<&str>) -> i64 {
+    let table = required(target, "target").oid();
+    let model = required(model_name, "model_name").trim().to_string();
+    let a = find_attachment(table, &model).unwrap_or_else(|| {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+            format!("model \"{model}\" is not attached to {}", table_display(table)),
+            "attach it first with lead_scoring.attach(table, model), which creates the score and tier columns",
+        )
+    });
+    check_model(&model);
+    let sql = match a.feature_view {
+        None => Spi::get_one_with_args::<String>(
+            "SELECT format('UPDATE %s AS lead SET %I = lead_scoring.score(%L, lead.*), %I = lead_scoring.tier(%L, lead.*)',
+                           $1::regclass, $2, $3, $4, $3)",
+            &[table.into(), a.score_column.as_str().into(), model.as_str().into(), a.tier_column.as_str().into()],
+        ),
+        Some(view) => Spi::get_one_with_args::<String>(
+            "SELECT format('UPDATE %s AS lead SET %I = lead_scoring.score(%L, f.*), %I = lead_scoring.tier(%L, f.*)
+                             FROM %s AS f WHERE f.%I = lead.%I',
+                           $1::regclass, $2, $3, $4, $3, $5::regclass, $6, $6)",
+            &[
+                table.into(),
+                a.score_column.as_str().into(),
+                model.as_str().into(),
+                a.tier_column.as_str().into(),
+                view.into(),
+                a.key_column.clone().unwrap_or_default().as_str().into(),
+            ],
+        ),
+    }
+    .ok()
+    .flatten()
+    .unwrap_or_else(|| invalid("cannot build the rescore statement"));
+    Spi::connect_mut(|client| client.update(&sql, None, &[]).map(|t| t.len() as i64))
+        .unwrap_or_else(|e| invalid(format!("rescore of {} failed: {e}", table_display(table))))
+}
+
+/// The row trigger installed by `attach()`; see the module documentation for its arguments.
+#[pg_trigger]
+fn score_lead_row<'a>(
+    trigger: &'a pgrx::PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, pgrx::AllocatedByPostgres>>, pgrx::PgTriggerError> {
+    let td = trigger.trigger_data();
+    let tuple = unsafe { fire(td) };
+    let tupdesc = unsafe { PgTupleDesc::from_pg_unchecked((*td.tg_relation).rd_att) };
+    Ok(Some(unsafe { PgHeapTuple::from_heap_tuple(tupdesc, tuple) }))
+}
+
+/// The trigger's work, on raw pointers: returns the tuple to store.
+unsafe fn fire(td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
+    let event = td.tg_event;
+    let row_level = event & pg_sys::TRIGGER_EVENT_ROW != 0;
+    let before = event & pg_sys::TRIGGER_EVENT_TIMINGMASK == pg_sys::TRIGGER_EVENT_BEFORE;
+    let op = event & pg_sys::TRIGGER_EVENT_OPMASK;
+    let is_update = op == pg_sys::TRIGGER_EVENT_UPDATE;
+    if !row_level || !before || !(is_update || op == pg_sys::TRIGGER_EVENT_INSERT) {
+        invalid("lead_scoring.score_lead_row() must run as a BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger");
+    }
+    let trigger = &*td.tg_trigger;
+    if trigger.tgnargs != 6 {
+        invalid("lead_scoring.score_lead_row() takes 6 trigger arguments; create it with lead_scoring.attach()");
+    }
+    let arg = |i: usize| CStr::from_ptr(*trigger.tgargs.add(i));
+    let rel = td.tg_relation;
+    let tupdesc = (*rel).rd_att;
+    let reltype = (*(*rel).rd_rel).reltype;
+    let new_tuple = if is_update { td.tg_newtuple } else { td.tg_trigtuple };
+    let old_tuple = if is_update { Some(td.tg_trigtuple) } else { None };
+
+    let model_spec = arg(0).to_str().unwrap_or_else(|_| invalid("trigger argument is not valid UTF-8"));
+    let score_att = attribute(tupdesc, arg(1), pg_sys::FLOAT8OID, rel);
+    let tier_att = attribute(tupdesc, arg(2), pg_sys::TEXTOID, rel);
+    let external = !arg(4).to_bytes().is_empty();
+    let alerts = arg(5).to_bytes() == b"alerts";
+    let model = cache::get(model_spec);
+
+    let mut computed: Option<(f64, String)> = None;
+    if !external {
+        let mut new_raw: Vec<RawValue<'_>> = Vec::with_capacity(model.model.preprocessor.features.len());
+        read_tuple_features(&model, new_tuple, reltype, -1, &mut new_raw);
+        let unchanged = match old_tuple {
+            Some(old) if get_attr(new_tuple, score_att, tupdesc).is_some() => {
+                let mut old_raw: Vec<RawValue<'_>> = Vec::with_capacity(new_raw.len());
+                read_tuple_features(&model, old, reltype, -1, &mut old_raw);
+                old_raw == new_raw
+            }
+            _ => false,
+        };
+        if !unchanged {
+            let p = probability(&model, &new_raw);
+            computed = Some((p, model.tiers.assign(p).to_string()));
+        }
+    }
+
+    let result = match &computed {
+        None => new_tuple,
+        Some((p, tier)) => {
+            let mut cols = [score_att, tier_att];
+            let mut values = [p.into_datum().expect("float8 datum"), tier.as_str().into_datum().expect("text datum")];
+            let mut nulls = [false, false];
+            pg_sys::heap_modify_tuple_by_cols(new_tuple, tupdesc, 2, cols.as_mut_ptr(), values.as_mut_ptr(), nulls.as_mut_ptr())
+        }
+    };
+    if alerts {
+        alert_if_hot(&model, td, result, old_tuple, score_att, tier_att);
+    }
+    result
+}
+
+/// The attribute number of a trigger-argument column, checked to have the type the trigger writes.
+unsafe fn attribute(tupdesc: pg_sys::TupleDesc, name: &CStr, wanted: pg_sys::Oid, rel: pg_sys::Relation) -> i32 {
+    let attno = pg_sys::SPI_fnumber(tupdesc, name.as_ptr());
+    let name = name.to_string_lossy();
+    if attno <= 0 {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+            format!("column \"{name}\" of {} does not exist, but its lead_scoring trigger writes it", table_display((*rel).rd_id)),
+            "detach and attach the model again, which creates the column",
+        );
+    }
+    let attr = (*tupdesc).attrs.as_slice((*tupdesc).natts as usize)[attno as usize - 1];
+    if attr.atttypid != wanted {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+            format!("column \"{name}\" of {} has type {}, but lead_scoring writes {} there", table_display((*rel).rd_id),
+                super::source::type_name(attr.atttypid), super::source::type_name(wanted)),
+            "detach the model, fix the column, and attach it again",
+        );
+    }
+    attno
+}
+
+unsafe fn get_attr(tuple: pg_sys::HeapTuple, attno: i32, tupdesc: pg_sys::TupleDesc) -> Option<pg_sys::Datum> {
+    pgrx::heap_getattr_raw(tuple, std::num::NonZeroUsize::new(attno as usize).expect("attno > 0"), tupdesc)
+}
+
+/// Sends `pg_notify('lead_scoring_alerts', ...)` when the stored tier is the model's top tier and
+/// the old one (NULL for a new lead) was not.
+unsafe fn alert_if_hot(
+    model: &LoadedModel,
+    td: &pg_sys::TriggerData,
+    new_tuple: pg_sys::HeapTuple,
+    old_tuple: Option<pg_sys::HeapTuple>,
+    score_att: i32,
+    tier_att: i32,
+) {
+    let tupdesc = (*td.tg_relation).rd_att;
+    let text_at = |t: pg_sys::HeapTuple| get_attr(t, tier_att, tupdesc).and_then(|d| String::from_datum(d, false));
+    let top = model.tiers.top();
+    let new_tier = text_at(new_tuple);
+    if new_tier.as_deref() != Some(top) {
+        return;
+    }
+    let old_tier = old_tuple.and_then(text_at);
+    if old_tier.as_deref() == Some(top) {
+        return;
+    }
+    let score = get_attr(new_tuple, score_att, tupdesc).and_then(|d| f64::from_datum(d, false));
+    let trigger = &*td.tg_trigger;
+    let key_name = CStr::from_ptr(*trigger.tgargs.add(3));
+    let key = if key_name.to_bytes().is_empty() {
+        None
+    } else {
+        let attno = pg_sys::SPI_fnumber(tupdesc, key_name.as_ptr());
+        let v = if attno > 0 { pg_sys::SPI_getvalue(new_tuple, tupdesc, attno) } else { std::ptr::null_mut() };
+        (!v.is_null()).then(|| CStr::from_ptr(v).to_string_lossy().into_owned())
+    };
+    let payload = json!({
+        "table": table_display((*td.tg_relation).rd_id),
+        "key": key,
+        "model": model.row.name,
+        "version": model.row.version,
+        "old_tier": old_tier,
+        "new_tier": new_tier,
+        "score": score,
+    })
+    .to_string();
+    pgrx::direct_function_call::<()>(pg_sys::pg_notify, &[ALERT_CHANNEL.into_datum(), payload.into_datum()]);
+}
