@@ -1,5 +1,5 @@
 //! `create_scored_view()`: a view for BI tools with every column of a table or view plus the
-//! lead's score, score 0-100, tier and (when `lead_scoring.top_reasons` exists) top reasons.
+//! lead's score, score 0-100, tier and top reasons.
 
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
@@ -10,21 +10,9 @@ use super::errors::{raise_with_hint, required};
 /// Columns the view adds after the source's own.
 pub const ADDED_COLUMNS: &[&str] = &["score", "score_100", "tier", "top_reasons"];
 
-/// Whether `lead_scoring.top_reasons(text, anyelement, int)` exists (it comes with explanations).
-fn top_reasons_exists() -> bool {
-    Spi::get_one::<bool>(
-        "SELECT EXISTS (SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                         WHERE n.nspname = 'lead_scoring' AND p.proname = 'top_reasons'
-                           AND p.proargtypes = '25 2283 23'::oidvector)",
-    )
-    .ok()
-    .flatten()
-    .unwrap_or(false)
-}
-
 /// Creates (or replaces) the view `view_name` with every column of `source` (a table or view)
-/// plus `score` (0 to 1), `score_100`, `tier` and, if `lead_scoring.top_reasons(text,
-/// anyelement, int)` exists when the view is created, `top_reasons` (the top 3). The view names
+/// plus `score` (0 to 1), `score_100`, `tier` and `top_reasons` (jsonb, the top 3 reasons each
+/// way, as `lead_scoring.top_reasons` gives them). The view names
 /// the model, not a version, so it always scores with the deployed version. Returns the view's
 /// name.
 #[pg_extern(volatile, parallel_unsafe)]
@@ -59,7 +47,7 @@ fn create_scored_view(view_name: Option<&str>, source: Option<&str>, model_name:
             );
         }
     }
-    let reasons = if top_reasons_exists() { ", lead_scoring.top_reasons(%3$L, s.*, 3) AS top_reasons" } else { "" };
+    let reasons = ", lead_scoring.top_reasons(%3$L, s.*, 3) AS top_reasons";
     let template = format!(
         "CREATE OR REPLACE VIEW %1$s AS SELECT s.*, lead_scoring.score(%3$L, s.*) AS score,
                 lead_scoring.score_100(%3$L, s.*) AS score_100, lead_scoring.tier(%3$L, s.*) AS tier{reasons}

@@ -57,12 +57,13 @@ INSERT INTO wf_leads (id, visits, source) VALUES (9002, 9, 'Reference');
 SELECT a - 'score' AS alert FROM wait_for_alerts(1) AS a;
 SELECT dblink_disconnect('listener');
 
--- A scored view for BI tools (top_reasons only appears once lead_scoring.top_reasons exists).
+-- A scored view for BI tools: score, score_100, tier and top reasons.
 SELECT lead_scoring.create_scored_view('wf_scored', 'SELECT 1', 'wf');
 CREATE VIEW wf_plain AS SELECT id, visits, source FROM wf_leads;
 SELECT lead_scoring.create_scored_view('wf_scored', 'wf_plain', 'wf');
 SELECT attname FROM pg_attribute WHERE attrelid = 'wf_scored'::regclass AND attnum > 0 ORDER BY attnum;
-SELECT id, score_100, tier, score_100 = round(score * 100) AS consistent FROM wf_scored WHERE id IN (9001, 9002) ORDER BY id;
+SELECT id, score_100, tier, score_100 = round(score * 100) AS consistent,
+       jsonb_array_length(top_reasons->'positive') <= 3 AS reasons_ok FROM wf_scored WHERE id IN (9001, 9002) ORDER BY id;
 
 -- Governance: a retrain on fewer features is not deployed (the live version needs a column it
 -- lacks); the decision is logged with its reason.
