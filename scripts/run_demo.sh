@@ -2,7 +2,7 @@
 # The main job, end to end, from a bare machine: install what is missing, build and install the
 # extension, start a local PostgreSQL 15 cluster, load the X Education leads, train, score, tier,
 # and print the test metrics, the tier counts and the ten hottest leads. Safe to run again: each
-# run trains and deploys a new version of the model.
+# run rebuilds the demo database from scratch (so it also picks up a newly built extension).
 #
 # Environment: LEAD_SCORING_DATA (CSV path), LEAD_SCORING_PORT (default 28816),
 # LEAD_SCORING_DIR (cluster directory, default /tmp/lead_scoring_demo). `--stop` stops the cluster.
@@ -45,9 +45,7 @@ if ! as_pg "$BIN/pg_ctl" -D "$DIR/pgdata" status >/dev/null 2>&1; then
 fi
 
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres)
-if ! "${PSQL[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'lead_scoring_demo'" | grep -q 1; then
-  "${PSQL[@]}" -d postgres -c "CREATE DATABASE lead_scoring_demo"
-fi
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS lead_scoring_demo" -c "CREATE DATABASE lead_scoring_demo"
 "${PSQL[@]}" -d lead_scoring_demo -f scripts/demo.sql < "$DATA"
 echo
 echo "Connect with: psql -h $DIR -p $PORT -U postgres lead_scoring_demo    (stop: bash scripts/run_demo.sh --stop)"
