@@ -86,6 +86,17 @@ pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
     Some(ap)
 }
 
+/// Log loss of one prediction (natural log), the probability clipped to [`LOG_LOSS_EPS`].
+pub fn log_loss_term(p: f64, label: bool) -> f64 {
+    let p = p.clamp(LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS);
+    -(if label { p } else { 1.0 - p }).ln() // the probability given to the true label
+}
+
+/// Squared error of one prediction, the Brier score's term.
+pub fn brier_term(p: f64, label: bool) -> f64 {
+    (p - if label { 1.0 } else { 0.0 }).powi(2)
+}
+
 /// Mean log loss (natural log), probabilities clipped to [`LOG_LOSS_EPS`].
 ///
 /// Returns `0.0` for empty input (scikit-learn raises instead).
@@ -94,15 +105,7 @@ pub fn log_loss(scores: &[f64], labels: &[bool]) -> f64 {
     if scores.is_empty() {
         return 0.0;
     }
-    let total: f64 = scores
-        .iter()
-        .zip(labels)
-        .map(|(&p, &y)| {
-            let p = p.clamp(LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS);
-            let q = if y { p } else { 1.0 - p }; // probability given to the true label
-            -q.ln()
-        })
-        .sum();
+    let total: f64 = scores.iter().zip(labels).map(|(&p, &y)| log_loss_term(p, y)).sum();
     total / scores.len() as f64
 }
 
@@ -114,11 +117,7 @@ pub fn brier(scores: &[f64], labels: &[bool]) -> f64 {
     if scores.is_empty() {
         return 0.0;
     }
-    let total: f64 = scores
-        .iter()
-        .zip(labels)
-        .map(|(&p, &y)| (p - if y { 1.0 } else { 0.0 }).powi(2))
-        .sum();
+    let total: f64 = scores.iter().zip(labels).map(|(&p, &y)| brier_term(p, y)).sum();
     total / scores.len() as f64
 }
 

@@ -165,37 +165,28 @@ fn add_loss(mut state: Vec<f64>, score: Option<f64>, label: Option<bool>, loss: 
     state
 }
 
-fn log_loss_term(p: f64, label: bool) -> f64 {
-    let p = p.clamp(metrics::LOG_LOSS_EPS, 1.0 - metrics::LOG_LOSS_EPS);
-    -(if label { p.ln() } else { (1.0 - p).ln() })
-}
-
-fn brier_term(p: f64, label: bool) -> f64 {
-    (p - label as u8 as f64).powi(2)
-}
-
 /// State function of `log_loss` (boolean labels).
 #[pg_extern(immutable, parallel_safe)]
 fn log_loss_accum(state: Vec<f64>, score: Option<f64>, label: Option<bool>) -> Vec<f64> {
-    add_loss(state, score, label, log_loss_term)
+    add_loss(state, score, label, metrics::log_loss_term)
 }
 
 /// State function of `log_loss` (integer 0/1 labels).
 #[pg_extern(immutable, parallel_safe)]
 fn log_loss_accum_int(state: Vec<f64>, score: Option<f64>, label: Option<i64>) -> Vec<f64> {
-    add_loss(state, score, label.map(label_of_int), log_loss_term)
+    add_loss(state, score, label.map(label_of_int), metrics::log_loss_term)
 }
 
 /// State function of `brier` (boolean labels).
 #[pg_extern(immutable, parallel_safe)]
 fn brier_accum(state: Vec<f64>, score: Option<f64>, label: Option<bool>) -> Vec<f64> {
-    add_loss(state, score, label, brier_term)
+    add_loss(state, score, label, metrics::brier_term)
 }
 
 /// State function of `brier` (integer 0/1 labels).
 #[pg_extern(immutable, parallel_safe)]
 fn brier_accum_int(state: Vec<f64>, score: Option<f64>, label: Option<i64>) -> Vec<f64> {
-    add_loss(state, score, label.map(label_of_int), brier_term)
+    add_loss(state, score, label.map(label_of_int), metrics::brier_term)
 }
 
 /// Combine function of sum states: element-wise addition.
