@@ -69,7 +69,10 @@ fn train(
     for e in &opts.exclude {
         find_column(&columns, e, "excluded", &src);
     }
-    let reserved = |c: &SourceColumn| c.name == label_col.name || key.is_some_and(|(k, _)| k.name == c.name);
+    // The label, the split column and the lead key (options.key) are never features.
+    let reserved = |c: &SourceColumn| {
+        c.name == label_col.name || key.is_some_and(|(k, _)| k.name == c.name) || opts.key.as_deref() == Some(c.name.as_str())
+    };
     let mut chosen = choose_features(&columns, explicit.as_deref(), &opts, &src, &reserved);
 
     let mut read = read_rows(&ReadRequest {
