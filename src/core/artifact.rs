@@ -12,7 +12,8 @@ use crate::core_err;
 
 const MAGIC: &[u8; 8] = b"LSMODEL\0";
 /// Bumped whenever the body's layout changes; older formats get a migration or a clear error.
-pub const FORMAT_VERSION: u16 = 1;
+/// 2: log scaling, quantile bins, date features and interaction terms in the preprocessor.
+pub const FORMAT_VERSION: u16 = 2;
 const HEADER: usize = 8 + 2 + 4;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,18 +95,23 @@ mod tests {
     use super::*;
     use crate::core::logistic::LogisticFit;
     use crate::core::model::Estimator;
-    use crate::core::preprocess::{FeatureTransform, Preprocessor};
+    use crate::core::preprocess::{FeatureTransform, Preprocessor, Scaling};
     use crate::core::values::FeatureKind;
 
     fn model() -> LeadModel {
         LeadModel {
             preprocessor: Preprocessor {
                 features: vec![
-                    FeatureTransform::Numeric { name: "visits".into(), median: 3.0, mean: 3.5, scale: 2.0, indicator: true },
+                    FeatureTransform::Numeric {
+                        name: "visits".into(),
+                        log: false,
+                        scaling: Scaling { median: 3.0, mean: 3.5, scale: 2.0, indicator: true },
+                    },
                     FeatureTransform::Categorical { name: "source".into(), kind: FeatureKind::Categorical, levels: vec!["Google".into()] },
                 ],
                 missing_values: vec!["".into()],
                 impute_numeric: true,
+                interactions: Vec::new(),
             },
             estimator: Estimator::Logistic(LogisticFit {
                 intercept: -0.5,

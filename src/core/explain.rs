@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::dates::format_timestamp;
 use super::gbm::TreeBooster;
 use super::model::{Estimator, LeadModel};
 use super::preprocess::{FeatureTransform, MISSING_LEVEL};
@@ -39,6 +40,14 @@ fn display(value: &RawValue<'_>, missing_values: &[String]) -> Option<String> {
     }
 }
 
+/// A feature's value as a rep reads it: dates as ISO dates rather than seconds.
+fn shown_value(f: &FeatureTransform, value: &RawValue<'_>, missing_values: &[String]) -> Option<String> {
+    match (f, value) {
+        (FeatureTransform::Date { .. }, RawValue::Number(t)) => Some(format_timestamp(*t)),
+        _ => display(value, missing_values),
+    }
+}
+
 /// Explains one lead. `scratch` is reused between calls.
 pub fn explain(model: &LeadModel, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) -> CoreResult<Explanation> {
     let width = model.preprocessor.width();
@@ -57,13 +66,26 @@ pub fn explain(model: &LeadModel, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) 
         }
         Estimator::Gbm(booster) => booster.contributions(scratch, &mut per_input),
     };
-    let mut features = Vec::with_capacity(model.preprocessor.features.len());
+    let p = &model.preprocessor;
+    let mut features = Vec::with_capacity(p.features.len() + p.interactions.len());
     let mut at = 0;
-    for (f, value) in model.preprocessor.features.iter().zip(raw) {
+    for (f, value) in p.features.iter().zip(raw) {
         let w = f.width();
+        let value = shown_value(f, value, &p.missing_values);
         features.push(FeatureContribution {
             feature: f.name().to_string(),
-            value: display(value, &model.preprocessor.missing_values),
+            value,
+            contribution: per_input[at..at + w].iter().sum(),
+        });
+        at += w;
+    }
+    // An interaction term is its own row: its effect belongs to neither column alone.
+    for i in &p.interactions {
+        let w = i.width();
+        let shown = |k: usize| shown_value(&p.features[k], &raw[k], &p.missing_values).unwrap_or_else(|| MISSING_LEVEL.to_string());
+        features.push(FeatureContribution {
+            feature: i.name(&p.features),
+            value: Some(format!("{} × {}", shown(i.a), shown(i.b))),
             contribution: per_input[at..at + w].iter().sum(),
         });
         at += w;
@@ -120,7 +142,8 @@ pub fn feature_importance(model: &LeadModel, columns: &[Column], rows: &[usize],
     let step = rows.len().div_ceil(max_rows.max(1)).max(1);
     let sample: Vec<usize> = rows.iter().step_by(step).copied().collect();
     let nf = model.preprocessor.features.len();
-    let mut abs_sum = vec![0.0; nf];
+    let rows_per_lead = nf + model.preprocessor.interactions.len();
+    let mut abs_sum = vec![0.0; rows_per_lead];
     // For direction: (value, contribution) of numeric features; (level, contribution) of others.
     let mut numeric_pairs: Vec<Vec<(f64, f64)>> = vec![Vec::new(); nf];
     let mut level_sums: Vec<std::collections::BTreeMap<String, (f64, usize)>> = vec![Default::default(); nf];
@@ -131,9 +154,14 @@ pub fn feature_importance(model: &LeadModel, columns: &[Column], rows: &[usize],
         let e = explain(model, &raw, &mut scratch)?;
         for (i, c) in e.features.iter().enumerate() {
             abs_sum[i] += c.contribution.abs();
+            if i >= nf {
+                continue;
+            }
             match (&raw[i], &model.preprocessor.features[i]) {
-                (RawValue::Number(x), FeatureTransform::Numeric { .. }) => numeric_pairs[i].push((*x, c.contribution)),
-                (_, FeatureTransform::Categorical { .. }) => {
+                (RawValue::Number(x), FeatureTransform::Numeric { .. } | FeatureTransform::Date { .. }) => {
+                    numeric_pairs[i].push((*x, c.contribution))
+                }
+                (_, FeatureTransform::Categorical { .. } | FeatureTransform::Binned { .. }) => {
                     let level = c.value.clone().unwrap_or_else(|| MISSING_LEVEL.to_string());
                     let entry = level_sums[i].entry(level).or_insert((0.0, 0));
                     entry.0 += c.contribution;
@@ -146,7 +174,7 @@ pub fn feature_importance(model: &LeadModel, columns: &[Column], rows: &[usize],
     let n = sample.len().max(1) as f64;
     let coefficients = model.coefficients();
     let mut offset = 0;
-    let mut out = Vec::with_capacity(nf);
+    let mut out = Vec::with_capacity(rows_per_lead);
     for (i, f) in model.preprocessor.features.iter().enumerate() {
         let direction = match f {
             FeatureTransform::Numeric { .. } => match correlation(&numeric_pairs[i]) {
@@ -154,7 +182,13 @@ pub fn feature_importance(model: &LeadModel, columns: &[Column], rows: &[usize],
                 Some(c) if c < -0.05 => "higher values lower the score".to_string(),
                 _ => "no consistent direction".to_string(),
             },
-            FeatureTransform::Categorical { .. } => {
+            // Epoch seconds grow with recency, so a positive correlation means newer dates score higher.
+            FeatureTransform::Date { .. } => match correlation(&numeric_pairs[i]) {
+                Some(c) if c > 0.05 => "more recent dates raise the score".to_string(),
+                Some(c) if c < -0.05 => "more recent dates lower the score".to_string(),
+                _ => "no consistent direction".to_string(),
+            },
+            FeatureTransform::Categorical { .. } | FeatureTransform::Binned { .. } => {
                 let means: Vec<(&String, f64)> = level_sums[i].iter().map(|(l, (s, k))| (l, s / *k as f64)).collect();
                 let best = means.iter().max_by(|a, b| a.1.total_cmp(&b.1));
                 let worst = means.iter().min_by(|a, b| a.1.total_cmp(&b.1));
@@ -169,9 +203,14 @@ pub fn feature_importance(model: &LeadModel, columns: &[Column], rows: &[usize],
         } else {
             match f {
                 FeatureTransform::Numeric { .. } => (Some(coefficients[offset].1), None),
-                FeatureTransform::Categorical { levels, .. } => {
-                    let names = levels.iter().cloned().chain(std::iter::once(super::preprocess::OTHER_LEVEL.to_string()));
-                    let lc = names.zip(coefficients[offset..offset + f.width()].iter().map(|c| c.1)).collect();
+                // Keyed by level ("Reference", "< 25", "on Monday"): the column's name is the row's.
+                _ => {
+                    let name = f.name();
+                    let strip = |n: &str| {
+                        let rest = n.strip_prefix(name).unwrap_or(n);
+                        rest.strip_prefix(" = ").or_else(|| rest.strip_prefix(' ')).unwrap_or(rest).to_string()
+                    };
+                    let lc = coefficients[offset..offset + f.width()].iter().map(|(n, c)| (strip(n), *c)).collect();
                     (None, Some(lc))
                 }
             }
@@ -185,6 +224,19 @@ pub fn feature_importance(model: &LeadModel, columns: &[Column], rows: &[usize],
             level_coefficients,
         });
         offset += f.width();
+    }
+    for (k, term) in model.preprocessor.interactions.iter().enumerate() {
+        let w = term.width();
+        let names = &model.preprocessor.features;
+        out.push(Importance {
+            feature: term.name(names),
+            importance: abs_sum[nf + k] / n,
+            direction: format!("the effect of {} depends on {}", names[term.a].name(), names[term.b].name()),
+            coefficient: None,
+            odds_ratio: None,
+            level_coefficients: (!coefficients.is_empty()).then(|| coefficients[offset..offset + w].to_vec()),
+        });
+        offset += w;
     }
     out.sort_by(|a, b| b.importance.total_cmp(&a.importance));
     Ok(out)

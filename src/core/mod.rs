@@ -3,14 +3,17 @@
 
 pub mod artifact;
 pub mod audit;
+pub mod binning;
 pub mod calibration;
 pub mod compare;
 pub mod curves;
 pub mod features;
 pub mod cv;
+pub mod dates;
 pub mod explain;
 pub mod gbm;
 pub mod governance;
+pub mod interactions;
 pub mod logistic;
 pub mod metrics;
 pub mod model;
@@ -18,6 +21,7 @@ pub mod model_card;
 pub mod options;
 pub mod pipeline;
 pub mod preprocess;
+pub mod preprocess_options;
 pub mod resample;
 pub mod selection;
 pub mod split;

@@ -86,14 +86,23 @@ pub fn render_model_card(c: &CardInput) -> String {
     for f in c.features.as_array().into_iter().flatten() {
         let name = f["name"].as_str().unwrap_or("?");
         let kind = f["kind"].as_str().unwrap_or("?");
-        let how = if kind == "numeric" {
+        let scaled = |what: &str| {
             format!(
-                "median {} imputed{}, scaled by mean {} and sd {}",
+                "{what}median {} imputed{}, scaled by mean {} and sd {}",
                 num(&f["median"]),
                 if f["missing_indicator"].as_bool() == Some(true) { " with a missing indicator" } else { "" },
                 num(&f["mean"]),
                 num(&f["scale"])
             )
+        };
+        let how = if let Some(bins) = f["bins"].as_array() {
+            format!("{} quantile bins, one-hot, plus (missing)", bins.len())
+        } else if kind == "numeric" {
+            scaled(if f["log"].as_bool() == Some(true) { "log-scaled, " } else { "" })
+        } else if kind == "date" {
+            scaled("days before the as-of time, ") + "; day of week one-hot"
+        } else if kind == "interaction" {
+            format!("interaction term, {} inputs", num(&f["inputs"]))
         } else {
             let levels = f["levels"].as_array().map_or(0, Vec::len);
             format!("one-hot, {levels} levels plus (other)")

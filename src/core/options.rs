@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::gbm::GbmOptions;
 use super::governance::DeployPolicy;
 use super::preprocess::PreprocessOptions;
+use super::preprocess_options::{parse_preprocess_option, PREPROCESS_KEYS};
 use super::resample::Resample;
 use super::split::{SplitMethod, SplitSpec};
 use super::tiers::Tiers;
@@ -175,16 +176,20 @@ impl Default for TrainOptions {
 
 pub const KNOWN_OPTIONS: &[&str] = &[
     "alpha",
+    "as_of",
+    "bins",
     "calibration",
     "class_weight",
     "cv",
     "deploy",
     "early_stopping_rounds",
     "exclude",
+    "interactions",
     "key",
     "l2",
     "leakage",
     "learning_rate",
+    "log",
     "max_depth",
     "max_iter",
     "max_leaves",
@@ -227,8 +232,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "exclude" => o.exclude = string_list("exclude", v)?,
             "max_iter" => o.max_iter = positive_int("max_iter", v)?,
             "min_class_rows" => o.min_class_rows = positive_int("min_class_rows", v)?,
-            "min_level_count" => o.preprocess.min_level_count = positive_int("min_level_count", v)?,
-            "missing_values" => o.preprocess.missing_values = string_list("missing_values", v)?,
+            k if PREPROCESS_KEYS.contains(&k) => parse_preprocess_option(k, v, &mut o.preprocess)?,
             "positive_label" => o.positive_label = Some(scalar_text("positive_label", v)?),
             "split" => o.split = parse_split(v, o.split.seed)?,
             "threshold" => o.threshold = Some(probability("threshold", v)?),

@@ -1,13 +1,21 @@
 //! Preprocessing fitted on the training part only and stored inside the model, so scoring runs
 //! exactly the same transform as training (no training/serving skew):
-//! - numbers: placeholder/NULL to the training median, plus a 0/1 "missing" indicator when the
-//!   training part had missing values, then standard scaling;
+//! - numbers: optionally log-scaled (`options.log`), placeholder/NULL to the training median,
+//!   plus a 0/1 "missing" indicator when the training part had missing values, then standard
+//!   scaling; or cut into quantile bins seen one-hot (`options.bins`);
 //! - text and booleans: one-hot over the levels seen at least `min_level_count` times in
 //!   training; rarer levels and levels never seen in training share one "(other)" column;
-//!   NULL and placeholder values ('' and 'Select' by default) are the level "(missing)".
+//!   NULL and placeholder values ('' and 'Select' by default) are the level "(missing)";
+//! - dates: days before the model's as-of time (imputed and scaled like a number) and the day
+//!   of week one-hot;
+//! - interaction terms (`options.interactions`): products of two columns' inputs.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
+use super::binning::{bin_labels, bin_of, quantile_edges};
+use super::dates::{day_of_week, days_before, format_timestamp, parse_timestamp, DAY_NAMES};
+use super::interactions::{fit_interactions, Interaction};
 use super::values::{Column, ColumnData, FeatureKind, RawValue, NULL_CODE};
 use super::CoreResult;
 use crate::core_err;
@@ -25,95 +33,218 @@ pub struct PreprocessOptions {
     /// Impute missing numbers with the median plus an indicator (linear models); when false a
     /// missing number stays NaN for a booster that routes missing values itself.
     pub impute_numeric: bool,
+    /// Numeric columns put through sign(x)·ln(1 + |x|) first: skewed counts and amounts.
+    pub log_columns: Vec<String>,
+    /// Numeric columns cut into (up to) this many quantile bins instead of a linear term.
+    pub bins: Vec<(String, usize)>,
+    /// Pairs of columns whose interaction terms the model also gets.
+    pub interactions: Vec<(String, String)>,
+    /// Reference time of date features, in seconds since 1970-01-01 UTC.
+    pub as_of: Option<f64>,
 }
 
 impl Default for PreprocessOptions {
     fn default() -> Self {
-        PreprocessOptions { missing_values: vec![String::new(), "Select".to_string()], min_level_count: 10, impute_numeric: true }
+        PreprocessOptions {
+            missing_values: vec![String::new(), "Select".to_string()],
+            min_level_count: 10,
+            impute_numeric: true,
+            log_columns: Vec::new(),
+            bins: Vec::new(),
+            interactions: Vec::new(),
+            as_of: None,
+        }
     }
+}
+
+/// Imputation and scaling of one number (a numeric column, or a date's days before as-of).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scaling {
+    pub median: f64,
+    pub mean: f64,
+    pub scale: f64,
+    /// Whether a missing-value indicator input follows the scaled value.
+    pub indicator: bool,
 }
 
 /// The fitted transform of one source column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FeatureTransform {
-    Numeric {
-        name: String,
-        median: f64,
-        mean: f64,
-        scale: f64,
-        /// Whether a missing-value indicator column follows the scaled value.
-        indicator: bool,
-    },
+    Numeric { name: String, log: bool, scaling: Scaling },
     Categorical {
         name: String,
         kind: FeatureKind,
         /// Kept levels, one output column each, then one "(other)" column.
         levels: Vec<String>,
     },
+    /// Quantile bins (one input each) then a "(missing)" input.
+    Binned { name: String, edges: Vec<f64> },
+    /// Days before `as_of` (scaled, with its indicator), then seven day-of-week inputs.
+    Date { name: String, as_of: f64, scaling: Scaling },
 }
 
 impl FeatureTransform {
     pub fn name(&self) -> &str {
         match self {
-            FeatureTransform::Numeric { name, .. } | FeatureTransform::Categorical { name, .. } => name,
+            FeatureTransform::Numeric { name, .. }
+            | FeatureTransform::Categorical { name, .. }
+            | FeatureTransform::Binned { name, .. }
+            | FeatureTransform::Date { name, .. } => name,
         }
     }
 
     pub fn kind(&self) -> FeatureKind {
         match self {
-            FeatureTransform::Numeric { .. } => FeatureKind::Numeric,
+            FeatureTransform::Numeric { .. } | FeatureTransform::Binned { .. } => FeatureKind::Numeric,
             FeatureTransform::Categorical { kind, .. } => *kind,
+            FeatureTransform::Date { .. } => FeatureKind::Date,
         }
     }
 
     /// Number of model inputs this column becomes.
     pub fn width(&self) -> usize {
         match self {
-            FeatureTransform::Numeric { indicator, .. } => 1 + *indicator as usize,
+            FeatureTransform::Numeric { scaling, .. } => 1 + scaling.indicator as usize,
             FeatureTransform::Categorical { levels, .. } => levels.len() + 1,
+            FeatureTransform::Binned { edges, .. } => edges.len() + 2,
+            FeatureTransform::Date { scaling, .. } => 1 + scaling.indicator as usize + DAY_NAMES.len(),
         }
     }
 
     /// Names of the model inputs, for coefficients and explanations.
     pub fn output_names(&self) -> Vec<String> {
+        let mut names = match self {
+            FeatureTransform::Numeric { name, log: false, .. } => vec![name.clone()],
+            FeatureTransform::Numeric { name, log: true, .. } => vec![format!("log {name}")],
+            FeatureTransform::Date { name, .. } => vec![format!("{name} days before as-of")],
+            FeatureTransform::Categorical { name, levels, .. } => {
+                return levels.iter().chain([&OTHER_LEVEL.to_string()]).map(|l| format!("{name} = {l}")).collect()
+            }
+            FeatureTransform::Binned { name, edges } => {
+                return bin_labels(edges)
+                    .iter()
+                    .chain([&MISSING_LEVEL.to_string()])
+                    .map(|l| format!("{name} {l}"))
+                    .collect()
+            }
+        };
+        if let FeatureTransform::Numeric { scaling, .. } | FeatureTransform::Date { scaling, .. } = self {
+            if scaling.indicator {
+                names.push(format!("{} {MISSING_LEVEL}", self.name()));
+            }
+        }
+        if let FeatureTransform::Date { name, .. } = self {
+            names.extend(DAY_NAMES.iter().map(|d| format!("{name} on {d}")));
+        }
+        names
+    }
+
+    /// The inputs an interaction term multiplies: (offset within this column's inputs, count).
+    /// A number's or date's scaled value only (not its indicator or day of week); every level
+    /// or bin of the others.
+    pub fn interaction_slots(&self) -> (usize, usize) {
         match self {
-            FeatureTransform::Numeric { name, indicator, .. } => {
-                let mut v = vec![name.clone()];
-                if *indicator {
-                    v.push(format!("{name} {MISSING_LEVEL}"));
-                }
+            FeatureTransform::Numeric { .. } | FeatureTransform::Date { .. } => (0, 1),
+            _ => (0, self.width()),
+        }
+    }
+
+    /// The fitted transform as the models catalog shows it.
+    pub fn describe(&self) -> Value {
+        let scaling_json = |s: &Scaling| {
+            json!({"median": s.median, "mean": s.mean, "scale": s.scale, "missing_indicator": s.indicator})
+        };
+        match self {
+            FeatureTransform::Numeric { name, log, scaling } => {
+                let mut v = json!({"name": name, "kind": "numeric", "log": log});
+                merge(&mut v, scaling_json(scaling));
                 v
             }
-            FeatureTransform::Categorical { name, levels, .. } => levels
-                .iter()
-                .map(|l| format!("{name} = {l}"))
-                .chain(std::iter::once(format!("{name} = {OTHER_LEVEL}")))
-                .collect(),
+            FeatureTransform::Categorical { name, kind, levels } => {
+                json!({"name": name, "kind": kind.as_str(), "levels": levels, "other_level": true})
+            }
+            FeatureTransform::Binned { name, edges } => {
+                json!({"name": name, "kind": "numeric", "bins": bin_labels(edges), "edges": edges})
+            }
+            FeatureTransform::Date { name, as_of, scaling } => {
+                let mut v = json!({"name": name, "kind": "date", "as_of": format_timestamp(*as_of), "day_of_week": true});
+                merge(&mut v, scaling_json(scaling));
+                v
+            }
         }
     }
 }
 
-/// The whole fitted transform: one entry per source column, in the model's feature order.
+fn merge(into: &mut Value, from: Value) {
+    if let (Value::Object(a), Value::Object(b)) = (into, from) {
+        a.extend(b);
+    }
+}
+
+/// The whole fitted transform: one entry per source column, in the model's feature order, then
+/// the interaction terms.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preprocessor {
     pub features: Vec<FeatureTransform>,
     pub missing_values: Vec<String>,
     /// See [`PreprocessOptions::impute_numeric`].
     pub impute_numeric: bool,
+    pub interactions: Vec<Interaction>,
 }
 
 impl Preprocessor {
-    /// Total number of model inputs.
-    pub fn width(&self) -> usize {
+    /// Number of model inputs of the source columns alone (interaction terms follow them).
+    pub fn feature_width(&self) -> usize {
         self.features.iter().map(FeatureTransform::width).sum()
     }
 
+    /// Total number of model inputs.
+    pub fn width(&self) -> usize {
+        self.feature_width() + self.interactions.iter().map(Interaction::width).sum::<usize>()
+    }
+
     pub fn output_names(&self) -> Vec<String> {
-        self.features.iter().flat_map(|f| f.output_names()).collect()
+        let mut names: Vec<String> = self.features.iter().flat_map(|f| f.output_names()).collect();
+        for i in &self.interactions {
+            names.extend(i.output_names(&self.features));
+        }
+        names
     }
 
     fn is_placeholder(&self, s: &str) -> bool {
         self.missing_values.iter().any(|m| m == s)
+    }
+
+    /// A number out of a raw value: NULL and placeholders are None; NaN and text are errors.
+    fn number(&self, name: &str, value: RawValue<'_>, date: bool) -> CoreResult<Option<f64>> {
+        let x = match value {
+            RawValue::Null => None,
+            RawValue::Number(x) => Some(x),
+            RawValue::Text(s) if self.is_placeholder(s) => None,
+            RawValue::Text(s) if date => Some(parse_timestamp(s).ok_or_else(|| {
+                core_err!("feature \"{name}\" is a date but got the text '{s}'; use ISO 8601, such as 2025-03-01 or 2025-03-01T10:30:00Z")
+            })?),
+            RawValue::Text(s) => {
+                Some(s.trim().parse::<f64>().map_err(|_| core_err!("feature \"{name}\" is numeric but got the text '{s}'"))?)
+            }
+        };
+        match x {
+            Some(x) if !x.is_finite() => {
+                Err(core_err!("feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"))
+            }
+            _ => Ok(x),
+        }
+    }
+
+    fn scaled(&self, x: Option<f64>, s: &Scaling, out: &mut [f64]) {
+        out[0] = match x {
+            Some(x) => (x - s.mean) / s.scale,
+            None if self.impute_numeric => (s.median - s.mean) / s.scale,
+            None => f64::NAN,
+        };
+        if s.indicator {
+            out[1] = x.is_none() as u8 as f64;
+        }
     }
 
     /// Writes the model inputs for one lead into `out` (length [`Self::width`]).
@@ -122,36 +253,33 @@ impl Preprocessor {
         debug_assert_eq!(raw.len(), self.features.len());
         debug_assert_eq!(out.len(), self.width());
         let mut at = 0;
-        for (feature, value) in self.features.iter().zip(raw) {
+        for (feature, &value) in self.features.iter().zip(raw) {
+            let slots = &mut out[at..at + feature.width()];
             match feature {
-                FeatureTransform::Numeric { name, median, mean, scale, indicator } => {
-                    let x = match *value {
-                        RawValue::Null => None,
-                        RawValue::Number(x) => Some(x),
-                        RawValue::Text(s) if self.is_placeholder(s) => None,
-                        RawValue::Text(s) => Some(s.trim().parse::<f64>().map_err(|_| {
-                            core_err!("feature \"{name}\" is numeric but got the text '{s}'")
-                        })?),
-                    };
-                    if let Some(x) = x {
-                        if !x.is_finite() {
-                            return Err(core_err!("feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"));
-                        }
+                FeatureTransform::Numeric { name, log, scaling } => {
+                    let x = self.number(name, value, false)?.map(|x| if *log { signed_log1p(x) } else { x });
+                    self.scaled(x, scaling, slots);
+                }
+                FeatureTransform::Binned { name, edges } => {
+                    slots.fill(0.0);
+                    match self.number(name, value, false)? {
+                        Some(x) => slots[bin_of(x, edges)] = 1.0,
+                        None => slots[edges.len() + 1] = 1.0,
                     }
-                    out[at] = match x {
-                        Some(x) => (x - mean) / scale,
-                        None if self.impute_numeric => (median - mean) / scale,
-                        None => f64::NAN,
-                    };
-                    if *indicator {
-                        out[at + 1] = x.is_none() as u8 as f64;
+                }
+                FeatureTransform::Date { name, as_of, scaling } => {
+                    let t = self.number(name, value, true)?;
+                    self.scaled(t.map(|t| days_before(t, *as_of)), scaling, slots);
+                    let days = &mut slots[1 + scaling.indicator as usize..];
+                    days.fill(0.0);
+                    if let Some(t) = t {
+                        days[day_of_week(t)] = 1.0;
                     }
                 }
                 FeatureTransform::Categorical { levels, .. } => {
-                    let slots = &mut out[at..at + levels.len() + 1];
                     slots.fill(0.0);
                     let number_text;
-                    let level = match *value {
+                    let level = match value {
                         RawValue::Null => MISSING_LEVEL,
                         RawValue::Text(s) if self.is_placeholder(s) => MISSING_LEVEL,
                         RawValue::Text(s) => s,
@@ -165,6 +293,13 @@ impl Preprocessor {
                 }
             }
             at += feature.width();
+        }
+        let (inputs, terms) = out.split_at_mut(at);
+        let mut t = 0;
+        for interaction in &self.interactions {
+            let w = interaction.width();
+            interaction.fill(inputs, &mut terms[t..t + w]);
+            t += w;
         }
         Ok(())
     }
@@ -183,6 +318,11 @@ impl Preprocessor {
     }
 }
 
+/// Log scaling that keeps zero at zero and is defined for negative amounts (refunds, say).
+pub fn signed_log1p(x: f64) -> f64 {
+    x.signum() * x.abs().ln_1p()
+}
+
 /// Numbers given for a text feature (for example in jsonb) match the level written the way
 /// Postgres prints them: integers without a decimal point.
 fn format_number(x: f64) -> String {
@@ -193,49 +333,99 @@ fn format_number(x: f64) -> String {
     }
 }
 
+/// Checks that every column the preprocessing options name is a feature of the right kind.
+fn check_named_columns(columns: &[Column], opts: &PreprocessOptions) -> CoreResult<()> {
+    let find = |option: &str, name: &str| {
+        columns.iter().find(|c| c.name == name).ok_or_else(|| {
+            core_err!("option \"{option}\" names \"{name}\", which is not one of the model's features")
+        })
+    };
+    for name in &opts.log_columns {
+        if find("log", name)?.kind != FeatureKind::Numeric {
+            return Err(core_err!("option \"log\" names \"{name}\", which is not numeric"));
+        }
+    }
+    for (name, _) in &opts.bins {
+        if find("bins", name)?.kind != FeatureKind::Numeric {
+            return Err(core_err!("option \"bins\" names \"{name}\", which is not numeric"));
+        }
+        if opts.log_columns.contains(name) {
+            return Err(core_err!("column \"{name}\" is in both \"log\" and \"bins\"; binning makes log scaling moot"));
+        }
+    }
+    for (a, b) in &opts.interactions {
+        find("interactions", a)?;
+        find("interactions", b)?;
+    }
+    Ok(())
+}
+
 /// Fits the transform on the training rows of `columns`.
 pub fn fit_preprocessor(columns: &[Column], train_rows: &[usize], opts: &PreprocessOptions) -> CoreResult<Preprocessor> {
     if train_rows.is_empty() {
         return Err(core_err!("the training part is empty"));
     }
+    check_named_columns(columns, opts)?;
     let mut features = Vec::with_capacity(columns.len());
     for column in columns {
+        let name = column.name.as_str();
         features.push(match &column.data {
-            ColumnData::Numeric(values) => fit_numeric(&column.name, values, train_rows, opts.impute_numeric)?,
-            ColumnData::Categorical { dictionary, codes } => {
-                fit_categorical(column, dictionary, codes, train_rows, opts)
+            ColumnData::Numeric(values) if column.kind == FeatureKind::Date => {
+                let as_of = opts.as_of.ok_or_else(|| core_err!("date feature \"{name}\" needs an as-of time"))?;
+                let days: Vec<Option<f64>> = train_rows.iter().map(|&r| values[r].map(|t| days_before(t, as_of))).collect();
+                let scaling = fit_scaling(name, &days, opts.impute_numeric)?;
+                FeatureTransform::Date { name: name.to_string(), as_of, scaling }
             }
+            ColumnData::Numeric(values) => match opts.bins.iter().find(|(b, _)| b == name) {
+                Some((_, bins)) => {
+                    let mut present = present_values(name, train_rows.iter().map(|&r| values[r]))?;
+                    present.sort_by(f64::total_cmp);
+                    FeatureTransform::Binned { name: name.to_string(), edges: quantile_edges(&present, *bins) }
+                }
+                None => {
+                    let log = opts.log_columns.iter().any(|l| l == name);
+                    let train: Vec<Option<f64>> =
+                        train_rows.iter().map(|&r| values[r].map(|x| if log { signed_log1p(x) } else { x })).collect();
+                    FeatureTransform::Numeric { name: name.to_string(), log, scaling: fit_scaling(name, &train, opts.impute_numeric)? }
+                }
+            },
+            ColumnData::Categorical { dictionary, codes } => fit_categorical(column, dictionary, codes, train_rows, opts),
         });
     }
-    Ok(Preprocessor { features, missing_values: opts.missing_values.clone(), impute_numeric: opts.impute_numeric })
+    let interactions = fit_interactions(&features, &opts.interactions)?;
+    Ok(Preprocessor { features, missing_values: opts.missing_values.clone(), impute_numeric: opts.impute_numeric, interactions })
 }
 
-fn fit_numeric(name: &str, values: &[Option<f64>], train_rows: &[usize], impute: bool) -> CoreResult<FeatureTransform> {
-    let mut present: Vec<f64> = Vec::with_capacity(train_rows.len());
-    for &r in train_rows {
-        if let Some(x) = values[r] {
-            if !x.is_finite() {
-                return Err(core_err!("feature \"{name}\" contains {x}; NaN and Infinity are not valid feature values"));
-            }
-            present.push(x);
+/// The non-missing training values of a column; an error for NaN or when every value is missing.
+fn present_values(name: &str, values: impl Iterator<Item = Option<f64>>) -> CoreResult<Vec<f64>> {
+    let mut present = Vec::new();
+    for x in values.flatten() {
+        if !x.is_finite() {
+            return Err(core_err!("feature \"{name}\" contains {x}; NaN and Infinity are not valid feature values"));
         }
+        present.push(x);
     }
     if present.is_empty() {
         return Err(core_err!("feature \"{name}\" is NULL in every training row; exclude it"));
     }
-    let missing = train_rows.len() - present.len();
+    Ok(present)
+}
+
+fn fit_scaling(name: &str, train: &[Option<f64>], impute: bool) -> CoreResult<Scaling> {
+    let mut present = present_values(name, train.iter().copied())?;
+    let missing = train.len() - present.len();
     present.sort_by(f64::total_cmp);
     let m = present.len();
     let median = if m % 2 == 1 { present[m / 2] } else { (present[m / 2 - 1] + present[m / 2]) / 2.0 };
     // Scaling statistics are taken after imputation, as a scikit-learn imputer-then-scaler pipeline does.
-    let n = train_rows.len() as f64;
+    let n = train.len() as f64;
     let sum: f64 = present.iter().sum::<f64>() + median * missing as f64;
     let mean = sum / n;
     let sq: f64 = present.iter().map(|x| (x - mean).powi(2)).sum::<f64>() + (median - mean).powi(2) * missing as f64;
     let std = (sq / n).sqrt();
     // A constant column keeps scale 1 (it then carries no signal, and no division by zero).
     let scale = if std > 1e-12 * mean.abs().max(1.0) { std } else { 1.0 };
-    Ok(FeatureTransform::Numeric { name: name.to_string(), median, mean, scale, indicator: impute && missing > 0 })
+    Ok(Scaling { median, mean, scale, indicator: impute && missing > 0 })
 }
 
 fn fit_categorical(
@@ -273,109 +463,5 @@ fn fit_categorical(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::values::CategoricalBuilder;
-
-    fn numeric(name: &str, v: Vec<Option<f64>>) -> Column {
-        Column { name: name.into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(v) }
-    }
-
-    fn text(name: &str, v: &[Option<&str>]) -> Column {
-        let mut b = CategoricalBuilder::default();
-        v.iter().for_each(|x| b.push(*x));
-        Column { name: name.into(), kind: FeatureKind::Categorical, data: b.finish() }
-    }
-
-    #[test]
-    fn numeric_imputes_the_training_median_and_scales() {
-        // Rows 0..4 train, row 4 is validation with an extreme value that must not leak into the fit.
-        let col = numeric("visits", vec![Some(1.0), None, Some(3.0), Some(5.0), Some(1000.0)]);
-        let p = fit_preprocessor(&[col], &[0, 1, 2, 3], &PreprocessOptions::default()).unwrap();
-        match &p.features[0] {
-            FeatureTransform::Numeric { median, mean, scale, indicator, .. } => {
-                assert_eq!(*median, 3.0);
-                assert_eq!(*mean, 3.0); // 1, 3 (imputed), 3, 5
-                assert!((scale - 2.0f64.sqrt()).abs() < 1e-12);
-                assert!(indicator);
-            }
-            other => panic!("{other:?}"),
-        }
-        let mut out = vec![0.0; p.width()];
-        p.transform_into(&[RawValue::Null], &mut out).unwrap();
-        assert_eq!(out, vec![0.0, 1.0]);
-        p.transform_into(&[RawValue::Number(5.0)], &mut out).unwrap();
-        assert!((out[0] - 2.0 / 2.0f64.sqrt()).abs() < 1e-12 && out[1] == 0.0);
-        let err = p.transform_into(&[RawValue::Number(f64::NAN)], &mut out).unwrap_err();
-        assert!(err.0.contains("NaN"), "{err}");
-    }
-
-    #[test]
-    fn rare_and_unseen_levels_go_to_other_and_placeholders_are_missing() {
-        let mut values: Vec<Option<&str>> = vec![Some("Google"); 12];
-        values.extend([Some("Reference"); 3]);
-        values.extend([Some("Select"); 10]);
-        values.push(None);
-        let col = text("source", &values);
-        let rows: Vec<usize> = (0..values.len()).collect();
-        let p = fit_preprocessor(&[col], &rows, &PreprocessOptions::default()).unwrap();
-        assert_eq!(p.output_names(), vec!["source = Google", "source = (missing)", "source = (other)"]);
-        let mut out = vec![0.0; 3];
-        p.transform_into(&[RawValue::Text("Reference")], &mut out).unwrap();
-        assert_eq!(out, vec![0.0, 0.0, 1.0]);
-        p.transform_into(&[RawValue::Text("never seen")], &mut out).unwrap();
-        assert_eq!(out, vec![0.0, 0.0, 1.0]);
-        p.transform_into(&[RawValue::Text("Select")], &mut out).unwrap();
-        assert_eq!(out, vec![0.0, 1.0, 0.0]);
-        p.transform_into(&[RawValue::Null], &mut out).unwrap();
-        assert_eq!(out, vec![0.0, 1.0, 0.0]);
-    }
-
-    #[test]
-    fn levels_are_fitted_on_training_rows_only() {
-        let mut values: Vec<Option<&str>> = vec![Some("a"); 10];
-        values.extend([Some("b"); 10]);
-        let col = text("c", &values);
-        let train: Vec<usize> = (0..10).collect();
-        let p = fit_preprocessor(&[col], &train, &PreprocessOptions::default()).unwrap();
-        assert_eq!(p.output_names(), vec!["c = a", "c = (other)"]);
-    }
-
-    #[test]
-    fn native_missing_mode_keeps_nan_and_adds_no_indicator() {
-        let col = numeric("visits", vec![Some(1.0), None, Some(3.0)]);
-        let opts = PreprocessOptions { impute_numeric: false, ..Default::default() };
-        let p = fit_preprocessor(&[col], &[0, 1, 2], &opts).unwrap();
-        assert_eq!(p.width(), 1);
-        let mut out = vec![0.0];
-        p.transform_into(&[RawValue::Null], &mut out).unwrap();
-        assert!(out[0].is_nan());
-    }
-
-    #[test]
-    fn all_null_numeric_feature_is_an_error() {
-        let col = numeric("x", vec![None, None]);
-        let err = fit_preprocessor(&[col], &[0, 1], &PreprocessOptions::default()).unwrap_err();
-        assert!(err.0.contains("\"x\""));
-    }
-
-    #[test]
-    fn transform_rows_builds_the_design_matrix() {
-        let cols = vec![numeric("x", vec![Some(0.0), Some(2.0)]), text("t", &[Some("u"), Some("v")])];
-        let opts = PreprocessOptions { min_level_count: 1, ..Default::default() };
-        let p = fit_preprocessor(&cols, &[0, 1], &opts).unwrap();
-        let x = p.transform_rows(&cols, &[1, 0]).unwrap();
-        assert_eq!(x.shape(), &[2, 4]);
-        assert_eq!(x.row(0).to_vec(), vec![1.0, 0.0, 1.0, 0.0]);
-        assert_eq!(x.row(1).to_vec(), vec![-1.0, 1.0, 0.0, 0.0]);
-    }
-
-    #[test]
-    fn numbers_match_text_levels_as_postgres_prints_them() {
-        let cols = vec![text("n", &[Some("15"); 10])];
-        let p = fit_preprocessor(&cols, &(0..10).collect::<Vec<_>>(), &PreprocessOptions::default()).unwrap();
-        let mut out = vec![0.0; 2];
-        p.transform_into(&[RawValue::Number(15.0)], &mut out).unwrap();
-        assert_eq!(out, vec![1.0, 0.0]);
-    }
-}
+#[path = "preprocess_tests.rs"]
+mod tests;

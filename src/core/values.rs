@@ -3,12 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How a source column is treated: numbers are imputed and scaled, text and booleans one-hot encoded.
+/// How a source column is treated: numbers are imputed and scaled, text and booleans one-hot
+/// encoded, dates turned into days before the as-of time and a day of week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FeatureKind {
     Numeric,
     Categorical,
     Boolean,
+    /// date / timestamp columns, read as seconds since 1970-01-01 UTC.
+    Date,
 }
 
 impl FeatureKind {
@@ -17,6 +20,7 @@ impl FeatureKind {
             FeatureKind::Numeric => "numeric",
             FeatureKind::Categorical => "categorical",
             FeatureKind::Boolean => "boolean",
+            FeatureKind::Date => "date",
         }
     }
 }

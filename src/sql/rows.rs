@@ -43,6 +43,8 @@ pub struct ReadResult {
 fn feature_expr(c: &SourceColumn) -> String {
     match c.class {
         ColumnClass::Numeric { .. } => format!("{}::float8", quote_ident(&c.name)),
+        // Seconds since 1970-01-01 UTC, as rows_binding reads a date from a scored row.
+        ColumnClass::Temporal => format!("extract(epoch FROM {})::float8", quote_ident(&c.name)),
         _ => format!("{}::text", quote_ident(&c.name)),
     }
 }
@@ -101,7 +103,7 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
         .features
         .iter()
         .map(|c| match c.class {
-            ColumnClass::Numeric { .. } => Builder::Numeric(Vec::new()),
+            ColumnClass::Numeric { .. } | ColumnClass::Temporal => Builder::Numeric(Vec::new()),
             _ => Builder::Text(CategoricalBuilder::default()),
         })
         .collect();

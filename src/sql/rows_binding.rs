@@ -27,7 +27,14 @@ enum Reader {
     Bpchar,
     Name,
     Bool,
+    /// date: days since 2000-01-01, read as seconds since 1970-01-01 UTC.
+    Date,
+    /// timestamp and timestamptz: microseconds since 2000-01-01, read as seconds since 1970-01-01 UTC.
+    Timestamp,
 }
+
+/// Seconds from 1970-01-01 to 2000-01-01, Postgres' own epoch.
+const POSTGRES_EPOCH_SECONDS: f64 = 946_684_800.0;
 
 /// Attribute numbers and readers of a model's features for one row type.
 pub struct RowBinding {
@@ -55,6 +62,8 @@ fn reader_for(type_oid: pg_sys::Oid) -> Option<Reader> {
         pg_sys::BPCHAROID => Reader::Bpchar,
         pg_sys::NAMEOID => Reader::Name,
         pg_sys::BOOLOID => Reader::Bool,
+        pg_sys::DATEOID => Reader::Date,
+        pg_sys::TIMESTAMPOID | pg_sys::TIMESTAMPTZOID => Reader::Timestamp,
         _ => return None,
     })
 }
@@ -86,7 +95,7 @@ fn bind(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> RowBinding {
         let Some(reader) = reader_for(attr.atttypid) else {
             binding_error(
                 format!("column \"{feature}\" has type {}, which cannot be a model feature", type_name(attr.atttypid)),
-                "cast it to a number, text or boolean in a view".into(),
+                "cast it to a number, text, boolean or date in a view".into(),
             );
         };
         fields.push((NonZeroUsize::new(i + 1).expect("attribute numbers start at 1"), reader));
@@ -157,6 +166,15 @@ pub unsafe fn read_tuple_features<'a>(
                 RawValue::Text(pg_sys::name_data_to_str(name))
             }
             Reader::Bool => RawValue::Text(if bool::from_datum(d, false).unwrap_or(false) { "true" } else { "false" }),
+            // 'infinity' dates (the extreme integers) become Infinity, which preprocessing rejects with the column's name.
+            Reader::Date => RawValue::Number(match d.value() as i32 {
+                i32::MIN | i32::MAX => f64::INFINITY,
+                days => f64::from(days) * 86_400.0 + POSTGRES_EPOCH_SECONDS,
+            }),
+            Reader::Timestamp => RawValue::Number(match d.value() as i64 {
+                i64::MIN | i64::MAX => f64::INFINITY,
+                micros => micros as f64 / 1e6 + POSTGRES_EPOCH_SECONDS,
+            }),
         });
     }
 }

@@ -21,7 +21,7 @@ pub enum ColumnClass {
     Boolean,
     /// uuid: an identifier, never a feature.
     Uuid,
-    /// date / timestamp / timestamptz: usable as a time split key.
+    /// date / timestamp / timestamptz: a time split key, or a date feature when named in `features`.
     Temporal,
     Unsupported,
 }
@@ -32,6 +32,7 @@ impl ColumnClass {
             ColumnClass::Numeric { .. } => Some(FeatureKind::Numeric),
             ColumnClass::Text => Some(FeatureKind::Categorical),
             ColumnClass::Boolean => Some(FeatureKind::Boolean),
+            ColumnClass::Temporal => Some(FeatureKind::Date),
             _ => None,
         }
     }

@@ -59,6 +59,8 @@ fn train(
         list.into_iter().map(|f| f.unwrap_or_else(|| invalid("features must not contain NULL"))).collect()
     });
 
+    // Date features count days back from options.as_of, by default this transaction's start.
+    opts.preprocess.as_of.get_or_insert_with(transaction_start_epoch);
     let src = resolve_source(source_text);
     let columns = describe(&src);
     let label_col = find_column(&columns, label, "label", &src);
@@ -137,7 +139,7 @@ fn choose_features<'a>(
                 }
                 if c.class.feature_kind().is_none() {
                     invalid(format!(
-                        "feature column \"{f}\" has type {}; features must be numeric, text or boolean",
+                        "feature column \"{f}\" has type {}; features must be numeric, text, boolean or a date",
                         c.type_name
                     ));
                 }
@@ -153,7 +155,12 @@ fn choose_features<'a>(
             for c in columns.iter().filter(|c| !reserved(c) && !opts.exclude.contains(&c.name)) {
                 match c.class {
                     ColumnClass::Uuid => notice!("column \"{}\" (uuid) looks like a row id; skipped", c.name),
-                    ColumnClass::Temporal | ColumnClass::Unsupported => {
+                    // Dates are used only when named: their days-before-as-of is a choice to make on purpose.
+                    ColumnClass::Temporal => notice!(
+                        "date column \"{}\" skipped; name it in features to use its day of week and days before options.as_of",
+                        c.name
+                    ),
+                    ColumnClass::Unsupported => {
                         notice!("column \"{}\" has type {}, which is not a feature type; skipped", c.name, c.type_name)
                     }
                     _ => chosen.push(c),
@@ -207,6 +214,13 @@ fn drop_id_like_columns(columns: &mut Vec<crate::core::values::Column>, chosen: 
     }
 }
 
+/// Seconds since 1970-01-01 UTC at the start of this transaction (what now() returns).
+fn transaction_start_epoch() -> f64 {
+    // TimestampTz counts microseconds from 2000-01-01.
+    let micros = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+    micros as f64 / 1e6 + 946_684_800.0
+}
+
 fn check_labels(labels: &[bool], label: &str, src: &Source) {
     if labels.is_empty() {
         bad_data(format!("source {} has no rows with a non-NULL label \"{label}\"", src.display));
@@ -244,21 +258,9 @@ fn fit(data: &crate::core::pipeline::TrainingData, opts: &TrainOptions) -> Train
 }
 
 fn features_json(trained: &TrainedModel) -> Value {
-    let items: Vec<Value> = trained
-        .model
-        .preprocessor
-        .features
-        .iter()
-        .map(|f| match f {
-            FeatureTransform::Numeric { name, median, mean, scale, indicator } => json!({
-                "name": name, "kind": "numeric", "median": median, "mean": mean, "scale": scale,
-                "missing_indicator": indicator,
-            }),
-            FeatureTransform::Categorical { name, kind, levels } => json!({
-                "name": name, "kind": kind.as_str(), "levels": levels, "other_level": true,
-            }),
-        })
-        .collect();
+    let p = &trained.model.preprocessor;
+    let mut items: Vec<Value> = p.features.iter().map(FeatureTransform::describe).collect();
+    items.extend(p.interactions.iter().map(|i| json!({"name": i.name(&p.features), "kind": "interaction", "inputs": i.width()})));
     Value::Array(items)
 }
 

@@ -108,10 +108,11 @@ mod tests {
         Spi::run("SELECT lead_scoring.score('m', l) FROM leads l").unwrap();
     }
 
-    #[pg_test(error = "feature column \"created_at\" has type timestamp with time zone; features must be numeric, text or boolean")]
+    #[pg_test(error = "feature column \"tags\" has type text[]; features must be numeric, text, boolean or a date")]
     fn unsupported_feature_type() {
         make_leads("leads", 100);
-        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', ARRAY['visits', 'created_at'])").unwrap();
+        Spi::run("ALTER TABLE leads ADD COLUMN tags text[]").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', ARRAY['visits', 'tags'])").unwrap();
     }
 
     #[pg_test(error = "feature column \"visitz\" does not exist in leads")]

@@ -9,6 +9,7 @@ mod fixtures;
 mod gbm_explain;
 mod governance;
 mod metric_aggregates;
+mod preprocessing;
 mod real_data;
 mod thresholds;
 mod workflow;
