@@ -122,6 +122,7 @@ mod tests {
             }),
             calibration: crate::core::calibration::Calibration::Platt { a: -1.1, b: 0.2 },
             input_means: vec![0.0, 0.1, 0.5, 0.4],
+            segments: None,
         }
     }
 

@@ -50,6 +50,8 @@ fn shown_value(f: &FeatureTransform, value: &RawValue<'_>, missing_values: &[Str
 
 /// Explains one lead. `scratch` is reused between calls.
 pub fn explain(model: &LeadModel, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) -> CoreResult<Explanation> {
+    // A segmented model is explained by the segment model that scored the lead.
+    let model = model.for_lead(raw);
     let width = model.preprocessor.width();
     scratch.resize(width, 0.0);
     model.preprocessor.transform_into(raw, scratch)?;

@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod preprocess;
 pub mod preprocess_options;
 pub mod resample;
+pub mod segments;
 pub mod selection;
 pub mod split;
 pub mod thresholds;

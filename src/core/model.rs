@@ -43,6 +43,28 @@ pub struct LeadModel {
     pub calibration: Calibration,
     /// Mean of each model input over the training rows: the baseline of logistic explanations.
     pub input_means: Vec<f64>,
+    /// `options.segment_by`: models for single segments; this model is the global fallback.
+    pub segments: Option<Segments>,
+}
+
+/// One model per value of a feature column (lead source, say), all reading the same columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segments {
+    /// Index of the segment column among the features.
+    pub feature: usize,
+    /// (segment value as text, its model), for the segments that had enough rows to train.
+    pub models: Vec<(String, LeadModel)>,
+}
+
+/// A raw value as the text a segment is named by (numbers as Postgres prints them).
+pub fn segment_value(value: &RawValue<'_>, missing_values: &[String]) -> Option<String> {
+    match value {
+        RawValue::Null => None,
+        RawValue::Text(s) if missing_values.iter().any(|m| m == s) => None,
+        RawValue::Text(s) => Some(s.to_string()),
+        RawValue::Number(x) if x.fract() == 0.0 && x.abs() < 1e15 => Some(format!("{}", *x as i64)),
+        RawValue::Number(x) => Some(format!("{x}")),
+    }
 }
 
 impl LeadModel {
@@ -51,8 +73,31 @@ impl LeadModel {
         self.preprocessor.features.iter().map(|f| f.name())
     }
 
+    /// The model that scores this lead: its segment's, or this (global) one.
+    pub fn for_lead(&self, raw: &[RawValue<'_>]) -> &LeadModel {
+        let Some(segments) = &self.segments else { return self };
+        let value = &raw[segments.feature];
+        let text;
+        let key: &str = match value {
+            RawValue::Text(s) if !self.preprocessor.missing_values.iter().any(|m| m == s) => s,
+            RawValue::Number(_) => match segment_value(value, &self.preprocessor.missing_values) {
+                Some(t) => {
+                    text = t;
+                    &text
+                }
+                None => return self,
+            },
+            _ => return self,
+        };
+        segments.models.iter().find(|(v, _)| v == key).map_or(self, |(_, m)| m)
+    }
+
     /// Log-odds of conversion before calibration. `scratch` is reused between calls to avoid an allocation per lead.
     pub fn log_odds(&self, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) -> CoreResult<f64> {
+        let model = self.for_lead(raw);
+        if !std::ptr::eq(model, self) {
+            return model.log_odds(raw, scratch);
+        }
         scratch.resize(self.preprocessor.width(), 0.0);
         self.preprocessor.transform_into(raw, scratch)?;
         Ok(self.estimator.log_odds(scratch))
@@ -60,7 +105,8 @@ impl LeadModel {
 
     /// Calibrated probability of conversion.
     pub fn probability(&self, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) -> CoreResult<f64> {
-        Ok(self.calibration.apply(sigmoid(self.log_odds(raw, scratch)?)))
+        let model = self.for_lead(raw);
+        Ok(model.calibration.apply(sigmoid(model.log_odds(raw, scratch)?)))
     }
 
     /// Named coefficients of a logistic model (input name, coefficient); empty for trees.

@@ -119,6 +119,26 @@ pub fn render_model_card(c: &CardInput) -> String {
         let _ = writeln!(md, "- effective options: {}", Value::Object(eff.clone()));
     }
 
+    if let Some(segments) = c.training["segments"]["segments"].as_array() {
+        let column = c.training["segments"]["column"].as_str().unwrap_or("?");
+        let _ = writeln!(
+            md,
+            "\n## Segments\n\nOne model per value of `{}`; other values use the global model.\n\n| segment | model | training rows | validation ROC AUC | global model's |\n| --- | --- | --- | --- | --- |",
+            cell(column)
+        );
+        for s in segments {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                cell(s["segment"].as_str().unwrap_or("?")),
+                s["model"].as_str().unwrap_or("?"),
+                num(&s["training_rows"]),
+                num(&s["validation_roc_auc"]),
+                num(&s["global_validation_roc_auc"])
+            );
+        }
+    }
+
     let _ = writeln!(md, "\n## Metrics\n\n| part | rows | ROC AUC | PR AUC | log loss | Brier | precision | recall | F1 |");
     let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for part in ["train", "validation", "test"] {

@@ -129,6 +129,8 @@ pub struct TrainOptions {
     pub use_feedback: bool,
     /// The source's lead key column (matched against the feedback's lead_key as text).
     pub key: Option<String>,
+    /// Train one model per value of this feature column, plus the global fallback.
+    pub segment_by: Option<String>,
 }
 
 impl TrainOptions {
@@ -170,6 +172,7 @@ impl Default for TrainOptions {
             deploy: DeployPolicy::IfBetter,
             use_feedback: false,
             key: None,
+            segment_by: None,
         }
     }
 }
@@ -202,6 +205,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "resample",
     "search",
     "seed",
+    "segment_by",
     "split",
     "subsample",
     "threads",
@@ -273,6 +277,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
                 o.use_feedback = v.as_bool().ok_or_else(|| core_err!("option \"use_feedback\" must be true or false, got {v}"))?
             }
             "key" => o.key = Some(scalar_text("key", v)?),
+            "segment_by" => o.segment_by = Some(scalar_text("segment_by", v)?),
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {

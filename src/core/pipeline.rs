@@ -151,7 +151,7 @@ pub fn fit_on_rows(
         class_weights: (w_neg, w_pos),
         synthetic_rows: resampled.synthetic_rows,
         dropped_rows: resampled.dropped_rows,
-        model: LeadModel { preprocessor, estimator, calibration: Calibration::None, input_means },
+        model: LeadModel { preprocessor, estimator, calibration: Calibration::None, input_means, segments: None },
     })
 }
 
@@ -195,7 +195,7 @@ fn select_and_fit(
     Ok((fitted, params, cv_report, search_report))
 }
 
-fn calibrate(choice: CalibrationChoice, scores: &[f64], labels: &[bool]) -> CoreResult<Calibration> {
+pub fn calibrate(choice: CalibrationChoice, scores: &[f64], labels: &[bool]) -> CoreResult<Calibration> {
     let fitted = match choice {
         CalibrationChoice::None | CalibrationChoice::Auto => return Ok(Calibration::None),
         CalibrationChoice::Platt => fit_platt(scores, labels),
@@ -270,6 +270,16 @@ pub fn train_model(data: &TrainingData, opts: &TrainOptions, progress: Progress<
         let labels: Vec<bool> = validation.iter().map(|&r| data.labels[r]).collect();
         model.calibration = calibrate(calibration_choice, &scores, &labels)?;
     }
+    // Segment models (options.segment_by) join before anything is measured, so metrics,
+    // threshold and tiers are those of the routed model score() uses.
+    let segments_report = match &opts.segment_by {
+        Some(_) => {
+            let (segments, report) = super::segments::fit_segments(data, &train, &validation, &model, &params, opts, &mut *progress)?;
+            model.segments = Some(segments);
+            Some(report)
+        }
+        None => None,
+    };
     let mut predictions = Vec::with_capacity(n);
     let mut raw = Vec::with_capacity(data.columns.len());
     let mut scratch = Vec::new();
@@ -319,6 +329,7 @@ pub fn train_model(data: &TrainingData, opts: &TrainOptions, progress: Progress<
         "inputs": model.preprocessor.width(),
         "cv": cv_report,
         "search": search_report,
+        "segments": segments_report,
     });
     let importance = super::explain::feature_importance(&model, &data.columns, &validation, IMPORTANCE_ROWS)?;
     Ok(TrainedModel {

@@ -11,6 +11,7 @@ mod governance;
 mod metric_aggregates;
 mod preprocessing;
 mod real_data;
+mod segments;
 mod thresholds;
 mod workflow;
 mod train_score;
