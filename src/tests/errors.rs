@@ -140,7 +140,7 @@ mod tests {
             crate::core::options::KNOWN_OPTIONS.join(", ")
         );
         assert_eq!(message.as_deref(), Some(expected.as_str()));
-        assert!(expected.contains("alpha, calibration, class_weight"));
+        assert!(expected.contains("alpha, as_of, bins, calibration, class_weight"));
     }
 
     #[pg_test(error = "option \"alpha\" must be a number, got \"big\"")]
