@@ -13,3 +13,5 @@ mod real_data;
 mod thresholds;
 mod workflow;
 mod train_score;
+mod report;
+mod schedule;
