@@ -11,6 +11,8 @@ BIN=$($PG_CONFIG --bindir)
 PG_REGRESS=$($PG_CONFIG --pkglibdir)/pgxs/src/test/regress/pg_regress
 PORT=${LEAD_SCORING_REGRESS_PORT:-28817}
 TESTS=(setup quickstart evaluation cache_invalidation features workflow preprocessing)
+# schedule.sql needs pg_cron preloaded (below) and waits for a job to run (up to a minute).
+TESTS+=(schedule)
 
 as_pg() { if [ "$(id -u)" -eq 0 ]; then sudo -u postgres "$@"; else "$@"; fi; }
 
@@ -30,10 +32,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# pg_cron (Debian's postgresql-15-cron, installed by scripts/setup.sh) for the scheduling
+# test: jobs run as background workers, so they need no TCP connection or password.
+CRON_OPTS="-c shared_preload_libraries=pg_cron -c cron.database_name=lead_scoring_regress -c cron.use_background_workers=on"
 as_pg "$BIN/initdb" -D "$scratch/pgdata" -A trust -U postgres --no-sync >/dev/null
 # client_min_messages=warning keeps NOTICEs out of the expected output, as cargo pgrx regress does.
 as_pg "$BIN/pg_ctl" -D "$scratch/pgdata" -l "$scratch/server.log" -w \
-  -o "-p $PORT -k $scratch -c listen_addresses='' -c client_min_messages=warning" start >/dev/null
+  -o "-p $PORT -k $scratch -c listen_addresses='' -c client_min_messages=warning $CRON_OPTS" start >/dev/null
 as_pg "$BIN/createdb" -h "$scratch" -p "$PORT" -U postgres lead_scoring_regress
 
 mkdir -p "$scratch/out"

@@ -9,7 +9,10 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 need_pkgs=()
-for p in postgresql-15 postgresql-server-dev-15 sudo libclang-dev clang pkg-config build-essential libssl-dev python3; do
+# postgresql-15-cron: pg_cron, for schedule_monitoring/schedule_retraining and their test;
+# chromium: renders report() to PNG in tests/report/render_report.sh.
+for p in postgresql-15 postgresql-server-dev-15 sudo libclang-dev clang pkg-config build-essential libssl-dev python3 \
+         postgresql-15-cron chromium; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -25,7 +25,11 @@ cargo pgrx test pg15 "${runas[@]}" --pgdata "$scratch/test-pgdata" 2>&1 | tee "$
 echo "== pg_regress (SQL regression tests with expected output)"
 bash scripts/regress.sh 2>&1 | tee "$scratch/regress.log"
 
+echo "== report rendered by headless Chromium (tests/report/render_report.sh)"
+LEAD_SCORING_SKIP_INSTALL=1 bash tests/report/render_report.sh 2>&1 | tee "$scratch/report.log"
+
 # One closing line for both suites (pipefail above already stopped on any failure).
 unit=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$scratch/pgrx-test.log" | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
 regress=$(grep -Eo 'All [0-9]+ tests passed' "$scratch/regress.log" | grep -Eo '[0-9]+')
-echo "lead_scoring: $((unit + regress)) passed, 0 failed"
+report=$(grep -c '^render_report: ok$' "$scratch/report.log" || true)
+echo "lead_scoring: $((unit + regress + report)) passed, 0 failed"

@@ -24,7 +24,9 @@ mod tests;
 pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}
 
+    /// pg_cron for the scheduling tests (src/tests/schedule.rs); pgrx's test database is
+    /// `pgrx_tests`.
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec![]
+        vec!["shared_preload_libraries = 'pg_cron'", "cron.database_name = 'pgrx_tests'"]
     }
 }

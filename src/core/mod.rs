@@ -30,6 +30,11 @@ pub mod thresholds;
 pub mod tiers;
 pub mod treeshap;
 pub mod values;
+pub mod svg_chart;
+pub mod markdown;
+pub mod report;
+pub mod report_drift;
+pub mod schedule;
 
 /// An error the core reports to its caller; the SQL layer turns it into a Postgres ERROR.
 #[derive(Debug, Clone, PartialEq)]

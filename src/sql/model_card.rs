@@ -4,7 +4,7 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 
 use super::errors::{invalid, required};
-use super::registry::{load_model_row, parse_model_spec};
+use super::registry::{load_model_row, parse_model_spec, ModelSpec};
 use crate::core::model_card::{render_model_card, CardEvent, CardInput};
 
 /// The earliest and latest value of the time split column in the source, as it is now.
@@ -30,8 +30,12 @@ fn time_window(source: &str, split: &serde_json::Value) -> Option<(String, Strin
 /// threshold and tiers, known limitations, and the change history from `model_events`.
 #[pg_extern(stable, parallel_safe)]
 fn model_card(model_name: Option<&str>) -> String {
-    let spec = parse_model_spec(required(model_name, "model_name"));
-    let row = load_model_row(&spec);
+    card_markdown(&parse_model_spec(required(model_name, "model_name")))
+}
+
+/// The model card's markdown for a model spec (also the card section of `report()`).
+pub fn card_markdown(spec: &ModelSpec) -> String {
+    let row = load_model_row(spec);
     let mut card = Spi::connect(|client| {
         let t = client.select(
             "SELECT deployed, retired_at IS NOT NULL, algorithm, label, positive_label, source,

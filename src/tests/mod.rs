@@ -15,3 +15,5 @@ mod segments;
 mod thresholds;
 mod workflow;
 mod train_score;
+mod report;
+mod schedule;
