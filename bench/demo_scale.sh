@@ -5,6 +5,7 @@
 # 1,000,000 leads "in minutes, not hours": fails when it takes more than 15 minutes.
 # Usage: bash bench/demo_scale.sh [n_leads ...]   (default: 100000 1000000)
 source "$(dirname "$0")/lib.sh"
+export PGOPTIONS="-c client_min_messages=warning"
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(100000 1000000)
 bench_start

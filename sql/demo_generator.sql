@@ -25,8 +25,9 @@ ALTER TABLE lead_scoring_demo.companies ADD PRIMARY KEY (company_id),
       WHEN employees <= 200 THEN '51-200' WHEN employees <= 1000 THEN '201-1000' ELSE '1000+' END) STORED;
 
 -- Leads before their outcome; intent is latent (it drives engagement, not conversion directly).
-DROP TABLE IF EXISTS pg_temp.demo_leads_base;
-CREATE TEMP TABLE demo_leads_base AS
+-- An unlogged work table, not a temp table: a million rows overflow temp_buffers, and the
+-- planner needs its statistics (ANALYZE below) to join it by hash rather than by nested loop.
+CREATE UNLOGGED TABLE lead_scoring_demo.demo_leads_base AS
 SELECT l::bigint AS lead_id,
        1 + floor(lead_scoring_demo.unit(l, 10) * greatest({n} / 5, 10))::int AS company_id,
        (ARRAY['Organic Search', 'Organic Search', 'Paid Search', 'Paid Search', 'Referral', 'Webinar', 'Events',
@@ -37,6 +38,9 @@ SELECT l::bigint AS lead_id,
        timestamptz '2025-01-01 00:00+00' + lead_scoring_demo.unit(l, 14) * interval '546 days' AS created_at,
        lead_scoring_demo.unit(l, 15) AS intent
   FROM generate_series(1, {n}) l;
+ALTER TABLE lead_scoring_demo.demo_leads_base ADD PRIMARY KEY (lead_id);
+ANALYZE lead_scoring_demo.demo_leads_base;
+ANALYZE lead_scoring_demo.companies;
 
 -- Events: 2 to 20 per lead (more for high intent), spread over 45 days after creation (about
 -- 80% in the first 30), none after 2026-07-01. From 2026-04-01 (the product change: a new
@@ -60,9 +64,10 @@ SELECT k AS event_id, lead_id,
                0.01 + 0.07 * b.intent * b.intent AS p_demo,
                0.03 + 0.20 * b.intent + CASE WHEN b.created_at >= '2026-04-01 00:00+00' THEN 0.10 ELSE 0 END AS p_pricing,
                b.created_at + power(lead_scoring_demo.unit(b.lead_id * 64 + e, 21), 1.5) * interval '45 days' AS occurred_at
-          FROM demo_leads_base b,
+          FROM lead_scoring_demo.demo_leads_base b,
                LATERAL generate_series(1, 2 + floor(18 * b.intent * b.intent)::int) e) ev
  WHERE occurred_at <= '2026-07-01 00:00+00';
+ANALYZE lead_scoring_demo.lead_events;
 
 -- The ground truth (README "Demo CRM"): a logistic model of the signals in the first 30 days.
 CREATE TABLE lead_scoring_demo.leads AS
@@ -77,7 +82,7 @@ SELECT b.lead_id, b.company_id, b.source,
        b.created_at,
        t.converted,
        CASE WHEN t.converted THEN b.created_at + interval '30 days' + lead_scoring_demo.unit(b.lead_id, 31) * interval '90 days' END AS converted_at
-  FROM demo_leads_base b
+  FROM lead_scoring_demo.demo_leads_base b
   JOIN lead_scoring_demo.companies c USING (company_id)
   LEFT JOIN (SELECT e.lead_id,
                     count(*) FILTER (WHERE e.event_type = 'demo_request') AS demos,
@@ -85,7 +90,7 @@ SELECT b.lead_id, b.company_id, b.source,
                     count(*) FILTER (WHERE e.event_type = 'webinar') AS webinars,
                     count(*) FILTER (WHERE e.event_type = 'content_download') AS downloads,
                     count(*) FILTER (WHERE e.event_type = 'email_open') AS opens
-               FROM lead_scoring_demo.lead_events e JOIN demo_leads_base b2 USING (lead_id)
+               FROM lead_scoring_demo.lead_events e JOIN lead_scoring_demo.demo_leads_base b2 USING (lead_id)
               WHERE e.occurred_at < b2.created_at + interval '30 days'
               GROUP BY e.lead_id) s USING (lead_id),
   LATERAL (SELECT b.created_at >= '2026-04-01 00:00+00' AS after_change) d,
@@ -136,4 +141,4 @@ SELECT l.lead_id, l.created_at, l.source AS lead_source, l.seniority, c.industry
 ANALYZE lead_scoring_demo.companies;
 ANALYZE lead_scoring_demo.leads;
 ANALYZE lead_scoring_demo.lead_events;
-DROP TABLE pg_temp.demo_leads_base;
+DROP TABLE lead_scoring_demo.demo_leads_base;
