@@ -25,6 +25,8 @@ pub mod thresholds;
 pub mod tiers;
 pub mod treeshap;
 pub mod values;
+pub mod drift;
+pub mod monitoring;
 
 /// An error the core reports to its caller; the SQL layer turns it into a Postgres ERROR.
 #[derive(Debug, Clone, PartialEq)]

@@ -25,3 +25,6 @@ pub mod scored_view;
 pub mod source;
 pub mod thresholds;
 pub mod train;
+pub mod drift;
+pub mod monitoring;
+pub mod backtest;
