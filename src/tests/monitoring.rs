@@ -215,9 +215,9 @@ mod tests {
     fn demo_drift_is_caught_and_a_quiet_period_stays_ok() {
         Spi::run("SELECT lead_scoring.generate_demo(20000, 42)").unwrap();
         Spi::run(
-            "CREATE VIEW before_change AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at < '2025-10-01';
-             CREATE VIEW quiet AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at >= '2025-10-01' AND created_at < '2026-01-01';
-             CREATE VIEW after_change AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at >= '2026-04-01' AND created_at < '2026-06-01';
+            "CREATE VIEW before_change AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at < '2025-10-01' ORDER BY lead_id;
+             CREATE VIEW quiet AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at >= '2025-10-01' AND created_at < '2026-01-01' ORDER BY lead_id;
+             CREATE VIEW after_change AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at >= '2026-04-01' AND created_at < '2026-06-01' ORDER BY lead_id;
              SELECT * FROM lead_scoring.train('demo', 'before_change', 'converted', options => '{\"exclude\": [\"lead_id\"]}');",
         )
         .unwrap();

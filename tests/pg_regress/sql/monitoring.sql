@@ -3,10 +3,11 @@
 -- monitoring table, the alert on lead_scoring_alerts, a backtest per quarter, and the errors.
 SET TIME ZONE 'UTC';
 SELECT lead_scoring.generate_demo(20000, 42) ->> 'leads' AS demo_leads;
-CREATE VIEW demo_before AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at < '2025-10-01';
-CREATE VIEW demo_quiet  AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at >= '2025-10-01' AND created_at < '2026-01-01';
+-- Ordered views, so the training split does not depend on the join's row order.
+CREATE VIEW demo_before AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at < '2025-10-01' ORDER BY lead_id;
+CREATE VIEW demo_quiet  AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at >= '2025-10-01' AND created_at < '2026-01-01' ORDER BY lead_id;
 -- After the change; June 2026 is left out: its leads' 30-day features are cut off by the end of the data.
-CREATE VIEW demo_after  AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at >= '2026-04-01' AND created_at < '2026-06-01';
+CREATE VIEW demo_after  AS SELECT * FROM lead_scoring_demo.lead_features WHERE created_at >= '2026-04-01' AND created_at < '2026-06-01' ORDER BY lead_id;
 SELECT model_name, version, round((metrics->'test'->>'roc_auc')::numeric, 2) AS test_roc_auc
   FROM lead_scoring.train('demo_watch', 'demo_before', 'converted', options => '{"exclude": ["lead_id"]}');
 
@@ -51,7 +52,7 @@ SELECT m.id, t->>'tier' AS tier, (t->>'leads')::int AS leads, round((t->>'conver
   FROM lead_scoring.monitoring m, jsonb_array_elements(m.metrics->'tiers') WITH ORDINALITY AS x(t, n) ORDER BY m.id, n;
 
 -- Backtest per quarter over the whole history: the last quarter (the change) decays.
-SELECT period_start::date, leads, conversions, round(roc_auc::numeric, 2) AS roc_auc,
+SELECT to_char(period_start, 'YYYY-MM-DD') AS period_start, leads, conversions, round(roc_auc::numeric, 2) AS roc_auc,
        round(precision::numeric, 2) AS precision, round(recall::numeric, 2) AS recall,
        round(calibration_error::numeric, 2) AS calibration_error
   FROM lead_scoring.backtest('demo_watch', 'lead_scoring_demo.lead_features', 'created_at', '3 months');
