@@ -27,6 +27,7 @@ pub mod treeshap;
 pub mod values;
 pub mod drift;
 pub mod monitoring;
+pub mod trend;
 
 /// An error the core reports to its caller; the SQL layer turns it into a Postgres ERROR.
 #[derive(Debug, Clone, PartialEq)]

@@ -28,3 +28,4 @@ pub mod train;
 pub mod drift;
 pub mod monitoring;
 pub mod backtest;
+pub mod trend;

@@ -257,6 +257,56 @@ mod tests {
         assert_eq!(alerts, vec!["ok", "alert"]);
     }
 
+    /// Issue 7's score trend: with a `lead_score_history` column the trigger keeps the previous
+    /// scores (newest first, at most five) and score_trend() compares with the last one.
+    #[pg_test]
+    fn rescoring_keeps_a_score_history_and_a_trend() {
+        setup();
+        Spi::run(
+            "CREATE TABLE crm AS SELECT id, visits, source, opted_in, noise FROM leads WHERE id <= 2;
+             ALTER TABLE crm ADD PRIMARY KEY (id);
+             SELECT lead_scoring.attach('crm', 'm', alerts => false);
+             ALTER TABLE crm ADD lead_score_history float8[];
+             UPDATE crm SET visits = 5;
+             UPDATE crm SET visits = 0;
+             UPDATE crm SET visits = 9 WHERE id = 1;",
+        )
+        .unwrap();
+        let row = |sql: &str| Spi::get_one::<JsonB>(&format!("SELECT to_jsonb(x) FROM ({sql}) x")).unwrap().unwrap().0;
+        let q = "SELECT lead_score, lead_score_history AS h, lead_scoring.score_trend(lead_score, lead_score_history) AS trend FROM crm WHERE id = 1";
+        let r = row(q);
+        assert_eq!(r["trend"], "improving", "{r}");
+        assert_eq!(r["h"].as_array().unwrap().len(), 2, "the scores at visits 0 and 5 (the first score had none before it): {r}");
+        assert_eq!(row("SELECT lead_scoring.score_trend(lead_score, lead_score_history) AS t, lead_score_history AS h FROM crm WHERE id = 2")["h"].as_array().unwrap().len(), 1);
+        // An update that changes no feature keeps score and history.
+        Spi::run("UPDATE crm SET id = id WHERE id = 1").unwrap();
+        assert_eq!(row(q)["h"], r["h"]);
+        Spi::run("UPDATE crm SET visits = 0 WHERE id = 1").unwrap();
+        let r2 = row(q);
+        assert_eq!(r2["trend"], "declining");
+        assert_eq!(r2["h"][0], r["lead_score"], "the previous score comes first");
+        for v in [1, 2, 3, 4, 5, 6] {
+            Spi::run(&format!("UPDATE crm SET visits = {v} WHERE id = 1")).unwrap();
+        }
+        assert_eq!(row(q)["h"].as_array().unwrap().len(), 5);
+        assert_eq!(row("SELECT lead_scoring.score_trend(0.5, NULL) AS t")["t"], "new");
+        assert_eq!(row("SELECT lead_scoring.score_trend(0.5, ARRAY[0.49]) AS t")["t"], "steady");
+        assert_eq!(row("SELECT lead_scoring.score_trend(NULL, ARRAY[0.49]) AS t")["t"], serde_json::Value::Null);
+    }
+
+    #[pg_test(error = "column \"lead_score_history\" of crm has type text, but lead_scoring writes double precision[] there")]
+    fn score_history_column_must_be_float8_array() {
+        setup();
+        Spi::run(
+            "CREATE TABLE crm AS SELECT id, visits, source, opted_in, noise FROM leads WHERE id <= 2;
+             ALTER TABLE crm ADD PRIMARY KEY (id);
+             SELECT lead_scoring.attach('crm', 'm', alerts => false);
+             ALTER TABLE crm ADD lead_score_history text;
+             UPDATE crm SET visits = 0;",
+        )
+        .unwrap();
+    }
+
     #[pg_test(error = "model \"nope\" does not exist")]
     fn drift_of_an_unknown_model() {
         setup();
