@@ -25,6 +25,8 @@ CREATE TABLE models (
     validation_predictions bytea NOT NULL,
     -- global feature importance (mean |SHAP| on the validation part), computed at training
     importance   jsonb       NOT NULL DEFAULT '[]',
+    -- reference distributions for drift(): per feature on the training part, the score on validation
+    reference    jsonb       NOT NULL DEFAULT '{}',
     created_at   timestamptz NOT NULL DEFAULT now(),
     created_by   name        NOT NULL DEFAULT current_user,
     deployed     boolean     NOT NULL DEFAULT false,

@@ -35,6 +35,9 @@ pub mod markdown;
 pub mod report;
 pub mod report_drift;
 pub mod schedule;
+pub mod drift;
+pub mod monitoring;
+pub mod trend;
 
 /// An error the core reports to its caller; the SQL layer turns it into a Postgres ERROR.
 #[derive(Debug, Clone, PartialEq)]

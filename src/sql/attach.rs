@@ -396,10 +396,41 @@ unsafe fn fire(td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
             pg_sys::heap_modify_tuple_by_cols(new_tuple, tupdesc, 2, cols.as_mut_ptr(), values.as_mut_ptr(), nulls.as_mut_ptr())
         }
     };
+    let result = match old_tuple {
+        Some(old) => keep_score_history(rel, result, old, score_att, arg(1)),
+        None => result,
+    };
     if alerts {
         alert_if_hot(&model, td, result, old_tuple, score_att, tier_att);
     }
     result
+}
+
+/// issue 7: when the table has a float8[] column `<score column>_history`, a changed score
+/// pushes the previous one onto it (newest first, at most SCORE_HISTORY), for score_trend().
+unsafe fn keep_score_history(rel: pg_sys::Relation, new: pg_sys::HeapTuple, old: pg_sys::HeapTuple, score_att: i32, score_column: &CStr) -> pg_sys::HeapTuple {
+    use crate::core::trend::{push_history, SCORE_HISTORY};
+    let tupdesc = (*rel).rd_att;
+    let name = std::ffi::CString::new(format!("{}_history", score_column.to_string_lossy())).expect("no NUL in a column name");
+    if pg_sys::SPI_fnumber(tupdesc, name.as_ptr()) <= 0 {
+        return new;
+    }
+    let history_att = attribute(tupdesc, &name, pg_sys::FLOAT8ARRAYOID, rel);
+    let score_of = |t: pg_sys::HeapTuple| get_attr(t, score_att, tupdesc).and_then(|d| f64::from_datum(d, false));
+    let (Some(previous), current) = (score_of(old), score_of(new)) else { return new };
+    if current == Some(previous) {
+        return new;
+    }
+    let history: Vec<f64> = get_attr(new, history_att, tupdesc)
+        .and_then(|d| Vec::<Option<f64>>::from_datum(d, false))
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut cols = [history_att];
+    let mut values = [push_history(previous, &history, SCORE_HISTORY).into_datum().expect("float8[] datum")];
+    let mut nulls = [false];
+    pg_sys::heap_modify_tuple_by_cols(new, tupdesc, 1, cols.as_mut_ptr(), values.as_mut_ptr(), nulls.as_mut_ptr())
 }
 
 /// The attribute number of a trigger-argument column, checked to have the type the trigger writes.

@@ -9,51 +9,68 @@ use serde_json::json;
 
 use super::cache::{self, LoadedModel};
 use super::errors::bad_data;
-use super::rows::{read_rows, LabelSpec, ReadRequest};
+use super::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use super::score::probability;
-use super::source::{describe, find_column, resolve_source};
+use super::source::{describe, find_column, resolve_source, Source};
 use crate::core::calibration::expected_calibration_error;
 use crate::core::curves::{calibration_curve, lift_table};
 use crate::core::metrics::{ks_statistic, part_metrics, precision_at_top};
 use crate::core::pipeline::ECE_BINS;
-use crate::core::values::row_values;
+use crate::core::split::SplitKey;
+use crate::core::values::{row_values, Column};
 
 /// Every labelled row of a source scored by a model.
 pub struct ScoredSource {
     pub model: Rc<LoadedModel>,
     pub scores: Vec<f64>,
+    /// Empty when the rows were read without their label.
     pub labels: Vec<bool>,
     pub null_labels: usize,
+    /// The raw feature columns the scores came from (for drift).
+    pub columns: Vec<Column>,
+    /// The time key per row when one was asked for (for backtests).
+    pub split_key: SplitKey,
 }
 
 /// Reads the model's features and label from `source` and scores each labelled row through the
 /// same path as score().
 pub fn scored_source(model_name: &str, source: &str) -> ScoredSource {
     let model = cache::get(model_name);
-    let src = resolve_source(source);
-    let columns = describe(&src);
-    let label = find_column(&columns, &model.row.label, "label", &src);
-    let features = model.model.feature_names().map(|f| find_column(&columns, f, "feature", &src)).collect();
+    score_rows(model, &resolve_source(source), true, None)
+}
+
+/// Scores the rows of a resolved source: with `labelled`, the rows with a non-NULL label (and
+/// their labels), otherwise every row; `time_column`, if given, is read as each row's time key.
+pub fn score_rows(model: Rc<LoadedModel>, src: &Source, labelled: bool, time_column: Option<&str>) -> ScoredSource {
+    let columns = describe(src);
+    let label = labelled.then(|| find_column(&columns, &model.row.label, "label", src));
+    let features = model.model.feature_names().map(|f| find_column(&columns, f, "feature", src)).collect();
+    let key = time_column.map(|t| (find_column(&columns, t, "time", src), KeyKind::Time));
     let read = read_rows(&ReadRequest {
-        source: &src,
+        source: src,
         features,
-        label: LabelSpec { column: label, positive: model.row.positive_label.as_deref() },
-        key: None,
+        label: label.map(|label| LabelSpec { column: label, positive: model.row.positive_label.as_deref() }),
+        key,
     });
     let data = read.data;
-    if data.labels.is_empty() {
-        bad_data(format!("source {} has no rows with a non-NULL label \"{}\"", src.display, label.name));
+    let rows = data.columns.first().map_or(0, |c| c.len());
+    match label {
+        Some(label) if data.labels.is_empty() => {
+            bad_data(format!("source {} has no rows with a non-NULL label \"{}\"", src.display, label.name))
+        }
+        None if rows == 0 => bad_data(format!("source {} has no rows", src.display)),
+        _ => {}
     }
     let mut raw = Vec::with_capacity(data.columns.len());
-    let mut scores = Vec::with_capacity(data.labels.len());
-    for row in 0..data.labels.len() {
+    let mut scores = Vec::with_capacity(rows);
+    for row in 0..rows {
         if row % 10_000 == 0 {
             pgrx::check_for_interrupts!();
         }
         row_values(&data.columns, row, &mut raw);
         scores.push(probability(&model, &raw));
     }
-    ScoredSource { model, scores, labels: data.labels, null_labels: read.null_labels }
+    ScoredSource { model, scores, labels: data.labels, null_labels: read.null_labels, columns: data.columns, split_key: data.split_key }
 }
 
 /// Scores every labelled row of `source` with the model and returns the metrics train() stores

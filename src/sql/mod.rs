@@ -27,3 +27,7 @@ pub mod thresholds;
 pub mod train;
 pub mod report;
 pub mod schedule;
+pub mod drift;
+pub mod monitoring;
+pub mod backtest;
+pub mod trend;

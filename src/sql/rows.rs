@@ -30,7 +30,8 @@ pub enum KeyKind {
 pub struct ReadRequest<'a> {
     pub source: &'a Source,
     pub features: Vec<&'a SourceColumn>,
-    pub label: LabelSpec<'a>,
+    /// None reads every row without a label (drift on unlabelled leads); `labels` stays empty.
+    pub label: Option<LabelSpec<'a>>,
     pub key: Option<(&'a SourceColumn, KeyKind)>,
 }
 
@@ -92,12 +93,16 @@ enum Builder {
 /// Reads the requested columns of every row with a non-NULL label.
 pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let mut exprs: Vec<String> = req.features.iter().map(|c| feature_expr(c)).collect();
-    exprs.push(format!("{}::text", quote_ident(&req.label.column.name)));
+    let nf = req.features.len();
+    if let Some(label) = &req.label {
+        exprs.push(format!("{}::text", quote_ident(&label.column.name)));
+    }
+    // Position of the split key after the features and the optional label.
+    let key_at = nf + 1 + usize::from(req.label.is_some());
     if let Some((c, kind)) = req.key {
         exprs.push(key_expr(c, kind));
     }
     let query = format!("SELECT {} FROM {}", exprs.join(", "), req.source.from_sql);
-    let nf = req.features.len();
 
     let mut builders: Vec<Builder> = req
         .features
@@ -124,12 +129,14 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
             let table = cursor.fetch(BATCH_ROWS)?;
             let fetched = table.len();
             for row in table {
-                let label: Option<String> = row.get(nf + 1)?;
-                let Some(label) = label else {
-                    null_labels += 1;
-                    continue;
-                };
-                labels.push(parse_label(&label, &req.label));
+                if let Some(spec) = &req.label {
+                    let label: Option<String> = row.get(nf + 1)?;
+                    let Some(label) = label else {
+                        null_labels += 1;
+                        continue;
+                    };
+                    labels.push(parse_label(&label, spec));
+                }
                 for (i, b) in builders.iter_mut().enumerate() {
                     match b {
                         Builder::Numeric(v) => {
@@ -149,8 +156,8 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
                     }
                 }
                 match req.key {
-                    Some((_, KeyKind::Time)) => times.push(row.get(nf + 2)?),
-                    Some(_) => keys.push(row.get(nf + 2)?),
+                    Some((_, KeyKind::Time)) => times.push(row.get(key_at)?),
+                    Some(_) => keys.push(row.get(key_at)?),
                     None => {}
                 }
             }

@@ -80,7 +80,7 @@ fn train(
     let mut read = read_rows(&ReadRequest {
         source: &src,
         features: chosen.clone(),
-        label: LabelSpec { column: label_col, positive: opts.positive_label.as_deref() },
+        label: Some(LabelSpec { column: label_col, positive: opts.positive_label.as_deref() }),
         key,
     });
     if explicit.is_none() {
@@ -306,8 +306,8 @@ fn store(
     Spi::run_with_args(
         "INSERT INTO lead_scoring.models
            (name, version, algorithm, label, positive_label, source, features, options, split, training,
-            metrics, threshold, tiers, artifact, validation_predictions, deployed, importance)
-         VALUES ($1, $2, $16, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)",
+            metrics, threshold, tiers, artifact, validation_predictions, deployed, importance, reference)
+         VALUES ($1, $2, $16, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18)",
         &[
             name.into(),
             version.into(),
@@ -326,6 +326,8 @@ fn store(
             false.into(),
             trained.model.estimator.algorithm().into(),
             JsonB(serde_json::to_value(&trained.importance).expect("importance serializes")).into(),
+            // issue 7: reference distributions for drift() and monitor().
+            super::drift::reference_json(data, trained).into(),
         ],
     )
     .unwrap_or_else(|e| invalid(format!("cannot store the model: {e}")));

@@ -17,3 +17,4 @@ mod workflow;
 mod train_score;
 mod report;
 mod schedule;
+mod monitoring;
