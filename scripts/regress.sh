@@ -10,7 +10,7 @@ PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 BIN=$($PG_CONFIG --bindir)
 PG_REGRESS=$($PG_CONFIG --pkglibdir)/pgxs/src/test/regress/pg_regress
 PORT=${LEAD_SCORING_REGRESS_PORT:-28817}
-TESTS=(setup quickstart evaluation cache_invalidation features workflow)
+TESTS=(setup quickstart evaluation cache_invalidation features workflow model_sql)
 
 as_pg() { if [ "$(id -u)" -eq 0 ]; then sudo -u postgres "$@"; else "$@"; fi; }
 

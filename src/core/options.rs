@@ -128,6 +128,8 @@ pub struct TrainOptions {
     pub use_feedback: bool,
     /// The source's lead key column (matched against the feedback's lead_key as text).
     pub key: Option<String>,
+    /// How a logistic model is fitted: in memory or by aggregate passes (issue 8, `core::aggregate_fit`).
+    pub engine: super::aggregate_fit::Engine,
 }
 
 impl TrainOptions {
@@ -169,6 +171,7 @@ impl Default for TrainOptions {
             deploy: DeployPolicy::IfBetter,
             use_feedback: false,
             key: None,
+            engine: super::aggregate_fit::Engine::Auto,
         }
     }
 }
@@ -180,6 +183,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "cv",
     "deploy",
     "early_stopping_rounds",
+    "engine",
     "exclude",
     "key",
     "l2",
@@ -269,6 +273,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
                 o.use_feedback = v.as_bool().ok_or_else(|| core_err!("option \"use_feedback\" must be true or false, got {v}"))?
             }
             "key" => o.key = Some(scalar_text("key", v)?),
+            "engine" => o.engine = super::aggregate_fit::Engine::parse(v)?,
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {

@@ -25,3 +25,5 @@ pub mod scored_view;
 pub mod source;
 pub mod thresholds;
 pub mod train;
+pub mod aggregate_engine;
+pub mod model_sql;

@@ -2,6 +2,7 @@
 //! columns are resolved to attribute numbers and readers once per row type, then each row is
 //! read with `heap_getattr` and no name lookups.
 
+use std::cell::RefCell;
 use std::num::NonZeroUsize;
 use std::rc::Rc;
 
@@ -35,6 +36,10 @@ pub struct RowBinding {
     pub typmod: i32,
     tupdesc: pg_sys::TupleDesc,
     fields: Vec<(NonZeroUsize, Reader)>,
+    /// Reused buffers for deforming a row once (heap_getattr per column re-walks the row from
+    /// its start once a NULL or a text column comes before: quadratic in the column count).
+    values: RefCell<Vec<pg_sys::Datum>>,
+    nulls: RefCell<Vec<bool>>,
 }
 
 impl Drop for RowBinding {
@@ -91,7 +96,7 @@ fn bind(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> RowBinding {
         };
         fields.push((NonZeroUsize::new(i + 1).expect("attribute numbers start at 1"), reader));
     }
-    RowBinding { type_oid, typmod, tupdesc, fields }
+    RowBinding { type_oid, typmod, tupdesc, fields, values: RefCell::new(vec![pg_sys::Datum::from(0usize); natts]), nulls: RefCell::new(vec![true; natts]) }
 }
 
 /// The binding for a row type, created on first sight and kept in the model's cache entry.
@@ -135,11 +140,16 @@ pub unsafe fn read_tuple_features<'a>(
 ) {
     let binding = binding_for(model, type_oid, typmod);
     out.clear();
+    let mut values = binding.values.borrow_mut();
+    let mut nulls = binding.nulls.borrow_mut();
+    pg_sys::heap_deform_tuple(tuple, binding.tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
     for &(attno, reader) in &binding.fields {
-        let Some(d) = pgrx::heap_getattr_raw(tuple, attno, binding.tupdesc) else {
+        let i = attno.get() - 1;
+        if nulls[i] {
             out.push(RawValue::Null);
             continue;
-        };
+        }
+        let d = values[i];
         out.push(match reader {
             Reader::Float8 => RawValue::Number(f64::from_datum(d, false).unwrap_or(f64::NAN)),
             Reader::Float4 => RawValue::Number(f32::from_datum(d, false).map_or(f64::NAN, f64::from)),

@@ -13,3 +13,4 @@ mod real_data;
 mod thresholds;
 mod workflow;
 mod train_score;
+mod perf;
