@@ -12,7 +12,8 @@ bench_venv
 bench_start
 echo "bench: generating and loading $rows leads" >&2
 "$BENCH_PY" "$BENCH_ROOT/bench/make_leads.py" "$rows" 7 | bench_psql -f "$BENCH_ROOT/bench/load_leads.sql" >/dev/null
-bench_psql -c "VACUUM (FREEZE) bench_leads; CREATE TABLE train_sample AS SELECT * FROM bench_leads WHERE id <= 100000" >/dev/null
+bench_psql -c "VACUUM (FREEZE) bench_leads" >/dev/null
+bench_psql -c "CREATE TABLE train_sample AS SELECT * FROM bench_leads WHERE id <= 100000" >/dev/null
 opts='{"split": {"method": "column", "column": "part"}, "exclude": ["id"]}'
 bench_psql -c "SELECT version FROM lead_scoring.train('lin', 'train_sample', 'converted', options => '$opts')" >/dev/null
 expr=$(bench_psql -tA -c "SELECT lead_scoring.model_sql('lin')")

@@ -21,6 +21,7 @@ pub mod options;
 pub mod pipeline;
 pub mod preprocess;
 pub mod resample;
+pub mod scoring_plan;
 pub mod selection;
 pub mod split;
 pub mod thresholds;

@@ -77,11 +77,11 @@ pub fn json_raw_values<'a>(model: &LoadedModel, lead: &'a JsonB) -> Vec<RawValue
 
 /// The model's probability for raw values, reusing the model's scratch buffer.
 pub fn probability(model: &LoadedModel, raw: &[RawValue<'_>]) -> f64 {
-    let mut scratch = model.scratch.borrow_mut();
-    model
-        .model
-        .probability(raw, &mut scratch)
-        .unwrap_or_else(|e| bad_data(format!("model \"{}@{}\": {e}", model.row.name, model.row.version)))
+    let result = match &model.plan {
+        Some(plan) => plan.probability(&model.model, raw),
+        None => model.model.probability(raw, &mut model.scratch.borrow_mut()),
+    };
+    result.unwrap_or_else(|e| bad_data(format!("model \"{}@{}\": {e}", model.row.name, model.row.version)))
 }
 
 /// Probability (0 to 1) that the lead converts, from the deployed version of `model_name`
