@@ -121,8 +121,12 @@ pub fn fit_on_rows(
     let input_means = column_means(&x);
     let y: Vec<bool> = rows.iter().map(|&i| data.labels[i]).collect();
     // Resampling sees the training rows and nothing else.
-    let resampled = resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| core_err!("resampling: {e}"))?;
-    drop(x);
+    // Without resampling the matrix is moved, not copied (issue 8: one design matrix at a time).
+    let resampled = if opts.resample == Resample::None {
+        super::resample::Resampled { x, y, synthetic_rows: 0, dropped_rows: 0 }
+    } else {
+        resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| core_err!("resampling: {e}"))?
+    };
     let positives = resampled.y.iter().filter(|&&l| l).count();
     let (w_neg, w_pos) = params.class_weight.weights(resampled.y.len() - positives, positives);
     let weights: Vec<f64> = resampled.y.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
