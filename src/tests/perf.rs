@@ -176,4 +176,31 @@ mod tests {
             assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "entry {i}: serial {a} vs parallel {b}");
         }
     }
+
+    #[pg_test]
+    fn logistic_irls_pass_sums_one_row_and_rejects_bad_rows() {
+        let state = Spi::get_one::<Vec<f64>>(
+            "SELECT lead_scoring.logistic_irls_pass(x.i, x.v, x.y, 1.0, '{0,0,0}')
+               FROM (VALUES (ARRAY[0, 1], ARRAY[1.0, 2.0]::float8[], true), (ARRAY[0], ARRAY[1.0]::float8[], NULL)) AS x(i, v, y)",
+        )
+        .unwrap()
+        .unwrap();
+        // d = 3, one row (the NULL label adds nothing), log loss ln 2, gradient (p - y) x with
+        // p = 1/2, input sums, Hessian x x' / 4 (upper triangle).
+        let expected = [3.0, 1.0, 2f64.ln(), -0.5, -0.5, -1.0, 1.0, 2.0, 0.25, 0.25, 0.5, 0.25, 0.5, 1.0];
+        assert_eq!(state.len(), expected.len());
+        for (a, b) in state.iter().zip(&expected) {
+            assert!((a - b).abs() < 1e-15, "{state:?}");
+        }
+    }
+
+    #[pg_test(error = "logistic_irls_pass: input index 0 is out of order or out of range (0 to 1)")]
+    fn logistic_irls_pass_rejects_unordered_inputs() {
+        Spi::run("SELECT lead_scoring.logistic_irls_pass(ARRAY[1, 0], ARRAY[1.0, 1.0]::float8[], true, 1.0, '{0,0,0}')").unwrap();
+    }
+
+    #[pg_test(error = "logistic_irls_accum can only be called as part of the logistic_irls_pass aggregate")]
+    fn logistic_irls_accum_outside_an_aggregate_is_an_error() {
+        Spi::run("SELECT lead_scoring.logistic_irls_accum(NULL, ARRAY[0], ARRAY[1.0]::float8[], true, 1.0, '{0,0}')").unwrap();
+    }
 }
