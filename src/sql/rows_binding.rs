@@ -114,8 +114,9 @@ fn binding_for(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> Rc<Ro
 /// # Safety
 /// `datum` must be a non-NULL composite (row) datum.
 pub unsafe fn read_row_features<'a>(model: &LoadedModel, datum: pg_sys::Datum, out: &mut Vec<RawValue<'a>>) {
-    // A whole-row argument is almost always a plain 4-byte-header varlena: skip the detoast call.
-    let header = if plain_varlena(datum).is_some() {
+    // A whole-row argument is almost always a plain 4-byte-header varlena: skip the detoast
+    // call. A short (1-byte header) or external composite must go through the detoaster.
+    let header = if *datum.cast_mut_ptr::<u8>() & 0x03 == 0x00 {
         datum.cast_mut_ptr::<u8>() as pg_sys::HeapTupleHeader
     } else {
         pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader
