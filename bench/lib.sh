@@ -52,3 +52,17 @@ best_seconds() {
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# A Python for the baselines (numpy, pandas, scikit-learn, psycopg) in bench/.venv (git-ignored),
+# created from PyPI on first use. Sets BENCH_PY.
+bench_venv() {
+  BENCH_PY="$BENCH_ROOT/bench/.venv/bin/python"
+  if ! "$BENCH_PY" -c "import numpy, pandas, sklearn, psycopg" 2>/dev/null; then
+    echo "bench: creating bench/.venv (numpy pandas scikit-learn psycopg from PyPI)" >&2
+    python3 -m venv "$BENCH_ROOT/bench/.venv"
+    "$BENCH_ROOT/bench/.venv/bin/pip" install -q numpy pandas scikit-learn 'psycopg[binary]' >&2
+  fi
+}
+
+# Connection string for psycopg to the scratch cluster.
+bench_dsn() { echo "host=$BENCH_DIR port=$BENCH_PORT user=postgres dbname=bench"; }

@@ -10,7 +10,7 @@ PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 BIN=$($PG_CONFIG --bindir)
 PG_REGRESS=$($PG_CONFIG --pkglibdir)/pgxs/src/test/regress/pg_regress
 PORT=${LEAD_SCORING_REGRESS_PORT:-28817}
-TESTS=(setup quickstart evaluation cache_invalidation features workflow preprocessing monitoring)
+TESTS=(setup quickstart evaluation cache_invalidation features workflow preprocessing monitoring model_sql)
 # schedule.sql needs pg_cron preloaded (below) and waits for a job to run (up to a minute).
 TESTS+=(schedule)
 

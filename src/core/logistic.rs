@@ -114,20 +114,20 @@ pub fn sigmoid(z: f64) -> f64 {
     }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// `logloss(y, sigmoid(z))` without overflow: softplus of the margin with the wrong sign.
 #[inline(always)]
-fn logloss(z: f64, y: bool) -> f64 {
+pub(crate) fn logloss(z: f64, y: bool) -> f64 {
     let m = if y { -z } else { z };
     m.max(0.0) + (-m.abs()).exp().ln_1p()
 }
 
 /// `(p - y, p (1 - p))` for `p = sigmoid(z)`: one `exp`, accurate in both tails.
 #[inline(always)]
-fn residual_and_variance(z: f64, y: bool) -> (f64, f64) {
+pub(crate) fn residual_and_variance(z: f64, y: bool) -> (f64, f64) {
     let e = (-z.abs()).exp();
     let q = 1.0 / (1.0 + e); // sigmoid(|z|)
     let (p, one_minus_p) = if z >= 0.0 { (q, e * q) } else { (e * q, q) };
@@ -253,7 +253,7 @@ fn cholesky(a: &mut [f64], d: usize) -> bool {
 
 /// Newton step `-H^-1 g` into `step`. If H is not numerically positive definite (alpha = 0
 /// with separable or collinear data) retries with a growing ridge, still a descent direction.
-fn newton_step(h: &[f64], g: &[f64], d: usize, l: &mut [f64], step: &mut [f64]) -> bool {
+pub(crate) fn newton_step(h: &[f64], g: &[f64], d: usize, l: &mut [f64], step: &mut [f64]) -> bool {
     let scale = (0..d)
         .map(|j| h[j * d + j])
         .fold(f64::MIN_POSITIVE, f64::max);

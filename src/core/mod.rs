@@ -1,6 +1,7 @@
 //! The ML and statistics core: plain Rust, no pgrx types. Matrices and rows in, models and
 //! numbers out. Everything here is unit-tested with `cargo test` and usable without a server.
 
+pub mod aggregate_fit;
 pub mod artifact;
 pub mod audit;
 pub mod binning;
@@ -17,6 +18,7 @@ pub mod interactions;
 pub mod logistic;
 pub mod metrics;
 pub mod model;
+pub mod model_sql;
 pub mod model_card;
 pub mod options;
 pub mod pipeline;
@@ -24,6 +26,7 @@ pub mod preprocess;
 pub mod preprocess_options;
 pub mod resample;
 pub mod segments;
+pub mod scoring_plan;
 pub mod selection;
 pub mod split;
 pub mod thresholds;

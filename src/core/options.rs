@@ -131,6 +131,8 @@ pub struct TrainOptions {
     pub key: Option<String>,
     /// Train one model per value of this feature column, plus the global fallback.
     pub segment_by: Option<String>,
+    /// How a logistic model is fitted: in memory or by aggregate passes (issue 8, `core::aggregate_fit`).
+    pub engine: super::aggregate_fit::Engine,
 }
 
 impl TrainOptions {
@@ -173,6 +175,7 @@ impl Default for TrainOptions {
             use_feedback: false,
             key: None,
             segment_by: None,
+            engine: super::aggregate_fit::Engine::Auto,
         }
     }
 }
@@ -186,6 +189,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "cv",
     "deploy",
     "early_stopping_rounds",
+    "engine",
     "exclude",
     "interactions",
     "key",
@@ -278,6 +282,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             }
             "key" => o.key = Some(scalar_text("key", v)?),
             "segment_by" => o.segment_by = Some(scalar_text("segment_by", v)?),
+            "engine" => o.engine = super::aggregate_fit::Engine::parse(v)?,
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {

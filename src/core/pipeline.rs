@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::aggregate_fit::LogisticPasses;
 use super::calibration::{expected_calibration_error, fit_isotonic, fit_platt, Calibration};
 use super::gbm::{fit_gbm, GbmData, GbmOptions};
 use super::logistic::{fit_logistic, LogisticOptions};
@@ -108,15 +109,24 @@ pub fn fit_on_rows(
     params: &FitParams,
     opts: &TrainOptions,
     early_stopping_rows: Option<&[usize]>,
+    passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
 ) -> CoreResult<Fitted> {
     let preprocessor = fit_preprocessor(&data.columns, rows, &preprocess_options(opts, params.algorithm))?;
+    if let (Some(passes), Algorithm::Logistic) = (passes, params.algorithm) {
+        // issue 8: the aggregate engine fits from passes over the source, no design matrix.
+        return super::aggregate_fit::fit_by_passes(data, rows, preprocessor, params, opts, passes, progress);
+    }
     let x = preprocessor.transform_rows(&data.columns, rows)?;
     let input_means = column_means(&x);
     let y: Vec<bool> = rows.iter().map(|&i| data.labels[i]).collect();
     // Resampling sees the training rows and nothing else.
-    let resampled = resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| core_err!("resampling: {e}"))?;
-    drop(x);
+    // Without resampling the matrix is moved, not copied (issue 8: one design matrix at a time).
+    let resampled = if opts.resample == Resample::None {
+        super::resample::Resampled { x, y, synthetic_rows: 0, dropped_rows: 0 }
+    } else {
+        resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| core_err!("resampling: {e}"))?
+    };
     let positives = resampled.y.iter().filter(|&&l| l).count();
     let (w_neg, w_pos) = params.class_weight.weights(resampled.y.len() - positives, positives);
     let weights: Vec<f64> = resampled.y.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
@@ -174,6 +184,7 @@ fn select_and_fit(
     validation: &[usize],
     algorithm: Algorithm,
     opts: &TrainOptions,
+    passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
 ) -> CoreResult<(Fitted, FitParams, Option<super::selection::CvReport>, Option<Vec<super::selection::Candidate>>)> {
     let mut params = FitParams::from_options(opts, algorithm);
@@ -191,7 +202,7 @@ fn select_and_fit(
             None => cv_report = Some(cross_validate(data, &folds, time_ordered, &params, opts, &mut *progress)?),
         }
     }
-    let fitted = fit_on_rows(data, train, &params, opts, Some(validation), &mut *progress)?;
+    let fitted = fit_on_rows(data, train, &params, opts, Some(validation), passes, &mut *progress)?;
     Ok((fitted, params, cv_report, search_report))
 }
 
@@ -206,6 +217,17 @@ pub fn calibrate(choice: CalibrationChoice, scores: &[f64], labels: &[bool]) -> 
 
 /// Trains a lead model with the algorithm in `opts` (logistic, gbm or auto).
 pub fn train_model(data: &TrainingData, opts: &TrainOptions, progress: Progress<'_>) -> CoreResult<TrainedModel> {
+    train_model_with(data, opts, None, progress)
+}
+
+/// [`train_model`], with the final logistic fit (not the CV folds) done by aggregate `passes`
+/// over the training part when given (issue 8's aggregate engine).
+pub fn train_model_with(
+    data: &TrainingData,
+    opts: &TrainOptions,
+    mut passes: Option<&mut dyn LogisticPasses>,
+    progress: Progress<'_>,
+) -> CoreResult<TrainedModel> {
     let n = data.labels.len();
     let parts = assign_parts(&opts.split, &data.labels, &data.split_key)?;
     let rows_of = |part: Part| -> Vec<usize> { (0..n).filter(|&i| parts[i] == part).collect() };
@@ -230,8 +252,8 @@ pub fn train_model(data: &TrainingData, opts: &TrainOptions, progress: Progress<
     let validation_labels: Vec<bool> = validation.iter().map(|&r| data.labels[r]).collect();
     let (fitted, params, cv_report, search_report, auto_report) = match opts.algorithm {
         Algorithm::Auto => {
-            let logistic = select_and_fit(data, &train, &validation, Algorithm::Logistic, opts, &mut *progress)?;
-            let gbm = select_and_fit(data, &train, &validation, Algorithm::Gbm, opts, &mut *progress)?;
+            let logistic = select_and_fit(data, &train, &validation, Algorithm::Logistic, opts, passes.take(), &mut *progress)?;
+            let gbm = select_and_fit(data, &train, &validation, Algorithm::Gbm, opts, None, &mut *progress)?;
             let auc = |f: &Fitted| -> CoreResult<Option<f64>> {
                 Ok(roc_auc(&probabilities(&f.model, data, &validation)?, &validation_labels))
             };
@@ -251,7 +273,7 @@ pub fn train_model(data: &TrainingData, opts: &TrainOptions, progress: Progress<
             (f, p, c, s, Some(report))
         }
         algorithm => {
-            let (f, p, c, s) = select_and_fit(data, &train, &validation, algorithm, opts, &mut *progress)?;
+            let (f, p, c, s) = select_and_fit(data, &train, &validation, algorithm, opts, passes.take(), &mut *progress)?;
             (f, p, c, s, None)
         }
     };

@@ -325,7 +325,7 @@ pub fn signed_log1p(x: f64) -> f64 {
 
 /// Numbers given for a text feature (for example in jsonb) match the level written the way
 /// Postgres prints them: integers without a decimal point.
-fn format_number(x: f64) -> String {
+pub(crate) fn format_number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
     } else {

@@ -63,7 +63,7 @@ pub fn cross_validate(
     let mut raw = Vec::with_capacity(data.columns.len());
     let mut scratch = Vec::new();
     for (fold_train, fold_valid) in folds {
-        let fitted = fit_on_rows(data, fold_train, params, opts, None, &mut *progress)?;
+        let fitted = fit_on_rows(data, fold_train, params, opts, None, None, &mut *progress)?;
         let mut scores = Vec::with_capacity(fold_valid.len());
         for &r in fold_valid {
             row_values(&data.columns, r, &mut raw);

@@ -25,6 +25,8 @@ pub struct LoadedModel {
     pub bindings: RefCell<Vec<Rc<RowBinding>>>,
     /// Reused buffer for the transformed inputs.
     pub scratch: RefCell<Vec<f64>>,
+    /// The fast scoring path of a logistic model (issue 8); None for trees.
+    pub plan: Option<crate::core::scoring_plan::ScoringPlan>,
 }
 
 thread_local! {
@@ -45,6 +47,7 @@ pub fn get(spec: &str) -> Rc<LoadedModel> {
     remember_models_relid();
     let loaded = Rc::new(LoadedModel {
         row,
+        plan: crate::core::scoring_plan::ScoringPlan::new(&model),
         model,
         tiers,
         bindings: RefCell::new(Vec::new()),

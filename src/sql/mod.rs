@@ -31,3 +31,5 @@ pub mod drift;
 pub mod monitoring;
 pub mod backtest;
 pub mod trend;
+pub mod aggregate_engine;
+pub mod model_sql;

@@ -2,6 +2,7 @@
 //! columns are resolved to attribute numbers and readers once per row type, then each row is
 //! read with `heap_getattr` and no name lookups.
 
+use std::cell::RefCell;
 use std::num::NonZeroUsize;
 use std::rc::Rc;
 
@@ -42,6 +43,10 @@ pub struct RowBinding {
     pub typmod: i32,
     tupdesc: pg_sys::TupleDesc,
     fields: Vec<(NonZeroUsize, Reader)>,
+    /// Reused buffers for deforming a row once (heap_getattr per column re-walks the row from
+    /// its start once a NULL or a text column comes before: quadratic in the column count).
+    values: RefCell<Vec<pg_sys::Datum>>,
+    nulls: RefCell<Vec<bool>>,
 }
 
 impl Drop for RowBinding {
@@ -100,7 +105,7 @@ fn bind(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> RowBinding {
         };
         fields.push((NonZeroUsize::new(i + 1).expect("attribute numbers start at 1"), reader));
     }
-    RowBinding { type_oid, typmod, tupdesc, fields }
+    RowBinding { type_oid, typmod, tupdesc, fields, values: RefCell::new(vec![pg_sys::Datum::from(0usize); natts]), nulls: RefCell::new(vec![true; natts]) }
 }
 
 /// The binding for a row type, created on first sight and kept in the model's cache entry.
@@ -118,7 +123,13 @@ fn binding_for(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> Rc<Ro
 /// # Safety
 /// `datum` must be a non-NULL composite (row) datum.
 pub unsafe fn read_row_features<'a>(model: &LoadedModel, datum: pg_sys::Datum, out: &mut Vec<RawValue<'a>>) {
-    let header = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+    // A whole-row argument is almost always a plain 4-byte-header varlena: skip the detoast
+    // call. A short (1-byte header) or external composite must go through the detoaster.
+    let header = if *datum.cast_mut_ptr::<u8>() & 0x03 == 0x00 {
+        datum.cast_mut_ptr::<u8>() as pg_sys::HeapTupleHeader
+    } else {
+        pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader
+    };
     let type_oid = pgrx::heap_tuple_header_get_type_id(header);
     let typmod = pgrx::heap_tuple_header_get_typmod(header);
     let mut tuple = pg_sys::HeapTupleData {
@@ -144,11 +155,16 @@ pub unsafe fn read_tuple_features<'a>(
 ) {
     let binding = binding_for(model, type_oid, typmod);
     out.clear();
+    let mut values = binding.values.borrow_mut();
+    let mut nulls = binding.nulls.borrow_mut();
+    pg_sys::heap_deform_tuple(tuple, binding.tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
     for &(attno, reader) in &binding.fields {
-        let Some(d) = pgrx::heap_getattr_raw(tuple, attno, binding.tupdesc) else {
+        let i = attno.get() - 1;
+        if nulls[i] {
             out.push(RawValue::Null);
             continue;
-        };
+        }
+        let d = values[i];
         out.push(match reader {
             Reader::Float8 => RawValue::Number(f64::from_datum(d, false).unwrap_or(f64::NAN)),
             Reader::Float4 => RawValue::Number(f32::from_datum(d, false).map_or(f64::NAN, f64::from)),
@@ -159,8 +175,8 @@ pub unsafe fn read_tuple_features<'a>(
                 let n = AnyNumeric::from_datum(d, false).expect("non-NULL numeric");
                 RawValue::Number(f64::try_from(n).unwrap_or_else(|e| bad_data(format!("numeric feature out of range: {e}"))))
             }
-            Reader::Text => RawValue::Text(<&str>::from_datum(d, false).unwrap_or("")),
-            Reader::Bpchar => RawValue::Text(<&str>::from_datum(d, false).unwrap_or("").trim_end_matches(' ')),
+            Reader::Text => RawValue::Text(text_of(d)),
+            Reader::Bpchar => RawValue::Text(text_of(d).trim_end_matches(' ')),
             Reader::Name => {
                 let name = &*(d.cast_mut_ptr::<pg_sys::NameData>());
                 RawValue::Text(pg_sys::name_data_to_str(name))
@@ -176,5 +192,42 @@ pub unsafe fn read_tuple_features<'a>(
                 micros => micros as f64 / 1e6 + POSTGRES_EPOCH_SECONDS,
             }),
         });
+    }
+}
+
+/// The bytes of a varlena stored inline and uncompressed (a 1-byte or a 4-byte header), read
+/// without a call into Postgres (each guarded call costs a setjmp: 10 text columns, 10 calls
+/// a row); `None` for compressed or external values, which go through the detoaster.
+/// Little-endian layout, as in postgres.h's VARATT_IS_1B / VARATT_IS_4B_U.
+///
+/// # Safety
+/// `datum` must point to a varlena.
+#[inline]
+unsafe fn plain_varlena<'a>(datum: pg_sys::Datum) -> Option<&'a [u8]> {
+    let p = datum.cast_mut_ptr::<u8>();
+    let first = *p;
+    if first & 0x01 == 0x01 {
+        if first == 0x01 {
+            return None; // 1-byte external (toast pointer)
+        }
+        let len = ((first >> 1) & 0x7F) as usize;
+        Some(std::slice::from_raw_parts(p.add(1), len - 1))
+    } else if first & 0x03 == 0x00 {
+        let len = (std::ptr::read_unaligned(p as *const u32) >> 2) as usize;
+        Some(std::slice::from_raw_parts(p.add(4), len - 4))
+    } else {
+        None // 4-byte compressed
+    }
+}
+
+/// A text datum as &str: inline values read directly, others through pgrx (detoasting).
+///
+/// # Safety
+/// `d` must be a non-NULL text, varchar or bpchar datum.
+#[inline]
+unsafe fn text_of<'a>(d: pg_sys::Datum) -> &'a str {
+    match plain_varlena(d).map(std::str::from_utf8) {
+        Some(Ok(s)) => s,
+        _ => <&str>::from_datum(d, false).unwrap_or(""),
     }
 }

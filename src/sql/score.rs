@@ -11,6 +11,11 @@ use super::errors::{bad_data, raise_with_hint};
 use super::rows_binding::read_row_features;
 use crate::core::values::RawValue;
 
+thread_local! {
+    /// The last argument type found to be a row type.
+    static CHECKED_ROW_TYPE: std::cell::Cell<pg_sys::Oid> = const { std::cell::Cell::new(pg_sys::InvalidOid) };
+}
+
 /// Probability for a composite row.
 fn row_probability(model_name: &str, lead: &AnyElement) -> (Rc<LoadedModel>, f64) {
     let model = cache::get(model_name);
@@ -21,13 +26,15 @@ fn row_probability(model_name: &str, lead: &AnyElement) -> (Rc<LoadedModel>, f64
 
 /// The model's raw feature values read from a whole-row argument.
 pub fn row_raw_values<'a>(model: &LoadedModel, lead: &'a AnyElement) -> Vec<RawValue<'a>> {
-    if !unsafe { pg_sys::type_is_rowtype(lead.oid()) } {
+    // The type check is a catalog lookup: once per argument type, not once per row.
+    if CHECKED_ROW_TYPE.get() != lead.oid() && !unsafe { pg_sys::type_is_rowtype(lead.oid()) } {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
             format!("lead must be a table row, got a value of type {}", super::source::type_name(lead.oid())),
             "pass the whole row, as in score('model', l) FROM leads l, or a jsonb object",
         );
     }
+    CHECKED_ROW_TYPE.set(lead.oid());
     let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(model.model.preprocessor.features.len());
     unsafe { read_row_features(model, lead.datum(), &mut raw) };
     raw
@@ -70,11 +77,11 @@ pub fn json_raw_values<'a>(model: &LoadedModel, lead: &'a JsonB) -> Vec<RawValue
 
 /// The model's probability for raw values, reusing the model's scratch buffer.
 pub fn probability(model: &LoadedModel, raw: &[RawValue<'_>]) -> f64 {
-    let mut scratch = model.scratch.borrow_mut();
-    model
-        .model
-        .probability(raw, &mut scratch)
-        .unwrap_or_else(|e| bad_data(format!("model \"{}@{}\": {e}", model.row.name, model.row.version)))
+    let result = match &model.plan {
+        Some(plan) => plan.probability(&model.model, raw),
+        None => model.model.probability(raw, &mut model.scratch.borrow_mut()),
+    };
+    result.unwrap_or_else(|e| bad_data(format!("model \"{}@{}\": {e}", model.row.name, model.row.version)))
 }
 
 /// Probability (0 to 1) that the lead converts, from the deployed version of `model_name`

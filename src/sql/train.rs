@@ -15,7 +15,9 @@ use super::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
 use crate::core::artifact::{encode_model, encode_scored_labels};
 use crate::core::options::{parse_train_options, Algorithm, TrainOptions};
-use crate::core::pipeline::{train_model, TrainedModel};
+use super::aggregate_engine::SqlPasses;
+use crate::core::aggregate_fit::LogisticPasses;
+use crate::core::pipeline::{train_model_with, TrainedModel};
 use crate::core::preprocess::FeatureTransform;
 use crate::core::split::{Part, SplitMethod};
 use crate::core::values::ColumnData;
@@ -92,7 +94,14 @@ fn train(
     check_labels(&read.data.labels, &label_col.name, &src);
     super::audit::check_leakage(&read.data, &opts);
 
-    let trained = fit(&read.data, &opts);
+    // issue 8: options.engine fits a logistic model in memory or by aggregate passes over the source.
+    let aggregate = core_ok(opts.engine.use_aggregate(read.data.labels.len(), &opts));
+    let part_column = opts.split.key_column().unwrap_or_default().to_string();
+    let mut passes = aggregate.then(|| SqlPasses::new(&src, label_col, opts.positive_label.as_deref(), &part_column));
+    let mut trained = fit(&read.data, &opts, passes.as_mut().map(|p| p as &mut dyn LogisticPasses));
+    trained.summary["engine"] = json!(if aggregate { "aggregate" } else { "memory" });
+    trained.summary["engine_passes"] = json!(passes.as_ref().map(|p| p.passes));
+    trained.summary["engine_pass_seconds"] = json!(passes.as_ref().map(|p| (p.seconds * 1000.0).round() / 1000.0));
     store(&name, &src, label_col, &opts, given_options, &read.data, &trained)
 }
 
@@ -236,7 +245,7 @@ fn check_labels(labels: &[bool], label: &str, src: &Source) {
 }
 
 /// Runs the core pipeline, with cancel checks and progress NOTICEs for long fits.
-fn fit(data: &crate::core::pipeline::TrainingData, opts: &TrainOptions) -> TrainedModel {
+fn fit(data: &crate::core::pipeline::TrainingData, opts: &TrainOptions, passes: Option<&mut dyn LogisticPasses>) -> TrainedModel {
     let started = Instant::now();
     let mut last_notice = Instant::now();
     let mut progress = |iteration: usize, objective: f64| -> Result<(), String> {
@@ -247,7 +256,7 @@ fn fit(data: &crate::core::pipeline::TrainingData, opts: &TrainOptions) -> Train
         }
         Ok(())
     };
-    let trained = core_ok(train_model(data, opts, &mut progress));
+    let trained = core_ok(train_model_with(data, opts, passes, &mut progress));
     if !trained.converged && trained.model.estimator.algorithm() == "logistic" {
         warning!(
             "logistic regression did not converge in {} iterations; raise options.max_iter, or options.alpha for more regularization",

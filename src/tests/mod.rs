@@ -18,3 +18,4 @@ mod train_score;
 mod report;
 mod schedule;
 mod monitoring;
+mod perf;

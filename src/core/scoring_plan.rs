@@ -1,0 +1,172 @@
+//! A logistic model prepared for scoring many rows (issue 8): text levels are found by one hash
+//! lookup instead of comparing the value with every level and placeholder, and the log-odds
+//! are summed from the nonzero inputs only, so no one-hot vector is filled per row. The terms
+//! are added in the same order as [`super::model::LeadModel::probability`] adds them (a zero
+//! input adds nothing), so the probability is the same to the last bit.
+
+use std::collections::HashMap;
+
+use super::logistic::sigmoid;
+use super::model::{Estimator, LeadModel};
+use super::preprocess::{format_number, FeatureTransform, MISSING_LEVEL};
+use super::values::RawValue;
+use super::CoreResult;
+use crate::core_err;
+
+enum Term {
+    Numeric { name: String, mean: f64, scale: f64, missing: f64, coef: f64, indicator: Option<f64> },
+    /// Coefficient of each kept level (and of a placeholder, as "(missing)"), then of "(other)".
+    Categorical { slots: HashMap<String, f64>, missing: f64, other: f64 },
+}
+
+/// The fast path of one logistic model; `None` from [`ScoringPlan::new`] for trees.
+pub struct ScoringPlan {
+    intercept: f64,
+    terms: Vec<Term>,
+}
+
+impl ScoringPlan {
+    pub fn new(model: &LeadModel) -> Option<ScoringPlan> {
+        let Estimator::Logistic(fit) = &model.estimator else { return None };
+        let pre = &model.preprocessor;
+        if !pre.impute_numeric || fit.coefficients.len() != pre.width() {
+            return None;
+        }
+        let mut terms = Vec::with_capacity(pre.features.len());
+        let mut at = 0;
+        for feature in &pre.features {
+            let coef = &fit.coefficients[at..at + feature.width()];
+            terms.push(match feature {
+                FeatureTransform::Numeric { name, median, mean, scale, indicator } => Term::Numeric {
+                    name: name.clone(),
+                    mean: *mean,
+                    scale: *scale,
+                    missing: (median - mean) / scale,
+                    coef: coef[0],
+                    indicator: indicator.then(|| coef[1]),
+                },
+                FeatureTransform::Categorical { levels, .. } => {
+                    let mut slots = HashMap::with_capacity(levels.len() + pre.missing_values.len());
+                    // position() finds the first equal level; placeholders are checked before levels.
+                    for (level, c) in levels.iter().zip(coef).rev() {
+                        slots.insert(level.clone(), *c);
+                    }
+                    let other = coef[levels.len()];
+                    let missing = levels.iter().position(|l| l == MISSING_LEVEL).map_or(other, |i| coef[i]);
+                    for m in &pre.missing_values {
+                        slots.insert(m.clone(), missing);
+                    }
+                    Term::Categorical { slots, missing, other }
+                }
+            });
+            at += feature.width();
+        }
+        Some(ScoringPlan { intercept: fit.intercept, terms })
+    }
+
+    /// Log-odds before calibration for one lead's raw values (in feature order).
+    pub fn log_odds(&self, raw: &[RawValue<'_>], placeholders: &[String]) -> CoreResult<f64> {
+        let mut sum = 0.0;
+        for (term, value) in self.terms.iter().zip(raw) {
+            match term {
+                Term::Numeric { name, mean, scale, missing, coef, indicator } => {
+                    let x = match *value {
+                        RawValue::Null => None,
+                        RawValue::Number(x) => Some(x),
+                        RawValue::Text(s) if placeholders.iter().any(|m| m == s) => None,
+                        RawValue::Text(s) => Some(s.trim().parse::<f64>().map_err(|_| {
+                            core_err!("feature \"{name}\" is numeric but got the text '{s}'")
+                        })?),
+                    };
+                    match x {
+                        Some(x) if !x.is_finite() => {
+                            return Err(core_err!("feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"))
+                        }
+                        Some(x) => sum += (x - mean) / scale * coef,
+                        None => {
+                            sum += missing * coef;
+                            if let Some(c) = indicator {
+                                sum += c;
+                            }
+                        }
+                    }
+                }
+                Term::Categorical { slots, missing, other } => {
+                    let c = match *value {
+                        RawValue::Null => Some(missing),
+                        RawValue::Text(s) => slots.get(s),
+                        RawValue::Number(x) => slots.get(format_number(x).as_str()),
+                    };
+                    sum += c.copied().unwrap_or(*other);
+                }
+            }
+        }
+        Ok(self.intercept + sum)
+    }
+
+    /// Calibrated probability, as `LeadModel::probability`.
+    pub fn probability(&self, model: &LeadModel, raw: &[RawValue<'_>]) -> CoreResult<f64> {
+        let z = self.log_odds(raw, &model.preprocessor.missing_values)?;
+        Ok(model.calibration.apply(sigmoid(z)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::calibration::Calibration;
+    use crate::core::logistic::LogisticFit;
+    use crate::core::preprocess::Preprocessor;
+    use crate::core::values::FeatureKind;
+
+    fn model() -> LeadModel {
+        LeadModel {
+            preprocessor: Preprocessor {
+                features: vec![
+                    FeatureTransform::Numeric { name: "visits".into(), median: 3.0, mean: 3.7, scale: 2.3, indicator: true },
+                    FeatureTransform::Categorical {
+                        name: "source".into(),
+                        kind: FeatureKind::Categorical,
+                        levels: vec!["Google".into(), MISSING_LEVEL.into(), "15".into()],
+                    },
+                    FeatureTransform::Numeric { name: "minutes".into(), median: 0.5, mean: 0.61, scale: 0.33, indicator: false },
+                ],
+                missing_values: vec!["".into(), "Select".into()],
+                impute_numeric: true,
+            },
+            estimator: Estimator::Logistic(LogisticFit {
+                intercept: -0.71,
+                coefficients: vec![0.31, 0.17, 1.13, -0.77, 0.53, -2.03, 0.41],
+                iterations: 5,
+                converged: true,
+                objective: 1.0,
+            }),
+            calibration: Calibration::Platt { a: -1.1, b: 0.2 },
+            input_means: vec![0.0; 7],
+        }
+    }
+
+    #[test]
+    fn same_probability_to_the_last_bit() {
+        let m = model();
+        let plan = ScoringPlan::new(&m).unwrap();
+        let mut scratch = Vec::new();
+        let values = [
+            vec![RawValue::Number(2.0), RawValue::Text("Google"), RawValue::Number(0.25)],
+            vec![RawValue::Null, RawValue::Null, RawValue::Null],
+            vec![RawValue::Text("Select"), RawValue::Text(""), RawValue::Text(" 1.5 ")],
+            vec![RawValue::Number(-7.5), RawValue::Text("never seen"), RawValue::Number(1e9)],
+            vec![RawValue::Number(0.0), RawValue::Number(15.0), RawValue::Number(0.61)],
+            vec![RawValue::Number(1.0), RawValue::Text("(missing)"), RawValue::Number(-0.0)],
+        ];
+        for raw in &values {
+            let slow = m.probability(raw, &mut scratch).unwrap();
+            let fast = plan.probability(&m, raw).unwrap();
+            assert_eq!(slow.to_bits(), fast.to_bits(), "{raw:?}: {slow} vs {fast}");
+        }
+        let bad = [RawValue::Number(f64::NAN), RawValue::Null, RawValue::Null];
+        assert!(plan.probability(&m, &bad).unwrap_err().0.contains("NaN"));
+        let text = [RawValue::Text("many"), RawValue::Null, RawValue::Null];
+        assert!(plan.probability(&m, &text).unwrap_err().0.contains("numeric but got the text"));
+    }
+}
