@@ -57,6 +57,10 @@ impl Engine {
             Some("it needs the split stored in a column: options.split = {\"method\": \"column\", \"column\": ...}")
         } else if opts.resample != Resample::None {
             Some("it cannot resample the training rows")
+        } else if !opts.preprocess.bins.is_empty() || !opts.preprocess.interactions.is_empty() {
+            Some("its SQL inputs do not cover quantile bins or interaction terms yet")
+        } else if opts.segment_by.is_some() {
+            Some("it does not fit segment models (options.segment_by)")
         } else {
             None
         };
@@ -208,7 +212,7 @@ pub fn fit_by_passes(
         class_weights: (w_neg, w_pos),
         synthetic_rows: 0,
         dropped_rows: 0,
-        model: LeadModel { preprocessor, estimator: Estimator::Logistic(fit), calibration: Calibration::None, input_means },
+        model: LeadModel { preprocessor, estimator: Estimator::Logistic(fit), calibration: Calibration::None, input_means, segments: None },
     })
 }
 

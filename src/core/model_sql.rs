@@ -15,7 +15,7 @@
 
 use super::calibration::{Calibration, PLATT_EPS};
 use super::model::{Estimator, LeadModel};
-use super::preprocess::{FeatureTransform, Preprocessor, MISSING_LEVEL};
+use super::preprocess::{FeatureTransform, Preprocessor, Scaling, MISSING_LEVEL};
 use super::CoreResult;
 use crate::core_err;
 
@@ -60,6 +60,12 @@ pub fn model_sql(model: &LeadModel) -> CoreResult<String> {
             ))
         }
     };
+    if model.segments.is_some() {
+        return Err(core_err!("model_sql does not support segment models (options.segment_by) yet; score them with lead_scoring.score()"));
+    }
+    if !model.preprocessor.interactions.is_empty() {
+        return Err(core_err!("model_sql does not support interaction terms yet; score this model with lead_scoring.score()"));
+    }
     if fit.coefficients.len() != model.preprocessor.width() {
         return Err(core_err!("model is corrupt: {} coefficients for {} inputs", fit.coefficients.len(), model.preprocessor.width()));
     }
@@ -85,20 +91,22 @@ pub fn model_sql(model: &LeadModel) -> CoreResult<String> {
 
 fn feature_term(feature: &FeatureTransform, coef: &[f64], placeholders: &[String], impute: bool) -> CoreResult<String> {
     Ok(match feature {
-        FeatureTransform::Numeric { name, median, mean, scale, indicator } => {
+        FeatureTransform::Numeric { name, log, scaling: Scaling { median, mean, scale, indicator } } => {
             if !impute {
                 return Err(core_err!("feature \"{name}\" keeps missing values as NaN, which only trees accept"));
             }
             let col = quote_identifier(name);
             let missing = coef[0] * ((median - mean) / scale) + if *indicator { coef[1] } else { 0.0 };
             format!(
-                "CASE WHEN {col} IS NULL THEN {} ELSE ({col}::float8 - {}) / {} * {} END",
+                "CASE WHEN {col} IS NULL THEN {} ELSE ({} - {}) / {} * {} END",
                 float(missing),
+                numeric_value(&col, *log),
                 float(*mean),
                 float(*scale),
                 float(coef[0])
             )
         }
+        FeatureTransform::Binned { name, .. } | FeatureTransform::Date { name, .. } => return Err(unsupported(name)),
         FeatureTransform::Categorical { name, levels, .. } => {
             let col = quote_identifier(name);
             let other = coef[levels.len()];
@@ -122,15 +130,16 @@ pub fn input_sql(preprocessor: &Preprocessor) -> CoreResult<(String, String)> {
     let mut at = 0usize;
     for feature in &preprocessor.features {
         match feature {
-            FeatureTransform::Numeric { name, median, mean, scale, indicator } => {
+            FeatureTransform::Numeric { name, log, scaling: Scaling { median, mean, scale, indicator } } => {
                 if !preprocessor.impute_numeric {
                     return Err(core_err!("feature \"{name}\" keeps missing values as NaN, which only trees accept"));
                 }
                 let col = quote_identifier(name);
                 indexes.push(at.to_string());
                 values.push(format!(
-                    "CASE WHEN {col} IS NULL THEN {} ELSE ({col}::float8 - {}) / {} END",
+                    "CASE WHEN {col} IS NULL THEN {} ELSE ({} - {}) / {} END",
                     float((median - mean) / scale),
+                    numeric_value(&col, *log),
                     float(*mean),
                     float(*scale)
                 ));
@@ -149,10 +158,24 @@ pub fn input_sql(preprocessor: &Preprocessor) -> CoreResult<(String, String)> {
                 indexes.push(format!("CASE WHEN {col} IS NULL THEN {missing} ELSE CASE {col}::text {} ELSE {other} END END", arms.join(" ")));
                 values.push("1::float8".to_string());
             }
+            FeatureTransform::Binned { name, .. } | FeatureTransform::Date { name, .. } => return Err(unsupported(name)),
         }
         at += feature.width();
     }
     Ok((format!("ARRAY[{}]::int4[]", indexes.join(", ")), format!("ARRAY[{}]::float8[]", values.join(", "))))
+}
+
+/// A numeric column as float8, log-scaled as [`signed_log1p`](super::preprocess::signed_log1p) when the model says so.
+fn numeric_value(col: &str, log: bool) -> String {
+    if log {
+        format!("(sign({col}::float8) * ln(1::float8 + abs({col}::float8)))")
+    } else {
+        format!("{col}::float8")
+    }
+}
+
+fn unsupported(name: &str) -> crate::core::CoreError {
+    core_err!("model_sql does not support quantile bins or date features yet (feature \"{name}\"); score this model with lead_scoring.score()")
 }
 
 /// Calibration of the uncalibrated probability held in column `p`, as `Calibration::apply` does it.
@@ -202,7 +225,11 @@ mod tests {
         LeadModel {
             preprocessor: Preprocessor {
                 features: vec![
-                    FeatureTransform::Numeric { name: "visits".into(), median: 3.0, mean: 3.5, scale: 2.0, indicator: true },
+                    FeatureTransform::Numeric {
+                        name: "visits".into(),
+                        log: false,
+                        scaling: Scaling { median: 3.0, mean: 3.5, scale: 2.0, indicator: true },
+                    },
                     FeatureTransform::Categorical {
                         name: "Lead \"Source\"".into(),
                         kind: FeatureKind::Categorical,
@@ -211,6 +238,7 @@ mod tests {
                 ],
                 missing_values: vec!["".into(), "Select".into()],
                 impute_numeric: true,
+                interactions: Vec::new(),
             },
             estimator: Estimator::Logistic(LogisticFit {
                 intercept: -0.5,
@@ -221,6 +249,7 @@ mod tests {
             }),
             calibration,
             input_means: vec![0.0; 6],
+            segments: None,
         }
     }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::logistic::sigmoid;
 use super::model::{Estimator, LeadModel};
-use super::preprocess::{format_number, FeatureTransform, MISSING_LEVEL};
+use super::preprocess::{format_number, FeatureTransform, Scaling, MISSING_LEVEL};
 use super::values::RawValue;
 use super::CoreResult;
 use crate::core_err;
@@ -29,7 +29,14 @@ impl ScoringPlan {
     pub fn new(model: &LeadModel) -> Option<ScoringPlan> {
         let Estimator::Logistic(fit) = &model.estimator else { return None };
         let pre = &model.preprocessor;
-        if !pre.impute_numeric || fit.coefficients.len() != pre.width() {
+        // The plan covers plain numbers and text; anything else takes the general path.
+        let plain = |f: &FeatureTransform| matches!(f, FeatureTransform::Numeric { log: false, .. } | FeatureTransform::Categorical { .. });
+        if !pre.impute_numeric
+            || fit.coefficients.len() != pre.width()
+            || model.segments.is_some()
+            || !pre.interactions.is_empty()
+            || !pre.features.iter().all(plain)
+        {
             return None;
         }
         let mut terms = Vec::with_capacity(pre.features.len());
@@ -37,7 +44,7 @@ impl ScoringPlan {
         for feature in &pre.features {
             let coef = &fit.coefficients[at..at + feature.width()];
             terms.push(match feature {
-                FeatureTransform::Numeric { name, median, mean, scale, indicator } => Term::Numeric {
+                FeatureTransform::Numeric { name, scaling: Scaling { median, mean, scale, indicator }, .. } => Term::Numeric {
                     name: name.clone(),
                     mean: *mean,
                     scale: *scale,
@@ -58,6 +65,7 @@ impl ScoringPlan {
                     }
                     Term::Categorical { slots, missing, other }
                 }
+                FeatureTransform::Binned { .. } | FeatureTransform::Date { .. } => unreachable!("checked above"),
             });
             at += feature.width();
         }
@@ -123,16 +131,17 @@ mod tests {
         LeadModel {
             preprocessor: Preprocessor {
                 features: vec![
-                    FeatureTransform::Numeric { name: "visits".into(), median: 3.0, mean: 3.7, scale: 2.3, indicator: true },
+                    FeatureTransform::Numeric { name: "visits".into(), log: false, scaling: Scaling { median: 3.0, mean: 3.7, scale: 2.3, indicator: true } },
                     FeatureTransform::Categorical {
                         name: "source".into(),
                         kind: FeatureKind::Categorical,
                         levels: vec!["Google".into(), MISSING_LEVEL.into(), "15".into()],
                     },
-                    FeatureTransform::Numeric { name: "minutes".into(), median: 0.5, mean: 0.61, scale: 0.33, indicator: false },
+                    FeatureTransform::Numeric { name: "minutes".into(), log: false, scaling: Scaling { median: 0.5, mean: 0.61, scale: 0.33, indicator: false } },
                 ],
                 missing_values: vec!["".into(), "Select".into()],
                 impute_numeric: true,
+                interactions: Vec::new(),
             },
             estimator: Estimator::Logistic(LogisticFit {
                 intercept: -0.71,
@@ -143,6 +152,7 @@ mod tests {
             }),
             calibration: Calibration::Platt { a: -1.1, b: 0.2 },
             input_means: vec![0.0; 7],
+            segments: None,
         }
     }
 

@@ -75,7 +75,7 @@ pub fn fit_segments(
             report.push(entry);
             continue;
         }
-        let fitted = fit_on_rows(data, seg_train, params, opts, Some(seg_validation), &mut *progress)?;
+        let fitted = fit_on_rows(data, seg_train, params, opts, Some(seg_validation), None, &mut *progress)?;
         let mut model = fitted.model;
         let labels: Vec<bool> = seg_validation.iter().map(|&r| data.labels[r]).collect();
         let calibrated = match opts.effective_calibration() {

@@ -97,6 +97,24 @@ mod tests {
     }
 
     #[pg_test]
+    fn model_sql_writes_log_scaling_and_score_uses_it_alike() {
+        make_shaped_leads();
+        test_auc("lg", "'visits', 'segment', 'revenue'", r#"{"log": ["revenue"]}"#);
+        let sql = Spi::get_one::<String>("SELECT lead_scoring.model_sql('lg')").unwrap().unwrap();
+        let diff = Spi::get_one::<f64>(&format!("SELECT max(abs(lead_scoring.score('lg', s) - ({sql}))) FROM shaped s"))
+            .unwrap()
+            .unwrap();
+        assert!(diff < 1e-9, "model_sql vs score {diff}");
+    }
+
+    #[pg_test(error = "model_sql does not support quantile bins or date features yet (feature \"size\"); score this model with lead_scoring.score()")]
+    fn model_sql_refuses_bins() {
+        make_shaped_leads();
+        test_auc("bn", "'size', 'visits'", r#"{"bins": ["size"]}"#);
+        Spi::run("SELECT lead_scoring.model_sql('bn')").unwrap();
+    }
+
+    #[pg_test]
     fn date_columns_are_skipped_unless_named() {
         make_leads("leads", 500);
         Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
