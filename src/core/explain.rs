@@ -10,7 +10,7 @@ use super::dates::format_timestamp;
 use super::gbm::TreeBooster;
 use super::model::{Estimator, LeadModel};
 use super::preprocess::{FeatureTransform, MISSING_LEVEL};
-use super::values::{row_values, Column, RawValue};
+use super::values::{row_values, value_text, Column, RawValue};
 use super::CoreResult;
 
 /// One source column's contribution for one lead.
@@ -30,21 +30,11 @@ pub struct Explanation {
     pub log_odds: f64,
 }
 
-fn display(value: &RawValue<'_>, missing_values: &[String]) -> Option<String> {
-    match value {
-        RawValue::Null => None,
-        RawValue::Text(s) if missing_values.iter().any(|m| m == s) => None,
-        RawValue::Text(s) => Some(s.to_string()),
-        RawValue::Number(x) if x.fract() == 0.0 && x.abs() < 1e15 => Some(format!("{}", *x as i64)),
-        RawValue::Number(x) => Some(format!("{x}")),
-    }
-}
-
 /// A feature's value as a rep reads it: dates as ISO dates rather than seconds.
 fn shown_value(f: &FeatureTransform, value: &RawValue<'_>, missing_values: &[String]) -> Option<String> {
     match (f, value) {
         (FeatureTransform::Date { .. }, RawValue::Number(t)) => Some(format_timestamp(*t)),
-        _ => display(value, missing_values),
+        _ => value_text(value, missing_values),
     }
 }
 

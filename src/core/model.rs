@@ -7,7 +7,7 @@ use super::calibration::Calibration;
 use super::gbm::{ForustModel, TreeBooster};
 use super::logistic::{sigmoid, LogisticFit};
 use super::preprocess::Preprocessor;
-use super::values::RawValue;
+use super::values::{value_text, RawValue};
 use super::CoreResult;
 
 /// The fitted estimator. An enum rather than a trait object so artifacts stay plain data.
@@ -56,17 +56,6 @@ pub struct Segments {
     pub models: Vec<(String, LeadModel)>,
 }
 
-/// A raw value as the text a segment is named by (numbers as Postgres prints them).
-pub fn segment_value(value: &RawValue<'_>, missing_values: &[String]) -> Option<String> {
-    match value {
-        RawValue::Null => None,
-        RawValue::Text(s) if missing_values.iter().any(|m| m == s) => None,
-        RawValue::Text(s) => Some(s.to_string()),
-        RawValue::Number(x) if x.fract() == 0.0 && x.abs() < 1e15 => Some(format!("{}", *x as i64)),
-        RawValue::Number(x) => Some(format!("{x}")),
-    }
-}
-
 impl LeadModel {
     /// Source columns the model reads, in the order `raw` values must be given.
     pub fn feature_names(&self) -> impl Iterator<Item = &str> {
@@ -80,7 +69,7 @@ impl LeadModel {
         let text;
         let key: &str = match value {
             RawValue::Text(s) if !self.preprocessor.missing_values.iter().any(|m| m == s) => s,
-            RawValue::Number(_) => match segment_value(value, &self.preprocessor.missing_values) {
+            RawValue::Number(_) => match value_text(value, &self.preprocessor.missing_values) {
                 Some(t) => {
                     text = t;
                     &text

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::metrics::roc_auc;
-use super::model::{segment_value, LeadModel, Segments};
+use super::model::{LeadModel, Segments};
 use super::options::TrainOptions;
 use super::pipeline::{calibrate, fit_on_rows, FitParams, Progress, TrainingData};
-use super::values::{row_values, RawValue};
+use super::values::{row_values, value_text, RawValue};
 use super::CoreResult;
 use crate::core_err;
 
@@ -19,7 +19,7 @@ use crate::core_err;
 fn by_segment(data: &TrainingData, column: usize, rows: &[usize], missing_values: &[String]) -> BTreeMap<String, Vec<usize>> {
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &r in rows {
-        if let Some(v) = segment_value(&data.columns[column].value(r), missing_values) {
+        if let Some(v) = value_text(&data.columns[column].value(r), missing_values) {
             groups.entry(v).or_default().push(r);
         }
     }

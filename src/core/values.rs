@@ -111,6 +111,18 @@ impl CategoricalBuilder {
     }
 }
 
+/// A raw value as text, the way a rep reads it and a segment is named: numbers as Postgres
+/// prints them (integers without a decimal point); None for NULL and placeholder values.
+pub fn value_text(value: &RawValue<'_>, missing_values: &[String]) -> Option<String> {
+    match value {
+        RawValue::Null => None,
+        RawValue::Text(s) if missing_values.iter().any(|m| m == s) => None,
+        RawValue::Text(s) => Some(s.to_string()),
+        RawValue::Number(x) if x.fract() == 0.0 && x.abs() < 1e15 => Some(format!("{}", *x as i64)),
+        RawValue::Number(x) => Some(format!("{x}")),
+    }
+}
+
 /// A whole row of raw values for the columns of a table, in column order.
 pub fn row_values<'a>(columns: &'a [Column], row: usize, out: &mut Vec<RawValue<'a>>) {
     out.clear();
