@@ -165,8 +165,8 @@ pub fn fit_on_rows(
     })
 }
 
-/// Uncalibrated probabilities of `rows`.
-fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> CoreResult<Vec<f64>> {
+/// The model's probabilities of `rows` (uncalibrated while the model has no calibration yet).
+pub fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> CoreResult<Vec<f64>> {
     let mut raw = Vec::with_capacity(data.columns.len());
     let mut scratch = Vec::new();
     rows.iter()

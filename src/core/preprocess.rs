@@ -353,10 +353,7 @@ fn check_named_columns(columns: &[Column], opts: &PreprocessOptions) -> CoreResu
             return Err(core_err!("column \"{name}\" is in both \"log\" and \"bins\"; binning makes log scaling moot"));
         }
     }
-    for (a, b) in &opts.interactions {
-        find("interactions", a)?;
-        find("interactions", b)?;
-    }
+    // Interaction pairs are checked where they are resolved, in fit_interactions.
     Ok(())
 }
 

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use super::metrics::roc_auc;
 use super::model::{LeadModel, Segments};
 use super::options::TrainOptions;
-use super::pipeline::{calibrate, fit_on_rows, FitParams, Progress, TrainingData};
-use super::values::{row_values, value_text, RawValue};
+use super::pipeline::{calibrate, fit_on_rows, probabilities, FitParams, Progress, TrainingData};
+use super::values::value_text;
 use super::CoreResult;
 use crate::core_err;
 
@@ -24,17 +24,6 @@ fn by_segment(data: &TrainingData, column: usize, rows: &[usize], missing_values
         }
     }
     groups
-}
-
-fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> CoreResult<Vec<f64>> {
-    let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(data.columns.len());
-    let mut scratch = Vec::new();
-    rows.iter()
-        .map(|&r| {
-            row_values(&data.columns, r, &mut raw);
-            model.probability(&raw, &mut scratch)
-        })
-        .collect()
 }
 
 /// Fits the segment models. `parts` are the global split's (train, validation) rows; returns
@@ -106,7 +95,7 @@ mod tests {
     use crate::core::metrics::roc_auc;
     use crate::core::pipeline::train_model;
     use crate::core::split::{SeededRng, SplitKey};
-    use crate::core::values::{CategoricalBuilder, Column, ColumnData, FeatureKind};
+    use crate::core::values::{CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue};
 
     /// Visits raise conversion for Webinar leads and lower it for Outbound leads; a handful of
     /// Partner leads are too few for a model of their own.
