@@ -18,7 +18,7 @@ use serde_json::json;
 use super::cache::{self, LoadedModel};
 use super::errors::{invalid, raise_with_hint, required};
 use super::registry::{log_event, parse_model_spec};
-use super::rows_binding::read_tuple_features;
+use super::rows_binding::{form_read_tuple_with, read_tuple_features};
 use super::score::probability;
 use crate::core::values::RawValue;
 
@@ -363,47 +363,72 @@ unsafe fn fire(td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
     let old_tuple = if is_update { Some(td.tg_trigtuple) } else { None };
 
     let model_spec = arg(0).to_str().unwrap_or_else(|_| invalid("trigger argument is not valid UTF-8"));
-    let score_att = attribute(tupdesc, arg(1), pg_sys::FLOAT8OID, rel);
-    let tier_att = attribute(tupdesc, arg(2), pg_sys::TEXTOID, rel);
+    let (score_att, tier_att) = output_attributes(trigger.tgoid, tupdesc, arg(1), arg(2), rel);
     let external = !arg(4).to_bytes().is_empty();
     let alerts = arg(5).to_bytes() == b"alerts";
     let model = cache::get(model_spec);
 
-    let mut computed: Option<(f64, String)> = None;
+    let mut result = new_tuple;
     if !external {
-        let mut new_raw: Vec<RawValue<'_>> = Vec::with_capacity(model.model.preprocessor.features.len());
-        read_tuple_features(&model, new_tuple, reltype, -1, &mut new_raw);
-        let unchanged = match old_tuple {
+        let width = model.model.preprocessor.features.len();
+        // OLD is read first so that the binding's deformed columns are NEW's when the row is formed.
+        let old_raw = match old_tuple {
             Some(old) if get_attr(new_tuple, score_att, tupdesc).is_some() => {
-                let mut old_raw: Vec<RawValue<'_>> = Vec::with_capacity(new_raw.len());
-                read_tuple_features(&model, old, reltype, -1, &mut old_raw);
-                old_raw == new_raw
+                let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(width);
+                read_tuple_features(&model, old, reltype, -1, &mut raw);
+                Some(raw)
             }
-            _ => false,
+            _ => None,
         };
-        if !unchanged {
+        let mut new_raw: Vec<RawValue<'_>> = Vec::with_capacity(width);
+        read_tuple_features(&model, new_tuple, reltype, -1, &mut new_raw);
+        if old_raw.as_ref() != Some(&new_raw) {
             let p = probability(&model, &new_raw);
-            computed = Some((p, model.tiers.assign(p).to_string()));
+            let tier = model.tiers.assign(p);
+            let columns = [
+                (score_att, p.into_datum().expect("float8 datum")),
+                (tier_att, tier.into_datum().expect("text datum")),
+            ];
+            result = form_read_tuple_with(&model, new_tuple, reltype, -1, tupdesc, &columns);
         }
     }
-
-    let result = match &computed {
-        None => new_tuple,
-        Some((p, tier)) => {
-            let mut cols = [score_att, tier_att];
-            let mut values = [p.into_datum().expect("float8 datum"), tier.as_str().into_datum().expect("text datum")];
-            let mut nulls = [false, false];
-            pg_sys::heap_modify_tuple_by_cols(new_tuple, tupdesc, 2, cols.as_mut_ptr(), values.as_mut_ptr(), nulls.as_mut_ptr())
-        }
-    };
-    let result = match old_tuple {
-        Some(old) => keep_score_history(rel, result, old, score_att, arg(1)),
-        None => result,
-    };
+    if let Some(old) = old_tuple {
+        result = keep_score_history(rel, result, old, score_att, arg(1));
+    }
     if alerts {
         alert_if_hot(&model, td, result, old_tuple, score_att, tier_att);
     }
     result
+}
+
+thread_local! {
+    /// The score and tier attribute numbers last resolved for each trigger (by trigger oid).
+    static OUTPUT_ATTRIBUTES: std::cell::RefCell<Vec<(pg_sys::Oid, i32, i32)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The score and tier columns' attribute numbers: the ones last found for this trigger when
+/// they still hold those names and types (one comparison each, not a search of every column
+/// name per row), else looked up and checked again.
+unsafe fn output_attributes(tgoid: pg_sys::Oid, tupdesc: pg_sys::TupleDesc, score: &CStr, tier: &CStr, rel: pg_sys::Relation) -> (i32, i32) {
+    let still = |attno: i32, name: &CStr, wanted: pg_sys::Oid| {
+        attno >= 1 && attno <= (*tupdesc).natts && {
+            let attr = &(*tupdesc).attrs.as_slice((*tupdesc).natts as usize)[attno as usize - 1];
+            !attr.attisdropped && attr.atttypid == wanted && CStr::from_ptr(attr.attname.data.as_ptr()) == name
+        }
+    };
+    let cached = OUTPUT_ATTRIBUTES.with(|c| c.borrow().iter().find(|e| e.0 == tgoid).map(|e| (e.1, e.2)));
+    if let Some((s, t)) = cached {
+        if still(s, score, pg_sys::FLOAT8OID) && still(t, tier, pg_sys::TEXTOID) {
+            return (s, t);
+        }
+    }
+    let found = (attribute(tupdesc, score, pg_sys::FLOAT8OID, rel), attribute(tupdesc, tier, pg_sys::TEXTOID, rel));
+    OUTPUT_ATTRIBUTES.with(|c| {
+        let mut c = c.borrow_mut();
+        c.retain(|e| e.0 != tgoid);
+        c.push((tgoid, found.0, found.1));
+    });
+    found
 }
 
 /// issue 7: when the table has a float8[] column `<score column>_history`, a changed score

@@ -4,7 +4,7 @@
 //! its next transaction start (and this one at its next command).
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 use pgrx::prelude::*;
@@ -30,7 +30,7 @@ pub struct LoadedModel {
 }
 
 thread_local! {
-    static MODELS: RefCell<HashMap<String, Rc<LoadedModel>>> = RefCell::new(HashMap::new());
+    static MODELS: RefCell<FxHashMap<String, Rc<LoadedModel>>> = RefCell::new(FxHashMap::default());
     static MODELS_RELID: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
 }
 

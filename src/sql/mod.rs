@@ -33,3 +33,4 @@ pub mod backtest;
 pub mod trend;
 pub mod aggregate_engine;
 pub mod model_sql;
+pub mod numeric_bytes;

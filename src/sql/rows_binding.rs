@@ -47,6 +47,8 @@ pub struct RowBinding {
     /// its start once a NULL or a text column comes before: quadratic in the column count).
     values: RefCell<Vec<pg_sys::Datum>>,
     nulls: RefCell<Vec<bool>>,
+    /// Text can be taken as UTF-8 without checking it again.
+    utf8_database: bool,
 }
 
 impl Drop for RowBinding {
@@ -105,7 +107,15 @@ fn bind(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> RowBinding {
         };
         fields.push((NonZeroUsize::new(i + 1).expect("attribute numbers start at 1"), reader));
     }
-    RowBinding { type_oid, typmod, tupdesc, fields, values: RefCell::new(vec![pg_sys::Datum::from(0usize); natts]), nulls: RefCell::new(vec![true; natts]) }
+    RowBinding {
+        type_oid,
+        typmod,
+        tupdesc,
+        fields,
+        values: RefCell::new(vec![pg_sys::Datum::from(0usize); natts]),
+        nulls: RefCell::new(vec![true; natts]),
+        utf8_database: utf8_database(),
+    }
 }
 
 /// The binding for a row type, created on first sight and kept in the model's cache entry.
@@ -171,12 +181,9 @@ pub unsafe fn read_tuple_features<'a>(
             Reader::Int2 => RawValue::Number(i16::from_datum(d, false).map_or(f64::NAN, f64::from)),
             Reader::Int4 => RawValue::Number(i32::from_datum(d, false).map_or(f64::NAN, f64::from)),
             Reader::Int8 => RawValue::Number(i64::from_datum(d, false).map_or(f64::NAN, |x| x as f64)),
-            Reader::Numeric => {
-                let n = AnyNumeric::from_datum(d, false).expect("non-NULL numeric");
-                RawValue::Number(f64::try_from(n).unwrap_or_else(|e| bad_data(format!("numeric feature out of range: {e}"))))
-            }
-            Reader::Text => RawValue::Text(text_of(d)),
-            Reader::Bpchar => RawValue::Text(text_of(d).trim_end_matches(' ')),
+            Reader::Numeric => RawValue::Number(numeric_of(d)),
+            Reader::Text => RawValue::Text(text_of(d, binding.utf8_database)),
+            Reader::Bpchar => RawValue::Text(text_of(d, binding.utf8_database).trim_end_matches(' ')),
             Reader::Name => {
                 let name = &*(d.cast_mut_ptr::<pg_sys::NameData>());
                 RawValue::Text(pg_sys::name_data_to_str(name))
@@ -220,14 +227,73 @@ unsafe fn plain_varlena<'a>(datum: pg_sys::Datum) -> Option<&'a [u8]> {
     }
 }
 
+/// A copy of the tuple that [`read_tuple_features`] last read for this row type, with the
+/// given columns set to non-NULL values: the rescoring trigger reuses that read's deformed
+/// columns instead of deforming the row a second time in `heap_modify_tuple_by_cols`.
+///
+/// # Safety
+/// `source` must be the tuple most recently passed to `read_tuple_features` with (`type_oid`,
+/// `typmod`) and still be valid; `tupdesc` must describe it; each column number must be valid.
+pub unsafe fn form_read_tuple_with(
+    model: &LoadedModel,
+    source: pg_sys::HeapTuple,
+    type_oid: pg_sys::Oid,
+    typmod: i32,
+    tupdesc: pg_sys::TupleDesc,
+    columns: &[(i32, pg_sys::Datum)],
+) -> pg_sys::HeapTuple {
+    let binding = binding_for(model, type_oid, typmod);
+    let mut values = binding.values.borrow_mut();
+    let mut nulls = binding.nulls.borrow_mut();
+    if values.len() != (*tupdesc).natts as usize {
+        // Not expected (any relcache invalidation drops bindings), but never form a wrong row.
+        let (mut cols, mut datums): (Vec<i32>, Vec<pg_sys::Datum>) = columns.iter().copied().unzip();
+        let mut no_nulls = vec![false; cols.len()];
+        return pg_sys::heap_modify_tuple_by_cols(source, tupdesc, cols.len() as i32, cols.as_mut_ptr(), datums.as_mut_ptr(), no_nulls.as_mut_ptr());
+    }
+    for &(attno, datum) in columns {
+        values[attno as usize - 1] = datum;
+        nulls[attno as usize - 1] = false;
+    }
+    let formed = pg_sys::heap_form_tuple(tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
+    // What heap_modify_tuple_by_cols carries over from the original tuple.
+    (*(*formed).t_data).t_ctid = (*(*source).t_data).t_ctid;
+    (*formed).t_self = (*source).t_self;
+    (*formed).t_tableOid = (*source).t_tableOid;
+    formed
+}
+
+/// A numeric datum as a double: read from its bytes when that is exact, else through Postgres.
+///
+/// # Safety
+/// `d` must be a non-NULL numeric datum.
+#[inline]
+unsafe fn numeric_of(d: pg_sys::Datum) -> f64 {
+    if let Some(x) = plain_varlena(d).and_then(super::numeric_bytes::exact_f64) {
+        return x;
+    }
+    let n = AnyNumeric::from_datum(d, false).expect("non-NULL numeric");
+    f64::try_from(n).unwrap_or_else(|e| bad_data(format!("numeric feature out of range: {e}")))
+}
+
 /// A text datum as &str: inline values read directly, others through pgrx (detoasting).
 ///
 /// # Safety
 /// `d` must be a non-NULL text, varchar or bpchar datum.
 #[inline]
-unsafe fn text_of<'a>(d: pg_sys::Datum) -> &'a str {
-    match plain_varlena(d).map(std::str::from_utf8) {
-        Some(Ok(s)) => s,
-        _ => <&str>::from_datum(d, false).unwrap_or(""),
+unsafe fn text_of<'a>(d: pg_sys::Datum, utf8_database: bool) -> &'a str {
+    match plain_varlena(d) {
+        // A UTF8 database only ever stores valid UTF-8 text (Postgres checks it on input).
+        Some(bytes) if utf8_database => std::str::from_utf8_unchecked(bytes),
+        Some(bytes) => match std::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(_) => <&str>::from_datum(d, false).unwrap_or(""),
+        },
+        None => <&str>::from_datum(d, false).unwrap_or(""),
     }
+}
+
+/// Whether this backend's database encoding is UTF8 (it never changes within a backend).
+fn utf8_database() -> bool {
+    unsafe { pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32 }
 }

@@ -203,4 +203,44 @@ mod tests {
     fn logistic_irls_accum_outside_an_aggregate_is_an_error() {
         Spi::run("SELECT lead_scoring.logistic_irls_accum(NULL, ARRAY[0], ARRAY[1.0]::float8[], true, 1.0, '{0,0}')").unwrap();
     }
+
+    /// numeric features are read from their stored bytes when that is exact (issue 6's trigger
+    /// cost): every kind of stored numeric (short and long format, negative weights, more digits
+    /// than a double holds) must score exactly as its float8 cast does, in score() and in the
+    /// rescoring trigger.
+    #[pg_test]
+    fn numeric_features_score_as_their_float8_cast() {
+        Spi::run(
+            "CREATE TABLE num_leads AS
+             SELECT i AS id,
+                    (CASE i % 6
+                       WHEN 0 THEN round((random() * 100)::numeric, 1)
+                       WHEN 1 THEN round((random() * 1e6)::numeric, 4) - 500000
+                       WHEN 2 THEN round((random() * 1e-3)::numeric, 12)
+                       WHEN 3 THEN round((random() * 1e12)::numeric, 6)
+                       WHEN 4 THEN (random() * 1e20)::numeric(40, 0) / 1e19
+                       ELSE (random() * 50)::numeric END) AS amount,
+                    random() < 0.3 AS converted
+               FROM generate_series(1, 3000) i",
+        )
+        .unwrap();
+        Spi::run("UPDATE num_leads SET converted = NOT converted WHERE amount > 40 AND amount < 60").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('num', 'num_leads', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
+        Spi::run("CREATE VIEW num_leads_float AS SELECT id, amount::float8 AS amount FROM num_leads").unwrap();
+        let differ = Spi::get_one::<i64>(
+            "SELECT count(*) FROM num_leads n JOIN num_leads_float f USING (id)
+              WHERE lead_scoring.score('num', n) <> lead_scoring.score('num', f)",
+        )
+        .unwrap();
+        assert_eq!(differ, Some(0));
+        Spi::run("CREATE TABLE num_attached (LIKE num_leads)").unwrap();
+        Spi::run("SELECT lead_scoring.attach('num_attached', 'num', alerts => false)").unwrap();
+        Spi::run("INSERT INTO num_attached SELECT * FROM num_leads").unwrap();
+        let differ = Spi::get_one::<i64>(
+            "SELECT count(*) FROM num_attached a JOIN num_leads_float f USING (id)
+              WHERE a.lead_score IS DISTINCT FROM lead_scoring.score('num', f)",
+        )
+        .unwrap();
+        assert_eq!(differ, Some(0));
+    }
 }
