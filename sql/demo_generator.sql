@@ -44,17 +44,18 @@ ANALYZE lead_scoring_demo.companies;
 
 -- Events: 2 to 20 per lead (more for high intent), spread over 45 days after creation (about
 -- 80% in the first 30), none after 2026-07-01. From 2026-04-01 (the product change: a new
--- pricing page and a self-serve trial) pricing visits are more frequent.
+-- pricing page and a self-serve trial) most page visits go to the pricing page: 0.17 of the
+-- events move from other pages to /pricing, a shift drift() rates `alert` (PSI >= 0.25).
 CREATE TABLE lead_scoring_demo.lead_events AS
 SELECT k AS event_id, lead_id,
        CASE WHEN r < p_demo THEN 'demo_request'
             WHEN r < p_demo + 0.03 THEN 'webinar'
             WHEN r < p_demo + 0.08 THEN 'content_download'
-            WHEN r < p_demo + 0.08 + p_pricing + 0.20 THEN 'page_visit'
+            WHEN r < p_demo + 0.08 + p_pricing + p_other_pages THEN 'page_visit'
             ELSE 'email_open' END AS event_type,
        CASE WHEN r < p_demo + 0.08 THEN NULL
             WHEN r < p_demo + 0.08 + p_pricing THEN '/pricing'
-            WHEN r < p_demo + 0.08 + p_pricing + 0.20 THEN
+            WHEN r < p_demo + 0.08 + p_pricing + p_other_pages THEN
                  (ARRAY['/', '/features', '/blog/lead-scoring-guide', '/customers', '/docs/getting-started', '/careers'])
                      [1 + floor(lead_scoring_demo.unit(k, 22) * 6)::int]
             END AS url,
@@ -62,7 +63,8 @@ SELECT k AS event_id, lead_id,
   FROM (SELECT b.lead_id, b.lead_id * 64 + e AS k,
                lead_scoring_demo.unit(b.lead_id * 64 + e, 20) AS r,
                0.01 + 0.07 * b.intent * b.intent AS p_demo,
-               0.03 + 0.20 * b.intent + CASE WHEN b.created_at >= '2026-04-01 00:00+00' THEN 0.10 ELSE 0 END AS p_pricing,
+               0.03 + 0.20 * b.intent + CASE WHEN b.created_at >= '2026-04-01 00:00+00' THEN 0.17 ELSE 0 END AS p_pricing,
+               0.20 - CASE WHEN b.created_at >= '2026-04-01 00:00+00' THEN 0.17 ELSE 0 END AS p_other_pages,
                b.created_at + power(lead_scoring_demo.unit(b.lead_id * 64 + e, 21), 1.5) * interval '45 days' AS occurred_at
           FROM lead_scoring_demo.demo_leads_base b,
                LATERAL generate_series(1, 2 + floor(18 * b.intent * b.intent)::int) e) ev
@@ -97,7 +99,7 @@ SELECT b.lead_id, b.company_id, b.source,
   LATERAL (SELECT lead_scoring_demo.unit(b.lead_id, 30) < 1 / (1 + exp(-(
                  -5.0
                + CASE WHEN d.after_change THEN 0.8 ELSE 2.0 END * least(coalesce(s.demos, 0), 2)
-               + CASE WHEN d.after_change THEN 0.7 ELSE 0.45 END * least(coalesce(s.pricing, 0), 6)
+               + CASE WHEN d.after_change THEN 0.55 ELSE 0.45 END * least(coalesce(s.pricing, 0), 6)
                + 0.25 * b.seniority_rank
                - 0.8 * b.personal::int
                + 0.3 * least(coalesce(s.webinars, 0), 2)

@@ -19,8 +19,11 @@ pub const DEGRADATION: f64 = 0.05;
 pub const SIGNIFICANCE_Z: f64 = 1.96;
 
 /// Metrics compared with the baseline: all are "higher is better". The calibration error is
-/// reported next to its baseline but not in the rule (on a few hundred leads it moves by more
-/// than 5% from noise alone).
+/// reported next to its baseline but never degrades the status (README, "monitor()"): it has no
+/// standard error to test a rise against, and on the demo CRM it moves from 0.010 to 0.035 month
+/// to month around a test value of 0.018 with nothing changed, so a 5% rule alerts on quiet
+/// periods, and the planted change (0.043 and 0.057) is too close to that noise to fit a
+/// looser threshold that would hold beyond this one dataset.
 pub const COMPARED_METRICS: [&str; 5] = ["roc_auc", "pr_auc", "precision", "recall", "f1"];
 
 /// Metrics of one group of labelled leads (a monitoring run or a backtest period). Metrics
@@ -378,6 +381,19 @@ mod tests {
         assert!(recommendation(&checks, &calm).starts_with("ok:"));
         assert_eq!(overall_status(&checks, &[drift_row("a", 0.12)]), Status::Warn);
         assert!(recommendation(&checks, &[drift_row("a", 0.12)]).starts_with("watch feature a"));
+    }
+
+    #[test]
+    fn calibration_error_is_reported_but_never_degrades() {
+        let mut worse = metrics(10_000, 0.50, 0.50);
+        worse.calibration_error = Some(0.20);
+        let checks = compare_with_baseline(&worse, &baseline(10_000, 0.50, 0.50));
+        let ece = checks.iter().find(|c| c.metric == "calibration_error").unwrap();
+        assert_eq!((ece.value, ece.baseline), (Some(0.20), Some(0.02)));
+        assert!((ece.relative_change.unwrap() - 9.0).abs() < 1e-12, "ten times the baseline");
+        assert!(!ece.degraded && ece.z.is_none());
+        assert_eq!(overall_status(&checks, &[drift_row("x", 0.01)]), Status::Ok);
+        assert!(recommendation(&checks, &[drift_row("x", 0.01)]).starts_with("ok:"));
     }
 
     #[test]
