@@ -15,7 +15,7 @@
 //! and placeholders one level "(missing)" and levels seen fewer than `min_level_count` times
 //! pooled into "(other)", as train() encodes them.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -164,7 +164,7 @@ pub fn audit_column(data: &ColumnData, labels: Option<&[Option<bool>]>, opts: &P
 
 /// ROC AUC of each row's level conversion rate (in-sample target encoding).
 fn encoded_auc(keys: &[i64], labels: &[Option<bool>]) -> Option<f64> {
-    let mut rate: HashMap<i64, (f64, f64)> = HashMap::new();
+    let mut rate: FxHashMap<i64, (f64, f64)> = FxHashMap::default();
     for (k, l) in keys.iter().zip(labels) {
         if let Some(l) = l {
             let e = rate.entry(*k).or_default();
@@ -185,7 +185,7 @@ fn encoded_auc(keys: &[i64], labels: &[Option<bool>]) -> Option<f64> {
 
 /// The most frequent levels with their lead counts and conversion rates.
 fn levels_json(keys: &[Option<String>], labels: &[Option<bool>]) -> Value {
-    let mut by_level: HashMap<Option<&str>, (usize, usize, usize)> = HashMap::new();
+    let mut by_level: FxHashMap<Option<&str>, (usize, usize, usize)> = FxHashMap::default();
     for (k, l) in keys.iter().zip(labels) {
         let e = by_level.entry(k.as_deref()).or_default();
         e.0 += 1;

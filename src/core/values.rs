@@ -80,7 +80,8 @@ impl Column {
 #[derive(Debug, Default)]
 pub struct CategoricalBuilder {
     dictionary: Vec<String>,
-    index: std::collections::HashMap<String, u32>,
+    /// FxHash: SipHash of every text value was about 4% of a million-row training.
+    index: rustc_hash::FxHashMap<String, u32>,
     codes: Vec<u32>,
 }
 
