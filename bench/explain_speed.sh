@@ -3,8 +3,9 @@
 # logistic and the gbm model. Prints the ratios and exits non-zero when a target is missed.
 # Usage: bash bench/explain_speed.sh   (generates its data; about 2 minutes after the build)
 source "$(dirname "$0")/lib.sh"
+bench_venv
 bench_start
-python3 "$BENCH_ROOT/bench/make_leads.py" 100000 7 | bench_psql -f "$BENCH_ROOT/bench/load_leads.sql" >/dev/null
+"$BENCH_PY" "$BENCH_ROOT/bench/make_leads.py" 100000 7 | bench_psql -f "$BENCH_ROOT/bench/load_leads.sql" >/dev/null
 bench_psql -c "CREATE TABLE sample AS SELECT * FROM bench_leads WHERE part = 'test' LIMIT 10000" >/dev/null
 opts='{"split": {"method": "column", "column": "part"}, "exclude": ["id"], "threads": 2}'
 bench_psql -c "SELECT version FROM lead_scoring.train('lin', 'bench_leads', 'converted', options => '$opts')" >/dev/null

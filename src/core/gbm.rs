@@ -64,7 +64,7 @@ impl Default for GbmOptions {
 /// A fitted forust-ml booster, stored in artifacts as forust's own JSON.
 pub struct ForustModel {
     booster: GradientBooster,
-    /// TreeSHAP constants, computed on the first explanation.
+    /// TreeSHAP tables and constants, computed once per model, on its first explanation.
     shap: std::sync::OnceLock<TreeShapPlan>,
 }
 
@@ -299,6 +299,24 @@ mod tests {
                 assert!((ours[j] - reference[j]).abs() < 1e-5, "feature {j}: {} vs {}", ours[j], reference[j]);
             }
             assert!((base - reference[3]).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn leaf_tables_equal_algorithm_2_on_fitted_trees_with_missing_values() {
+        let opts = GbmOptions { trees: 30, max_depth: 8, ..Default::default() };
+        let model = fit_gbm(data(3000, 11), None, &opts, &mut |_, _| Ok(())).unwrap();
+        let trees = &model.booster.trees[..model.trees()];
+        let plan = TreeShapPlan::new(trees);
+        assert_eq!(plan.trees_without_tables(), 0);
+        let missing = model.booster.missing;
+        for row in data(100, 12).x.chunks(3) {
+            let (mut fast, mut reference) = (vec![0.0; 3], vec![0.0; 3]);
+            plan.contributions(trees, row, &missing, &mut fast);
+            plan.path_contributions(trees, row, &missing, &mut reference);
+            for j in 0..3 {
+                assert!((fast[j] - reference[j]).abs() < 1e-9, "feature {j}: {} vs {}", fast[j], reference[j]);
+            }
         }
     }
 

@@ -32,6 +32,7 @@ pub mod split;
 pub mod thresholds;
 pub mod tiers;
 pub mod treeshap;
+pub mod treeshap_leaf_tables;
 pub mod values;
 pub mod svg_chart;
 pub mod markdown;

@@ -1,8 +1,16 @@
-//! TreeSHAP (Lundberg, Erion & Lee 2018, Algorithm 2) over forust-ml's trees, allocation-free
-//! per lead: the path buffer is reused and each tree's expected value is computed once per
-//! model, not once per explanation. Covers are the nodes' hessian sums, as forust uses them.
+//! Exact path-dependent TreeSHAP over forust-ml's trees. Each tree uses Fast TreeSHAP v2's
+//! per-leaf tables ([`LeafTables`], O(leaves x depth) per lead) when they fit the memory budget,
+//! else Lundberg, Erion & Lee's Algorithm 2 (O(leaves x depth^2), no tables), which also serves
+//! as the reference the tables are tested against. Tables and each tree's expected value are
+//! computed once per model, not once per explanation. Covers are the nodes' hessian sums, as
+//! forust uses them.
 
 use forust_ml::tree::Tree;
+
+use super::treeshap_leaf_tables::{children, cover, LeafTables, TREE_TABLE_BUDGET};
+
+/// Table entries (8 bytes each) one model may use; trees past it fall back to Algorithm 2.
+pub const MODEL_TABLE_BUDGET: usize = 1 << 22;
 
 #[derive(Clone, Copy, Default)]
 struct PathElement {
@@ -15,20 +23,12 @@ struct PathElement {
 /// Per-tree constants computed once.
 pub struct TreeShapPlan {
     expected: Vec<f64>,
+    /// Fast TreeSHAP v2 tables, None for trees that use Algorithm 2.
+    tables: Vec<Option<LeafTables>>,
+    max_nodes: usize,
     buffer_len: usize,
     /// 1/k for k = 0..=depth+2 (entry 0 unused): the inner loops multiply instead of divide.
     recip: Vec<f64>,
-}
-
-fn children(tree: &Tree, i: usize) -> [Option<usize>; 3] {
-    let n = &tree.nodes[i];
-    let missing = (n.missing_node != n.left_child && n.missing_node != n.right_child && n.missing_node < tree.nodes.len())
-        .then_some(n.missing_node);
-    [Some(n.left_child), Some(n.right_child), missing]
-}
-
-fn cover(tree: &Tree, i: usize) -> f64 {
-    tree.nodes[i].hessian_sum as f64
 }
 
 fn expected_value(tree: &Tree, i: usize) -> f64 {
@@ -53,24 +53,61 @@ fn max_depth(tree: &Tree, i: usize) -> usize {
 
 impl TreeShapPlan {
     pub fn new(trees: &[Tree]) -> TreeShapPlan {
+        TreeShapPlan::with_budgets(trees, TREE_TABLE_BUDGET, MODEL_TABLE_BUDGET)
+    }
+
+    /// Tables for each tree in order while they fit both budgets (in table entries).
+    pub fn with_budgets(trees: &[Tree], per_tree: usize, per_model: usize) -> TreeShapPlan {
         let depth = trees.iter().map(|t| max_depth(t, 0)).max().unwrap_or(0) + 2;
+        let mut left = per_model;
+        let tables = trees
+            .iter()
+            .map(|t| {
+                let table = LeafTables::new(t, per_tree.min(left))?;
+                left -= table.entries();
+                Some(table)
+            })
+            .collect();
         TreeShapPlan {
             expected: trees.iter().map(|t| expected_value(t, 0)).collect(),
+            tables,
+            max_nodes: trees.iter().map(|t| t.nodes.len()).max().unwrap_or(0),
             buffer_len: depth * (depth + 1) / 2 + depth,
             recip: (0..depth + 3).map(|k| if k == 0 { 0.0 } else { 1.0 / k as f64 }).collect(),
         }
     }
 
+    /// Trees explained with Algorithm 2 because their tables did not fit.
+    pub fn trees_without_tables(&self) -> usize {
+        self.tables.iter().filter(|t| t.is_none()).count()
+    }
+
     /// Adds each feature's contribution over `trees` to `phi`; returns the sum of the trees'
     /// expected values (the base value, before the booster's base score).
     pub fn contributions(&self, trees: &[Tree], row: &[f64], missing: &f64, phi: &mut [f64]) -> f64 {
-        let mut path = vec![PathElement::default(); self.buffer_len];
+        let mut cold = vec![0u32; self.max_nodes];
+        let mut path = Vec::new();
         let mut base = 0.0;
         for (t, tree) in trees.iter().enumerate() {
             base += self.expected[t];
-            recurse(tree, row, missing, phi, &self.recip, 0, &mut path, 0, 0, 1.0, 1.0, -1);
+            match &self.tables[t] {
+                Some(tables) => tables.add_contributions(tree, row, missing, &mut cold, phi),
+                None => {
+                    path.resize(self.buffer_len, PathElement::default());
+                    recurse(tree, row, missing, phi, &self.recip, 0, &mut path, 0, 0, 1.0, 1.0, -1);
+                }
+            }
         }
         base
+    }
+
+    /// Algorithm 2 for every tree: the reference the tables are tested against.
+    #[cfg(test)]
+    pub(crate) fn path_contributions(&self, trees: &[Tree], row: &[f64], missing: &f64, phi: &mut [f64]) {
+        let mut path = vec![PathElement::default(); self.buffer_len];
+        for tree in trees {
+            recurse(tree, row, missing, phi, &self.recip, 0, &mut path, 0, 0, 1.0, 1.0, -1);
+        }
     }
 }
 
@@ -172,5 +209,123 @@ fn recurse(
         let share = if total > 0.0 { cover(tree, c) / total } else { 0.0 };
         let one = if c == hot { incoming_one } else { 0.0 };
         recurse(tree, row, missing, phi, r, c, buffer, next, depth + 1, share * incoming_zero, one, split);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::split::SeededRng;
+    use crate::core::treeshap_leaf_tables::test_trees::{leaf, tree_of, TestNode};
+
+    fn unit(rng: &mut SeededRng) -> f64 {
+        (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Grows a random subtree at `nodes.len()`, children after parents as forust numbers them:
+    /// features repeat on paths, a quarter of the splits have a separate missing branch, and
+    /// some leaves (so some whole branches) have zero cover.
+    fn grow(rng: &mut SeededRng, nodes: &mut Vec<TestNode>, depth: usize, max_depth: usize, features: usize) -> usize {
+        let at = nodes.len();
+        nodes.push(TestNode { depth, ..leaf(at, 0.0, 0.0) });
+        if depth == max_depth || (depth > 0 && unit(rng) < 0.3) {
+            nodes[at].weight_value = (unit(rng) * 2.0 - 1.0) as f32;
+            nodes[at].hessian_sum = if unit(rng) < 0.15 { 0.0 } else { (unit(rng) * 10.0) as f32 };
+            return at;
+        }
+        let left = grow(rng, nodes, depth + 1, max_depth, features);
+        let right = grow(rng, nodes, depth + 1, max_depth, features);
+        let missing = match rng.below(4) {
+            0 => grow(rng, nodes, depth + 1, max_depth, features),
+            1 => left,
+            _ => right,
+        };
+        let mut cover = nodes[left].hessian_sum + nodes[right].hessian_sum;
+        if missing != left && missing != right {
+            cover += nodes[missing].hessian_sum;
+        }
+        let n = &mut nodes[at];
+        n.is_leaf = false;
+        n.split_feature = rng.below(features);
+        n.split_value = unit(rng);
+        n.hessian_sum = cover;
+        (n.left_child, n.right_child, n.missing_node) = (left, right, missing);
+        at
+    }
+
+    fn forest(seed: u64, count: usize, max_depth: usize, features: usize) -> Vec<Tree> {
+        let mut rng = SeededRng::new(seed);
+        (0..count)
+            .map(|_| {
+                let mut nodes = Vec::new();
+                grow(&mut rng, &mut nodes, 0, max_depth, features);
+                tree_of(&nodes)
+            })
+            .collect()
+    }
+
+    fn leads(seed: u64, count: usize, features: usize) -> Vec<Vec<f64>> {
+        let mut rng = SeededRng::new(seed);
+        (0..count).map(|_| (0..features).map(|_| if unit(&mut rng) < 0.2 { f64::NAN } else { unit(&mut rng) }).collect()).collect()
+    }
+
+    /// The plan's values equal Algorithm 2's to 1e-9 and add up to the trees' prediction.
+    fn assert_matches_algorithm_2(plan: &TreeShapPlan, trees: &[Tree], features: usize, seed: u64) {
+        for row in leads(seed, 40, features) {
+            let (mut fast, mut reference) = (vec![0.0; features], vec![0.0; features]);
+            let base = plan.contributions(trees, &row, &f64::NAN, &mut fast);
+            plan.path_contributions(trees, &row, &f64::NAN, &mut reference);
+            for j in 0..features {
+                assert!((fast[j] - reference[j]).abs() < 1e-9, "feature {j}: {} vs {}", fast[j], reference[j]);
+            }
+            let predicted: f64 = trees.iter().map(|t| t.predict_row_from_row_slice(&row, &f64::NAN)).sum();
+            let total = base + fast.iter().sum::<f64>();
+            assert!((total - predicted).abs() < 1e-9, "{total} vs {predicted}");
+        }
+    }
+
+    #[test]
+    fn leaf_tables_equal_algorithm_2_on_random_trees() {
+        for max_depth in 1..=9 {
+            for features in [1, 3, 6, 12] {
+                let seed = (max_depth * 100 + features) as u64;
+                let trees = forest(seed, 8, max_depth, features);
+                let plan = TreeShapPlan::with_budgets(&trees, usize::MAX, usize::MAX);
+                assert_eq!(plan.trees_without_tables(), 0);
+                assert_matches_algorithm_2(&plan, &trees, features, seed + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn trees_past_the_budgets_fall_back_to_algorithm_2() {
+        // Five shallow trees (at most 9 leaves x 2^2 entries each), then five deep ones.
+        let trees: Vec<Tree> = forest(7, 5, 2, 5).into_iter().chain(forest(8, 5, 8, 5)).collect();
+        let has_tables = |plan: &TreeShapPlan| plan.tables.iter().map(|t| t.is_some()).collect::<Vec<_>>();
+        let sizes: Vec<usize> = trees.iter().map(|t| LeafTables::new(t, usize::MAX).unwrap().entries()).collect();
+        // Per tree: trees needing more than 64 entries fall back.
+        let plan = TreeShapPlan::with_budgets(&trees, 64, usize::MAX);
+        assert_eq!(has_tables(&plan), sizes.iter().map(|&n| n <= 64).collect::<Vec<_>>(), "sizes {sizes:?}");
+        assert!(plan.trees_without_tables() > 0 && plan.trees_without_tables() < trees.len(), "sizes {sizes:?}");
+        assert_matches_algorithm_2(&plan, &trees, 5, 8);
+        // Per model: the first trees use it up, the rest fall back.
+        let plan = TreeShapPlan::with_budgets(&trees, usize::MAX, 200);
+        assert!(has_tables(&plan)[..5].iter().all(|&t| t) && plan.trees_without_tables() > 0);
+        assert!(plan.tables.iter().flatten().map(|t| t.entries()).sum::<usize>() <= 200);
+        assert_matches_algorithm_2(&plan, &trees, 5, 9);
+        // No tables at all: Algorithm 2 alone.
+        let plan = TreeShapPlan::with_budgets(&trees, 0, 0);
+        assert_eq!(plan.trees_without_tables(), trees.len());
+        assert_matches_algorithm_2(&plan, &trees, 5, 10);
+    }
+
+    #[test]
+    fn a_lone_leaf_contributes_only_to_the_base_value() {
+        let trees = forest(3, 1, 0, 2);
+        let plan = TreeShapPlan::new(&trees);
+        let mut phi = vec![0.0; 2];
+        let base = plan.contributions(&trees, &[0.5, f64::NAN], &f64::NAN, &mut phi);
+        assert_eq!(phi, vec![0.0, 0.0]);
+        assert_eq!(base, trees[0].nodes[0].weight_value as f64);
     }
 }
