@@ -2,19 +2,20 @@
 # Issue 5: train gbm in the database and LightGBM in Python on the same 100,000 synthetic leads
 # and split, in the same run; print both times, their ratio and both test ROC AUCs.
 # Both: 300 trees, learning rate 0.05, 31 leaves, no early stopping, 2 threads.
-# Usage: bash bench/gbm_vs_lightgbm.sh   (installs lightgbm, pandas and scikit-learn from PyPI if missing)
+# Usage: bash bench/gbm_vs_lightgbm.sh   (adds lightgbm from PyPI to bench/.venv if missing)
 source "$(dirname "$0")/lib.sh"
-python3 -c "import lightgbm, pandas, sklearn" 2>/dev/null || pip install -q lightgbm pandas scikit-learn >/dev/null 2>&1
+bench_venv
+"$BENCH_PY" -c "import lightgbm" 2>/dev/null || "$BENCH_ROOT/bench/.venv/bin/pip" install -q lightgbm >&2
 bench_start
 csv="$BENCH_DIR/leads.csv"
-python3 "$BENCH_ROOT/bench/make_leads.py" 100000 7 > "$csv"
+"$BENCH_PY" "$BENCH_ROOT/bench/make_leads.py" 100000 7 > "$csv"
 bench_psql -f "$BENCH_ROOT/bench/load_leads.sql" < "$csv" >/dev/null
 opts='{"split": {"method": "column", "column": "part"}, "exclude": ["id"], "trees": 300, "learning_rate": 0.05, "max_leaves": 31, "max_depth": 64, "early_stopping_rounds": 0, "threads": 2}'
 t0=$(date +%s%N)
 auc=$(bench_psql -tA -c "SELECT round((metrics->'test'->>'roc_auc')::numeric, 4) FROM lead_scoring.train('g', 'bench_leads', 'converted', algorithm => 'gbm', options => '$opts')")
 t1=$(date +%s%N)
 ours=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
-read -r lgb_load lgb_fit lgb_auc < <(python3 - "$csv" <<'PY'
+read -r lgb_load lgb_fit lgb_auc < <("$BENCH_PY" - "$csv" <<'PY'
 import sys, time
 import lightgbm as lgb, pandas as pd
 from sklearn.metrics import roc_auc_score
@@ -36,5 +37,5 @@ lgb_total=$(awk -v a="$lgb_load" -v b="$lgb_fit" 'BEGIN { printf "%.2f", a + b }
 echo "| path | time (s) | test ROC AUC |"
 echo "| --- | --- | --- |"
 echo "| lead_scoring.train(algorithm => 'gbm'), reading the table included | $ours | $auc |"
-echo "| LightGBM $(python3 -c 'import lightgbm; print(lightgbm.__version__)'): read CSV into pandas + fit | $lgb_total ($lgb_load + $lgb_fit) | $lgb_auc |"
+echo "| LightGBM $("$BENCH_PY" -c 'import lightgbm; print(lightgbm.__version__)'): read CSV into pandas + fit | $lgb_total ($lgb_load + $lgb_fit) | $lgb_auc |"
 echo "ratio (lead_scoring / LightGBM incl. load): $(ratio "$ours" "$lgb_total")x; AUC difference: $(awk -v a="$auc" -v b="$lgb_auc" 'BEGIN { printf "%+.4f", a - b }')"
