@@ -78,7 +78,9 @@ impl LogisticPasses for SqlPasses<'_> {
         let query = self.query.as_deref().expect("prepare() runs before the passes");
         self.passes += 1;
         let started = std::time::Instant::now();
-        let state = Spi::get_one_with_args::<Vec<f64>>(query, &[theta.to_vec().into()])
+        // No row limit: PostgreSQL runs a query with a tuple count without parallel workers
+        // (Spi::get_one_with_args passes a limit of 1; "Workers Launched: 0"). One row anyway.
+        let state = Spi::connect(|client| client.select(query, None, &[theta.to_vec().into()])?.first().get_one::<Vec<f64>>())
             .unwrap_or_else(|e| invalid(format!("aggregate engine pass over {} failed: {e}", self.source.display)));
         self.seconds += started.elapsed().as_secs_f64();
         Ok(state.unwrap_or_else(|| new_state(theta.len())))
