@@ -27,11 +27,19 @@ pub struct SqlPasses<'a> {
     /// Passes run so far and their wall time (reported in the model's training summary).
     pub passes: usize,
     pub seconds: f64,
+    /// The most partial states one pass merged: 1 when no parallel worker contributed.
+    pub partial_states: usize,
+}
+
+thread_local! {
+    /// Calls of the combine function in this backend (the leader merges the workers' partial
+    /// states with it; a strict combine function is not called for the first state).
+    static COMBINE_CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl<'a> SqlPasses<'a> {
     pub fn new(source: &'a Source, label: &'a SourceColumn, positive_label: Option<&'a str>, part_column: &'a str) -> Self {
-        SqlPasses { source, label, positive_label, part_column, query: None, passes: 0, seconds: 0.0 }
+        SqlPasses { source, label, positive_label, part_column, query: None, passes: 0, seconds: 0.0, partial_states: 0 }
     }
 }
 
@@ -78,11 +86,13 @@ impl LogisticPasses for SqlPasses<'_> {
         let query = self.query.as_deref().expect("prepare() runs before the passes");
         self.passes += 1;
         let started = std::time::Instant::now();
+        COMBINE_CALLS.set(0);
         // No row limit: PostgreSQL runs a query with a tuple count without parallel workers
         // (Spi::get_one_with_args passes a limit of 1; "Workers Launched: 0"). One row anyway.
         let state = Spi::connect(|client| client.select(query, None, &[theta.to_vec().into()])?.first().get_one::<Vec<f64>>())
             .unwrap_or_else(|e| invalid(format!("aggregate engine pass over {} failed: {e}", self.source.display)));
         self.seconds += started.elapsed().as_secs_f64();
+        self.partial_states = self.partial_states.max(COMBINE_CALLS.get() + 1);
         Ok(state.unwrap_or_else(|| new_state(theta.len())))
     }
 }
@@ -160,6 +170,7 @@ pub unsafe extern "C-unwind" fn lead_scoring_logistic_irls_accum(fcinfo: pg_sys:
 /// Combine function of `logistic_irls_pass`: adds two workers' states.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn logistic_irls_combine(mut a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
+    COMBINE_CALLS.set(COMBINE_CALLS.get() + 1);
     core_ok(combine(&mut a, &b));
     a
 }

@@ -102,6 +102,7 @@ fn train(
     trained.summary["engine"] = json!(if aggregate { "aggregate" } else { "memory" });
     trained.summary["engine_passes"] = json!(passes.as_ref().map(|p| p.passes));
     trained.summary["engine_pass_seconds"] = json!(passes.as_ref().map(|p| (p.seconds * 1000.0).round() / 1000.0));
+    trained.summary["engine_partial_states"] = json!(passes.as_ref().map(|p| p.partial_states));
     store(&name, &src, label_col, &opts, given_options, &read.data, &trained)
 }
 

@@ -168,7 +168,8 @@ mod tests {
         .unwrap();
         let plan = plan.join("\n");
         assert!(plan.contains("Partial Aggregate") && plan.contains("Gather"), "{plan}");
-        let parallel = Spi::get_one::<Vec<f64>>(&query).unwrap().unwrap();
+        // Without a row limit (Spi::get_one sets one, and then no worker is launched).
+        let parallel = Spi::connect(|client| client.select(&query, None, &[])?.first().get_one::<Vec<f64>>()).unwrap().unwrap();
         assert_eq!(serial.len(), parallel.len());
         let train_rows = Spi::get_one::<i64>("SELECT count(*) FROM x_education.split_copy WHERE part = 'train'").unwrap().unwrap();
         assert_eq!((serial[1], parallel[1]), (train_rows as f64, train_rows as f64), "every training row counted once");
@@ -242,5 +243,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!(differ, Some(0));
+    }
+
+    /// The aggregate engine's passes inside train() use the parallel workers they are planned
+    /// with (a pass run with a row limit, as Spi::get_one does, never launches any), and the
+    /// fit with workers equals the fit without.
+    #[pg_test]
+    fn aggregate_engine_uses_parallel_workers_inside_train() {
+        load_x_education();
+        let opts = x_education_options(r#", "engine": "aggregate""#);
+        Spi::run("SET LOCAL max_parallel_workers_per_gather = 0").unwrap();
+        train("x_agg_serial", "x_education.leads_split", "Converted", &opts);
+        Spi::run(
+            "SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
+             SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL max_parallel_workers_per_gather = 2;",
+        )
+        .unwrap();
+        train("x_agg_parallel", "x_education.leads_split", "Converted", &opts);
+        let states = |m: &str| {
+            Spi::get_one::<i64>(&format!("SELECT (training->>'engine_partial_states')::int8 FROM lead_scoring.models WHERE name = '{m}'"))
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(states("x_agg_serial"), 1);
+        assert!(states("x_agg_parallel") >= 2, "no parallel worker took part: {}", states("x_agg_parallel"));
+        let gap = Spi::get_one::<f64>(
+            "SELECT max(abs(a.coefficient - b.coefficient))
+               FROM lead_scoring.feature_importance('x_agg_serial') a
+               JOIN lead_scoring.feature_importance('x_agg_parallel') b USING (feature)",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(gap < 1e-6, "coefficients differ by {gap}");
     }
 }
