@@ -187,22 +187,13 @@ mod tests {
         let card = render_model_card(&CardInput {
             name: "m<1>".into(),
             version: 1,
-            deployed: true,
-            retired: false,
-            algorithm: "logistic".into(),
-            label: "converted".into(),
-            positive_label: None,
-            source: "crm.leads".into(),
-            created_at: "2026-01-01".into(),
-            created_by: "me".into(),
-            time_window: None,
             features: json!([{"name": "a|b", "kind": "text", "levels": ["x"]}]),
-            split: json!({"method": "stratified"}),
             training: json!({"rows": 10}),
             metrics: json!({}),
             threshold: 0.5,
             tiers: json!([{"name": "hot", "min_score": 0.5}]),
             events: vec![],
+            ..crate::core::model_card::tests::input()
         });
         let html = markdown_to_html(&card, 1);
         assert!(html.contains("<h2>Model card: m&lt;1&gt; (version 1, deployed)</h2>"), "{html}");

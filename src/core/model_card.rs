@@ -206,11 +206,12 @@ fn limitations(c: &CardInput) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn input() -> CardInput {
+    /// A card input for tests (also used by markdown.rs's rendering test).
+    pub(crate) fn input() -> CardInput {
         CardInput {
             name: "inbound".into(),
             version: 2,
