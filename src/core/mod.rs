@@ -21,6 +21,7 @@ pub mod model;
 pub mod model_sql;
 pub mod model_card;
 pub mod options;
+pub mod phase_times;
 pub mod pipeline;
 pub mod preprocess;
 pub mod preprocess_options;

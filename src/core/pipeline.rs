@@ -13,6 +13,7 @@ use super::gbm::{fit_gbm, GbmData, GbmOptions};
 use super::logistic::{fit_logistic, LogisticOptions};
 use super::metrics::{max_f1_threshold, part_metrics, roc_auc};
 use super::model::{Estimator, LeadModel};
+use super::phase_times::PhaseTimes;
 use super::options::{Algorithm, CalibrationChoice, ClassWeight, TrainOptions};
 use super::preprocess::{fit_preprocessor, PreprocessOptions};
 use super::resample::{resample, Resample};
@@ -228,6 +229,7 @@ pub fn train_model_with(
     mut passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
 ) -> CoreResult<TrainedModel> {
+    let mut clock = PhaseTimes::start();
     let n = data.labels.len();
     let parts = assign_parts(&opts.split, &data.labels, &data.split_key)?;
     let rows_of = |part: Part| -> Vec<usize> { (0..n).filter(|&i| parts[i] == part).collect() };
@@ -278,6 +280,7 @@ pub fn train_model_with(
         }
     };
     let mut model = fitted.model;
+    clock.lap("fit");
 
     // Calibrate on validation, then score every row through the path score() uses.
     let calibration_choice = opts.effective_calibration();
@@ -302,6 +305,7 @@ pub fn train_model_with(
         }
         None => None,
     };
+    clock.lap("calibrate");
     let mut predictions = Vec::with_capacity(n);
     let mut raw = Vec::with_capacity(data.columns.len());
     let mut scratch = Vec::new();
@@ -309,6 +313,7 @@ pub fn train_model_with(
         row_values(&data.columns, row, &mut raw);
         predictions.push(model.probability(&raw, &mut scratch)?);
     }
+    clock.lap("score_rows");
 
     let scores_labels = |rows: &[usize]| -> (Vec<f64>, Vec<bool>) {
         (rows.iter().map(|&i| predictions[i]).collect(), rows.iter().map(|&i| data.labels[i]).collect())
@@ -335,7 +340,8 @@ pub fn train_model_with(
         metrics.insert("cv".into(), serde_json::to_value(cv).expect("cv serializes"));
     }
     let (w_neg, w_pos) = fitted.class_weights;
-    let summary = json!({
+    clock.lap("metrics");
+    let mut summary = json!({
         "rows": n,
         "parts": summary_parts,
         "algorithm": model.estimator.algorithm(),
@@ -354,6 +360,8 @@ pub fn train_model_with(
         "segments": segments_report,
     });
     let importance = super::explain::feature_importance(&model, &data.columns, &validation, IMPORTANCE_ROWS)?;
+    clock.lap("importance");
+    summary["seconds"] = clock.to_json();
     Ok(TrainedModel {
         importance,
         model,

@@ -14,6 +14,7 @@ use super::registry::{lock_model_name, log_event, next_version};
 use super::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
 use crate::core::artifact::{encode_model, encode_scored_labels};
+use crate::core::phase_times::PhaseTimes;
 use crate::core::options::{parse_train_options, Algorithm, TrainOptions};
 use super::aggregate_engine::SqlPasses;
 use crate::core::aggregate_fit::LogisticPasses;
@@ -79,6 +80,7 @@ fn train(
     };
     let mut chosen = choose_features(&columns, explicit.as_deref(), &opts, &src, &reserved);
 
+    let mut clock = PhaseTimes::start();
     let mut read = read_rows(&ReadRequest {
         source: &src,
         features: chosen.clone(),
@@ -92,7 +94,9 @@ fn train(
         notice!("skipped {} rows whose label \"{}\" is NULL", read.null_labels, label_col.name);
     }
     check_labels(&read.data.labels, &label_col.name, &src);
+    clock.lap("read");
     super::audit::check_leakage(&read.data, &opts);
+    clock.lap("audit");
 
     // issue 8: options.engine fits a logistic model in memory or by aggregate passes over the source.
     let aggregate = core_ok(opts.engine.use_aggregate(read.data.labels.len(), &opts));
@@ -103,7 +107,11 @@ fn train(
     trained.summary["engine_passes"] = json!(passes.as_ref().map(|p| p.passes));
     trained.summary["engine_pass_seconds"] = json!(passes.as_ref().map(|p| (p.seconds * 1000.0).round() / 1000.0));
     trained.summary["engine_partial_states"] = json!(passes.as_ref().map(|p| p.partial_states));
-    store(&name, &src, label_col, &opts, given_options, &read.data, &trained)
+    // Seconds per phase: the core's (fit, calibrate, score_rows, metrics, importance) between
+    // this layer's read and audit before and store after.
+    let core_seconds = std::mem::take(&mut trained.summary["seconds"]);
+    clock.lap("train");
+    store(&name, &src, label_col, &opts, given_options, &read.data, &trained, clock, core_seconds)
 }
 
 fn check_label_type(label: &SourceColumn, opts: &TrainOptions) {
@@ -289,6 +297,8 @@ fn store(
     given_options: Value,
     data: &crate::core::pipeline::TrainingData,
     trained: &TrainedModel,
+    mut clock: PhaseTimes,
+    core_seconds: Value,
 ) -> TableIterator<'static, TrainRow> {
     let split = json!({
         "method": opts.split.method_name(),
@@ -297,7 +307,15 @@ fn store(
         "validation": opts.split.validation_fraction,
         "seed": opts.split.seed,
     });
+    let reference = super::drift::reference_json(data, trained);
+    clock.lap("reference");
+    let mut seconds = clock.to_json();
+    seconds.as_object_mut().expect("phase times are an object").remove("train");
+    if let (Some(all), Value::Object(core)) = (seconds.as_object_mut(), core_seconds) {
+        all.extend(core);
+    }
     let mut training = trained.summary.clone();
+    training["seconds"] = seconds;
     training["effective_options"] = json!({
         "alpha": opts.alpha,
         "class_weight": opts.class_weight,
@@ -337,7 +355,7 @@ fn store(
             trained.model.estimator.algorithm().into(),
             JsonB(serde_json::to_value(&trained.importance).expect("importance serializes")).into(),
             // issue 7: reference distributions for drift() and monitor().
-            super::drift::reference_json(data, trained).into(),
+            reference.into(),
         ],
     )
     .unwrap_or_else(|e| invalid(format!("cannot store the model: {e}")));
