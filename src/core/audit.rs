@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::metrics::roc_auc;
+use super::metrics::{roc_auc, roc_auc_of_groups};
 use super::preprocess::PreprocessOptions;
 use super::values::{ColumnData, NULL_CODE};
 use super::CoreResult;
@@ -138,17 +138,7 @@ pub fn audit_column(data: &ColumnData, labels: Option<&[Option<bool>]>, opts: &P
             present = codes.iter().map(|&c| c != NULL_CODE && !placeholder[c as usize]).collect();
             a.id_like = a.rows >= MIN_ROWS && a.nulls == 0 && a.distinct == a.rows;
             if let Some(labels) = labels {
-                // Level keys as train() encodes them: (missing), kept levels, (other).
-                let key = |c: u32| -> i64 {
-                    if c == NULL_CODE || placeholder[c as usize] {
-                        -1
-                    } else if counts[c as usize] < opts.min_level_count {
-                        -2
-                    } else {
-                        c as i64
-                    }
-                };
-                let keys: Vec<i64> = codes.iter().map(|&c| key(c)).collect();
+                let keys: Vec<i64> = codes.iter().map(|&c| level_key(c, &placeholder, &counts, opts)).collect();
                 a.univariate_auc = encoded_auc(&keys, labels);
                 let raw: Vec<Option<String>> =
                     codes.iter().map(|&c| (c != NULL_CODE).then(|| dictionary[c as usize].clone())).collect();
@@ -162,25 +152,74 @@ pub fn audit_column(data: &ColumnData, labels: Option<&[Option<bool>]>, opts: &P
     a
 }
 
-/// ROC AUC of each row's level conversion rate (in-sample target encoding).
+/// The leakage verdict of one column alone (what train() checks before fitting): the reason it
+/// is a suspect, or None. Same rule and numbers as [`audit_column`], without the scorecard's
+/// quantiles, outliers and per-level listings, which cost seconds on a million rows.
+pub fn leakage_reason(data: &ColumnData, labels: &[Option<bool>], opts: &PreprocessOptions) -> Option<String> {
+    let mut a = ColumnAudit::default();
+    let present: Vec<bool> = match data {
+        ColumnData::Numeric(values) => {
+            a.rows = values.len();
+            a.nulls = values.iter().filter(|x| x.is_none()).count();
+            let (s, l): (Vec<f64>, Vec<bool>) =
+                values.iter().zip(labels).filter_map(|(x, l)| Some(((*x)?, (*l)?))).unzip();
+            a.univariate_auc = roc_auc(&s, &l).map(|x| x.max(1.0 - x));
+            // Only whole numbers in every row can be an id: sort for the distinct count then.
+            if a.rows >= MIN_ROWS && a.nulls == 0 && values.iter().flatten().all(|x| x.fract() == 0.0) {
+                let mut v: Vec<f64> = values.iter().flatten().copied().collect();
+                v.sort_unstable_by(f64::total_cmp);
+                v.dedup();
+                a.id_like = v.len() == a.rows;
+            }
+            values.iter().map(|x| x.is_some()).collect()
+        }
+        ColumnData::Categorical { dictionary, codes } => {
+            a.rows = codes.len();
+            let placeholder: Vec<bool> = dictionary.iter().map(|d| opts.missing_values.contains(d)).collect();
+            let mut counts = vec![0usize; dictionary.len()];
+            for &c in codes.iter().filter(|&&c| c != NULL_CODE) {
+                counts[c as usize] += 1;
+            }
+            a.nulls = codes.iter().filter(|&&c| c == NULL_CODE).count();
+            a.id_like = a.rows >= MIN_ROWS && a.nulls == 0 && dictionary.len() == a.rows;
+            let keys: Vec<i64> = codes.iter().map(|&c| level_key(c, &placeholder, &counts, opts)).collect();
+            a.univariate_auc = encoded_auc(&keys, labels);
+            codes.iter().map(|&c| c != NULL_CODE && !placeholder[c as usize]).collect()
+        }
+    };
+    judge_leakage(&mut a, &present, labels);
+    (a.leakage_suspect == Some(true)).then(|| a.reason.unwrap_or_default())
+}
+
+/// A row's level as train() encodes it: -1 "(missing)" (NULL or a placeholder), -2 "(other)"
+/// (seen fewer than min_level_count times), else the level's code.
+fn level_key(c: u32, placeholder: &[bool], counts: &[usize], opts: &PreprocessOptions) -> i64 {
+    if c == NULL_CODE || placeholder[c as usize] {
+        -1
+    } else if counts[c as usize] < opts.min_level_count {
+        -2
+    } else {
+        c as i64
+    }
+}
+
+/// ROC AUC of each row's level conversion rate (in-sample target encoding), from the counts
+/// per level: no per-row scores and no sort of rows.
 fn encoded_auc(keys: &[i64], labels: &[Option<bool>]) -> Option<f64> {
-    let mut rate: FxHashMap<i64, (f64, f64)> = FxHashMap::default();
+    let mut counts: FxHashMap<i64, (u64, u64)> = FxHashMap::default();
     for (k, l) in keys.iter().zip(labels) {
         if let Some(l) = l {
-            let e = rate.entry(*k).or_default();
-            e.0 += *l as u8 as f64;
-            e.1 += 1.0;
+            let e = counts.entry(*k).or_default();
+            if *l {
+                e.0 += 1;
+            } else {
+                e.1 += 1;
+            }
         }
     }
-    let (s, l): (Vec<f64>, Vec<bool>) = keys
-        .iter()
-        .zip(labels)
-        .filter_map(|(k, l)| {
-            let (pos, n) = rate[k];
-            Some((pos / n, (*l)?))
-        })
-        .unzip();
-    roc_auc(&s, &l)
+    let mut groups: Vec<(f64, u64, u64)> =
+        counts.into_values().map(|(pos, neg)| (pos as f64 / (pos + neg) as f64, pos, neg)).collect();
+    roc_auc_of_groups(&mut groups)
 }
 
 /// The most frequent levels with their lead counts and conversion rates.
@@ -381,6 +420,56 @@ mod tests {
         assert!(a.reason.unwrap().contains("univariate ROC AUC 1.000"));
         assert!(parse_leakage_policy(&json!("stop")).is_err());
         assert_eq!(parse_leakage_policy(&json!("error")).unwrap(), LeakagePolicy::Error);
+    }
+
+    #[test]
+    fn leakage_reason_agrees_with_the_full_audit() {
+        let n = 500;
+        let labels: Vec<Option<bool>> = (0..n).map(|i| if i % 50 == 7 { None } else { Some(i % 3 == 0) }).collect();
+        let opts = PreprocessOptions::default();
+        let columns = [
+            // filled in mostly for converted leads
+            text(&(0..n).map(|i| (i % 3 == 0 && i % 5 != 0).then_some("Hot")).collect::<Vec<_>>()),
+            // a real but weak signal, with placeholders and a rare level
+            text(&(0..n).map(|i| Some(["a", "b", "Select", "c"][(i * 7 + i / 3) % 4]).filter(|_| i != 11).or(Some("rare"))).collect::<Vec<_>>()),
+            ColumnData::Numeric((0..n).map(|i| Some((i % 3 == 0) as u8 as f64 * 20.0 + (i % 11) as f64)).collect()),
+            ColumnData::Numeric((0..n).map(|i| Some(i as f64)).collect()), // an id
+            ColumnData::Numeric((0..n).map(|i| (i % 4 != 0).then_some((i % 13) as f64 * 0.5)).collect()),
+        ];
+        for c in &columns {
+            let full = audit_column(c, Some(&labels), &opts);
+            let reason = leakage_reason(c, &labels, &opts);
+            assert_eq!(reason.is_some(), full.leakage_suspect == Some(true), "{full:?}");
+            assert_eq!(reason, full.reason.filter(|_| full.leakage_suspect == Some(true)));
+        }
+        assert!(leakage_reason(&columns[0], &labels, &opts).is_some());
+        assert!(leakage_reason(&columns[2], &labels, &opts).is_some(), "AUC 1 separator");
+        assert!(leakage_reason(&columns[3], &labels, &opts).is_none(), "ids are not suspects");
+    }
+
+    #[test]
+    fn encoded_auc_from_level_counts_equals_the_per_row_auc() {
+        let labels: Vec<Option<bool>> = (0..300).map(|i| if i % 17 == 0 { None } else { Some((i * 13) % 7 < 3) }).collect();
+        // Levels with equal conversion rates (1/2 and 2/4) must count as one threshold.
+        let keys: Vec<i64> = (0..300).map(|i| [0, 1, 2, 3, -1, -2][(i * 5) % 6]).collect();
+        let mut rate: FxHashMap<i64, (f64, f64)> = FxHashMap::default();
+        for (k, l) in keys.iter().zip(&labels) {
+            if let Some(l) = l {
+                let e = rate.entry(*k).or_default();
+                e.0 += *l as u8 as f64;
+                e.1 += 1.0;
+            }
+        }
+        let (s, l): (Vec<f64>, Vec<bool>) =
+            keys.iter().zip(&labels).filter_map(|(k, l)| Some((rate[k].0 / rate[k].1, (*l)?))).unzip();
+        assert_eq!(encoded_auc(&keys, &labels), roc_auc(&s, &l));
+        let mut tied = vec![(0.5, 1, 1), (0.5, 2, 2), (1.0, 3, 0), (0.0, 0, 4)];
+        let (s, l): (Vec<f64>, Vec<bool>) = tied
+            .iter()
+            .flat_map(|&(sc, p, n)| std::iter::repeat_n((sc, true), p as usize).chain(std::iter::repeat_n((sc, false), n as usize)))
+            .unzip();
+        assert_eq!(roc_auc_of_groups(&mut tied), roc_auc(&s, &l));
+        assert_eq!(roc_auc_of_groups(&mut [(0.3, 4, 0)]), None);
     }
 
     #[test]

@@ -53,6 +53,52 @@ fn curve(scores: &[f64], labels: &[bool]) -> Curve {
 /// Ties are handled by the trapezoid rule over distinct thresholds (equivalently a
 /// Mann-Whitney U with tied pairs counted 1/2). `None` when either class is absent.
 pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
+    debug_assert_eq!(scores.len(), labels.len());
+    if scores.iter().any(|s| s.is_nan()) {
+        return roc_auc_by_curve(scores, labels);
+    }
+    // Each class's scores as order-preserving integers, sorted apart: sorting plain u64 keys is
+    // several times faster than sorting (score, label) pairs by total_cmp on a million rows.
+    let (mut pos, mut neg) = (Vec::new(), Vec::with_capacity(scores.len()));
+    for (&s, &y) in scores.iter().zip(labels) {
+        if y { pos.push(order_key(s)) } else { neg.push(order_key(s)) }
+    }
+    if pos.is_empty() || neg.is_empty() {
+        return None;
+    }
+    pos.sort_unstable();
+    neg.sort_unstable();
+    // Ascending through the distinct scores: a score v with p_v positives and n_v negatives adds
+    // n_v * (2 * positives above v + p_v) to twice the area, as the curve's trapezoids do.
+    let (np, nn) = (pos.len() as u64, neg.len() as u64);
+    let (mut i, mut j, mut twice_area) = (0usize, 0usize, 0u128);
+    while j < neg.len() {
+        let v = neg[j];
+        while i < pos.len() && pos[i] < v {
+            i += 1;
+        }
+        let (i0, j0) = (i, j);
+        while i < pos.len() && pos[i] == v {
+            i += 1;
+        }
+        while j < neg.len() && neg[j] == v {
+            j += 1;
+        }
+        let above = np - i as u64;
+        twice_area += u128::from((j - j0) as u64) * u128::from(2 * above + (i - i0) as u64);
+    }
+    Some(twice_area as f64 / (2.0 * np as f64 * nn as f64))
+}
+
+/// An integer with the order of the (non-NaN) score; -0.0 and 0.0 map to one key, as `==`.
+#[inline]
+fn order_key(x: f64) -> u64 {
+    let b = (x + 0.0).to_bits(); // -0.0 + 0.0 == +0.0
+    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+}
+
+/// [`roc_auc`] from the sorted curve: the reference, and the path when a score is NaN.
+fn roc_auc_by_curve(scores: &[f64], labels: &[bool]) -> Option<f64> {
     let c = curve(scores, labels);
     if c.pos == 0 || c.neg == 0 {
         return None;
@@ -64,6 +110,27 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
         (prev_tp, prev_fp) = (tp, fp);
     }
     Some(twice_area as f64 / (2.0 * c.pos as f64 * c.neg as f64))
+}
+
+/// [`roc_auc`] of scores that take few distinct values, from the count of converted and other
+/// leads per value: `(score, positives, negatives)` in any order, the same score may repeat.
+/// Exactly `roc_auc` of the expanded rows, in O(values log values) instead of a sort of rows.
+pub fn roc_auc_of_groups(groups: &mut [(f64, u64, u64)]) -> Option<f64> {
+    groups.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    let (pos, neg) = groups.iter().fold((0u64, 0u64), |(p, n), g| (p + g.1, n + g.2));
+    if pos == 0 || neg == 0 {
+        return None;
+    }
+    let (mut twice_area, mut tp, mut fp, mut prev_tp, mut prev_fp) = (0u128, 0u64, 0u64, 0u64, 0u64);
+    for (i, &(s, p, n)) in groups.iter().enumerate() {
+        (tp, fp) = (tp + p, fp + n);
+        // A threshold ends where the score changes (by `==`, as `curve` groups rows).
+        if i + 1 == groups.len() || groups[i + 1].0 != s {
+            twice_area += u128::from(fp - prev_fp) * u128::from(tp + prev_tp);
+            (prev_tp, prev_fp) = (tp, fp);
+        }
+    }
+    Some(twice_area as f64 / (2.0 * pos as f64 * neg as f64))
 }
 
 /// Average precision, as scikit-learn's `average_precision_score`:
@@ -307,6 +374,33 @@ mod tests {
 
     fn cm(tp: u64, fp: u64, tn: u64, fn_: u64) -> Confusion {
         Confusion { tp, fp, tn, fn_ }
+    }
+
+    #[test]
+    fn roc_auc_by_sorted_classes_equals_the_curve() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in [1usize, 2, 7, 100, 5000] {
+            // Few distinct values (many ties), signed zeros, infinities and wide ranges.
+            let s: Vec<f64> = (0..n)
+                .map(|_| match next() % 6 {
+                    0 => (next() % 5) as f64 - 2.0,
+                    1 => -0.0,
+                    2 => f64::INFINITY * if next() % 2 == 0 { 1.0 } else { -1.0 },
+                    _ => (next() >> 11) as f64 / (1u64 << 53) as f64 * 1e3 - 500.0,
+                })
+                .collect();
+            let y: Vec<bool> = (0..n).map(|_| next() % 3 == 0).collect();
+            assert_eq!(roc_auc(&s, &y), roc_auc_by_curve(&s, &y), "n = {n}");
+        }
+        let s = [0.1, f64::NAN, 0.4, 0.35];
+        let y = [false, true, true, false];
+        assert_eq!(roc_auc(&s, &y), roc_auc_by_curve(&s, &y));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::errors::{bad_data, invalid, quote_ident, raise_with_hint, required};
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
-use crate::core::audit::{audit_column, feature_report as core_feature_report, ColumnAudit, LeakagePolicy};
+use crate::core::audit::{audit_column, feature_report as core_feature_report, leakage_reason, ColumnAudit, LeakagePolicy};
 use crate::core::options::TrainOptions;
 use crate::core::pipeline::TrainingData;
 use crate::core::preprocess::PreprocessOptions;
@@ -265,8 +265,8 @@ pub fn check_leakage(data: &TrainingData, opts: &TrainOptions) {
         .columns
         .iter()
         .filter_map(|c| {
-            let a = audit_column(&c.data, Some(&labels), &opts.preprocess);
-            (a.leakage_suspect == Some(true)).then(|| format!("\"{}\" ({})", c.name, a.reason.unwrap_or_default()))
+            let reason = leakage_reason(&c.data, &labels, &opts.preprocess)?;
+            Some(format!("\"{}\" ({reason})", c.name))
         })
         .collect();
     if suspects.is_empty() {

@@ -34,3 +34,4 @@ pub mod trend;
 pub mod aggregate_engine;
 pub mod model_sql;
 pub mod numeric_bytes;
+pub mod row_stream;

@@ -1,15 +1,15 @@
-//! Reads a source into the core's columnar table in one pass through a cursor, a batch at a
-//! time, each batch in its own SPI session so memory stays bounded by the batch, not the table.
+//! Reads a source into the core's columnar table in one pass, each row decoded straight from
+//! the executor's slot as it is produced (row_stream.rs): nothing but the columnar table grows.
 
 use pgrx::prelude::*;
 
 use super::errors::{bad_data, invalid, quote_ident};
+use super::row_stream::for_each_row;
+use super::rows_binding::text_of;
 use super::source::{ColumnClass, Source, SourceColumn};
 use crate::core::pipeline::TrainingData;
 use crate::core::split::SplitKey;
 use crate::core::values::{CategoricalBuilder, Column, ColumnData};
-
-const BATCH_ROWS: i64 = 10_000;
 
 /// How the label column is read.
 pub struct LabelSpec<'a> {
@@ -117,63 +117,41 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let mut keys: Vec<Option<String>> = Vec::new();
     let mut null_labels = 0usize;
 
-    let cursor_name = Spi::connect(|client| {
-        client.try_open_cursor(query.as_str(), &[]).map(|c| c.detach_into_name())
-    })
-    .unwrap_or_else(|e| invalid(format!("cannot read source {}: {e}", req.source.display)));
-
-    loop {
-        pgrx::check_for_interrupts!();
-        let (fetched, done) = Spi::connect(|client| {
-            let mut cursor = client.find_cursor(&cursor_name)?;
-            let table = cursor.fetch(BATCH_ROWS)?;
-            let fetched = table.len();
-            for row in table {
-                if let Some(spec) = &req.label {
-                    let label: Option<String> = row.get(nf + 1)?;
-                    let Some(label) = label else {
-                        null_labels += 1;
-                        continue;
-                    };
-                    labels.push(parse_label(&label, spec));
-                }
-                for (i, b) in builders.iter_mut().enumerate() {
-                    match b {
-                        Builder::Numeric(v) => {
-                            let x: Option<f64> = row.get(i + 1)?;
-                            if let Some(x) = x.filter(|x| !x.is_finite()) {
-                                bad_data(format!(
-                                    "feature \"{}\" has the value {x}; NaN and Infinity are not valid feature values",
-                                    req.features[i].name
-                                ));
-                            }
-                            v.push(x);
-                        }
-                        Builder::Text(b) => {
-                            let s: Option<&str> = row.get(i + 1)?;
-                            b.push(s);
-                        }
-                    }
-                }
-                match req.key {
-                    Some((_, KeyKind::Time)) => times.push(row.get(key_at)?),
-                    Some(_) => keys.push(row.get(key_at)?),
-                    None => {}
-                }
+    let utf8 = unsafe { pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32 };
+    for_each_row(&query, &mut |values, nulls| {
+        // The query's columns: the features, then the label as text, then the split key.
+        if let Some(spec) = &req.label {
+            if nulls[nf] {
+                null_labels += 1;
+                return;
             }
-            let done = fetched < BATCH_ROWS as usize;
-            if !done {
-                // Keep the portal open for the next batch's SPI session.
-                cursor.detach_into_name();
-            }
-            Ok::<_, pgrx::spi::Error>((fetched, done))
-        })
-        .unwrap_or_else(|e| invalid(format!("cannot read source {}: {e}", req.source.display)));
-        let _ = fetched;
-        if done {
-            break;
+            // SAFETY: a non-NULL text datum of this row.
+            labels.push(parse_label(unsafe { text_of(values[nf], utf8) }, spec));
         }
-    }
+        for (i, b) in builders.iter_mut().enumerate() {
+            match b {
+                Builder::Numeric(v) => {
+                    let x = (!nulls[i]).then(|| f64::from_bits(values[i].value() as u64));
+                    if let Some(x) = x.filter(|x| !x.is_finite()) {
+                        bad_data(format!(
+                            "feature \"{}\" has the value {x}; NaN and Infinity are not valid feature values",
+                            req.features[i].name
+                        ));
+                    }
+                    v.push(x);
+                }
+                // SAFETY: a non-NULL text datum of this row.
+                Builder::Text(b) => b.push((!nulls[i]).then(|| unsafe { text_of(values[i], utf8) })),
+            }
+        }
+        let k = key_at - 1;
+        match req.key {
+            Some((_, KeyKind::Time)) => times.push((!nulls[k]).then(|| f64::from_bits(values[k].value() as u64))),
+            // SAFETY: a non-NULL text datum of this row.
+            Some(_) => keys.push((!nulls[k]).then(|| unsafe { text_of(values[k], utf8) }.to_string())),
+            None => {}
+        }
+    });
 
     let columns = builders
         .into_iter()

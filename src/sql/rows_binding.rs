@@ -281,7 +281,7 @@ unsafe fn numeric_of(d: pg_sys::Datum) -> f64 {
 /// # Safety
 /// `d` must be a non-NULL text, varchar or bpchar datum.
 #[inline]
-unsafe fn text_of<'a>(d: pg_sys::Datum, utf8_database: bool) -> &'a str {
+pub(crate) unsafe fn text_of<'a>(d: pg_sys::Datum, utf8_database: bool) -> &'a str {
     match plain_varlena(d) {
         // A UTF8 database only ever stores valid UTF-8 text (Postgres checks it on input).
         Some(bytes) if utf8_database => std::str::from_utf8_unchecked(bytes),
