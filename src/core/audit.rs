@@ -20,6 +20,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::float_sort::sort_floats;
 use super::metrics::{roc_auc, roc_auc_of_groups};
 use super::preprocess::PreprocessOptions;
 use super::values::{ColumnData, NULL_CODE};
@@ -99,7 +100,7 @@ pub fn audit_column(data: &ColumnData, labels: Option<&[Option<bool>]>, opts: &P
             let mut v: Vec<f64> = values.iter().flatten().copied().collect();
             a.nulls = a.rows - v.len();
             present = values.iter().map(|x| x.is_some()).collect();
-            v.sort_by(f64::total_cmp);
+            sort_floats(&mut v);
             if !v.is_empty() {
                 a.min = v.first().copied();
                 a.max = v.last().copied();
@@ -167,7 +168,7 @@ pub fn leakage_reason(data: &ColumnData, labels: &[Option<bool>], opts: &Preproc
             // Only whole numbers in every row can be an id: sort for the distinct count then.
             if a.rows >= MIN_ROWS && a.nulls == 0 && values.iter().flatten().all(|x| x.fract() == 0.0) {
                 let mut v: Vec<f64> = values.iter().flatten().copied().collect();
-                v.sort_unstable_by(f64::total_cmp);
+                sort_floats(&mut v);
                 v.dedup();
                 a.id_like = v.len() == a.rows;
             }
@@ -309,7 +310,7 @@ pub fn feature_report(columns: &[Vec<Option<f64>>]) -> FeatureReport {
             if v.is_empty() {
                 return None;
             }
-            v.sort_by(f64::total_cmp);
+            sort_floats(&mut v);
             let median = quantile(&v, 0.5);
             let x: Vec<f64> = c.iter().map(|x| x.unwrap_or(median)).collect();
             let mean = x.iter().sum::<f64>() / x.len() as f64;

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::float_sort::sort_floats;
 use super::preprocess::MISSING_LEVEL;
 use super::split::Part;
 use super::values::{Column, ColumnData, NULL_CODE};
@@ -179,7 +180,7 @@ fn bin_shares(values: &[f64], edges: &[f64], total: usize) -> Vec<f64> {
 /// Decile bins of scores (no missing values).
 pub fn score_bins(scores: &[f64]) -> Bins {
     let mut sorted: Vec<f64> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
+    sort_floats(&mut sorted);
     let edges = quantile_edges(&sorted, QUANTILE_BINS);
     Bins { shares: bin_shares(&sorted, &edges, sorted.len()), edges, mean: mean(&sorted) }
 }
@@ -233,7 +234,7 @@ pub fn feature_reference(column: &Column, rows: &[usize]) -> FeatureReference {
     };
     match numeric_values(column, rows) {
         Some(mut values) => {
-            values.sort_by(f64::total_cmp);
+            sort_floats(&mut values);
             let edges = quantile_edges(&values, QUANTILE_BINS);
             let missing = (n - values.len()) as u64;
             FeatureReference {

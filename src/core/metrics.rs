@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::float_sort::{sort_keys, total_order_key};
+
 /// Probability clip used by [`log_loss`]: scores are clamped to `[1e-15, 1 - 1e-15]`.
 ///
 /// scikit-learn >= 1.5 clips to the dtype's machine epsilon (~2.2e-16) instead; the two
@@ -66,8 +68,8 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
     if pos.is_empty() || neg.is_empty() {
         return None;
     }
-    pos.sort_unstable();
-    neg.sort_unstable();
+    sort_keys(&mut pos);
+    sort_keys(&mut neg);
     // Ascending through the distinct scores: a score v with p_v positives and n_v negatives adds
     // n_v * (2 * positives above v + p_v) to twice the area, as the curve's trapezoids do.
     let (np, nn) = (pos.len() as u64, neg.len() as u64);
@@ -93,8 +95,7 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
 /// An integer with the order of the (non-NaN) score; -0.0 and 0.0 map to one key, as `==`.
 #[inline]
 fn order_key(x: f64) -> u64 {
-    let b = (x + 0.0).to_bits(); // -0.0 + 0.0 == +0.0
-    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+    total_order_key(x + 0.0) // -0.0 + 0.0 == +0.0
 }
 
 /// [`roc_auc`] from the sorted curve: the reference, and the path when a score is NaN.

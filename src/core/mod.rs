@@ -9,6 +9,7 @@ pub mod calibration;
 pub mod compare;
 pub mod curves;
 pub mod features;
+pub mod float_sort;
 pub mod cv;
 pub mod dates;
 pub mod explain;
