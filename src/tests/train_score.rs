@@ -201,4 +201,46 @@ mod tests {
         .unwrap();
         assert_eq!(rows, Some(4));
     }
+
+    /// The training reader (row_stream.rs) decodes every column type it is given straight from
+    /// the executor's rows, compressed text included, skips NULL labels, and train() records
+    /// the seconds each phase took.
+    #[pg_test]
+    fn training_reads_every_column_kind_and_times_its_phases() {
+        Spi::run(
+            "CREATE TABLE kinds AS
+             SELECT i AS id, (i % 13)::float8 / 3 AS a, (i % 7)::int4 AS b, ((i % 11) * 1.25)::numeric(8,2) AS c,
+                    (ARRAY['north','south','east'])[1 + i % 3]::varchar(10) AS d, (ARRAY['x','yy'])[1 + i % 2]::char(4) AS e,
+                    (i % 5 = 0) AS f,
+                    -- 5,000-character values are stored compressed: the detoasting path
+                    repeat(CASE WHEN i % 4 = 0 THEN 'p' ELSE 'q' END, 5000) AS long_note,
+                    CASE WHEN i % 10 = 9 THEN NULL ELSE (i % 13) + (i % 4 = 0)::int * 6 + (i % 3) > 9 END AS converted
+               FROM generate_series(1, 1000) i",
+        )
+        .unwrap();
+        let stored: Option<bool> = Spi::get_one(
+            "SELECT pg_column_compression(long_note) IS NOT NULL FROM kinds WHERE id = 1",
+        )
+        .unwrap();
+        assert_eq!(stored, Some(true), "the long text must be stored compressed for this test");
+        Spi::run("SELECT * FROM lead_scoring.train('kinds_m', 'kinds', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
+        let (rows, seconds): (Option<i64>, Option<pgrx::JsonB>) = Spi::get_two(
+            "SELECT (training->>'rows')::bigint, training->'seconds' FROM lead_scoring.models WHERE name = 'kinds_m'",
+        )
+        .unwrap();
+        assert_eq!(rows, Some(900), "the 100 NULL labels are skipped");
+        let seconds = seconds.unwrap().0;
+        for phase in ["read", "audit", "fit", "calibrate", "score_rows", "metrics", "importance", "reference"] {
+            assert!(seconds[phase].as_f64().is_some_and(|s| s >= 0.0), "{phase}: {seconds}");
+        }
+        // Each level read equals the stored value, long ones included.
+        let levels: Option<String> = Spi::get_one(
+            "SELECT string_agg(f->>'name' || ':' || (SELECT string_agg(left(l->>'level', 3) || length(l->>'level'), ',' ORDER BY l->>'level')
+                                                     FROM jsonb_array_elements(f->'levels') l), ' ' ORDER BY f->>'name')
+               FROM lead_scoring.models, jsonb_array_elements(reference->'features') f
+              WHERE name = 'kinds_m' AND f ? 'levels' AND jsonb_typeof(f->'levels') = 'array'",
+        )
+        .unwrap();
+        assert_eq!(levels.as_deref(), Some("d:eas4,nor5,sou5 e:x1,yy2 f:fal5,tru4 long_note:ppp5000,qqq5000"));
+    }
 }
