@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::float_sort::{sort_keys, total_order_key};
+use super::float_sort::total_order_key;
 
 /// Probability clip used by [`log_loss`]: scores are clamped to `[1e-15, 1 - 1e-15]`.
 ///
@@ -68,8 +68,8 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
     if pos.is_empty() || neg.is_empty() {
         return None;
     }
-    sort_keys(&mut pos);
-    sort_keys(&mut neg);
+    pos.sort_unstable();
+    neg.sort_unstable();
     // Ascending through the distinct scores: a score v with p_v positives and n_v negatives adds
     // n_v * (2 * positives above v + p_v) to twice the area, as the curve's trapezoids do.
     let (np, nn) = (pos.len() as u64, neg.len() as u64);
