@@ -34,6 +34,9 @@ SELECT round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 2), :auc,
 SQL
 )
     read -r secs auc kb matrix <<<"$out"
+    # Where the time went (training.seconds), for BENCHMARKS.md.
+    phases=$(bench_psql -tA -c "SELECT string_agg(key || ' ' || value, ', ' ORDER BY value::float8 DESC) FROM lead_scoring.models, jsonb_each(training->'seconds') WHERE name = 'm_${engine}_$n'")
+    echo "bench: $n rows, engine $engine phases (s): $phases" >&2
     mb=$(awk -v k="$kb" 'BEGIN { printf "%.0f", k / 1024 }'); mmb=$(awk -v b="$matrix" 'BEGIN { printf "%.0f", b / 1048576 }')
     mr=$(awk -v k="$kb" -v b="$matrix" 'BEGIN { printf "%.2f", k * 1024 / b }')
     eval "t_${engine}=$secs; auc_${engine}=$auc; mr_${engine}=$mr"
