@@ -64,3 +64,4 @@ macro_rules! core_err {
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
+pub mod threads;

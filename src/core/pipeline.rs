@@ -19,6 +19,7 @@ use super::preprocess::{fit_preprocessor, PreprocessOptions};
 use super::resample::{resample, Resample};
 use super::selection::{cross_validate, search, training_folds};
 use super::split::{assign_parts, Part, SplitKey};
+use super::threads::{map_tasks, worker_threads};
 use super::tiers::Tiers;
 use super::values::{row_values, Column};
 use super::CoreResult;
@@ -166,16 +167,32 @@ pub fn fit_on_rows(
     })
 }
 
-/// The model's probabilities of `rows` (uncalibrated while the model has no calibration yet).
+/// Rows scored per task when scoring many rows on worker threads.
+const SCORE_CHUNK: usize = 32_768;
+
+/// The model's probabilities of `rows` (uncalibrated while the model has no calibration yet),
+/// through the path score() uses. Many rows are scored in chunks on worker threads (pure
+/// computation, no Postgres calls); the result is the same whatever the thread count.
 pub fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> CoreResult<Vec<f64>> {
-    let mut raw = Vec::with_capacity(data.columns.len());
-    let mut scratch = Vec::new();
-    rows.iter()
-        .map(|&r| {
-            row_values(&data.columns, r, &mut raw);
-            model.probability(&raw, &mut scratch)
-        })
-        .collect()
+    let chunks: Vec<&[usize]> = rows.chunks(SCORE_CHUNK).collect();
+    let threads = if chunks.len() > 1 { worker_threads(4) } else { 1 };
+    let scored = map_tasks(chunks.len(), threads, |c| -> CoreResult<Vec<f64>> {
+        let mut raw = Vec::with_capacity(data.columns.len());
+        let mut scratch = Vec::new();
+        chunks[c]
+            .iter()
+            .map(|&r| {
+                row_values(&data.columns, r, &mut raw);
+                model.probability(&raw, &mut scratch)
+            })
+            .collect()
+    })
+    .map_err(|e| core_err!("scoring the rows: {e}"))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for part in scored {
+        out.extend(part?);
+    }
+    Ok(out)
 }
 
 /// Selects hyperparameters (CV / search) and fits one algorithm on the training part.
@@ -285,13 +302,7 @@ pub fn train_model_with(
     // Calibrate on validation, then score every row through the path score() uses.
     let calibration_choice = opts.effective_calibration();
     if calibration_choice != CalibrationChoice::None {
-        let mut raw = Vec::with_capacity(data.columns.len());
-        let mut scratch = Vec::new();
-        let mut scores = Vec::with_capacity(validation.len());
-        for &r in &validation {
-            row_values(&data.columns, r, &mut raw);
-            scores.push(model.probability(&raw, &mut scratch)?);
-        }
+        let scores = probabilities(&model, data, &validation)?;
         let labels: Vec<bool> = validation.iter().map(|&r| data.labels[r]).collect();
         model.calibration = calibrate(calibration_choice, &scores, &labels)?;
     }
@@ -306,13 +317,7 @@ pub fn train_model_with(
         None => None,
     };
     clock.lap("calibrate");
-    let mut predictions = Vec::with_capacity(n);
-    let mut raw = Vec::with_capacity(data.columns.len());
-    let mut scratch = Vec::new();
-    for row in 0..n {
-        row_values(&data.columns, row, &mut raw);
-        predictions.push(model.probability(&raw, &mut scratch)?);
-    }
+    let predictions = probabilities(&model, data, &(0..n).collect::<Vec<_>>())?;
     clock.lap("score_rows");
 
     let scores_labels = |rows: &[usize]| -> (Vec<f64>, Vec<bool>) {
@@ -428,6 +433,21 @@ mod tests {
         let l: Vec<bool> = test_rows.iter().map(|&i| data.labels[i]).collect();
         assert!((roc_auc(&s, &l).unwrap() - test_auc).abs() < 1e-12);
         assert_eq!(out.tiers.top(), "hot");
+    }
+
+    #[test]
+    fn scoring_rows_on_threads_equals_scoring_them_one_by_one() {
+        let data = synthetic(2 * SCORE_CHUNK + 1234, 5);
+        let out = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
+        let mut raw = Vec::new();
+        let mut scratch = Vec::new();
+        for (row, &p) in out.predictions.iter().enumerate() {
+            row_values(&data.columns, row, &mut raw);
+            assert_eq!(p.to_bits(), out.model.probability(&raw, &mut scratch).unwrap().to_bits(), "row {row}");
+        }
+        let some: Vec<usize> = (0..data.labels.len()).rev().step_by(3).collect();
+        let p = probabilities(&out.model, &data, &some).unwrap();
+        assert!(some.iter().zip(&p).all(|(&r, q)| q.to_bits() == out.predictions[r].to_bits()));
     }
 
     #[test]
