@@ -250,10 +250,38 @@ impl Preprocessor {
     /// Writes the model inputs for one lead into `out` (length [`Self::width`]).
     /// `raw` holds one value per feature, in feature order.
     pub fn transform_into(&self, raw: &[RawValue<'_>], out: &mut [f64]) -> CoreResult<()> {
+        self.transform_into_with(raw, out, |_, levels, value| self.level_slot(levels, value))
+    }
+
+    /// The one-hot slot of a text feature's value: its level's position, or the last slot
+    /// ("(other)") for a level not kept; NULL and placeholders are the "(missing)" level.
+    fn level_slot(&self, levels: &[String], value: RawValue<'_>) -> usize {
+        let number_text;
+        let level = match value {
+            RawValue::Null => MISSING_LEVEL,
+            RawValue::Text(s) if self.is_placeholder(s) => MISSING_LEVEL,
+            RawValue::Text(s) => s,
+            RawValue::Number(x) => {
+                number_text = format_number(x);
+                &number_text
+            }
+        };
+        levels.iter().position(|l| l == level).unwrap_or(levels.len())
+    }
+
+    /// [`Self::transform_into`] with the slot of each text feature's value given by
+    /// `slot_of(feature index, levels, value)`.
+    #[inline]
+    fn transform_into_with(
+        &self,
+        raw: &[RawValue<'_>],
+        out: &mut [f64],
+        slot_of: impl Fn(usize, &[String], RawValue<'_>) -> usize,
+    ) -> CoreResult<()> {
         debug_assert_eq!(raw.len(), self.features.len());
         debug_assert_eq!(out.len(), self.width());
         let mut at = 0;
-        for (feature, &value) in self.features.iter().zip(raw) {
+        for (i, (feature, &value)) in self.features.iter().zip(raw).enumerate() {
             let slots = &mut out[at..at + feature.width()];
             match feature {
                 FeatureTransform::Numeric { name, log, scaling } => {
@@ -278,18 +306,7 @@ impl Preprocessor {
                 }
                 FeatureTransform::Categorical { levels, .. } => {
                     slots.fill(0.0);
-                    let number_text;
-                    let level = match value {
-                        RawValue::Null => MISSING_LEVEL,
-                        RawValue::Text(s) if self.is_placeholder(s) => MISSING_LEVEL,
-                        RawValue::Text(s) => s,
-                        RawValue::Number(x) => {
-                            number_text = format_number(x);
-                            &number_text
-                        }
-                    };
-                    let slot = levels.iter().position(|l| l == level).unwrap_or(levels.len());
-                    slots[slot] = 1.0;
+                    slots[slot_of(i, levels, value)] = 1.0;
                 }
             }
             at += feature.width();
@@ -304,15 +321,37 @@ impl Preprocessor {
         Ok(())
     }
 
-    /// Transforms the given rows of a columnar table into a row-major matrix.
+    /// Transforms the given rows of a columnar table into a row-major matrix. A text column's
+    /// levels are matched once per distinct value (its dictionary), not once per row.
     pub fn transform_rows(&self, columns: &[Column], rows: &[usize]) -> CoreResult<ndarray::Array2<f64>> {
         let width = self.width();
         let mut x = ndarray::Array2::<f64>::zeros((rows.len(), width));
+        // Per feature read from a dictionary-encoded column: its codes, the slot of each
+        // dictionary entry and the slot of NULL.
+        let tables: Vec<Option<(&[u32], Vec<usize>, usize)>> = self
+            .features
+            .iter()
+            .zip(columns)
+            .map(|(feature, column)| match (feature, &column.data) {
+                (FeatureTransform::Categorical { levels, .. }, ColumnData::Categorical { dictionary, codes }) => Some((
+                    codes.as_slice(),
+                    dictionary.iter().map(|d| self.level_slot(levels, RawValue::Text(d))).collect(),
+                    self.level_slot(levels, RawValue::Null),
+                )),
+                _ => None,
+            })
+            .collect();
         let mut raw = Vec::with_capacity(columns.len());
         for (out_row, &row) in rows.iter().enumerate() {
             super::values::row_values(columns, row, &mut raw);
             let slice = x.row_mut(out_row).into_slice().expect("standard layout");
-            self.transform_into(&raw, slice)?;
+            self.transform_into_with(&raw, slice, |i, levels, value| match &tables[i] {
+                Some((codes, by_code, null_slot)) => match codes[row] {
+                    NULL_CODE => *null_slot,
+                    code => by_code[code as usize],
+                },
+                None => self.level_slot(levels, value),
+            })?;
         }
         Ok(x)
     }
@@ -376,7 +415,7 @@ pub fn fit_preprocessor(columns: &[Column], train_rows: &[usize], opts: &Preproc
             ColumnData::Numeric(values) => match opts.bins.iter().find(|(b, _)| b == name) {
                 Some((_, bins)) => {
                     let mut present = present_values(name, train_rows.iter().map(|&r| values[r]))?;
-                    present.sort_by(f64::total_cmp);
+                    super::float_sort::sort_floats(&mut present);
                     FeatureTransform::Binned { name: name.to_string(), edges: quantile_edges(&present, *bins) }
                 }
                 None => {
@@ -411,7 +450,7 @@ fn present_values(name: &str, values: impl Iterator<Item = Option<f64>>) -> Core
 fn fit_scaling(name: &str, train: &[Option<f64>], impute: bool) -> CoreResult<Scaling> {
     let mut present = present_values(name, train.iter().copied())?;
     let missing = train.len() - present.len();
-    present.sort_by(f64::total_cmp);
+    super::float_sort::sort_floats(&mut present);
     let m = present.len();
     let median = if m % 2 == 1 { present[m / 2] } else { (present[m / 2 - 1] + present[m / 2]) / 2.0 };
     // Scaling statistics are taken after imputation, as a scikit-learn imputer-then-scaler pipeline does.

@@ -199,3 +199,31 @@ fn options_naming_unknown_or_wrong_columns_are_errors() {
     let dates = vec![date("d", &[Some("2025-01-01"), Some("2025-01-02")])];
     assert!(fit_preprocessor(&dates, &rows, &PreprocessOptions::default()).unwrap_err().0.contains("as-of"));
 }
+
+#[test]
+fn transform_rows_by_dictionary_equals_transforming_each_row() {
+    // Levels kept, rare levels, placeholders, NULLs and levels the training rows never saw,
+    // next to a number and an interaction with the text column.
+    let n = 300;
+    let names = ["Google", "Direct", "Select", "", "rare", "Olark"];
+    let values: Vec<Option<&str>> = (0..n).map(|i| if i % 17 == 0 { None } else { Some(names[(i * 7) % 6]) }).collect();
+    let mut values = values;
+    values[5] = Some("rare");
+    values[250] = Some("unseen later");
+    let columns = vec![
+        text("source", &values),
+        numeric("visits", (0..n).map(|i| (i % 5 != 0).then_some((i % 9) as f64)).collect()),
+    ];
+    let train: Vec<usize> = (0..200).collect();
+    let opts = PreprocessOptions { interactions: vec![("visits".into(), "source".into())], ..PreprocessOptions::default() };
+    let p = fit_preprocessor(&columns, &train, &opts).unwrap();
+    let rows: Vec<usize> = (0..n).rev().collect();
+    let x = p.transform_rows(&columns, &rows).unwrap();
+    let mut raw = Vec::new();
+    let mut expected = vec![0.0; p.width()];
+    for (k, &r) in rows.iter().enumerate() {
+        crate::core::values::row_values(&columns, r, &mut raw);
+        p.transform_into(&raw, &mut expected).unwrap();
+        assert_eq!(x.row(k).to_vec(), expected, "row {r}");
+    }
+}
