@@ -23,7 +23,8 @@ use serde_json::{json, Value};
 use super::float_sort::sort_floats;
 use super::metrics::{roc_auc, roc_auc_of_groups};
 use super::preprocess::PreprocessOptions;
-use super::values::{ColumnData, NULL_CODE};
+use super::threads::{map_tasks, worker_threads};
+use super::values::{Column, ColumnData, NULL_CODE};
 use super::CoreResult;
 use crate::core_err;
 
@@ -190,6 +191,13 @@ pub fn leakage_reason(data: &ColumnData, labels: &[Option<bool>], opts: &Preproc
     };
     judge_leakage(&mut a, &present, labels);
     (a.leakage_suspect == Some(true)).then(|| a.reason.unwrap_or_default())
+}
+
+/// [`leakage_reason`] of every column, the columns spread over worker threads (each is
+/// independent and pure computation); in column order.
+pub fn leakage_reasons(columns: &[Column], labels: &[Option<bool>], opts: &PreprocessOptions) -> CoreResult<Vec<Option<String>>> {
+    let threads = if labels.len() >= 100_000 { worker_threads(4) } else { 1 };
+    map_tasks(columns.len(), threads, |i| leakage_reason(&columns[i].data, labels, opts)).map_err(|e| core_err!("leakage check: {e}"))
 }
 
 /// A row's level as train() encodes it: -1 "(missing)" (NULL or a placeholder), -2 "(other)"
@@ -446,6 +454,23 @@ mod tests {
         assert!(leakage_reason(&columns[0], &labels, &opts).is_some());
         assert!(leakage_reason(&columns[2], &labels, &opts).is_some(), "AUC 1 separator");
         assert!(leakage_reason(&columns[3], &labels, &opts).is_none(), "ids are not suspects");
+    }
+
+    #[test]
+    fn leakage_reasons_on_threads_keep_column_order() {
+        let n = 120_000;
+        let labels: Vec<Option<bool>> = (0..n).map(|i| Some(i % 3 == 0)).collect();
+        let column = |name: &str, data: ColumnData| Column { name: name.into(), kind: crate::core::values::FeatureKind::Numeric, data };
+        let columns = vec![
+            column("noise", ColumnData::Numeric((0..n).map(|i| Some(((i * 7919) % 101) as f64)).collect())),
+            column("leak", ColumnData::Numeric((0..n).map(|i| Some((i % 3 == 0) as u8 as f64)).collect())),
+            column("weak", ColumnData::Numeric((0..n).map(|i| Some((i % 3 == 0) as u8 as f64 + (i % 5) as f64)).collect())),
+        ];
+        let opts = PreprocessOptions::default();
+        let got = leakage_reasons(&columns, &labels, &opts).unwrap();
+        let one_by_one: Vec<Option<String>> = columns.iter().map(|c| leakage_reason(&c.data, &labels, &opts)).collect();
+        assert_eq!(got, one_by_one);
+        assert_eq!(got.iter().map(Option::is_some).collect::<Vec<_>>(), [false, true, false]);
     }
 
     #[test]

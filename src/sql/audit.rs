@@ -6,9 +6,9 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::{json, Map, Value};
 
-use super::errors::{bad_data, invalid, quote_ident, raise_with_hint, required};
+use super::errors::{bad_data, core_ok, invalid, quote_ident, raise_with_hint, required};
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
-use crate::core::audit::{audit_column, feature_report as core_feature_report, leakage_reason, ColumnAudit, LeakagePolicy};
+use crate::core::audit::{audit_column, feature_report as core_feature_report, leakage_reasons, ColumnAudit, LeakagePolicy};
 use crate::core::options::TrainOptions;
 use crate::core::pipeline::TrainingData;
 use crate::core::preprocess::PreprocessOptions;
@@ -261,13 +261,12 @@ pub fn check_leakage(data: &TrainingData, opts: &TrainOptions) {
         return;
     }
     let labels: Vec<Option<bool>> = data.labels.iter().map(|&l| Some(l)).collect();
+    let reasons = core_ok(leakage_reasons(&data.columns, &labels, &opts.preprocess));
     let suspects: Vec<String> = data
         .columns
         .iter()
-        .filter_map(|c| {
-            let reason = leakage_reason(&c.data, &labels, &opts.preprocess)?;
-            Some(format!("\"{}\" ({reason})", c.name))
-        })
+        .zip(reasons)
+        .filter_map(|(c, reason)| Some(format!("\"{}\" ({})", c.name, reason?)))
         .collect();
     if suspects.is_empty() {
         return;
