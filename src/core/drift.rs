@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::float_sort::sort_floats;
 use super::preprocess::MISSING_LEVEL;
 use super::split::Part;
+use super::threads::{map_tasks, worker_threads};
 use super::values::{Column, ColumnData, NULL_CODE};
 use super::CoreResult;
 use crate::core_err;
@@ -255,11 +256,15 @@ pub fn feature_reference(column: &Column, rows: &[usize]) -> FeatureReference {
 
 /// The reference stored at training: every feature on the training part, the score on the
 /// validation part. `parts` and `scores` are per row of `columns`.
-pub fn build_reference(columns: &[Column], parts: &[Part], scores: &[f64]) -> Reference {
+/// Columns are summarised on worker threads (independent, pure computation), in column order.
+pub fn build_reference(columns: &[&Column], parts: &[Part], scores: &[f64]) -> Reference {
     let train: Vec<usize> = (0..parts.len()).filter(|&i| parts[i] == Part::Train).collect();
     let validation: Vec<f64> = (0..parts.len()).filter(|&i| parts[i] == Part::Validation).map(|i| scores[i]).collect();
+    let threads = if train.len() >= 100_000 { worker_threads(4) } else { 1 };
+    let features = map_tasks(columns.len(), threads, |i| feature_reference(columns[i], &train))
+        .unwrap_or_else(|e| panic!("building the drift reference: {e}"));
     Reference {
-        features: columns.iter().map(|c| feature_reference(c, &train)).collect(),
+        features,
         score: score_bins(&validation),
         score_rows: validation.len() as u64,
     }
@@ -457,10 +462,24 @@ mod tests {
     }
 
     #[test]
+    fn a_large_reference_is_built_on_threads_in_column_order() {
+        let n = 150_000;
+        let x: Vec<Option<f64>> = (0..n).map(|i| (i % 7 != 0).then_some(((i * 31) % 1000) as f64)).collect();
+        let c: Vec<Option<&str>> = (0..n).map(|i| Some(["a", "b", "c"][i % 3])).collect();
+        let cols = vec![numeric("x", &x), text("c", &c), numeric("y", &x[..n].iter().rev().copied().collect::<Vec<_>>())];
+        let parts: Vec<Part> = (0..n).map(|i| if i % 5 == 0 { Part::Validation } else { Part::Train }).collect();
+        let scores: Vec<f64> = (0..n).map(|i| (i % 100) as f64 / 100.0).collect();
+        let reference = build_reference(&cols.iter().collect::<Vec<_>>(), &parts, &scores);
+        let train: Vec<usize> = (0..n).filter(|&i| parts[i] == Part::Train).collect();
+        let expected: Vec<FeatureReference> = cols.iter().map(|c| feature_reference(c, &train)).collect();
+        assert_eq!(serde_json::to_value(&reference.features).unwrap(), serde_json::to_value(&expected).unwrap());
+    }
+
+    #[test]
     fn report_has_a_row_per_feature_and_the_score() {
         let cols = vec![numeric("x", &[Some(1.0), Some(2.0), Some(3.0), Some(4.0)]), text("c", &[Some("a"), Some("b"), Some("a"), Some("b")])];
         let parts = [Part::Train, Part::Train, Part::Validation, Part::Validation];
-        let reference = build_reference(&cols, &parts, &[0.1, 0.2, 0.3, 0.4]);
+        let reference = build_reference(&cols.iter().collect::<Vec<_>>(), &parts, &[0.1, 0.2, 0.3, 0.4]);
         assert_eq!(reference.features[0].rows, 2);
         assert_eq!(reference.score_rows, 2);
         let json = serde_json::to_value(&reference).unwrap();

@@ -16,7 +16,7 @@ use crate::core::pipeline::{TrainedModel, TrainingData};
 /// validation part for the score).
 pub fn reference_json(data: &TrainingData, trained: &TrainedModel) -> JsonB {
     let names: Vec<&str> = trained.model.feature_names().collect();
-    let columns: Vec<_> = data.columns.iter().filter(|c| names.contains(&c.name.as_str())).cloned().collect();
+    let columns: Vec<_> = data.columns.iter().filter(|c| names.contains(&c.name.as_str())).collect();
     let reference = build_reference(&columns, &trained.parts, &trained.predictions);
     JsonB(serde_json::to_value(reference).expect("reference serializes"))
 }
