@@ -12,6 +12,7 @@ use super::calibration::{expected_calibration_error, fit_isotonic, fit_platt, Ca
 use super::gbm::{fit_gbm, GbmData, GbmOptions};
 use super::logistic::{fit_logistic, LogisticOptions};
 use super::metrics::{max_f1_threshold, part_metrics, roc_auc};
+use super::logistic::sigmoid;
 use super::model::{Estimator, LeadModel};
 use super::phase_times::PhaseTimes;
 use super::options::{Algorithm, CalibrationChoice, ClassWeight, TrainOptions};
@@ -177,6 +178,12 @@ pub fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> 
     let chunks: Vec<&[usize]> = rows.chunks(SCORE_CHUNK).collect();
     let threads = if chunks.len() > 1 { worker_threads(4) } else { 1 };
     let scored = map_tasks(chunks.len(), threads, |c| -> CoreResult<Vec<f64>> {
+        if model.segments.is_none() {
+            // A chunk's inputs at once: text levels resolved per dictionary entry, not per row.
+            let x = model.preprocessor.transform_rows(&data.columns, chunks[c])?;
+            let row = |i: usize| x.row(i).to_slice().expect("standard layout");
+            return Ok((0..x.nrows()).map(|i| model.calibration.apply(sigmoid(model.estimator.log_odds(row(i))))).collect());
+        }
         let mut raw = Vec::with_capacity(data.columns.len());
         let mut scratch = Vec::new();
         chunks[c]
