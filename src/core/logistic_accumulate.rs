@@ -18,8 +18,9 @@ use super::threads::{map_tasks, worker_threads};
 
 /// Rows per dense rank update: summing 4 rank-1 updates per sweep cuts loads/stores of H 4x.
 const BLOCK: usize = 4;
-/// Share of rows in which an input must be nonzero to be summed as a dense column. Measured on
-/// 600,000 x 70 one-hot-like rows (`fit_speed_600k_by_70`), flat between about 0.1 and 0.5.
+/// Share of rows in which an input must be nonzero to be summed as a dense column. On 600,000 x
+/// 70 one-hot-like rows (`fit_speed_600k_by_70`) 0.25 and 0.5 were about as fast, 0.1 (most
+/// one-hot columns dense) 2x slower and all columns dense 3x slower.
 const DENSE_SHARE: f64 = 0.25;
 /// Rows from which a pass is split into [`PARTS`] parts run by up to [`MAX_THREADS`] threads;
 /// below, starting threads costs more than it saves.
@@ -54,6 +55,10 @@ pub(crate) struct Problem<'a> {
     order: Vec<usize>,
     /// Positions `0..dense` are the dense columns, the intercept first.
     dense: usize,
+    /// Bit c % 64 of word c / 64 set when column c (of x) is sparse.
+    sparse_mask: Vec<u64>,
+    /// Summing position of each column of x.
+    position: Vec<usize>,
     parts: Vec<Range<usize>>,
     threads: usize,
 }
@@ -79,9 +84,17 @@ impl<'a> Problem<'a> {
         order.extend((0..p).filter(is_dense).map(|c| c + 1));
         let dense = order.len();
         order.extend((0..p).filter(|c| !is_dense(c)).map(|c| c + 1));
+        let mut sparse_mask = vec![0u64; p.div_ceil(64)];
+        let mut position = vec![0; p];
+        for (k, &j) in order.iter().enumerate().skip(1) {
+            position[j - 1] = k;
+            if k >= dense {
+                sparse_mask[(j - 1) / 64] |= 1 << ((j - 1) % 64);
+            }
+        }
         let k = plan.parts.max(1);
         let parts = (0..k).map(|i| n * i / k..n * (i + 1) / k).collect();
-        Problem { x, p, y, w, alpha, order, dense, parts, threads: plan.threads }
+        Problem { x, p, y, w, alpha, order, dense, sparse_mask, position, parts, threads: plan.threads }
     }
 
     /// Objective only, O(n p): what the line search needs.
@@ -151,7 +164,7 @@ impl<'a> Problem<'a> {
     fn sums_with(&self, rows: Range<usize>, ordered: &[f64], m: impl Fn(f64, f64, f64) -> f64 + Copy) -> Sums {
         let (p, d, nd) = (self.p, self.p + 1, self.dense);
         let (mut g, mut h) = (vec![0.0; d], vec![0.0; d * d]);
-        let (dense_cols, sparse_cols) = (&self.order[1..nd], &self.order[nd..]);
+        let dense_cols = &self.order[1..nd];
         let (theta_dense, identity) = (&ordered[..nd], nd == d);
         // Each row's dense inputs with a leading 1 (the intercept); rows past the end or with
         // w = 0 keep stale data and get s = 0. Its nonzero sparse inputs: position and value.
@@ -172,11 +185,19 @@ impl<'a> Problem<'a> {
                 } else {
                     xd[1..].iter_mut().zip(dense_cols).for_each(|(v, &j)| *v = xi[j - 1]);
                 }
-                let mut nnz = 0; // branch-free: which inputs are zero is unpredictable
-                for (k, &j) in sparse_cols.iter().enumerate() {
-                    let v = xi[j - 1];
-                    (at[nnz], val[nnz]) = (nd + k, v);
-                    nnz += (v != 0.0) as usize;
+                let mut nnz = 0;
+                // Nonzero sparse inputs in column order: a bit mask of the row's nonzeros (no
+                // branches, no stores), then one step per nonzero.
+                for (word, (&mask, chunk)) in self.sparse_mask.iter().zip(xi.chunks(64)).enumerate().filter(|_| nd < d) {
+                    let mut bits = 0u64;
+                    chunk.iter().enumerate().for_each(|(b, v)| bits |= ((*v != 0.0) as u64) << b);
+                    bits &= mask;
+                    while bits != 0 {
+                        let c = word * 64 + bits.trailing_zeros() as usize;
+                        (at[nnz], val[nnz]) = (self.position[c], xi[c]);
+                        nnz += 1;
+                        bits &= bits - 1;
+                    }
                 }
                 let (at, val) = (&at[..nnz], &val[..nnz]);
                 let z = dot4(theta_dense, xd) + at.iter().zip(val).map(|(&k, v)| ordered[k] * v).sum::<f64>();
@@ -242,7 +263,7 @@ fn rank_update_with(h: &mut [f64], d: usize, n: usize, xa: &[f64], s: &[f64; BLO
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::logistic::{fit_logistic, fit_logistic_with, LogisticOptions};
+    use crate::core::logistic::{fit_logistic_with, LogisticOptions};
     use ndarray::Array2;
 
     fn plan(dense_share: f64, parts: usize, threads: usize) -> Plan {
@@ -396,23 +417,6 @@ mod tests {
         (x, y, w)
     }
 
-    /// Coefficients of a few fits written to `$FIT_DUMP` (comparing two versions' output).
-    #[test]
-    #[ignore]
-    fn dump_coefficients() {
-        let Ok(path) = std::env::var("FIT_DUMP") else { return };
-        let mut out = vec![];
-        for (n, seed, alpha) in [(300, 1, 0.7), (5_000, 2, 1.0), (30_001, 3, 0.1), (100_000, 4, 1.0)] {
-            let (x, y, w) = one_hot_like(n, seed);
-            let opts = LogisticOptions { alpha, tol: 1e-10, ..Default::default() };
-            let m = fit_logistic(x.view(), &y, &w, &opts, &mut |_, _| Ok(())).unwrap();
-            let mut v = vec![m.intercept];
-            v.extend(&m.coefficients);
-            out.push(serde_json::json!({"n": n, "iterations": m.iterations, "objective": m.objective, "theta": v}));
-        }
-        std::fs::write(path, serde_json::to_string(&out).unwrap()).unwrap();
-    }
-
     /// Timing only (the fit phase of a 1M-row train(); other plans for comparison):
     /// `cargo test --lib --config 'profile.dev.package.lead_scoring.opt-level=3' -- --ignored --nocapture fit_speed_600k_by_70`
     #[test]
@@ -426,10 +430,17 @@ mod tests {
         let d = x.ncols() + 1;
         let (mut g, mut h) = (vec![0.0; d], vec![0.0; d * d]);
         let threads = Plan::for_rows(x.nrows()).threads;
+        // CPU time of this thread too: the machine is shared, wall times vary with its load.
+        let cpu = || {
+            let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            // SAFETY: writes the calling thread's CPU clock into t.
+            unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+            t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+        };
         let timed = |what: &str, f: &mut dyn FnMut()| {
-            let start = std::time::Instant::now();
+            let (start, c) = (std::time::Instant::now(), cpu());
             f();
-            eprintln!("{what}: {:.3} s", start.elapsed().as_secs_f64());
+            eprintln!("{what}: {:.3} s ({:.3} s CPU of this thread)", start.elapsed().as_secs_f64(), cpu() - c);
         };
         for plan in [plan(0.0, 1, 1), plan(DENSE_SHARE, 1, 1), plan(0.1, 1, 1), plan(0.5, 1, 1), plan(DENSE_SHARE, PARTS, threads)] {
             let prob = Problem::new(xs, x.ncols(), &y, &w, 1.0, plan);
