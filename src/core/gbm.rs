@@ -15,6 +15,7 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::threads::block_signals;
 use super::treeshap::TreeShapPlan;
 
 /// What the pipeline, scoring and explanations need from a tree booster.
@@ -192,16 +193,6 @@ fn fit_blocking(train: GbmData, valid: Option<GbmData>, opts: GbmOptions) -> Res
     }
     .map_err(|e| e.to_string())?;
     Ok(ForustModel::new(b))
-}
-
-/// Blocks every signal on the current (worker) thread: Postgres' signal handlers must run on
-/// the backend's main thread.
-fn block_signals() {
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut set);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
 }
 
 /// Fits boosted trees on a worker thread, calling `progress(0, elapsed_seconds)` every 50 ms

@@ -17,6 +17,7 @@ pub mod gbm;
 pub mod governance;
 pub mod interactions;
 pub mod logistic;
+pub mod logistic_accumulate;
 pub mod metrics;
 pub mod model;
 pub mod model_sql;
@@ -44,6 +45,7 @@ pub mod schedule;
 pub mod drift;
 pub mod monitoring;
 pub mod trend;
+pub mod threads;
 
 /// An error the core reports to its caller; the SQL layer turns it into a Postgres ERROR.
 #[derive(Debug, Clone, PartialEq)]
