@@ -45,7 +45,6 @@ pub mod schedule;
 pub mod drift;
 pub mod monitoring;
 pub mod trend;
-pub mod threads;
 
 /// An error the core reports to its caller; the SQL layer turns it into a Postgres ERROR.
 #[derive(Debug, Clone, PartialEq)]
