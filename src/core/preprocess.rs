@@ -16,9 +16,14 @@ use serde_json::{json, Value};
 use super::binning::{bin_labels, bin_of, quantile_edges};
 use super::dates::{day_of_week, days_before, format_timestamp, parse_timestamp, DAY_NAMES};
 use super::interactions::{fit_interactions, Interaction};
+use super::threads::{map_tasks, worker_threads};
 use super::values::{Column, ColumnData, FeatureKind, RawValue, NULL_CODE};
+use std::sync::Mutex;
 use super::CoreResult;
 use crate::core_err;
+
+/// Rows per task when the design matrix is built on worker threads.
+const TRANSFORM_CHUNK: usize = 16_384;
 
 pub const MISSING_LEVEL: &str = "(missing)";
 pub const OTHER_LEVEL: &str = "(other)";
@@ -341,18 +346,33 @@ impl Preprocessor {
                 _ => None,
             })
             .collect();
-        let mut raw = Vec::with_capacity(columns.len());
-        for (out_row, &row) in rows.iter().enumerate() {
-            super::values::row_values(columns, row, &mut raw);
-            let slice = x.row_mut(out_row).into_slice().expect("standard layout");
-            self.transform_into_with(&raw, slice, |i, levels, value| match &tables[i] {
-                Some((codes, by_code, null_slot)) => match codes[row] {
-                    NULL_CODE => *null_slot,
-                    code => by_code[code as usize],
-                },
-                None => self.level_slot(levels, value),
-            })?;
+        if width == 0 || rows.is_empty() {
+            return Ok(x);
         }
+        // Chunks of rows filled on worker threads (pure computation; each owns its rows of x).
+        let chunks: Vec<Mutex<Option<(&[usize], &mut [f64])>>> = rows
+            .chunks(TRANSFORM_CHUNK)
+            .zip(x.as_slice_mut().expect("standard layout").chunks_mut(TRANSFORM_CHUNK * width))
+            .map(|chunk| Mutex::new(Some(chunk)))
+            .collect();
+        let threads = if chunks.len() > 1 { worker_threads(4) } else { 1 };
+        let filled = map_tasks(chunks.len(), threads, |c| -> CoreResult<()> {
+            let (rows, out) = chunks[c].lock().expect("each chunk is taken once").take().expect("each chunk is taken once");
+            let mut raw = Vec::with_capacity(columns.len());
+            for (k, &row) in rows.iter().enumerate() {
+                super::values::row_values(columns, row, &mut raw);
+                self.transform_into_with(&raw, &mut out[k * width..(k + 1) * width], |i, levels, value| match &tables[i] {
+                    Some((codes, by_code, null_slot)) => match codes[row] {
+                        NULL_CODE => *null_slot,
+                        code => by_code[code as usize],
+                    },
+                    None => self.level_slot(levels, value),
+                })?;
+            }
+            Ok(())
+        })
+        .map_err(|e| core_err!("building the model inputs: {e}"))?;
+        filled.into_iter().collect::<CoreResult<Vec<()>>>()?;
         Ok(x)
     }
 }

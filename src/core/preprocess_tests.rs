@@ -203,8 +203,9 @@ fn options_naming_unknown_or_wrong_columns_are_errors() {
 #[test]
 fn transform_rows_by_dictionary_equals_transforming_each_row() {
     // Levels kept, rare levels, placeholders, NULLs and levels the training rows never saw,
-    // next to a number and an interaction with the text column.
-    let n = 300;
+    // next to a number and an interaction with the text column; more rows than one chunk of
+    // the threaded build.
+    let n = 2 * TRANSFORM_CHUNK + 300;
     let names = ["Google", "Direct", "Select", "", "rare", "Olark"];
     let values: Vec<Option<&str>> = (0..n).map(|i| if i % 17 == 0 { None } else { Some(names[(i * 7) % 6]) }).collect();
     let mut values = values;

@@ -94,8 +94,11 @@ enum Builder {
 pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let mut exprs: Vec<String> = req.features.iter().map(|c| feature_expr(c)).collect();
     let nf = req.features.len();
+    // A boolean label is read as a boolean (no text formatting per row); others as text.
+    let bool_label = req.label.as_ref().is_some_and(|l| l.positive.is_none() && l.column.class == ColumnClass::Boolean);
     if let Some(label) = &req.label {
-        exprs.push(format!("{}::text", quote_ident(&label.column.name)));
+        let cast = if bool_label { "boolean" } else { "text" };
+        exprs.push(format!("{}::{cast}", quote_ident(&label.column.name)));
     }
     // Position of the split key after the features and the optional label.
     let key_at = nf + 1 + usize::from(req.label.is_some());
@@ -125,8 +128,12 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
                 null_labels += 1;
                 return;
             }
-            // SAFETY: a non-NULL text datum of this row.
-            labels.push(parse_label(unsafe { text_of(values[nf], utf8) }, spec));
+            labels.push(if bool_label {
+                values[nf].value() != 0 // DatumGetBool
+            } else {
+                // SAFETY: a non-NULL text datum of this row.
+                parse_label(unsafe { text_of(values[nf], utf8) }, spec)
+            });
         }
         for (i, b) in builders.iter_mut().enumerate() {
             match b {
