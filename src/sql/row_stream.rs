@@ -15,7 +15,6 @@ use pgrx::prelude::*;
 struct ClosureReceiver<'a> {
     base: pg_sys::DestReceiver,
     on_row: &'a mut dyn FnMut(&[pg_sys::Datum], &[bool]),
-    rows: u64,
 }
 
 #[pg_guard]
@@ -32,7 +31,6 @@ unsafe extern "C-unwind" fn receive_slot(slot: *mut pg_sys::TupleTableSlot, dest
         (std::slice::from_raw_parts((*slot).tts_values, n), std::slice::from_raw_parts((*slot).tts_isnull, n))
     };
     (receiver.on_row)(values, nulls);
-    receiver.rows += 1;
     true
 }
 
@@ -44,9 +42,9 @@ unsafe extern "C-unwind" fn shutdown(_dest: *mut pg_sys::DestReceiver) {}
 
 /// Runs `query` (a SELECT, no parameters) with the caller's rights and calls `on_row` with the
 /// datums and NULL flags of each result row, in the query's column order. The datums are valid
-/// only during the call (they live in the executor's per-row memory). Returns the row count.
+/// only during the call (they live in the executor's per-row memory).
 /// Errors from the query, and panics in `on_row`, are raised as Postgres errors.
-pub fn for_each_row(query: &str, on_row: &mut dyn FnMut(&[pg_sys::Datum], &[bool])) -> u64 {
+pub fn for_each_row(query: &str, on_row: &mut dyn FnMut(&[pg_sys::Datum], &[bool])) {
     let sql = CString::new(query).expect("queries built by lead_scoring contain no NUL byte");
     let mut receiver = ClosureReceiver {
         base: pg_sys::DestReceiver {
@@ -58,7 +56,6 @@ pub fn for_each_row(query: &str, on_row: &mut dyn FnMut(&[pg_sys::Datum], &[bool
             mydest: pg_sys::CommandDest::DestNone,
         },
         on_row,
-        rows: 0,
     };
     Spi::connect(|_client| {
         let options = pg_sys::SPIExecuteOptions {
@@ -72,5 +69,4 @@ pub fn for_each_row(query: &str, on_row: &mut dyn FnMut(&[pg_sys::Datum], &[bool
             error!("lead_scoring: SPI_execute_extended failed with status {status}");
         }
     });
-    receiver.rows
 }

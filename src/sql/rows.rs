@@ -1,11 +1,10 @@
 //! Reads a source into the core's columnar table in one pass, each row decoded straight from
 //! the executor's slot as it is produced (row_stream.rs): nothing but the columnar table grows.
 
-use pgrx::prelude::*;
 
 use super::errors::{bad_data, invalid, quote_ident};
 use super::row_stream::for_each_row;
-use super::rows_binding::text_of;
+use super::rows_binding::{text_of, utf8_database};
 use super::source::{ColumnClass, Source, SourceColumn};
 use crate::core::pipeline::TrainingData;
 use crate::core::split::SplitKey;
@@ -100,8 +99,8 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
         let cast = if bool_label { "boolean" } else { "text" };
         exprs.push(format!("{}::{cast}", quote_ident(&label.column.name)));
     }
-    // Position of the split key after the features and the optional label.
-    let key_at = nf + 1 + usize::from(req.label.is_some());
+    // Index of the split key after the features and the optional label.
+    let key_at = nf + usize::from(req.label.is_some());
     if let Some((c, kind)) = req.key {
         exprs.push(key_expr(c, kind));
     }
@@ -120,9 +119,9 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let mut keys: Vec<Option<String>> = Vec::new();
     let mut null_labels = 0usize;
 
-    let utf8 = unsafe { pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32 };
+    let utf8 = utf8_database();
     for_each_row(&query, &mut |values, nulls| {
-        // The query's columns: the features, then the label as text, then the split key.
+        // The query's columns: the features, then the label, then the split key.
         if let Some(spec) = &req.label {
             if nulls[nf] {
                 null_labels += 1;
@@ -151,11 +150,10 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
                 Builder::Text(b) => b.push((!nulls[i]).then(|| unsafe { text_of(values[i], utf8) })),
             }
         }
-        let k = key_at - 1;
         match req.key {
-            Some((_, KeyKind::Time)) => times.push((!nulls[k]).then(|| f64::from_bits(values[k].value() as u64))),
+            Some((_, KeyKind::Time)) => times.push((!nulls[key_at]).then(|| f64::from_bits(values[key_at].value() as u64))),
             // SAFETY: a non-NULL text datum of this row.
-            Some(_) => keys.push((!nulls[k]).then(|| unsafe { text_of(values[k], utf8) }.to_string())),
+            Some(_) => keys.push((!nulls[key_at]).then(|| unsafe { text_of(values[key_at], utf8) }.to_string())),
             None => {}
         }
     });

@@ -294,6 +294,6 @@ pub(crate) unsafe fn text_of<'a>(d: pg_sys::Datum, utf8_database: bool) -> &'a s
 }
 
 /// Whether this backend's database encoding is UTF8 (it never changes within a backend).
-fn utf8_database() -> bool {
+pub(crate) fn utf8_database() -> bool {
     unsafe { pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32 }
 }
