@@ -1,7 +1,6 @@
 //! Reads a source into the core's columnar table in one pass, each row decoded straight from
 //! the executor's slot as it is produced (row_stream.rs): nothing but the columnar table grows.
 
-
 use super::errors::{bad_data, invalid, quote_ident};
 use super::row_stream::for_each_row;
 use super::rows_binding::{text_of, utf8_database};
