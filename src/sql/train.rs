@@ -107,11 +107,9 @@ fn train(
     trained.summary["engine_passes"] = json!(passes.as_ref().map(|p| p.passes));
     trained.summary["engine_pass_seconds"] = json!(passes.as_ref().map(|p| (p.seconds * 1000.0).round() / 1000.0));
     trained.summary["engine_partial_states"] = json!(passes.as_ref().map(|p| p.partial_states));
-    // Seconds per phase: the core's (fit, calibrate, score_rows, metrics, importance) between
-    // this layer's read and audit before and store after.
-    let core_seconds = std::mem::take(&mut trained.summary["seconds"]);
-    clock.lap("train");
-    store(&name, &src, label_col, &opts, given_options, &read.data, &trained, clock, core_seconds)
+    // The core recorded its own phases (fit, calibrate, score_rows, metrics, importance).
+    clock.restart();
+    store(&name, &src, label_col, &opts, given_options, &read.data, &trained, clock)
 }
 
 fn check_label_type(label: &SourceColumn, opts: &TrainOptions) {
@@ -298,7 +296,6 @@ fn store(
     data: &crate::core::pipeline::TrainingData,
     trained: &TrainedModel,
     mut clock: PhaseTimes,
-    core_seconds: Value,
 ) -> TableIterator<'static, TrainRow> {
     let split = json!({
         "method": opts.split.method_name(),
@@ -309,13 +306,11 @@ fn store(
     });
     let reference = super::drift::reference_json(data, trained);
     clock.lap("reference");
-    let mut seconds = clock.to_json();
-    seconds.as_object_mut().expect("phase times are an object").remove("train");
-    if let (Some(all), Value::Object(core)) = (seconds.as_object_mut(), core_seconds) {
-        all.extend(core);
-    }
     let mut training = trained.summary.clone();
-    training["seconds"] = seconds;
+    // This layer's phases (read, audit, reference) join the core's.
+    if let (Some(all), Value::Object(mine)) = (training["seconds"].as_object_mut(), clock.to_json()) {
+        all.extend(mine);
+    }
     training["effective_options"] = json!({
         "alpha": opts.alpha,
         "class_weight": opts.class_weight,
