@@ -30,16 +30,19 @@ fn curve(scores: &[f64], labels: &[bool]) -> Curve {
     debug_assert_eq!(scores.len(), labels.len());
     let mut pairs: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
     pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    curve_of_sorted(pairs.iter().map(|&(s, y)| (s, y as u64, !y as u64)))
+}
+
+/// The curve of `(score, positives, negatives)` groups sorted by descending score (rows are
+/// groups of one). Groups are merged by `==` (not total_cmp) so -0.0 and 0.0 count as one
+/// threshold, like numpy.
+fn curve_of_sorted(sorted: impl Iterator<Item = (f64, u64, u64)>) -> Curve {
     let (mut tp, mut fp) = (0u64, 0u64);
     let mut points = Vec::new();
-    for (i, &(s, y)) in pairs.iter().enumerate() {
-        if y {
-            tp += 1;
-        } else {
-            fp += 1;
-        }
-        // Group by `==` (not total_cmp) so -0.0 and 0.0 count as one threshold, like numpy.
-        if i + 1 == pairs.len() || pairs[i + 1].0 != s {
+    let mut sorted = sorted.peekable();
+    while let Some((s, p, n)) = sorted.next() {
+        (tp, fp) = (tp + p, fp + n);
+        if sorted.peek().is_none_or(|next| next.0 != s) {
             points.push((s, tp, fp));
         }
     }
@@ -100,7 +103,11 @@ fn order_key(x: f64) -> u64 {
 
 /// [`roc_auc`] from the sorted curve: the reference, and the path when a score is NaN.
 fn roc_auc_by_curve(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    let c = curve(scores, labels);
+    area_under(&curve(scores, labels))
+}
+
+/// The ROC area of a curve; `None` when either class is absent.
+fn area_under(c: &Curve) -> Option<f64> {
     if c.pos == 0 || c.neg == 0 {
         return None;
     }
@@ -118,20 +125,7 @@ fn roc_auc_by_curve(scores: &[f64], labels: &[bool]) -> Option<f64> {
 /// Exactly `roc_auc` of the expanded rows, in O(values log values) instead of a sort of rows.
 pub fn roc_auc_of_groups(groups: &mut [(f64, u64, u64)]) -> Option<f64> {
     groups.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-    let (pos, neg) = groups.iter().fold((0u64, 0u64), |(p, n), g| (p + g.1, n + g.2));
-    if pos == 0 || neg == 0 {
-        return None;
-    }
-    let (mut twice_area, mut tp, mut fp, mut prev_tp, mut prev_fp) = (0u128, 0u64, 0u64, 0u64, 0u64);
-    for (i, &(s, p, n)) in groups.iter().enumerate() {
-        (tp, fp) = (tp + p, fp + n);
-        // A threshold ends where the score changes (by `==`, as `curve` groups rows).
-        if i + 1 == groups.len() || groups[i + 1].0 != s {
-            twice_area += u128::from(fp - prev_fp) * u128::from(tp + prev_tp);
-            (prev_tp, prev_fp) = (tp, fp);
-        }
-    }
-    Some(twice_area as f64 / (2.0 * pos as f64 * neg as f64))
+    area_under(&curve_of_sorted(groups.iter().copied()))
 }
 
 /// Average precision, as scikit-learn's `average_precision_score`:
