@@ -127,20 +127,13 @@ pub fn audit_column(data: &ColumnData, labels: Option<&[Option<bool>]>, opts: &P
         ColumnData::Categorical { dictionary, codes } => {
             a.rows = codes.len();
             a.distinct = dictionary.len();
-            let placeholder: Vec<bool> = dictionary.iter().map(|d| opts.missing_values.contains(d)).collect();
-            let mut counts = vec![0usize; dictionary.len()];
-            for &c in codes {
-                if c == NULL_CODE {
-                    a.nulls += 1;
-                } else {
-                    counts[c as usize] += 1;
-                    a.placeholders += placeholder[c as usize] as usize;
-                }
-            }
-            present = codes.iter().map(|&c| c != NULL_CODE && !placeholder[c as usize]).collect();
+            let levels = LevelCounts::of(dictionary, codes, opts);
+            a.nulls = levels.nulls;
+            a.placeholders = levels.counts.iter().zip(&levels.placeholder).filter(|(_, &p)| p).map(|(n, _)| n).sum();
+            present = codes.iter().map(|&c| levels.present(c)).collect();
             a.id_like = a.rows >= MIN_ROWS && a.nulls == 0 && a.distinct == a.rows;
             if let Some(labels) = labels {
-                let keys: Vec<i64> = codes.iter().map(|&c| level_key(c, &placeholder, &counts, opts)).collect();
+                let keys: Vec<i64> = codes.iter().map(|&c| levels.key(c, opts)).collect();
                 a.univariate_auc = encoded_auc(&keys, labels);
                 let raw: Vec<Option<String>> =
                     codes.iter().map(|&c| (c != NULL_CODE).then(|| dictionary[c as usize].clone())).collect();
@@ -177,16 +170,12 @@ pub fn leakage_reason(data: &ColumnData, labels: &[Option<bool>], opts: &Preproc
         }
         ColumnData::Categorical { dictionary, codes } => {
             a.rows = codes.len();
-            let placeholder: Vec<bool> = dictionary.iter().map(|d| opts.missing_values.contains(d)).collect();
-            let mut counts = vec![0usize; dictionary.len()];
-            for &c in codes.iter().filter(|&&c| c != NULL_CODE) {
-                counts[c as usize] += 1;
-            }
-            a.nulls = codes.iter().filter(|&&c| c == NULL_CODE).count();
+            let levels = LevelCounts::of(dictionary, codes, opts);
+            a.nulls = levels.nulls;
             a.id_like = a.rows >= MIN_ROWS && a.nulls == 0 && dictionary.len() == a.rows;
-            let keys: Vec<i64> = codes.iter().map(|&c| level_key(c, &placeholder, &counts, opts)).collect();
+            let keys: Vec<i64> = codes.iter().map(|&c| levels.key(c, opts)).collect();
             a.univariate_auc = encoded_auc(&keys, labels);
-            codes.iter().map(|&c| c != NULL_CODE && !placeholder[c as usize]).collect()
+            codes.iter().map(|&c| levels.present(c)).collect()
         }
     };
     judge_leakage(&mut a, &present, labels);
@@ -200,15 +189,41 @@ pub fn leakage_reasons(columns: &[Column], labels: &[Option<bool>], opts: &Prepr
     map_tasks(columns.len(), threads, |i| leakage_reason(&columns[i].data, labels, opts)).map_err(|e| core_err!("leakage check: {e}"))
 }
 
-/// A row's level as train() encodes it: -1 "(missing)" (NULL or a placeholder), -2 "(other)"
-/// (seen fewer than min_level_count times), else the level's code.
-fn level_key(c: u32, placeholder: &[bool], counts: &[usize], opts: &PreprocessOptions) -> i64 {
-    if c == NULL_CODE || placeholder[c as usize] {
-        -1
-    } else if counts[c as usize] < opts.min_level_count {
-        -2
-    } else {
-        c as i64
+/// A text column's rows per level, which levels are placeholders, and its NULLs.
+struct LevelCounts {
+    placeholder: Vec<bool>,
+    counts: Vec<usize>,
+    nulls: usize,
+}
+
+impl LevelCounts {
+    fn of(dictionary: &[String], codes: &[u32], opts: &PreprocessOptions) -> LevelCounts {
+        let placeholder: Vec<bool> = dictionary.iter().map(|d| opts.missing_values.contains(d)).collect();
+        let (mut counts, mut nulls) = (vec![0usize; dictionary.len()], 0);
+        for &c in codes {
+            match c {
+                NULL_CODE => nulls += 1,
+                c => counts[c as usize] += 1,
+            }
+        }
+        LevelCounts { placeholder, counts, nulls }
+    }
+
+    /// Whether a row has a real value (not NULL, not a placeholder).
+    fn present(&self, c: u32) -> bool {
+        c != NULL_CODE && !self.placeholder[c as usize]
+    }
+
+    /// A row's level as train() encodes it: -1 "(missing)" (NULL or a placeholder), -2
+    /// "(other)" (seen fewer than min_level_count times), else the level's code.
+    fn key(&self, c: u32, opts: &PreprocessOptions) -> i64 {
+        if !self.present(c) {
+            -1
+        } else if self.counts[c as usize] < opts.min_level_count {
+            -2
+        } else {
+            c as i64
+        }
     }
 }
 
