@@ -16,6 +16,7 @@ pub mod explain;
 pub mod gbm;
 pub mod governance;
 pub mod interactions;
+pub mod level_table;
 pub mod logistic;
 pub mod logistic_accumulate;
 pub mod metrics;

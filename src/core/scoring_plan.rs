@@ -4,8 +4,7 @@
 //! are added in the same order as [`super::model::LeadModel::probability`] adds them (a zero
 //! input adds nothing), so the probability is the same to the last bit.
 
-use rustc_hash::FxHashMap;
-
+use super::level_table::LevelTable;
 use super::logistic::sigmoid;
 use super::model::{Estimator, LeadModel};
 use super::preprocess::{format_number, FeatureTransform, Scaling, MISSING_LEVEL};
@@ -16,9 +15,7 @@ use crate::core_err;
 enum Term {
     Numeric { name: String, mean: f64, scale: f64, missing: f64, coef: f64, indicator: Option<f64> },
     /// Coefficient of each kept level (and of a placeholder, as "(missing)"), then of "(other)".
-    /// FxHash: SipHash was the largest single cost of scoring a row, and the table holds only
-    /// the model's own levels, so a lookup's worst case is bounded by their number anyway.
-    Categorical { slots: FxHashMap<String, f64>, missing: f64, other: f64 },
+    Categorical { slots: LevelTable, missing: f64, other: f64 },
 }
 
 /// The fast path of one logistic model; `None` from [`ScoringPlan::new`] for trees.
@@ -55,16 +52,12 @@ impl ScoringPlan {
                     indicator: indicator.then(|| coef[1]),
                 },
                 FeatureTransform::Categorical { levels, .. } => {
-                    let mut slots = FxHashMap::with_capacity_and_hasher(levels.len() + pre.missing_values.len(), Default::default());
-                    // position() finds the first equal level; placeholders are checked before levels.
-                    for (level, c) in levels.iter().zip(coef).rev() {
-                        slots.insert(level.clone(), *c);
-                    }
                     let other = coef[levels.len()];
                     let missing = levels.iter().position(|l| l == MISSING_LEVEL).map_or(other, |i| coef[i]);
-                    for m in &pre.missing_values {
-                        slots.insert(m.clone(), missing);
-                    }
+                    // position() finds the first equal level, so the first is inserted last
+                    // (the last insert wins); placeholders are checked before levels.
+                    let kept = levels.iter().zip(coef).rev().map(|(level, c)| (level.as_str(), *c));
+                    let slots = LevelTable::new(kept.chain(pre.missing_values.iter().map(|m| (m.as_str(), missing))));
                     Term::Categorical { slots, missing, other }
                 }
                 FeatureTransform::Binned { .. } | FeatureTransform::Date { .. } => unreachable!("checked above"),
@@ -103,11 +96,11 @@ impl ScoringPlan {
                 }
                 Term::Categorical { slots, missing, other } => {
                     let c = match *value {
-                        RawValue::Null => Some(missing),
-                        RawValue::Text(s) => slots.get(s),
-                        RawValue::Number(x) => slots.get(format_number(x).as_str()),
+                        RawValue::Null => Some(*missing),
+                        RawValue::Text(s) => slots.get(s.as_bytes()),
+                        RawValue::Number(x) => slots.get(format_number(x).as_bytes()),
                     };
-                    sum += c.copied().unwrap_or(*other);
+                    sum += c.unwrap_or(*other);
                 }
             }
         }

@@ -1,0 +1,139 @@
+//! The coefficient of each level of a text column, found in one probe for the short values
+//! CRM columns hold ("Google", "Olark Chat", "Landing Page Submission"). Scoring a row looks
+//! up every text feature, and a general hash map spent most of that time hashing the value and
+//! calling `memcmp` on the match; here a value of up to 16 bytes is compared as two machine
+//! words plus its length (together they cover every byte), and only longer values compare
+//! their middle bytes.
+
+/// A level's length and the two words that, with the length, identify a value of up to 16
+/// bytes exactly: the first and last 8 bytes (overlapping when shorter than 16), or for
+/// shorter values enough bytes to cover them all.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Key {
+    #[inline]
+    fn of(bytes: &[u8]) -> Key {
+        let n = bytes.len();
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        let half = |at: usize| u64::from(u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes")));
+        let (head, tail) = match n {
+            8.. => (word(0), word(n - 8)),
+            4..=7 => (half(0), half(n - 4)),
+            1..=3 => (u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16, 0),
+            0 => (0, 0),
+        };
+        Key { len: n, head, tail }
+    }
+
+    #[inline]
+    fn hash(&self) -> u64 {
+        (self.head ^ self.tail.rotate_left(29) ^ (self.len as u64).wrapping_mul(0x0100_0000_01b3)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+struct Slot {
+    key: Key,
+    /// The whole value, compared only when it is longer than 16 bytes.
+    bytes: Box<[u8]>,
+    coefficient: f64,
+}
+
+/// An open-addressing table from a level's bytes to its coefficient.
+pub struct LevelTable {
+    slots: Vec<Option<Slot>>,
+    /// Right shift that turns a hash into a slot index (the table size is a power of two).
+    shift: u32,
+}
+
+impl LevelTable {
+    /// A table of `levels`; a level given twice keeps the last coefficient given.
+    pub fn new<'a>(levels: impl IntoIterator<Item = (&'a str, f64)>) -> LevelTable {
+        let levels: Vec<(&str, f64)> = levels.into_iter().collect();
+        // At most half full, so a probe ends at an empty slot within a few steps.
+        let size = (2 * levels.len()).next_power_of_two().max(8);
+        let mut table = LevelTable { slots: (0..size).map(|_| None).collect(), shift: 64 - size.trailing_zeros() };
+        for (level, coefficient) in levels {
+            table.insert(level.as_bytes(), coefficient);
+        }
+        table
+    }
+
+    fn insert(&mut self, bytes: &[u8], coefficient: f64) {
+        let key = Key::of(bytes);
+        let mask = self.slots.len() - 1;
+        let mut at = (key.hash() >> self.shift) as usize;
+        loop {
+            match &mut self.slots[at] {
+                Some(slot) if slot.key == key && *slot.bytes == *bytes => {
+                    slot.coefficient = coefficient;
+                    return;
+                }
+                Some(_) => at = (at + 1) & mask,
+                empty @ None => {
+                    *empty = Some(Slot { key, bytes: bytes.into(), coefficient });
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The coefficient of `value`, if it is one of the levels.
+    #[inline]
+    pub fn get(&self, value: &[u8]) -> Option<f64> {
+        let key = Key::of(value);
+        let mask = self.slots.len() - 1;
+        let mut at = (key.hash() >> self.shift) as usize;
+        loop {
+            let slot = self.slots[at].as_ref()?;
+            if slot.key == key && (key.len <= 16 || slot.bytes[8..key.len - 8] == value[8..key.len - 8]) {
+                return Some(slot.coefficient);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_every_level_of_every_length_and_nothing_else() {
+        // Values of every length from 0 to 40 that differ in one byte anywhere.
+        let mut levels: Vec<String> = Vec::new();
+        for n in 0..=40usize {
+            let base: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            levels.push(base.clone());
+            for at in 0..n {
+                let mut changed = base.clone().into_bytes();
+                changed[at] = b'Z';
+                levels.push(String::from_utf8(changed).unwrap());
+            }
+        }
+        let table = LevelTable::new(levels.iter().enumerate().map(|(i, l)| (l.as_str(), i as f64)));
+        for (i, level) in levels.iter().enumerate() {
+            assert_eq!(table.get(level.as_bytes()), Some(i as f64), "{level:?}");
+            let mut other = level.clone();
+            other.push('!');
+            assert_eq!(table.get(other.as_bytes()), None, "{other:?}");
+        }
+        assert_eq!(table.get(b"not a level at all, and long"), None);
+    }
+
+    #[test]
+    fn a_level_given_again_keeps_the_last_coefficient_and_utf8_works() {
+        let table = LevelTable::new([("Google", 1.0), ("Olark Chat", 2.0), ("Google", 3.0), ("Zürich", 4.0), ("", 5.0)]);
+        assert_eq!(table.get(b"Google"), Some(3.0));
+        assert_eq!(table.get(b"Olark Chat"), Some(2.0));
+        assert_eq!(table.get("Zürich".as_bytes()), Some(4.0));
+        assert_eq!(table.get(b""), Some(5.0));
+        assert_eq!(table.get(b"google"), None);
+        let empty = LevelTable::new([]);
+        assert_eq!(empty.get(b"x"), None);
+    }
+}
