@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use rustc_hash::FxHashMap;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use pgrx::prelude::*;
 
@@ -64,8 +65,21 @@ fn remember_models_relid() {
     }
 }
 
+/// Counts the times this backend's cache was dropped: a caller that keeps a model between rows
+/// (score_fields.rs) checks it instead of looking the model up by name for every row. A plain
+/// static, not a thread-local: reading it costs nothing, and a backend runs one thread of
+/// Postgres code.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The cache's current generation (see [`GENERATION`]).
+#[inline]
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Relaxed)
+}
+
 /// Drops every cached model and row binding in this backend.
 pub fn clear() {
+    GENERATION.fetch_add(1, Ordering::Relaxed);
     MODELS.with(|c| c.borrow_mut().clear());
 }
 

@@ -21,6 +21,8 @@ pub mod registry;
 pub mod rows;
 pub mod rows_binding;
 pub mod score;
+pub mod score_fields;
+pub mod score_support;
 pub mod scored_view;
 pub mod source;
 pub mod thresholds;

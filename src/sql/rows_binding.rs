@@ -119,7 +119,7 @@ fn bind(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> RowBinding {
 }
 
 /// The binding for a row type, created on first sight and kept in the model's cache entry.
-fn binding_for(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> Rc<RowBinding> {
+pub(crate) fn binding_for(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> Rc<RowBinding> {
     if let Some(b) = model.bindings.borrow().iter().find(|b| b.type_oid == type_oid && b.typmod == typmod) {
         return b.clone();
     }
@@ -170,35 +170,86 @@ pub unsafe fn read_tuple_features<'a>(
     pg_sys::heap_deform_tuple(tuple, binding.tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
     for &(attno, reader) in &binding.fields {
         let i = attno.get() - 1;
-        if nulls[i] {
-            out.push(RawValue::Null);
-            continue;
+        out.push(if nulls[i] { RawValue::Null } else { raw_value(reader, values[i], binding.utf8_database) });
+    }
+}
+
+impl RowBinding {
+    /// Reads the model's raw feature values out of a call's arguments that hold a row's
+    /// columns, one argument per attribute from argument `first` on: what `score(m, l)` is
+    /// rewritten to at plan time (score_support.rs), so the row is never formed nor deformed.
+    ///
+    /// # Safety
+    /// The arguments from `first` on must have been checked for this binding's row type
+    /// (`check_field_arguments`).
+    #[inline]
+    pub unsafe fn read_arguments<'a>(&self, args: &[pg_sys::NullableDatum], first: usize, out: &mut Vec<RawValue<'a>>) {
+        out.clear();
+        for &(attno, reader) in &self.fields {
+            let arg = &args[first + attno.get() - 1];
+            out.push(if arg.isnull { RawValue::Null } else { raw_value(reader, arg.value, self.utf8_database) });
         }
-        let d = values[i];
-        out.push(match reader {
-            Reader::Float8 => RawValue::Number(f64::from_datum(d, false).unwrap_or(f64::NAN)),
-            Reader::Float4 => RawValue::Number(f32::from_datum(d, false).map_or(f64::NAN, f64::from)),
-            Reader::Int2 => RawValue::Number(i16::from_datum(d, false).map_or(f64::NAN, f64::from)),
-            Reader::Int4 => RawValue::Number(i32::from_datum(d, false).map_or(f64::NAN, f64::from)),
-            Reader::Int8 => RawValue::Number(i64::from_datum(d, false).map_or(f64::NAN, |x| x as f64)),
-            Reader::Numeric => RawValue::Number(numeric_of(d)),
-            Reader::Text => RawValue::Text(text_of(d, binding.utf8_database)),
-            Reader::Bpchar => RawValue::Text(text_of(d, binding.utf8_database).trim_end_matches(' ')),
-            Reader::Name => {
-                let name = &*(d.cast_mut_ptr::<pg_sys::NameData>());
-                RawValue::Text(pg_sys::name_data_to_str(name))
-            }
-            Reader::Bool => RawValue::Text(if bool::from_datum(d, false).unwrap_or(false) { "true" } else { "false" }),
-            // 'infinity' dates (the extreme integers) become Infinity, which preprocessing rejects with the column's name.
-            Reader::Date => RawValue::Number(match d.value() as i32 {
-                i32::MIN | i32::MAX => f64::INFINITY,
-                days => f64::from(days) * 86_400.0 + POSTGRES_EPOCH_SECONDS,
-            }),
-            Reader::Timestamp => RawValue::Number(match d.value() as i64 {
-                i64::MIN | i64::MAX => f64::INFINITY,
-                micros => micros as f64 / 1e6 + POSTGRES_EPOCH_SECONDS,
-            }),
-        });
+    }
+}
+
+/// Checks that a call's arguments from `first` on have exactly the column types of `row_type`,
+/// one per attribute (a dropped column's argument may have any type): reading them with the
+/// row type's readers is then safe. Errors name the first mismatch.
+///
+/// # Safety
+/// `fcinfo` must be a valid call with an expression (`flinfo->fn_expr`).
+pub unsafe fn check_field_arguments(fcinfo: pg_sys::FunctionCallInfo, first: usize, row_type: pg_sys::Oid) {
+    let tupdesc = pg_sys::lookup_rowtype_tupdesc_copy(row_type, -1);
+    let natts = (*tupdesc).natts as usize;
+    let attrs = (*tupdesc).attrs.as_slice(natts);
+    let given = (*fcinfo).nargs as usize - first.min((*fcinfo).nargs as usize);
+    let mismatch = if given != natts {
+        Some(format!("{given} column values for a row type with {natts} columns"))
+    } else {
+        attrs.iter().enumerate().filter(|(_, a)| !a.attisdropped).find_map(|(i, a)| {
+            let t = pg_sys::get_fn_expr_argtype((*fcinfo).flinfo, (first + i) as i32);
+            (t != a.atttypid).then(|| format!("column \"{}\" is {}, not {}", a.name(), type_name(a.atttypid), type_name(t)))
+        })
+    };
+    pg_sys::FreeTupleDesc(tupdesc);
+    if let Some(m) = mismatch {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+            format!("the columns given do not match row type {}: {m}", type_name(row_type)),
+            "call score(model, l) with the whole row; the *_fields functions are what the planner rewrites it to",
+        );
+    }
+}
+
+/// One attribute's value as a raw feature value.
+///
+/// # Safety
+/// `d` must be a non-NULL datum of the type `reader` was chosen for.
+#[inline(always)]
+unsafe fn raw_value<'a>(reader: Reader, d: pg_sys::Datum, utf8_database: bool) -> RawValue<'a> {
+    match reader {
+        Reader::Float8 => RawValue::Number(f64::from_datum(d, false).unwrap_or(f64::NAN)),
+        Reader::Float4 => RawValue::Number(f32::from_datum(d, false).map_or(f64::NAN, f64::from)),
+        Reader::Int2 => RawValue::Number(i16::from_datum(d, false).map_or(f64::NAN, f64::from)),
+        Reader::Int4 => RawValue::Number(i32::from_datum(d, false).map_or(f64::NAN, f64::from)),
+        Reader::Int8 => RawValue::Number(i64::from_datum(d, false).map_or(f64::NAN, |x| x as f64)),
+        Reader::Numeric => RawValue::Number(numeric_of(d)),
+        Reader::Text => RawValue::Text(text_of(d, utf8_database)),
+        Reader::Bpchar => RawValue::Text(text_of(d, utf8_database).trim_end_matches(' ')),
+        Reader::Name => {
+            let name = &*(d.cast_mut_ptr::<pg_sys::NameData>());
+            RawValue::Text(pg_sys::name_data_to_str(name))
+        }
+        Reader::Bool => RawValue::Text(if bool::from_datum(d, false).unwrap_or(false) { "true" } else { "false" }),
+        // 'infinity' dates (the extreme integers) become Infinity, which preprocessing rejects with the column's name.
+        Reader::Date => RawValue::Number(match d.value() as i32 {
+            i32::MIN | i32::MAX => f64::INFINITY,
+            days => f64::from(days) * 86_400.0 + POSTGRES_EPOCH_SECONDS,
+        }),
+        Reader::Timestamp => RawValue::Number(match d.value() as i64 {
+            i64::MIN | i64::MAX => f64::INFINITY,
+            micros => micros as f64 / 1e6 + POSTGRES_EPOCH_SECONDS,
+        }),
     }
 }
 
@@ -291,6 +342,15 @@ pub(crate) unsafe fn text_of<'a>(d: pg_sys::Datum, utf8_database: bool) -> &'a s
         },
         None => <&str>::from_datum(d, false).unwrap_or(""),
     }
+}
+
+/// A text datum's bytes: inline values read directly, others detoasted.
+///
+/// # Safety
+/// `d` must be a non-NULL varlena datum.
+#[inline]
+pub(crate) unsafe fn varlena_bytes<'a>(d: pg_sys::Datum) -> &'a [u8] {
+    plain_varlena(d).unwrap_or_else(|| <&[u8]>::from_datum(d, false).unwrap_or(&[]))
 }
 
 /// Whether this backend's database encoding is UTF8 (it never changes within a backend).

@@ -125,6 +125,6 @@ fn score_100_jsonb(model_name: &str, lead: JsonB) -> i32 {
     percent(json_probability(model_name, &lead).1)
 }
 
-fn percent(p: f64) -> i32 {
+pub(crate) fn percent(p: f64) -> i32 {
     (p * 100.0).round() as i32
 }

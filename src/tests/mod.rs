@@ -19,3 +19,4 @@ mod report;
 mod schedule;
 mod monitoring;
 mod perf;
+mod score_rewrite;

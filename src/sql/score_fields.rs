@@ -1,0 +1,162 @@
+//! `score_fields`, `tier_fields` and `score_100_fields`: a lead given as its row type's columns,
+//! one argument each, which is what the planner turns `score(m, l)` on a table row into
+//! (score_support.rs). Each call site keeps the model, the column readers and a value buffer
+//! between rows, so a row costs reading its feature columns and the model's arithmetic.
+
+use std::rc::Rc;
+
+use pgrx::prelude::*;
+
+use super::cache::{self, LoadedModel};
+use super::rows_binding::{binding_for, check_field_arguments, text_of, utf8_database, varlena_bytes, RowBinding};
+use super::score::{percent, probability};
+use crate::core::values::RawValue;
+
+/// The row's columns start at this argument: (model_name, row_type, columns...).
+pub const FIRST_COLUMN: usize = 2;
+
+/// What one call site keeps between rows, in `fn_extra`; dropped with the call's memory context.
+struct CallSite {
+    model_name: Vec<u8>,
+    row_type: pg_sys::Oid,
+    /// The model cache's generation when `model` was looked up: a deploy or retrain anywhere
+    /// drops the cache, and the next row looks the model up again.
+    generation: u64,
+    model: Rc<LoadedModel>,
+    binding: Rc<RowBinding>,
+    /// Reused for every row; emptied before the row's datums go away.
+    raw: Vec<RawValue<'static>>,
+}
+
+impl CallSite {
+    /// Looks up the model and checks the argument types against the row type.
+    ///
+    /// # Safety
+    /// `fcinfo` must be a call of a `*_fields` function.
+    unsafe fn new(fcinfo: pg_sys::FunctionCallInfo, model_name_datum: pg_sys::Datum, model_name: &[u8], row_type: pg_sys::Oid) -> CallSite {
+        check_field_arguments(fcinfo, FIRST_COLUMN, row_type);
+        let generation = cache::generation();
+        let model = cache::get(text_of(model_name_datum, utf8_database()));
+        let binding = binding_for(&model, row_type, -1);
+        CallSite { model_name: model_name.to_vec(), row_type, generation, model, binding, raw: Vec::new() }
+    }
+
+    fn serves(&self, model_name: &[u8], row_type: pg_sys::Oid) -> bool {
+        self.row_type == row_type && self.generation == cache::generation() && self.model_name == model_name
+    }
+}
+
+/// Frees a call site when its memory context is reset or deleted.
+#[pg_guard]
+unsafe extern "C-unwind" fn drop_call_site(arg: *mut std::ffi::c_void) {
+    drop(Box::from_raw(arg as *mut CallSite));
+}
+
+/// The call site of this call in `fn_extra`, created or renewed as needed.
+///
+/// # Safety
+/// `fcinfo` must be a call of a `*_fields` function.
+unsafe fn call_site<'a>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    model_name_datum: pg_sys::Datum,
+    model_name: &[u8],
+    row_type: pg_sys::Oid,
+) -> &'a mut CallSite {
+    let flinfo = (*fcinfo).flinfo;
+    let kept = (*flinfo).fn_extra as *mut CallSite;
+    if !kept.is_null() {
+        if (*kept).serves(model_name, row_type) {
+            return &mut *kept;
+        }
+        // Replaced in place: the reset callback registered for this box stays valid.
+        *kept = CallSite::new(fcinfo, model_name_datum, model_name, row_type);
+        return &mut *kept;
+    }
+    let site = Box::into_raw(Box::new(CallSite::new(fcinfo, model_name_datum, model_name, row_type)));
+    let callback = pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, std::mem::size_of::<pg_sys::MemoryContextCallback>())
+        as *mut pg_sys::MemoryContextCallback;
+    (*callback).func = Some(drop_call_site);
+    (*callback).arg = site.cast();
+    pg_sys::MemoryContextRegisterResetCallback((*flinfo).fn_mcxt, callback);
+    (*flinfo).fn_extra = site.cast();
+    &mut *site
+}
+
+/// Probability for a lead given as its row type's columns, with the call site's model, or
+/// `None` when the model name is NULL.
+///
+/// # Safety
+/// `fcinfo` must be a call of a `*_fields` function.
+unsafe fn fields_probability<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(&'a LoadedModel, f64)> {
+    let args = (*fcinfo).args.as_slice((*fcinfo).nargs as usize);
+    if args.len() < FIRST_COLUMN || args[0].isnull || args[1].isnull {
+        return None;
+    }
+    let model_name = varlena_bytes(args[0].value);
+    let row_type = pg_sys::Oid::from_datum(args[1].value, false).expect("non-NULL regtype");
+    let site = call_site(fcinfo, args[0].value, model_name, row_type);
+    // The buffer borrows this row's datums only until it is emptied below.
+    let raw: &mut Vec<RawValue<'_>> = &mut site.raw;
+    site.binding.read_arguments(args, FIRST_COLUMN, raw);
+    let p = probability(&site.model, raw);
+    raw.clear();
+    Some((&*Rc::as_ptr(&site.model), p))
+}
+
+/// Declares a `*_fields` function's V1 info record and body: `$result` turns (model,
+/// probability) into the result datum; a NULL model name gives NULL.
+macro_rules! fields_function {
+    ($finfo:ident, $name:ident, $result:expr) => {
+        #[no_mangle]
+        #[doc(hidden)]
+        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
+            const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1
+        }
+
+        #[no_mangle]
+        #[pg_guard]
+        pub unsafe extern "C-unwind" fn $name(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+            match fields_probability(fcinfo) {
+                Some((model, p)) => {
+                    let result: fn(&LoadedModel, f64) -> Option<pg_sys::Datum> = $result;
+                    result(model, p).expect("a datum")
+                }
+                None => {
+                    (*fcinfo).isnull = true;
+                    pg_sys::Datum::from(0usize)
+                }
+            }
+        }
+    };
+}
+
+fields_function!(pg_finfo_lead_scoring_score_fields, lead_scoring_score_fields, |_, p| p.into_datum());
+fields_function!(pg_finfo_lead_scoring_tier_fields, lead_scoring_tier_fields, |m, p| m.tiers.assign(p).into_datum());
+fields_function!(pg_finfo_lead_scoring_score_100_fields, lead_scoring_score_100_fields, |_, p| percent(p).into_datum());
+
+pgrx::extension_sql!(
+    r#"
+CREATE FUNCTION score_fields(model_name text, row_type regtype, VARIADIC columns "any") RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_fields' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION tier_fields(model_name text, row_type regtype, VARIADIC columns "any") RETURNS text
+  AS 'MODULE_PATHNAME', 'lead_scoring_tier_fields' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION score_100_fields(model_name text, row_type regtype, VARIADIC columns "any") RETURNS int4
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_100_fields' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION score_fields(text, regtype, "any") IS
+  'score(model, l) with the row given as its columns, one argument per attribute of row_type: what the planner rewrites score(model, l) to.';
+COMMENT ON FUNCTION tier_fields(text, regtype, "any") IS
+  'tier(model, l) with the row given as its columns: what the planner rewrites tier(model, l) to.';
+COMMENT ON FUNCTION score_100_fields(text, regtype, "any") IS
+  'score_100(model, l) with the row given as its columns: what the planner rewrites score_100(model, l) to.';
+CREATE FUNCTION score_support(internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_support' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION score_support(internal) IS
+  'Planner support of score, tier and score_100: passes a table row as its columns instead of forming the whole row.';
+ALTER FUNCTION score(text, anyelement) SUPPORT score_support;
+ALTER FUNCTION tier(text, anyelement) SUPPORT score_support;
+ALTER FUNCTION score_100(text, anyelement) SUPPORT score_support;
+"#,
+    name = "score_fields",
+    requires = [sql::score::score, sql::score::tier, sql::score::score_100]
+);
