@@ -33,6 +33,21 @@ BEGIN
   RAISE WARNING 'rows %, largest difference below 1e-9: %', n, gap < 1e-9;
 END $$;
 
+-- score() on a table row is planned as score_fields() with the row's columns, so no whole row
+-- is formed; on the nullable side of an outer join the row stays whole (it can be NULL).
+EXPLAIN (VERBOSE, COSTS OFF) SELECT lead_scoring.score('portable', l) FROM portable_leads l;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT g, lead_scoring.tier('portable', l) FROM generate_series(3001, 3003) g LEFT JOIN portable_leads l ON l.id = g;
+SELECT g, lead_scoring.tier('portable', l) FROM generate_series(3001, 3003) g LEFT JOIN portable_leads l ON l.id = g;
+-- Both plans give the same scores, tiers and 0-100 scores on every row.
+SELECT count(*) AS rows, count(*) FILTER (WHERE a IS DISTINCT FROM b) AS differing
+  FROM (SELECT id, (lead_scoring.score('portable', l), lead_scoring.tier('portable', l), lead_scoring.score_100('portable', l)) AS a
+          FROM portable_leads l) x
+  JOIN (SELECT id, (lead_scoring.score('portable', l), lead_scoring.tier('portable', l), lead_scoring.score_100('portable', l)) AS b
+          FROM (SELECT * FROM portable_leads OFFSET 0) l) y USING (id);
+-- score_fields() checks the columns it is given against the row type.
+SELECT lead_scoring.score_fields('portable', 'portable_leads', id, visits, opted_in) FROM portable_leads LIMIT 1;
+
 -- Errors: unknown model; gbm models have no SQL form.
 SELECT lead_scoring.model_sql('no_such_model');
 SELECT model_name FROM lead_scoring.train('portable_trees', 'portable_leads', 'converted', algorithm => 'gbm',
