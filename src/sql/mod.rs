@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod attach;
+pub mod score_trigger;
 pub mod attach_events;
 pub mod cache;
 pub mod catalog;

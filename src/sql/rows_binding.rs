@@ -148,33 +148,54 @@ pub unsafe fn read_row_features<'a>(model: &LoadedModel, datum: pg_sys::Datum, o
         t_tableOid: pg_sys::InvalidOid,
         t_data: header,
     };
-    read_tuple_features(model, &mut tuple, type_oid, typmod, out);
-}
-
-/// Reads the model's raw feature values out of a heap tuple of a known row type, such as a
-/// trigger's NEW or OLD row (whose header carries no type id), with the same cached binding.
-///
-/// # Safety
-/// `tuple` must be a valid heap tuple of row type (`type_oid`, `typmod`).
-pub unsafe fn read_tuple_features<'a>(
-    model: &LoadedModel,
-    tuple: *mut pg_sys::HeapTupleData,
-    type_oid: pg_sys::Oid,
-    typmod: i32,
-    out: &mut Vec<RawValue<'a>>,
-) {
-    let binding = binding_for(model, type_oid, typmod);
-    out.clear();
-    let mut values = binding.values.borrow_mut();
-    let mut nulls = binding.nulls.borrow_mut();
-    pg_sys::heap_deform_tuple(tuple, binding.tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
-    for &(attno, reader) in &binding.fields {
-        let i = attno.get() - 1;
-        out.push(if nulls[i] { RawValue::Null } else { raw_value(reader, values[i], binding.utf8_database) });
-    }
+    binding_for(model, type_oid, typmod).read_tuple(&mut tuple, out);
 }
 
 impl RowBinding {
+    /// Reads the model's raw feature values out of a heap tuple of this row type, such as a
+    /// trigger's NEW or OLD row (whose header carries no type id).
+    ///
+    /// # Safety
+    /// `tuple` must be a valid heap tuple of this binding's row type.
+    pub unsafe fn read_tuple<'a>(&self, tuple: *mut pg_sys::HeapTupleData, out: &mut Vec<RawValue<'a>>) {
+        out.clear();
+        let mut values = self.values.borrow_mut();
+        let mut nulls = self.nulls.borrow_mut();
+        pg_sys::heap_deform_tuple(tuple, self.tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        for &(attno, reader) in &self.fields {
+            let i = attno.get() - 1;
+            out.push(if nulls[i] { RawValue::Null } else { raw_value(reader, values[i], self.utf8_database) });
+        }
+    }
+
+    /// A copy of the tuple that [`RowBinding::read_tuple`] last read, with the given columns
+    /// set to non-NULL values: the rescoring trigger reuses that read's deformed columns
+    /// instead of deforming the row a second time in `heap_modify_tuple_by_cols`.
+    ///
+    /// # Safety
+    /// `source` must be the tuple most recently passed to `read_tuple` and still be valid;
+    /// `tupdesc` must describe it; each column number must be valid.
+    pub unsafe fn form_read_tuple_with(&self, source: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDesc, columns: &[(i32, pg_sys::Datum)]) -> pg_sys::HeapTuple {
+        let mut values = self.values.borrow_mut();
+        let mut nulls = self.nulls.borrow_mut();
+        if values.len() != (*tupdesc).natts as usize {
+            // Not expected (any relcache invalidation drops bindings), but never form a wrong row.
+            let (mut cols, mut datums): (Vec<i32>, Vec<pg_sys::Datum>) = columns.iter().copied().unzip();
+            let mut no_nulls = vec![false; cols.len()];
+            return pg_sys::heap_modify_tuple_by_cols(source, tupdesc, cols.len() as i32, cols.as_mut_ptr(), datums.as_mut_ptr(), no_nulls.as_mut_ptr());
+        }
+        for &(attno, datum) in columns {
+            values[attno as usize - 1] = datum;
+            nulls[attno as usize - 1] = false;
+        }
+        let formed = pg_sys::heap_form_tuple(tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        // What heap_modify_tuple_by_cols carries over from the original tuple.
+        (*(*formed).t_data).t_ctid = (*(*source).t_data).t_ctid;
+        (*formed).t_self = (*source).t_self;
+        (*formed).t_tableOid = (*source).t_tableOid;
+        formed
+    }
+
     /// Reads the model's raw feature values out of a call's arguments that hold a row's
     /// columns, one argument per attribute from argument `first` on: what `score(m, l)` is
     /// rewritten to at plan time (score_support.rs), so the row is never formed nor deformed.
@@ -276,42 +297,6 @@ unsafe fn plain_varlena<'a>(datum: pg_sys::Datum) -> Option<&'a [u8]> {
     } else {
         None // 4-byte compressed
     }
-}
-
-/// A copy of the tuple that [`read_tuple_features`] last read for this row type, with the
-/// given columns set to non-NULL values: the rescoring trigger reuses that read's deformed
-/// columns instead of deforming the row a second time in `heap_modify_tuple_by_cols`.
-///
-/// # Safety
-/// `source` must be the tuple most recently passed to `read_tuple_features` with (`type_oid`,
-/// `typmod`) and still be valid; `tupdesc` must describe it; each column number must be valid.
-pub unsafe fn form_read_tuple_with(
-    model: &LoadedModel,
-    source: pg_sys::HeapTuple,
-    type_oid: pg_sys::Oid,
-    typmod: i32,
-    tupdesc: pg_sys::TupleDesc,
-    columns: &[(i32, pg_sys::Datum)],
-) -> pg_sys::HeapTuple {
-    let binding = binding_for(model, type_oid, typmod);
-    let mut values = binding.values.borrow_mut();
-    let mut nulls = binding.nulls.borrow_mut();
-    if values.len() != (*tupdesc).natts as usize {
-        // Not expected (any relcache invalidation drops bindings), but never form a wrong row.
-        let (mut cols, mut datums): (Vec<i32>, Vec<pg_sys::Datum>) = columns.iter().copied().unzip();
-        let mut no_nulls = vec![false; cols.len()];
-        return pg_sys::heap_modify_tuple_by_cols(source, tupdesc, cols.len() as i32, cols.as_mut_ptr(), datums.as_mut_ptr(), no_nulls.as_mut_ptr());
-    }
-    for &(attno, datum) in columns {
-        values[attno as usize - 1] = datum;
-        nulls[attno as usize - 1] = false;
-    }
-    let formed = pg_sys::heap_form_tuple(tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
-    // What heap_modify_tuple_by_cols carries over from the original tuple.
-    (*(*formed).t_data).t_ctid = (*(*source).t_data).t_ctid;
-    (*formed).t_self = (*source).t_self;
-    (*formed).t_tableOid = (*source).t_tableOid;
-    formed
 }
 
 /// A numeric datum as a double: read from its bytes when that is exact, else through Postgres.
