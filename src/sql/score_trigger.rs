@@ -40,13 +40,13 @@ struct TriggerSite {
     tgoid: pg_sys::Oid,
     generation: u64,
     model: Rc<LoadedModel>,
-    binding: Rc<RowBinding>,
+    /// How the row's features are read; None when a feature view computes them (attach_events):
+    /// the row itself is not scored, and need not have the feature columns.
+    binding: Option<Rc<RowBinding>>,
     score_att: i32,
     tier_att: i32,
     /// issue 7: the `<score column>_history` float8[] column, if the table has one.
     history_att: Option<i32>,
-    /// A feature view computes the features (attach_events): the row itself is not scored.
-    external: bool,
     alerts: bool,
 }
 
@@ -74,12 +74,11 @@ unsafe fn trigger_site(td: &pg_sys::TriggerData) -> Rc<TriggerSite> {
     let site = Rc::new(TriggerSite {
         tgoid: trigger.tgoid,
         generation,
-        binding: binding_for(&model, (*(*rel).rd_rel).reltype, -1),
+        binding: arg(4).to_bytes().is_empty().then(|| binding_for(&model, (*(*rel).rd_rel).reltype, -1)),
         model,
         score_att: attribute(tupdesc, arg(1), pg_sys::FLOAT8OID, rel),
         tier_att: attribute(tupdesc, arg(2), pg_sys::TEXTOID, rel),
         history_att: (pg_sys::SPI_fnumber(tupdesc, history.as_ptr()) > 0).then(|| attribute(tupdesc, &history, pg_sys::FLOAT8ARRAYOID, rel)),
-        external: !arg(4).to_bytes().is_empty(),
         alerts: arg(5).to_bytes() == b"alerts",
     });
     TRIGGER_SITES.with(|c| {
@@ -106,19 +105,19 @@ unsafe fn fire(td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
     let old_tuple = if is_update { Some(td.tg_trigtuple) } else { None };
 
     let mut result = new_tuple;
-    if !site.external {
+    if let Some(binding) = &site.binding {
         let width = site.model.model.preprocessor.features.len();
         // OLD is read first so that the binding's deformed columns are NEW's when the row is formed.
         let old_raw = match old_tuple {
             Some(old) if get_attr(new_tuple, site.score_att, tupdesc).is_some() => {
                 let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(width);
-                site.binding.read_tuple(old, &mut raw);
+                binding.read_tuple(old, &mut raw);
                 Some(raw)
             }
             _ => None,
         };
         let mut new_raw: Vec<RawValue<'_>> = Vec::with_capacity(width);
-        site.binding.read_tuple(new_tuple, &mut new_raw);
+        binding.read_tuple(new_tuple, &mut new_raw);
         if old_raw.as_ref() != Some(&new_raw) {
             let p = probability(&site.model, &new_raw);
             let tier = site.model.tiers.assign(p);
@@ -126,7 +125,7 @@ unsafe fn fire(td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
                 (site.score_att, p.into_datum().expect("float8 datum")),
                 (site.tier_att, tier.into_datum().expect("text datum")),
             ];
-            result = site.binding.form_read_tuple_with(new_tuple, tupdesc, &columns);
+            result = binding.form_read_tuple_with(new_tuple, tupdesc, &columns);
         }
     }
     if let (Some(old), Some(history_att)) = (old_tuple, site.history_att) {

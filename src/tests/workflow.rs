@@ -78,7 +78,11 @@ mod tests {
                      FROM generate_series(1, 100000) i) TO '{file}' (FORMAT csv)"
         ))
         .unwrap();
-        Spi::run(&format!("COPY incoming (id, email, visits, source, opted_in, noise, created_at, converted) FROM '{file}' (FORMAT csv)")).unwrap();
+        // The server removes its file once read (it is the server's, not this process's, to delete).
+        Spi::run(&format!(
+            "COPY incoming (id, email, visits, source, opted_in, noise, created_at, converted) FROM PROGRAM 'cat {file} && rm -f {file}' (FORMAT csv)"
+        ))
+        .unwrap();
         assert_eq!(count("SELECT count(*) FROM incoming WHERE p IS NOT NULL AND band IS NOT NULL"), 100_000);
         assert_eq!(
             count("SELECT count(*) FROM incoming l WHERE p IS DISTINCT FROM lead_scoring.score('m', l) OR band IS DISTINCT FROM lead_scoring.tier('m', l)"),
