@@ -34,6 +34,7 @@ pub mod drift;
 pub mod monitoring;
 pub mod backtest;
 pub mod trend;
+pub mod tuple_append;
 pub mod aggregate_engine;
 pub mod model_sql;
 pub mod numeric_bytes;

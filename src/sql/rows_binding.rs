@@ -169,13 +169,18 @@ impl RowBinding {
     }
 
     /// A copy of the tuple that [`RowBinding::read_tuple`] last read, with the given columns
-    /// set to non-NULL values: the rescoring trigger reuses that read's deformed columns
-    /// instead of deforming the row a second time in `heap_modify_tuple_by_cols`.
+    /// set to non-NULL values: the values appended when the columns are the tuple's trailing
+    /// NULLs (tuple_append.rs), else formed from that read's deformed columns instead of
+    /// deforming the row a second time in `heap_modify_tuple_by_cols`.
     ///
     /// # Safety
     /// `source` must be the tuple most recently passed to `read_tuple` and still be valid;
     /// `tupdesc` must describe it; each column number must be valid.
     pub unsafe fn form_read_tuple_with(&self, source: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDesc, columns: &[(i32, pg_sys::Datum)]) -> pg_sys::HeapTuple {
+        // The usual INSERT or COPY row: its score and tier columns are its last, and NULL.
+        if let Some(appended) = super::tuple_append::with_trailing_columns(source, tupdesc, columns) {
+            return appended;
+        }
         let mut values = self.values.borrow_mut();
         let mut nulls = self.nulls.borrow_mut();
         if values.len() != (*tupdesc).natts as usize {

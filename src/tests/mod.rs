@@ -20,3 +20,4 @@ mod schedule;
 mod monitoring;
 mod perf;
 mod score_rewrite;
+mod tuple_append;

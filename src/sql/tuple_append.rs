@@ -1,0 +1,145 @@
+//! Filling a heap tuple's trailing NULL columns without forming the tuple again. A row that
+//! COPY or INSERT hands the rescoring trigger has its score and tier columns NULL, and they are
+//! the table's last columns (attach() adds them): the new tuple is the old one's bytes with the
+//! two values appended and their NULL bits cleared. Re-forming the whole tuple (computing every
+//! column's size, then copying each) was a fifth of the trigger's cost. Anything else (a value
+//! after the columns, an UPDATE's non-NULL old score, a kind of value not handled here) gets
+//! `None`, and the caller forms the tuple the general way.
+
+use pgrx::pg_sys;
+
+/// Header size of a short (1-byte header) varlena.
+const SHORT_HEADER: usize = 1;
+
+/// `source` with each of `columns` (attribute number, non-NULL value) set, by appending the
+/// values after the existing data; `None` when that is not the same as forming the tuple.
+/// Handles 8-byte pass-by-value columns (float8) and inline, uncompressed varlenas (text).
+///
+/// # Safety
+/// `source` must be a valid heap tuple described by `tupdesc`, and each value a datum of its
+/// column's type.
+pub unsafe fn with_trailing_columns(
+    source: pg_sys::HeapTuple,
+    tupdesc: pg_sys::TupleDesc,
+    columns: &[(i32, pg_sys::Datum)],
+) -> Option<pg_sys::HeapTuple> {
+    let header = (*source).t_data;
+    let natts = (*tupdesc).natts as usize;
+    let tuple_natts = ((*header).t_infomask2 as u32 & pg_sys::HEAP_NATTS_MASK) as usize;
+    // A tuple with fewer attributes reads the missing ones from their defaults, not as NULL.
+    if (*header).t_infomask as u32 & pg_sys::HEAP_HASNULL == 0 || tuple_natts != natts || columns.is_empty() {
+        return None;
+    }
+    let mut columns = columns.to_vec();
+    columns.sort_by_key(|c| c.0);
+    let first = columns[0].0 as usize;
+    let bits = (*header).t_bits.as_ptr();
+    let is_null = |attno: usize| *bits.add((attno - 1) >> 3) & (1 << ((attno - 1) & 7)) == 0;
+    if first < 1 || columns.last()?.0 as usize > natts || !(first..=natts).all(is_null) {
+        return None;
+    }
+    let attrs = (*tupdesc).attrs.as_slice(natts);
+    // The appended bytes, laid out as heap_fill_tuple lays them out, at offsets from the start
+    // of the data area (which is MAXALIGNed, so relative alignment is absolute alignment).
+    let hoff = (*header).t_hoff as usize;
+    let mut end = (*source).t_len as usize - hoff;
+    let mut pieces: Vec<(usize, Piece)> = Vec::with_capacity(columns.len());
+    let mut varwidth = false;
+    for &(attno, value) in &columns {
+        let attr = &attrs[attno as usize - 1];
+        let piece = if attr.attbyval && attr.attlen == 8 {
+            end = align(end, alignment(attr.attalign)?);
+            Piece::Word(value.value() as u64)
+        } else if attr.attlen == -1 {
+            let bytes = plain_4b_varlena(value)?;
+            varwidth = true;
+            if bytes.len() + SHORT_HEADER <= pg_sys::VARATT_SHORT_MAX as usize && attr.attstorage != pg_sys::TYPSTORAGE_PLAIN as std::ffi::c_char {
+                Piece::Short(bytes) // heap_fill_tuple converts these, unaligned
+            } else {
+                end = align(end, alignment(attr.attalign)?);
+                Piece::Long(value.cast_mut_ptr::<u8>(), bytes.len() + 4)
+            }
+        } else {
+            return None;
+        };
+        pieces.push((end, piece));
+        end += piece.len();
+    }
+    let len = hoff + end;
+    let tuple = pg_sys::palloc0(std::mem::size_of::<pg_sys::HeapTupleData>() + len) as pg_sys::HeapTuple;
+    let data = (tuple as *mut u8).add(std::mem::size_of::<pg_sys::HeapTupleData>());
+    std::ptr::copy_nonoverlapping(header as *const u8, data, (*source).t_len as usize);
+    for (offset, piece) in &pieces {
+        piece.write(data.add(hoff + offset));
+    }
+    (*tuple).t_len = len as u32;
+    (*tuple).t_self = (*source).t_self;
+    (*tuple).t_tableOid = (*source).t_tableOid;
+    (*tuple).t_data = data as pg_sys::HeapTupleHeader;
+    let new_header = (*tuple).t_data;
+    // As heap_form_tuple: the datum length in the header's first word.
+    std::ptr::write_unaligned(new_header as *mut u32, (len as u32) << 2);
+    if varwidth {
+        (*new_header).t_infomask |= pg_sys::HEAP_HASVARWIDTH as u16;
+    }
+    let new_bits = (*new_header).t_bits.as_mut_ptr();
+    for &(attno, _) in &columns {
+        *new_bits.add((attno as usize - 1) >> 3) |= 1 << ((attno as usize - 1) & 7);
+    }
+    Some(tuple)
+}
+
+#[derive(Clone, Copy)]
+enum Piece {
+    Word(u64),
+    Short(&'static [u8]),
+    Long(*const u8, usize),
+}
+
+impl Piece {
+    fn len(&self) -> usize {
+        match self {
+            Piece::Word(_) => 8,
+            Piece::Short(bytes) => bytes.len() + SHORT_HEADER,
+            Piece::Long(_, len) => *len,
+        }
+    }
+
+    unsafe fn write(&self, at: *mut u8) {
+        match *self {
+            Piece::Word(w) => std::ptr::write_unaligned(at as *mut u64, w),
+            Piece::Short(bytes) => {
+                *at = (((bytes.len() + SHORT_HEADER) as u8) << 1) | 0x01; // SET_VARSIZE_1B
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), at.add(SHORT_HEADER), bytes.len());
+            }
+            Piece::Long(from, len) => std::ptr::copy_nonoverlapping(from, at, len),
+        }
+    }
+}
+
+fn align(offset: usize, to: usize) -> usize {
+    (offset + to - 1) & !(to - 1)
+}
+
+fn alignment(attalign: std::ffi::c_char) -> Option<usize> {
+    match attalign as u8 {
+        b'c' => Some(1),
+        b's' => Some(2),
+        b'i' => Some(4),
+        b'd' => Some(8),
+        _ => None,
+    }
+}
+
+/// The payload of a varlena with a 4-byte header, inline and uncompressed; `None` otherwise.
+///
+/// # Safety
+/// `value` must point to a varlena.
+unsafe fn plain_4b_varlena(value: pg_sys::Datum) -> Option<&'static [u8]> {
+    let p = value.cast_mut_ptr::<u8>();
+    if *p & 0x03 != 0x00 {
+        return None;
+    }
+    let len = (std::ptr::read_unaligned(p as *const u32) >> 2) as usize;
+    Some(std::slice::from_raw_parts(p.add(4), len.checked_sub(4)?))
+}
