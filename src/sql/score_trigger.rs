@@ -48,6 +48,8 @@ struct TriggerSite {
     /// issue 7: the `<score column>_history` float8[] column, if the table has one.
     history_att: Option<i32>,
     alerts: bool,
+    /// NEW's raw values, reused for every row; emptied before the row goes away.
+    new_raw: RefCell<Vec<RawValue<'static>>>,
 }
 
 thread_local! {
@@ -80,6 +82,7 @@ unsafe fn trigger_site(td: &pg_sys::TriggerData) -> Rc<TriggerSite> {
         tier_att: attribute(tupdesc, arg(2), pg_sys::TEXTOID, rel),
         history_att: (pg_sys::SPI_fnumber(tupdesc, history.as_ptr()) > 0).then(|| attribute(tupdesc, &history, pg_sys::FLOAT8ARRAYOID, rel)),
         alerts: arg(5).to_bytes() == b"alerts",
+        new_raw: RefCell::new(Vec::new()),
     });
     TRIGGER_SITES.with(|c| {
         let mut c = c.borrow_mut();
@@ -116,9 +119,10 @@ unsafe fn fire(td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
             }
             _ => None,
         };
-        let mut new_raw: Vec<RawValue<'_>> = Vec::with_capacity(width);
-        binding.read_tuple(new_tuple, &mut new_raw);
-        if old_raw.as_ref() != Some(&new_raw) {
+        let mut buffer = site.new_raw.borrow_mut();
+        let new_raw: &mut Vec<RawValue<'_>> = &mut buffer;
+        binding.read_tuple(new_tuple, new_raw);
+        if old_raw.as_ref() != Some(new_raw) {
             let p = probability(&site.model, &new_raw);
             let tier = site.model.tiers.assign(p);
             let columns = [
@@ -127,6 +131,7 @@ unsafe fn fire(td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
             ];
             result = binding.form_read_tuple_with(new_tuple, tupdesc, &columns);
         }
+        new_raw.clear();
     }
     if let (Some(old), Some(history_att)) = (old_tuple, site.history_att) {
         result = keep_score_history(tupdesc, result, old, site.score_att, history_att);

@@ -8,6 +8,9 @@
 
 use pgrx::pg_sys;
 
+/// The most columns appended at once (the trigger appends two).
+const MAX_COLUMNS: usize = 4;
+
 /// Header size of a short (1-byte header) varlena.
 const SHORT_HEADER: usize = 1;
 
@@ -30,8 +33,13 @@ pub unsafe fn with_trailing_columns(
     if (*header).t_infomask as u32 & pg_sys::HEAP_HASNULL == 0 || tuple_natts != natts || columns.is_empty() {
         return None;
     }
-    let mut columns = columns.to_vec();
-    columns.sort_by_key(|c| c.0);
+    // At most a few columns, in attribute order, without a heap allocation per row.
+    let mut sorted = [(0i32, pg_sys::Datum::from(0usize)); MAX_COLUMNS];
+    let columns = sorted.get_mut(..columns.len()).map(|c| {
+        c.copy_from_slice(columns);
+        c.sort_unstable_by_key(|c| c.0);
+        &*c
+    })?;
     let first = columns[0].0 as usize;
     let bits = (*header).t_bits.as_ptr();
     let is_null = |attno: usize| *bits.add((attno - 1) >> 3) & (1 << ((attno - 1) & 7)) == 0;
@@ -43,9 +51,9 @@ pub unsafe fn with_trailing_columns(
     // of the data area (which is MAXALIGNed, so relative alignment is absolute alignment).
     let hoff = (*header).t_hoff as usize;
     let mut end = (*source).t_len as usize - hoff;
-    let mut pieces: Vec<(usize, Piece)> = Vec::with_capacity(columns.len());
+    let mut pieces = [(0usize, Piece::Word(0)); MAX_COLUMNS];
     let mut varwidth = false;
-    for &(attno, value) in &columns {
+    for (i, &(attno, value)) in columns.iter().enumerate() {
         let attr = &attrs[attno as usize - 1];
         let piece = if attr.attbyval && attr.attlen == 8 {
             end = align(end, alignment(attr.attalign)?);
@@ -62,14 +70,14 @@ pub unsafe fn with_trailing_columns(
         } else {
             return None;
         };
-        pieces.push((end, piece));
+        pieces[i] = (end, piece);
         end += piece.len();
     }
     let len = hoff + end;
     let tuple = pg_sys::palloc0(std::mem::size_of::<pg_sys::HeapTupleData>() + len) as pg_sys::HeapTuple;
     let data = (tuple as *mut u8).add(std::mem::size_of::<pg_sys::HeapTupleData>());
     std::ptr::copy_nonoverlapping(header as *const u8, data, (*source).t_len as usize);
-    for (offset, piece) in &pieces {
+    for (offset, piece) in &pieces[..columns.len()] {
         piece.write(data.add(hoff + offset));
     }
     (*tuple).t_len = len as u32;
@@ -83,7 +91,7 @@ pub unsafe fn with_trailing_columns(
         (*new_header).t_infomask |= pg_sys::HEAP_HASVARWIDTH as u16;
     }
     let new_bits = (*new_header).t_bits.as_mut_ptr();
-    for &(attno, _) in &columns {
+    for &(attno, _) in columns {
         *new_bits.add((attno as usize - 1) >> 3) |= 1 << ((attno as usize - 1) & 7);
     }
     Some(tuple)
