@@ -51,6 +51,9 @@ best_seconds() {
   echo "$best"
 }
 
+# The smaller of two times in seconds ($1 may be empty).
+best_of() { if [ -z "$1" ] || awk -v x="$2" -v y="$1" 'BEGIN { exit !(x < y) }'; then echo "$2"; else echo "$1"; fi; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # A Python for the baselines (numpy, pandas, scikit-learn, psycopg) in bench/.venv (git-ignored),

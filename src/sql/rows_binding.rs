@@ -286,7 +286,7 @@ unsafe fn raw_value<'a>(reader: Reader, d: pg_sys::Datum, utf8_database: bool) -
 ///
 /// # Safety
 /// `datum` must point to a varlena.
-#[inline]
+#[inline(always)]
 unsafe fn plain_varlena<'a>(datum: pg_sys::Datum) -> Option<&'a [u8]> {
     let p = datum.cast_mut_ptr::<u8>();
     let first = *p;
@@ -321,7 +321,7 @@ unsafe fn numeric_of(d: pg_sys::Datum) -> f64 {
 ///
 /// # Safety
 /// `d` must be a non-NULL text, varchar or bpchar datum.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn text_of<'a>(d: pg_sys::Datum, utf8_database: bool) -> &'a str {
     match plain_varlena(d) {
         // A UTF8 database only ever stores valid UTF-8 text (Postgres checks it on input).
