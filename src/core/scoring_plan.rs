@@ -69,8 +69,20 @@ impl ScoringPlan {
 
     /// Log-odds before calibration for one lead's raw values (in feature order).
     pub fn log_odds(&self, raw: &[RawValue<'_>], placeholders: &[String]) -> CoreResult<f64> {
+        if raw.len() < self.terms.len() {
+            return Err(core_err!("{} feature values for a model with {} features", raw.len(), self.terms.len()));
+        }
+        self.log_odds_of(|i| raw[i], placeholders)
+    }
+
+    /// [`ScoringPlan::log_odds`] with the i-th feature value read by `value(i)` when its term
+    /// needs it: a caller that reads values straight from its own storage (a call's
+    /// arguments) keeps no array of them.
+    #[inline]
+    pub fn log_odds_of<'a>(&self, value: impl Fn(usize) -> RawValue<'a>, placeholders: &[String]) -> CoreResult<f64> {
         let mut sum = 0.0;
-        for (term, value) in self.terms.iter().zip(raw) {
+        for (i, term) in self.terms.iter().enumerate() {
+            let value = &value(i);
             match term {
                 Term::Numeric { name, mean, scale, missing, coef, indicator } => {
                     let x = match *value {
@@ -110,6 +122,13 @@ impl ScoringPlan {
     /// Calibrated probability, as `LeadModel::probability`.
     pub fn probability(&self, model: &LeadModel, raw: &[RawValue<'_>]) -> CoreResult<f64> {
         let z = self.log_odds(raw, &model.preprocessor.missing_values)?;
+        Ok(model.calibration.apply(sigmoid(z)))
+    }
+
+    /// Calibrated probability with the values read by `value(i)`, as [`ScoringPlan::log_odds_of`].
+    #[inline]
+    pub fn probability_of<'a>(&self, model: &LeadModel, value: impl Fn(usize) -> RawValue<'a>) -> CoreResult<f64> {
+        let z = self.log_odds_of(value, &model.preprocessor.missing_values)?;
         Ok(model.calibration.apply(sigmoid(z)))
     }
 }

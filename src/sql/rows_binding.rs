@@ -201,6 +201,18 @@ impl RowBinding {
         formed
     }
 
+    /// The model's `i`-th raw feature value from a call's arguments that hold a row's columns
+    /// from argument `first` on (see [`RowBinding::read_arguments`]).
+    ///
+    /// # Safety
+    /// As for [`RowBinding::read_arguments`]; `i` must be below the model's feature count.
+    #[inline(always)]
+    pub unsafe fn argument_value<'a>(&self, args: &[pg_sys::NullableDatum], first: usize, i: usize) -> RawValue<'a> {
+        let (attno, reader) = self.fields[i];
+        let arg = &args[first + attno.get() - 1];
+        if arg.isnull { RawValue::Null } else { raw_value(reader, arg.value, self.utf8_database) }
+    }
+
     /// Reads the model's raw feature values out of a call's arguments that hold a row's
     /// columns, one argument per attribute from argument `first` on: what `score(m, l)` is
     /// rewritten to at plan time (score_support.rs), so the row is never formed nor deformed.

@@ -81,7 +81,12 @@ pub fn probability(model: &LoadedModel, raw: &[RawValue<'_>]) -> f64 {
         Some(plan) => plan.probability(&model.model, raw),
         None => model.model.probability(raw, &mut model.scratch.borrow_mut()),
     };
-    result.unwrap_or_else(|e| bad_data(format!("model \"{}@{}\": {e}", model.row.name, model.row.version)))
+    result.unwrap_or_else(|e| scoring_failed(model, e))
+}
+
+/// The ERROR for a lead the model cannot score (a NaN, a text in a numeric feature), naming the model.
+pub(crate) fn scoring_failed(model: &LoadedModel, e: crate::core::CoreError) -> ! {
+    bad_data(format!("model \"{}@{}\": {e}", model.row.name, model.row.version))
 }
 
 /// Probability (0 to 1) that the lead converts, from the deployed version of `model_name`

@@ -9,7 +9,7 @@ use pgrx::prelude::*;
 
 use super::cache::{self, LoadedModel};
 use super::rows_binding::{binding_for, check_field_arguments, text_of, utf8_database, varlena_bytes, RowBinding};
-use super::score::{percent, probability};
+use super::score::{percent, probability, scoring_failed};
 use crate::core::values::RawValue;
 
 /// The row's columns start at this argument: (model_name, row_type, columns...).
@@ -95,11 +95,20 @@ unsafe fn fields_probability<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(&'
     let model_name = varlena_bytes(args[0].value);
     let row_type = pg_sys::Oid::from_datum(args[1].value, false).expect("non-NULL regtype");
     let site = call_site(fcinfo, args[0].value, model_name, row_type);
-    // The buffer borrows this row's datums only until it is emptied below.
-    let raw: &mut Vec<RawValue<'_>> = &mut site.raw;
-    site.binding.read_arguments(args, FIRST_COLUMN, raw);
-    let p = probability(&site.model, raw);
-    raw.clear();
+    let p = match &site.model.plan {
+        // A logistic model reads each value from the arguments as its term needs it.
+        Some(plan) => plan
+            .probability_of(&site.model.model, |i| site.binding.argument_value(args, FIRST_COLUMN, i))
+            .unwrap_or_else(|e| scoring_failed(&site.model, e)),
+        None => {
+            // The buffer borrows this row's datums only until it is emptied below.
+            let raw: &mut Vec<RawValue<'_>> = &mut site.raw;
+            site.binding.read_arguments(args, FIRST_COLUMN, raw);
+            let p = probability(&site.model, raw);
+            raw.clear();
+            p
+        }
+    };
     Some((&*Rc::as_ptr(&site.model), p))
 }
 
