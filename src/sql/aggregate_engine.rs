@@ -115,12 +115,7 @@ unsafe fn array_arg<'a, T>(datum: pg_sys::Datum, what: &str) -> &'a mut [T] {
     &mut *raw.data::<T>().as_ptr()
 }
 
-#[no_mangle]
-#[doc(hidden)]
-pub extern "C" fn pg_finfo_lead_scoring_logistic_irls_accum() -> &'static pg_sys::Pg_finfo_record {
-    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-    &V1
-}
+super::v1_function_info!(pg_finfo_lead_scoring_logistic_irls_accum);
 
 /// Transition function of `logistic_irls_pass(indexes, values, label, weight, theta)`: adds one
 /// row to the float8[] state in place (the state belongs to the aggregate, as in float8_accum).

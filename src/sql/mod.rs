@@ -1,6 +1,20 @@
 //! The thin pgrx layer: reads rows through SPI, calls the core, writes the catalog, and turns
 //! every failure into a clear Postgres ERROR.
 
+/// Declares the V1 info record (`pg_finfo_<symbol>`) Postgres looks up for a C function written
+/// by hand, one declared in `extension_sql!` with `LANGUAGE C` rather than by `#[pg_extern]`.
+macro_rules! v1_function_info {
+    ($finfo:ident) => {
+        #[no_mangle]
+        #[doc(hidden)]
+        pub extern "C" fn $finfo() -> &'static pgrx::pg_sys::Pg_finfo_record {
+            const V1: pgrx::pg_sys::Pg_finfo_record = pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1
+        }
+    };
+}
+pub(crate) use v1_function_info;
+
 pub mod audit;
 pub mod attach;
 pub mod score_trigger;

@@ -116,12 +116,7 @@ unsafe fn fields_probability<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(&'
 /// probability) into the result datum; a NULL model name gives NULL.
 macro_rules! fields_function {
     ($finfo:ident, $name:ident, $result:expr) => {
-        #[no_mangle]
-        #[doc(hidden)]
-        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
-            const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-            &V1
-        }
+        super::v1_function_info!($finfo);
 
         #[no_mangle]
         #[pg_guard]

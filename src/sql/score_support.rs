@@ -16,12 +16,7 @@ use pgrx::PgList;
 /// Arguments before the row's columns in the `*_fields` functions: (model_name, row_type).
 const LEADING_ARGUMENTS: usize = 2;
 
-#[no_mangle]
-#[doc(hidden)]
-pub extern "C" fn pg_finfo_lead_scoring_score_support() -> &'static pg_sys::Pg_finfo_record {
-    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-    &V1
-}
+super::v1_function_info!(pg_finfo_lead_scoring_score_support);
 
 /// `score_support(internal)`: answers `SupportRequestSimplify` with the `*_fields` call, or
 /// NULL (no rewrite) for every other request and every call it cannot rewrite safely.
