@@ -223,10 +223,7 @@ impl RowBinding {
     #[inline]
     pub unsafe fn read_arguments<'a>(&self, args: &[pg_sys::NullableDatum], first: usize, out: &mut Vec<RawValue<'a>>) {
         out.clear();
-        for &(attno, reader) in &self.fields {
-            let arg = &args[first + attno.get() - 1];
-            out.push(if arg.isnull { RawValue::Null } else { raw_value(reader, arg.value, self.utf8_database) });
-        }
+        out.extend((0..self.fields.len()).map(|i| self.argument_value(args, first, i)));
     }
 }
 
@@ -299,7 +296,7 @@ unsafe fn raw_value<'a>(reader: Reader, d: pg_sys::Datum, utf8_database: bool) -
 /// # Safety
 /// `datum` must point to a varlena.
 #[inline(always)]
-unsafe fn plain_varlena<'a>(datum: pg_sys::Datum) -> Option<&'a [u8]> {
+pub(crate) unsafe fn plain_varlena<'a>(datum: pg_sys::Datum) -> Option<&'a [u8]> {
     let p = datum.cast_mut_ptr::<u8>();
     let first = *p;
     if first & 0x01 == 0x01 {

@@ -8,6 +8,8 @@
 
 use pgrx::pg_sys;
 
+use super::rows_binding::plain_varlena;
+
 /// The most columns appended at once (the trigger appends two).
 const MAX_COLUMNS: usize = 4;
 
@@ -139,15 +141,14 @@ fn alignment(attalign: std::ffi::c_char) -> Option<usize> {
     }
 }
 
-/// The payload of a varlena with a 4-byte header, inline and uncompressed; `None` otherwise.
+/// The payload of a varlena with a 4-byte header, inline and uncompressed; `None` otherwise
+/// (a 1-byte header, compressed or external).
 ///
 /// # Safety
 /// `value` must point to a varlena.
 unsafe fn plain_4b_varlena(value: pg_sys::Datum) -> Option<&'static [u8]> {
-    let p = value.cast_mut_ptr::<u8>();
-    if *p & 0x03 != 0x00 {
+    if *value.cast_mut_ptr::<u8>() & 0x03 != 0x00 {
         return None;
     }
-    let len = (std::ptr::read_unaligned(p as *const u32) >> 2) as usize;
-    Some(std::slice::from_raw_parts(p.add(4), len.checked_sub(4)?))
+    plain_varlena(value)
 }
