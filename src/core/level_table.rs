@@ -65,37 +65,33 @@ impl LevelTable {
     }
 
     fn insert(&mut self, bytes: &[u8], coefficient: f64) {
-        let key = Key::of(bytes);
-        let mask = self.slots.len() - 1;
-        let mut at = (key.hash() >> self.shift) as usize;
-        loop {
-            match &mut self.slots[at] {
-                Some(slot) if slot.key == key && *slot.bytes == *bytes => {
-                    slot.coefficient = coefficient;
-                    return;
-                }
-                Some(_) => at = (at + 1) & mask,
-                empty @ None => {
-                    *empty = Some(Slot { key, bytes: bytes.into(), coefficient });
-                    return;
-                }
-            }
+        let at = self.probe(bytes);
+        match &mut self.slots[at] {
+            Some(slot) => slot.coefficient = coefficient,
+            empty @ None => *empty = Some(Slot { key: Key::of(bytes), bytes: bytes.into(), coefficient }),
         }
     }
 
     /// The coefficient of `value`, if it is one of the levels.
     #[inline]
     pub fn get(&self, value: &[u8]) -> Option<f64> {
+        self.slots[self.probe(value)].as_ref().map(|slot| slot.coefficient)
+    }
+
+    /// The slot that holds `value`, or the empty slot where it would go.
+    #[inline]
+    fn probe(&self, value: &[u8]) -> usize {
         let key = Key::of(value);
         let mask = self.slots.len() - 1;
         let mut at = (key.hash() >> self.shift) as usize;
-        loop {
-            let slot = self.slots[at].as_ref()?;
+        // Equal keys are equal values up to 16 bytes; longer ones compare their middle too.
+        while let Some(slot) = &self.slots[at] {
             if slot.key == key && (key.len <= 16 || slot.bytes[8..key.len - 8] == value[8..key.len - 8]) {
-                return Some(slot.coefficient);
+                break;
             }
             at = (at + 1) & mask;
         }
+        at
     }
 }
 
