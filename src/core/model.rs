@@ -95,7 +95,13 @@ impl LeadModel {
     /// Calibrated probability of conversion.
     pub fn probability(&self, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) -> CoreResult<f64> {
         let model = self.for_lead(raw);
-        Ok(model.calibration.apply(sigmoid(model.log_odds(raw, scratch)?)))
+        Ok(model.probability_from_log_odds(model.log_odds(raw, scratch)?))
+    }
+
+    /// The calibrated probability for this model's log-odds: the last step of every scoring path.
+    #[inline]
+    pub fn probability_from_log_odds(&self, log_odds: f64) -> f64 {
+        self.calibration.apply(sigmoid(log_odds))
     }
 
     /// Named coefficients of a logistic model (input name, coefficient); empty for trees.

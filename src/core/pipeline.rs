@@ -12,7 +12,6 @@ use super::calibration::{expected_calibration_error, fit_isotonic, fit_platt, Ca
 use super::gbm::{fit_gbm, GbmData, GbmOptions};
 use super::logistic::{fit_logistic, LogisticOptions};
 use super::metrics::{max_f1_threshold, part_metrics, roc_auc};
-use super::logistic::sigmoid;
 use super::model::{Estimator, LeadModel};
 use super::phase_times::PhaseTimes;
 use super::options::{Algorithm, CalibrationChoice, ClassWeight, TrainOptions};
@@ -186,7 +185,7 @@ pub fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> 
             // A chunk's inputs at once: text levels resolved per dictionary entry, not per row.
             let x = model.preprocessor.transform_rows(&data.columns, chunks[c])?;
             let row = |i: usize| x.row(i).to_slice().expect("standard layout");
-            return Ok((0..x.nrows()).map(|i| model.calibration.apply(sigmoid(model.estimator.log_odds(row(i))))).collect());
+            return Ok((0..x.nrows()).map(|i| model.probability_from_log_odds(model.estimator.log_odds(row(i)))).collect());
         }
         let mut raw = Vec::with_capacity(data.columns.len());
         let mut scratch = Vec::new();

@@ -5,7 +5,6 @@
 //! input adds nothing), so the probability is the same to the last bit.
 
 use super::level_table::LevelTable;
-use super::logistic::sigmoid;
 use super::model::{Estimator, LeadModel};
 use super::preprocess::{format_number, FeatureTransform, Scaling, MISSING_LEVEL};
 use super::values::RawValue;
@@ -122,14 +121,14 @@ impl ScoringPlan {
     /// Calibrated probability, as `LeadModel::probability`.
     pub fn probability(&self, model: &LeadModel, raw: &[RawValue<'_>]) -> CoreResult<f64> {
         let z = self.log_odds(raw, &model.preprocessor.missing_values)?;
-        Ok(model.calibration.apply(sigmoid(z)))
+        Ok(model.probability_from_log_odds(z))
     }
 
     /// Calibrated probability with the values read by `value(i)`, as [`ScoringPlan::log_odds_of`].
     #[inline]
     pub fn probability_of<'a>(&self, model: &LeadModel, value: impl Fn(usize) -> RawValue<'a>) -> CoreResult<f64> {
         let z = self.log_odds_of(value, &model.preprocessor.missing_values)?;
-        Ok(model.calibration.apply(sigmoid(z)))
+        Ok(model.probability_from_log_odds(z))
     }
 }
 
