@@ -2,7 +2,7 @@
 //! columns are resolved to attribute numbers and readers once per row type, then each row is
 //! read with `heap_getattr` and no name lookups.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::num::NonZeroUsize;
 use std::rc::Rc;
 
@@ -12,6 +12,7 @@ use pgrx::{AnyNumeric, PgMemoryContexts, PgSqlErrorCode};
 use super::cache::LoadedModel;
 use super::errors::{bad_data, raise_with_hint};
 use super::source::type_name;
+use super::tuple_deform::deform_columns;
 use crate::core::values::RawValue;
 
 /// How one attribute is turned into a raw value.
@@ -43,8 +44,11 @@ pub struct RowBinding {
     pub typmod: i32,
     tupdesc: pg_sys::TupleDesc,
     fields: Vec<(NonZeroUsize, Reader)>,
+    /// The highest attribute number among `fields`: rows are read up to it and no further.
+    last_column: usize,
     /// Reused buffers for deforming a row once (heap_getattr per column re-walks the row from
     /// its start once a NULL or a text column comes before: quadratic in the column count).
+    /// Only the entries up to `last_column` are filled.
     values: RefCell<Vec<pg_sys::Datum>>,
     nulls: RefCell<Vec<bool>>,
     /// Text can be taken as UTF-8 without checking it again.
@@ -111,6 +115,7 @@ fn bind(model: &LoadedModel, type_oid: pg_sys::Oid, typmod: i32) -> RowBinding {
         type_oid,
         typmod,
         tupdesc,
+        last_column: fields.iter().map(|(attno, _)| attno.get()).max().unwrap_or(0),
         fields,
         values: RefCell::new(vec![pg_sys::Datum::from(0usize); natts]),
         nulls: RefCell::new(vec![true; natts]),
@@ -158,72 +163,57 @@ impl RowBinding {
     /// # Safety
     /// `tuple` must be a valid heap tuple of this binding's row type.
     pub unsafe fn read_tuple<'a>(&self, tuple: *mut pg_sys::HeapTupleData, out: &mut Vec<RawValue<'a>>) {
+        let row = self.deform(tuple);
         out.clear();
-        let mut values = self.values.borrow_mut();
-        let mut nulls = self.nulls.borrow_mut();
-        pg_sys::heap_deform_tuple(tuple, self.tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
-        for &(attno, reader) in &self.fields {
-            let i = attno.get() - 1;
-            out.push(if nulls[i] { RawValue::Null } else { raw_value(reader, values[i], self.utf8_database) });
-        }
+        out.extend((0..self.fields.len()).map(|i| row.value(i)));
     }
 
-    /// A copy of the tuple that [`RowBinding::read_tuple`] last read, with the given columns
-    /// set to non-NULL values: the values appended when the columns are the tuple's trailing
-    /// NULLs (tuple_append.rs), else formed from that read's deformed columns instead of
-    /// deforming the row a second time in `heap_modify_tuple_by_cols`.
+    /// The tuple's columns up to the last feature column, read once; [`DeformedRow::value`]
+    /// then gives each feature's raw value.
     ///
     /// # Safety
-    /// `source` must be the tuple most recently passed to `read_tuple` and still be valid;
-    /// `tupdesc` must describe it; each column number must be valid.
-    pub unsafe fn form_read_tuple_with(&self, source: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDesc, columns: &[(i32, pg_sys::Datum)]) -> pg_sys::HeapTuple {
-        // The usual INSERT or COPY row: its score and tier columns are its last, and NULL.
-        if let Some(appended) = super::tuple_append::with_trailing_columns(source, tupdesc, columns) {
-            return appended;
-        }
+    /// `tuple` must be a valid heap tuple of this binding's row type, and outlive the values
+    /// read from the result.
+    #[inline]
+    pub unsafe fn deform(&self, tuple: *mut pg_sys::HeapTupleData) -> DeformedRow<'_> {
         let mut values = self.values.borrow_mut();
         let mut nulls = self.nulls.borrow_mut();
-        if values.len() != (*tupdesc).natts as usize {
-            // Not expected (any relcache invalidation drops bindings), but never form a wrong row.
-            let (mut cols, mut datums): (Vec<i32>, Vec<pg_sys::Datum>) = columns.iter().copied().unzip();
-            let mut no_nulls = vec![false; cols.len()];
-            return pg_sys::heap_modify_tuple_by_cols(source, tupdesc, cols.len() as i32, cols.as_mut_ptr(), datums.as_mut_ptr(), no_nulls.as_mut_ptr());
-        }
-        for &(attno, datum) in columns {
-            values[attno as usize - 1] = datum;
-            nulls[attno as usize - 1] = false;
-        }
-        let formed = pg_sys::heap_form_tuple(tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
-        // What heap_modify_tuple_by_cols carries over from the original tuple.
-        (*(*formed).t_data).t_ctid = (*(*source).t_data).t_ctid;
-        (*formed).t_self = (*source).t_self;
-        (*formed).t_tableOid = (*source).t_tableOid;
-        formed
+        deform_columns(tuple, self.tupdesc, self.last_column, &mut values, &mut nulls);
+        DeformedRow { binding: self, values, nulls }
     }
 
-    /// The model's `i`-th raw feature value from a call's arguments that hold a row's columns
-    /// from argument `first` on (see [`RowBinding::read_arguments`]).
+    /// The model's `i`-th raw feature value from a call's arguments that hold a row's columns,
+    /// one argument per attribute from argument `first` on: what `score(m, l)` is rewritten to
+    /// at plan time (score_support.rs), so the row is never formed nor deformed.
     ///
     /// # Safety
-    /// As for [`RowBinding::read_arguments`]; `i` must be below the model's feature count.
+    /// The arguments from `first` on must have been checked for this binding's row type
+    /// (`check_field_arguments`); `i` must be below the model's feature count.
     #[inline(always)]
     pub unsafe fn argument_value<'a>(&self, args: &[pg_sys::NullableDatum], first: usize, i: usize) -> RawValue<'a> {
         let (attno, reader) = self.fields[i];
         let arg = &args[first + attno.get() - 1];
         if arg.isnull { RawValue::Null } else { raw_value(reader, arg.value, self.utf8_database) }
     }
+}
 
-    /// Reads the model's raw feature values out of a call's arguments that hold a row's
-    /// columns, one argument per attribute from argument `first` on: what `score(m, l)` is
-    /// rewritten to at plan time (score_support.rs), so the row is never formed nor deformed.
+/// A row read by [`RowBinding::deform`]: its feature columns, until the next row is read.
+pub struct DeformedRow<'b> {
+    binding: &'b RowBinding,
+    values: RefMut<'b, Vec<pg_sys::Datum>>,
+    nulls: RefMut<'b, Vec<bool>>,
+}
+
+impl DeformedRow<'_> {
+    /// The model's `i`-th raw feature value.
     ///
     /// # Safety
-    /// The arguments from `first` on must have been checked for this binding's row type
-    /// (`check_field_arguments`).
-    #[inline]
-    pub unsafe fn read_arguments<'a>(&self, args: &[pg_sys::NullableDatum], first: usize, out: &mut Vec<RawValue<'a>>) {
-        out.clear();
-        out.extend((0..self.fields.len()).map(|i| self.argument_value(args, first, i)));
+    /// `i` must be below the model's feature count, and the tuple read must outlive `'a`.
+    #[inline(always)]
+    pub unsafe fn value<'a>(&self, i: usize) -> RawValue<'a> {
+        let (attno, reader) = self.binding.fields[i];
+        let at = attno.get() - 1;
+        if self.nulls[at] { RawValue::Null } else { raw_value(reader, self.values[at], self.binding.utf8_database) }
     }
 }
 

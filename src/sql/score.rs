@@ -84,6 +84,22 @@ pub fn probability(model: &LoadedModel, raw: &[RawValue<'_>]) -> f64 {
     result.unwrap_or_else(|e| scoring_failed(model, e))
 }
 
+/// Probability of a lead whose raw feature values `value(i)` reads: a logistic model reads each
+/// as its term needs it, other models from `buffer`, filled with them and emptied again.
+#[inline]
+pub(crate) fn probability_of<'a>(model: &LoadedModel, value: impl Fn(usize) -> RawValue<'a>, buffer: &mut Vec<RawValue<'a>>) -> f64 {
+    match &model.plan {
+        Some(plan) => plan.probability_of(&model.model, value).unwrap_or_else(|e| scoring_failed(model, e)),
+        None => {
+            buffer.clear();
+            buffer.extend((0..model.model.preprocessor.features.len()).map(value));
+            let p = probability(model, buffer);
+            buffer.clear();
+            p
+        }
+    }
+}
+
 /// The ERROR for a lead the model cannot score (a NaN, a text in a numeric feature), naming the model.
 pub(crate) fn scoring_failed(model: &LoadedModel, e: crate::core::CoreError) -> ! {
     bad_data(format!("model \"{}@{}\": {e}", model.row.name, model.row.version))

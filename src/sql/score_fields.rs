@@ -8,14 +8,15 @@ use std::rc::Rc;
 use pgrx::prelude::*;
 
 use super::cache::{self, LoadedModel};
+use super::call_state::call_state;
 use super::rows_binding::{binding_for, check_field_arguments, text_of, utf8_database, varlena_bytes, RowBinding};
-use super::score::{percent, probability, scoring_failed};
+use super::score::{percent, probability_of};
 use crate::core::values::RawValue;
 
 /// The row's columns start at this argument: (model_name, row_type, columns...).
 pub const FIRST_COLUMN: usize = 2;
 
-/// What one call site keeps between rows, in `fn_extra`; dropped with the call's memory context.
+/// What one call site keeps between rows, in `fn_extra` (call_state.rs).
 struct CallSite {
     model_name: Vec<u8>,
     row_type: pg_sys::Oid,
@@ -46,42 +47,6 @@ impl CallSite {
     }
 }
 
-/// Frees a call site when its memory context is reset or deleted.
-#[pg_guard]
-unsafe extern "C-unwind" fn drop_call_site(arg: *mut std::ffi::c_void) {
-    drop(Box::from_raw(arg as *mut CallSite));
-}
-
-/// The call site of this call in `fn_extra`, created or renewed as needed.
-///
-/// # Safety
-/// `fcinfo` must be a call of a `*_fields` function.
-unsafe fn call_site<'a>(
-    fcinfo: pg_sys::FunctionCallInfo,
-    model_name_datum: pg_sys::Datum,
-    model_name: &[u8],
-    row_type: pg_sys::Oid,
-) -> &'a mut CallSite {
-    let flinfo = (*fcinfo).flinfo;
-    let kept = (*flinfo).fn_extra as *mut CallSite;
-    if !kept.is_null() {
-        if (*kept).serves(model_name, row_type) {
-            return &mut *kept;
-        }
-        // Replaced in place: the reset callback registered for this box stays valid.
-        *kept = CallSite::new(fcinfo, model_name_datum, model_name, row_type);
-        return &mut *kept;
-    }
-    let site = Box::into_raw(Box::new(CallSite::new(fcinfo, model_name_datum, model_name, row_type)));
-    let callback = pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, std::mem::size_of::<pg_sys::MemoryContextCallback>())
-        as *mut pg_sys::MemoryContextCallback;
-    (*callback).func = Some(drop_call_site);
-    (*callback).arg = site.cast();
-    pg_sys::MemoryContextRegisterResetCallback((*flinfo).fn_mcxt, callback);
-    (*flinfo).fn_extra = site.cast();
-    &mut *site
-}
-
 /// Probability for a lead given as its row type's columns, with the call site's model, or
 /// `None` when the model name is NULL.
 ///
@@ -94,21 +59,13 @@ unsafe fn fields_probability<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(&'
     }
     let model_name = varlena_bytes(args[0].value);
     let row_type = pg_sys::Oid::from_datum(args[1].value, false).expect("non-NULL regtype");
-    let site = call_site(fcinfo, args[0].value, model_name, row_type);
-    let p = match &site.model.plan {
-        // A logistic model reads each value from the arguments as its term needs it.
-        Some(plan) => plan
-            .probability_of(&site.model.model, |i| site.binding.argument_value(args, FIRST_COLUMN, i))
-            .unwrap_or_else(|e| scoring_failed(&site.model, e)),
-        None => {
-            // The buffer borrows this row's datums only until it is emptied below.
-            let raw: &mut Vec<RawValue<'_>> = &mut site.raw;
-            site.binding.read_arguments(args, FIRST_COLUMN, raw);
-            let p = probability(&site.model, raw);
-            raw.clear();
-            p
-        }
-    };
+    let site: &mut CallSite = call_state(
+        (*fcinfo).flinfo,
+        |site: &CallSite| site.serves(model_name, row_type),
+        || CallSite::new(fcinfo, args[0].value, model_name, row_type),
+    );
+    // The buffer borrows this row's datums only until probability_of empties it.
+    let p = probability_of(&site.model, |i| site.binding.argument_value(args, FIRST_COLUMN, i), &mut site.raw);
     Some((&*Rc::as_ptr(&site.model), p))
 }
 

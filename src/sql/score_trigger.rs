@@ -6,36 +6,54 @@
 //! column, key column ('' for none), feature view oid ('' for none: the row itself holds the
 //! features), and 'alerts' or 'no_alerts'.
 
-use std::cell::RefCell;
 use std::ffi::CStr;
 use std::rc::Rc;
 
 use pgrx::prelude::*;
-use pgrx::{PgSqlErrorCode, PgTupleDesc};
+use pgrx::PgSqlErrorCode;
 use serde_json::json;
 
 use super::attach::{table_display, ALERT_CHANNEL};
 use super::cache::{self, LoadedModel};
+use super::call_state::call_state;
 use super::errors::{invalid, raise_with_hint};
 use super::rows_binding::{binding_for, RowBinding};
-use super::score::probability;
+use super::score::{probability, probability_of};
+use super::tuple_append::{with_columns, ColumnValue};
 use crate::core::values::RawValue;
 
+super::v1_function_info!(pg_finfo_lead_scoring_score_lead_row);
+
 /// The row trigger installed by `attach()`; see the module documentation for its arguments.
-#[pg_trigger]
-fn score_lead_row<'a>(
-    trigger: &'a pgrx::PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, pgrx::AllocatedByPostgres>>, pgrx::PgTriggerError> {
-    let td = trigger.trigger_data();
-    let tuple = unsafe { fire(td) };
-    let tupdesc = unsafe { PgTupleDesc::from_pg_unchecked((*td.tg_relation).rd_att) };
-    Ok(Some(unsafe { PgHeapTuple::from_heap_tuple(tupdesc, tuple) }))
+/// A C function rather than a `#[pg_trigger]`, to keep its state in `fn_extra`.
+///
+/// # Safety
+/// Called by Postgres' function manager.
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn lead_scoring_score_lead_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let context = (*fcinfo).context;
+    if context.is_null() || (*context).type_ != pg_sys::NodeTag::T_TriggerData {
+        invalid("lead_scoring.score_lead_row() can only be called as a trigger; create it with lead_scoring.attach()");
+    }
+    pg_sys::Datum::from(fire((*fcinfo).flinfo, &*(context as *const pg_sys::TriggerData)))
 }
 
-/// What the trigger keeps between rows, per trigger: its arguments parsed, the model, the row
-/// type's binding and the output columns' attribute numbers. Valid while the model cache's
-/// generation is unchanged: a deploy, a retrain and any relcache invalidation (an ALTER TABLE
-/// that renames or drops a column included) drop the cache and so every site.
+pgrx::extension_sql!(
+    r#"
+CREATE FUNCTION score_lead_row() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_lead_row' LANGUAGE C;
+COMMENT ON FUNCTION score_lead_row() IS
+  'The rescoring trigger that lead_scoring.attach() installs: fills the score and tier columns of each inserted or updated row.';
+"#,
+    name = "score_lead_row"
+);
+
+/// What the trigger keeps between the rows of a statement, in `fn_extra` (call_state.rs): its
+/// arguments parsed, the model, the row type's binding and the output columns' attribute
+/// numbers. Valid while the model cache's generation is unchanged: a deploy, a retrain and any
+/// relcache invalidation (an ALTER TABLE that renames or drops a column included) drop the
+/// cache and so every site.
 struct TriggerSite {
     tgoid: pg_sys::Oid,
     generation: u64,
@@ -48,52 +66,67 @@ struct TriggerSite {
     /// issue 7: the `<score column>_history` float8[] column, if the table has one.
     history_att: Option<i32>,
     alerts: bool,
-    /// NEW's raw values, reused for every row; emptied before the row goes away.
-    new_raw: RefCell<Vec<RawValue<'static>>>,
+    /// NEW's raw values when they are needed as a list, reused for every row; emptied before
+    /// the row goes away.
+    new_raw: Vec<RawValue<'static>>,
 }
 
-thread_local! {
-    static TRIGGER_SITES: RefCell<Vec<Rc<TriggerSite>>> = const { RefCell::new(Vec::new()) };
-}
+impl TriggerSite {
+    /// Parses the trigger's arguments and looks up the model and the columns.
+    ///
+    /// # Safety
+    /// `td` must be the firing trigger's data.
+    unsafe fn new(td: &pg_sys::TriggerData) -> TriggerSite {
+        let trigger = &*td.tg_trigger;
+        if trigger.tgnargs != 6 {
+            invalid("lead_scoring.score_lead_row() takes 6 trigger arguments; create it with lead_scoring.attach()");
+        }
+        let arg = |i: usize| CStr::from_ptr(*trigger.tgargs.add(i));
+        let rel = td.tg_relation;
+        let tupdesc = (*rel).rd_att;
+        let generation = cache::generation();
+        let model_spec = arg(0).to_str().unwrap_or_else(|_| invalid("trigger argument is not valid UTF-8"));
+        let model = cache::get(model_spec);
+        let history = std::ffi::CString::new(format!("{}_history", arg(1).to_string_lossy())).expect("no NUL in a column name");
+        TriggerSite {
+            tgoid: trigger.tgoid,
+            generation,
+            binding: arg(4).to_bytes().is_empty().then(|| binding_for(&model, (*(*rel).rd_rel).reltype, -1)),
+            model,
+            score_att: attribute(tupdesc, arg(1), pg_sys::FLOAT8OID, rel),
+            tier_att: attribute(tupdesc, arg(2), pg_sys::TEXTOID, rel),
+            history_att: (pg_sys::SPI_fnumber(tupdesc, history.as_ptr()) > 0).then(|| attribute(tupdesc, &history, pg_sys::FLOAT8ARRAYOID, rel)),
+            alerts: arg(5).to_bytes() == b"alerts",
+            new_raw: Vec::new(),
+        }
+    }
 
-/// The site of the firing trigger, built on its first row (and again after an invalidation).
-unsafe fn trigger_site(td: &pg_sys::TriggerData) -> Rc<TriggerSite> {
-    let trigger = &*td.tg_trigger;
-    let generation = cache::generation();
-    let kept = TRIGGER_SITES.with(|c| c.borrow().iter().find(|s| s.tgoid == trigger.tgoid && s.generation == generation).cloned());
-    if let Some(site) = kept {
-        return site;
+    /// The probability of the row `new` (NEW), or `None` for an UPDATE whose old row had a
+    /// score and whose feature values did not change.
+    ///
+    /// # Safety
+    /// `new` and `old` must be the firing trigger's rows.
+    unsafe fn rescore(&mut self, binding: &RowBinding, new: pg_sys::HeapTuple, old: Option<pg_sys::HeapTuple>, tupdesc: pg_sys::TupleDesc) -> Option<f64> {
+        match old {
+            Some(old) if get_attr(new, self.score_att, tupdesc).is_some() => {
+                let mut old_raw: Vec<RawValue<'_>> = Vec::with_capacity(self.model.model.preprocessor.features.len());
+                binding.read_tuple(old, &mut old_raw);
+                binding.read_tuple(new, &mut self.new_raw);
+                let p = (old_raw != self.new_raw).then(|| probability(&self.model, &self.new_raw));
+                self.new_raw.clear();
+                p
+            }
+            // An INSERT, or an UPDATE of a row not scored yet: the values are read as the model needs them.
+            _ => {
+                let row = binding.deform(new);
+                Some(probability_of(&self.model, |i| row.value(i), &mut self.new_raw))
+            }
+        }
     }
-    if trigger.tgnargs != 6 {
-        invalid("lead_scoring.score_lead_row() takes 6 trigger arguments; create it with lead_scoring.attach()");
-    }
-    let arg = |i: usize| CStr::from_ptr(*trigger.tgargs.add(i));
-    let rel = td.tg_relation;
-    let tupdesc = (*rel).rd_att;
-    let model_spec = arg(0).to_str().unwrap_or_else(|_| invalid("trigger argument is not valid UTF-8"));
-    let model = cache::get(model_spec);
-    let history = std::ffi::CString::new(format!("{}_history", arg(1).to_string_lossy())).expect("no NUL in a column name");
-    let site = Rc::new(TriggerSite {
-        tgoid: trigger.tgoid,
-        generation,
-        binding: arg(4).to_bytes().is_empty().then(|| binding_for(&model, (*(*rel).rd_rel).reltype, -1)),
-        model,
-        score_att: attribute(tupdesc, arg(1), pg_sys::FLOAT8OID, rel),
-        tier_att: attribute(tupdesc, arg(2), pg_sys::TEXTOID, rel),
-        history_att: (pg_sys::SPI_fnumber(tupdesc, history.as_ptr()) > 0).then(|| attribute(tupdesc, &history, pg_sys::FLOAT8ARRAYOID, rel)),
-        alerts: arg(5).to_bytes() == b"alerts",
-        new_raw: RefCell::new(Vec::new()),
-    });
-    TRIGGER_SITES.with(|c| {
-        let mut c = c.borrow_mut();
-        c.retain(|s| s.tgoid != trigger.tgoid && s.generation == generation);
-        c.push(site.clone());
-    });
-    site
 }
 
 /// The trigger's work, on raw pointers: returns the tuple to store.
-unsafe fn fire(td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
+unsafe fn fire(flinfo: *mut pg_sys::FmgrInfo, td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
     let event = td.tg_event;
     let row_level = event & pg_sys::TRIGGER_EVENT_ROW != 0;
     let before = event & pg_sys::TRIGGER_EVENT_TIMINGMASK == pg_sys::TRIGGER_EVENT_BEFORE;
@@ -102,42 +135,31 @@ unsafe fn fire(td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
     if !row_level || !before || !(is_update || op == pg_sys::TRIGGER_EVENT_INSERT) {
         invalid("lead_scoring.score_lead_row() must run as a BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger");
     }
-    let site = trigger_site(td);
+    let tgoid = (*td.tg_trigger).tgoid;
+    let site: &mut TriggerSite = call_state(
+        flinfo,
+        |site: &TriggerSite| site.tgoid == tgoid && site.generation == cache::generation(),
+        || TriggerSite::new(td),
+    );
     let tupdesc = (*td.tg_relation).rd_att;
     let new_tuple = if is_update { td.tg_newtuple } else { td.tg_trigtuple };
     let old_tuple = if is_update { Some(td.tg_trigtuple) } else { None };
 
     let mut result = new_tuple;
-    if let Some(binding) = &site.binding {
-        let width = site.model.model.preprocessor.features.len();
-        // OLD is read first so that the binding's deformed columns are NEW's when the row is formed.
-        let old_raw = match old_tuple {
-            Some(old) if get_attr(new_tuple, site.score_att, tupdesc).is_some() => {
-                let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(width);
-                binding.read_tuple(old, &mut raw);
-                Some(raw)
-            }
-            _ => None,
-        };
-        let mut buffer = site.new_raw.borrow_mut();
-        let new_raw: &mut Vec<RawValue<'_>> = &mut buffer;
-        binding.read_tuple(new_tuple, new_raw);
-        if old_raw.as_ref() != Some(new_raw) {
-            let p = probability(&site.model, &new_raw);
+    // The tier this call stored, if it scored the row.
+    let mut stored_tier = None;
+    if let Some(binding) = site.binding.clone() {
+        if let Some(p) = site.rescore(&binding, new_tuple, old_tuple, tupdesc) {
             let tier = site.model.tiers.assign(p);
-            let columns = [
-                (site.score_att, p.into_datum().expect("float8 datum")),
-                (site.tier_att, tier.into_datum().expect("text datum")),
-            ];
-            result = binding.form_read_tuple_with(new_tuple, tupdesc, &columns);
+            result = with_columns(new_tuple, tupdesc, &[(site.score_att, ColumnValue::Float8(p)), (site.tier_att, ColumnValue::Text(tier))]);
+            stored_tier = Some(tier);
         }
-        new_raw.clear();
     }
     if let (Some(old), Some(history_att)) = (old_tuple, site.history_att) {
         result = keep_score_history(tupdesc, result, old, site.score_att, history_att);
     }
     if site.alerts {
-        alert_if_hot(&site.model, td, result, old_tuple, site.score_att, site.tier_att);
+        alert_if_hot(site, td, result, old_tuple, stored_tier);
     }
     result
 }
@@ -192,27 +214,25 @@ unsafe fn get_attr(tuple: pg_sys::HeapTuple, attno: i32, tupdesc: pg_sys::TupleD
 }
 
 /// Sends `pg_notify('lead_scoring_alerts', ...)` when the stored tier is the model's top tier and
-/// the old one (NULL for a new lead) was not.
-unsafe fn alert_if_hot(
-    model: &LoadedModel,
-    td: &pg_sys::TriggerData,
-    new_tuple: pg_sys::HeapTuple,
-    old_tuple: Option<pg_sys::HeapTuple>,
-    score_att: i32,
-    tier_att: i32,
-) {
+/// the old one (NULL for a new lead) was not. `stored_tier` is the tier this call stored, if it
+/// scored the row; else the row's own is read.
+unsafe fn alert_if_hot(site: &TriggerSite, td: &pg_sys::TriggerData, new_tuple: pg_sys::HeapTuple, old_tuple: Option<pg_sys::HeapTuple>, stored_tier: Option<&str>) {
     let tupdesc = (*td.tg_relation).rd_att;
-    let text_at = |t: pg_sys::HeapTuple| get_attr(t, tier_att, tupdesc).and_then(|d| String::from_datum(d, false));
-    let top = model.tiers.top();
-    let new_tier = text_at(new_tuple);
-    if new_tier.as_deref() != Some(top) {
-        return;
-    }
+    let text_at = |t: pg_sys::HeapTuple| get_attr(t, site.tier_att, tupdesc).and_then(|d| String::from_datum(d, false));
+    let top = site.model.tiers.top();
+    let new_tier = match stored_tier {
+        Some(tier) if tier == top => tier.to_string(),
+        Some(_) => return,
+        None => match text_at(new_tuple) {
+            Some(tier) if tier == top => tier,
+            _ => return,
+        },
+    };
     let old_tier = old_tuple.and_then(text_at);
     if old_tier.as_deref() == Some(top) {
         return;
     }
-    let score = get_attr(new_tuple, score_att, tupdesc).and_then(|d| f64::from_datum(d, false));
+    let score = get_attr(new_tuple, site.score_att, tupdesc).and_then(|d| f64::from_datum(d, false));
     let trigger = &*td.tg_trigger;
     let key_name = CStr::from_ptr(*trigger.tgargs.add(3));
     let key = if key_name.to_bytes().is_empty() {
@@ -222,6 +242,7 @@ unsafe fn alert_if_hot(
         let v = if attno > 0 { pg_sys::SPI_getvalue(new_tuple, tupdesc, attno) } else { std::ptr::null_mut() };
         (!v.is_null()).then(|| CStr::from_ptr(v).to_string_lossy().into_owned())
     };
+    let model = &site.model;
     let payload = json!({
         "table": table_display((*td.tg_relation).rd_id),
         "key": key,

@@ -4,11 +4,9 @@
 //! two values appended and their NULL bits cleared. Re-forming the whole tuple (computing every
 //! column's size, then copying each) was a fifth of the trigger's cost. Anything else (a value
 //! after the columns, an UPDATE's non-NULL old score, a kind of value not handled here) gets
-//! `None`, and the caller forms the tuple the general way.
+//! `None`, and [`with_columns`] forms the tuple the general way.
 
-use pgrx::pg_sys;
-
-use super::rows_binding::plain_varlena;
+use pgrx::prelude::*;
 
 /// The most columns appended at once (the trigger appends two).
 const MAX_COLUMNS: usize = 4;
@@ -16,17 +14,58 @@ const MAX_COLUMNS: usize = 4;
 /// Header size of a short (1-byte header) varlena.
 const SHORT_HEADER: usize = 1;
 
-/// `source` with each of `columns` (attribute number, non-NULL value) set, by appending the
-/// values after the existing data; `None` when that is not the same as forming the tuple.
-/// Handles 8-byte pass-by-value columns (float8) and inline, uncompressed varlenas (text).
+/// Header size of a varlena with a 4-byte header.
+const LONG_HEADER: usize = 4;
+
+/// A value the trigger stores: given as its bytes, so that no datum is allocated for a value
+/// that is appended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ColumnValue<'a> {
+    Float8(f64),
+    Text(&'a str),
+}
+
+impl ColumnValue<'_> {
+    fn datum(self) -> pg_sys::Datum {
+        match self {
+            ColumnValue::Float8(x) => x.into_datum(),
+            ColumnValue::Text(s) => s.into_datum(),
+        }
+        .expect("a non-NULL datum")
+    }
+}
+
+/// A copy of `source` with each of `columns` (attribute number, value) set: appended when the
+/// columns are the tuple's trailing NULLs (the usual INSERT or COPY row), else formed by
+/// `heap_modify_tuple_by_cols`.
 ///
 /// # Safety
-/// `source` must be a valid heap tuple described by `tupdesc`, and each value a datum of its
-/// column's type.
+/// `source` must be a valid heap tuple described by `tupdesc`; each column number must be
+/// valid and its column of the value's type (float8, or text or varchar).
+pub unsafe fn with_columns(source: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDesc, columns: &[(i32, ColumnValue<'_>)]) -> pg_sys::HeapTuple {
+    if let Some(appended) = with_trailing_columns(source, tupdesc, columns) {
+        return appended;
+    }
+    let mut attnos = [0i32; MAX_COLUMNS];
+    let mut datums = [pg_sys::Datum::from(0usize); MAX_COLUMNS];
+    let no_nulls = [false; MAX_COLUMNS];
+    assert!(columns.len() <= MAX_COLUMNS, "at most {MAX_COLUMNS} columns are set at once");
+    for (i, &(attno, value)) in columns.iter().enumerate() {
+        attnos[i] = attno;
+        datums[i] = value.datum();
+    }
+    pg_sys::heap_modify_tuple_by_cols(source, tupdesc, columns.len() as i32, attnos.as_mut_ptr(), datums.as_mut_ptr(), no_nulls.as_ptr().cast_mut())
+}
+
+/// `source` with each of `columns` (attribute number, value) set, by appending the values
+/// after the existing data; `None` when that is not the same as forming the tuple.
+///
+/// # Safety
+/// As for [`with_columns`].
 pub unsafe fn with_trailing_columns(
     source: pg_sys::HeapTuple,
     tupdesc: pg_sys::TupleDesc,
-    columns: &[(i32, pg_sys::Datum)],
+    columns: &[(i32, ColumnValue<'_>)],
 ) -> Option<pg_sys::HeapTuple> {
     let header = (*source).t_data;
     let natts = (*tupdesc).natts as usize;
@@ -36,7 +75,7 @@ pub unsafe fn with_trailing_columns(
         return None;
     }
     // At most a few columns, in attribute order, without a heap allocation per row.
-    let mut sorted = [(0i32, pg_sys::Datum::from(0usize)); MAX_COLUMNS];
+    let mut sorted = [(0i32, ColumnValue::Float8(0.0)); MAX_COLUMNS];
     let columns = sorted.get_mut(..columns.len()).map(|c| {
         c.copy_from_slice(columns);
         c.sort_unstable_by_key(|c| c.0);
@@ -57,20 +96,22 @@ pub unsafe fn with_trailing_columns(
     let mut varwidth = false;
     for (i, &(attno, value)) in columns.iter().enumerate() {
         let attr = &attrs[attno as usize - 1];
-        let piece = if attr.attbyval && attr.attlen == 8 {
-            end = align(end, alignment(attr.attalign)?);
-            Piece::Word(value.value() as u64)
-        } else if attr.attlen == -1 {
-            let bytes = plain_4b_varlena(value)?;
-            varwidth = true;
-            if bytes.len() + SHORT_HEADER <= pg_sys::VARATT_SHORT_MAX as usize && attr.attstorage != pg_sys::TYPSTORAGE_PLAIN as std::ffi::c_char {
-                Piece::Short(bytes) // heap_fill_tuple converts these, unaligned
-            } else {
+        let piece = match value {
+            ColumnValue::Float8(x) if attr.attbyval && attr.attlen == 8 => {
                 end = align(end, alignment(attr.attalign)?);
-                Piece::Long(value.cast_mut_ptr::<u8>(), bytes.len() + 4)
+                Piece::Word(x.to_bits())
             }
-        } else {
-            return None;
+            ColumnValue::Text(s) if attr.attlen == -1 => {
+                let bytes = s.as_bytes();
+                varwidth = true;
+                if bytes.len() + SHORT_HEADER <= pg_sys::VARATT_SHORT_MAX as usize && attr.attstorage != pg_sys::TYPSTORAGE_PLAIN as std::ffi::c_char {
+                    Piece::Short(bytes) // heap_fill_tuple stores these with a 1-byte header, unaligned
+                } else {
+                    end = align(end, alignment(attr.attalign)?);
+                    Piece::Long(bytes)
+                }
+            }
+            _ => return None,
         };
         pieces[i] = (end, piece);
         end += piece.len();
@@ -100,18 +141,18 @@ pub unsafe fn with_trailing_columns(
 }
 
 #[derive(Clone, Copy)]
-enum Piece {
+enum Piece<'a> {
     Word(u64),
-    Short(&'static [u8]),
-    Long(*const u8, usize),
+    Short(&'a [u8]),
+    Long(&'a [u8]),
 }
 
-impl Piece {
+impl Piece<'_> {
     fn len(&self) -> usize {
         match self {
             Piece::Word(_) => 8,
             Piece::Short(bytes) => bytes.len() + SHORT_HEADER,
-            Piece::Long(_, len) => *len,
+            Piece::Long(bytes) => bytes.len() + LONG_HEADER,
         }
     }
 
@@ -122,7 +163,10 @@ impl Piece {
                 *at = (((bytes.len() + SHORT_HEADER) as u8) << 1) | 0x01; // SET_VARSIZE_1B
                 std::ptr::copy_nonoverlapping(bytes.as_ptr(), at.add(SHORT_HEADER), bytes.len());
             }
-            Piece::Long(from, len) => std::ptr::copy_nonoverlapping(from, at, len),
+            Piece::Long(bytes) => {
+                std::ptr::write_unaligned(at as *mut u32, ((bytes.len() + LONG_HEADER) as u32) << 2); // SET_VARSIZE_4B
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), at.add(LONG_HEADER), bytes.len());
+            }
         }
     }
 }
@@ -139,16 +183,4 @@ fn alignment(attalign: std::ffi::c_char) -> Option<usize> {
         b'd' => Some(8),
         _ => None,
     }
-}
-
-/// The payload of a varlena with a 4-byte header, inline and uncompressed; `None` otherwise
-/// (a 1-byte header, compressed or external).
-///
-/// # Safety
-/// `value` must point to a varlena.
-unsafe fn plain_4b_varlena(value: pg_sys::Datum) -> Option<&'static [u8]> {
-    if *value.cast_mut_ptr::<u8>() & 0x03 != 0x00 {
-        return None;
-    }
-    plain_varlena(value)
 }

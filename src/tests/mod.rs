@@ -21,3 +21,4 @@ mod monitoring;
 mod perf;
 mod score_rewrite;
 mod tuple_append;
+mod tuple_deform;

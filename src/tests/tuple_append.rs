@@ -6,7 +6,7 @@ mod tests {
     use pgrx::prelude::*;
     use pgrx::AnyNumeric;
 
-    use crate::sql::tuple_append::with_trailing_columns;
+    use crate::sql::tuple_append::{with_columns, with_trailing_columns, ColumnValue};
 
     /// (length, infomask bits that describe the data, null bitmap and data bytes) of a tuple.
     unsafe fn layout(tuple: pg_sys::HeapTuple) -> (u32, u16, Vec<u8>) {
@@ -42,16 +42,17 @@ mod tests {
             let mut compared = 0;
             for note in notes {
                 for flag in flags {
-                    for tier in tiers {
+                    for tier_name in tiers {
                         let amount = Some(AnyNumeric::try_from(12.5f64).unwrap().into_datum().unwrap());
                         let base = [Some(7i32.into_datum().unwrap()), note.flatten(), amount, None, flag.flatten()];
                         let score = 0.8125f64.into_datum().unwrap();
-                        let tier = text(tier).unwrap();
+                        let tier = text(tier_name).unwrap();
                         let mut without = base.to_vec();
                         without.extend([None, None, None]);
                         let mut with = base.to_vec();
                         with.extend([Some(score), Some(tier), None]);
-                        let appended = with_trailing_columns(form(tupdesc, &without), tupdesc, &[(7, tier), (6, score)])
+                        let columns = [(7, ColumnValue::Text(tier_name)), (6, ColumnValue::Float8(0.8125))];
+                        let appended = with_trailing_columns(form(tupdesc, &without), tupdesc, &columns)
                             .expect("trailing NULL columns are appended");
                         assert_eq!(layout(appended), layout(form(tupdesc, &with)), "note {note:?}, flag {flag:?}");
                         compared += 1;
@@ -62,7 +63,13 @@ mod tests {
             // Not appended: a later column holds a value, or the column already has one.
             let full = [1i32.into_datum(), None, None, None, None, Some(0.5f64.into_datum().unwrap()), None, Some(3i32.into_datum().unwrap())];
             let later = form(tupdesc, &full);
-            assert!(with_trailing_columns(later, tupdesc, &[(6, 0.25f64.into_datum().unwrap())]).is_none());
+            let columns = [(6, ColumnValue::Float8(0.25)), (7, ColumnValue::Text("warm"))];
+            assert!(with_trailing_columns(later, tupdesc, &columns).is_none());
+            // ... and is formed the general way, with the values set and the rest kept.
+            let mut expected = full;
+            expected[5] = Some(0.25f64.into_datum().unwrap());
+            expected[6] = text("warm");
+            assert_eq!(layout(with_columns(later, tupdesc, &columns)), layout(form(tupdesc, &expected)));
             pg_sys::RelationClose(rel);
         }
     }
