@@ -3,18 +3,38 @@
 //! Rust value boxed on the heap and dropped by a reset callback on `fn_mcxt`, the memory
 //! context the function's lookup info lives in, so it goes when the statement's memory does.
 
-use std::any::Any;
+use std::any::TypeId;
+use std::ffi::c_void;
 
 use pgrx::prelude::*;
 
-/// The box `fn_extra` points to.
+/// What `fn_extra` points to: the state, its type (checked on every call: a constant
+/// comparison, not a virtual call) and how to drop it.
 struct Kept {
-    state: Box<dyn Any>,
+    type_id: TypeId,
+    state: *mut c_void,
+    drop_state: unsafe fn(*mut c_void),
+}
+
+unsafe fn drop_boxed<T>(state: *mut c_void) {
+    drop(Box::from_raw(state as *mut T));
+}
+
+impl Kept {
+    fn new<T: 'static>(state: T) -> Kept {
+        Kept { type_id: TypeId::of::<T>(), state: Box::into_raw(Box::new(state)).cast(), drop_state: drop_boxed::<T> }
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        unsafe { (self.drop_state)(self.state) }
+    }
 }
 
 /// Drops the state when its memory context is reset or deleted.
 #[pg_guard]
-unsafe extern "C-unwind" fn drop_kept(arg: *mut std::ffi::c_void) {
+unsafe extern "C-unwind" fn drop_kept(arg: *mut c_void) {
     drop(Box::from_raw(arg as *mut Kept));
 }
 
@@ -31,21 +51,19 @@ pub unsafe fn call_state<'a, T: 'static>(
 ) -> &'a mut T {
     let kept = (*flinfo).fn_extra as *mut Kept;
     if !kept.is_null() {
-        match (*kept).state.downcast_mut::<T>() {
-            Some(state) if still_valid(state) => return state,
-            // Replaced in place: the reset callback registered for this box stays valid.
-            _ => {
-                (*kept).state = Box::new(make());
-                return (*kept).state.downcast_mut::<T>().expect("the state just stored");
-            }
+        if (*kept).type_id == TypeId::of::<T>() && still_valid(&*((*kept).state as *const T)) {
+            return &mut *((*kept).state as *mut T);
         }
+        // Replaced in place: the reset callback registered for this box stays valid.
+        *kept = Kept::new(make());
+        return &mut *((*kept).state as *mut T);
     }
-    let kept = Box::into_raw(Box::new(Kept { state: Box::new(make()) }));
+    let kept = Box::into_raw(Box::new(Kept::new(make())));
     let callback = pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, std::mem::size_of::<pg_sys::MemoryContextCallback>())
         as *mut pg_sys::MemoryContextCallback;
     (*callback).func = Some(drop_kept);
     (*callback).arg = kept.cast();
     pg_sys::MemoryContextRegisterResetCallback((*flinfo).fn_mcxt, callback);
     (*flinfo).fn_extra = kept.cast();
-    (*kept).state.downcast_mut::<T>().expect("the state just stored")
+    &mut *((*kept).state as *mut T)
 }
