@@ -2,38 +2,21 @@
 # extension installed, run as postgres when invoked as root. Source it; call bench_start first.
 set -euo pipefail
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-BIN=$($PG_CONFIG --bindir)
+source "$BENCH_ROOT/scripts/cluster.sh"
 BENCH_PORT=${LEAD_SCORING_BENCH_PORT:-28819}
-export PATH="$HOME/.cargo/bin:$PATH"
 
-as_pg() { if [ "$(id -u)" -eq 0 ]; then sudo -u postgres "$@"; else "$@"; fi; }
-
+# Installs the release build and starts the scratch cluster with database `bench` and the
+# extension. One backend, no parallel workers unless a benchmark asks for them, enough memory
+# for sorts; BENCH_SERVER_OPTIONS adds server options (for example fsync=off).
 bench_start() {
   (cd "$BENCH_ROOT" && bash scripts/setup.sh >/dev/null)
   echo "bench: building and installing the release build" >&2
-  if [ "$(id -u)" -eq 0 ]; then
-    (cd "$BENCH_ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG" >/dev/null 2>&1)
-  else
-    (cd "$BENCH_ROOT" && cargo pgrx install --release --sudo --pg-config "$PG_CONFIG" >/dev/null 2>&1)
-  fi
-  BENCH_DIR=$(mktemp -d /tmp/lead_scoring_bench.XXXXXX)
-  chmod 755 "$BENCH_DIR"
-  [ "$(id -u)" -eq 0 ] && chown postgres: "$BENCH_DIR"
-  trap bench_stop EXIT
-  as_pg "$BIN/initdb" -D "$BENCH_DIR/pgdata" -A trust -U postgres --no-sync >/dev/null
-  # One backend, no parallel workers unless a benchmark asks for them; enough memory for sorts.
-  as_pg "$BIN/pg_ctl" -D "$BENCH_DIR/pgdata" -l "$BENCH_DIR/server.log" -w \
-    -o "-p $BENCH_PORT -k $BENCH_DIR -c listen_addresses='' -c shared_buffers=1GB -c work_mem=256MB -c max_parallel_workers_per_gather=0 -c jit=off" start >/dev/null
+  (cd "$BENCH_ROOT" && install_extension --release 2>/dev/null)
+  scratch_cluster_start lead_scoring_bench "$BENCH_PORT" -c shared_buffers=1GB -c work_mem=256MB \
+    -c max_parallel_workers_per_gather=0 -c jit=off ${BENCH_SERVER_OPTIONS:-}
+  BENCH_DIR=$SCRATCH_DIR
   as_pg "$BIN/createdb" -h "$BENCH_DIR" -p "$BENCH_PORT" -U postgres bench
   bench_psql -c "CREATE EXTENSION lead_scoring" >/dev/null
-}
-
-bench_stop() {
-  if [ -n "${BENCH_DIR:-}" ] && [ -d "$BENCH_DIR" ]; then
-    as_pg "$BIN/pg_ctl" -D "$BENCH_DIR/pgdata" stop -m immediate >/dev/null 2>&1 || true
-    rm -rf "$BENCH_DIR"
-  fi
 }
 
 bench_psql() { psql -X -q -v ON_ERROR_STOP=1 -h "$BENCH_DIR" -p "$BENCH_PORT" -U postgres -d bench "$@"; }

@@ -9,13 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-BIN=/usr/lib/postgresql/15/bin
+source scripts/cluster.sh
 PORT=${LEAD_SCORING_PORT:-28816}
 DIR=${LEAD_SCORING_DIR:-/tmp/lead_scoring_demo}
 DATA=${LEAD_SCORING_DATA:-$ROOT/../shared/data/x_education_leads.csv}
-export PATH="$HOME/.cargo/bin:$PATH"
-
-as_pg() { if [ "$(id -u)" -eq 0 ]; then sudo -u postgres "$@"; else "$@"; fi; }
 
 if [ "${1:-}" = "--stop" ]; then
   as_pg "$BIN/pg_ctl" -D "$DIR/pgdata" stop -m fast
@@ -26,11 +23,7 @@ fi
 bash scripts/setup.sh
 
 echo "== Building and installing the extension into PostgreSQL 15 (release build)"
-if [ "$(id -u)" -eq 0 ]; then
-  cargo pgrx install --release --pg-config "$BIN/pg_config" >/dev/null
-else
-  cargo pgrx install --release --sudo --pg-config "$BIN/pg_config" >/dev/null
-fi
+install_extension --release
 
 if [ ! -f "$DIR/pgdata/PG_VERSION" ]; then
   echo "== Creating a local cluster in $DIR/pgdata"
