@@ -180,6 +180,26 @@ mod tests {
         Spi::run("SELECT lead_scoring.attach_events('leads', 'leads', 'id', 'm', 'leads')").unwrap();
     }
 
+    #[pg_test(error = "lead_scoring.score_lead_row() takes 6 trigger arguments; create it with lead_scoring.attach()")]
+    fn trigger_created_by_hand_with_too_few_arguments() {
+        setup();
+        Spi::run("CREATE TABLE by_hand (LIKE leads); ALTER TABLE by_hand ADD COLUMN lead_score float8, ADD COLUMN lead_tier text").unwrap();
+        Spi::run("CREATE TRIGGER t BEFORE INSERT ON by_hand FOR EACH ROW EXECUTE FUNCTION lead_scoring.score_lead_row('m')").unwrap();
+        Spi::run("INSERT INTO by_hand SELECT * FROM leads LIMIT 1").unwrap();
+    }
+
+    #[pg_test(error = "lead_scoring.score_lead_row() must run as a BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger")]
+    fn trigger_created_by_hand_as_an_after_trigger() {
+        setup();
+        Spi::run("CREATE TABLE by_hand (LIKE leads); ALTER TABLE by_hand ADD COLUMN lead_score float8, ADD COLUMN lead_tier text").unwrap();
+        Spi::run(
+            "CREATE TRIGGER t AFTER INSERT ON by_hand FOR EACH ROW
+               EXECUTE FUNCTION lead_scoring.score_lead_row('m', 'lead_score', 'lead_tier', '', '', 'no_alerts')",
+        )
+        .unwrap();
+        Spi::run("INSERT INTO by_hand SELECT * FROM leads LIMIT 1").unwrap();
+    }
+
     #[pg_test(error = "model \"nope\" does not exist")]
     fn attach_unknown_model() {
         setup();
