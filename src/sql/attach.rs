@@ -50,12 +50,7 @@ pub fn find_attachment(table: pg_sys::Oid, model: &str) -> Option<Attachment> {
         &[table.into(), trigger_name(model).into()],
     )
     .unwrap_or_else(|e| invalid(format!("cannot read the triggers of table {}: {e}", table_display(table))))?;
-    // tgargs holds each argument followed by a NUL byte.
-    let args: Vec<String> = raw
-        .split(|b| *b == 0)
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .take(raw.iter().filter(|b| **b == 0).count())
-        .collect();
+    let args = trigger_arguments(&raw);
     if args.len() != 6 {
         invalid(format!("trigger {} on {} was not created by lead_scoring.attach()", trigger_name(model), table_display(table)));
     }
@@ -67,6 +62,34 @@ pub fn find_attachment(table: pg_sys::Oid, model: &str) -> Option<Attachment> {
         feature_view: args[4].parse::<u32>().ok().map(pg_sys::Oid::from),
         alerts: args[5] == "alerts",
     })
+}
+
+/// A trigger's arguments from `pg_trigger.tgargs`, which holds each followed by a NUL byte.
+fn trigger_arguments(raw: &[u8]) -> Vec<String> {
+    raw.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).take(raw.iter().filter(|b| **b == 0).count()).collect()
+}
+
+/// The columns that lead_scoring's rescoring triggers write on `relation` (a name as regclass
+/// prints it): the score, tier and score history columns of every model attached to it.
+/// train() leaves them out of the automatic features: a model must not learn from a score.
+pub fn attached_output_columns(relation: &str) -> Vec<String> {
+    let written = Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT tgargs FROM pg_trigger
+              WHERE tgrelid = to_regclass($1) AND tgfoid = 'lead_scoring.score_lead_row()'::regprocedure AND NOT tgisinternal",
+            None,
+            &[relation.into()],
+        )?;
+        let mut columns = Vec::new();
+        for row in rows {
+            let args = trigger_arguments(&row.get::<Vec<u8>>(1)?.unwrap_or_default());
+            if let [_, score, tier, ..] = args.as_slice() {
+                columns.extend([score.clone(), tier.clone(), format!("{score}_history")]);
+            }
+        }
+        Ok::<_, pgrx::spi::SpiError>(columns)
+    });
+    written.unwrap_or_else(|e| invalid(format!("cannot read the triggers of {relation}: {e}")))
 }
 
 /// `schema.table` as regclass prints it.

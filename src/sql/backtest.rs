@@ -89,7 +89,7 @@ fn with_periods(src: &Source, time: &str, period: Interval, starts: &[(Timestamp
               ON {t} >= p.{PERIOD_COLUMN} AND {t} < p.period_end) AS lead_scoring_backtest",
         from = src.from_sql
     );
-    Source { from_sql, display: src.display.clone() }
+    Source { from_sql, display: src.display.clone(), relation: src.relation.clone() }
 }
 
 /// Metrics of `model_name` (its deployed version, or 'name@3') on the labelled rows of

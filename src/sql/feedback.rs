@@ -84,5 +84,6 @@ pub fn with_feedback(model: &str, src: Source, columns: &[SourceColumn], label: 
             quote_ident(&key_col.name)
         ),
         display: format!("{} (with rep feedback)", src.display),
+        relation: src.relation.clone(),
     }
 }

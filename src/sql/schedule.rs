@@ -64,7 +64,7 @@ fn scheduled_model(model_name: Option<&str>) -> String {
 /// has its own search_path), a query as given. Also checks it exists and is readable now.
 fn job_source(source: &str) -> (String, Source, Vec<SourceColumn>) {
     let resolved = resolve_source(source);
-    let text = if resolved.display == "query" {
+    let text = if resolved.relation.is_none() {
         source.trim().trim_end_matches(';').trim().to_string()
     } else {
         Spi::get_one_with_args::<String>(

@@ -11,6 +11,8 @@ use crate::core::values::FeatureKind;
 pub struct Source {
     pub from_sql: String,
     pub display: String,
+    /// The table or view the rows come from, as regclass prints it; None for a query.
+    pub relation: Option<String>,
 }
 
 /// How a source column's type is treated.
@@ -103,7 +105,7 @@ pub fn resolve_source(source: &str) -> Source {
         invalid("source must name a table or view, or be a SELECT query");
     }
     if looks_like_query(trimmed) {
-        return Source { from_sql: format!("({trimmed}) AS lead_scoring_source"), display: "query".to_string() };
+        return Source { from_sql: format!("({trimmed}) AS lead_scoring_source"), display: "query".to_string(), relation: None };
     }
     if !is_relation_name(trimmed) {
         raise_with_hint(
@@ -118,7 +120,7 @@ pub fn resolve_source(source: &str) -> Source {
     )
     .unwrap_or_else(|e| invalid(format!("source \"{trimmed}\" is not a valid relation name: {e}")));
     match qualified {
-        Some(q) => Source { from_sql: q.clone(), display: q },
+        Some(q) => Source { from_sql: q.clone(), display: q.clone(), relation: Some(q) },
         None => raise_with_hint(
             PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE,
             format!("source \"{trimmed}\" does not exist"),

@@ -78,7 +78,9 @@ fn train(
     let reserved = |c: &SourceColumn| {
         c.name == label_col.name || key.is_some_and(|(k, _)| k.name == c.name) || opts.key.as_deref() == Some(c.name.as_str())
     };
-    let mut chosen = choose_features(&columns, explicit.as_deref(), &opts, &src, &reserved);
+    // issue 6: the columns lead_scoring's own triggers write are no automatic features.
+    let scores_written = src.relation.as_deref().map(super::attach::attached_output_columns).unwrap_or_default();
+    let mut chosen = choose_features(&columns, explicit.as_deref(), &opts, &src, &reserved, &scores_written);
 
     let mut clock = PhaseTimes::start();
     let mut read = read_rows(&ReadRequest {
@@ -137,13 +139,16 @@ fn split_key_column<'a>(opts: &TrainOptions, columns: &'a [SourceColumn], src: &
     Some((find_column(columns, name, "split", src), kind))
 }
 
-/// The feature columns: the explicit list (each checked), or every usable column.
+/// The feature columns: the explicit list (each checked), or every usable column but those
+/// a lead_scoring trigger writes (`scores_written`; a model must not learn from a score, but
+/// one may be named on purpose, to build a model on another's score).
 fn choose_features<'a>(
     columns: &'a [SourceColumn],
     explicit: Option<&[String]>,
     opts: &TrainOptions,
     src: &Source,
     reserved: &dyn Fn(&SourceColumn) -> bool,
+    scores_written: &[String],
 ) -> Vec<&'a SourceColumn> {
     let mut chosen: Vec<&SourceColumn> = Vec::new();
     match explicit {
@@ -169,6 +174,10 @@ fn choose_features<'a>(
         }
         None => {
             for c in columns.iter().filter(|c| !reserved(c) && !opts.exclude.contains(&c.name)) {
+                if scores_written.contains(&c.name) {
+                    notice!("column \"{}\" holds a score that lead_scoring.attach() writes; skipped (name it in features to use it)", c.name);
+                    continue;
+                }
                 match c.class {
                     ColumnClass::Uuid => notice!("column \"{}\" (uuid) looks like a row id; skipped", c.name),
                     // Dates are used only when named: their days-before-as-of is a choice to make on purpose.

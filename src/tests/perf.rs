@@ -143,7 +143,7 @@ mod tests {
         Spi::run("CREATE TABLE x_education.split_copy AS SELECT * FROM x_education.leads_split").unwrap();
         let artifact = Spi::get_one::<Vec<u8>>("SELECT artifact FROM lead_scoring.models WHERE name = 'x_par'").unwrap().unwrap();
         let model = crate::core::artifact::decode_model(&artifact).unwrap();
-        let source = crate::sql::source::Source { from_sql: "x_education.split_copy".into(), display: "split_copy".into() };
+        let source = crate::sql::source::Source { from_sql: "x_education.split_copy".into(), display: "split_copy".into(), relation: Some("x_education.split_copy".into()) };
         let label = crate::sql::source::SourceColumn {
             name: "Converted".into(),
             type_name: "integer".into(),

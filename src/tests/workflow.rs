@@ -97,12 +97,34 @@ mod tests {
         Spi::run("SELECT lead_scoring.attach('leads', 'm')").unwrap();
         assert_eq!(Spi::get_one::<i64>("SELECT lead_scoring.rescore('leads', 'm')").unwrap(), Some(1000));
         assert_eq!(stale_rows("leads"), 0);
-        // The score columns are in the table now: retraining must exclude them.
-        Spi::run("SELECT version FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\", \"lead_score\", \"lead_tier\"], \"alpha\": 300}')").unwrap();
+        // The score columns are in the table now; a retrain leaves them out by itself.
+        Spi::run("SELECT version FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"alpha\": 300}')").unwrap();
         Spi::run("SELECT lead_scoring.deploy('m', 2, 'stronger regularization')").unwrap();
         assert_eq!(stale_rows("leads"), 1000, "version 2 scores differently from version 1");
         assert_eq!(Spi::get_one::<i64>("SELECT lead_scoring.rescore('leads', 'm')").unwrap(), Some(1000));
         assert_eq!(stale_rows("leads"), 0);
+    }
+
+    #[pg_test]
+    fn retraining_on_an_attached_table_leaves_its_score_columns_out() {
+        setup();
+        Spi::run("ALTER TABLE leads ADD COLUMN p_history float8[]").unwrap();
+        Spi::run("SELECT lead_scoring.attach('leads', 'm', 'p', 'band')").unwrap();
+        Spi::run("SELECT lead_scoring.rescore('leads', 'm')").unwrap();
+        let features = |model: &str| -> Vec<String> {
+            Spi::get_one::<Vec<String>>(&format!(
+                "SELECT array_agg(f->>'name' ORDER BY f->>'name') FROM lead_scoring.models, jsonb_array_elements(features) f WHERE name = '{model}'"
+            ))
+            .unwrap()
+            .unwrap()
+        };
+        Spi::run("SELECT lead_scoring.train('again', 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
+        let automatic = features("again");
+        assert!(!automatic.iter().any(|f| f == "p" || f == "band"), "{automatic:?}");
+        assert_eq!(automatic, features("m"), "the same features as before the table had scores");
+        // Named on purpose (a model built on another's score), a score column is used.
+        Spi::run("SELECT lead_scoring.train('stacked', 'leads', 'converted', ARRAY['p', 'visits'])").unwrap();
+        assert_eq!(features("stacked"), vec!["p".to_string(), "visits".to_string()]);
     }
 
     #[pg_test]
