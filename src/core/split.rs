@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::values::NULL_CODE;
 use super::{CoreError, CoreResult};
 use crate::core_err;
 
@@ -85,9 +86,35 @@ pub enum SplitKey {
     /// Time as a sortable number (for example epoch seconds); NULL is an error.
     Time(Vec<Option<f64>>),
     /// Group identity as text; a NULL group makes the row a group of its own.
-    Group(Vec<Option<String>>),
+    Group(TextKey),
     /// 'train' / 'validation' / 'test' per row.
-    Column(Vec<Option<String>>),
+    Column(TextKey),
+}
+
+/// A text key column, dictionary-encoded: a million rows of a few thousand companies cost four
+/// bytes a row, not a String a row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextKey {
+    pub dictionary: Vec<String>,
+    /// Index into `dictionary` per row; NULL_CODE for NULL.
+    pub codes: Vec<u32>,
+}
+
+impl TextKey {
+    /// Encodes a column given as one optional string per row.
+    pub fn from_values<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> TextKey {
+        let mut builder = super::values::CategoricalBuilder::default();
+        for v in values {
+            builder.push(v);
+        }
+        let (dictionary, codes) = builder.finish_codes();
+        TextKey { dictionary, codes }
+    }
+
+    fn value(&self, row: usize) -> Option<&str> {
+        let code = self.codes[row];
+        (code != NULL_CODE).then(|| self.dictionary[code as usize].as_str())
+    }
 }
 
 /// SplitMix64: tiny, fast, and stable forever, so a seed means the same split in every release.
@@ -152,15 +179,15 @@ pub fn assign_parts(spec: &SplitSpec, labels: &[bool], key: &SplitKey) -> CoreRe
         }
         (SplitMethod::Group { .. }, SplitKey::Group(groups)) => assign_groups(spec, groups, &mut parts),
         (SplitMethod::Column { column }, SplitKey::Column(values)) => {
-            for (i, v) in values.iter().enumerate() {
-                parts[i] = match v.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
-                    Some(ref s) if s == "train" => Part::Train,
-                    Some(ref s) if s == "validation" || s == "valid" => Part::Validation,
-                    Some(ref s) if s == "test" => Part::Test,
-                    other => {
+            // Each distinct value is read once.
+            let named: Vec<Option<Part>> = values.dictionary.iter().map(|v| part_named(v)).collect();
+            for (i, &code) in values.codes.iter().enumerate() {
+                parts[i] = match named.get(code as usize).copied().flatten() {
+                    Some(part) => part,
+                    None => {
                         return Err(core_err!(
                             "split column \"{column}\" must hold 'train', 'validation' or 'test' in every row, found {}",
-                            other.map_or("NULL".to_string(), |s| format!("'{s}'"))
+                            values.value(i).map_or("NULL".to_string(), |s| format!("'{}'", s.trim().to_ascii_lowercase()))
                         ))
                     }
                 };
@@ -169,6 +196,16 @@ pub fn assign_parts(spec: &SplitSpec, labels: &[bool], key: &SplitKey) -> CoreRe
         (method, _) => return Err(core_err!("split method {method:?} was given no key column values")),
     }
     Ok(parts)
+}
+
+/// The part a split column's value names (case and surrounding blanks ignored).
+fn part_named(value: &str) -> Option<Part> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "train" => Some(Part::Train),
+        "validation" | "valid" => Some(Part::Validation),
+        "test" => Some(Part::Test),
+        _ => None,
+    }
 }
 
 fn validate_fractions(spec: &SplitSpec) -> CoreResult<()> {
@@ -203,18 +240,22 @@ fn cut_in_order(spec: &SplitSpec, order: &[usize], parts: &mut [Part]) {
 }
 
 /// Shuffles the groups, then fills train, validation and test with whole groups in turn.
-fn assign_groups(spec: &SplitSpec, groups: &[Option<String>], parts: &mut [Part]) {
-    let mut members: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+fn assign_groups(spec: &SplitSpec, groups: &TextKey, parts: &mut [Part]) {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups.dictionary.len()];
     let mut singletons = Vec::new();
-    for (i, g) in groups.iter().enumerate() {
-        match g {
-            Some(g) => members.entry(g.as_str()).or_default().push(i),
-            None => singletons.push(vec![i]),
+    for (i, &code) in groups.codes.iter().enumerate() {
+        match members.get_mut(code as usize) {
+            Some(m) => m.push(i),
+            None => singletons.push(vec![i]), // NULL_CODE
         }
     }
-    let mut all: Vec<Vec<usize>> = members.into_values().chain(singletons).collect();
+    // Groups in the order of their names (then the NULL rows), so the shuffle does not depend
+    // on which group's row came first.
+    let mut by_name: Vec<usize> = (0..members.len()).collect();
+    by_name.sort_by(|&a, &b| groups.dictionary[a].cmp(&groups.dictionary[b]));
+    let mut all: Vec<Vec<usize>> = by_name.into_iter().map(|g| std::mem::take(&mut members[g])).chain(singletons).collect();
     SeededRng::new(spec.seed).shuffle(&mut all);
-    let (train_end, validation_end) = cut_points(spec, groups.len());
+    let (train_end, validation_end) = cut_points(spec, groups.codes.len());
     let mut placed = 0usize;
     for group in all {
         let part = if placed < train_end {
@@ -287,7 +328,7 @@ mod tests {
         let y = labels(n, 3);
         let groups: Vec<Option<String>> = (0..n).map(|i| Some(format!("company{}", i % 37))).collect();
         let spec = SplitSpec { method: SplitMethod::Group { column: "company".into() }, ..SplitSpec::default() };
-        let p = assign_parts(&spec, &y, &SplitKey::Group(groups.clone())).unwrap();
+        let p = assign_parts(&spec, &y, &SplitKey::Group(TextKey::from_values(groups.iter().map(|g| g.as_deref())))).unwrap();
         let mut seen: std::collections::HashMap<&str, Part> = Default::default();
         for (g, part) in groups.iter().zip(&p) {
             assert_eq!(*seen.entry(g.as_deref().unwrap()).or_insert(*part), *part);
@@ -299,10 +340,12 @@ mod tests {
     fn column_split_follows_the_column_and_rejects_other_values() {
         let y = vec![true, false, true];
         let spec = SplitSpec { method: SplitMethod::Column { column: "s".into() }, ..SplitSpec::default() };
-        let key = SplitKey::Column(vec![Some("train".into()), Some("Validation".into()), Some("test".into())]);
+        let key = SplitKey::Column(TextKey::from_values([Some("train"), Some(" Validation"), Some("test")]));
         assert_eq!(assign_parts(&spec, &y, &key).unwrap(), vec![Part::Train, Part::Validation, Part::Test]);
-        let bad = SplitKey::Column(vec![Some("train".into()), Some("holdout".into()), None]);
+        let bad = SplitKey::Column(TextKey::from_values([Some("train"), Some("holdout"), None]));
         assert!(assign_parts(&spec, &y, &bad).unwrap_err().0.contains("'holdout'"));
+        let null = SplitKey::Column(TextKey::from_values([Some("train"), None, Some("holdout")]));
+        assert!(assign_parts(&spec, &y, &null).unwrap_err().0.contains("found NULL"));
     }
 
     #[test]

@@ -108,7 +108,13 @@ impl CategoricalBuilder {
     }
 
     pub fn finish(self) -> ColumnData {
-        ColumnData::Categorical { dictionary: self.dictionary, codes: self.codes }
+        let (dictionary, codes) = self.finish_codes();
+        ColumnData::Categorical { dictionary, codes }
+    }
+
+    /// The dictionary and the code of each value pushed (NULL_CODE for NULL).
+    pub fn finish_codes(self) -> (Vec<String>, Vec<u32>) {
+        (self.dictionary, self.codes)
     }
 }
 

@@ -6,7 +6,7 @@ use super::row_stream::for_each_row;
 use super::rows_binding::{text_of, utf8_database};
 use super::source::{ColumnClass, Source, SourceColumn};
 use crate::core::pipeline::TrainingData;
-use crate::core::split::SplitKey;
+use crate::core::split::{SplitKey, TextKey};
 use crate::core::values::{CategoricalBuilder, Column, ColumnData};
 
 /// How the label column is read.
@@ -115,7 +115,7 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
         .collect();
     let mut labels = Vec::new();
     let mut times: Vec<Option<f64>> = Vec::new();
-    let mut keys: Vec<Option<String>> = Vec::new();
+    let mut keys = CategoricalBuilder::default();
     let mut null_labels = 0usize;
 
     let utf8 = utf8_database();
@@ -152,7 +152,7 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
         match req.key {
             Some((_, KeyKind::Time)) => times.push((!nulls[key_at]).then(|| f64::from_bits(values[key_at].value() as u64))),
             // SAFETY: a non-NULL text datum of this row.
-            Some(_) => keys.push((!nulls[key_at]).then(|| unsafe { text_of(values[key_at], utf8) }.to_string())),
+            Some(_) => keys.push((!nulls[key_at]).then(|| unsafe { text_of(values[key_at], utf8) })),
             None => {}
         }
     });
@@ -172,8 +172,13 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let split_key = match req.key {
         None => SplitKey::None,
         Some((_, KeyKind::Time)) => SplitKey::Time(times),
-        Some((_, KeyKind::Group)) => SplitKey::Group(keys),
-        Some((_, KeyKind::Column)) => SplitKey::Column(keys),
+        Some((_, KeyKind::Group)) => SplitKey::Group(text_key(keys)),
+        Some((_, KeyKind::Column)) => SplitKey::Column(text_key(keys)),
     };
     ReadResult { data: TrainingData { columns, labels, split_key }, null_labels }
+}
+
+fn text_key(keys: CategoricalBuilder) -> TextKey {
+    let (dictionary, codes) = keys.finish_codes();
+    TextKey { dictionary, codes }
 }
