@@ -7,6 +7,7 @@ pub mod audit;
 pub mod binning;
 pub mod calibration;
 pub mod compare;
+pub mod content_order;
 pub mod curves;
 pub mod features;
 pub mod float_sort;

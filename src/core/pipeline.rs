@@ -432,6 +432,43 @@ mod tests {
     }
 
     #[test]
+    fn rows_in_another_order_train_the_same_model_once_in_content_order() {
+        let data = synthetic(3000, 5);
+        let mut reversed = TrainingData {
+            columns: data
+                .columns
+                .iter()
+                .map(|c| Column {
+                    name: c.name.clone(),
+                    kind: c.kind,
+                    data: match &c.data {
+                        ColumnData::Numeric(v) => ColumnData::Numeric(v.iter().rev().copied().collect()),
+                        ColumnData::Categorical { dictionary, codes } => {
+                            // Codes as a reader would give them: numbered by first appearance.
+                            let mut b = CategoricalBuilder::default();
+                            for &c in codes.iter().rev() {
+                                b.push((c != crate::core::values::NULL_CODE).then(|| dictionary[c as usize].as_str()));
+                            }
+                            b.finish()
+                        }
+                    },
+                })
+                .collect(),
+            labels: data.labels.iter().rev().copied().collect(),
+            split_key: SplitKey::None,
+        };
+        let mut data = data;
+        let before = train_model(&reversed, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
+        assert_ne!(before.metrics, train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap().metrics, "row order changes a random split");
+        crate::core::content_order::put_in_content_order(&mut data);
+        crate::core::content_order::put_in_content_order(&mut reversed);
+        let a = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
+        let b = train_model(&reversed, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
+        assert_eq!(a.metrics, b.metrics);
+        assert_eq!(a.model.coefficients(), b.model.coefficients());
+    }
+
+    #[test]
     fn learns_the_planted_signal_and_reports_every_part() {
         let data = synthetic(4000, 1);
         let out = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();

@@ -89,6 +89,8 @@ fn train(
         label: Some(LabelSpec { column: label_col, positive: opts.positive_label.as_deref() }),
         key,
     });
+    // A seed's split must not depend on the order the source returns its rows in.
+    crate::core::content_order::put_in_content_order(&mut read.data);
     if explicit.is_none() {
         drop_id_like_columns(&mut read.data.columns, &mut chosen);
     }

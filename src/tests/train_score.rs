@@ -7,6 +7,31 @@ mod tests {
     use crate::tests::fixtures::{make_leads, train_default};
 
     #[pg_test]
+    fn the_same_rows_in_another_order_give_the_same_split_and_model() {
+        make_leads("leads", 2000);
+        let metrics = |model: &str| {
+            Spi::get_one::<pgrx::JsonB>(&format!(
+                "SELECT metrics FROM lead_scoring.train('{model}', 'leads', 'converted', options => '{{\"exclude\": [\"id\"]}}')"
+            ))
+            .unwrap()
+            .unwrap()
+            .0
+        };
+        let first = metrics("before");
+        // An UPDATE of every third row moves those rows to the end of the table's scan order.
+        Spi::run("UPDATE leads SET noise = noise WHERE id % 3 = 0").unwrap();
+        let moved = Spi::get_one::<bool>(
+            "SELECT array_agg(id) <> (SELECT array_agg(id ORDER BY id) FROM leads) FROM (SELECT id FROM leads) s",
+        )
+        .unwrap();
+        assert_eq!(moved, Some(true), "the scan order changed");
+        assert_eq!(metrics("after"), first);
+        let coefficients = "SELECT count(*) FROM lead_scoring.models a JOIN lead_scoring.models b ON a.name = 'before' AND b.name = 'after'
+                             WHERE a.artifact = b.artifact";
+        assert_eq!(Spi::get_one::<i64>(coefficients).unwrap(), Some(1), "the same model, byte for byte");
+    }
+
+    #[pg_test]
     fn train_returns_metrics_and_deploys_the_first_version() {
         make_leads("leads", 3000);
         let (version, deployed, auc): (Option<i32>, Option<bool>, Option<f64>) = Spi::get_three(
