@@ -36,7 +36,10 @@ pub fn decay_weight(age: f64, half_life: f64) -> f64 {
     if age < 0.0 {
         0.0
     } else {
-        0.5f64.powf(age / half_life)
+        // exp, not 0.5.powf: LLVM rewrites pow(0.5, x) as exp2(-x) in optimized builds only,
+        // and the two differ in the last bit, so release and debug builds (and the split, which
+        // orders rows by their values) would disagree.
+        (-(age / half_life) * std::f64::consts::LN_2).exp()
     }
 }
 
