@@ -8,6 +8,8 @@
 
 use pgrx::prelude::*;
 
+use super::tuple_deform::{align, alignment, is_null, stored_attributes};
+
 /// The most columns appended at once (the trigger appends two).
 const MAX_COLUMNS: usize = 4;
 
@@ -69,7 +71,7 @@ pub unsafe fn with_trailing_columns(
 ) -> Option<pg_sys::HeapTuple> {
     let header = (*source).t_data;
     let natts = (*tupdesc).natts as usize;
-    let tuple_natts = ((*header).t_infomask2 as u32 & pg_sys::HEAP_NATTS_MASK) as usize;
+    let tuple_natts = stored_attributes(header);
     // A tuple with fewer attributes reads the missing ones from their defaults, not as NULL.
     if (*header).t_infomask as u32 & pg_sys::HEAP_HASNULL == 0 || tuple_natts != natts || columns.is_empty() {
         return None;
@@ -83,8 +85,7 @@ pub unsafe fn with_trailing_columns(
     })?;
     let first = columns[0].0 as usize;
     let bits = (*header).t_bits.as_ptr();
-    let is_null = |attno: usize| *bits.add((attno - 1) >> 3) & (1 << ((attno - 1) & 7)) == 0;
-    if first < 1 || columns.last()?.0 as usize > natts || !(first..=natts).all(is_null) {
+    if first < 1 || columns.last()?.0 as usize > natts || !(first..=natts).all(|attno| is_null(bits, attno - 1)) {
         return None;
     }
     let attrs = (*tupdesc).attrs.as_slice(natts);
@@ -168,19 +169,5 @@ impl Piece<'_> {
                 std::ptr::copy_nonoverlapping(bytes.as_ptr(), at.add(LONG_HEADER), bytes.len());
             }
         }
-    }
-}
-
-fn align(offset: usize, to: usize) -> usize {
-    (offset + to - 1) & !(to - 1)
-}
-
-fn alignment(attalign: std::ffi::c_char) -> Option<usize> {
-    match attalign as u8 {
-        b'c' => Some(1),
-        b's' => Some(2),
-        b'i' => Some(4),
-        b'd' => Some(8),
-        _ => None,
     }
 }

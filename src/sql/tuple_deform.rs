@@ -14,11 +14,10 @@ use pgrx::pg_sys;
 /// at least `(*tupdesc).natts` entries, and `last` must not exceed that.
 pub unsafe fn deform_columns(tuple: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDesc, last: usize, values: &mut [pg_sys::Datum], nulls: &mut [bool]) {
     let header = (*tuple).t_data;
-    let stored = ((*header).t_infomask2 as u32 & pg_sys::HEAP_NATTS_MASK) as usize;
     let natts = (*tupdesc).natts as usize;
-    if stored < last || last > natts || values.len() < natts || nulls.len() < natts {
+    assert!(values.len() >= natts && nulls.len() >= natts, "deform buffers hold every column");
+    if stored_attributes(header) < last || last > natts {
         // Missing attributes read their catalog defaults: Postgres' own code knows how.
-        assert!(values.len() >= natts && nulls.len() >= natts, "deform buffers hold every column");
         pg_sys::heap_deform_tuple(tuple, tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
         return;
     }
@@ -28,7 +27,7 @@ pub unsafe fn deform_columns(tuple: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDes
     let data = (header as *const u8).add((*header).t_hoff as usize);
     let mut offset = 0usize;
     for i in 0..last {
-        if has_nulls && *bits.add(i >> 3) & (1 << (i & 7)) == 0 {
+        if has_nulls && is_null(bits, i) {
             values[i] = pg_sys::Datum::from(0usize);
             nulls[i] = true;
             continue;
@@ -37,7 +36,7 @@ pub unsafe fn deform_columns(tuple: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDes
         let at = data.add(offset);
         // A varlena with a 1-byte header is stored unaligned; its first byte is never zero,
         // while alignment padding is (att_align_pointer in tupmacs.h).
-        offset = if attr.attlen == -1 && *at != 0 { offset } else { align(offset, attr.attalign) };
+        offset = if attr.attlen == -1 && *at != 0 { offset } else { align(offset, alignment(attr.attalign).unwrap_or(1)) };
         let at = data.add(offset);
         values[i] = fetch(attr, at);
         nulls[i] = false;
@@ -49,15 +48,34 @@ pub unsafe fn deform_columns(tuple: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDes
     }
 }
 
-/// att_align_nominal: the offset rounded up to the attribute's alignment.
+/// The number of attributes stored in a tuple (HeapTupleHeaderGetNatts): fewer than its row
+/// type has when columns were added after it was stored.
 #[inline(always)]
-fn align(offset: usize, attalign: std::ffi::c_char) -> usize {
-    let to = match attalign as u8 {
-        b'i' => 4,
-        b'd' => 8,
-        b's' => 2,
-        _ => 1,
-    };
+pub(crate) unsafe fn stored_attributes(header: pg_sys::HeapTupleHeader) -> usize {
+    ((*header).t_infomask2 as u32 & pg_sys::HEAP_NATTS_MASK) as usize
+}
+
+/// att_isnull: whether the null bitmap marks attribute `index` (0-based) NULL.
+#[inline(always)]
+pub(crate) unsafe fn is_null(bits: *const u8, index: usize) -> bool {
+    *bits.add(index >> 3) & (1 << (index & 7)) == 0
+}
+
+/// The bytes an `attalign` code stands for ('c', 's', 'i', 'd'); `None` for anything else.
+#[inline(always)]
+pub(crate) fn alignment(attalign: std::ffi::c_char) -> Option<usize> {
+    match attalign as u8 {
+        b'c' => Some(1),
+        b's' => Some(2),
+        b'i' => Some(4),
+        b'd' => Some(8),
+        _ => None,
+    }
+}
+
+/// att_align_nominal: the offset rounded up to a multiple of `to` (a power of two).
+#[inline(always)]
+pub(crate) fn align(offset: usize, to: usize) -> usize {
     (offset + to - 1) & !(to - 1)
 }
 
