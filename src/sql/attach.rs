@@ -31,6 +31,22 @@ pub struct Attachment {
 }
 
 impl Attachment {
+    /// The attachment a trigger's `pg_trigger.tgargs` (each argument followed by a NUL byte)
+    /// describes; `None` when they are not the six that attach() gives.
+    fn from_trigger_arguments(raw: &[u8]) -> Option<Attachment> {
+        let args: Vec<String> =
+            raw.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).take(raw.iter().filter(|b| **b == 0).count()).collect();
+        let [model, score_column, tier_column, key_column, feature_view, alerts] = <[String; 6]>::try_from(args).ok()?;
+        Some(Attachment {
+            model,
+            score_column,
+            tier_column,
+            key_column: Some(key_column).filter(|k| !k.is_empty()),
+            feature_view: feature_view.parse::<u32>().ok().map(pg_sys::Oid::from),
+            alerts: alerts == "alerts",
+        })
+    }
+
     fn trigger_args(&self) -> Vec<String> {
         vec![
             self.model.clone(),
@@ -50,24 +66,11 @@ pub fn find_attachment(table: pg_sys::Oid, model: &str) -> Option<Attachment> {
         &[table.into(), trigger_name(model).into()],
     )
     .unwrap_or_else(|e| invalid(format!("cannot read the triggers of table {}: {e}", table_display(table))))?;
-    let args = trigger_arguments(&raw);
-    if args.len() != 6 {
-        invalid(format!("trigger {} on {} was not created by lead_scoring.attach()", trigger_name(model), table_display(table)));
-    }
-    Some(Attachment {
-        model: args[0].clone(),
-        score_column: args[1].clone(),
-        tier_column: args[2].clone(),
-        key_column: Some(args[3].clone()).filter(|k| !k.is_empty()),
-        feature_view: args[4].parse::<u32>().ok().map(pg_sys::Oid::from),
-        alerts: args[5] == "alerts",
-    })
+    Some(Attachment::from_trigger_arguments(&raw).unwrap_or_else(|| {
+        invalid(format!("trigger {} on {} was not created by lead_scoring.attach()", trigger_name(model), table_display(table)))
+    }))
 }
 
-/// A trigger's arguments from `pg_trigger.tgargs`, which holds each followed by a NUL byte.
-fn trigger_arguments(raw: &[u8]) -> Vec<String> {
-    raw.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).take(raw.iter().filter(|b| **b == 0).count()).collect()
-}
 
 /// The columns that lead_scoring's rescoring triggers write on `relation` (a name as regclass
 /// prints it): the score, tier and score history columns of every model attached to it.
@@ -82,14 +85,19 @@ pub fn attached_output_columns(relation: &str) -> Vec<String> {
         )?;
         let mut columns = Vec::new();
         for row in rows {
-            let args = trigger_arguments(&row.get::<Vec<u8>>(1)?.unwrap_or_default());
-            if let [_, score, tier, ..] = args.as_slice() {
-                columns.extend([score.clone(), tier.clone(), format!("{score}_history")]);
+            if let Some(a) = Attachment::from_trigger_arguments(&row.get::<Vec<u8>>(1)?.unwrap_or_default()) {
+                columns.extend([history_column(&a.score_column), a.score_column, a.tier_column]);
             }
         }
         Ok::<_, pgrx::spi::SpiError>(columns)
     });
     written.unwrap_or_else(|e| invalid(format!("cannot read the triggers of {relation}: {e}")))
+}
+
+/// issue 7: the float8[] column in which the trigger keeps a lead's previous scores, if the
+/// table has it.
+pub fn history_column(score_column: &str) -> String {
+    format!("{score_column}_history")
 }
 
 /// `schema.table` as regclass prints it.

@@ -13,7 +13,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 use serde_json::json;
 
-use super::attach::{table_display, ALERT_CHANNEL};
+use super::attach::{history_column, table_display, ALERT_CHANNEL};
 use super::cache::{self, LoadedModel};
 use super::call_state::call_state;
 use super::errors::{invalid, raise_with_hint};
@@ -87,7 +87,7 @@ impl TriggerSite {
         let generation = cache::generation();
         let model_spec = arg(0).to_str().unwrap_or_else(|_| invalid("trigger argument is not valid UTF-8"));
         let model = cache::get(model_spec);
-        let history = std::ffi::CString::new(format!("{}_history", arg(1).to_string_lossy())).expect("no NUL in a column name");
+        let history = std::ffi::CString::new(history_column(&arg(1).to_string_lossy())).expect("no NUL in a column name");
         TriggerSite {
             tgoid: trigger.tgoid,
             generation,
