@@ -78,9 +78,7 @@ fn train(
     let reserved = |c: &SourceColumn| {
         c.name == label_col.name || key.is_some_and(|(k, _)| k.name == c.name) || opts.key.as_deref() == Some(c.name.as_str())
     };
-    // issue 6: the columns lead_scoring's own triggers write are no automatic features.
-    let scores_written = src.relation.as_deref().map(super::attach::attached_output_columns).unwrap_or_default();
-    let mut chosen = choose_features(&columns, explicit.as_deref(), &opts, &src, &reserved, &scores_written);
+    let mut chosen = choose_features(&columns, explicit.as_deref(), &opts, &src, &reserved);
 
     let mut clock = PhaseTimes::start();
     let mut read = read_rows(&ReadRequest {
@@ -142,15 +140,14 @@ fn split_key_column<'a>(opts: &TrainOptions, columns: &'a [SourceColumn], src: &
 }
 
 /// The feature columns: the explicit list (each checked), or every usable column but those
-/// a lead_scoring trigger writes (`scores_written`; a model must not learn from a score, but
-/// one may be named on purpose, to build a model on another's score).
+/// a lead_scoring trigger writes on the source table (issue 6: a model must not learn from a
+/// score, but one may be named on purpose, to build a model on another's score).
 fn choose_features<'a>(
     columns: &'a [SourceColumn],
     explicit: Option<&[String]>,
     opts: &TrainOptions,
     src: &Source,
     reserved: &dyn Fn(&SourceColumn) -> bool,
-    scores_written: &[String],
 ) -> Vec<&'a SourceColumn> {
     let mut chosen: Vec<&SourceColumn> = Vec::new();
     match explicit {
@@ -175,6 +172,7 @@ fn choose_features<'a>(
             }
         }
         None => {
+            let scores_written = src.relation.as_deref().map(super::attach::attached_output_columns).unwrap_or_default();
             for c in columns.iter().filter(|c| !reserved(c) && !opts.exclude.contains(&c.name)) {
                 if scores_written.contains(&c.name) {
                     notice!("column \"{}\" holds a score that lead_scoring.attach() writes; skipped (name it in features to use it)", c.name);
