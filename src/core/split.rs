@@ -107,6 +107,11 @@ impl TextKey {
         for v in values {
             builder.push(v);
         }
+        TextKey::from_builder(builder)
+    }
+
+    /// The key a reader built value by value.
+    pub fn from_builder(builder: super::values::CategoricalBuilder) -> TextKey {
         let (dictionary, codes) = builder.finish_codes();
         TextKey { dictionary, codes }
     }

@@ -172,13 +172,8 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let split_key = match req.key {
         None => SplitKey::None,
         Some((_, KeyKind::Time)) => SplitKey::Time(times),
-        Some((_, KeyKind::Group)) => SplitKey::Group(text_key(keys)),
-        Some((_, KeyKind::Column)) => SplitKey::Column(text_key(keys)),
+        Some((_, KeyKind::Group)) => SplitKey::Group(TextKey::from_builder(keys)),
+        Some((_, KeyKind::Column)) => SplitKey::Column(TextKey::from_builder(keys)),
     };
     ReadResult { data: TrainingData { columns, labels, split_key }, null_labels }
-}
-
-fn text_key(keys: CategoricalBuilder) -> TextKey {
-    let (dictionary, codes) = keys.finish_codes();
-    TextKey { dictionary, codes }
 }
