@@ -17,12 +17,11 @@ ROUNDS=15
 
 BENCH_SERVER_OPTIONS="-c fsync=off -c synchronous_commit=off" bench_start
 scratch=$BENCH_DIR
-psql_() { scratch_psql "$@"; }
 
 gcc -O2 -fPIC -shared -I"$($PG_CONFIG --includedir-server)" -o "$scratch/noop_trigger.so" bench/noop_trigger.c
 chmod 755 "$scratch/noop_trigger.so"
 
-psql_ bench <<SQL
+scratch_psql bench <<SQL
 CREATE FUNCTION noop_trigger() RETURNS trigger AS '$scratch/noop_trigger.so', 'noop_trigger' LANGUAGE c;
 SELECT setseed(0.1);
 CREATE TABLE history AS
@@ -53,9 +52,9 @@ SQL
 # the trigger over the plain COPY of the same round, a second apart, and the median of the fifteen.
 copy_ms() { # table: sets LAST_MS to the time of one COPY into it
   local table=$1 ms n
-  psql_ bench -c "TRUNCATE $table" >/dev/null
-  ms=$(psql_ bench -c '\timing on' -c "COPY $table ($COLUMNS) FROM '$scratch/leads.csv' (FORMAT csv)" | grep -Eo 'Time: [0-9.]+' | grep -Eo '[0-9.]+')
-  n=$(psql_ bench -At -c "SELECT count(*) FROM $table")
+  scratch_psql bench -c "TRUNCATE $table" >/dev/null
+  ms=$(scratch_psql bench -c '\timing on' -c "COPY $table ($COLUMNS) FROM '$scratch/leads.csv' (FORMAT csv)" | grep -Eo 'Time: [0-9.]+' | grep -Eo '[0-9.]+')
+  n=$(scratch_psql bench -At -c "SELECT count(*) FROM $table")
   [ "$n" = "$ROWS" ] || { echo "FAILED: COPY into $table loaded $n rows, not $ROWS" >&2; exit 1; }
   LAST_MS=$ms
 }
@@ -71,7 +70,7 @@ for r in $(seq $ROUNDS); do
   noop_paired+=("$(overhead "${plain[-1]}" "${noop[-1]}")")
   printf '%5d  %8.1f  %16.1f  %23.1f  %7sx\n' "$r" "${plain[-1]}" "${noop[-1]}" "$LAST_MS" "${paired[-1]}"
 done
-scored=$(psql_ bench -At -c "SELECT count(*) FROM scored_leads l WHERE lead_score = lead_scoring.score('bench', l) AND lead_tier IS NOT NULL")
+scored=$(scratch_psql bench -At -c "SELECT count(*) FROM scored_leads l WHERE lead_score = lead_scoring.score('bench', l) AND lead_tier IS NOT NULL")
 echo "rows scored by the trigger (equal to score()): $scored of $ROWS"
 [ "$scored" = "$ROWS" ] || { echo "FAILED: the trigger did not score every row"; exit 1; }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
