@@ -28,8 +28,12 @@ bash scripts/regress.sh 2>&1 | tee "$scratch/regress.log"
 echo "== report rendered by headless Chromium (tests/report/render_report.sh)"
 LEAD_SCORING_SKIP_INSTALL=1 bash tests/report/render_report.sh 2>&1 | tee "$scratch/report.log"
 
+echo "== server survives hostile statements (tests/crash/server_survives.sh)"
+LEAD_SCORING_SKIP_INSTALL=1 bash tests/crash/server_survives.sh 2>&1 | tee "$scratch/crash.log"
+
 # One closing line for both suites (pipefail above already stopped on any failure).
 unit=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$scratch/pgrx-test.log" | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
 regress=$(grep -Eo 'All [0-9]+ tests passed' "$scratch/regress.log" | grep -Eo '[0-9]+')
 report=$(grep -c '^render_report: ok$' "$scratch/report.log" || true)
-echo "lead_scoring: $((unit + regress + report)) passed, 0 failed"
+crash=$(grep -c ': no crash, bystander alive$' "$scratch/crash.log" || true)
+echo "lead_scoring: $((unit + regress + report + crash)) passed, 0 failed"

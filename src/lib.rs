@@ -13,6 +13,7 @@ mod sql;
 /// Runs when the library is loaded into a backend.
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    sql::settings::register();
     sql::cache::register_invalidation_callback();
 }
 

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::calibration::Calibration;
-use super::logistic::{dot, logloss, newton_step, residual_and_variance, LogisticError, LogisticFit, LogisticOptions};
+use super::logistic::{dot, logloss, newton_step, residual_and_variance, LogisticError, LogisticFit, LogisticOptions, STALLED_ITERATIONS};
 use super::model::{Estimator, LeadModel};
 use super::options::{Algorithm, TrainOptions};
 use super::pipeline::{FitParams, Fitted, Progress, TrainingData};
@@ -214,6 +214,7 @@ pub fn fit_by_passes(
         class_weights: (w_neg, w_pos),
         synthetic_rows: 0,
         dropped_rows: 0,
+        capped_levels: Vec::new(),
         model: LeadModel { preprocessor, estimator: Estimator::Logistic(fit), calibration: Calibration::None, input_means, segments: None },
     })
 }
@@ -277,7 +278,7 @@ pub fn fit_logistic_by_passes(
     }
     let means: Vec<f64> = cur.sums.iter().map(|s| s / cur.rows).collect();
     let (mut step, mut l) = (vec![0.0; d], vec![0.0; d * d]);
-    let (mut iterations, mut converged) = (0, false);
+    let (mut iterations, mut converged, mut stalled) = (0, false, 0);
     while iterations < opts.max_iter && cur.objective.is_finite() {
         iterations += 1;
         if !newton_step(&cur.h, &cur.g, d, &mut l, &mut step) {
@@ -310,8 +311,12 @@ pub fn fit_logistic_by_passes(
             return Err(E::NotFinite(format!("diverged at iteration {iterations}")));
         }
         theta = trial;
+        stalled = if next.objective >= cur.objective { stalled + 1 } else { 0 };
         cur = next;
         on_iteration(iterations, cur.objective).map_err(E::Interrupted)?;
+        if stalled >= STALLED_ITERATIONS {
+            break; // as the in-memory fit: tol finer than the objective can resolve
+        }
     }
     let fit = LogisticFit {
         intercept: theta[0],

@@ -39,7 +39,8 @@ pub fn encode_model(model: &LeadModel) -> Vec<u8> {
     out
 }
 
-/// Reads a model back, checking magic, format version and checksum first.
+/// Reads a model back, checking magic, format version and checksum first, and the decoded model
+/// after ([`super::model_checks`]).
 pub fn decode_model(bytes: &[u8]) -> CoreResult<LeadModel> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err(core_err!("model artifact is not a lead_scoring model (bad header)"));
@@ -60,6 +61,7 @@ pub fn decode_model(bytes: &[u8]) -> CoreResult<LeadModel> {
     if used != body.len() {
         return Err(core_err!("model artifact is corrupt (trailing bytes)"));
     }
+    super::model_checks::check_model(&envelope.model)?;
     Ok(envelope.model)
 }
 

@@ -57,6 +57,29 @@ impl Calibration {
         }
     }
 
+    /// Whether a calibration read from an artifact is well formed: finite Platt parameters;
+    /// isotonic knots of equal, nonzero count, strictly increasing, with non-decreasing
+    /// probabilities in [0, 1].
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Calibration::None => Ok(()),
+            Calibration::Platt { a, b } if a.is_finite() && b.is_finite() => Ok(()),
+            Calibration::Platt { a, b } => Err(format!("Platt calibration has a = {a}, b = {b}")),
+            Calibration::Isotonic { x, y } => {
+                if x.is_empty() || x.len() != y.len() {
+                    return Err(format!("isotonic calibration has {} knots and {} values", x.len(), y.len()));
+                }
+                if x.iter().any(|v| !v.is_finite()) || x.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err("isotonic calibration knots are not finite and strictly increasing".into());
+                }
+                if y.iter().any(|v| !(0.0..=1.0).contains(v)) || y.windows(2).any(|w| w[0] > w[1]) {
+                    return Err("isotonic calibration values are not non-decreasing probabilities".into());
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// The method name used in options and reports: `"none"`, `"platt"` or `"isotonic"`.
     pub fn method(&self) -> &'static str {
         match self {

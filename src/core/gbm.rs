@@ -15,6 +15,7 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::options::{MAX_TREES, MAX_TREE_DEPTH};
 use super::threads::block_signals;
 use super::treeshap::TreeShapPlan;
 
@@ -72,6 +73,25 @@ pub struct ForustModel {
 impl ForustModel {
     fn new(booster: GradientBooster) -> ForustModel {
         ForustModel { booster, shap: std::sync::OnceLock::new() }
+    }
+
+    /// Whether the booster (read from an artifact) can score rows of `inputs` inputs safely and
+    /// correctly. Each tree must be a tree: every split's children come after it (so no walk can
+    /// loop) and every node but the root has exactly one parent (so every node is reached once);
+    /// split features within the inputs; finite numbers; depth at most [`MAX_TREE_DEPTH`]
+    /// (explanations recurse and size buffers by depth).
+    pub fn check(&self, inputs: usize) -> Result<(), String> {
+        let b = &self.booster;
+        if !b.base_score.is_finite() {
+            return Err(format!("the booster's base score is {}", b.base_score));
+        }
+        if b.trees.len() > MAX_TREES {
+            return Err(format!("the booster has {} trees, more than {MAX_TREES}", b.trees.len()));
+        }
+        for (t, tree) in b.trees.iter().enumerate() {
+            check_tree(tree, inputs).map_err(|e| format!("tree {t}: {e}"))?;
+        }
+        Ok(())
     }
 
     /// forust's own Shapley values (slow: for cross-checking [`TreeBooster::contributions`]).
@@ -134,6 +154,47 @@ impl TreeBooster for ForustModel {
     }
 }
 
+fn check_tree(tree: &forust_ml::tree::Tree, inputs: usize) -> Result<(), String> {
+    let n = tree.nodes.len();
+    if n == 0 {
+        return Err("it has no nodes".into());
+    }
+    let mut parents = vec![0u8; n];
+    let mut depth = vec![0usize; n];
+    for (i, node) in tree.nodes.iter().enumerate() {
+        if !node.weight_value.is_finite() || !node.hessian_sum.is_finite() || node.hessian_sum < 0.0 {
+            return Err(format!("node {i} has weight {} and cover {}", node.weight_value, node.hessian_sum));
+        }
+        if i > 0 && parents[i] != 1 {
+            return Err(format!("node {i} has {} parents", parents[i]));
+        }
+        if node.is_leaf {
+            continue;
+        }
+        if node.split_feature >= inputs || node.split_value.is_nan() {
+            return Err(format!("node {i} splits input {} at {} (the model has {inputs} inputs)", node.split_feature, node.split_value));
+        }
+        let mut children = vec![node.left_child, node.right_child];
+        if node.missing_node != node.left_child && node.missing_node != node.right_child {
+            children.push(node.missing_node);
+        }
+        if node.left_child == node.right_child {
+            return Err(format!("node {i} has the same left and right child"));
+        }
+        for c in children {
+            if c <= i || c >= n {
+                return Err(format!("node {i} points to node {c} (children come after their parent, {n} nodes)"));
+            }
+            parents[c] = parents[c].saturating_add(1);
+            depth[c] = depth[i] + 1;
+            if depth[c] > MAX_TREE_DEPTH {
+                return Err(format!("it is deeper than {MAX_TREE_DEPTH} levels"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Row-major training inputs owned by the worker thread.
 pub struct GbmData {
     pub x: Vec<f64>,
@@ -143,14 +204,28 @@ pub struct GbmData {
     pub weights: Vec<f64>,
 }
 
-fn column_major(d: &GbmData) -> Vec<f64> {
-    let mut out = vec![0.0; d.x.len()];
+/// Histogram bins per input forust cuts numbers into (its default).
+const HISTOGRAM_BINS: u64 = 256;
+
+/// Bytes a boosted-trees fit holds at its peak, None if too many to count: the row-major inputs
+/// and forust's column-major copy (8 bytes each per input), its bin indexes (2), the validation
+/// inputs twice, and a histogram (8 bytes per bin) for every leaf still open to splitting.
+pub fn gbm_training_bytes(rows: usize, validation_rows: usize, inputs: usize, opts: &GbmOptions) -> Option<u64> {
+    let cells = (rows as u64).checked_mul(inputs as u64)?;
+    let valid_cells = (validation_rows as u64).checked_mul(inputs as u64)?;
+    let open_leaves = (opts.max_leaves as u64).min(1u64.checked_shl(opts.max_depth.min(63) as u32).unwrap_or(u64::MAX));
+    let histograms = open_leaves.checked_mul(inputs as u64)?.checked_mul(HISTOGRAM_BINS * 8)?;
+    cells.checked_mul(18)?.checked_add(valid_cells.checked_mul(16)?)?.checked_add(histograms)
+}
+
+fn column_major(d: &GbmData) -> Result<Vec<f64>, String> {
+    let mut out = super::memory::filled_vec(d.x.len(), 0.0, "the boosted trees' column-major inputs").map_err(|e| e.0)?;
     for r in 0..d.rows {
         for c in 0..d.cols {
             out[c * d.rows + r] = d.x[r * d.cols + c];
         }
     }
-    out
+    Ok(out)
 }
 
 fn booster(opts: &GbmOptions, early_stopping: bool) -> Result<GradientBooster, String> {
@@ -179,12 +254,14 @@ fn booster(opts: &GbmOptions, early_stopping: bool) -> Result<GradientBooster, S
 fn fit_blocking(train: GbmData, valid: Option<GbmData>, opts: GbmOptions) -> Result<ForustModel, String> {
     let early = valid.is_some() && opts.early_stopping_rounds.is_some();
     let mut b = booster(&opts, early)?;
-    let xcm = column_major(&train);
+    let xcm = column_major(&train)?;
+    // The row-major copy is not needed once forust has its own layout.
+    let train = GbmData { x: Vec::new(), ..train };
     let y: Vec<f64> = train.y.iter().map(|&l| l as u8 as f64).collect();
     let m = Matrix::new(&xcm, train.rows, train.cols);
     match valid.filter(|_| early) {
         Some(v) => {
-            let vcm = column_major(&v);
+            let vcm = column_major(&v)?;
             let vy: Vec<f64> = v.y.iter().map(|&l| l as u8 as f64).collect();
             let vm = Matrix::new(&vcm, v.rows, v.cols);
             b.fit(&m, &y, &train.weights, Some(vec![(vm, &vy, &v.weights)]))

@@ -28,6 +28,13 @@ impl Interaction {
         self.a_slots.1 * self.b_slots.1
     }
 
+    /// Most of this term's inputs that can be nonzero in one row: the nonzero inputs of `a` it
+    /// multiplies times those of `b`.
+    pub fn max_nonzeros(&self, features: &[FeatureTransform]) -> usize {
+        let side = |f: usize, slots: (usize, usize)| features.get(f).map_or(slots.1, |f| f.max_nonzeros().min(slots.1));
+        side(self.a, self.a_slots) * side(self.b, self.b_slots)
+    }
+
     /// "a × b": how explanations name the term.
     pub fn name(&self, features: &[FeatureTransform]) -> String {
         format!("{} × {}", features[self.a].name(), features[self.b].name())
@@ -48,6 +55,29 @@ impl Interaction {
                 out[i * b.len() + j] = x * y;
             }
         }
+    }
+}
+
+impl Interaction {
+    /// Whether this term (read from an artifact) is one [`fit_interactions`] could have made for
+    /// `features`: both indexes in range and different, the slots where those features' inputs
+    /// sit, and no more than [`MAX_INTERACTION_INPUTS`] inputs.
+    pub fn check(&self, features: &[FeatureTransform]) -> Result<(), String> {
+        if self.a >= features.len() || self.b >= features.len() || self.a == self.b {
+            return Err(format!("an interaction names features {} and {} of {}", self.a, self.b, features.len()));
+        }
+        let offset = |k: usize| features[..k].iter().map(FeatureTransform::width).sum::<usize>();
+        let slots = |k: usize| {
+            let (within, n) = features[k].interaction_slots();
+            (offset(k) + within, n)
+        };
+        if (self.a_slots, self.b_slots) != (slots(self.a), slots(self.b)) {
+            return Err(format!("the interaction {} points at the wrong inputs", self.name(features)));
+        }
+        if self.width() > MAX_INTERACTION_INPUTS {
+            return Err(format!("the interaction {} has {} inputs", self.name(features), self.width()));
+        }
+        Ok(())
     }
 }
 

@@ -17,7 +17,20 @@ use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use super::design_matrix::DesignRows;
 use super::logistic_accumulate::{Plan, Problem};
+
+/// Newton steps in a row that leave the objective unchanged (or higher) after which a fit stops
+/// unconverged: the step is still above `tol`, but floating point cannot improve the objective
+/// (a `tol` of 1e-300, say), so more iterations would only burn time up to `max_iter`.
+pub const STALLED_ITERATIONS: usize = 3;
+
+/// Bytes a Newton fit of `inputs` inputs holds in (d x d) matrices, d = inputs + 1: the Hessian,
+/// its Cholesky factor and the partial Hessians the row passes sum (at most 4). None: too many to count.
+pub fn newton_system_bytes(inputs: usize) -> Option<u64> {
+    let d = inputs.checked_add(1)?;
+    super::memory::bytes_of::<f64>(d.checked_mul(d)?)?.checked_mul(6)
+}
 
 /// Options for [`fit_logistic`].
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -210,9 +223,31 @@ pub(crate) fn fit_logistic_with(
     plan: Option<Plan>,
     on_iteration: &mut dyn FnMut(usize, f64) -> Result<(), String>,
 ) -> Result<LogisticFit, LogisticError> {
+    let owned: Vec<f64>;
+    let xs = match x.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = x.iter().copied().collect();
+            &owned
+        }
+    };
+    fit_logistic_rows(DesignRows::Dense { x: xs, rows: x.nrows(), cols: x.ncols() }, y, weights, opts, plan, on_iteration)
+}
+
+/// [`fit_logistic`] over a design matrix's rows, dense or sparse
+/// ([`super::design_matrix::DesignMatrix::rows`]).
+pub(crate) fn fit_logistic_rows(
+    x: DesignRows<'_>,
+    y: &[bool],
+    weights: &[f64],
+    opts: &LogisticOptions,
+    plan: Option<Plan>,
+    on_iteration: &mut dyn FnMut(usize, f64) -> Result<(), String>,
+) -> Result<LogisticFit, LogisticError> {
     type E = LogisticError;
-    let (n, p) = x.dim();
-    if y.len() != n || weights.len() != n {
+    let (n, p) = (y.len(), x.ncols());
+    if x.nrows() != n || weights.len() != n {
+        let n = x.nrows();
         let msg = format!("x has {n} rows, y {}, weights {}", y.len(), weights.len());
         return Err(E::DimensionMismatch(msg));
     }
@@ -227,19 +262,11 @@ pub(crate) fn fit_logistic_with(
     if sw == 0.0 {
         return Err(E::Empty); // also n == 0
     }
-    if let Some(((i, j), v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+    if let Some((i, j, v)) = x.first_non_finite() {
         return Err(E::NotFinite(format!("x[{i}, {j}] = {v}")));
     }
-    let owned: Vec<f64>;
-    let xs = match x.as_slice() {
-        Some(s) => s,
-        None => {
-            owned = x.iter().copied().collect();
-            &owned
-        }
-    };
     let plan = plan.unwrap_or_else(|| Plan::for_rows(n));
-    let prob = Problem::new(xs, p, y, weights, opts.alpha, plan);
+    let prob = Problem::over(x, y, weights, opts.alpha, plan);
 
     let d = p + 1;
     let mut theta = vec![0.0; d];
@@ -257,7 +284,7 @@ pub(crate) fn fit_logistic_with(
     let (mut h, mut l) = (vec![0.0; d * d], vec![0.0; d * d]);
     let mut f = prob.objective(&theta).map_err(E::Worker)?;
     prob.accumulate(&theta, &mut g, &mut h).map_err(E::Worker)?;
-    let (mut iterations, mut converged) = (0, false);
+    let (mut iterations, mut converged, mut stalled) = (0, false, 0);
     while iterations < opts.max_iter && f.is_finite() {
         iterations += 1;
         if !newton_step(&h, &g, d, &mut l, &mut step) {
@@ -287,11 +314,15 @@ pub(crate) fn fit_logistic_with(
             return Err(E::NotFinite(format!("diverged at iteration {iterations}")));
         }
         std::mem::swap(&mut theta, &mut trial);
+        stalled = if f_new >= f { stalled + 1 } else { 0 };
         f = f_new;
         on_iteration(iterations, f).map_err(E::Interrupted)?;
         if small {
             converged = true;
             break;
+        }
+        if stalled >= STALLED_ITERATIONS {
+            break; // tol is finer than the objective can resolve: more steps change nothing
         }
         if iterations < opts.max_iter {
             prob.accumulate(&theta, &mut g, &mut h).map_err(E::Worker)?;

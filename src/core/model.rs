@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::calibration::Calibration;
+use super::design_matrix::DesignMatrix;
 use super::gbm::{ForustModel, TreeBooster};
 use super::logistic::{sigmoid, LogisticFit};
 use super::preprocess::Preprocessor;
@@ -30,6 +31,24 @@ impl Estimator {
         match self {
             Estimator::Logistic(fit) => fit.log_odds(inputs),
             Estimator::Gbm(model) => model.log_odds(inputs),
+        }
+    }
+
+    /// Log-odds for row `i` of a design matrix, the same bits as [`Self::log_odds`] of the row
+    /// written densely: a logistic model sums its nonzero inputs only (a zero adds nothing);
+    /// trees read the row densified into `scratch`.
+    pub fn log_odds_of_design_row(&self, x: &DesignMatrix, i: usize, scratch: &mut Vec<f64>) -> f64 {
+        match (self, x) {
+            (_, DesignMatrix::Dense(x)) => self.log_odds(x.row(i).to_slice().expect("row-major")),
+            (Estimator::Logistic(fit), DesignMatrix::Sparse(s)) => {
+                let (idx, val) = s.row(i);
+                fit.intercept + idx.iter().zip(val).map(|(&j, v)| v * fit.coefficients[j as usize]).sum::<f64>()
+            }
+            (Estimator::Gbm(_), DesignMatrix::Sparse(s)) => {
+                scratch.resize(s.ncols(), 0.0);
+                x.row_into(i, scratch);
+                self.log_odds(scratch)
+            }
         }
     }
 }

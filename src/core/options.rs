@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::gbm::GbmOptions;
+use super::memory::{parse_memory_size, LimitOrigin, MemoryLimit};
 use super::governance::DeployPolicy;
 use super::preprocess::PreprocessOptions;
 use super::preprocess_options::{parse_preprocess_option, PREPROCESS_KEYS};
@@ -13,6 +14,15 @@ use super::split::{SplitMethod, SplitSpec};
 use super::tiers::Tiers;
 use super::CoreResult;
 use crate::core_err;
+
+/// Upper bounds of the size options, checked before any work so an absurd value is an error
+/// naming the option instead of hours of work or an allocation that cannot succeed.
+pub const MAX_ITER_BOUND: usize = 10_000;
+pub const MAX_TREES: usize = 100_000;
+pub const MAX_TREE_DEPTH: usize = 64;
+pub const MAX_TREE_LEAVES: usize = 65_536;
+pub const MAX_SEARCH_CANDIDATES: usize = 1_000;
+pub const MAX_SMOTE_NEIGHBOURS: usize = 100;
 
 /// How the two classes are weighted in the fit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -133,6 +143,9 @@ pub struct TrainOptions {
     pub segment_by: Option<String>,
     /// How a logistic model is fitted: in memory or by aggregate passes (issue 8, `core::aggregate_fit`).
     pub engine: super::aggregate_fit::Engine,
+    /// The most memory this training may use (`options.max_memory`, else the
+    /// `lead_scoring.max_memory` setting, else a quarter of the machine).
+    pub max_memory: MemoryLimit,
 }
 
 impl TrainOptions {
@@ -176,6 +189,7 @@ impl Default for TrainOptions {
             key: None,
             segment_by: None,
             engine: super::aggregate_fit::Engine::Auto,
+            max_memory: MemoryLimit::default(),
         }
     }
 }
@@ -200,6 +214,8 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "max_depth",
     "max_iter",
     "max_leaves",
+    "max_levels",
+    "max_memory",
     "min_child_weight",
     "min_class_rows",
     "min_gain",
@@ -238,17 +254,18 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "alpha" => o.alpha = non_negative("alpha", v)?,
             "class_weight" => o.class_weight = parse_class_weight(v)?,
             "exclude" => o.exclude = string_list("exclude", v)?,
-            "max_iter" => o.max_iter = positive_int("max_iter", v)?,
+            "max_iter" => o.max_iter = bounded_int("max_iter", v, MAX_ITER_BOUND)?,
+            "max_memory" => o.max_memory = MemoryLimit { bytes: parse_memory_size("max_memory", v)?, origin: LimitOrigin::Option },
             "min_class_rows" => o.min_class_rows = positive_int("min_class_rows", v)?,
             k if PREPROCESS_KEYS.contains(&k) => parse_preprocess_option(k, v, &mut o.preprocess)?,
             "positive_label" => o.positive_label = Some(scalar_text("positive_label", v)?),
             "split" => o.split = parse_split(v, o.split.seed)?,
             "threshold" => o.threshold = Some(probability("threshold", v)?),
             "tiers" => o.tiers = Some(Tiers::from_json(v).map_err(|e| core_err!("option \"tiers\": {e}"))?),
-            "trees" => o.gbm.trees = positive_int("trees", v)?,
+            "trees" => o.gbm.trees = bounded_int("trees", v, MAX_TREES)?,
             "learning_rate" => o.gbm.learning_rate = positive_number("learning_rate", v)?,
-            "max_depth" => o.gbm.max_depth = positive_int("max_depth", v)?,
-            "max_leaves" => o.gbm.max_leaves = positive_int("max_leaves", v)?.max(2),
+            "max_depth" => o.gbm.max_depth = bounded_int("max_depth", v, MAX_TREE_DEPTH)?,
+            "max_leaves" => o.gbm.max_leaves = bounded_int("max_leaves", v, MAX_TREE_LEAVES)?.max(2),
             "min_child_weight" => o.gbm.min_child_weight = non_negative("min_child_weight", v)?,
             "subsample" => {
                 o.gbm.subsample = positive_number("subsample", v)?;
@@ -260,6 +277,9 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "early_stopping_rounds" => {
                 o.gbm.early_stopping_rounds = match non_negative_int("early_stopping_rounds", v)? {
                     0 => None,
+                    k if k > MAX_TREES as u64 => {
+                        return Err(core_err!("option \"early_stopping_rounds\" must be at most {MAX_TREES}, got {k}"))
+                    }
                     k => Some(k as usize),
                 }
             }
@@ -338,7 +358,7 @@ fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
                     core_err!("option \"search.method\" must be \"grid\" or \"random\", got {x}")
                 })?
             }
-            "n_iter" => n_iter = positive_int("search.n_iter", x)?,
+            "n_iter" => n_iter = bounded_int("search.n_iter", x, MAX_SEARCH_CANDIDATES)?,
             "alpha" => {
                 alphas = match x {
                     Value::Array(items) if !items.is_empty() => AlphaSpace::List(
@@ -370,10 +390,12 @@ fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
                 learning_rates = list("learning_rate", x)?.iter().map(|i| positive_number("search.learning_rate", i)).collect::<CoreResult<_>>()?
             }
             "max_depth" => {
-                max_depths = list("max_depth", x)?.iter().map(|i| positive_int("search.max_depth", i)).collect::<CoreResult<_>>()?
+                max_depths =
+                    list("max_depth", x)?.iter().map(|i| bounded_int("search.max_depth", i, MAX_TREE_DEPTH)).collect::<CoreResult<_>>()?
             }
             "max_leaves" => {
-                max_leaves = list("max_leaves", x)?.iter().map(|i| positive_int("search.max_leaves", i)).collect::<CoreResult<_>>()?
+                max_leaves =
+                    list("max_leaves", x)?.iter().map(|i| bounded_int("search.max_leaves", i, MAX_TREE_LEAVES)).collect::<CoreResult<_>>()?
             }
             other => {
                 return Err(core_err!(
@@ -384,6 +406,22 @@ fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
     }
     if method == "grid" && matches!(alphas, AlphaSpace::LogRange { .. }) {
         return Err(core_err!("a grid search needs \"alpha\" as a list; a range needs \"method\": \"random\""));
+    }
+    if method == "grid" {
+        // Every combination is fitted once per fold: bound the product, not each list.
+        let alpha_count = match &alphas {
+            AlphaSpace::List(a) => a.len(),
+            AlphaSpace::LogRange { .. } => 1,
+        };
+        let combinations = [alpha_count, class_weights.len(), learning_rates.len(), max_depths.len(), max_leaves.len()]
+            .iter()
+            .try_fold(1usize, |acc, &k| acc.checked_mul(k.max(1)));
+        if combinations.is_none_or(|c| c > MAX_SEARCH_CANDIDATES) {
+            return Err(core_err!(
+                "option \"search\" makes a grid of {} combinations; at most {MAX_SEARCH_CANDIDATES} are allowed (use \"method\": \"random\" with \"n_iter\")",
+                combinations.map_or_else(|| "more".to_string(), |c| c.to_string())
+            ));
+        }
     }
     Ok(SearchSpec {
         random_iterations: (method == "random").then_some(n_iter),
@@ -410,7 +448,7 @@ fn parse_resample(v: &Value) -> CoreResult<Resample> {
         for (key, x) in m {
             match key.as_str() {
                 "method" => {}
-                "k" => k = positive_int("resample.k", x)?,
+                "k" => k = bounded_int("resample.k", x, MAX_SMOTE_NEIGHBOURS)?,
                 "ratio" => {
                     ratio = number("resample.ratio", x)?;
                     if !(ratio > 0.0 && ratio <= 1.0) {
@@ -466,6 +504,15 @@ fn positive_int(key: &str, v: &Value) -> CoreResult<usize> {
         Some(x) if x > 0 => Ok(x as usize),
         _ => Err(core_err!("option \"{key}\" must be a positive integer, got {v}")),
     }
+}
+
+/// A positive whole number no larger than `max`.
+fn bounded_int(key: &str, v: &Value, max: usize) -> CoreResult<usize> {
+    let x = positive_int(key, v)?;
+    if x > max {
+        return Err(core_err!("option \"{key}\" must be at most {max}, got {x}"));
+    }
+    Ok(x)
 }
 
 fn string_list(key: &str, v: &Value) -> CoreResult<Vec<String>> {

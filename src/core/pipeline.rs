@@ -10,12 +10,14 @@ use serde_json::{json, Value};
 use super::aggregate_fit::LogisticPasses;
 use super::calibration::{expected_calibration_error, fit_isotonic, fit_platt, Calibration};
 use super::gbm::{fit_gbm, GbmData, GbmOptions};
-use super::logistic::{fit_logistic, LogisticOptions};
+use super::design_matrix::DesignMatrix;
+use super::gbm::gbm_training_bytes;
+use super::logistic::{fit_logistic_rows, newton_system_bytes, LogisticOptions};
 use super::metrics::{max_f1_threshold, part_metrics, roc_auc};
 use super::model::{Estimator, LeadModel};
 use super::phase_times::PhaseTimes;
 use super::options::{Algorithm, CalibrationChoice, ClassWeight, TrainOptions};
-use super::preprocess::{fit_preprocessor, PreprocessOptions};
+use super::preprocess::{fit_preprocessor_reporting, CappedLevels, PreprocessOptions};
 use super::resample::{resample, Resample};
 use super::selection::{cross_validate, search, training_folds};
 use super::split::{assign_parts, Part, SplitKey};
@@ -59,6 +61,8 @@ pub struct Fitted {
     pub class_weights: (f64, f64),
     pub synthetic_rows: usize,
     pub dropped_rows: usize,
+    /// Text columns whose levels `options.max_levels` cut.
+    pub capped_levels: Vec<CappedLevels>,
 }
 
 /// What training produced, ready to be stored.
@@ -93,22 +97,9 @@ fn preprocess_options(opts: &TrainOptions, algorithm: Algorithm) -> PreprocessOp
     PreprocessOptions { impute_numeric: !native_missing, ..opts.preprocess.clone() }
 }
 
-/// Column means of a matrix, skipping NaN (the baseline of logistic explanations). Summed row by
-/// row: a row-major matrix read column by column reads every cache line once per column.
-fn column_means(x: &ndarray::Array2<f64>) -> Vec<f64> {
-    let (mut sums, mut counts) = (vec![0.0; x.ncols()], vec![0usize; x.ncols()]);
-    for row in x.rows() {
-        for ((s, n), v) in sums.iter_mut().zip(counts.iter_mut()).zip(row) {
-            if !v.is_nan() {
-                (*s, *n) = (*s + v, *n + 1);
-            }
-        }
-    }
-    sums.iter().zip(&counts).map(|(s, &n)| if n == 0 { 0.0 } else { s / n as f64 }).collect()
-}
-
 /// Fits preprocessing and an estimator on `rows` only (resampling them first if asked). Trees
-/// stop early on `early_stopping_rows` when given.
+/// stop early on `early_stopping_rows` when given. Every large buffer is sized against
+/// `opts.max_memory` before it is built.
 pub fn fit_on_rows(
     data: &TrainingData,
     rows: &[usize],
@@ -118,44 +109,69 @@ pub fn fit_on_rows(
     passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
 ) -> CoreResult<Fitted> {
-    let preprocessor = fit_preprocessor(&data.columns, rows, &preprocess_options(opts, params.algorithm))?;
+    let (preprocessor, capped_levels) = fit_preprocessor_reporting(&data.columns, rows, &preprocess_options(opts, params.algorithm))?;
+    let limit = &opts.max_memory;
+    let width = preprocessor.width();
+    if params.algorithm == Algorithm::Logistic {
+        limit.check(newton_system_bytes(width), || format!("the logistic fit's Newton system of {width} inputs ({})", widest_inputs(&preprocessor)))?;
+    }
     if let (Some(passes), Algorithm::Logistic) = (passes, params.algorithm) {
         // issue 8: the aggregate engine fits from passes over the source, no design matrix.
-        return super::aggregate_fit::fit_by_passes(data, rows, preprocessor, params, opts, passes, progress);
+        let mut fitted = super::aggregate_fit::fit_by_passes(data, rows, preprocessor, params, opts, passes, progress)?;
+        fitted.capped_levels = capped_levels;
+        return Ok(fitted);
     }
+    let design_bytes = |rows: usize| preprocessor.design_size(rows).1;
+    limit.check(design_bytes(rows.len()), || format!("the design matrix of {} rows x {width} inputs ({})", rows.len(), widest_inputs(&preprocessor)))?;
     let x = preprocessor.transform_rows(&data.columns, rows)?;
-    let input_means = column_means(&x);
+    let input_means = x.column_means();
     let y: Vec<bool> = rows.iter().map(|&i| data.labels[i]).collect();
     // Resampling sees the training rows and nothing else.
     // Without resampling the matrix is moved, not copied (issue 8: one design matrix at a time).
     let resampled = if opts.resample == Resample::None {
-        super::resample::Resampled { x, y, synthetic_rows: 0, dropped_rows: 0 }
+        TrainingRows { x, y, synthetic_rows: 0, dropped_rows: 0 }
     } else {
-        resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| core_err!("resampling: {e}"))?
+        // The resampled rows (at most twice the rows) and SMOTE's copy of the minority rows.
+        let dense = super::design_matrix::Storage::Dense.bytes(rows.len(), width, 0);
+        limit.check(dense.and_then(|b| b.checked_mul(4)), || format!("resampling {} rows x {width} inputs", rows.len()))?;
+        let x = x.into_dense(limit, "resampling")?;
+        let r = resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| core_err!("resampling: {e}"))?;
+        TrainingRows { x: DesignMatrix::Dense(r.x), y: r.y, synthetic_rows: r.synthetic_rows, dropped_rows: r.dropped_rows }
     };
     let positives = resampled.y.iter().filter(|&&l| l).count();
     let (w_neg, w_pos) = params.class_weight.weights(resampled.y.len() - positives, positives);
     let weights: Vec<f64> = resampled.y.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
     let (estimator, converged, iterations) = match params.algorithm {
         Algorithm::Gbm => {
-            let valid = match early_stopping_rows {
-                Some(v) if params.gbm.early_stopping_rounds.is_some() => {
-                    let vx = preprocessor.transform_rows(&data.columns, v)?;
+            let valid_rows = early_stopping_rows.filter(|_| params.gbm.early_stopping_rounds.is_some());
+            let needed = gbm_training_bytes(resampled.x.nrows(), valid_rows.map_or(0, <[usize]>::len), width, &params.gbm);
+            limit.check(needed, || {
+                format!(
+                    "boosted trees on {} rows x {width} inputs with max_leaves {} ({})",
+                    resampled.x.nrows(),
+                    params.gbm.max_leaves,
+                    widest_inputs(&preprocessor)
+                )
+            })?;
+            let valid = match valid_rows {
+                Some(v) => {
+                    let vx = preprocessor.transform_rows(&data.columns, v)?.into_dense(limit, "boosted trees")?;
                     let vy: Vec<bool> = v.iter().map(|&i| data.labels[i]).collect();
                     let vw = vy.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
                     Some(GbmData { rows: vx.nrows(), cols: vx.ncols(), x: vx.into_raw_vec_and_offset().0, y: vy, weights: vw })
                 }
-                _ => None,
+                None => None,
             };
-            let (rows_n, cols_n) = resampled.x.dim();
-            let train = GbmData { x: resampled.x.into_raw_vec_and_offset().0, rows: rows_n, cols: cols_n, y: resampled.y, weights };
+            let x = resampled.x.into_dense(limit, "boosted trees")?;
+            let (rows_n, cols_n) = x.dim();
+            let train = GbmData { x: x.into_raw_vec_and_offset().0, rows: rows_n, cols: cols_n, y: resampled.y, weights };
             let model = fit_gbm(train, valid, &params.gbm, &mut *progress).map_err(|e| core_err!("gradient boosting failed: {e}"))?;
             let trees = super::gbm::TreeBooster::trees(&model);
             (Estimator::Gbm(model), true, trees)
         }
         _ => {
             let lopts = LogisticOptions { alpha: params.alpha, max_iter: opts.max_iter, tol: opts.tol };
-            let fit = fit_logistic(resampled.x.view(), &resampled.y, &weights, &lopts, progress)
+            let fit = fit_logistic_rows(resampled.x.rows(), &resampled.y, &weights, &lopts, None, progress)
                 .map_err(|e| core_err!("logistic regression failed: {e}"))?;
             let (c, i) = (fit.converged, fit.iterations);
             (Estimator::Logistic(fit), c, i)
@@ -167,25 +183,51 @@ pub fn fit_on_rows(
         class_weights: (w_neg, w_pos),
         synthetic_rows: resampled.synthetic_rows,
         dropped_rows: resampled.dropped_rows,
+        capped_levels,
         model: LeadModel { preprocessor, estimator, calibration: Calibration::None, input_means, segments: None },
     })
 }
 
+/// The rows an estimator is fitted on: the training part, resampled if asked.
+struct TrainingRows {
+    x: DesignMatrix,
+    y: Vec<bool>,
+    synthetic_rows: usize,
+    dropped_rows: usize,
+}
+
+/// The columns with the most inputs, for memory errors: "inputs from "company" (1001), "city" (240)".
+fn widest_inputs(preprocessor: &super::preprocess::Preprocessor) -> String {
+    let mut widths: Vec<(usize, &str)> = preprocessor.features.iter().map(|f| (f.width(), f.name())).collect();
+    widths.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let named: Vec<String> = widths.iter().take(3).map(|(w, n)| format!("\"{n}\" {w}")).collect();
+    let advice = if preprocessor.features.iter().any(|f| matches!(f, super::preprocess::FeatureTransform::Categorical { .. })) {
+        "; options.max_levels caps a text column's inputs"
+    } else {
+        ""
+    };
+    format!("most inputs from {}{advice}", named.join(", "))
+}
+
 /// Rows scored per task when scoring many rows on worker threads.
 const SCORE_CHUNK: usize = 32_768;
+/// Bytes of one task's design matrix at most: wide models score fewer rows per task.
+const SCORE_CHUNK_BYTES: usize = 64 << 20;
 
 /// The model's probabilities of `rows` (uncalibrated while the model has no calibration yet),
 /// through the path score() uses. Many rows are scored in chunks on worker threads (pure
 /// computation, no Postgres calls); the result is the same whatever the thread count.
 pub fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> CoreResult<Vec<f64>> {
-    let chunks: Vec<&[usize]> = rows.chunks(SCORE_CHUNK).collect();
+    let width = model.preprocessor.width().max(1);
+    let chunk_rows = (SCORE_CHUNK_BYTES / (8 * width)).clamp(64, SCORE_CHUNK);
+    let chunks: Vec<&[usize]> = rows.chunks(chunk_rows).collect();
     let threads = if chunks.len() > 1 { worker_threads(4) } else { 1 };
     let scored = map_tasks(chunks.len(), threads, |c| -> CoreResult<Vec<f64>> {
         if model.segments.is_none() {
             // A chunk's inputs at once: text levels resolved per dictionary entry, not per row.
             let x = model.preprocessor.transform_rows(&data.columns, chunks[c])?;
-            let row = |i: usize| x.row(i).to_slice().expect("standard layout");
-            return Ok((0..x.nrows()).map(|i| model.probability_from_log_odds(model.estimator.log_odds(row(i)))).collect());
+            let mut scratch = Vec::new();
+            return Ok((0..x.nrows()).map(|i| model.probability_from_log_odds(model.estimator.log_odds_of_design_row(&x, i, &mut scratch))).collect());
         }
         let mut raw = Vec::with_capacity(data.columns.len());
         let mut scratch = Vec::new();
@@ -370,6 +412,7 @@ pub fn train_model_with(
         "iterations": fitted.iterations,
         "converged": fitted.converged,
         "inputs": model.preprocessor.width(),
+        "capped_levels": fitted.capped_levels,
         "cv": cv_report,
         "search": search_report,
         "segments": segments_report,
@@ -393,20 +436,14 @@ pub fn train_model_with(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::metrics::roc_auc;
     use crate::core::split::SeededRng;
     use crate::core::values::{CategoricalBuilder, ColumnData, FeatureKind};
 
-    #[test]
-    fn column_means_skip_missing_values() {
-        let x = ndarray::array![[1.0, f64::NAN, 0.5], [3.0, f64::NAN, f64::NAN], [f64::NAN, f64::NAN, 2.5]];
-        assert_eq!(column_means(&x), vec![2.0, 0.0, 1.5]);
-    }
-
     /// Leads whose conversion depends on visits and source, with a known ground truth.
-    fn synthetic(n: usize, seed: u64) -> TrainingData {
+    pub(crate) fn synthetic(n: usize, seed: u64) -> TrainingData {
         let mut rng = SeededRng::new(seed);
         let mut visits = Vec::with_capacity(n);
         let mut source = CategoricalBuilder::default();
@@ -501,6 +538,69 @@ mod tests {
         let some: Vec<usize> = (0..data.labels.len()).rev().step_by(3).collect();
         let p = probabilities(&out.model, &data, &some).unwrap();
         assert!(some.iter().zip(&p).all(|(&r, q)| q.to_bits() == out.predictions[r].to_bits()));
+    }
+
+    /// Leads with a text column of `levels` companies (each seen equally often) and a number;
+    /// conversion depends on the company's index.
+    fn many_companies(n: usize, levels: usize) -> TrainingData {
+        let mut company = CategoricalBuilder::default();
+        let (mut n7, mut labels) = (Vec::new(), Vec::new());
+        for g in 0..n {
+            let c = g % levels;
+            company.push(Some(&format!("company {c}")));
+            n7.push(Some((g % 7) as f64));
+            labels.push((c * 7919 + g / levels) % 10 < 3);
+        }
+        TrainingData {
+            columns: vec![
+                Column { name: "company".into(), kind: FeatureKind::Categorical, data: company.finish() },
+                Column { name: "n".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(n7) },
+            ],
+            labels,
+            split_key: SplitKey::None,
+        }
+    }
+
+    #[test]
+    fn a_high_cardinality_column_is_capped_stored_sparse_and_trains() {
+        let data = many_companies(60_000, 3000);
+        let mut opts = TrainOptions::default();
+        opts.preprocess.max_levels = 500;
+        let out = train_model(&data, &opts, &mut |_, _| Ok(())).unwrap();
+        let capped = &out.summary["capped_levels"][0];
+        assert_eq!((capped["feature"].as_str(), capped["kept_levels"].as_u64()), (Some("company"), Some(500)), "{capped}");
+        assert!(capped["frequent_levels"].as_u64().unwrap() > 2000);
+        let p = &out.model.preprocessor;
+        assert_eq!(p.width(), 502);
+        assert_eq!(p.design_size(1000).0, crate::core::design_matrix::Storage::Sparse);
+        // The stored predictions are the scores of each row one by one (score()'s path).
+        let (mut raw, mut scratch) = (Vec::new(), Vec::new());
+        for row in (0..data.labels.len()).step_by(997) {
+            row_values(&data.columns, row, &mut raw);
+            assert_eq!(out.predictions[row].to_bits(), out.model.probability(&raw, &mut scratch).unwrap().to_bits());
+        }
+    }
+
+    #[test]
+    fn training_past_the_memory_limit_is_an_error_naming_the_limit() {
+        let data = many_companies(60_000, 3000);
+        let mut opts = TrainOptions::default();
+        opts.max_memory = crate::core::memory::MemoryLimit { bytes: 4 << 20, origin: crate::core::memory::LimitOrigin::Option };
+        let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap().0;
+        // 1,000 kept levels: the Newton system of about 1,000 inputs is past 4 MB.
+        assert!(err.contains("Newton system") && err.contains("options.max_memory") && err.contains("\"company\" 1001"), "{err}");
+        assert!(err.contains("options.max_levels"), "{err}");
+        opts.algorithm = Algorithm::Gbm;
+        let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap().0;
+        assert!(err.contains("boosted trees") && err.contains("4.0 MB"), "{err}");
+    }
+
+    #[test]
+    fn a_tolerance_below_floating_point_stops_once_the_objective_stalls() {
+        let data = synthetic(3000, 8);
+        let opts = TrainOptions { tol: 1e-300, alpha: 0.0, max_iter: 10_000, ..Default::default() };
+        let out = train_model(&data, &opts, &mut |_, _| Ok(())).unwrap();
+        assert!(!out.converged && out.iterations < 100, "{} iterations", out.iterations);
     }
 
     #[test]

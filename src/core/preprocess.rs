@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 
 use super::binning::{bin_labels, bin_of, quantile_edges};
 use super::dates::{day_of_week, days_before, format_timestamp, parse_timestamp, DAY_NAMES};
+use super::design_matrix::{DesignMatrix, SparseRows, Storage};
 use super::interactions::{fit_interactions, Interaction};
+use super::memory::filled_vec;
 use super::threads::{map_tasks, worker_threads};
 use super::values::{Column, ColumnData, FeatureKind, RawValue, NULL_CODE};
 use std::sync::Mutex;
@@ -24,6 +26,9 @@ use crate::core_err;
 
 /// Rows per task when the design matrix is built on worker threads.
 const TRANSFORM_CHUNK: usize = 16_384;
+
+/// Levels kept per text column unless `options.max_levels` says otherwise.
+pub const DEFAULT_MAX_LEVELS: usize = 1000;
 
 pub const MISSING_LEVEL: &str = "(missing)";
 pub const OTHER_LEVEL: &str = "(other)";
@@ -35,6 +40,9 @@ pub struct PreprocessOptions {
     pub missing_values: Vec<String>,
     /// Levels seen fewer times than this in training are pooled into "(other)".
     pub min_level_count: usize,
+    /// At most this many levels per text column are kept (the most frequent); the rest are
+    /// pooled into "(other)" too, so a column with 20,000 company names stays trainable.
+    pub max_levels: usize,
     /// Impute missing numbers with the median plus an indicator (linear models); when false a
     /// missing number stays NaN for a booster that routes missing values itself.
     pub impute_numeric: bool,
@@ -53,6 +61,7 @@ impl Default for PreprocessOptions {
         PreprocessOptions {
             missing_values: vec![String::new(), "Select".to_string()],
             min_level_count: 10,
+            max_levels: DEFAULT_MAX_LEVELS,
             impute_numeric: true,
             log_columns: Vec::new(),
             bins: Vec::new(),
@@ -113,6 +122,15 @@ impl FeatureTransform {
             FeatureTransform::Categorical { levels, .. } => levels.len() + 1,
             FeatureTransform::Binned { edges, .. } => edges.len() + 2,
             FeatureTransform::Date { scaling, .. } => 1 + scaling.indicator as usize + DAY_NAMES.len(),
+        }
+    }
+
+    /// Most of this column's inputs that can be nonzero in one row.
+    pub fn max_nonzeros(&self) -> usize {
+        match self {
+            FeatureTransform::Numeric { scaling, .. } => 1 + scaling.indicator as usize,
+            FeatureTransform::Categorical { .. } | FeatureTransform::Binned { .. } => 1,
+            FeatureTransform::Date { scaling, .. } => 2 + scaling.indicator as usize,
         }
     }
 
@@ -326,15 +344,33 @@ impl Preprocessor {
         Ok(())
     }
 
-    /// Transforms the given rows of a columnar table into a row-major matrix. A text column's
-    /// levels are matched once per distinct value (its dictionary), not once per row.
-    pub fn transform_rows(&self, columns: &[Column], rows: &[usize]) -> CoreResult<ndarray::Array2<f64>> {
-        let width = self.width();
-        let mut x = ndarray::Array2::<f64>::zeros((rows.len(), width));
-        // Per feature read from a dictionary-encoded column: its codes, the slot of each
-        // dictionary entry and the slot of NULL.
-        let tables: Vec<Option<(&[u32], Vec<usize>, usize)>> = self
-            .features
+    /// Most inputs of one row that can be nonzero (a text column's one-hot inputs count once).
+    pub fn max_nonzeros(&self) -> usize {
+        let features: usize = self.features.iter().map(FeatureTransform::max_nonzeros).sum();
+        features + self.interactions.iter().map(|i| i.max_nonzeros(&self.features)).sum::<usize>()
+    }
+
+    /// How the design matrix of `rows` rows is stored, and its size in bytes (None: too large to count).
+    pub fn design_size(&self, rows: usize) -> (Storage, Option<u64>) {
+        let (width, nonzeros) = (self.width(), self.max_nonzeros());
+        let storage = Storage::for_inputs(width, nonzeros);
+        (storage, storage.bytes(rows, width, nonzeros))
+    }
+
+    /// Transforms the given rows of a columnar table into their design matrix, sparse when the
+    /// rows are mostly zeros ([`Storage::for_inputs`]). The caller checks [`Self::design_size`]
+    /// against its memory limit first; the buffers are reserved fallibly.
+    pub fn transform_rows(&self, columns: &[Column], rows: &[usize]) -> CoreResult<DesignMatrix> {
+        match self.design_size(rows.len()).0 {
+            Storage::Dense => self.transform_rows_dense(columns, rows).map(DesignMatrix::Dense),
+            Storage::Sparse => self.transform_rows_sparse(columns, rows).map(DesignMatrix::Sparse),
+        }
+    }
+
+    /// Per feature read from a dictionary-encoded column: its codes, the slot of each
+    /// dictionary entry and the slot of NULL, so levels are matched once per distinct value.
+    fn level_tables<'c>(&self, columns: &'c [Column]) -> Vec<Option<(&'c [u32], Vec<usize>, usize)>> {
+        self.features
             .iter()
             .zip(columns)
             .map(|(feature, column)| match (feature, &column.data) {
@@ -345,35 +381,81 @@ impl Preprocessor {
                 )),
                 _ => None,
             })
-            .collect();
-        if width == 0 || rows.is_empty() {
-            return Ok(x);
+            .collect()
+    }
+
+    /// The inputs of table row `row` into `out`, text levels looked up through `tables`;
+    /// `raw` is scratch space for the row's values.
+    #[inline]
+    fn transform_row<'c>(
+        &self,
+        columns: &'c [Column],
+        tables: &[Option<(&[u32], Vec<usize>, usize)>],
+        row: usize,
+        raw: &mut Vec<RawValue<'c>>,
+        out: &mut [f64],
+    ) -> CoreResult<()> {
+        super::values::row_values(columns, row, raw);
+        self.transform_into_with(raw, out, |i, levels, value| match &tables[i] {
+            Some((codes, by_code, null_slot)) => match codes[row] {
+                NULL_CODE => *null_slot,
+                code => by_code[code as usize],
+            },
+            None => self.level_slot(levels, value),
+        })
+    }
+
+    /// [`Self::transform_rows`] into a dense row-major matrix.
+    pub fn transform_rows_dense(&self, columns: &[Column], rows: &[usize]) -> CoreResult<ndarray::Array2<f64>> {
+        let width = self.width();
+        let cells = rows.len().checked_mul(width).ok_or_else(|| core_err!("the design matrix is too large to count"))?;
+        let mut values = filled_vec(cells, 0.0, "the design matrix")?;
+        if width > 0 && !rows.is_empty() {
+            let tables = self.level_tables(columns);
+            // Chunks of rows filled on worker threads (pure computation; each owns its rows of x).
+            let chunks: Vec<Mutex<Option<(&[usize], &mut [f64])>>> = rows
+                .chunks(TRANSFORM_CHUNK)
+                .zip(values.chunks_mut(TRANSFORM_CHUNK * width))
+                .map(|chunk| Mutex::new(Some(chunk)))
+                .collect();
+            let threads = if chunks.len() > 1 { worker_threads(4) } else { 1 };
+            let filled = map_tasks(chunks.len(), threads, |c| -> CoreResult<()> {
+                let (rows, out) = chunks[c].lock().expect("each chunk is taken once").take().expect("each chunk is taken once");
+                let mut raw = Vec::with_capacity(columns.len());
+                for (k, &row) in rows.iter().enumerate() {
+                    self.transform_row(columns, &tables, row, &mut raw, &mut out[k * width..(k + 1) * width])?;
+                }
+                Ok(())
+            })
+            .map_err(|e| core_err!("building the model inputs: {e}"))?;
+            filled.into_iter().collect::<CoreResult<Vec<()>>>()?;
         }
-        // Chunks of rows filled on worker threads (pure computation; each owns its rows of x).
-        let chunks: Vec<Mutex<Option<(&[usize], &mut [f64])>>> = rows
-            .chunks(TRANSFORM_CHUNK)
-            .zip(x.as_slice_mut().expect("standard layout").chunks_mut(TRANSFORM_CHUNK * width))
-            .map(|chunk| Mutex::new(Some(chunk)))
-            .collect();
+        Ok(ndarray::Array2::from_shape_vec((rows.len(), width), values).expect("rows x width values"))
+    }
+
+    /// [`Self::transform_rows`] into sparse rows: each chunk of rows on a worker thread, through
+    /// one dense scratch row, then the chunks joined in order.
+    fn transform_rows_sparse(&self, columns: &[Column], rows: &[usize]) -> CoreResult<SparseRows> {
+        let (width, nonzeros) = (self.width(), self.max_nonzeros());
+        let tables = self.level_tables(columns);
+        let chunks: Vec<&[usize]> = rows.chunks(TRANSFORM_CHUNK).collect();
         let threads = if chunks.len() > 1 { worker_threads(4) } else { 1 };
-        let filled = map_tasks(chunks.len(), threads, |c| -> CoreResult<()> {
-            let (rows, out) = chunks[c].lock().expect("each chunk is taken once").take().expect("each chunk is taken once");
+        let parts = map_tasks(chunks.len(), threads, |c| -> CoreResult<SparseRows> {
+            let mut part = SparseRows::with_capacity(width, chunks[c].len(), nonzeros)?;
+            let mut scratch = filled_vec(width, 0.0, "a row of model inputs")?;
             let mut raw = Vec::with_capacity(columns.len());
-            for (k, &row) in rows.iter().enumerate() {
-                super::values::row_values(columns, row, &mut raw);
-                self.transform_into_with(&raw, &mut out[k * width..(k + 1) * width], |i, levels, value| match &tables[i] {
-                    Some((codes, by_code, null_slot)) => match codes[row] {
-                        NULL_CODE => *null_slot,
-                        code => by_code[code as usize],
-                    },
-                    None => self.level_slot(levels, value),
-                })?;
+            for &row in chunks[c] {
+                self.transform_row(columns, &tables, row, &mut raw, &mut scratch)?;
+                part.push_dense_row(&scratch)?;
             }
-            Ok(())
+            Ok(part)
         })
         .map_err(|e| core_err!("building the model inputs: {e}"))?;
-        filled.into_iter().collect::<CoreResult<Vec<()>>>()?;
-        Ok(x)
+        let mut all = SparseRows::with_capacity(width, rows.len(), nonzeros)?;
+        for part in parts {
+            all.append(&part?)?;
+        }
+        Ok(all)
     }
 }
 
@@ -416,8 +498,27 @@ fn check_named_columns(columns: &[Column], opts: &PreprocessOptions) -> CoreResu
     Ok(())
 }
 
+/// A text column whose levels were cut to `options.max_levels`: how many were frequent enough
+/// to keep (seen at least `min_level_count` times) and how many were kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CappedLevels {
+    pub feature: String,
+    pub frequent_levels: usize,
+    pub kept_levels: usize,
+}
+
 /// Fits the transform on the training rows of `columns`.
 pub fn fit_preprocessor(columns: &[Column], train_rows: &[usize], opts: &PreprocessOptions) -> CoreResult<Preprocessor> {
+    fit_preprocessor_reporting(columns, train_rows, opts).map(|(p, _)| p)
+}
+
+/// [`fit_preprocessor`], also saying which text columns had their levels capped.
+pub fn fit_preprocessor_reporting(
+    columns: &[Column],
+    train_rows: &[usize],
+    opts: &PreprocessOptions,
+) -> CoreResult<(Preprocessor, Vec<CappedLevels>)> {
+    let mut capped = Vec::new();
     if train_rows.is_empty() {
         return Err(core_err!("the training part is empty"));
     }
@@ -445,11 +546,16 @@ pub fn fit_preprocessor(columns: &[Column], train_rows: &[usize], opts: &Preproc
                     FeatureTransform::Numeric { name: name.to_string(), log, scaling: fit_scaling(name, &train, opts.impute_numeric)? }
                 }
             },
-            ColumnData::Categorical { dictionary, codes } => fit_categorical(column, dictionary, codes, train_rows, opts),
+            ColumnData::Categorical { dictionary, codes } => {
+                let (transform, cap) = fit_categorical(column, dictionary, codes, train_rows, opts);
+                capped.extend(cap);
+                transform
+            }
         });
     }
     let interactions = fit_interactions(&features, &opts.interactions)?;
-    Ok(Preprocessor { features, missing_values: opts.missing_values.clone(), impute_numeric: opts.impute_numeric, interactions })
+    let preprocessor = Preprocessor { features, missing_values: opts.missing_values.clone(), impute_numeric: opts.impute_numeric, interactions };
+    Ok((preprocessor, capped))
 }
 
 /// The non-missing training values of a column; an error for NaN or when every value is missing.
@@ -490,7 +596,7 @@ fn fit_categorical(
     codes: &[u32],
     train_rows: &[usize],
     opts: &PreprocessOptions,
-) -> FeatureTransform {
+) -> (FeatureTransform, Option<CappedLevels>) {
     let mut counts = vec![0usize; dictionary.len()];
     let mut missing = 0usize;
     for &r in train_rows {
@@ -511,11 +617,16 @@ fn fit_categorical(
     }
     // Most frequent first; ties by name so the order never depends on the row order.
     kept.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    FeatureTransform::Categorical {
+    let frequent = kept.len();
+    let cap = opts.max_levels.max(1);
+    kept.truncate(cap);
+    let transform = FeatureTransform::Categorical {
         name: column.name.clone(),
         kind: column.kind,
         levels: kept.into_iter().map(|(_, l)| l.to_string()).collect(),
-    }
+    };
+    let capped = (frequent > cap).then(|| CappedLevels { feature: column.name.clone(), frequent_levels: frequent, kept_levels: cap });
+    (transform, capped)
 }
 
 #[cfg(test)]

@@ -9,7 +9,13 @@ use super::CoreResult;
 use crate::core_err;
 
 /// Option keys handled here.
-pub const PREPROCESS_KEYS: &[&str] = &["as_of", "bins", "interactions", "log", "min_level_count", "missing_values"];
+pub const PREPROCESS_KEYS: &[&str] = &["as_of", "bins", "interactions", "log", "max_levels", "min_level_count", "missing_values"];
+
+/// Upper bound of `options.max_levels`: one-hot inputs per text column (a logistic fit's
+/// Newton system grows with the square of the inputs).
+pub const MAX_LEVELS_BOUND: usize = 100_000;
+/// Upper bound of the number of `options.interactions` pairs.
+pub const MAX_INTERACTION_PAIRS: usize = 100;
 
 /// Bins when `options.bins` lists a column without a count.
 pub const DEFAULT_BINS: usize = 10;
@@ -36,6 +42,13 @@ pub fn parse_preprocess_option(key: &str, v: &Value, p: &mut PreprocessOptions) 
                 .ok_or_else(|| core_err!("option \"min_level_count\" must be a positive whole number, got {v}"))?
                 as usize
         }
+        "max_levels" => {
+            p.max_levels = v
+                .as_u64()
+                .filter(|&k| (1..=MAX_LEVELS_BOUND as u64).contains(&k))
+                .ok_or_else(|| core_err!("option \"max_levels\" must be a whole number from 1 to {MAX_LEVELS_BOUND}, got {v}"))?
+                as usize
+        }
         "missing_values" => p.missing_values = names("missing_values", v)?,
         "log" => p.log_columns = names("log", v)?,
         "bins" => {
@@ -56,6 +69,9 @@ pub fn parse_preprocess_option(key: &str, v: &Value, p: &mut PreprocessOptions) 
                     _ => Err(err()),
                 })
                 .collect::<CoreResult<_>>()?;
+            if p.interactions.len() > MAX_INTERACTION_PAIRS {
+                return Err(core_err!("option \"interactions\" lists {} pairs; at most {MAX_INTERACTION_PAIRS} are allowed", p.interactions.len()));
+            }
         }
         "as_of" => {
             p.as_of = Some(v.as_str().and_then(parse_timestamp).ok_or_else(|| {
@@ -85,6 +101,7 @@ mod tests {
         assert_eq!(parse("interactions", json!([["a", "b"]])).unwrap().interactions, vec![("a".to_string(), "b".to_string())]);
         assert_eq!(parse("as_of", json!("1970-01-02")).unwrap().as_of, Some(86_400.0));
         assert_eq!(parse("min_level_count", json!(3)).unwrap().min_level_count, 3);
+        assert_eq!(parse("max_levels", json!(50)).unwrap().max_levels, 50);
     }
 
     #[test]
@@ -97,6 +114,10 @@ mod tests {
             ("interactions", json!(["a", "b"])),
             ("as_of", json!("last tuesday")),
             ("min_level_count", json!(0)),
+            ("max_levels", json!(0)),
+            ("max_levels", json!(100_001)),
+            ("max_levels", json!("many")),
+            ("interactions", Value::Array(vec![json!(["a", "b"]); 101])),
         ] {
             let err = parse(key, v.clone()).unwrap_err();
             assert!(err.0.contains(&format!("\"{key}\"")), "{key} {v}: {err}");

@@ -90,7 +90,7 @@ fn transform_rows_builds_the_design_matrix() {
     let cols = vec![numeric("x", vec![Some(0.0), Some(2.0)]), text("t", &[Some("u"), Some("v")])];
     let opts = PreprocessOptions { min_level_count: 1, ..Default::default() };
     let p = fit_preprocessor(&cols, &[0, 1], &opts).unwrap();
-    let x = p.transform_rows(&cols, &[1, 0]).unwrap();
+    let x = p.transform_rows_dense(&cols, &[1, 0]).unwrap();
     assert_eq!(x.shape(), &[2, 4]);
     assert_eq!(x.row(0).to_vec(), vec![1.0, 0.0, 1.0, 0.0]);
     assert_eq!(x.row(1).to_vec(), vec![-1.0, 1.0, 0.0, 0.0]);
@@ -219,7 +219,7 @@ fn transform_rows_by_dictionary_equals_transforming_each_row() {
     let opts = PreprocessOptions { interactions: vec![("visits".into(), "source".into())], ..PreprocessOptions::default() };
     let p = fit_preprocessor(&columns, &train, &opts).unwrap();
     let rows: Vec<usize> = (0..n).rev().collect();
-    let x = p.transform_rows(&columns, &rows).unwrap();
+    let x = p.transform_rows_dense(&columns, &rows).unwrap();
     let mut raw = Vec::new();
     let mut expected = vec![0.0; p.width()];
     for (k, &r) in rows.iter().enumerate() {

@@ -15,6 +15,9 @@ use super::values::value_text;
 use super::CoreResult;
 use crate::core_err;
 
+/// Most segment models one training may fit (each is a full fit, stored in the artifact).
+pub const MAX_SEGMENT_MODELS: usize = 1_000;
+
 /// Rows of one part, grouped by segment value (rows whose value is missing belong to none).
 fn by_segment(data: &TrainingData, column: usize, rows: &[usize], missing_values: &[String]) -> BTreeMap<String, Vec<usize>> {
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -45,6 +48,18 @@ pub fn fit_segments(
     let missing = &global.preprocessor.missing_values;
     let train_groups = by_segment(data, column, train, missing);
     let validation_groups = by_segment(data, column, validation, missing);
+    let trainable = train_groups
+        .iter()
+        .filter(|(_, rows)| {
+            let positives = rows.iter().filter(|&&r| data.labels[r]).count();
+            positives >= opts.min_class_rows && rows.len() - positives >= opts.min_class_rows
+        })
+        .count();
+    if trainable > MAX_SEGMENT_MODELS {
+        return Err(core_err!(
+            "option \"segment_by\": column \"{name}\" has {trainable} segments large enough for a model of their own; at most {MAX_SEGMENT_MODELS} are allowed (raise options.min_class_rows or segment by a coarser column)"
+        ));
+    }
     let mut models = Vec::new();
     let mut report = Vec::new();
     for (segment, seg_train) in &train_groups {

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::CoreResult;
 use crate::core_err;
 
+/// Most tiers one model may have (a tier is found by a scan per scored lead).
+pub const MAX_TIERS: usize = 100;
+
 /// One tier: a lead is in the first tier (highest `min_score` first) whose bound it reaches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tier {
@@ -57,6 +60,9 @@ impl Tiers {
         }
         if tiers.is_empty() {
             return Err(core_err!("tiers must name at least one tier"));
+        }
+        if tiers.len() > MAX_TIERS {
+            return Err(core_err!("tiers name {} tiers; at most {MAX_TIERS} are allowed", tiers.len()));
         }
         tiers.sort_by(|a, b| b.min_score.total_cmp(&a.min_score));
         for pair in tiers.windows(2) {

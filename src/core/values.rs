@@ -83,6 +83,8 @@ pub struct CategoricalBuilder {
     /// FxHash: SipHash of every text value was about 4% of a million-row training.
     index: rustc_hash::FxHashMap<String, u32>,
     codes: Vec<u32>,
+    /// Heap bytes of the distinct values (each held twice) and their entries, for memory limits.
+    text_bytes: usize,
 }
 
 impl CategoricalBuilder {
@@ -93,6 +95,7 @@ impl CategoricalBuilder {
                 Some(&c) => c,
                 None => {
                     let c = self.dictionary.len() as u32;
+                    self.text_bytes += 2 * s.len() + 2 * std::mem::size_of::<String>() + 8;
                     self.dictionary.push(s.to_string());
                     self.index.insert(s.to_string(), c);
                     c
@@ -100,6 +103,11 @@ impl CategoricalBuilder {
             },
         };
         self.codes.push(code);
+    }
+
+    /// Heap bytes held so far (codes, distinct values, their index), about.
+    pub fn heap_bytes(&self) -> usize {
+        self.codes.capacity() * 4 + self.text_bytes
     }
 
     /// Number of distinct non-NULL values seen so far.

@@ -51,6 +51,7 @@ pub fn score_rows(model: Rc<LoadedModel>, src: &Source, labelled: bool, time_col
         features,
         label: label.map(|label| LabelSpec { column: label, positive: model.row.positive_label.as_deref() }),
         key,
+        memory: Some(&super::settings::max_memory()),
     });
     let data = read.data;
     let rows = data.columns.first().map_or(0, |c| c.len());

@@ -40,6 +40,7 @@ pub mod score;
 pub mod score_fields;
 pub mod score_support;
 pub mod scored_view;
+pub mod settings;
 pub mod source;
 pub mod thresholds;
 pub mod train;

@@ -5,6 +5,7 @@ use super::errors::{bad_data, invalid, quote_ident};
 use super::row_stream::for_each_row;
 use super::rows_binding::{text_of, utf8_database};
 use super::source::{ColumnClass, Source, SourceColumn};
+use crate::core::memory::MemoryLimit;
 use crate::core::pipeline::TrainingData;
 use crate::core::split::{SplitKey, TextKey};
 use crate::core::values::{CategoricalBuilder, Column, ColumnData};
@@ -31,6 +32,8 @@ pub struct ReadRequest<'a> {
     /// None reads every row without a label (drift on unlabelled leads); `labels` stays empty.
     pub label: Option<LabelSpec<'a>>,
     pub key: Option<(&'a SourceColumn, KeyKind)>,
+    /// Training's memory limit: reading stops with an ERROR once the columns outgrow it.
+    pub memory: Option<&'a MemoryLimit>,
 }
 
 /// The rows read, plus what was skipped.
@@ -88,6 +91,18 @@ enum Builder {
     Text(CategoricalBuilder),
 }
 
+impl Builder {
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Builder::Numeric(v) => v.capacity() * std::mem::size_of::<Option<f64>>(),
+            Builder::Text(b) => b.heap_bytes(),
+        }
+    }
+}
+
+/// Rows between checks of the columns' memory against the limit.
+const MEMORY_CHECK_ROWS: usize = 16_384;
+
 /// Reads the requested columns of every row with a non-NULL label.
 pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let mut exprs: Vec<String> = req.features.iter().map(|c| feature_expr(c)).collect();
@@ -119,7 +134,15 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let mut null_labels = 0usize;
 
     let utf8 = utf8_database();
+    let mut rows_read = 0usize;
     for_each_row(&query, &mut |values, nulls| {
+        rows_read += 1;
+        if let Some(limit) = req.memory.filter(|_| rows_read % MEMORY_CHECK_ROWS == 0) {
+            let held = builders.iter().map(Builder::heap_bytes).sum::<usize>() + labels.capacity() + times.capacity() * 16 + keys.heap_bytes();
+            if let Err(e) = limit.check(Some(held as u64), || format!("the first {rows_read} rows of {} read into memory", req.source.display)) {
+                bad_data(format!("{e}; train on fewer rows or columns (a query source with a WHERE clause), or use options.engine 'aggregate'"));
+            }
+        }
         // The query's columns: the features, then the label, then the split key.
         if let Some(spec) = &req.label {
             if nulls[nf] {

@@ -56,6 +56,10 @@ fn train(
     let given_options = options.map(|j| j.0).unwrap_or(Value::Null);
     let mut opts = core_ok(parse_train_options(&given_options));
     opts.algorithm = algorithm;
+    // issue 21: options.max_memory, else the lead_scoring.max_memory setting.
+    if given_options.get("max_memory").is_none() {
+        opts.max_memory = super::settings::max_memory();
+    }
     let source_text = required(source, "source");
     let label = required(label, "label");
     let explicit: Option<Vec<String>> = features.map(|list| {
@@ -86,6 +90,7 @@ fn train(
         features: chosen.clone(),
         label: Some(LabelSpec { column: label_col, positive: opts.positive_label.as_deref() }),
         key,
+        memory: Some(&opts.max_memory),
     });
     // A seed's split must not depend on the order the source returns its rows in.
     crate::core::content_order::put_in_content_order(&mut read.data);
@@ -274,9 +279,25 @@ fn fit(data: &crate::core::pipeline::TrainingData, opts: &TrainOptions, passes: 
     };
     let trained = core_ok(train_model_with(data, opts, passes, &mut progress));
     if !trained.converged && trained.model.estimator.algorithm() == "logistic" {
-        warning!(
-            "logistic regression did not converge in {} iterations; raise options.max_iter, or options.alpha for more regularization",
-            trained.iterations
+        if trained.iterations < opts.max_iter {
+            warning!(
+                "logistic regression stopped at iteration {}: the objective no longer improves, but the Newton step is not yet below options.tol ({}); the coefficients are as good as floating point allows, raise tol to call this converged",
+                trained.iterations,
+                opts.tol
+            );
+        } else {
+            warning!(
+                "logistic regression did not converge in {} iterations; raise options.max_iter, or options.alpha for more regularization",
+                trained.iterations
+            );
+        }
+    }
+    for capped in trained.summary["capped_levels"].as_array().into_iter().flatten() {
+        notice!(
+            "feature \"{}\" has {} levels seen at least min_level_count times; kept the {} most frequent (options.max_levels), the rest are pooled into \"(other)\"",
+            capped["feature"].as_str().unwrap_or_default(),
+            capped["frequent_levels"],
+            capped["kept_levels"]
         );
     }
     trained
@@ -324,6 +345,8 @@ fn store(
         "alpha": opts.alpha,
         "class_weight": opts.class_weight,
         "min_level_count": opts.preprocess.min_level_count,
+        "max_levels": opts.preprocess.max_levels,
+        "max_memory": crate::core::memory::format_bytes(opts.max_memory.bytes),
         "missing_values": opts.preprocess.missing_values,
         "max_iter": opts.max_iter,
         "tol": opts.tol,

@@ -8,6 +8,7 @@ mod features;
 mod fixtures;
 mod gbm_explain;
 mod governance;
+mod limits;
 mod metric_aggregates;
 mod preprocessing;
 mod real_data;

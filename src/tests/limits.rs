@@ -1,0 +1,100 @@
+//! Issue 21 through SQL: the memory limit (setting and option), capped text levels, and artifacts
+//! whose body was edited with a valid checksum, which must be an ERROR and never a crash.
+//! tests/crash/server_survives.sh runs the issue's own reproductions against a whole server.
+
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+    use serde_json::Value;
+
+    use crate::core::artifact::{decode_model, encode_model};
+    use crate::core::gbm::ForustModel;
+    use crate::core::model::{Estimator, LeadModel};
+    use crate::tests::fixtures::make_leads;
+
+    /// 6,000 leads with a text column of 2,000 companies, each seen three times (1,986 of them in
+    /// the training part).
+    fn companies() {
+        Spi::run(
+            "CREATE TABLE companies AS SELECT g AS id, 'company ' || (g % 2000) AS company, (g % 7) AS n,
+                    ((g % 2000) % 10 < 3) AS converted FROM generate_series(1, 6000) g",
+        )
+        .unwrap();
+    }
+
+    #[pg_test(error = "this call would need 181 MB for the logistic fit's Newton system of 1988 inputs (most inputs from \"company\" 1987, \"n\" 1; options.max_levels caps a text column's inputs), more than the memory limit of 100 MB (the limit is lead_scoring.max_memory; options.max_memory overrides it for one call)")]
+    fn memory_setting_refuses_a_fit_past_it() {
+        companies();
+        Spi::run("SET lead_scoring.max_memory = '100MB'").unwrap();
+        Spi::run("SELECT lead_scoring.train('c', 'companies', 'converted', options => '{\"exclude\": [\"id\"], \"min_level_count\": 1, \"max_levels\": 5000, \"leakage\": \"ignore\"}')").unwrap();
+    }
+
+    #[pg_test]
+    fn memory_option_overrides_the_setting_and_is_recorded() {
+        make_leads("leads", 1000);
+        Spi::run("SET lead_scoring.max_memory = '1MB'").unwrap();
+        Spi::run("SELECT lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"max_memory\": \"256MB\"}')").unwrap();
+        let recorded = Spi::get_one::<String>("SELECT training->'effective_options'->>'max_memory' FROM lead_scoring.models WHERE name = 'm'");
+        assert_eq!(recorded, Ok(Some("256 MB".to_string())));
+        assert_eq!(Spi::get_one::<String>("SHOW lead_scoring.max_memory"), Ok(Some("1MB".to_string())));
+    }
+
+    #[pg_test]
+    fn max_levels_caps_a_text_column_and_records_it() {
+        companies();
+        Spi::run("SELECT lead_scoring.train('c', 'companies', 'converted', options => '{\"exclude\": [\"id\"], \"min_level_count\": 1, \"max_levels\": 50, \"leakage\": \"ignore\"}')").unwrap();
+        let capped = Spi::get_one::<pgrx::JsonB>("SELECT training->'capped_levels' FROM lead_scoring.models WHERE name = 'c'").unwrap().unwrap().0;
+        assert_eq!(capped, serde_json::json!([{"feature": "company", "frequent_levels": 1986, "kept_levels": 50}]));
+        let levels = Spi::get_one::<i64>("SELECT jsonb_array_length(features->0->'levels') FROM lead_scoring.models WHERE name = 'c'");
+        assert_eq!(levels, Ok(Some(50)));
+        // Every company scores: the 1,950 not kept through "(other)".
+        let scored = Spi::get_one::<i64>("SELECT count(lead_scoring.score('c', l)) FROM companies l");
+        assert_eq!(scored, Ok(Some(6000)));
+    }
+
+    /// Replaces model `name`'s version 1 artifact by `model`, encoded with a valid checksum.
+    fn store_artifact(name: &str, model: &LeadModel) {
+        Spi::run_with_args(
+            "UPDATE lead_scoring.models SET artifact = $1 WHERE name = $2 AND version = 1",
+            &[encode_model(model).into(), name.into()],
+        )
+        .unwrap();
+    }
+
+    fn stored_model(name: &str) -> LeadModel {
+        let bytes = Spi::get_one_with_args::<Vec<u8>>("SELECT artifact FROM lead_scoring.models WHERE name = $1", &[name.into()]);
+        decode_model(&bytes.unwrap().unwrap()).unwrap()
+    }
+
+    #[pg_test(error = "model \"g@1\": model artifact is corrupt: tree 0: node 0 splits input 999999 at 0.5 (the model has 10 inputs)")]
+    fn an_edited_tree_is_an_error_not_a_crash() {
+        make_leads("leads", 1000);
+        Spi::run("SELECT lead_scoring.train('g', 'leads', 'converted', algorithm => 'gbm', options => '{\"exclude\": [\"id\"], \"trees\": 10}')").unwrap();
+        let model = stored_model("g");
+        let Estimator::Gbm(booster) = &model.estimator else { panic!("a gbm model") };
+        let mut json: Value = serde_json::from_str(serde_json::to_value(booster).unwrap().as_str().unwrap()).unwrap();
+        let template = json["trees"][0]["nodes"][0].clone();
+        let node = |num: usize, leaf: bool| {
+            let mut n = template.clone();
+            (n["num"], n["is_leaf"], n["split_feature"], n["split_value"]) = (num.into(), leaf.into(), 999_999.into(), 0.5.into());
+            (n["left_child"], n["right_child"], n["missing_node"]) = (1.into(), 2.into(), 1.into());
+            n
+        };
+        json["trees"][0]["nodes"] = Value::Array(vec![node(0, false), node(1, true), node(2, true)]);
+        let booster: ForustModel = serde_json::from_value(Value::String(json.to_string())).unwrap();
+        store_artifact("g", &LeadModel { estimator: Estimator::Gbm(booster), ..model });
+        Spi::run("SELECT lead_scoring.score('g', l) FROM leads l").unwrap();
+    }
+
+    #[pg_test(error = "model \"m@1\": model artifact is corrupt: 10 coefficients for 11 inputs")]
+    fn a_logistic_artifact_with_a_coefficient_missing_is_an_error() {
+        make_leads("leads", 1000);
+        Spi::run("SELECT lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
+        let mut model = stored_model("m");
+        if let Estimator::Logistic(fit) = &mut model.estimator {
+            fit.coefficients.pop();
+        }
+        store_artifact("m", &model);
+        Spi::run("SELECT lead_scoring.explain('m', l) FROM leads l LIMIT 1").unwrap();
+    }
+}
