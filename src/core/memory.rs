@@ -44,7 +44,7 @@ impl MemoryLimit {
     pub fn advice(&self) -> &'static str {
         match self.origin {
             LimitOrigin::Machine => "the limit is a quarter of this machine's memory; set lead_scoring.max_memory or options.max_memory to change it",
-            LimitOrigin::Setting => "the limit is lead_scoring.max_memory; options.max_memory overrides it for one call",
+            LimitOrigin::Setting => "the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it",
             LimitOrigin::Option => "the limit is options.max_memory",
         }
     }

@@ -67,8 +67,19 @@ fn read_table(src: &Source, columns: Vec<SourceColumn>, label: Option<&SourceCol
     let n = columns.len();
     let fail = |e: pgrx::spi::Error| -> ! { invalid(format!("cannot read source {}: {e}", src.display)) };
     let cursor = Spi::connect(|c| c.try_open_cursor(query.as_str(), &[]).map(|c| c.detach_into_name())).unwrap_or_else(|e| fail(e));
+    // issue 21: the columns held stay within lead_scoring.max_memory, checked once per batch.
+    let limit = super::settings::max_memory();
+    let mut rows_read = 0usize;
     loop {
         pgrx::check_for_interrupts!();
+        let held: usize = builders.iter().map(|b| match b {
+            B::Num(v) => v.capacity() * std::mem::size_of::<Option<f64>>(),
+            B::Text(b) => b.heap_bytes(),
+        }).sum::<usize>() + labels.capacity();
+        if let Err(e) = limit.check(Some(held as u64), || format!("the first {rows_read} rows of {} read into memory", src.display)) {
+            bad_data(format!("{e}; audit fewer rows or columns (a query source with a WHERE clause or TABLESAMPLE)"));
+        }
+        rows_read += BATCH_ROWS as usize;
         let done = Spi::connect(|client| {
             let mut cur = client.find_cursor(&cursor)?;
             let table = cur.fetch(BATCH_ROWS)?;

@@ -56,11 +56,29 @@ pub(crate) fn push_pair(mut state: Internal, score: Option<f64>, label: Option<b
         });
         if let (Some(s), Some(l)) = (score, label) {
             let pairs = state.get_mut::<Pairs>().expect("state was just initialized");
+            if pairs.scores.len() == pairs.scores.capacity() {
+                reserve_pairs(pairs, pairs.scores.len().max(1024));
+            }
             pairs.scores.push(checked_score(s));
             pairs.labels.push(l);
         }
     }
     state
+}
+
+/// Room for `more` pairs (9 bytes each), within lead_scoring.max_memory and reserved fallibly
+/// (issue 21): these aggregates keep every pair, so a huge group is an ERROR, not an abort.
+fn reserve_pairs(pairs: &mut Pairs, more: usize) {
+    let wanted = pairs.scores.len().saturating_add(more);
+    let limit = super::settings::max_memory();
+    if let Err(e) = limit.check((wanted as u64).checked_mul(9), || {
+        format!("{wanted} (score, label) pairs, which roc_auc, pr_auc and ks_statistic keep until the end of a group")
+    }) {
+        bad_data(e.0);
+    }
+    if pairs.scores.try_reserve(more).is_err() || pairs.labels.try_reserve(more).is_err() {
+        bad_data(format!("cannot keep {wanted} (score, label) pairs: the server is out of memory"));
+    }
 }
 
 /// Records the aggregate's constant argument, which must not change between rows.
@@ -97,6 +115,7 @@ fn metric_pairs_combine(mut a: Internal, b: Internal, fcinfo: pg_sys::FunctionCa
                 set_param(&mut a, p, "the constant argument");
             }
             let pairs = a.get_mut::<Pairs>().expect("state was just initialized");
+            reserve_pairs(pairs, other.scores.len());
             pairs.scores.extend_from_slice(&other.scores);
             pairs.labels.extend_from_slice(&other.labels);
         }

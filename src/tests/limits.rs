@@ -22,7 +22,7 @@ mod tests {
         .unwrap();
     }
 
-    #[pg_test(error = "this call would need 181 MB for the logistic fit's Newton system of 1988 inputs (most inputs from \"company\" 1987, \"n\" 1; options.max_levels caps a text column's inputs), more than the memory limit of 100 MB (the limit is lead_scoring.max_memory; options.max_memory overrides it for one call)")]
+    #[pg_test(error = "this call would need 181 MB for the logistic fit's Newton system of 1988 inputs (most inputs from \"company\" 1987, \"n\" 1; options.max_levels caps a text column's inputs), more than the memory limit of 100 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it)")]
     fn memory_setting_refuses_a_fit_past_it() {
         companies();
         Spi::run("SET lead_scoring.max_memory = '100MB'").unwrap();
@@ -37,6 +37,19 @@ mod tests {
         let recorded = Spi::get_one::<String>("SELECT training->'effective_options'->>'max_memory' FROM lead_scoring.models WHERE name = 'm'");
         assert_eq!(recorded, Ok(Some("256 MB".to_string())));
         assert_eq!(Spi::get_one::<String>("SHOW lead_scoring.max_memory"), Ok(Some("1MB".to_string())));
+    }
+
+    #[pg_test(error = "this call would need 1.5 MB for the first 10000 rows of wide read into memory, more than the memory limit of 1.0 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it); audit fewer rows or columns (a query source with a WHERE clause or TABLESAMPLE)")]
+    fn audit_reads_within_the_memory_setting() {
+        Spi::run("CREATE TABLE wide AS SELECT g AS id, md5(g::text) AS email, (g % 3 = 0) AS converted FROM generate_series(1, 50000) g").unwrap();
+        Spi::run("SET lead_scoring.max_memory = '1MB'").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.audit('wide', 'converted')").unwrap();
+    }
+
+    #[pg_test(error = "this call would need 1.1 MB for 131072 (score, label) pairs, which roc_auc, pr_auc and ks_statistic keep until the end of a group, more than the memory limit of 1.0 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it)")]
+    fn pair_keeping_aggregates_stay_within_the_memory_setting() {
+        Spi::run("SET lead_scoring.max_memory = '1MB'").unwrap();
+        Spi::run("SELECT lead_scoring.roc_auc((g / 200000.0)::float8, g % 2 = 0) FROM generate_series(1, 200000) g").unwrap();
     }
 
     #[pg_test]

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/cluster.sh
-PORT=${LEAD_SCORING_CRASH_PORT:-28819}
+PORT=${LEAD_SCORING_CRASH_PORT:-28820}
 FUZZ_ROUNDS=${LEAD_SCORING_FUZZ_ROUNDS:-150}
 
 [ "${LEAD_SCORING_SKIP_INSTALL:-}" = 1 ] || install_extension
