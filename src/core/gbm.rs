@@ -213,7 +213,8 @@ const HISTOGRAM_BINS: u64 = 256;
 pub fn gbm_training_bytes(rows: usize, validation_rows: usize, inputs: usize, opts: &GbmOptions) -> Option<u64> {
     let cells = (rows as u64).checked_mul(inputs as u64)?;
     let valid_cells = (validation_rows as u64).checked_mul(inputs as u64)?;
-    let open_leaves = (opts.max_leaves as u64).min(1u64.checked_shl(opts.max_depth.min(63) as u32).unwrap_or(u64::MAX));
+    // A tree has at most max_leaves leaves, 2^max_depth, and one per training row.
+    let open_leaves = (opts.max_leaves as u64).min(1u64 << opts.max_depth.min(63)).min(rows.max(1) as u64);
     let histograms = open_leaves.checked_mul(inputs as u64)?.checked_mul(HISTOGRAM_BINS * 8)?;
     cells.checked_mul(18)?.checked_add(valid_cells.checked_mul(16)?)?.checked_add(histograms)
 }
@@ -402,6 +403,16 @@ mod tests {
         let err = fit_gbm(data(20000, 7), None, &GbmOptions { trees: 2000, ..Default::default() }, &mut |_, _| Err("canceled".into()))
             .unwrap_err();
         assert_eq!(err, "canceled");
+    }
+
+    #[test]
+    fn training_bytes_count_inputs_copies_and_open_leaves() {
+        let opts = GbmOptions { max_leaves: 65_536, max_depth: 64, ..Default::default() };
+        // 10 rows cannot make more than 10 leaves.
+        assert_eq!(gbm_training_bytes(10, 0, 4, &opts), Some(10 * 4 * 18 + 10 * 4 * 256 * 8));
+        let shallow = GbmOptions { max_leaves: 65_536, max_depth: 3, ..Default::default() };
+        assert_eq!(gbm_training_bytes(1000, 100, 2, &shallow), Some(1000 * 2 * 18 + 100 * 2 * 16 + 8 * 2 * 256 * 8));
+        assert_eq!(gbm_training_bytes(usize::MAX, 0, 3, &opts), None);
     }
 
     #[test]

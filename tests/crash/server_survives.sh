@@ -75,7 +75,24 @@ small "max_levels" '"max_levels": 1000000000' logistic '"max_levels" must be a w
 small "early stopping" '"early_stopping_rounds": 1000000000' gbm '"early_stopping_rounds" must be at most'
 small "max_memory" '"max_memory": "1kB"' logistic '"max_memory" must be at least 1MB'
 # A huge max_leaves within its bound still meets the memory limit before forust allocates.
-small "gbm histograms" '"max_leaves": 65536, "max_depth": 64, "max_memory": "64MB"' gbm 'more than the memory limit of 64.0 MB'
+small "gbm histograms" '"max_leaves": 65536, "max_depth": 64, "max_memory": "16MB"' gbm 'more than the memory limit of 16.0 MB'
+
+# The shared X Education leads, where large options once aborted at 120 GB: bounds hold, and
+# sizes within them train within the memory limit (forust's histograms are counted first).
+DATA=${LEAD_SCORING_DATA:-../shared/data/x_education_leads.csv}
+db -f scripts/x_education.sql >/dev/null 2>&1
+db -c "$(grep '^\\copy x_education.leads' scripts/demo.sql)" < "$DATA" >/dev/null
+x_opts='"exclude": ["Prospect ID", "Lead Number", "file_row"], "leakage": "ignore"'
+expect_error "shared leads, max_iter 1e9" \
+  "SELECT lead_scoring.train('x', 'x_education.leads', 'Converted', options => '{$x_opts, \"max_iter\": 1000000000, \"tol\": 1e-300, \"alpha\": 0}')" \
+  '"max_iter" must be at most 10000'
+out=$(db -c "SELECT lead_scoring.train('x', 'x_education.leads', 'Converted', options => '{$x_opts, \"max_iter\": 10000, \"tol\": 1e-300, \"alpha\": 0}')" 2>&1) \
+  || fail "shared leads, tol 1e-300: $out"
+grep -qF 'the objective no longer improves' <<<"$out" || fail "no WARNING about the stalled fit: $out"
+survived "shared leads, tol 1e-300 (stops once the objective stalls)"
+db -c "SELECT lead_scoring.train('xg', 'x_education.leads', 'Converted', algorithm => 'gbm', options => '{$x_opts, \"max_leaves\": 65536, \"max_depth\": 64, \"trees\": 5}')" >/dev/null \
+  || fail "shared leads, gbm with max_leaves 65536 failed"
+survived "shared leads, gbm max_leaves 65536 max_depth 64"
 
 # 3. A gbm artifact edited with its checksum recomputed: an ERROR or a score, never a crash.
 db -c "CREATE TABLE fuzz_leads AS SELECT * FROM small" -c "SELECT lead_scoring.train('fuzz', 'fuzz_leads', 'converted', algorithm => 'gbm', options => '{\"exclude\":[\"id\"], \"trees\": 20, \"leakage\": \"ignore\"}')" >/dev/null
