@@ -19,7 +19,10 @@ if [ "$(id -u)" -eq 0 ]; then
   runas=(--runas postgres)
 fi
 
-echo "== cargo pgrx test (unit tests + SQL tests)"
+echo "== cargo test -p lead_scoring_core (the ML core's unit tests, no server)"
+cargo test -p lead_scoring_core 2>&1 | tee "$scratch/core-test.log"
+
+echo "== cargo pgrx test (SQL tests against a real server)"
 cargo pgrx test pg15 "${runas[@]}" --pgdata "$scratch/test-pgdata" 2>&1 | tee "$scratch/pgrx-test.log"
 
 echo "== pg_regress (SQL regression tests with expected output)"
@@ -32,7 +35,7 @@ echo "== server survives hostile statements (tests/crash/server_survives.sh)"
 LEAD_SCORING_SKIP_INSTALL=1 bash tests/crash/server_survives.sh 2>&1 | tee "$scratch/crash.log"
 
 # One closing line for both suites (pipefail above already stopped on any failure).
-unit=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$scratch/pgrx-test.log" | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
+unit=$(cat "$scratch/core-test.log" "$scratch/pgrx-test.log" | grep -Eo 'test result: ok\. [0-9]+ passed'  | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
 regress=$(grep -Eo 'All [0-9]+ tests passed' "$scratch/regress.log" | grep -Eo '[0-9]+')
 report=$(grep -c '^render_report: ok$' "$scratch/report.log" || true)
 crash=$(grep -c ': no crash, bystander alive$' "$scratch/crash.log" || true)

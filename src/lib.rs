@@ -1,11 +1,13 @@
 //! lead_scoring: predictive lead scoring inside PostgreSQL.
 //!
-//! `core` is the plain-Rust ML and statistics core (no pgrx types); `sql` is the thin pgrx
+//! `core` is the plain-Rust ML and statistics core (the `lead_scoring_core` crate in `core/`, no
+//! pgrx dependency); `sql` is the thin pgrx
 //! layer that exposes it as SQL functions over the catalog tables in sql/catalog.sql.
 
 use pgrx::prelude::*;
 
-pub mod core;
+/// The core lives in its own crate (`core/`); `crate::core` names it here.
+pub use lead_scoring_core as core;
 mod sql;
 
 ::pgrx::pg_module_magic!(name, version);

@@ -252,10 +252,10 @@ fn correlation(pairs: &[(f64, f64)]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::options::{Algorithm, TrainOptions};
-    use crate::core::pipeline::{train_model, TrainingData};
-    use crate::core::split::{SeededRng, SplitKey};
-    use crate::core::values::{CategoricalBuilder, ColumnData, FeatureKind};
+    use crate::options::{Algorithm, TrainOptions};
+    use crate::pipeline::{train_model, TrainingData};
+    use crate::split::{SeededRng, SplitKey};
+    use crate::values::{CategoricalBuilder, ColumnData, FeatureKind};
 
     /// visits is the strongest planted signal, source the second, noise none.
     fn data(n: usize) -> TrainingData {

@@ -135,10 +135,10 @@ impl ScoringPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::calibration::Calibration;
-    use crate::core::logistic::LogisticFit;
-    use crate::core::preprocess::Preprocessor;
-    use crate::core::values::FeatureKind;
+    use crate::calibration::Calibration;
+    use crate::logistic::LogisticFit;
+    use crate::preprocess::Preprocessor;
+    use crate::values::FeatureKind;
 
     fn model() -> LeadModel {
         LeadModel {

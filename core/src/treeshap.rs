@@ -215,8 +215,8 @@ fn recurse(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::split::SeededRng;
-    use crate::core::treeshap_leaf_tables::test_trees::{leaf, tree_of, TestNode};
+    use crate::split::SeededRng;
+    use crate::treeshap_leaf_tables::test_trees::{leaf, tree_of, TestNode};
 
     fn unit(rng: &mut SeededRng) -> f64 {
         (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64

@@ -1,7 +1,7 @@
 //! Unit tests of the fitted preprocessing (kept apart so preprocess.rs stays readable).
 
 use super::*;
-use crate::core::values::CategoricalBuilder;
+use crate::values::CategoricalBuilder;
 
 fn numeric(name: &str, v: Vec<Option<f64>>) -> Column {
     Column { name: name.into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(v) }
@@ -106,7 +106,7 @@ fn numbers_match_text_levels_as_postgres_prints_them() {
 }
 
 fn date(name: &str, v: &[Option<&str>]) -> Column {
-    let epochs = v.iter().map(|s| s.map(|s| crate::core::dates::parse_timestamp(s).unwrap())).collect();
+    let epochs = v.iter().map(|s| s.map(|s| crate::dates::parse_timestamp(s).unwrap())).collect();
     Column { name: name.into(), kind: FeatureKind::Date, data: ColumnData::Numeric(epochs) }
 }
 
@@ -146,7 +146,7 @@ fn quantile_bins_are_one_hot_with_a_missing_bin() {
 #[test]
 fn dates_become_days_before_as_of_and_a_day_of_week() {
     let col = date("created_at", &[Some("2025-03-01"), Some("2025-03-03"), None, Some("2025-03-05")]);
-    let as_of = crate::core::dates::parse_timestamp("2025-03-11").unwrap();
+    let as_of = crate::dates::parse_timestamp("2025-03-11").unwrap();
     let opts = PreprocessOptions { as_of: Some(as_of), ..Default::default() };
     let p = fit_preprocessor(&[col], &[0, 1, 2, 3], &opts).unwrap();
     let FeatureTransform::Date { scaling, .. } = &p.features[0] else { panic!() };
@@ -223,7 +223,7 @@ fn transform_rows_by_dictionary_equals_transforming_each_row() {
     let mut raw = Vec::new();
     let mut expected = vec![0.0; p.width()];
     for (k, &r) in rows.iter().enumerate() {
-        crate::core::values::row_values(&columns, r, &mut raw);
+        crate::values::row_values(&columns, r, &mut raw);
         p.transform_into(&raw, &mut expected).unwrap();
         assert_eq!(x.row(k).to_vec(), expected, "row {r}");
     }

@@ -389,7 +389,7 @@ pub fn feature_report(columns: &[Vec<Option<f64>>]) -> FeatureReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::values::CategoricalBuilder;
+    use crate::values::CategoricalBuilder;
 
     fn text(values: &[Option<&str>]) -> ColumnData {
         let mut b = CategoricalBuilder::default();
@@ -475,7 +475,7 @@ mod tests {
     fn leakage_reasons_on_threads_keep_column_order() {
         let n = 120_000;
         let labels: Vec<Option<bool>> = (0..n).map(|i| Some(i % 3 == 0)).collect();
-        let column = |name: &str, data: ColumnData| Column { name: name.into(), kind: crate::core::values::FeatureKind::Numeric, data };
+        let column = |name: &str, data: ColumnData| Column { name: name.into(), kind: crate::values::FeatureKind::Numeric, data };
         let columns = vec![
             column("noise", ColumnData::Numeric((0..n).map(|i| Some(((i * 7919) % 101) as f64)).collect())),
             column("leak", ColumnData::Numeric((0..n).map(|i| Some((i % 3 == 0) as u8 as f64)).collect())),

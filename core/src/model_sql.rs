@@ -174,7 +174,7 @@ fn numeric_value(col: &str, log: bool) -> String {
     }
 }
 
-fn unsupported(name: &str) -> crate::core::CoreError {
+fn unsupported(name: &str) -> crate::CoreError {
     core_err!("model_sql does not support quantile bins or date features yet (feature \"{name}\"); score this model with lead_scoring.score()")
 }
 
@@ -217,9 +217,9 @@ fn calibration_sql(calibration: &Calibration, p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::logistic::LogisticFit;
-    use crate::core::preprocess::Preprocessor;
-    use crate::core::values::FeatureKind;
+    use crate::logistic::LogisticFit;
+    use crate::preprocess::Preprocessor;
+    use crate::values::FeatureKind;
 
     fn model(calibration: Calibration) -> LeadModel {
         LeadModel {
@@ -331,9 +331,9 @@ mod tests {
     fn trees_are_refused_with_a_clear_error() {
         let mut m = model(Calibration::None);
         let (x, y) = ((0..40).map(|i| i as f64).collect(), (0..40).map(|i| i % 3 == 0).collect());
-        let data = crate::core::gbm::GbmData { x, rows: 40, cols: 1, y, weights: vec![1.0; 40] };
-        let opts = crate::core::gbm::GbmOptions { trees: 2, ..Default::default() };
-        m.estimator = Estimator::Gbm(crate::core::gbm::fit_gbm(data, None, &opts, &mut |_, _| Ok(())).unwrap());
+        let data = crate::gbm::GbmData { x, rows: 40, cols: 1, y, weights: vec![1.0; 40] };
+        let opts = crate::gbm::GbmOptions { trees: 2, ..Default::default() };
+        m.estimator = Estimator::Gbm(crate::gbm::fit_gbm(data, None, &opts, &mut |_, _| Ok(())).unwrap());
         let err = model_sql(&m).unwrap_err();
         assert!(err.0.contains("logistic models only"), "{err}");
     }

@@ -95,10 +95,10 @@ pub fn decode_scored_labels(bytes: &[u8]) -> CoreResult<(Vec<f64>, Vec<bool>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::logistic::LogisticFit;
-    use crate::core::model::Estimator;
-    use crate::core::preprocess::{FeatureTransform, Preprocessor, Scaling};
-    use crate::core::values::FeatureKind;
+    use crate::logistic::LogisticFit;
+    use crate::model::Estimator;
+    use crate::preprocess::{FeatureTransform, Preprocessor, Scaling};
+    use crate::values::FeatureKind;
 
     fn model() -> LeadModel {
         LeadModel {
@@ -122,7 +122,7 @@ mod tests {
                 converged: true,
                 objective: 12.5,
             }),
-            calibration: crate::core::calibration::Calibration::Platt { a: -1.1, b: 0.2 },
+            calibration: crate::calibration::Calibration::Platt { a: -1.1, b: 0.2 },
             input_means: vec![0.0, 0.1, 0.5, 0.4],
             segments: None,
         }

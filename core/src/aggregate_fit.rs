@@ -331,7 +331,7 @@ pub fn fit_logistic_by_passes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::logistic::fit_logistic;
+    use crate::logistic::fit_logistic;
     use ndarray::Array2;
 
     /// Rows with a few exact zeros (the one-hot layout), held in memory, summed in two halves
@@ -379,7 +379,7 @@ mod tests {
 
     #[test]
     fn engine_choice() {
-        let column = crate::core::split::SplitSpec {
+        let column = crate::split::SplitSpec {
             method: SplitMethod::Column { column: "part".into() },
             ..Default::default()
         };

@@ -386,7 +386,7 @@ pub fn drift_report(reference: &Reference, columns: &[Column], scores: &[f64], w
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::values::{CategoricalBuilder, FeatureKind};
+    use crate::values::{CategoricalBuilder, FeatureKind};
 
     fn numeric(name: &str, v: &[Option<f64>]) -> Column {
         Column { name: name.into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(v.to_vec()) }

@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn renders_the_real_model_card_sections() {
-        use crate::core::model_card::{render_model_card, CardInput};
+        use crate::model_card::{render_model_card, CardInput};
         use serde_json::json;
         let card = render_model_card(&CardInput {
             name: "m<1>".into(),
@@ -193,7 +193,7 @@ mod tests {
             threshold: 0.5,
             tiers: json!([{"name": "hot", "min_score": 0.5}]),
             events: vec![],
-            ..crate::core::model_card::tests::input()
+            ..crate::model_card::tests::input()
         });
         let html = markdown_to_html(&card, 1);
         assert!(html.contains("<h2>Model card: m&lt;1&gt; (version 1, deployed)</h2>"), "{html}");

@@ -263,7 +263,7 @@ impl DesignMatrix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::memory::LimitOrigin;
+    use crate::memory::LimitOrigin;
 
     fn sparse_of(x: &Array2<f64>) -> SparseRows {
         let mut s = SparseRows::with_capacity(x.ncols(), x.nrows(), 2).unwrap();

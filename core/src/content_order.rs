@@ -95,7 +95,7 @@ fn permute<T: Copy>(values: &mut Vec<T>, order: &[usize]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::values::{CategoricalBuilder, Column, FeatureKind};
+    use crate::values::{CategoricalBuilder, Column, FeatureKind};
 
     fn data(rows: &[(Option<f64>, Option<&str>, bool)]) -> TrainingData {
         let mut text = CategoricalBuilder::default();

@@ -288,7 +288,7 @@ pub fn baseline_json(test: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::tiers::Tier;
+    use crate::tiers::Tier;
 
     fn drift_row(feature: &str, psi: f64) -> DriftRow {
         DriftRow { feature: feature.into(), psi, status: Status::of_psi(psi, 0.1, 0.25), detail: String::new() }

@@ -107,10 +107,10 @@ pub fn fit_segments(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::metrics::roc_auc;
-    use crate::core::pipeline::train_model;
-    use crate::core::split::{SeededRng, SplitKey};
-    use crate::core::values::{CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue};
+    use crate::metrics::roc_auc;
+    use crate::pipeline::train_model;
+    use crate::split::{SeededRng, SplitKey};
+    use crate::values::{CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue};
 
     /// Visits raise conversion for Webinar leads and lower it for Outbound leads; a handful of
     /// Partner leads are too few for a model of their own.
@@ -137,8 +137,8 @@ mod tests {
         }
     }
 
-    fn test_auc(t: &crate::core::pipeline::TrainedModel) -> f64 {
-        let rows: Vec<usize> = (0..t.parts.len()).filter(|&i| t.parts[i] == crate::core::split::Part::Test).collect();
+    fn test_auc(t: &crate::pipeline::TrainedModel) -> f64 {
+        let rows: Vec<usize> = (0..t.parts.len()).filter(|&i| t.parts[i] == crate::split::Part::Test).collect();
         let s: Vec<f64> = rows.iter().map(|&i| t.predictions[i]).collect();
         let l: Vec<bool> = rows.iter().map(|&i| t.labels[i]).collect();
         roc_auc(&s, &l).unwrap()

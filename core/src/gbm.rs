@@ -311,8 +311,8 @@ pub fn fit_gbm(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::metrics::roc_auc;
-    use crate::core::split::SeededRng;
+    use crate::metrics::roc_auc;
+    use crate::split::SeededRng;
 
     /// y depends on an interaction a*b (which a linear model cannot fit) and on missingness of c.
     fn data(n: usize, seed: u64) -> GbmData {

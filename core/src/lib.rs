@@ -66,7 +66,7 @@ impl std::error::Error for CoreError {}
 /// Shorthand for building a [`CoreError`] with `format!` syntax.
 #[macro_export]
 macro_rules! core_err {
-    ($($arg:tt)*) => { $crate::core::CoreError(format!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::CoreError(format!($($arg)*)) };
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;

@@ -438,9 +438,9 @@ pub fn train_model_with(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::metrics::roc_auc;
-    use crate::core::split::SeededRng;
-    use crate::core::values::{CategoricalBuilder, ColumnData, FeatureKind};
+    use crate::metrics::roc_auc;
+    use crate::split::SeededRng;
+    use crate::values::{CategoricalBuilder, ColumnData, FeatureKind};
 
     /// Leads whose conversion depends on visits and source, with a known ground truth.
     pub(crate) fn synthetic(n: usize, seed: u64) -> TrainingData {
@@ -484,7 +484,7 @@ pub(crate) mod tests {
                             // Codes as a reader would give them: numbered by first appearance.
                             let mut b = CategoricalBuilder::default();
                             for &c in codes.iter().rev() {
-                                b.push((c != crate::core::values::NULL_CODE).then(|| dictionary[c as usize].as_str()));
+                                b.push((c != crate::values::NULL_CODE).then(|| dictionary[c as usize].as_str()));
                             }
                             b.finish()
                         }
@@ -497,8 +497,8 @@ pub(crate) mod tests {
         let mut data = data;
         let before = train_model(&reversed, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
         assert_ne!(before.metrics, train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap().metrics, "row order changes a random split");
-        crate::core::content_order::put_in_content_order(&mut data);
-        crate::core::content_order::put_in_content_order(&mut reversed);
+        crate::content_order::put_in_content_order(&mut data);
+        crate::content_order::put_in_content_order(&mut reversed);
         let a = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
         let b = train_model(&reversed, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
         assert_eq!(a.metrics, b.metrics);
@@ -572,7 +572,7 @@ pub(crate) mod tests {
         assert!(capped["frequent_levels"].as_u64().unwrap() > 2000);
         let p = &out.model.preprocessor;
         assert_eq!(p.width(), 502);
-        assert_eq!(p.design_size(1000).0, crate::core::design_matrix::Storage::Sparse);
+        assert_eq!(p.design_size(1000).0, crate::design_matrix::Storage::Sparse);
         // The stored predictions are the scores of each row one by one (score()'s path).
         let (mut raw, mut scratch) = (Vec::new(), Vec::new());
         for row in (0..data.labels.len()).step_by(997) {
@@ -585,7 +585,7 @@ pub(crate) mod tests {
     fn training_past_the_memory_limit_is_an_error_naming_the_limit() {
         let data = many_companies(60_000, 3000);
         let mut opts = TrainOptions::default();
-        opts.max_memory = crate::core::memory::MemoryLimit { bytes: 4 << 20, origin: crate::core::memory::LimitOrigin::Option };
+        opts.max_memory = crate::memory::MemoryLimit { bytes: 4 << 20, origin: crate::memory::LimitOrigin::Option };
         let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap().0;
         // 1,000 kept levels: the Newton system of about 1,000 inputs is past 4 MB.
         assert!(err.contains("Newton system") && err.contains("options.max_memory") && err.contains("\"company\" 1001"), "{err}");
@@ -626,8 +626,8 @@ pub(crate) mod tests {
         let plain = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
         // Without calibration: Platt (the default with class weights) would undo the shift on purpose.
         let opts = TrainOptions {
-            class_weight: crate::core::options::ClassWeight::Balanced,
-            calibration: crate::core::options::CalibrationChoice::None,
+            class_weight: crate::options::ClassWeight::Balanced,
+            calibration: crate::options::CalibrationChoice::None,
             ..Default::default()
         };
         let balanced = train_model(&data, &opts, &mut |_, _| Ok(())).unwrap();

@@ -5,16 +5,16 @@
 use serde_json::Value;
 
 use super::*;
-use crate::core::artifact::{decode_model, encode_model};
-use crate::core::calibration::Calibration;
-use crate::core::gbm::{ForustModel, TreeBooster};
-use crate::core::options::{Algorithm, TrainOptions};
-use crate::core::pipeline::{train_model, TrainingData};
-use crate::core::split::SeededRng;
-use crate::core::values::row_values;
+use crate::artifact::{decode_model, encode_model};
+use crate::calibration::Calibration;
+use crate::gbm::{ForustModel, TreeBooster};
+use crate::options::{Algorithm, TrainOptions};
+use crate::pipeline::{train_model, TrainingData};
+use crate::split::SeededRng;
+use crate::values::row_values;
 
 fn trained(algorithm: Algorithm) -> (LeadModel, TrainingData) {
-    let data = crate::core::pipeline::tests::synthetic(1500, 3);
+    let data = crate::pipeline::tests::synthetic(1500, 3);
     let mut opts = TrainOptions { algorithm, ..Default::default() };
     opts.gbm.trees = 15;
     let out = train_model(&data, &opts, &mut |_, _| Ok(())).unwrap();
@@ -66,12 +66,12 @@ fn logistic_inconsistencies_are_errors() {
     assert!(err_of(&LeadModel { calibration: iso, ..model.clone() }).contains("strictly increasing"));
     let platt = Calibration::Platt { a: f64::INFINITY, b: 0.0 };
     assert!(err_of(&LeadModel { calibration: platt, ..model.clone() }).contains("Platt"));
-    let segments = crate::core::model::Segments { feature: 7, models: vec![] };
+    let segments = crate::model::Segments { feature: 7, models: vec![] };
     assert!(err_of(&LeadModel { segments: Some(segments), ..model.clone() }).contains("segments by feature 7"));
-    let nested = crate::core::model::Segments { feature: 1, models: vec![("Google".into(), model.clone())] };
+    let nested = crate::model::Segments { feature: 1, models: vec![("Google".into(), model.clone())] };
     let outer = LeadModel { segments: Some(nested), ..model.clone() };
     check_model(&outer).unwrap();
-    let twice = crate::core::model::Segments { feature: 1, models: vec![("Google".into(), outer.clone())] };
+    let twice = crate::model::Segments { feature: 1, models: vec![("Google".into(), outer.clone())] };
     assert!(err_of(&LeadModel { segments: Some(twice), ..model }).contains("segments of its own"));
 }
 

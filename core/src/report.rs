@@ -233,8 +233,8 @@ pub fn tier_table(tiers: &Tiers, threshold: f64, scores: &[f64], labels: &[bool]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::report_drift::drift_rows_from_json;
-    use crate::core::tiers::Tier;
+    use crate::report_drift::drift_rows_from_json;
+    use crate::tiers::Tier;
     use serde_json::json;
 
     fn data() -> (Vec<f64>, Vec<bool>) {

@@ -304,7 +304,7 @@ fn rank_update_with(h: &mut [f64], d: usize, n: usize, xa: &[f64], s: &[f64; BLO
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::logistic::{fit_logistic_with, LogisticOptions};
+    use crate::logistic::{fit_logistic_with, LogisticOptions};
     use ndarray::Array2;
 
     fn plan(dense_share: f64, parts: usize, threads: usize) -> Plan {
@@ -382,8 +382,8 @@ mod tests {
     }
 
     /// The same rows as sparse rows.
-    fn sparse(x: &[f64], p: usize) -> crate::core::design_matrix::SparseRows {
-        let mut s = crate::core::design_matrix::SparseRows::with_capacity(p, x.len() / p, p).unwrap();
+    fn sparse(x: &[f64], p: usize) -> crate::design_matrix::SparseRows {
+        let mut s = crate::design_matrix::SparseRows::with_capacity(p, x.len() / p, p).unwrap();
         x.chunks_exact(p).for_each(|row| s.push_dense_row(row).unwrap());
         s
     }
@@ -412,7 +412,7 @@ mod tests {
         let opts = LogisticOptions { alpha: 0.5, max_iter: 100, tol: 1e-10 };
         let rows = sparse(&x, p);
         let dense = fit_logistic_with(Array2::from_shape_vec((n, p), x).unwrap().view(), &y, &w, &opts, None, &mut |_, _| Ok(())).unwrap();
-        let fit = crate::core::logistic::fit_logistic_rows(DesignRows::Sparse(&rows), &y, &w, &opts, None, &mut |_, _| Ok(())).unwrap();
+        let fit = crate::logistic::fit_logistic_rows(DesignRows::Sparse(&rows), &y, &w, &opts, None, &mut |_, _| Ok(())).unwrap();
         assert!(fit.converged && dense.converged);
         assert_near(&fit.coefficients, &dense.coefficients, 1e-9, "coefficients");
         assert!((fit.intercept - dense.intercept).abs() < 1e-9);
