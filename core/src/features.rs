@@ -2,7 +2,7 @@
 //! velocity, intent keywords, free-mail domains, score decay and log scaling. Times are seconds
 //! (any common origin); the SQL layer converts timestamps and intervals.
 
-use super::CoreResult;
+use crate::CoreResult;
 use crate::core_err;
 
 /// Seconds in a day.

@@ -12,9 +12,9 @@ use pgrx::IntoDatum;
 
 use super::errors::{bad_data, core_ok, invalid, quote_ident};
 use super::source::{ColumnClass, Source, SourceColumn};
-use crate::core::aggregate_fit::{accumulate_row, combine, new_state, LogisticPasses};
-use crate::core::model_sql::{float, input_sql, quote_literal};
-use crate::core::preprocess::Preprocessor;
+use crate::core::models::logistic::{accumulate_row, combine, new_state, LogisticPasses};
+use crate::core::serving::model_sql::{float, input_sql, quote_literal};
+use crate::core::data::preprocess::Preprocessor;
 use crate::core::CoreResult;
 
 /// The passes of one training run over a source whose split is stored in `part_column`.

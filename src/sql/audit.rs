@@ -9,10 +9,10 @@ use serde_json::{json, Map, Value};
 use super::errors::{bad_data, core_ok, invalid, quote_ident, raise_with_hint, required};
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
 use crate::core::audit::{audit_column, feature_report as core_feature_report, leakage_reasons, ColumnAudit, LeakagePolicy};
-use crate::core::options::TrainOptions;
-use crate::core::pipeline::TrainingData;
-use crate::core::preprocess::PreprocessOptions;
-use crate::core::values::{CategoricalBuilder, ColumnData};
+use crate::core::training::options::TrainOptions;
+use crate::core::data::training_data::TrainingData;
+use crate::core::data::preprocess::PreprocessOptions;
+use crate::core::data::values::{CategoricalBuilder, ColumnData};
 
 const BATCH_ROWS: i64 = 10_000;
 

@@ -6,8 +6,8 @@ use pgrx::prelude::*;
 use super::errors::{bad_data, invalid, quote_ident, required};
 use super::evaluate::score_rows;
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source};
-use crate::core::monitoring::group_metrics;
-use crate::core::split::SplitKey;
+use crate::core::monitoring::performance::group_metrics;
+use crate::core::data::split::SplitKey;
 
 /// More periods than this is almost certainly a wrong unit ('1 second' over years).
 const MAX_PERIODS: i64 = 10_000;

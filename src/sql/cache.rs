@@ -13,9 +13,9 @@ use pgrx::prelude::*;
 use super::errors::{bad_data, invalid};
 use super::registry::{load_model_row, parse_model_spec, ModelRow};
 use super::rows_binding::RowBinding;
-use crate::core::artifact::decode_model;
-use crate::core::model::LeadModel;
-use crate::core::tiers::Tiers;
+use crate::core::models::artifact::decode_model;
+use crate::core::models::model::LeadModel;
+use crate::core::evaluation::tiers::Tiers;
 
 /// A model ready to score: the artifact decoded, tiers parsed, row layouts resolved lazily.
 pub struct LoadedModel {
@@ -27,7 +27,7 @@ pub struct LoadedModel {
     /// Reused buffer for the transformed inputs.
     pub scratch: RefCell<Vec<f64>>,
     /// The fast scoring path of a logistic model (issue 8); None for trees.
-    pub plan: Option<crate::core::scoring_plan::ScoringPlan>,
+    pub plan: Option<crate::core::serving::scoring_plan::ScoringPlan>,
 }
 
 thread_local! {
@@ -48,7 +48,7 @@ pub fn get(spec: &str) -> Rc<LoadedModel> {
     remember_models_relid();
     let loaded = Rc::new(LoadedModel {
         row,
-        plan: crate::core::scoring_plan::ScoringPlan::new(&model),
+        plan: crate::core::serving::scoring_plan::ScoringPlan::new(&model),
         model,
         tiers,
         bindings: RefCell::new(Vec::new()),

@@ -5,7 +5,7 @@ use pgrx::prelude::*;
 
 use super::errors::{bad_data, core_ok, invalid, quote_ident, required};
 use super::source::{describe, find_column, resolve_source, ColumnClass};
-use crate::core::compare::{delong_compare, top_shares};
+use crate::core::evaluation::compare::{delong_compare, top_shares};
 use crate::core::CoreError;
 
 type CompareRow = (String, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);

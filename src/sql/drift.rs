@@ -9,8 +9,9 @@ use super::cache::LoadedModel;
 use super::errors::{core_ok, invalid, raise_with_hint, required};
 use super::evaluate::{score_rows, ScoredSource};
 use super::source::resolve_source;
-use crate::core::drift::{build_reference, drift_report, DriftRow, Reference};
-use crate::core::pipeline::{TrainedModel, TrainingData};
+use crate::core::monitoring::drift::{build_reference, drift_report, DriftRow, Reference};
+use crate::core::training::pipeline::TrainedModel;
+use crate::core::data::training_data::TrainingData;
 
 /// The reference distributions train() stores with a new version (training part per feature,
 /// validation part for the score).
@@ -63,7 +64,7 @@ fn drift(
     let name = required(model_name, "model_name");
     let source = required(source, "source");
     let (warn, alert) = (required(warn, "warn"), required(alert, "alert"));
-    core_ok(crate::core::drift::check_thresholds(warn, alert));
+    core_ok(crate::core::monitoring::drift::check_thresholds(warn, alert));
     let model = super::cache::get(name);
     let (reference, _) = reference_of(&model);
     let scored = score_rows(model, &resolve_source(source), false, None);

@@ -12,12 +12,12 @@ use super::errors::bad_data;
 use super::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use super::score::probability;
 use super::source::{describe, find_column, resolve_source, Source};
-use crate::core::calibration::expected_calibration_error;
-use crate::core::curves::{calibration_curve, lift_table};
-use crate::core::metrics::{ks_statistic, part_metrics, precision_at_top};
-use crate::core::pipeline::ECE_BINS;
-use crate::core::split::SplitKey;
-use crate::core::values::{row_values, Column};
+use crate::core::models::calibration::expected_calibration_error;
+use crate::core::evaluation::curves::{calibration_curve, lift_table};
+use crate::core::evaluation::metrics::{ks_statistic, part_metrics, precision_at_top};
+use crate::core::models::calibration::ECE_BINS;
+use crate::core::data::split::SplitKey;
+use crate::core::data::values::{row_values, Column};
 
 /// Every labelled row of a source scored by a model.
 pub struct ScoredSource {

@@ -9,7 +9,7 @@ use pgrx::PgSqlErrorCode;
 use super::errors::{invalid, quote_ident, raise_with_hint, required};
 use super::registry::{load_model_row, parse_model_spec, ModelSpec};
 use super::source::{find_column, ColumnClass, Source, SourceColumn};
-use crate::core::options::TrainOptions;
+use crate::core::training::options::TrainOptions;
 
 /// Records that the lead `lead_key` of `model_name`'s source really is converted
 /// (`correct_label` true) or not, with a note. Retraining with `options.use_feedback` applies

@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 use super::cache;
 use super::errors::{invalid, raise_with_hint, required};
 use super::registry::{deploy_version, deployed_version, load_model_row, lock_model_name, log_event, parse_model_spec, ModelSpec};
-use crate::core::governance::{decide, live_auc_on_test_rows, rollback_target, HistoryEvent};
-use crate::core::options::TrainOptions;
-use crate::core::pipeline::{TrainingData, TrainedModel};
+use crate::core::governance::deploy_policy::{decide, live_auc_on_test_rows, rollback_target, HistoryEvent};
+use crate::core::training::options::TrainOptions;
+use crate::core::training::pipeline::TrainedModel;
+use crate::core::data::training_data::TrainingData;
 
 /// A model name without a version (rejects 'name@3').
 fn plain_name(model_name: Option<&str>) -> String {
@@ -38,7 +39,7 @@ pub fn decide_deployment(name: &str, version: i32, opts: &TrainOptions, data: &T
         None => Value::Null,
     };
     let decision = decide(opts.deploy, new_auc, live);
-    let test_rows = trained.parts.iter().filter(|p| **p == crate::core::split::Part::Test).count();
+    let test_rows = trained.parts.iter().filter(|p| **p == crate::core::data::split::Part::Test).count();
     log_event(
         name,
         Some(version),

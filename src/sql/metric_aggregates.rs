@@ -9,8 +9,8 @@ use pgrx::{Internal, JsonB};
 use serde_json::json;
 
 use super::errors::{bad_data, invalid};
-use crate::core::artifact::{decode_scored_labels, encode_scored_labels};
-use crate::core::metrics;
+use crate::core::models::artifact::{decode_scored_labels, encode_scored_labels};
+use crate::core::evaluation::metrics;
 
 /// Every (score, label) pair seen by one aggregate (or one parallel worker's share of it).
 #[derive(Default, Debug)]

@@ -5,7 +5,7 @@ use pgrx::JsonB;
 
 use super::errors::{invalid, required};
 use super::registry::{load_model_row, parse_model_spec, ModelSpec};
-use crate::core::model_card::{render_model_card, CardEvent, CardInput};
+use crate::core::report::model_card::{render_model_card, CardEvent, CardInput};
 
 /// The earliest and latest value of the time split column in the source, as it is now.
 fn time_window(source: &str, split: &serde_json::Value) -> Option<(String, String)> {

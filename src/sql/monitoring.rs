@@ -11,8 +11,8 @@ use super::drift::{drift_of, reference_of};
 use super::errors::{invalid, required};
 use super::evaluate::score_rows;
 use super::source::resolve_source;
-use crate::core::drift::{Status, DEFAULT_ALERT, DEFAULT_WARN};
-use crate::core::monitoring::{baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates};
+use crate::core::monitoring::drift::{Status, DEFAULT_ALERT, DEFAULT_WARN};
+use crate::core::monitoring::performance::{baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates};
 
 pgrx::extension_sql_file!("../../sql/monitoring.sql", name = "monitoring", requires = ["catalog"]);
 

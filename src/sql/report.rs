@@ -8,11 +8,11 @@ use pgrx::JsonB;
 use super::errors::{bad_data, invalid, required};
 use super::model_card::card_markdown;
 use super::registry::{load_model_row, parse_model_spec};
-use crate::core::artifact::decode_scored_labels;
-use crate::core::explain::Importance;
-use crate::core::report::{render_report, ReportInput};
-use crate::core::report_drift::{drift_rows_from_json, MonitoringSnapshot};
-use crate::core::tiers::Tiers;
+use crate::core::models::artifact::decode_scored_labels;
+use crate::core::explain::contributions::Importance;
+use crate::core::report::page::{render_report, ReportInput};
+use crate::core::report::drift_section::{drift_rows_from_json, MonitoringSnapshot};
+use crate::core::evaluation::tiers::Tiers;
 
 /// One HTML page for the deployed version of `model_name` (or 'name@3'): headline test
 /// metrics, ROC and precision-recall curves, calibration plot, lift by decile (from the

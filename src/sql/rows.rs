@@ -5,10 +5,10 @@ use super::errors::{bad_data, invalid, quote_ident};
 use super::row_stream::for_each_row;
 use super::rows_binding::{text_of, utf8_database};
 use super::source::{ColumnClass, Source, SourceColumn};
-use crate::core::memory::MemoryLimit;
-use crate::core::pipeline::TrainingData;
-use crate::core::split::{SplitKey, TextKey};
-use crate::core::values::{CategoricalBuilder, Column, ColumnData};
+use crate::core::resources::memory::MemoryLimit;
+use crate::core::data::training_data::TrainingData;
+use crate::core::data::split::{SplitKey, TextKey};
+use crate::core::data::values::{CategoricalBuilder, Column, ColumnData};
 
 /// How the label column is read.
 pub struct LabelSpec<'a> {

@@ -13,7 +13,7 @@ use super::cache::LoadedModel;
 use super::errors::{bad_data, raise_with_hint};
 use super::source::type_name;
 use super::tuple_deform::deform_columns;
-use crate::core::values::RawValue;
+use crate::core::data::values::RawValue;
 
 /// How one attribute is turned into a raw value.
 #[derive(Debug, Clone, Copy)]

@@ -10,8 +10,8 @@ use serde_json::json;
 use super::errors::{core_ok, invalid, raise_with_hint, required};
 use super::registry::{log_event, parse_model_spec};
 use super::source::{describe, find_column, resolve_source, Source, SourceColumn};
-use crate::core::options::{parse_train_options, Algorithm};
-use crate::core::schedule::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};
+use crate::core::training::options::{parse_train_options, Algorithm};
+use crate::core::governance::schedule::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};
 
 /// Raises an ERROR saying how to get pg_cron when it cannot schedule from this database.
 fn require_pg_cron() {

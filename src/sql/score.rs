@@ -9,7 +9,7 @@ use pgrx::{AnyElement, JsonB, PgSqlErrorCode};
 use super::cache::{self, LoadedModel};
 use super::errors::{bad_data, raise_with_hint};
 use super::rows_binding::read_row_features;
-use crate::core::values::RawValue;
+use crate::core::data::values::RawValue;
 
 thread_local! {
     /// The last argument type found to be a row type.

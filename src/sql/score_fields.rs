@@ -11,7 +11,7 @@ use super::cache::{self, LoadedModel};
 use super::call_state::call_state;
 use super::rows_binding::{binding_for, check_field_arguments, text_of, utf8_database, varlena_bytes, RowBinding};
 use super::score::{percent, probability_of};
-use crate::core::values::RawValue;
+use crate::core::data::values::RawValue;
 
 /// The row's columns start at this argument: (model_name, row_type, columns...).
 pub const FIRST_COLUMN: usize = 2;

@@ -20,7 +20,7 @@ use super::errors::{invalid, raise_with_hint};
 use super::rows_binding::{binding_for, RowBinding};
 use super::score::{probability, probability_of};
 use super::tuple_append::{with_columns, ColumnValue};
-use crate::core::values::RawValue;
+use crate::core::data::values::RawValue;
 
 super::v1_function_info!(pg_finfo_lead_scoring_score_lead_row);
 
@@ -168,7 +168,7 @@ unsafe fn fire(flinfo: *mut pg_sys::FmgrInfo, td: &pg_sys::TriggerData) -> pg_sy
 /// `history_att`), a changed score pushes the previous one onto it (newest first, at most
 /// SCORE_HISTORY), for score_trend().
 unsafe fn keep_score_history(tupdesc: pg_sys::TupleDesc, new: pg_sys::HeapTuple, old: pg_sys::HeapTuple, score_att: i32, history_att: i32) -> pg_sys::HeapTuple {
-    use crate::core::trend::{push_history, SCORE_HISTORY};
+    use crate::core::monitoring::trend::{push_history, SCORE_HISTORY};
     let score_of = |t: pg_sys::HeapTuple| get_attr(t, score_att, tupdesc).and_then(|d| f64::from_datum(d, false));
     let (Some(previous), current) = (score_of(old), score_of(new)) else { return new };
     if current == Some(previous) {

@@ -4,7 +4,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
 use super::errors::{invalid, raise_with_hint};
-use crate::core::values::FeatureKind;
+use crate::core::data::values::FeatureKind;
 
 /// A resolved source: SQL to put after FROM, and how to name it in messages.
 #[derive(Debug, Clone)]

@@ -8,9 +8,9 @@ use serde_json::json;
 use super::cache;
 use super::errors::{bad_data, core_ok, invalid, required};
 use super::registry::{load_model_row, lock_model_name, log_event, parse_model_spec};
-use crate::core::artifact::decode_scored_labels;
-use crate::core::thresholds::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
-use crate::core::tiers::Tiers;
+use crate::core::models::artifact::decode_scored_labels;
+use crate::core::evaluation::thresholds::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
+use crate::core::evaluation::tiers::Tiers;
 
 /// Validation predictions of a model version: (name@version, scores, labels).
 fn validation_of(model_name: &str) -> (String, Vec<f64>, Vec<bool>) {

@@ -13,15 +13,15 @@ use super::errors::{bad_data, core_ok, invalid, required};
 use super::registry::{lock_model_name, log_event, next_version};
 use super::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use super::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
-use crate::core::artifact::{encode_model, encode_scored_labels};
-use crate::core::phase_times::PhaseTimes;
-use crate::core::options::{parse_train_options, Algorithm, TrainOptions};
+use crate::core::models::artifact::{encode_model, encode_scored_labels};
+use crate::core::resources::phase_times::PhaseTimes;
+use crate::core::training::options::{parse_train_options, Algorithm, TrainOptions};
 use super::aggregate_engine::SqlPasses;
-use crate::core::aggregate_fit::LogisticPasses;
-use crate::core::pipeline::{train_model_with, TrainedModel};
-use crate::core::preprocess::FeatureTransform;
-use crate::core::split::{Part, SplitMethod};
-use crate::core::values::ColumnData;
+use crate::core::models::logistic::LogisticPasses;
+use crate::core::training::pipeline::{train_model_with, TrainedModel};
+use crate::core::data::preprocess::FeatureTransform;
+use crate::core::data::split::{Part, SplitMethod};
+use crate::core::data::values::ColumnData;
 
 /// Rows below which an all-distinct text column is not called an id (tiny tables are all-distinct).
 const ID_MIN_ROWS: usize = 20;
@@ -93,7 +93,7 @@ fn train(
         memory: Some(&opts.max_memory),
     });
     // A seed's split must not depend on the order the source returns its rows in.
-    crate::core::content_order::put_in_content_order(&mut read.data);
+    crate::core::data::content_order::put_in_content_order(&mut read.data);
     if explicit.is_none() {
         drop_id_like_columns(&mut read.data.columns, &mut chosen);
     }
@@ -106,7 +106,7 @@ fn train(
     clock.lap("audit");
 
     // issue 8: options.engine fits a logistic model in memory or by aggregate passes over the source.
-    let aggregate = core_ok(opts.engine.use_aggregate(read.data.labels.len(), &opts));
+    let aggregate = core_ok(crate::core::training::engine::uses_aggregate_engine(read.data.labels.len(), &opts));
     let part_column = opts.split.key_column().unwrap_or_default().to_string();
     let mut passes = aggregate.then(|| SqlPasses::new(&src, label_col, opts.positive_label.as_deref(), &part_column));
     let mut trained = fit(&read.data, &opts, passes.as_mut().map(|p| p as &mut dyn LogisticPasses));
@@ -206,7 +206,7 @@ fn choose_features<'a>(
 
 /// Skips text columns with a different value in every row (ids, emails), and points out
 /// numeric columns that look like ids.
-fn drop_id_like_columns(columns: &mut Vec<crate::core::values::Column>, chosen: &mut Vec<&SourceColumn>) {
+fn drop_id_like_columns(columns: &mut Vec<crate::core::data::values::Column>, chosen: &mut Vec<&SourceColumn>) {
     let mut keep = vec![true; columns.len()];
     for (i, c) in columns.iter().enumerate() {
         let n = c.len();
@@ -215,7 +215,7 @@ fn drop_id_like_columns(columns: &mut Vec<crate::core::values::Column>, chosen: 
         }
         match &c.data {
             ColumnData::Categorical { dictionary, codes } => {
-                if dictionary.len() == n && !codes.contains(&crate::core::values::NULL_CODE) {
+                if dictionary.len() == n && !codes.contains(&crate::core::data::values::NULL_CODE) {
                     notice!("column \"{}\" has a different text value in every row, so it looks like a row id; skipped", c.name);
                     keep[i] = false;
                 }
@@ -266,7 +266,7 @@ fn check_labels(labels: &[bool], label: &str, src: &Source) {
 }
 
 /// Runs the core pipeline, with cancel checks and progress NOTICEs for long fits.
-fn fit(data: &crate::core::pipeline::TrainingData, opts: &TrainOptions, passes: Option<&mut dyn LogisticPasses>) -> TrainedModel {
+fn fit(data: &crate::core::data::training_data::TrainingData, opts: &TrainOptions, passes: Option<&mut dyn LogisticPasses>) -> TrainedModel {
     let started = Instant::now();
     let mut last_notice = Instant::now();
     let mut progress = |iteration: usize, objective: f64| -> Result<(), String> {
@@ -323,7 +323,7 @@ fn store(
     label: &SourceColumn,
     opts: &TrainOptions,
     given_options: Value,
-    data: &crate::core::pipeline::TrainingData,
+    data: &crate::core::data::training_data::TrainingData,
     trained: &TrainedModel,
     mut clock: PhaseTimes,
 ) -> TableIterator<'static, TrainRow> {
@@ -346,7 +346,7 @@ fn store(
         "class_weight": opts.class_weight,
         "min_level_count": opts.preprocess.min_level_count,
         "max_levels": opts.preprocess.max_levels,
-        "max_memory": crate::core::memory::format_bytes(opts.max_memory.bytes),
+        "max_memory": crate::core::resources::memory::format_bytes(opts.max_memory.bytes),
         "missing_values": opts.preprocess.missing_values,
         "max_iter": opts.max_iter,
         "tol": opts.tol,

@@ -137,7 +137,7 @@ mod tests {
         .unwrap();
         let expected = format!(
             "unknown option \"alhpa\"; known options are: {}",
-            crate::core::options::KNOWN_OPTIONS.join(", ")
+            crate::core::training::options::KNOWN_OPTIONS.join(", ")
         );
         assert_eq!(message.as_deref(), Some(expected.as_str()));
         assert!(expected.contains("alpha, as_of, bins, calibration, class_weight"));

@@ -34,8 +34,8 @@ mod tests {
         ))
         .unwrap()
         .unwrap();
-        match crate::core::artifact::decode_model(&artifact).unwrap().estimator {
-            crate::core::model::Estimator::Logistic(fit) => (fit.intercept, fit.coefficients),
+        match crate::core::models::artifact::decode_model(&artifact).unwrap().estimator {
+            crate::core::models::model::Estimator::Logistic(fit) => (fit.intercept, fit.coefficients),
             _ => panic!("not logistic"),
         }
     }
@@ -142,7 +142,7 @@ mod tests {
         train("x_par", "x_education.leads_split", "Converted", &x_education_options(""));
         Spi::run("CREATE TABLE x_education.split_copy AS SELECT * FROM x_education.leads_split").unwrap();
         let artifact = Spi::get_one::<Vec<u8>>("SELECT artifact FROM lead_scoring.models WHERE name = 'x_par'").unwrap().unwrap();
-        let model = crate::core::artifact::decode_model(&artifact).unwrap();
+        let model = crate::core::models::artifact::decode_model(&artifact).unwrap();
         let source = crate::sql::source::Source { from_sql: "x_education.split_copy".into(), display: "split_copy".into(), relation: Some("x_education.split_copy".into()) };
         let label = crate::sql::source::SourceColumn {
             name: "Converted".into(),

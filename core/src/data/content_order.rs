@@ -1,0 +1,166 @@
+//! The training rows put in an order that depends only on their content, so that a seeded
+//! random or stratified split, and everything after it (cross-validation folds, resampling,
+//! tree subsampling, the order of every sum), is the same however the source returns its rows:
+//! a view without ORDER BY whose plan changed, or a table whose rows an UPDATE (such as
+//! `rescore()`) moved. Rows are ordered by a hash of their values; rows with equal values are
+//! interchangeable, so their relative order does not matter.
+
+use crate::data::training_data::TrainingData;
+use crate::data::split::{SplitKey, TextKey};
+use crate::data::values::{ColumnData, NULL_CODE};
+
+/// Reorders the rows of `data` (columns, labels and split key alike) by their content.
+pub fn put_in_content_order(data: &mut TrainingData) {
+    let order = content_order(data);
+    if order.iter().enumerate().all(|(pos, &row)| pos == row) {
+        return;
+    }
+    for column in &mut data.columns {
+        match &mut column.data {
+            ColumnData::Numeric(values) => permute(values, &order),
+            ColumnData::Categorical { codes, .. } => permute(codes, &order),
+        }
+    }
+    permute(&mut data.labels, &order);
+    match &mut data.split_key {
+        SplitKey::None => {}
+        SplitKey::Time(times) => permute(times, &order),
+        SplitKey::Group(key) | SplitKey::Column(key) => permute(&mut key.codes, &order),
+    }
+}
+
+/// Row indices sorted by the hash of each row's values (then by index, for equal rows).
+fn content_order(data: &TrainingData) -> Vec<usize> {
+    let n = data.labels.len();
+    let mut hashes = vec![0x243F_6A88_85A3_08D3u64; n];
+    for column in &data.columns {
+        match &column.data {
+            ColumnData::Numeric(values) => add_numbers(&mut hashes, values),
+            ColumnData::Categorical { dictionary, codes } => add_texts(&mut hashes, dictionary, codes),
+        }
+    }
+    for (h, &label) in hashes.iter_mut().zip(&data.labels) {
+        *h = mix(*h ^ (label as u64 + 1));
+    }
+    match &data.split_key {
+        SplitKey::None => {}
+        SplitKey::Time(times) => add_numbers(&mut hashes, times),
+        SplitKey::Group(TextKey { dictionary, codes }) | SplitKey::Column(TextKey { dictionary, codes }) => {
+            add_texts(&mut hashes, dictionary, codes)
+        }
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by_key(|&i| (hashes[i], i));
+    order
+}
+
+fn add_numbers(hashes: &mut [u64], values: &[Option<f64>]) {
+    for (h, x) in hashes.iter_mut().zip(values) {
+        // -0.0 and 0.0 are the same value; NULL is neither.
+        let bits = x.map_or(0x9E37_79B9_7F4A_7C15, |x| if x == 0.0 { 0 } else { x.to_bits() });
+        *h = mix(*h ^ bits);
+    }
+}
+
+fn add_texts(hashes: &mut [u64], dictionary: &[String], codes: &[u32]) {
+    // A text is hashed by its bytes (its code depends on which row came first).
+    let entries: Vec<u64> = dictionary.iter().map(|s| text_hash(s.as_bytes())).collect();
+    for (h, &code) in hashes.iter_mut().zip(codes) {
+        let v = if code == NULL_CODE { 0x6A09_E667_F3BC_C908 } else { entries[code as usize] };
+        *h = mix(*h ^ v);
+    }
+}
+
+/// FNV-1a over the bytes, then mixed: fixed here (not a library's hasher) so that the order,
+/// and with it a seed's split, stays the same in every release.
+fn text_hash(bytes: &[u8]) -> u64 {
+    let mut h = 0xCBF2_9CE4_8422_2325u64;
+    for &b in bytes {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    mix(h)
+}
+
+/// SplitMix64's finalizer.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn permute<T: Copy>(values: &mut Vec<T>, order: &[usize]) {
+    *values = order.iter().map(|&i| values[i]).collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::values::{CategoricalBuilder, Column, FeatureKind};
+
+    fn data(rows: &[(Option<f64>, Option<&str>, bool)]) -> TrainingData {
+        let mut text = CategoricalBuilder::default();
+        for r in rows {
+            text.push(r.1);
+        }
+        TrainingData {
+            columns: vec![
+                Column { name: "visits".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(rows.iter().map(|r| r.0).collect()) },
+                Column { name: "source".into(), kind: FeatureKind::Categorical, data: text.finish() },
+            ],
+            labels: rows.iter().map(|r| r.2).collect(),
+            split_key: SplitKey::Group(TextKey::from_values(rows.iter().map(|r| r.1))),
+        }
+    }
+
+    /// The rows as values, in the data's order.
+    fn rows(d: &TrainingData) -> Vec<(Option<f64>, Option<String>, bool, Option<String>)> {
+        let ColumnData::Numeric(visits) = &d.columns[0].data else { unreachable!() };
+        let ColumnData::Categorical { dictionary, codes } = &d.columns[1].data else { unreachable!() };
+        let SplitKey::Group(group) = &d.split_key else { unreachable!() };
+        let text = |dict: &[String], c: u32| (c != NULL_CODE).then(|| dict[c as usize].clone());
+        (0..d.labels.len())
+            .map(|i| (visits[i], text(dictionary, codes[i]), d.labels[i], text(&group.dictionary, group.codes[i])))
+            .collect()
+    }
+
+    #[test]
+    fn any_order_of_the_same_rows_ends_in_the_same_order() {
+        let base: Vec<(Option<f64>, Option<&str>, bool)> = (0..60)
+            .map(|i| (if i % 7 == 0 { None } else { Some((i % 11) as f64) }, [Some("Web"), None, Some("Referral")][i % 3], i % 4 == 0))
+            .collect();
+        let mut a = data(&base);
+        put_in_content_order(&mut a);
+        let mut reversed = base.clone();
+        reversed.reverse();
+        let mut b = data(&reversed);
+        put_in_content_order(&mut b);
+        let mut rotated = base.clone();
+        rotated.rotate_left(17);
+        let mut c = data(&rotated);
+        put_in_content_order(&mut c);
+        assert_eq!(rows(&a), rows(&b));
+        assert_eq!(rows(&a), rows(&c));
+        // The same rows, only reordered: a multiset check.
+        let mut sorted_a = rows(&a);
+        let mut sorted_base = rows(&data(&base));
+        sorted_a.sort_by(|x, y| format!("{x:?}").cmp(&format!("{y:?}")));
+        sorted_base.sort_by(|x, y| format!("{x:?}").cmp(&format!("{y:?}")));
+        assert_eq!(sorted_a, sorted_base);
+        assert_ne!(rows(&a), rows(&data(&base)), "60 rows are not already in hash order");
+    }
+
+    #[test]
+    fn zero_and_negative_zero_are_one_value_and_null_is_neither() {
+        let hashes = |values: &[Option<f64>]| {
+            let mut h = vec![7u64; values.len()];
+            add_numbers(&mut h, values);
+            h
+        };
+        let h = hashes(&[Some(0.0), Some(-0.0), None, Some(1.0)]);
+        assert_eq!(h[0], h[1]);
+        assert!(h[2] != h[0] && h[3] != h[0] && h[3] != h[2]);
+        let mut t = vec![7u64; 3];
+        add_texts(&mut t, &["a".to_string(), "b".to_string()], &[0, 1, NULL_CODE]);
+        assert!(t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
+    }
+}

@@ -1,0 +1,169 @@
+//! Fitting the transform on the training part only: medians and scales of numbers, the kept
+//! levels of text columns (capped at `max_levels`), quantile bin edges, interaction terms.
+
+use serde::{Deserialize, Serialize};
+
+use super::interactions::fit_interactions;
+use super::options::PreprocessOptions;
+use super::preprocessor::{signed_log1p, Preprocessor};
+use super::transform::{FeatureTransform, Scaling, MISSING_LEVEL};
+use crate::data::binning::quantile_edges;
+use crate::data::dates::days_before;
+use crate::data::values::{Column, ColumnData, FeatureKind, NULL_CODE};
+use crate::core_err;
+use crate::CoreResult;
+
+/// Checks that every column the preprocessing options name is a feature of the right kind.
+fn check_named_columns(columns: &[Column], opts: &PreprocessOptions) -> CoreResult<()> {
+    let find = |option: &str, name: &str| {
+        columns.iter().find(|c| c.name == name).ok_or_else(|| {
+            core_err!("option \"{option}\" names \"{name}\", which is not one of the model's features")
+        })
+    };
+    for name in &opts.log_columns {
+        if find("log", name)?.kind != FeatureKind::Numeric {
+            return Err(core_err!("option \"log\" names \"{name}\", which is not numeric"));
+        }
+    }
+    for (name, _) in &opts.bins {
+        if find("bins", name)?.kind != FeatureKind::Numeric {
+            return Err(core_err!("option \"bins\" names \"{name}\", which is not numeric"));
+        }
+        if opts.log_columns.contains(name) {
+            return Err(core_err!("column \"{name}\" is in both \"log\" and \"bins\"; binning makes log scaling moot"));
+        }
+    }
+    // Interaction pairs are checked where they are resolved, in fit_interactions.
+    Ok(())
+}
+
+/// A text column whose levels were cut to `options.max_levels`: how many were frequent enough
+/// to keep (seen at least `min_level_count` times) and how many were kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CappedLevels {
+    pub feature: String,
+    pub frequent_levels: usize,
+    pub kept_levels: usize,
+}
+
+/// Fits the transform on the training rows of `columns`.
+pub fn fit_preprocessor(columns: &[Column], train_rows: &[usize], opts: &PreprocessOptions) -> CoreResult<Preprocessor> {
+    fit_preprocessor_reporting(columns, train_rows, opts).map(|(p, _)| p)
+}
+
+/// [`fit_preprocessor`], also saying which text columns had their levels capped.
+pub fn fit_preprocessor_reporting(
+    columns: &[Column],
+    train_rows: &[usize],
+    opts: &PreprocessOptions,
+) -> CoreResult<(Preprocessor, Vec<CappedLevels>)> {
+    let mut capped = Vec::new();
+    if train_rows.is_empty() {
+        return Err(core_err!("the training part is empty"));
+    }
+    check_named_columns(columns, opts)?;
+    let mut features = Vec::with_capacity(columns.len());
+    for column in columns {
+        let name = column.name.as_str();
+        features.push(match &column.data {
+            ColumnData::Numeric(values) if column.kind == FeatureKind::Date => {
+                let as_of = opts.as_of.ok_or_else(|| core_err!("date feature \"{name}\" needs an as-of time"))?;
+                let days: Vec<Option<f64>> = train_rows.iter().map(|&r| values[r].map(|t| days_before(t, as_of))).collect();
+                let scaling = fit_scaling(name, &days, opts.impute_numeric)?;
+                FeatureTransform::Date { name: name.to_string(), as_of, scaling }
+            }
+            ColumnData::Numeric(values) => match opts.bins.iter().find(|(b, _)| b == name) {
+                Some((_, bins)) => {
+                    let mut present = present_values(name, train_rows.iter().map(|&r| values[r]))?;
+                    crate::data::float_sort::sort_floats(&mut present);
+                    FeatureTransform::Binned { name: name.to_string(), edges: quantile_edges(&present, *bins) }
+                }
+                None => {
+                    let log = opts.log_columns.iter().any(|l| l == name);
+                    let train: Vec<Option<f64>> =
+                        train_rows.iter().map(|&r| values[r].map(|x| if log { signed_log1p(x) } else { x })).collect();
+                    FeatureTransform::Numeric { name: name.to_string(), log, scaling: fit_scaling(name, &train, opts.impute_numeric)? }
+                }
+            },
+            ColumnData::Categorical { dictionary, codes } => {
+                let (transform, cap) = fit_categorical(column, dictionary, codes, train_rows, opts);
+                capped.extend(cap);
+                transform
+            }
+        });
+    }
+    let interactions = fit_interactions(&features, &opts.interactions)?;
+    let preprocessor = Preprocessor { features, missing_values: opts.missing_values.clone(), impute_numeric: opts.impute_numeric, interactions };
+    Ok((preprocessor, capped))
+}
+
+/// The non-missing training values of a column; an error for NaN or when every value is missing.
+fn present_values(name: &str, values: impl Iterator<Item = Option<f64>>) -> CoreResult<Vec<f64>> {
+    let mut present = Vec::new();
+    for x in values.flatten() {
+        if !x.is_finite() {
+            return Err(core_err!("feature \"{name}\" contains {x}; NaN and Infinity are not valid feature values"));
+        }
+        present.push(x);
+    }
+    if present.is_empty() {
+        return Err(core_err!("feature \"{name}\" is NULL in every training row; exclude it"));
+    }
+    Ok(present)
+}
+
+fn fit_scaling(name: &str, train: &[Option<f64>], impute: bool) -> CoreResult<Scaling> {
+    let mut present = present_values(name, train.iter().copied())?;
+    let missing = train.len() - present.len();
+    crate::data::float_sort::sort_floats(&mut present);
+    let m = present.len();
+    let median = if m % 2 == 1 { present[m / 2] } else { (present[m / 2 - 1] + present[m / 2]) / 2.0 };
+    // Scaling statistics are taken after imputation, as a scikit-learn imputer-then-scaler pipeline does.
+    let n = train.len() as f64;
+    let sum: f64 = present.iter().sum::<f64>() + median * missing as f64;
+    let mean = sum / n;
+    let sq: f64 = present.iter().map(|x| (x - mean).powi(2)).sum::<f64>() + (median - mean).powi(2) * missing as f64;
+    let std = (sq / n).sqrt();
+    // A constant column keeps scale 1 (it then carries no signal, and no division by zero).
+    let scale = if std > 1e-12 * mean.abs().max(1.0) { std } else { 1.0 };
+    Ok(Scaling { median, mean, scale, indicator: impute && missing > 0 })
+}
+
+fn fit_categorical(
+    column: &Column,
+    dictionary: &[String],
+    codes: &[u32],
+    train_rows: &[usize],
+    opts: &PreprocessOptions,
+) -> (FeatureTransform, Option<CappedLevels>) {
+    let mut counts = vec![0usize; dictionary.len()];
+    let mut missing = 0usize;
+    for &r in train_rows {
+        match codes[r] {
+            NULL_CODE => missing += 1,
+            c if opts.missing_values.iter().any(|m| *m == dictionary[c as usize]) => missing += 1,
+            c => counts[c as usize] += 1,
+        }
+    }
+    let mut kept: Vec<(usize, &str)> = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, &k)| k >= opts.min_level_count.max(1))
+        .map(|(c, &k)| (k, dictionary[c].as_str()))
+        .collect();
+    if missing >= opts.min_level_count.max(1) {
+        kept.push((missing, MISSING_LEVEL));
+    }
+    // Most frequent first; ties by name so the order never depends on the row order.
+    kept.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let frequent = kept.len();
+    let cap = opts.max_levels.max(1);
+    kept.truncate(cap);
+    let transform = FeatureTransform::Categorical {
+        name: column.name.clone(),
+        kind: column.kind,
+        levels: kept.into_iter().map(|(_, l)| l.to_string()).collect(),
+    };
+    let capped = (frequent > cap).then(|| CappedLevels { feature: column.name.clone(), frequent_levels: frequent, kept_levels: cap });
+    (transform, capped)
+}

@@ -1,0 +1,148 @@
+//! Tiers: named score bands (hot / warm / cold, or grades A-D) stored with a model.
+//!
+//! Default rule: `hot` at or above the decision threshold (the F1-maximizing one unless set),
+//! `warm` from the base rate (the share of converting leads) up to the threshold, `cold` below.
+//! A lead in `warm` is more likely than average to convert but below the bar for immediate
+//! sales follow-up. F1-optimal thresholds often sit at or below the base rate (for a calibrated
+//! model they are about half the best F1); then the base rate cannot be warm's floor, and warm
+//! runs from half the threshold up to it instead, so there are always three tiers.
+
+use serde::{Deserialize, Serialize};
+
+use crate::CoreResult;
+use crate::core_err;
+
+/// Most tiers one model may have (a tier is found by a scan per scored lead).
+pub const MAX_TIERS: usize = 100;
+
+/// One tier: a lead is in the first tier (highest `min_score` first) whose bound it reaches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tier {
+    pub name: String,
+    pub min_score: f64,
+}
+
+/// Tiers ordered from the highest bound down. The last tier takes every lower score too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tiers(pub Vec<Tier>);
+
+impl Tiers {
+    /// The default hot / warm / cold rule described in the module docs.
+    pub fn default_for(threshold: f64, base_rate: f64) -> Tiers {
+        let warm_floor = if base_rate < threshold { base_rate } else { threshold / 2.0 };
+        Tiers(vec![
+            Tier { name: "hot".into(), min_score: threshold },
+            Tier { name: "warm".into(), min_score: warm_floor },
+            Tier { name: "cold".into(), min_score: 0.0 },
+        ])
+    }
+
+    /// Parses `{"A": 0.8, "B": 0.5, "C": 0.2, "D": 0}` or
+    /// `[{"name": "hot", "min_score": 0.6}, ...]`.
+    pub fn from_json(value: &serde_json::Value) -> CoreResult<Tiers> {
+        let mut tiers = Vec::new();
+        match value {
+            serde_json::Value::Object(map) => {
+                for (name, bound) in map {
+                    tiers.push(Tier { name: name.clone(), min_score: bound_of(name, bound)? });
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    let name = item.get("name").and_then(|v| v.as_str()).ok_or_else(|| {
+                        core_err!("each tier needs a \"name\" string and a \"min_score\" number, got {item}")
+                    })?;
+                    let bound = item.get("min_score").ok_or_else(|| core_err!("tier \"{name}\" has no \"min_score\""))?;
+                    tiers.push(Tier { name: name.to_string(), min_score: bound_of(name, bound)? });
+                }
+            }
+            other => return Err(core_err!("tiers must be an object like {{\"hot\": 0.6, \"warm\": 0.3, \"cold\": 0}}, got {other}")),
+        }
+        if tiers.is_empty() {
+            return Err(core_err!("tiers must name at least one tier"));
+        }
+        if tiers.len() > MAX_TIERS {
+            return Err(core_err!("tiers name {} tiers; at most {MAX_TIERS} are allowed", tiers.len()));
+        }
+        tiers.sort_by(|a, b| b.min_score.total_cmp(&a.min_score));
+        for pair in tiers.windows(2) {
+            if pair[0].min_score == pair[1].min_score {
+                return Err(core_err!("tiers \"{}\" and \"{}\" have the same min_score", pair[0].name, pair[1].name));
+            }
+        }
+        let mut names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
+        names.sort_unstable();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return Err(core_err!("tier names must be unique"));
+        }
+        Ok(Tiers(tiers))
+    }
+
+    /// The tier of a probability.
+    pub fn assign(&self, probability: f64) -> &str {
+        self.0
+            .iter()
+            .find(|t| probability >= t.min_score)
+            .unwrap_or_else(|| self.0.last().expect("tiers are never empty"))
+            .name
+            .as_str()
+    }
+
+    /// The top tier's name (the one that triggers alerts).
+    pub fn top(&self) -> &str {
+        &self.0[0].name
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.0).expect("tiers serialize")
+    }
+}
+
+fn bound_of(name: &str, v: &serde_json::Value) -> CoreResult<f64> {
+    match v.as_f64() {
+        Some(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(core_err!("tier \"{name}\" needs a min_score between 0 and 1, got {v}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_tiers_follow_the_documented_rule() {
+        let t = Tiers::default_for(0.6, 0.3);
+        assert_eq!(t.assign(0.6), "hot");
+        assert_eq!(t.assign(0.59), "warm");
+        assert_eq!(t.assign(0.3), "warm");
+        assert_eq!(t.assign(0.1), "cold");
+        // Threshold below the base rate: warm runs from half the threshold.
+        let low = Tiers::default_for(0.2, 0.3);
+        assert_eq!(low.assign(0.25), "hot");
+        assert_eq!(low.assign(0.1), "warm");
+        assert_eq!(low.assign(0.09), "cold");
+    }
+
+    #[test]
+    fn grades_from_an_object_are_ordered_by_bound() {
+        let t = Tiers::from_json(&serde_json::json!({"D": 0, "A": 0.8, "C": 0.2, "B": 0.5})).unwrap();
+        let names: Vec<&str> = t.0.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(names, vec!["A", "B", "C", "D"]);
+        assert_eq!(t.assign(0.5), "B");
+        assert_eq!(t.top(), "A");
+    }
+
+    #[test]
+    fn lowest_tier_takes_everything_below() {
+        let t = Tiers::from_json(&serde_json::json!([{"name": "hot", "min_score": 0.7}, {"name": "rest", "min_score": 0.4}])).unwrap();
+        assert_eq!(t.assign(0.1), "rest");
+    }
+
+    #[test]
+    fn bad_tiers_are_rejected() {
+        assert!(Tiers::from_json(&serde_json::json!({"hot": 1.5})).is_err());
+        assert!(Tiers::from_json(&serde_json::json!({})).is_err());
+        assert!(Tiers::from_json(&serde_json::json!("hot")).is_err());
+        assert!(Tiers::from_json(&serde_json::json!({"a": 0.5, "b": 0.5})).is_err());
+    }
+}

@@ -1,0 +1,6 @@
+//! Why a lead scored what it did: per-feature contributions (exact for logistic regression,
+//! TreeSHAP for trees), top reasons in words, and global importance.
+//!
+//! Imports: `resources`, `data`, `models`.
+
+pub mod contributions;

@@ -1,0 +1,425 @@
+//! Gradient boosted trees (log-loss objective) behind the small [`TreeBooster`] interface, so
+//! another booster can replace forust-ml without touching the pipeline, scoring or explanations.
+//!
+//! Training runs on a worker thread that never touches Postgres (signals blocked), with a
+//! bounded number of threads; the caller's `progress` callback runs on the calling thread while
+//! it waits, so a user's cancel returns at once (the worker finishes in the background and its
+//! result is dropped).
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use forust_ml::gradientbooster::{ContributionsMethod, GrowPolicy};
+use forust_ml::metric::Metric;
+use forust_ml::objective::ObjectiveType;
+use forust_ml::{GradientBooster, Matrix};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::resources::threads::block_signals;
+use crate::models::treeshap::TreeShapPlan;
+
+pub const MAX_TREES: usize = 100_000;
+pub const MAX_TREE_DEPTH: usize = 64;
+
+/// What the pipeline, scoring and explanations need from a tree booster.
+pub trait TreeBooster {
+    /// Log-odds for one row of model inputs (NaN = missing).
+    fn log_odds(&self, inputs: &[f64]) -> f64;
+    /// SHAP contributions (TreeSHAP) per input, written to `out`; returns the base value, so
+    /// that base + sum(out) = log_odds(inputs).
+    fn contributions(&self, inputs: &[f64], out: &mut [f64]) -> f64;
+    /// Number of trees used for prediction.
+    fn trees(&self) -> usize;
+}
+
+/// Hyperparameters of a boosted-trees fit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GbmOptions {
+    pub trees: usize,
+    pub learning_rate: f64,
+    pub max_depth: usize,
+    pub max_leaves: usize,
+    pub min_child_weight: f64,
+    pub subsample: f64,
+    pub l2: f64,
+    /// Stop when validation log loss has not improved for this many trees.
+    pub early_stopping_rounds: Option<usize>,
+    pub threads: usize,
+    pub seed: u64,
+}
+
+impl Default for GbmOptions {
+    fn default() -> Self {
+        GbmOptions {
+            trees: 300,
+            learning_rate: 0.05,
+            max_depth: 6,
+            max_leaves: 31,
+            min_child_weight: 1.0,
+            subsample: 1.0,
+            l2: 1.0,
+            early_stopping_rounds: Some(30),
+            threads: 1,
+            seed: 42,
+        }
+    }
+}
+
+/// A fitted forust-ml booster, stored in artifacts as forust's own JSON.
+pub struct ForustModel {
+    booster: GradientBooster,
+    /// TreeSHAP tables and constants, computed once per model, on its first explanation.
+    shap: std::sync::OnceLock<TreeShapPlan>,
+}
+
+impl ForustModel {
+    fn new(booster: GradientBooster) -> ForustModel {
+        ForustModel { booster, shap: std::sync::OnceLock::new() }
+    }
+
+    /// Whether the booster (read from an artifact) can score rows of `inputs` inputs safely and
+    /// correctly. Each tree must be a tree: every split's children come after it (so no walk can
+    /// loop) and every node but the root has exactly one parent (so every node is reached once);
+    /// split features within the inputs; finite numbers; depth at most [`MAX_TREE_DEPTH`]
+    /// (explanations recurse and size buffers by depth).
+    pub fn check(&self, inputs: usize) -> Result<(), String> {
+        let b = &self.booster;
+        if !b.base_score.is_finite() {
+            return Err(format!("the booster's base score is {}", b.base_score));
+        }
+        if b.trees.len() > MAX_TREES {
+            return Err(format!("the booster has {} trees, more than {MAX_TREES}", b.trees.len()));
+        }
+        for (t, tree) in b.trees.iter().enumerate() {
+            check_tree(tree, inputs).map_err(|e| format!("tree {t}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// forust's own Shapley values (slow: for cross-checking [`TreeBooster::contributions`]).
+    pub fn reference_contributions(&self, inputs: &[f64]) -> Vec<f64> {
+        let m = Matrix::new(inputs, 1, inputs.len());
+        self.booster.predict_contributions(&m, ContributionsMethod::Shapley, false)
+    }
+}
+
+impl std::fmt::Debug for ForustModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ForustModel({} trees)", self.trees())
+    }
+}
+
+impl Clone for ForustModel {
+    fn clone(&self) -> Self {
+        let json = self.booster.json_dump().expect("a fitted booster serializes");
+        ForustModel::new(GradientBooster::from_json(&json).expect("its own JSON parses"))
+    }
+}
+
+impl PartialEq for ForustModel {
+    fn eq(&self, other: &Self) -> bool {
+        self.booster.json_dump().ok() == other.booster.json_dump().ok()
+    }
+}
+
+impl Serialize for ForustModel {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let json = self.booster.json_dump().map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&json)
+    }
+}
+
+impl<'de> Deserialize<'de> for ForustModel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let json = String::deserialize(d)?;
+        let booster = GradientBooster::from_json(&json).map_err(serde::de::Error::custom)?;
+        Ok(ForustModel::new(booster))
+    }
+}
+
+impl TreeBooster for ForustModel {
+    fn log_odds(&self, inputs: &[f64]) -> f64 {
+        let n = self.trees();
+        self.booster.base_score
+            + self.booster.trees[..n].iter().map(|t| t.predict_row_from_row_slice(inputs, &self.booster.missing)).sum::<f64>()
+    }
+
+    fn contributions(&self, inputs: &[f64], out: &mut [f64]) -> f64 {
+        let trees = &self.booster.trees[..self.trees()];
+        let plan = self.shap.get_or_init(|| TreeShapPlan::new(trees));
+        out.fill(0.0);
+        self.booster.base_score + plan.contributions(trees, inputs, &self.booster.missing, out)
+    }
+
+    fn trees(&self) -> usize {
+        self.booster.prediction_iteration.unwrap_or(self.booster.trees.len()).min(self.booster.trees.len())
+    }
+}
+
+fn check_tree(tree: &forust_ml::tree::Tree, inputs: usize) -> Result<(), String> {
+    let n = tree.nodes.len();
+    if n == 0 {
+        return Err("it has no nodes".into());
+    }
+    let mut parents = vec![0u8; n];
+    let mut depth = vec![0usize; n];
+    for (i, node) in tree.nodes.iter().enumerate() {
+        if !node.weight_value.is_finite() || !node.hessian_sum.is_finite() || node.hessian_sum < 0.0 {
+            return Err(format!("node {i} has weight {} and cover {}", node.weight_value, node.hessian_sum));
+        }
+        if i > 0 && parents[i] != 1 {
+            return Err(format!("node {i} has {} parents", parents[i]));
+        }
+        if node.is_leaf {
+            continue;
+        }
+        if node.split_feature >= inputs || node.split_value.is_nan() {
+            return Err(format!("node {i} splits input {} at {} (the model has {inputs} inputs)", node.split_feature, node.split_value));
+        }
+        let mut children = vec![node.left_child, node.right_child];
+        if node.missing_node != node.left_child && node.missing_node != node.right_child {
+            children.push(node.missing_node);
+        }
+        if node.left_child == node.right_child {
+            return Err(format!("node {i} has the same left and right child"));
+        }
+        for c in children {
+            if c <= i || c >= n {
+                return Err(format!("node {i} points to node {c} (children come after their parent, {n} nodes)"));
+            }
+            parents[c] = parents[c].saturating_add(1);
+            depth[c] = depth[i] + 1;
+            if depth[c] > MAX_TREE_DEPTH {
+                return Err(format!("it is deeper than {MAX_TREE_DEPTH} levels"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Row-major training inputs owned by the worker thread.
+pub struct GbmData {
+    pub x: Vec<f64>,
+    pub rows: usize,
+    pub cols: usize,
+    pub y: Vec<bool>,
+    pub weights: Vec<f64>,
+}
+
+/// Histogram bins per input forust cuts numbers into (its default).
+const HISTOGRAM_BINS: u64 = 256;
+
+/// Bytes a boosted-trees fit holds at its peak, None if too many to count: the row-major inputs
+/// and forust's column-major copy (8 bytes each per input), its bin indexes (2), the validation
+/// inputs twice, and a histogram (8 bytes per bin) for every leaf still open to splitting.
+pub fn gbm_training_bytes(rows: usize, validation_rows: usize, inputs: usize, opts: &GbmOptions) -> Option<u64> {
+    let cells = (rows as u64).checked_mul(inputs as u64)?;
+    let valid_cells = (validation_rows as u64).checked_mul(inputs as u64)?;
+    // A tree has at most max_leaves leaves, 2^max_depth, and one per training row.
+    let open_leaves = (opts.max_leaves as u64).min(1u64 << opts.max_depth.min(63)).min(rows.max(1) as u64);
+    let histograms = open_leaves.checked_mul(inputs as u64)?.checked_mul(HISTOGRAM_BINS * 8)?;
+    cells.checked_mul(18)?.checked_add(valid_cells.checked_mul(16)?)?.checked_add(histograms)
+}
+
+fn column_major(d: &GbmData) -> Result<Vec<f64>, String> {
+    let mut out = crate::resources::memory::filled_vec(d.x.len(), 0.0, "the boosted trees' column-major inputs").map_err(|e| e.0)?;
+    for r in 0..d.rows {
+        for c in 0..d.cols {
+            out[c * d.rows + r] = d.x[r * d.cols + c];
+        }
+    }
+    Ok(out)
+}
+
+fn booster(opts: &GbmOptions, early_stopping: bool) -> Result<GradientBooster, String> {
+    let threads = opts.threads.max(1);
+    let mut b = GradientBooster::default()
+        .set_objective_type(ObjectiveType::LogLoss)
+        .set_iterations(opts.trees)
+        .set_learning_rate(opts.learning_rate as f32)
+        .set_max_depth(opts.max_depth)
+        .set_max_leaves(opts.max_leaves)
+        .set_min_leaf_weight(opts.min_child_weight as f32)
+        .set_subsample(opts.subsample as f32)
+        .set_l2(opts.l2 as f32)
+        .set_seed(opts.seed)
+        .set_parallel(threads > 1)
+        .set_num_threads(Some(threads));
+    // Leaf-wise growth, as LightGBM: max_leaves bounds each tree, max_depth caps it.
+    b.grow_policy = GrowPolicy::LossGuide;
+    Ok(if early_stopping {
+        b.set_evaluation_metric(Some(Metric::LogLoss)).set_early_stopping_rounds(opts.early_stopping_rounds)
+    } else {
+        b
+    })
+}
+
+fn fit_blocking(train: GbmData, valid: Option<GbmData>, opts: GbmOptions) -> Result<ForustModel, String> {
+    let early = valid.is_some() && opts.early_stopping_rounds.is_some();
+    let mut b = booster(&opts, early)?;
+    let xcm = column_major(&train)?;
+    // The row-major copy is not needed once forust has its own layout.
+    let train = GbmData { x: Vec::new(), ..train };
+    let y: Vec<f64> = train.y.iter().map(|&l| l as u8 as f64).collect();
+    let m = Matrix::new(&xcm, train.rows, train.cols);
+    match valid.filter(|_| early) {
+        Some(v) => {
+            let vcm = column_major(&v)?;
+            let vy: Vec<f64> = v.y.iter().map(|&l| l as u8 as f64).collect();
+            let vm = Matrix::new(&vcm, v.rows, v.cols);
+            b.fit(&m, &y, &train.weights, Some(vec![(vm, &vy, &v.weights)]))
+        }
+        None => b.fit(&m, &y, &train.weights, None),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(ForustModel::new(b))
+}
+
+/// Fits boosted trees on a worker thread, calling `progress(0, elapsed_seconds)` every 50 ms
+/// on this thread; an Err from it abandons the fit and is returned.
+pub fn fit_gbm(
+    train: GbmData,
+    valid: Option<GbmData>,
+    opts: &GbmOptions,
+    progress: &mut dyn FnMut(usize, f64) -> Result<(), String>,
+) -> Result<ForustModel, String> {
+    if train.rows == 0 || train.x.len() != train.rows * train.cols {
+        return Err("boosted trees need a non-empty training matrix".into());
+    }
+    if opts.trees == 0 || !(opts.learning_rate > 0.0) || !(opts.subsample > 0.0 && opts.subsample <= 1.0) {
+        return Err("trees must be positive, learning_rate above 0 and subsample in (0, 1]".into());
+    }
+    let (tx, rx) = mpsc::channel();
+    let opts_owned = *opts;
+    std::thread::Builder::new()
+        .name("lead_scoring_gbm".into())
+        .spawn(move || {
+            block_signals();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fit_blocking(train, valid, opts_owned)))
+                .unwrap_or_else(|_| Err("the booster panicked".into()));
+            let _ = tx.send(r);
+        })
+        .map_err(|e| format!("cannot start a training thread: {e}"))?;
+    let started = std::time::Instant::now();
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(r) => return r,
+            Err(mpsc::RecvTimeoutError::Timeout) => progress(0, started.elapsed().as_secs_f64())?,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err("the training thread stopped unexpectedly".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluation::metrics::roc_auc;
+    use crate::data::split::SeededRng;
+
+    /// y depends on an interaction a*b (which a linear model cannot fit) and on missingness of c.
+    fn data(n: usize, seed: u64) -> GbmData {
+        let mut rng = SeededRng::new(seed);
+        let u = |rng: &mut SeededRng| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let (a, b) = (u(&mut rng), u(&mut rng));
+            let c = if u(&mut rng) < 0.3 { f64::NAN } else { u(&mut rng) };
+            let z: f64 = if (a > 0.5) == (b > 0.5) { 1.5 } else { -1.5 } + if c.is_nan() { 1.0 } else { 0.0 };
+            y.push(u(&mut rng) < 1.0 / (1.0 + (-z).exp()));
+            x.extend([a, b, c]);
+        }
+        GbmData { x, rows: n, cols: 3, y, weights: vec![1.0; n] }
+    }
+
+    #[test]
+    fn learns_an_interaction_and_missingness() {
+        let train = data(3000, 1);
+        let test = data(1000, 2);
+        let opts = GbmOptions { trees: 100, ..Default::default() };
+        let model = fit_gbm(train, Some(data(500, 3)), &opts, &mut |_, _| Ok(())).unwrap();
+        let scores: Vec<f64> = test.x.chunks(3).map(|r| model.log_odds(r)).collect();
+        let auc = roc_auc(&scores, &test.y).unwrap();
+        assert!(auc > 0.8, "AUC {auc}");
+        assert!(model.trees() <= 100);
+    }
+
+    #[test]
+    fn shap_values_add_up_to_the_log_odds() {
+        let model = fit_gbm(data(2000, 4), None, &GbmOptions { trees: 40, ..Default::default() }, &mut |_, _| Ok(())).unwrap();
+        let probe = data(50, 5);
+        let mut out = vec![0.0; 3];
+        for row in probe.x.chunks(3) {
+            let base = model.contributions(row, &mut out);
+            let total = base + out.iter().sum::<f64>();
+            assert!((total - model.log_odds(row)).abs() < 1e-9, "{total} vs {}", model.log_odds(row));
+        }
+    }
+
+    #[test]
+    fn our_treeshap_equals_forusts_shapley_values() {
+        let model = fit_gbm(data(3000, 9), None, &GbmOptions { trees: 60, max_depth: 8, ..Default::default() }, &mut |_, _| Ok(()))
+            .unwrap();
+        let probe = data(100, 10);
+        let mut ours = vec![0.0; 3];
+        for row in probe.x.chunks(3) {
+            let base = model.contributions(row, &mut ours);
+            let reference = model.reference_contributions(row);
+            // forust keeps path weights in f32, so agreement is to f32 precision; our f64 values
+            // add up to the log-odds exactly (see shap_values_add_up_to_the_log_odds).
+            for j in 0..3 {
+                assert!((ours[j] - reference[j]).abs() < 1e-5, "feature {j}: {} vs {}", ours[j], reference[j]);
+            }
+            assert!((base - reference[3]).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn leaf_tables_equal_algorithm_2_on_fitted_trees_with_missing_values() {
+        let opts = GbmOptions { trees: 30, max_depth: 8, ..Default::default() };
+        let model = fit_gbm(data(3000, 11), None, &opts, &mut |_, _| Ok(())).unwrap();
+        let trees = &model.booster.trees[..model.trees()];
+        let plan = TreeShapPlan::new(trees);
+        assert_eq!(plan.trees_without_tables(), 0);
+        let missing = model.booster.missing;
+        for row in data(100, 12).x.chunks(3) {
+            let (mut fast, mut reference) = (vec![0.0; 3], vec![0.0; 3]);
+            plan.contributions(trees, row, &missing, &mut fast);
+            plan.path_contributions(trees, row, &missing, &mut reference);
+            for j in 0..3 {
+                assert!((fast[j] - reference[j]).abs() < 1e-9, "feature {j}: {} vs {}", fast[j], reference[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn serializes_through_json_and_predicts_the_same() {
+        let model = fit_gbm(data(500, 6), None, &GbmOptions { trees: 10, ..Default::default() }, &mut |_, _| Ok(())).unwrap();
+        let json = serde_json::to_string(&model).unwrap();
+        let back: ForustModel = serde_json::from_str(&json).unwrap();
+        let row = [0.2, 0.9, f64::NAN];
+        assert_eq!(model.log_odds(&row), back.log_odds(&row));
+    }
+
+    #[test]
+    fn cancel_returns_at_once() {
+        let err = fit_gbm(data(20000, 7), None, &GbmOptions { trees: 2000, ..Default::default() }, &mut |_, _| Err("canceled".into()))
+            .unwrap_err();
+        assert_eq!(err, "canceled");
+    }
+
+    #[test]
+    fn training_bytes_count_inputs_copies_and_open_leaves() {
+        let opts = GbmOptions { max_leaves: 65_536, max_depth: 64, ..Default::default() };
+        // 10 rows cannot make more than 10 leaves.
+        assert_eq!(gbm_training_bytes(10, 0, 4, &opts), Some(10 * 4 * 18 + 10 * 4 * 256 * 8));
+        let shallow = GbmOptions { max_leaves: 65_536, max_depth: 3, ..Default::default() };
+        assert_eq!(gbm_training_bytes(1000, 100, 2, &shallow), Some(1000 * 2 * 18 + 100 * 2 * 16 + 8 * 2 * 256 * 8));
+        assert_eq!(gbm_training_bytes(usize::MAX, 0, 3, &opts), None);
+    }
+
+    #[test]
+    fn bad_options_are_rejected() {
+        let opts = GbmOptions { trees: 0, ..Default::default() };
+        assert!(fit_gbm(data(10, 8), None, &opts, &mut |_, _| Ok(())).is_err());
+    }
+}

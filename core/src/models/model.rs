@@ -1,0 +1,135 @@
+//! A trained lead model: the fitted preprocessing plus the estimator. Training and scoring both
+//! go through [`LeadModel::probability`], so a score in SQL equals the model's own prediction.
+
+use serde::{Deserialize, Serialize};
+
+use crate::models::calibration::Calibration;
+use crate::data::design_matrix::DesignMatrix;
+use crate::models::gbm::{ForustModel, TreeBooster};
+use crate::models::logistic::{sigmoid, LogisticFit};
+use crate::data::preprocess::Preprocessor;
+use crate::data::values::{value_text, RawValue};
+use crate::CoreResult;
+
+/// The fitted estimator. An enum rather than a trait object so artifacts stay plain data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Estimator {
+    Logistic(LogisticFit),
+    Gbm(ForustModel),
+}
+
+impl Estimator {
+    pub fn algorithm(&self) -> &'static str {
+        match self {
+            Estimator::Logistic(_) => "logistic",
+            Estimator::Gbm(_) => "gbm",
+        }
+    }
+
+    /// Log-odds for one transformed input row.
+    pub fn log_odds(&self, inputs: &[f64]) -> f64 {
+        match self {
+            Estimator::Logistic(fit) => fit.log_odds(inputs),
+            Estimator::Gbm(model) => model.log_odds(inputs),
+        }
+    }
+
+    /// Log-odds for row `i` of a design matrix, the same bits as [`Self::log_odds`] of the row
+    /// written densely: a logistic model sums its nonzero inputs only (a zero adds nothing);
+    /// trees read the row densified into `scratch`.
+    pub fn log_odds_of_design_row(&self, x: &DesignMatrix, i: usize, scratch: &mut Vec<f64>) -> f64 {
+        match (self, x) {
+            (_, DesignMatrix::Dense(x)) => self.log_odds(x.row(i).to_slice().expect("row-major")),
+            (Estimator::Logistic(fit), DesignMatrix::Sparse(s)) => {
+                let (idx, val) = s.row(i);
+                fit.intercept + idx.iter().zip(val).map(|(&j, v)| v * fit.coefficients[j as usize]).sum::<f64>()
+            }
+            (Estimator::Gbm(_), DesignMatrix::Sparse(s)) => {
+                scratch.resize(s.ncols(), 0.0);
+                x.row_into(i, scratch);
+                self.log_odds(scratch)
+            }
+        }
+    }
+}
+
+/// Preprocessing, estimator and calibration together: what a model artifact holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadModel {
+    pub preprocessor: Preprocessor,
+    pub estimator: Estimator,
+    /// Maps the estimator's probability to a calibrated one (fitted on validation).
+    pub calibration: Calibration,
+    /// Mean of each model input over the training rows: the baseline of logistic explanations.
+    pub input_means: Vec<f64>,
+    /// `options.segment_by`: models for single segments; this model is the global fallback.
+    pub segments: Option<Segments>,
+}
+
+/// One model per value of a feature column (lead source, say), all reading the same columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segments {
+    /// Index of the segment column among the features.
+    pub feature: usize,
+    /// (segment value as text, its model), for the segments that had enough rows to train.
+    pub models: Vec<(String, LeadModel)>,
+}
+
+impl LeadModel {
+    /// Source columns the model reads, in the order `raw` values must be given.
+    pub fn feature_names(&self) -> impl Iterator<Item = &str> {
+        self.preprocessor.features.iter().map(|f| f.name())
+    }
+
+    /// The model that scores this lead: its segment's, or this (global) one.
+    pub fn for_lead(&self, raw: &[RawValue<'_>]) -> &LeadModel {
+        let Some(segments) = &self.segments else { return self };
+        let value = &raw[segments.feature];
+        let text;
+        let key: &str = match value {
+            RawValue::Text(s) if !self.preprocessor.missing_values.iter().any(|m| m == s) => s,
+            RawValue::Number(_) => match value_text(value, &self.preprocessor.missing_values) {
+                Some(t) => {
+                    text = t;
+                    &text
+                }
+                None => return self,
+            },
+            _ => return self,
+        };
+        segments.models.iter().find(|(v, _)| v == key).map_or(self, |(_, m)| m)
+    }
+
+    /// Log-odds of conversion before calibration. `scratch` is reused between calls to avoid an allocation per lead.
+    pub fn log_odds(&self, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) -> CoreResult<f64> {
+        let model = self.for_lead(raw);
+        if !std::ptr::eq(model, self) {
+            return model.log_odds(raw, scratch);
+        }
+        scratch.resize(self.preprocessor.width(), 0.0);
+        self.preprocessor.transform_into(raw, scratch)?;
+        Ok(self.estimator.log_odds(scratch))
+    }
+
+    /// Calibrated probability of conversion.
+    pub fn probability(&self, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) -> CoreResult<f64> {
+        let model = self.for_lead(raw);
+        Ok(model.probability_from_log_odds(model.log_odds(raw, scratch)?))
+    }
+
+    /// The calibrated probability for this model's log-odds: the last step of every scoring path.
+    #[inline]
+    pub fn probability_from_log_odds(&self, log_odds: f64) -> f64 {
+        self.calibration.apply(sigmoid(log_odds))
+    }
+
+    /// Named coefficients of a logistic model (input name, coefficient); empty for trees.
+    pub fn coefficients(&self) -> Vec<(String, f64)> {
+        match &self.estimator {
+            Estimator::Logistic(fit) => {
+                self.preprocessor.output_names().into_iter().zip(fit.coefficients.iter().copied()).collect()
+            }
+            Estimator::Gbm(_) => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The `options` jsonb of `train()`, parsed strictly: an unknown key or a value of the wrong
+//! type is an error that names the key, never silently ignored.
+//!
+//! Files: `choices` (class weights, algorithm, calibration, search space, engine),
+//! `train_options` (the options with defaults and bounds), `parse` (the jsonb parser).
+
+mod choices;
+mod parse;
+mod train_options;
+
+pub use choices::{AlphaSpace, Algorithm, CalibrationChoice, ClassWeight, Engine, SearchSpec, AUTO_AGGREGATE_ROWS};
+pub use parse::parse_train_options;
+pub use train_options::{TrainOptions, KNOWN_OPTIONS, MAX_ITER_BOUND, MAX_SEARCH_CANDIDATES, MAX_SMOTE_NEIGHBOURS, MAX_TREE_LEAVES};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,155 @@
+//! [`TrainOptions`]: everything train() can be told, with its defaults and bounds.
+
+use serde::{Deserialize, Serialize};
+
+use super::choices::{Algorithm, CalibrationChoice, ClassWeight, Engine, SearchSpec};
+use crate::audit::LeakagePolicy;
+use crate::data::preprocess::PreprocessOptions;
+use crate::data::resample::Resample;
+use crate::data::split::SplitSpec;
+use crate::evaluation::tiers::Tiers;
+use crate::governance::deploy_policy::DeployPolicy;
+use crate::models::gbm::GbmOptions;
+use crate::resources::memory::MemoryLimit;
+
+/// Upper bounds of the size options, checked before any work so an absurd value is an error
+/// naming the option instead of hours of work or an allocation that cannot succeed.
+pub const MAX_ITER_BOUND: usize = 10_000;
+pub const MAX_TREE_LEAVES: usize = 65_536;
+pub const MAX_SEARCH_CANDIDATES: usize = 1_000;
+pub const MAX_SMOTE_NEIGHBOURS: usize = 100;
+
+/// Everything `train()` can be told through `options`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainOptions {
+    pub split: SplitSpec,
+    /// L2 penalty (1/C in scikit-learn terms).
+    pub alpha: f64,
+    pub class_weight: ClassWeight,
+    pub preprocess: PreprocessOptions,
+    /// Columns never used as features.
+    pub exclude: Vec<String>,
+    /// The label value that means "converted", for labels that are not boolean or 0/1.
+    pub positive_label: Option<String>,
+    pub tiers: Option<Tiers>,
+    /// A fixed decision threshold instead of the F1-maximizing one.
+    pub threshold: Option<f64>,
+    pub max_iter: usize,
+    pub tol: f64,
+    /// Minimum rows of each class in the training part.
+    pub min_class_rows: usize,
+    pub calibration: CalibrationChoice,
+    /// Folds of cross-validation on the training part, if any.
+    pub cv: Option<usize>,
+    pub search: Option<SearchSpec>,
+    /// Resampling of the training part only.
+    pub resample: Resample,
+    /// Set from train()'s `algorithm` argument.
+    pub algorithm: Algorithm,
+    pub gbm: GbmOptions,
+    /// How much better (validation ROC AUC) gbm must be for `auto` to prefer it.
+    pub min_gain: f64,
+    /// What to do with leakage suspects (see core::audit).
+    pub leakage: LeakagePolicy,
+    /// Whether retraining deploys the new version (issue 6, `core::governance`).
+    pub deploy: DeployPolicy,
+    /// Apply rep feedback (`lead_scoring.lead_feedback`) to the labels, matched on `key`.
+    pub use_feedback: bool,
+    /// The source's lead key column (matched against the feedback's lead_key as text).
+    pub key: Option<String>,
+    /// Train one model per value of this feature column, plus the global fallback.
+    pub segment_by: Option<String>,
+    /// How a logistic model is fitted: in memory or by aggregate passes (issue 8, `core::aggregate_fit`).
+    pub engine: Engine,
+    /// The most memory this training may use (`options.max_memory`, else the
+    /// `lead_scoring.max_memory` setting, else a quarter of the machine).
+    pub max_memory: MemoryLimit,
+}
+
+impl TrainOptions {
+    /// The calibration to fit: `auto` means Platt exactly when class weights or resampling
+    /// shift the predicted probabilities away from the real conversion rate.
+    pub fn effective_calibration(&self) -> CalibrationChoice {
+        match self.calibration {
+            CalibrationChoice::Auto if self.class_weight != ClassWeight::None || self.resample != Resample::None => {
+                CalibrationChoice::Platt
+            }
+            CalibrationChoice::Auto => CalibrationChoice::None,
+            other => other,
+        }
+    }
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            split: SplitSpec::default(),
+            alpha: 1.0,
+            class_weight: ClassWeight::None,
+            preprocess: PreprocessOptions::default(),
+            exclude: Vec::new(),
+            positive_label: None,
+            tiers: None,
+            threshold: None,
+            max_iter: 100,
+            tol: 1e-8,
+            min_class_rows: 10,
+            calibration: CalibrationChoice::Auto,
+            cv: None,
+            search: None,
+            resample: Resample::None,
+            algorithm: Algorithm::Logistic,
+            gbm: GbmOptions::default(),
+            min_gain: 0.01,
+            leakage: LeakagePolicy::Warn,
+            deploy: DeployPolicy::IfBetter,
+            use_feedback: false,
+            key: None,
+            segment_by: None,
+            engine: Engine::Auto,
+            max_memory: MemoryLimit::default(),
+        }
+    }
+}
+
+pub const KNOWN_OPTIONS: &[&str] = &[
+    "alpha",
+    "as_of",
+    "bins",
+    "calibration",
+    "class_weight",
+    "cv",
+    "deploy",
+    "early_stopping_rounds",
+    "engine",
+    "exclude",
+    "interactions",
+    "key",
+    "l2",
+    "leakage",
+    "learning_rate",
+    "log",
+    "max_depth",
+    "max_iter",
+    "max_leaves",
+    "max_levels",
+    "max_memory",
+    "min_child_weight",
+    "min_class_rows",
+    "min_gain",
+    "min_level_count",
+    "missing_values",
+    "positive_label",
+    "resample",
+    "search",
+    "seed",
+    "segment_by",
+    "split",
+    "subsample",
+    "threads",
+    "threshold",
+    "tiers",
+    "tol",
+    "trees",
+    "use_feedback",
+];

@@ -1,0 +1,185 @@
+//! Segment models (`options.segment_by`): one model per value of a column such as lead source,
+//! trained on that segment's rows of the same split and with the same hyperparameters as the
+//! global model, which stays as the fallback for segments too small to train and for values
+//! never seen in training.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::evaluation::metrics::roc_auc;
+use crate::models::model::{LeadModel, Segments};
+use crate::training::options::TrainOptions;
+use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Progress};
+use crate::data::training_data::TrainingData;
+use crate::data::values::value_text;
+use crate::CoreResult;
+use crate::core_err;
+
+/// Most segment models one training may fit (each is a full fit, stored in the artifact).
+pub const MAX_SEGMENT_MODELS: usize = 1_000;
+
+/// Rows of one part, grouped by segment value (rows whose value is missing belong to none).
+fn by_segment(data: &TrainingData, column: usize, rows: &[usize], missing_values: &[String]) -> BTreeMap<String, Vec<usize>> {
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for &r in rows {
+        if let Some(v) = value_text(&data.columns[column].value(r), missing_values) {
+            groups.entry(v).or_default().push(r);
+        }
+    }
+    groups
+}
+
+/// Fits the segment models. `parts` are the global split's (train, validation) rows; returns
+/// the segments and a report per segment (trained or why not, and validation ROC AUC of the
+/// segment model against the global one on the same rows).
+pub fn fit_segments(
+    data: &TrainingData,
+    train: &[usize],
+    validation: &[usize],
+    global: &LeadModel,
+    params: &FitParams,
+    opts: &TrainOptions,
+    progress: Progress<'_>,
+) -> CoreResult<(Segments, Value)> {
+    let name = opts.segment_by.as_deref().expect("called with options.segment_by");
+    let column = data.columns.iter().position(|c| c.name == name).ok_or_else(|| {
+        core_err!("option \"segment_by\" names \"{name}\", which is not one of the model's features")
+    })?;
+    let missing = &global.preprocessor.missing_values;
+    let train_groups = by_segment(data, column, train, missing);
+    let validation_groups = by_segment(data, column, validation, missing);
+    let trainable = train_groups
+        .iter()
+        .filter(|(_, rows)| {
+            let positives = rows.iter().filter(|&&r| data.labels[r]).count();
+            positives >= opts.min_class_rows && rows.len() - positives >= opts.min_class_rows
+        })
+        .count();
+    if trainable > MAX_SEGMENT_MODELS {
+        return Err(core_err!(
+            "option \"segment_by\": column \"{name}\" has {trainable} segments large enough for a model of their own; at most {MAX_SEGMENT_MODELS} are allowed (raise options.min_class_rows or segment by a coarser column)"
+        ));
+    }
+    let mut models = Vec::new();
+    let mut report = Vec::new();
+    for (segment, seg_train) in &train_groups {
+        let seg_validation = validation_groups.get(segment).map_or(&[][..], Vec::as_slice);
+        let positives = seg_train.iter().filter(|&&r| data.labels[r]).count();
+        let negatives = seg_train.len() - positives;
+        let mut entry = json!({"segment": segment, "training_rows": seg_train.len(), "training_positives": positives,
+                               "validation_rows": seg_validation.len()});
+        let too_small = positives < opts.min_class_rows || negatives < opts.min_class_rows || seg_validation.is_empty();
+        if too_small {
+            entry["model"] = json!("global");
+            entry["reason"] = json!(format!(
+                "{positives} converted and {negatives} non-converted training leads, {} validation leads; a segment model needs {} of each class and validation rows",
+                seg_validation.len(),
+                opts.min_class_rows
+            ));
+            report.push(entry);
+            continue;
+        }
+        let fitted = fit_on_rows(data, seg_train, params, opts, Some(seg_validation), None, &mut *progress)?;
+        let mut model = fitted.model;
+        let labels: Vec<bool> = seg_validation.iter().map(|&r| data.labels[r]).collect();
+        let calibrated = match opts.effective_calibration() {
+            crate::training::options::CalibrationChoice::None => Ok(()),
+            choice => {
+                let scores = probabilities(&model, data, seg_validation)?;
+                calibrate(choice, &scores, &labels).map(|c| model.calibration = c)
+            }
+        };
+        if let Err(e) = calibrated {
+            entry["model"] = json!("global");
+            entry["reason"] = json!(format!("calibration failed on the segment's validation rows: {e}"));
+            report.push(entry);
+            continue;
+        }
+        entry["model"] = json!("segment");
+        entry["validation_roc_auc"] = json!(roc_auc(&probabilities(&model, data, seg_validation)?, &labels));
+        entry["global_validation_roc_auc"] = json!(roc_auc(&probabilities(global, data, seg_validation)?, &labels));
+        report.push(entry);
+        models.push((segment.clone(), model));
+    }
+    Ok((Segments { feature: column, models }, json!({"column": name, "segments": report})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluation::metrics::roc_auc;
+    use crate::training::pipeline::train_model;
+    use crate::data::split::{SeededRng, SplitKey};
+    use crate::data::values::{CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue};
+
+    /// Visits raise conversion for Webinar leads and lower it for Outbound leads; a handful of
+    /// Partner leads are too few for a model of their own.
+    fn data(n: usize) -> TrainingData {
+        let mut rng = SeededRng::new(5);
+        let u = |rng: &mut SeededRng| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let (mut visits, mut labels) = (Vec::new(), Vec::new());
+        let mut source = CategoricalBuilder::default();
+        for i in 0..n {
+            let v = (u(&mut rng) * 10.0).floor();
+            let s = if i % 400 == 1 { "Partner" } else if i % 2 == 0 { "Webinar" } else { "Outbound" };
+            let z = if s == "Outbound" { 2.0 - 0.6 * v } else { -4.0 + 0.6 * v };
+            labels.push(u(&mut rng) < 1.0 / (1.0 + (-z).exp()));
+            visits.push(Some(v));
+            source.push(Some(s));
+        }
+        TrainingData {
+            columns: vec![
+                Column { name: "visits".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(visits) },
+                Column { name: "source".into(), kind: FeatureKind::Categorical, data: source.finish() },
+            ],
+            labels,
+            split_key: SplitKey::None,
+        }
+    }
+
+    fn test_auc(t: &crate::training::pipeline::TrainedModel) -> f64 {
+        let rows: Vec<usize> = (0..t.parts.len()).filter(|&i| t.parts[i] == crate::data::split::Part::Test).collect();
+        let s: Vec<f64> = rows.iter().map(|&i| t.predictions[i]).collect();
+        let l: Vec<bool> = rows.iter().map(|&i| t.labels[i]).collect();
+        roc_auc(&s, &l).unwrap()
+    }
+
+    #[test]
+    fn segment_models_learn_opposite_effects_and_fall_back_to_global() {
+        let d = data(6000);
+        let global = train_model(&d, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
+        let opts = TrainOptions { segment_by: Some("source".into()), ..Default::default() };
+        let seg = train_model(&d, &opts, &mut |_, _| Ok(())).unwrap();
+        let (g, s) = (test_auc(&global), test_auc(&seg));
+        assert!(s > g + 0.05, "segmented {s} vs global {g}");
+        let segments = seg.model.segments.as_ref().unwrap();
+        let names: Vec<&str> = segments.models.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(names, vec!["Outbound", "Webinar"]);
+        let report = &seg.summary["segments"]["segments"];
+        let partner = report.as_array().unwrap().iter().find(|e| e["segment"] == "Partner").unwrap();
+        assert_eq!(partner["model"], "global", "{partner}");
+
+        // Routing: a segment's own model, and the global one for unseen or missing values.
+        let mut scratch = Vec::new();
+        let p = |src: RawValue<'_>, scratch: &mut Vec<f64>| seg.model.probability(&[RawValue::Number(9.0), src], scratch).unwrap();
+        assert!(p(RawValue::Text("Webinar"), &mut scratch) > 0.5);
+        assert!(p(RawValue::Text("Outbound"), &mut scratch) < 0.1);
+        let unseen = p(RawValue::Text("Trade show"), &mut scratch);
+        let global_p = seg.model.segments.as_ref().map(|_| {
+            let mut m = seg.model.clone();
+            m.segments = None;
+            m.probability(&[RawValue::Number(9.0), RawValue::Text("Trade show")], &mut scratch).unwrap()
+        });
+        assert_eq!(Some(unseen), global_p);
+        assert!(std::ptr::eq(seg.model.for_lead(&[RawValue::Number(1.0), RawValue::Null]), &seg.model));
+    }
+
+    #[test]
+    fn segment_column_must_be_a_feature() {
+        let d = data(600);
+        let opts = TrainOptions { segment_by: Some("region".into()), ..Default::default() };
+        let err = train_model(&d, &opts, &mut |_, _| Ok(())).err().unwrap();
+        assert!(err.0.contains("\"segment_by\" names \"region\""), "{err}");
+    }
+}
