@@ -1,22 +1,35 @@
 //! lead_scoring: predictive lead scoring inside PostgreSQL.
 //!
-//! `core` is the plain-Rust ML and statistics core (the `lead_scoring_core` crate in `core/`, no
-//! pgrx dependency); `sql` is the thin pgrx
-//! layer that exposes it as SQL functions over the catalog tables in sql/catalog.sql.
+//! The ML and statistics core is its own crate (`core/`, `lead_scoring_core`, no pgrx), named
+//! `crate::core` here. This crate is the PostgreSQL side, in layers that import only downwards
+//! (`core/tests/architecture.rs` checks it):
+//!
+//! | layer | owns |
+//! | --- | --- |
+//! | `errors`, `settings` | ERRORs with their SQLSTATEs; the extension's GUCs |
+//! | `pg` | PostgreSQL's internal formats (tuples, numerics, fn_extra, a DestReceiver) |
+//! | `catalog` | every read and write of the `lead_scoring.*` tables |
+//! | `executor` | sources, the model cache, row bindings, the fast scoring paths, aggregate passes |
+//! | `api` | the SQL entry points, by pipeline stage |
 
 use pgrx::prelude::*;
 
 /// The core lives in its own crate (`core/`); `crate::core` names it here.
 pub use lead_scoring_core as core;
-mod sql;
+mod errors;
+mod settings;
+mod pg;
+mod catalog;
+mod executor;
+mod api;
 
 ::pgrx::pg_module_magic!(name, version);
 
 /// Runs when the library is loaded into a backend.
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
-    sql::settings::register();
-    sql::cache::register_invalidation_callback();
+    settings::register();
+    catalog::invalidation::register_invalidation_callback();
 }
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -143,13 +143,13 @@ mod tests {
         Spi::run("CREATE TABLE x_education.split_copy AS SELECT * FROM x_education.leads_split").unwrap();
         let artifact = Spi::get_one::<Vec<u8>>("SELECT artifact FROM lead_scoring.models WHERE name = 'x_par'").unwrap().unwrap();
         let model = crate::core::models::artifact::decode_model(&artifact).unwrap();
-        let source = crate::sql::source::Source { from_sql: "x_education.split_copy".into(), display: "split_copy".into(), relation: Some("x_education.split_copy".into()) };
-        let label = crate::sql::source::SourceColumn {
+        let source = crate::executor::source::Source { from_sql: "x_education.split_copy".into(), display: "split_copy".into(), relation: Some("x_education.split_copy".into()) };
+        let label = crate::executor::source::SourceColumn {
             name: "Converted".into(),
             type_name: "integer".into(),
-            class: crate::sql::source::ColumnClass::Numeric { integer: true },
+            class: crate::executor::source::ColumnClass::Numeric { integer: true },
         };
-        let query = crate::sql::aggregate_engine::pass_query(&source, &label, None, "part", &model.preprocessor, (1.0, 1.0)).unwrap();
+        let query = crate::executor::aggregate_engine::pass_query(&source, &label, None, "part", &model.preprocessor, (1.0, 1.0)).unwrap();
         let theta: Vec<String> = (0..=model.preprocessor.width()).map(|i| format!("{}", 0.01 * i as f64)).collect();
         let query = query.replace("$1::float8[]", &format!("'{{{}}}'::float8[]", theta.join(",")));
         Spi::run("SET LOCAL max_parallel_workers_per_gather = 0").unwrap();

@@ -6,7 +6,7 @@ mod tests {
     use pgrx::prelude::*;
     use pgrx::AnyNumeric;
 
-    use crate::sql::tuple_append::{with_columns, with_trailing_columns, ColumnValue};
+    use crate::pg::tuple_append::{with_columns, with_trailing_columns, ColumnValue};
 
     /// (length, infomask bits that describe the data, null bitmap and data bytes) of a tuple.
     unsafe fn layout(tuple: pg_sys::HeapTuple) -> (u32, u16, Vec<u8>) {

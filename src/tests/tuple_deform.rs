@@ -6,7 +6,7 @@
 mod tests {
     use pgrx::prelude::*;
 
-    use crate::sql::tuple_deform::deform_columns;
+    use crate::pg::tuple_deform::deform_columns;
 
     #[pg_test]
     fn own_deform_reads_stored_rows_as_heap_deform_tuple_does() {

@@ -1,0 +1,90 @@
+//! `lead_scoring.compare(...)`: the model against the qualification method in use today (for
+//! example the CRM's rule-based points), on the same labelled leads.
+
+use pgrx::prelude::*;
+
+use crate::errors::{bad_data, core_ok, invalid, quote_ident, required};
+use crate::executor::source::{describe, find_column, resolve_source, ColumnClass};
+use crate::core::evaluation::compare::{delong_compare, top_shares};
+use crate::core::CoreError;
+
+type CompareRow = (String, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+
+/// Compares two scores on the same leads: ROC AUC of each with DeLong's confidence interval
+/// and p-value for the difference (a - b), then precision (= conversion rate) and lift among the
+/// top 10%, 20% and 30% of leads by each score. `score_a` and `score_b` are SQL expressions over
+/// the source's rows, available as `src` (a column name, or for example
+/// `lead_scoring.score('inbound', src)`), evaluated with the caller's privileges. Rows where a
+/// score or the label is NULL are skipped.
+#[pg_extern(stable, parallel_unsafe)]
+fn compare(
+    source: Option<&str>,
+    label: Option<&str>,
+    score_a: Option<&str>,
+    score_b: Option<&str>,
+    confidence: default!(f64, 0.95),
+) -> TableIterator<
+    'static,
+    (
+        name!(metric, String),
+        name!(score_a, Option<f64>),
+        name!(score_b, Option<f64>),
+        name!(difference, Option<f64>),
+        name!(ci_low, Option<f64>),
+        name!(ci_high, Option<f64>),
+        name!(p_value, Option<f64>),
+    ),
+> {
+    let src = resolve_source(required(source, "source"));
+    let label = required(label, "label");
+    let (a, b) = (required(score_a, "score_a"), required(score_b, "score_b"));
+    if !(confidence > 0.0 && confidence < 1.0) {
+        invalid(format!("confidence must be between 0 and 1 (exclusive), got {confidence}"));
+    }
+    let columns = describe(&src);
+    let label_col = find_column(&columns, label, "label", &src);
+    let label_expr = match label_col.class {
+        ColumnClass::Boolean => quote_ident(label),
+        ColumnClass::Numeric { .. } => format!("CASE {} WHEN 1 THEN true WHEN 0 THEN false END", quote_ident(label)),
+        _ => invalid(format!("label column \"{label}\" must be boolean or 0/1")),
+    };
+    let query = format!(
+        "SELECT ({a})::float8, ({b})::float8, {label_expr} FROM (SELECT * FROM {}) AS src",
+        src.from_sql
+    );
+    let (mut sa, mut sb, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    Spi::connect(|client| {
+        for row in client.select(&query, None, &[])? {
+            if let (Some(x), Some(y), Some(l)) = (row.get::<f64>(1)?, row.get::<f64>(2)?, row.get::<bool>(3)?) {
+                if !x.is_finite() || !y.is_finite() {
+                    bad_data("scores must be finite numbers");
+                }
+                sa.push(x);
+                sb.push(y);
+                labels.push(l);
+            }
+        }
+        Ok::<_, pgrx::spi::Error>(())
+    })
+    .unwrap_or_else(|e| invalid(format!("cannot compute the scores: {e}")));
+    let auc = core_ok(delong_compare(&sa, &sb, &labels, confidence).map_err(CoreError));
+    let mut rows: Vec<CompareRow> = vec![(
+        "roc_auc".into(),
+        Some(auc.auc_a),
+        Some(auc.auc_b),
+        Some(auc.difference),
+        Some(auc.ci_low),
+        Some(auc.ci_high),
+        Some(auc.p_value),
+    )];
+    let shares = top_shares(&sa, &sb, &labels, &[0.1, 0.2, 0.3]);
+    for t in &shares {
+        let pct = (t.share * 100.0).round();
+        rows.push((format!("precision_top_{pct}%"), Some(t.precision_a), Some(t.precision_b), Some(t.precision_a - t.precision_b), None, None, None));
+    }
+    for t in &shares {
+        let pct = (t.share * 100.0).round();
+        rows.push((format!("lift_top_{pct}%"), Some(t.lift_a), Some(t.lift_b), Some(t.lift_a - t.lift_b), None, None, None));
+    }
+    TableIterator::new(rows)
+}

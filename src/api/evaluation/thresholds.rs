@@ -1,0 +1,112 @@
+//! Thresholds and tiers after training: `optimal_threshold` (F1, expected value, precision
+//! target) on the validation predictions stored with the model, and `set_tiers`.
+
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::json;
+
+use crate::errors::{bad_data, core_ok, invalid, required};
+use crate::catalog::models::{load_model_row, lock_model_name, log_event, parse_model_spec};
+use crate::core::models::artifact::decode_scored_labels;
+use crate::core::evaluation::thresholds::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
+use crate::core::evaluation::tiers::Tiers;
+
+/// Validation predictions of a model version: (name@version, scores, labels).
+fn validation_of(model_name: &str) -> (String, Vec<f64>, Vec<bool>) {
+    let spec = parse_model_spec(model_name);
+    let row = load_model_row(&spec);
+    let bytes = Spi::get_one_with_args::<Vec<u8>>(
+        "SELECT validation_predictions FROM lead_scoring.models WHERE name = $1 AND version = $2",
+        &[row.name.as_str().into(), row.version.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    let (scores, labels) = core_ok(decode_scored_labels(&bytes));
+    if scores.is_empty() {
+        bad_data(format!("model \"{}@{}\" has no validation predictions", row.name, row.version));
+    }
+    (format!("{}@{}", row.name, row.version), scores, labels)
+}
+
+/// The threshold a model should use, chosen on its validation leads:
+/// - `f1`: the threshold that maximizes F1;
+/// - `expected_value`: pursue a lead when p x deal_value - cost_per_lead > 0 (on calibrated
+///   probabilities), with the expected and realized profit per 1000 leads;
+/// - `precision`: the lowest threshold whose precision is at least `precision_at_least`.
+///
+/// Economics are optional for `f1` and `precision` (they add the profit columns).
+#[allow(clippy::type_complexity)]
+#[pg_extern(stable, parallel_safe)]
+fn optimal_threshold(
+    model_name: Option<&str>,
+    method: Option<&str>,
+    deal_value: default!(Option<f64>, "NULL"),
+    cost_per_lead: default!(Option<f64>, "NULL"),
+    precision_at_least: default!(Option<f64>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(model, String),
+        name!(method, String),
+        name!(threshold, f64),
+        name!(precision, f64),
+        name!(recall, f64),
+        name!(f1, f64),
+        name!(share_pursued, f64),
+        name!(expected_profit_per_1000, Option<f64>),
+        name!(realized_profit_per_1000, Option<f64>),
+    ),
+> {
+    let model_name = required(model_name, "model_name");
+    let method = required(method, "method");
+    let economics = match (deal_value, cost_per_lead) {
+        (Some(v), Some(c)) => Some(core_ok(Economics::new(v, c))),
+        (None, None) => None,
+        _ => invalid("give both deal_value and cost_per_lead, or neither"),
+    };
+    let (model, scores, labels) = validation_of(model_name);
+    let choice = match method {
+        "f1" => core_ok(f1_threshold(&scores, &labels, economics)),
+        "expected_value" => {
+            let e = economics.unwrap_or_else(|| invalid("method \"expected_value\" needs deal_value and cost_per_lead"));
+            expected_value_threshold(&scores, &labels, e)
+        }
+        "precision" => {
+            let target = precision_at_least.unwrap_or_else(|| invalid("method \"precision\" needs precision_at_least"));
+            core_ok(precision_target_threshold(&scores, &labels, target, economics))
+        }
+        other => invalid(format!("unknown threshold method \"{other}\"; use f1, expected_value or precision")),
+    };
+    TableIterator::once((
+        model,
+        choice.method,
+        choice.threshold,
+        choice.precision,
+        choice.recall,
+        choice.f1,
+        choice.share_pursued,
+        choice.expected_profit_per_1000,
+        choice.realized_profit_per_1000,
+    ))
+}
+
+/// Replaces a model version's tiers (the deployed version, or 'name@3'), for example
+/// `'{"hot": 0.6, "warm": 0.3, "cold": 0}'` or grades `'{"A": 0.8, "B": 0.5, "C": 0.2, "D": 0}'`.
+/// Logs the change and takes effect in every session. Returns the stored tiers.
+#[pg_extern(volatile, parallel_unsafe)]
+fn set_tiers(model_name: Option<&str>, tiers: Option<JsonB>, reason: default!(Option<&str>, "NULL")) -> JsonB {
+    let spec = parse_model_spec(required(model_name, "model_name"));
+    let tiers = required(tiers, "tiers");
+    let parsed = Tiers::from_json(&tiers.0).unwrap_or_else(|e| invalid(format!("tiers: {e}")));
+    lock_model_name(&spec.name);
+    let row = load_model_row(&spec);
+    Spi::run_with_args(
+        "UPDATE lead_scoring.models SET tiers = $3 WHERE name = $1 AND version = $2",
+        &[row.name.as_str().into(), row.version.into(), JsonB(parsed.to_json()).into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot update tiers: {e}")));
+    log_event(&row.name, Some(row.version), "tiers_changed", json!({"from": row.tiers, "to": parsed.to_json()}), reason);
+    crate::catalog::invalidation::models_changed();
+    JsonB(parsed.to_json())
+}

@@ -1,0 +1,3 @@
+//! `explain`, `top_reasons`, `feature_importance`.
+
+pub mod explain;

@@ -1,0 +1,89 @@
+//! Rep feedback: `flag()` records the label a rep says is right for one lead, in
+//! `lead_scoring.lead_feedback`; retraining with `options.use_feedback` reads the source through
+//! those labels (the latest flag per lead wins), matching `options.key`, the source's key
+//! column, cast to text, against `lead_key`.
+
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
+
+use crate::errors::{invalid, quote_ident, raise_with_hint, required};
+use crate::catalog::models::{load_model_row, parse_model_spec, ModelSpec};
+use crate::executor::source::{find_column, ColumnClass, Source, SourceColumn};
+use crate::core::training::options::TrainOptions;
+
+/// Records that the lead `lead_key` of `model_name`'s source really is converted
+/// (`correct_label` true) or not, with a note. Retraining with `options.use_feedback` applies
+/// it. Returns the feedback row's id.
+#[pg_extern(volatile, parallel_unsafe)]
+fn flag(model_name: Option<&str>, lead_key: Option<&str>, correct_label: Option<bool>, note: default!(Option<&str>, "NULL")) -> i64 {
+    let spec = parse_model_spec(required(model_name, "model_name"));
+    if spec.version.is_some() {
+        invalid("flag a lead for a model name, without a version");
+    }
+    let lead_key = required(lead_key, "lead_key");
+    let correct_label = required(correct_label, "correct_label");
+    let exists = Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT FROM lead_scoring.models WHERE name = $1)",
+        &[spec.name.as_str().into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false);
+    if !exists {
+        load_model_row(&ModelSpec { name: spec.name.clone(), version: None });
+    }
+    Spi::get_one_with_args::<i64>(
+        "INSERT INTO lead_scoring.lead_feedback (model_name, lead_key, correct_label, note) VALUES ($1, $2, $3, $4) RETURNING id",
+        &[spec.name.as_str().into(), lead_key.into(), correct_label.into(), note.into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot write lead_scoring.lead_feedback: {e}")))
+    .unwrap_or_default()
+}
+
+/// With `options.use_feedback`, the source read through the latest feedback per lead: the label
+/// column becomes the flagged label where a rep flagged the lead. Without it, the source as is.
+pub fn with_feedback(model: &str, src: Source, columns: &[SourceColumn], label: &SourceColumn, opts: &TrainOptions) -> Source {
+    if !opts.use_feedback {
+        return src;
+    }
+    let key = opts.key.as_deref().unwrap_or_else(|| {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            "options.use_feedback needs options.key, the source's lead key column",
+            "for example {\"use_feedback\": true, \"key\": \"lead_id\"}; flag() stores that column's value as text",
+        )
+    });
+    let key_col = find_column(columns, key, "key", &src);
+    let flagged = match (label.class, opts.positive_label.as_deref()) {
+        (ColumnClass::Boolean, _) => "fb.correct_label".to_string(),
+        (ColumnClass::Numeric { .. }, None) => "fb.correct_label::int".to_string(),
+        (_, Some(p)) => {
+            let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
+            format!("CASE WHEN fb.correct_label THEN {} ELSE {} END", literal(p), literal(&format!("not {p}")))
+        }
+        _ => invalid(format!("options.use_feedback needs a boolean or 0/1 label, or options.positive_label; \"{}\" is {}", label.name, label.type_name)),
+    };
+    let select: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            if c.name == label.name {
+                format!("CASE WHEN fb.correct_label IS NULL THEN s.{q} ELSE {flagged} END AS {q}", q = quote_ident(&c.name))
+            } else {
+                format!("s.{}", quote_ident(&c.name))
+            }
+        })
+        .collect();
+    let model_literal = format!("'{}'", model.replace('\'', "''"));
+    Source {
+        from_sql: format!(
+            "(SELECT {} FROM (SELECT * FROM {}) AS s LEFT JOIN LATERAL (SELECT f.correct_label FROM lead_scoring.lead_feedback f
+                WHERE f.model_name = {model_literal} AND f.lead_key = s.{}::text ORDER BY f.id DESC LIMIT 1) AS fb ON true)
+             AS lead_scoring_with_feedback",
+            select.join(", "),
+            src.from_sql,
+            quote_ident(&key_col.name)
+        ),
+        display: format!("{} (with rep feedback)", src.display),
+        relation: src.relation.clone(),
+    }
+}

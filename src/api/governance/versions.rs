@@ -1,0 +1,133 @@
+//! Registry governance: `rollback()`, `retire()`, and the auto-deploy policy that retraining
+//! (`train()` through `store()`) applies. Every change appends to `model_events` with the role
+//! (`actor`) and a reason.
+
+use pgrx::prelude::*;
+use pgrx::{JsonB, PgSqlErrorCode};
+use serde_json::{json, Value};
+
+use crate::executor::cache;
+use crate::errors::{invalid, raise_with_hint, required};
+use crate::catalog::models::{deploy_version, deployed_version, load_model_row, lock_model_name, log_event, parse_model_spec, ModelSpec};
+use crate::core::governance::deploy_policy::{decide, live_auc_on_test_rows, rollback_target, HistoryEvent};
+use crate::core::training::options::TrainOptions;
+use crate::core::training::pipeline::TrainedModel;
+use crate::core::data::training_data::TrainingData;
+
+/// A model name without a version (rejects 'name@3').
+fn plain_name(model_name: Option<&str>) -> String {
+    let spec = parse_model_spec(required(model_name, "model_name"));
+    if spec.version.is_some() {
+        invalid("give the model name without a version; the version is its own argument");
+    }
+    spec.name
+}
+
+/// Decides whether a newly trained `version` of `name` is deployed, under `options.deploy`, and
+/// logs a `deploy_decision` event with the numbers that decided it. Called by `store()` before
+/// the new row is inserted (undeployed); the caller deploys it with [`deploy_new_version`].
+pub fn decide_deployment(name: &str, version: i32, opts: &TrainOptions, data: &TrainingData, trained: &TrainedModel) -> bool {
+    let live_version = deployed_version(name);
+    let new_auc = trained.metrics["test"]["roc_auc"].as_f64();
+    let live = live_version.map(|v| {
+        let live = cache::get(&format!("{name}@{v}"));
+        live_auc_on_test_rows(&live.model, &data.columns, &trained.parts, &trained.labels)
+    });
+    let live_auc = match &live {
+        Some(Ok(auc)) => json!(auc),
+        Some(Err(why)) => json!(why),
+        None => Value::Null,
+    };
+    let decision = decide(opts.deploy, new_auc, live);
+    let test_rows = trained.parts.iter().filter(|p| **p == crate::core::data::split::Part::Test).count();
+    log_event(
+        name,
+        Some(version),
+        "deploy_decision",
+        json!({"policy": opts.deploy.as_str(), "deploy": decision.deploy, "live_version": live_version,
+               "new_test_roc_auc": new_auc, "live_test_roc_auc_on_same_rows": live_auc, "test_rows": test_rows}),
+        Some(&decision.because),
+    );
+    decision.deploy
+}
+
+/// Deploys a version `train()` just stored, after a positive [`decide_deployment`].
+pub fn deploy_new_version(name: &str, version: i32) {
+    let reason = if deployed_version(name).is_none() { "first version of this model" } else { "auto-deploy after training (options.deploy)" };
+    deploy_version(name, version, Some(reason));
+}
+
+fn history(name: &str) -> Vec<HistoryEvent> {
+    Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT event, version, (detail->>'from')::int, (detail->>'to')::int FROM lead_scoring.model_events
+              WHERE model_name = $1 AND event IN ('deployed', 'rolled_back', 'retired') ORDER BY id",
+            None,
+            &[name.into()],
+        )?;
+        let mut out = Vec::new();
+        for r in rows {
+            let event: String = r.get(1)?.unwrap_or_default();
+            let version: Option<i32> = r.get(2)?;
+            out.push(match (event.as_str(), version) {
+                ("deployed", Some(v)) => HistoryEvent::Deployed(v),
+                ("retired", Some(v)) => HistoryEvent::Retired(v),
+                ("rolled_back", _) => match (r.get::<i32>(3)?, r.get::<i32>(4)?) {
+                    (Some(from), Some(to)) => HistoryEvent::RolledBack { from, to },
+                    _ => continue,
+                },
+                _ => continue,
+            });
+        }
+        Ok::<_, pgrx::spi::Error>(out)
+    })
+    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.model_events: {e}")))
+}
+
+/// Deploys the version that was live before the current one (skipping versions rolled back
+/// from or retired), logging `deployed` and `rolled_back` events with your role and reason.
+/// Returns `{"model", "deployed_version", "previous_version"}`.
+#[pg_extern(volatile, parallel_unsafe)]
+fn rollback(model_name: Option<&str>, reason: default!(Option<&str>, "NULL")) -> JsonB {
+    let name = plain_name(model_name);
+    lock_model_name(&name);
+    let current = deployed_version(&name).unwrap_or_else(|| {
+        load_model_row(&ModelSpec { name: name.clone(), version: None });
+        unreachable!("load_model_row raises when nothing is deployed")
+    });
+    let target = rollback_target(&history(&name), current).unwrap_or_else(|| {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("model \"{name}\" has no earlier deployed version to roll back to"),
+            "deploy a specific version with lead_scoring.deploy(name, version, reason)",
+        )
+    });
+    deploy_version(&name, target, reason);
+    log_event(&name, Some(target), "rolled_back", json!({"from": current, "to": target}), reason);
+    JsonB(json!({"model": name, "deployed_version": target, "previous_version": current}))
+}
+
+/// Retires a version: it can no longer be deployed or scored as 'name@version'. The deployed
+/// version cannot be retired; deploy another one first. Logs a `retired` event.
+#[pg_extern(volatile, parallel_unsafe)]
+fn retire(model_name: Option<&str>, version: Option<i32>, reason: default!(Option<&str>, "NULL")) -> JsonB {
+    let name = plain_name(model_name);
+    let version = required(version, "version");
+    lock_model_name(&name);
+    load_model_row(&ModelSpec { name: name.clone(), version: Some(version) });
+    if deployed_version(&name) == Some(version) {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("version {version} of model \"{name}\" is deployed and cannot be retired"),
+            "deploy another version first (lead_scoring.deploy or lead_scoring.rollback)",
+        );
+    }
+    Spi::run_with_args(
+        "UPDATE lead_scoring.models SET retired_at = now() WHERE name = $1 AND version = $2",
+        &[name.as_str().into(), version.into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot retire model \"{name}\": {e}")));
+    log_event(&name, Some(version), "retired", json!({}), reason);
+    crate::catalog::invalidation::models_changed();
+    JsonB(json!({"model": name, "retired_version": version}))
+}

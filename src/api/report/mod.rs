@@ -1,0 +1,3 @@
+//! `report()`: the HTML model report.
+
+pub mod report;

@@ -1,0 +1,7 @@
+//! Scores where they are read: `score`/`tier`, rescoring triggers (`attach`, `attach_events`), scored views, the model as SQL.
+
+pub mod attach;
+pub mod attach_events;
+pub mod model_sql;
+pub mod score;
+pub mod scored_view;

@@ -1,0 +1,3 @@
+//! `train()`.
+
+pub mod train;

@@ -1,0 +1,401 @@
+//! `lead_scoring.train(...)`: reads a source, trains a model through the core pipeline and stores
+//! it as a new version. Everything happens in the caller's transaction, so a failed train()
+//! leaves no model row and no event behind.
+
+use std::time::Instant;
+
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::{json, Value};
+
+use crate::errors::{bad_data, core_ok, invalid, required};
+use crate::catalog::models::{lock_model_name, log_event, next_version};
+use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
+use crate::executor::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
+use crate::core::models::artifact::{encode_model, encode_scored_labels};
+use crate::core::resources::phase_times::PhaseTimes;
+use crate::core::training::options::{parse_train_options, Algorithm, TrainOptions};
+use crate::executor::aggregate_engine::SqlPasses;
+use crate::core::models::logistic::LogisticPasses;
+use crate::core::training::pipeline::{train_model_with, TrainedModel};
+use crate::core::data::preprocess::FeatureTransform;
+use crate::core::data::split::{Part, SplitMethod};
+use crate::core::data::values::ColumnData;
+
+/// Rows below which an all-distinct text column is not called an id (tiny tables are all-distinct).
+const ID_MIN_ROWS: usize = 20;
+
+type TrainRow = (String, i32, String, bool, JsonB);
+
+/// Trains a lead-scoring model on `source` (a table, view or SELECT query) to predict `label`,
+/// stores it as the next version of `model_name` and returns its metrics per part.
+#[pg_extern(volatile, parallel_unsafe)]
+fn train(
+    model_name: Option<&str>,
+    source: Option<&str>,
+    label: Option<&str>,
+    features: default!(Option<Vec<Option<String>>>, "NULL"),
+    algorithm: default!(Option<&str>, "'logistic'"),
+    options: default!(Option<JsonB>, "'{}'"),
+) -> TableIterator<
+    'static,
+    (
+        name!(model_name, String),
+        name!(version, i32),
+        name!(algorithm, String),
+        name!(deployed, bool),
+        name!(metrics, JsonB),
+    ),
+> {
+    let name = required(model_name, "model_name").trim().to_string();
+    if name.is_empty() || name.contains('@') {
+        invalid(format!("model_name \"{name}\" is not valid: it must be non-empty and must not contain '@'"));
+    }
+    let algorithm = core_ok(Algorithm::parse(required(algorithm, "algorithm")));
+    let given_options = options.map(|j| j.0).unwrap_or(Value::Null);
+    let mut opts = core_ok(parse_train_options(&given_options));
+    opts.algorithm = algorithm;
+    // issue 21: options.max_memory, else the lead_scoring.max_memory setting.
+    if given_options.get("max_memory").is_none() {
+        opts.max_memory = crate::settings::max_memory();
+    }
+    let source_text = required(source, "source");
+    let label = required(label, "label");
+    let explicit: Option<Vec<String>> = features.map(|list| {
+        list.into_iter().map(|f| f.unwrap_or_else(|| invalid("features must not contain NULL"))).collect()
+    });
+
+    // Date features count days back from options.as_of, by default this transaction's start.
+    opts.preprocess.as_of.get_or_insert_with(transaction_start_epoch);
+    let src = resolve_source(source_text);
+    let columns = describe(&src);
+    let label_col = find_column(&columns, label, "label", &src);
+    check_label_type(label_col, &opts);
+    // issue 6: with options.use_feedback, read the labels through rep feedback (sql/feedback.rs).
+    let src = crate::api::governance::feedback::with_feedback(&name, src, &columns, label_col, &opts);
+    let key = split_key_column(&opts, &columns, &src);
+    for e in &opts.exclude {
+        find_column(&columns, e, "excluded", &src);
+    }
+    // The label, the split column and the lead key (options.key) are never features.
+    let reserved = |c: &SourceColumn| {
+        c.name == label_col.name || key.is_some_and(|(k, _)| k.name == c.name) || opts.key.as_deref() == Some(c.name.as_str())
+    };
+    let mut chosen = choose_features(&columns, explicit.as_deref(), &opts, &src, &reserved);
+
+    let mut clock = PhaseTimes::start();
+    let mut read = read_rows(&ReadRequest {
+        source: &src,
+        features: chosen.clone(),
+        label: Some(LabelSpec { column: label_col, positive: opts.positive_label.as_deref() }),
+        key,
+        memory: Some(&opts.max_memory),
+    });
+    // A seed's split must not depend on the order the source returns its rows in.
+    crate::core::data::content_order::put_in_content_order(&mut read.data);
+    if explicit.is_none() {
+        drop_id_like_columns(&mut read.data.columns, &mut chosen);
+    }
+    if read.null_labels > 0 {
+        notice!("skipped {} rows whose label \"{}\" is NULL", read.null_labels, label_col.name);
+    }
+    check_labels(&read.data.labels, &label_col.name, &src);
+    clock.lap("read");
+    crate::api::data::audit::check_leakage(&read.data, &opts);
+    clock.lap("audit");
+
+    // issue 8: options.engine fits a logistic model in memory or by aggregate passes over the source.
+    let aggregate = core_ok(crate::core::training::engine::uses_aggregate_engine(read.data.labels.len(), &opts));
+    let part_column = opts.split.key_column().unwrap_or_default().to_string();
+    let mut passes = aggregate.then(|| SqlPasses::new(&src, label_col, opts.positive_label.as_deref(), &part_column));
+    let mut trained = fit(&read.data, &opts, passes.as_mut().map(|p| p as &mut dyn LogisticPasses));
+    trained.summary["engine"] = json!(if aggregate { "aggregate" } else { "memory" });
+    trained.summary["engine_passes"] = json!(passes.as_ref().map(|p| p.passes));
+    trained.summary["engine_pass_seconds"] = json!(passes.as_ref().map(|p| (p.seconds * 1000.0).round() / 1000.0));
+    trained.summary["engine_partial_states"] = json!(passes.as_ref().map(|p| p.partial_states));
+    // The core recorded its own phases (fit, calibrate, score_rows, metrics, importance).
+    clock.restart();
+    store(&name, &src, label_col, &opts, given_options, &read.data, &trained, clock)
+}
+
+fn check_label_type(label: &SourceColumn, opts: &TrainOptions) {
+    match (label.class, &opts.positive_label) {
+        (ColumnClass::Boolean | ColumnClass::Numeric { .. }, _) | (ColumnClass::Text, Some(_)) => {}
+        (ColumnClass::Text, None) => invalid(format!(
+            "label column \"{}\" is text; set options.positive_label to the value that means converted",
+            label.name
+        )),
+        _ => invalid(format!(
+            "label column \"{}\" has type {}; a label must be boolean, 0/1 or text with options.positive_label",
+            label.name, label.type_name
+        )),
+    }
+}
+
+fn split_key_column<'a>(opts: &TrainOptions, columns: &'a [SourceColumn], src: &Source) -> Option<(&'a SourceColumn, KeyKind)> {
+    let kind = match opts.split.method {
+        SplitMethod::Time { .. } => KeyKind::Time,
+        SplitMethod::Group { .. } => KeyKind::Group,
+        SplitMethod::Column { .. } => KeyKind::Column,
+        _ => return None,
+    };
+    let name = opts.split.key_column().expect("keyed split methods name a column");
+    Some((find_column(columns, name, "split", src), kind))
+}
+
+/// The feature columns: the explicit list (each checked), or every usable column but those
+/// a lead_scoring trigger writes on the source table (issue 6: a model must not learn from a
+/// score, but one may be named on purpose, to build a model on another's score).
+fn choose_features<'a>(
+    columns: &'a [SourceColumn],
+    explicit: Option<&[String]>,
+    opts: &TrainOptions,
+    src: &Source,
+    reserved: &dyn Fn(&SourceColumn) -> bool,
+) -> Vec<&'a SourceColumn> {
+    let mut chosen: Vec<&SourceColumn> = Vec::new();
+    match explicit {
+        Some(list) => {
+            for f in list {
+                let c = find_column(columns, f, "feature", src);
+                if reserved(c) {
+                    invalid(format!("column \"{f}\" is the label or the split column and cannot also be a feature"));
+                }
+                if c.class.feature_kind().is_none() {
+                    invalid(format!(
+                        "feature column \"{f}\" has type {}; features must be numeric, text, boolean or a date",
+                        c.type_name
+                    ));
+                }
+                if chosen.iter().any(|x| x.name == c.name) {
+                    invalid(format!("feature \"{f}\" is listed twice"));
+                }
+                if !opts.exclude.contains(&c.name) {
+                    chosen.push(c);
+                }
+            }
+        }
+        None => {
+            let scores_written = src.relation.as_deref().map(crate::executor::attachment::attached_output_columns).unwrap_or_default();
+            for c in columns.iter().filter(|c| !reserved(c) && !opts.exclude.contains(&c.name)) {
+                if scores_written.contains(&c.name) {
+                    notice!("column \"{}\" holds a score that lead_scoring.attach() writes; skipped (name it in features to use it)", c.name);
+                    continue;
+                }
+                match c.class {
+                    ColumnClass::Uuid => notice!("column \"{}\" (uuid) looks like a row id; skipped", c.name),
+                    // Dates are used only when named: their days-before-as-of is a choice to make on purpose.
+                    ColumnClass::Temporal => notice!(
+                        "date column \"{}\" skipped; name it in features to use its day of week and days before options.as_of",
+                        c.name
+                    ),
+                    ColumnClass::Unsupported => {
+                        notice!("column \"{}\" has type {}, which is not a feature type; skipped", c.name, c.type_name)
+                    }
+                    _ => chosen.push(c),
+                }
+            }
+        }
+    }
+    if chosen.is_empty() {
+        invalid("no feature columns are left to train on");
+    }
+    chosen
+}
+
+/// Skips text columns with a different value in every row (ids, emails), and points out
+/// numeric columns that look like ids.
+fn drop_id_like_columns(columns: &mut Vec<crate::core::data::values::Column>, chosen: &mut Vec<&SourceColumn>) {
+    let mut keep = vec![true; columns.len()];
+    for (i, c) in columns.iter().enumerate() {
+        let n = c.len();
+        if n < ID_MIN_ROWS {
+            continue;
+        }
+        match &c.data {
+            ColumnData::Categorical { dictionary, codes } => {
+                if dictionary.len() == n && !codes.contains(&crate::core::data::values::NULL_CODE) {
+                    notice!("column \"{}\" has a different text value in every row, so it looks like a row id; skipped", c.name);
+                    keep[i] = false;
+                }
+            }
+            ColumnData::Numeric(values) => {
+                let mut v: Vec<f64> = values.iter().flatten().copied().collect();
+                if v.len() == n && v.iter().all(|x| x.fract() == 0.0) {
+                    v.sort_by(f64::total_cmp);
+                    v.dedup();
+                    if v.len() == n {
+                        notice!(
+                            "column \"{}\" has a different whole number in every row; if it is an id, exclude it with options.exclude",
+                            c.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let mut it = keep.iter();
+    columns.retain(|_| *it.next().unwrap());
+    let mut it = keep.iter();
+    chosen.retain(|_| *it.next().unwrap());
+    if columns.is_empty() {
+        invalid("no feature columns are left to train on after skipping id-like columns");
+    }
+}
+
+/// Seconds since 1970-01-01 UTC at the start of this transaction (what now() returns).
+fn transaction_start_epoch() -> f64 {
+    // TimestampTz counts microseconds from 2000-01-01.
+    let micros = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+    micros as f64 / 1e6 + 946_684_800.0
+}
+
+fn check_labels(labels: &[bool], label: &str, src: &Source) {
+    if labels.is_empty() {
+        bad_data(format!("source {} has no rows with a non-NULL label \"{label}\"", src.display));
+    }
+    let positives = labels.iter().filter(|&&l| l).count();
+    if positives == 0 || positives == labels.len() {
+        bad_data(format!(
+            "label \"{label}\" has only one class ({} rows, all {}); a model needs converted and non-converted leads",
+            labels.len(),
+            if positives == 0 { "not converted" } else { "converted" }
+        ));
+    }
+}
+
+/// Runs the core pipeline, with cancel checks and progress NOTICEs for long fits.
+fn fit(data: &crate::core::data::training_data::TrainingData, opts: &TrainOptions, passes: Option<&mut dyn LogisticPasses>) -> TrainedModel {
+    let started = Instant::now();
+    let mut last_notice = Instant::now();
+    let mut progress = |iteration: usize, objective: f64| -> Result<(), String> {
+        pgrx::check_for_interrupts!();
+        if last_notice.elapsed().as_secs_f64() > 5.0 {
+            notice!("training: iteration {iteration}, objective {objective:.6}, {:.0} s", started.elapsed().as_secs_f64());
+            last_notice = Instant::now();
+        }
+        Ok(())
+    };
+    let trained = core_ok(train_model_with(data, opts, passes, &mut progress));
+    if !trained.converged && trained.model.estimator.algorithm() == "logistic" {
+        if trained.iterations < opts.max_iter {
+            warning!(
+                "logistic regression stopped at iteration {}: the objective no longer improves, but the Newton step is not yet below options.tol ({}); the coefficients are as good as floating point allows, raise tol to call this converged",
+                trained.iterations,
+                opts.tol
+            );
+        } else {
+            warning!(
+                "logistic regression did not converge in {} iterations; raise options.max_iter, or options.alpha for more regularization",
+                trained.iterations
+            );
+        }
+    }
+    for capped in trained.summary["capped_levels"].as_array().into_iter().flatten() {
+        notice!(
+            "feature \"{}\" has {} levels seen at least min_level_count times; kept the {} most frequent (options.max_levels), the rest are pooled into \"(other)\"",
+            capped["feature"].as_str().unwrap_or_default(),
+            capped["frequent_levels"],
+            capped["kept_levels"]
+        );
+    }
+    trained
+}
+
+fn features_json(trained: &TrainedModel) -> Value {
+    let p = &trained.model.preprocessor;
+    let mut items: Vec<Value> = p.features.iter().map(FeatureTransform::describe).collect();
+    items.extend(p.interactions.iter().map(|i| json!({"name": i.name(&p.features), "kind": "interaction", "inputs": i.width()})));
+    Value::Array(items)
+}
+
+/// The validation part's predictions and labels, packed.
+fn validation_predictions(trained: &TrainedModel) -> Vec<u8> {
+    let rows = trained.parts.iter().enumerate().filter(|(_, p)| **p == Part::Validation).map(|(i, _)| i);
+    let (scores, labels): (Vec<f64>, Vec<bool>) = rows.map(|i| (trained.predictions[i], trained.labels[i])).unzip();
+    encode_scored_labels(&scores, &labels)
+}
+
+fn store(
+    name: &str,
+    src: &Source,
+    label: &SourceColumn,
+    opts: &TrainOptions,
+    given_options: Value,
+    data: &crate::core::data::training_data::TrainingData,
+    trained: &TrainedModel,
+    mut clock: PhaseTimes,
+) -> TableIterator<'static, TrainRow> {
+    let split = json!({
+        "method": opts.split.method_name(),
+        "column": opts.split.key_column(),
+        "train": opts.split.train_fraction,
+        "validation": opts.split.validation_fraction,
+        "seed": opts.split.seed,
+    });
+    let reference = crate::api::monitoring::drift::reference_json(data, trained);
+    clock.lap("reference");
+    let mut training = trained.summary.clone();
+    // This layer's phases (read, audit, reference) join the core's.
+    if let (Some(all), Value::Object(mine)) = (training["seconds"].as_object_mut(), clock.to_json()) {
+        all.extend(mine);
+    }
+    training["effective_options"] = json!({
+        "alpha": opts.alpha,
+        "class_weight": opts.class_weight,
+        "min_level_count": opts.preprocess.min_level_count,
+        "max_levels": opts.preprocess.max_levels,
+        "max_memory": crate::core::resources::memory::format_bytes(opts.max_memory.bytes),
+        "missing_values": opts.preprocess.missing_values,
+        "max_iter": opts.max_iter,
+        "tol": opts.tol,
+    });
+    let given_options = if given_options.is_null() { json!({}) } else { given_options };
+
+    lock_model_name(name);
+    let version = next_version(name);
+    // issue 6: options.deploy decides (logged as a deploy_decision event); the row is stored
+    // undeployed and deployed below through the registry.
+    let deploy = crate::api::governance::versions::decide_deployment(name, version, opts, data, trained);
+    Spi::run_with_args(
+        "INSERT INTO lead_scoring.models
+           (name, version, algorithm, label, positive_label, source, features, options, split, training,
+            metrics, threshold, tiers, artifact, validation_predictions, deployed, importance, reference)
+         VALUES ($1, $2, $16, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18)",
+        &[
+            name.into(),
+            version.into(),
+            label.name.as_str().into(),
+            opts.positive_label.as_deref().into(),
+            src.display.as_str().into(),
+            JsonB(features_json(trained)).into(),
+            JsonB(given_options).into(),
+            JsonB(split).into(),
+            JsonB(training).into(),
+            JsonB(trained.metrics.clone()).into(),
+            trained.threshold.into(),
+            JsonB(trained.tiers.to_json()).into(),
+            encode_model(&trained.model).into(),
+            validation_predictions(trained).into(),
+            false.into(),
+            trained.model.estimator.algorithm().into(),
+            JsonB(serde_json::to_value(&trained.importance).expect("importance serializes")).into(),
+            // issue 7: reference distributions for drift() and monitor().
+            reference.into(),
+        ],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot store the model: {e}")));
+    let test_auc = trained.metrics["test"]["roc_auc"].clone();
+    log_event(name, Some(version), "trained", json!({"source": src.display, "rows": trained.summary["rows"], "test_roc_auc": test_auc}), None);
+    if deploy {
+        crate::api::governance::versions::deploy_new_version(name, version);
+    }
+    crate::catalog::invalidation::models_changed();
+    TableIterator::once((
+        name.to_string(),
+        version,
+        trained.model.estimator.algorithm().to_string(),
+        deploy,
+        JsonB(trained.metrics.clone()),
+    ))
+}

@@ -1,0 +1,7 @@
+//! Catalog tables (`models`, `model_events`) and the `model_overview` view; the DDL lives in
+//! sql/catalog.sql and runs before every generated function.
+
+pgrx::extension_sql_file!("../../sql/catalog.sql", name = "catalog", bootstrap);
+
+pub mod models;
+pub mod invalidation;

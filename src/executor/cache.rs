@@ -1,0 +1,78 @@
+//! Per-backend cache of deserialized models, so scoring a million rows deserializes a model
+//! once. Entries are dropped when the catalog's generation moves (catalog/invalidation.rs): any
+//! session that deploys, retrains or changes a model sends a relcache invalidation for
+//! `lead_scoring.models`, which every backend processes at its next transaction start (and this
+//! one at once).
+
+use std::cell::{Cell, RefCell};
+use rustc_hash::FxHashMap;
+use std::rc::Rc;
+
+
+use crate::errors::{bad_data, invalid};
+use crate::catalog::invalidation::generation;
+use crate::catalog::models::{load_model_row, parse_model_spec, ModelRow};
+use crate::executor::rows_binding::{BoundModel, RowBindings};
+use crate::core::models::artifact::decode_model;
+use crate::core::models::model::LeadModel;
+use crate::core::evaluation::tiers::Tiers;
+
+/// A model ready to score: the artifact decoded, tiers parsed, row layouts resolved lazily.
+pub struct LoadedModel {
+    pub row: ModelRow,
+    pub model: LeadModel,
+    pub tiers: Tiers,
+    /// Resolved attribute numbers per row type seen (usually one).
+    pub bindings: RowBindings,
+    /// Reused buffer for the transformed inputs.
+    pub scratch: RefCell<Vec<f64>>,
+    /// The fast scoring path of a logistic model (issue 8); None for trees.
+    pub plan: Option<crate::core::serving::scoring_plan::ScoringPlan>,
+}
+
+thread_local! {
+    static MODELS: RefCell<FxHashMap<String, Rc<LoadedModel>>> = RefCell::new(FxHashMap::default());
+    /// The catalog generation the cached models were loaded at.
+    static LOADED_AT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Returns the cached model for `spec` ('name' or 'name@3'), loading it on first use.
+pub fn get(spec: &str) -> Rc<LoadedModel> {
+    let now = generation();
+    if LOADED_AT.get() != now {
+        MODELS.with(|c| c.borrow_mut().clear());
+        LOADED_AT.set(now);
+    }
+    if let Some(m) = MODELS.with(|c| c.borrow().get(spec).cloned()) {
+        return m;
+    }
+    let row = load_model_row(&parse_model_spec(spec));
+    let model = decode_model(&row.artifact)
+        .unwrap_or_else(|e| bad_data(format!("model \"{}@{}\": {e}", row.name, row.version)));
+    let tiers = Tiers::from_json(&row.tiers)
+        .unwrap_or_else(|e| invalid(format!("model \"{}@{}\" has invalid tiers: {e}", row.name, row.version)));
+    let loaded = Rc::new(LoadedModel {
+        row,
+        plan: crate::core::serving::scoring_plan::ScoringPlan::new(&model),
+        model,
+        tiers,
+        bindings: RowBindings::default(),
+        scratch: RefCell::new(Vec::new()),
+    });
+    MODELS.with(|c| c.borrow_mut().insert(spec.to_string(), loaded.clone()));
+    loaded
+}
+
+impl BoundModel for LoadedModel {
+    fn lead_model(&self) -> &LeadModel {
+        &self.model
+    }
+
+    fn name_and_version(&self) -> (&str, i32) {
+        (&self.row.name, self.row.version)
+    }
+
+    fn row_bindings(&self) -> &RowBindings {
+        &self.bindings
+    }
+}

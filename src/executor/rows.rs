@@ -1,0 +1,202 @@
+//! Reads a source into the core's columnar table in one pass, each row decoded straight from
+//! the executor's slot as it is produced (row_stream.rs): nothing but the columnar table grows.
+
+use crate::errors::{bad_data, invalid, quote_ident};
+use crate::pg::row_stream::for_each_row;
+use crate::executor::rows_binding::{text_of, utf8_database};
+use crate::executor::source::{ColumnClass, Source, SourceColumn};
+use crate::core::resources::memory::MemoryLimit;
+use crate::core::data::training_data::TrainingData;
+use crate::core::data::split::{SplitKey, TextKey};
+use crate::core::data::values::{CategoricalBuilder, Column, ColumnData};
+
+/// How the label column is read.
+pub struct LabelSpec<'a> {
+    pub column: &'a SourceColumn,
+    /// The value that means "converted", compared as text; needed for text labels.
+    pub positive: Option<&'a str>,
+}
+
+/// Which kind of split key is read alongside the features.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Time,
+    Group,
+    Column,
+}
+
+/// What to read from a source.
+pub struct ReadRequest<'a> {
+    pub source: &'a Source,
+    pub features: Vec<&'a SourceColumn>,
+    /// None reads every row without a label (drift on unlabelled leads); `labels` stays empty.
+    pub label: Option<LabelSpec<'a>>,
+    pub key: Option<(&'a SourceColumn, KeyKind)>,
+    /// Training's memory limit: reading stops with an ERROR once the columns outgrow it.
+    pub memory: Option<&'a MemoryLimit>,
+}
+
+/// The rows read, plus what was skipped.
+pub struct ReadResult {
+    pub data: TrainingData,
+    pub null_labels: usize,
+}
+
+fn feature_expr(c: &SourceColumn) -> String {
+    match c.class {
+        ColumnClass::Numeric { .. } => format!("{}::float8", quote_ident(&c.name)),
+        // Seconds since 1970-01-01 UTC, as rows_binding reads a date from a scored row.
+        ColumnClass::Temporal => format!("extract(epoch FROM {})::float8", quote_ident(&c.name)),
+        _ => format!("{}::text", quote_ident(&c.name)),
+    }
+}
+
+fn key_expr(c: &SourceColumn, kind: KeyKind) -> String {
+    let q = quote_ident(&c.name);
+    match (kind, c.class) {
+        (KeyKind::Time, ColumnClass::Temporal) => format!("extract(epoch FROM {q})::float8"),
+        (KeyKind::Time, ColumnClass::Numeric { .. }) => format!("{q}::float8"),
+        (KeyKind::Time, _) => invalid(format!(
+            "time split column \"{}\" has type {}; it must be a date, timestamp or number",
+            c.name, c.type_name
+        )),
+        _ => format!("{q}::text"),
+    }
+}
+
+/// Interprets one label value: boolean, 0/1, or equality with the positive label.
+fn parse_label(text: &str, spec: &LabelSpec<'_>) -> bool {
+    if let Some(positive) = spec.positive {
+        return text == positive;
+    }
+    match spec.column.class {
+        ColumnClass::Boolean => text == "true",
+        ColumnClass::Numeric { .. } => match text.parse::<f64>() {
+            Ok(x) if x == 1.0 => true,
+            Ok(x) if x == 0.0 => false,
+            _ => bad_data(format!(
+                "label column \"{}\" has the value {text}; a numeric label must be 0 or 1 (or set options.positive_label)",
+                spec.column.name
+            )),
+        },
+        _ => bad_data(format!(
+            "label column \"{}\" has type {}; set options.positive_label to the value that means converted",
+            spec.column.name, spec.column.type_name
+        )),
+    }
+}
+
+enum Builder {
+    Numeric(Vec<Option<f64>>),
+    Text(CategoricalBuilder),
+}
+
+impl Builder {
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Builder::Numeric(v) => v.capacity() * std::mem::size_of::<Option<f64>>(),
+            Builder::Text(b) => b.heap_bytes(),
+        }
+    }
+}
+
+/// Rows between checks of the columns' memory against the limit.
+const MEMORY_CHECK_ROWS: usize = 16_384;
+
+/// Reads the requested columns of every row with a non-NULL label.
+pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
+    let mut exprs: Vec<String> = req.features.iter().map(|c| feature_expr(c)).collect();
+    let nf = req.features.len();
+    // A boolean label is read as a boolean (no text formatting per row); others as text.
+    let bool_label = req.label.as_ref().is_some_and(|l| l.positive.is_none() && l.column.class == ColumnClass::Boolean);
+    if let Some(label) = &req.label {
+        let cast = if bool_label { "boolean" } else { "text" };
+        exprs.push(format!("{}::{cast}", quote_ident(&label.column.name)));
+    }
+    // Index of the split key after the features and the optional label.
+    let key_at = nf + usize::from(req.label.is_some());
+    if let Some((c, kind)) = req.key {
+        exprs.push(key_expr(c, kind));
+    }
+    let query = format!("SELECT {} FROM {}", exprs.join(", "), req.source.from_sql);
+
+    let mut builders: Vec<Builder> = req
+        .features
+        .iter()
+        .map(|c| match c.class {
+            ColumnClass::Numeric { .. } | ColumnClass::Temporal => Builder::Numeric(Vec::new()),
+            _ => Builder::Text(CategoricalBuilder::default()),
+        })
+        .collect();
+    let mut labels = Vec::new();
+    let mut times: Vec<Option<f64>> = Vec::new();
+    let mut keys = CategoricalBuilder::default();
+    let mut null_labels = 0usize;
+
+    let utf8 = utf8_database();
+    let mut rows_read = 0usize;
+    for_each_row(&query, &mut |values, nulls| {
+        rows_read += 1;
+        if let Some(limit) = req.memory.filter(|_| rows_read % MEMORY_CHECK_ROWS == 0) {
+            let held = builders.iter().map(Builder::heap_bytes).sum::<usize>() + labels.capacity() + times.capacity() * 16 + keys.heap_bytes();
+            if let Err(e) = limit.check(Some(held as u64), || format!("the first {rows_read} rows of {} read into memory", req.source.display)) {
+                bad_data(format!("{e}; train on fewer rows or columns (a query source with a WHERE clause), or use options.engine 'aggregate'"));
+            }
+        }
+        // The query's columns: the features, then the label, then the split key.
+        if let Some(spec) = &req.label {
+            if nulls[nf] {
+                null_labels += 1;
+                return;
+            }
+            labels.push(if bool_label {
+                values[nf].value() != 0 // DatumGetBool
+            } else {
+                // SAFETY: a non-NULL text datum of this row.
+                parse_label(unsafe { text_of(values[nf], utf8) }, spec)
+            });
+        }
+        for (i, b) in builders.iter_mut().enumerate() {
+            match b {
+                Builder::Numeric(v) => {
+                    let x = (!nulls[i]).then(|| f64::from_bits(values[i].value() as u64));
+                    if let Some(x) = x.filter(|x| !x.is_finite()) {
+                        bad_data(format!(
+                            "feature \"{}\" has the value {x}; NaN and Infinity are not valid feature values",
+                            req.features[i].name
+                        ));
+                    }
+                    v.push(x);
+                }
+                // SAFETY: a non-NULL text datum of this row.
+                Builder::Text(b) => b.push((!nulls[i]).then(|| unsafe { text_of(values[i], utf8) })),
+            }
+        }
+        match req.key {
+            Some((_, KeyKind::Time)) => times.push((!nulls[key_at]).then(|| f64::from_bits(values[key_at].value() as u64))),
+            // SAFETY: a non-NULL text datum of this row.
+            Some(_) => keys.push((!nulls[key_at]).then(|| unsafe { text_of(values[key_at], utf8) })),
+            None => {}
+        }
+    });
+
+    let columns = builders
+        .into_iter()
+        .zip(&req.features)
+        .map(|(b, c)| Column {
+            name: c.name.clone(),
+            kind: c.class.feature_kind().expect("features are classified before reading"),
+            data: match b {
+                Builder::Numeric(v) => ColumnData::Numeric(v),
+                Builder::Text(b) => b.finish(),
+            },
+        })
+        .collect();
+    let split_key = match req.key {
+        None => SplitKey::None,
+        Some((_, KeyKind::Time)) => SplitKey::Time(times),
+        Some((_, KeyKind::Group)) => SplitKey::Group(TextKey::from_builder(keys)),
+        Some((_, KeyKind::Column)) => SplitKey::Column(TextKey::from_builder(keys)),
+    };
+    ReadResult { data: TrainingData { columns, labels, split_key }, null_labels }
+}
