@@ -208,3 +208,22 @@ fn the_checker_sees_imports() {
     assert!(imports("api::serving::score", &ext["api::serving::score"], &ext_known).contains("executor::cache"));
     assert_eq!(declared_order(EXTENSION).first().map(String::as_str), Some("errors"));
 }
+
+#[test]
+fn only_the_catalog_layer_touches_the_catalog_tables() {
+    // The extension's tables are read and written in one place, so their columns can change
+    // with one file's edit (sql/*.sql holds their DDL).
+    let tables = ["lead_scoring.models", "lead_scoring.model_events", "lead_scoring.monitoring", "lead_scoring.lead_feedback"];
+    let mut outside = Vec::new();
+    for (module, code) in modules(EXTENSION) {
+        if module == "catalog" || module.starts_with("catalog::") {
+            continue;
+        }
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            if let Some(t) = tables.iter().find(|t| line.contains(*t)) {
+                outside.push(format!("{module}: {t}"));
+            }
+        }
+    }
+    assert!(outside.is_empty(), "catalog tables used outside src/catalog:\n{}", outside.join("\n"));
+}

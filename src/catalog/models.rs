@@ -5,7 +5,9 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::json;
 
-use crate::errors::{invalid, raise_with_hint, required};
+use crate::catalog::events::log_event;
+use crate::core::report::model_card::CardInput;
+use crate::errors::{invalid, raise_with_hint};
 
 /// A model name with an optional version: `inbound` or `inbound@3`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,15 +136,6 @@ pub fn deployed_version(name: &str) -> Option<i32> {
         .flatten()
 }
 
-/// Appends to the event log.
-pub fn log_event(name: &str, version: Option<i32>, event: &str, detail: serde_json::Value, reason: Option<&str>) {
-    Spi::run_with_args(
-        "INSERT INTO lead_scoring.model_events (model_name, version, event, detail, reason) VALUES ($1, $2, $3, $4, $5)",
-        &[name.into(), version.into(), event.into(), JsonB(detail).into(), reason.into()],
-    )
-    .unwrap_or_else(|e| invalid(format!("cannot write lead_scoring.model_events: {e}")));
-}
-
 /// Makes `version` the deployed version of `name`, logs it and tells every session's cache.
 pub fn deploy_version(name: &str, version: i32, reason: Option<&str>) -> Option<i32> {
     lock_model_name(name);
@@ -164,20 +157,191 @@ pub fn deploy_version(name: &str, version: i32, reason: Option<&str>) -> Option<
     previous
 }
 
-/// Deploys a version of a model: `score(name, ...)` uses it from then on, in every session.
-/// Returns what changed as jsonb.
-#[pg_extern(volatile, parallel_unsafe)]
-fn deploy(
-    model_name: Option<&str>,
-    version: Option<i32>,
-    reason: default!(Option<&str>, "NULL"),
-) -> JsonB {
-    let name = required(model_name, "model_name");
-    let version = required(version, "version");
-    let spec = parse_model_spec(name);
-    if spec.version.is_some() {
-        invalid("give the version as the second argument, not as 'name@version'");
-    }
-    let previous = deploy_version(&spec.name, version, reason);
-    JsonB(json!({"model": spec.name, "deployed_version": version, "previous_version": previous}))
+/// Whether any version of `name` exists (retired ones included).
+pub fn model_exists(name: &str) -> bool {
+    Spi::get_one_with_args::<bool>("SELECT EXISTS (SELECT 1 FROM lead_scoring.models WHERE name = $1)", &[name.into()])
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+/// The encoded validation predictions stored with a version (see `decode_scored_labels`).
+pub fn validation_predictions(row: &ModelRow) -> Vec<u8> {
+    Spi::get_one_with_args::<Vec<u8>>(
+        "SELECT validation_predictions FROM lead_scoring.models WHERE name = $1 AND version = $2",
+        &[row.name.as_str().into(), row.version.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or_default()
+}
+
+/// The global importance stored with a version (jsonb; null when absent).
+pub fn stored_importance(row: &ModelRow) -> serde_json::Value {
+    Spi::get_one_with_args::<JsonB>(
+        "SELECT importance FROM lead_scoring.models WHERE name = $1 AND version = $2",
+        &[row.name.as_str().into(), row.version.into()],
+    )
+    .ok()
+    .flatten()
+    .map(|j| j.0)
+    .unwrap_or_default()
+}
+
+/// The reference distributions and the test metrics stored with a version.
+pub fn reference_and_test_metrics(row: &ModelRow) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+    Spi::connect(|client| {
+        let t = client.select(
+            "SELECT reference, metrics -> 'test' FROM lead_scoring.models WHERE name = $1 AND version = $2",
+            Some(1),
+            &[row.name.as_str().into(), row.version.into()],
+        )?;
+        let r = t.first();
+        Ok::<_, pgrx::spi::Error>((r.get::<JsonB>(1)?.map(|j| j.0), r.get::<JsonB>(2)?.map(|j| j.0)))
+    })
+    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")))
+}
+
+/// Replaces the tiers of a version.
+pub fn store_tiers(row: &ModelRow, tiers: serde_json::Value) {
+    Spi::run_with_args(
+        "UPDATE lead_scoring.models SET tiers = $3 WHERE name = $1 AND version = $2",
+        &[row.name.as_str().into(), row.version.into(), JsonB(tiers).into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot update tiers: {e}")));
+}
+
+/// Marks a version retired.
+pub fn mark_retired(name: &str, version: i32) {
+    Spi::run_with_args(
+        "UPDATE lead_scoring.models SET retired_at = now() WHERE name = $1 AND version = $2",
+        &[name.into(), version.into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot retire model \"{name}\": {e}")));
+}
+
+/// What `report()` shows of a version beside its model card.
+pub struct StoredForReport {
+    pub deployed: bool,
+    pub algorithm: String,
+    pub created_at: String,
+    pub metrics: serde_json::Value,
+    /// Encoded validation predictions (see `decode_scored_labels`).
+    pub predictions: Vec<u8>,
+    pub importance: serde_json::Value,
+}
+
+/// The stored fields `report()` draws from.
+pub fn stored_for_report(row: &ModelRow) -> StoredForReport {
+    let (deployed, algorithm, created_at, metrics, predictions, importance) = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT deployed, algorithm, to_char(created_at, 'YYYY-MM-DD HH24:MI TZ'), metrics, validation_predictions, importance
+               FROM lead_scoring.models WHERE name = $1 AND version = $2",
+            Some(1),
+            &[row.name.as_str().into(), row.version.into()],
+        )?;
+        let r = t.first();
+        let json = |i: usize| -> Result<serde_json::Value, pgrx::spi::Error> { Ok(r.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default()) };
+        Ok::<_, pgrx::spi::Error>((
+            r.get::<bool>(1)?.unwrap_or(false),
+            r.get::<String>(2)?.unwrap_or_default(),
+            r.get::<String>(3)?.unwrap_or_default(),
+            json(4)?,
+            r.get::<Vec<u8>>(5)?.unwrap_or_default(),
+            json(6)?,
+        ))
+    })
+    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")));
+    StoredForReport { deployed, algorithm, created_at, metrics, predictions, importance }
+}
+
+/// The model card's fields of a version (its change history is filled from the event log).
+pub fn card_input(row: &ModelRow) -> CardInput {
+    Spi::connect(|client| {
+        let t = client.select(
+            "SELECT deployed, retired_at IS NOT NULL, algorithm, label, positive_label, source,
+                    to_char(created_at, 'YYYY-MM-DD HH24:MI:SS TZ'), created_by::text, features, split, training, metrics,
+                    threshold, tiers
+               FROM lead_scoring.models WHERE name = $1 AND version = $2",
+            Some(1),
+            &[row.name.as_str().into(), row.version.into()],
+        )?;
+        let r = t.first();
+        let json = |i: usize| -> Result<serde_json::Value, pgrx::spi::Error> { Ok(r.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default()) };
+        Ok::<_, pgrx::spi::Error>(CardInput {
+            name: row.name.clone(),
+            version: row.version,
+            deployed: r.get(1)?.unwrap_or(false),
+            retired: r.get(2)?.unwrap_or(false),
+            algorithm: r.get(3)?.unwrap_or_default(),
+            label: r.get(4)?.unwrap_or_default(),
+            positive_label: r.get(5)?,
+            source: r.get(6)?.unwrap_or_default(),
+            created_at: r.get(7)?.unwrap_or_default(),
+            created_by: r.get(8)?.unwrap_or_default(),
+            time_window: None,
+            features: json(9)?,
+            split: json(10)?,
+            training: json(11)?,
+            metrics: json(12)?,
+            threshold: r.get(13)?.unwrap_or_default(),
+            tiers: json(14)?,
+            events: Vec::new(),
+        })
+    })
+    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")))
+}
+
+/// A newly trained version, stored undeployed (deployment is its own step, see [`deploy_version`]).
+pub struct NewVersion<'a> {
+    pub name: &'a str,
+    pub version: i32,
+    pub algorithm: &'a str,
+    pub label: &'a str,
+    pub positive_label: Option<&'a str>,
+    pub source: &'a str,
+    pub features: serde_json::Value,
+    /// The options as the caller gave them.
+    pub options: serde_json::Value,
+    pub split: serde_json::Value,
+    pub training: serde_json::Value,
+    pub metrics: serde_json::Value,
+    pub threshold: f64,
+    pub tiers: serde_json::Value,
+    pub artifact: Vec<u8>,
+    pub validation_predictions: Vec<u8>,
+    pub importance: serde_json::Value,
+    /// Reference distributions for drift() and monitor().
+    pub reference: JsonB,
+}
+
+/// Stores a new version (call under [`lock_model_name`], with [`next_version`]'s number).
+pub fn insert_version(v: NewVersion<'_>) {
+    Spi::run_with_args(
+        "INSERT INTO lead_scoring.models
+           (name, version, algorithm, label, positive_label, source, features, options, split, training,
+            metrics, threshold, tiers, artifact, validation_predictions, deployed, importance, reference)
+         VALUES ($1, $2, $16, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18)",
+        &[
+            v.name.into(),
+            v.version.into(),
+            v.label.into(),
+            v.positive_label.into(),
+            v.source.into(),
+            JsonB(v.features).into(),
+            JsonB(v.options).into(),
+            JsonB(v.split).into(),
+            JsonB(v.training).into(),
+            JsonB(v.metrics).into(),
+            v.threshold.into(),
+            JsonB(v.tiers).into(),
+            v.artifact.into(),
+            v.validation_predictions.into(),
+            false.into(),
+            v.algorithm.into(),
+            JsonB(v.importance).into(),
+            v.reference.into(),
+        ],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot store the model: {e}")));
 }

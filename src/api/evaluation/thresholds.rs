@@ -6,7 +6,8 @@ use pgrx::JsonB;
 use serde_json::json;
 
 use crate::errors::{bad_data, core_ok, invalid, required};
-use crate::catalog::models::{load_model_row, lock_model_name, log_event, parse_model_spec};
+use crate::catalog::events::log_event;
+use crate::catalog::models::{load_model_row, lock_model_name, parse_model_spec, store_tiers, validation_predictions};
 use crate::core::models::artifact::decode_scored_labels;
 use crate::core::evaluation::thresholds::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
 use crate::core::evaluation::tiers::Tiers;
@@ -15,13 +16,7 @@ use crate::core::evaluation::tiers::Tiers;
 fn validation_of(model_name: &str) -> (String, Vec<f64>, Vec<bool>) {
     let spec = parse_model_spec(model_name);
     let row = load_model_row(&spec);
-    let bytes = Spi::get_one_with_args::<Vec<u8>>(
-        "SELECT validation_predictions FROM lead_scoring.models WHERE name = $1 AND version = $2",
-        &[row.name.as_str().into(), row.version.into()],
-    )
-    .ok()
-    .flatten()
-    .unwrap_or_default();
+    let bytes = validation_predictions(&row);
     let (scores, labels) = core_ok(decode_scored_labels(&bytes));
     if scores.is_empty() {
         bad_data(format!("model \"{}@{}\" has no validation predictions", row.name, row.version));
@@ -101,11 +96,7 @@ fn set_tiers(model_name: Option<&str>, tiers: Option<JsonB>, reason: default!(Op
     let parsed = Tiers::from_json(&tiers.0).unwrap_or_else(|e| invalid(format!("tiers: {e}")));
     lock_model_name(&spec.name);
     let row = load_model_row(&spec);
-    Spi::run_with_args(
-        "UPDATE lead_scoring.models SET tiers = $3 WHERE name = $1 AND version = $2",
-        &[row.name.as_str().into(), row.version.into(), JsonB(parsed.to_json()).into()],
-    )
-    .unwrap_or_else(|e| invalid(format!("cannot update tiers: {e}")));
+    store_tiers(&row, parsed.to_json());
     log_event(&row.name, Some(row.version), "tiers_changed", json!({"from": row.tiers, "to": parsed.to_json()}), reason);
     crate::catalog::invalidation::models_changed();
     JsonB(parsed.to_json())

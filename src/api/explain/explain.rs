@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::executor::cache::{self, LoadedModel};
 use crate::errors::{bad_data, invalid};
-use crate::catalog::models::{load_model_row, parse_model_spec};
+use crate::catalog::models::{load_model_row, parse_model_spec, stored_importance};
 use crate::executor::scoring::{json_raw_values, row_raw_values};
 use crate::core::explain::contributions::{explain as explain_lead, top_reasons as reasons_of, Explanation, Importance};
 use crate::core::data::values::RawValue;
@@ -102,14 +102,7 @@ fn feature_importance(
     ),
 > {
     let row = load_model_row(&parse_model_spec(model_name));
-    let stored = Spi::get_one_with_args::<JsonB>(
-        "SELECT importance FROM lead_scoring.models WHERE name = $1 AND version = $2",
-        &[row.name.as_str().into(), row.version.into()],
-    )
-    .ok()
-    .flatten()
-    .map(|j| j.0)
-    .unwrap_or_default();
+    let stored = stored_importance(&row);
     let items: Vec<Importance> = serde_json::from_value(stored)
         .unwrap_or_else(|e| bad_data(format!("model \"{}@{}\" has unreadable importance: {e}", row.name, row.version)));
     TableIterator::new(items.into_iter().map(|i| {

@@ -7,7 +7,8 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
 use crate::errors::{invalid, quote_ident, raise_with_hint, required};
-use crate::catalog::models::{load_model_row, parse_model_spec, ModelSpec};
+use crate::catalog::feedback::{latest_feedback_join, record_feedback};
+use crate::catalog::models::{load_model_row, model_exists, parse_model_spec, ModelSpec};
 use crate::executor::source::{find_column, ColumnClass, Source, SourceColumn};
 use crate::core::training::options::TrainOptions;
 
@@ -22,22 +23,10 @@ fn flag(model_name: Option<&str>, lead_key: Option<&str>, correct_label: Option<
     }
     let lead_key = required(lead_key, "lead_key");
     let correct_label = required(correct_label, "correct_label");
-    let exists = Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT FROM lead_scoring.models WHERE name = $1)",
-        &[spec.name.as_str().into()],
-    )
-    .ok()
-    .flatten()
-    .unwrap_or(false);
-    if !exists {
+    if !model_exists(&spec.name) {
         load_model_row(&ModelSpec { name: spec.name.clone(), version: None });
     }
-    Spi::get_one_with_args::<i64>(
-        "INSERT INTO lead_scoring.lead_feedback (model_name, lead_key, correct_label, note) VALUES ($1, $2, $3, $4) RETURNING id",
-        &[spec.name.as_str().into(), lead_key.into(), correct_label.into(), note.into()],
-    )
-    .unwrap_or_else(|e| invalid(format!("cannot write lead_scoring.lead_feedback: {e}")))
-    .unwrap_or_default()
+    record_feedback(&spec.name, lead_key, correct_label, note)
 }
 
 /// With `options.use_feedback`, the source read through the latest feedback per lead: the label
@@ -73,15 +62,12 @@ pub fn with_feedback(model: &str, src: Source, columns: &[SourceColumn], label: 
             }
         })
         .collect();
-    let model_literal = format!("'{}'", model.replace('\'', "''"));
     Source {
         from_sql: format!(
-            "(SELECT {} FROM (SELECT * FROM {}) AS s LEFT JOIN LATERAL (SELECT f.correct_label FROM lead_scoring.lead_feedback f
-                WHERE f.model_name = {model_literal} AND f.lead_key = s.{}::text ORDER BY f.id DESC LIMIT 1) AS fb ON true)
-             AS lead_scoring_with_feedback",
+            "(SELECT {} FROM (SELECT * FROM {}) AS s {}) AS lead_scoring_with_feedback",
             select.join(", "),
             src.from_sql,
-            quote_ident(&key_col.name)
+            latest_feedback_join(model, &format!("s.{}", quote_ident(&key_col.name)), "fb")
         ),
         display: format!("{} (with rep feedback)", src.display),
         relation: src.relation.clone(),

@@ -8,7 +8,8 @@ use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::json;
 
 use crate::errors::{core_ok, invalid, raise_with_hint, required};
-use crate::catalog::models::{log_event, parse_model_spec};
+use crate::catalog::events::log_event;
+use crate::catalog::models::{model_exists, parse_model_spec};
 use crate::executor::source::{describe, find_column, resolve_source, Source, SourceColumn};
 use crate::core::training::options::{parse_train_options, Algorithm};
 use crate::core::governance::schedule::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};
@@ -46,10 +47,7 @@ fn scheduled_model(model_name: Option<&str>) -> String {
     if spec.version.is_some() {
         invalid(format!("schedule model \"{}\" by its name, without @version: the job always uses the deployed version", spec.name));
     }
-    let exists = Spi::get_one_with_args::<bool>("SELECT EXISTS (SELECT 1 FROM lead_scoring.models WHERE name = $1)", &[spec.name.as_str().into()])
-        .ok()
-        .flatten()
-        .unwrap_or(false);
+    let exists = model_exists(&spec.name);
     if !exists {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,

@@ -1,4 +1,4 @@
-//! Registry governance: `rollback()`, `retire()`, and the auto-deploy policy that retraining
+//! Registry governance: `deploy()`, `rollback()`, `retire()`, and the auto-deploy policy that retraining
 //! (`train()` through `store()`) applies. Every change appends to `model_events` with the role
 //! (`actor`) and a reason.
 
@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 
 use crate::executor::cache;
 use crate::errors::{invalid, raise_with_hint, required};
-use crate::catalog::models::{deploy_version, deployed_version, load_model_row, lock_model_name, log_event, parse_model_spec, ModelSpec};
-use crate::core::governance::deploy_policy::{decide, live_auc_on_test_rows, rollback_target, HistoryEvent};
+use crate::catalog::events::{deployment_history, log_event};
+use crate::catalog::models::{deploy_version, deployed_version, load_model_row, lock_model_name, mark_retired, parse_model_spec, ModelSpec};
+use crate::core::governance::deploy_policy::{decide, live_auc_on_test_rows, rollback_target};
 use crate::core::training::options::TrainOptions;
 use crate::core::training::pipeline::TrainedModel;
 use crate::core::data::training_data::TrainingData;
@@ -56,32 +57,22 @@ pub fn deploy_new_version(name: &str, version: i32) {
     let reason = if deployed_version(name).is_none() { "first version of this model" } else { "auto-deploy after training (options.deploy)" };
     deploy_version(name, version, Some(reason));
 }
-
-fn history(name: &str) -> Vec<HistoryEvent> {
-    Spi::connect(|client| {
-        let rows = client.select(
-            "SELECT event, version, (detail->>'from')::int, (detail->>'to')::int FROM lead_scoring.model_events
-              WHERE model_name = $1 AND event IN ('deployed', 'rolled_back', 'retired') ORDER BY id",
-            None,
-            &[name.into()],
-        )?;
-        let mut out = Vec::new();
-        for r in rows {
-            let event: String = r.get(1)?.unwrap_or_default();
-            let version: Option<i32> = r.get(2)?;
-            out.push(match (event.as_str(), version) {
-                ("deployed", Some(v)) => HistoryEvent::Deployed(v),
-                ("retired", Some(v)) => HistoryEvent::Retired(v),
-                ("rolled_back", _) => match (r.get::<i32>(3)?, r.get::<i32>(4)?) {
-                    (Some(from), Some(to)) => HistoryEvent::RolledBack { from, to },
-                    _ => continue,
-                },
-                _ => continue,
-            });
-        }
-        Ok::<_, pgrx::spi::Error>(out)
-    })
-    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.model_events: {e}")))
+/// Deploys a version of a model: `score(name, ...)` uses it from then on, in every session.
+/// Returns what changed as jsonb.
+#[pg_extern(volatile, parallel_unsafe)]
+fn deploy(
+    model_name: Option<&str>,
+    version: Option<i32>,
+    reason: default!(Option<&str>, "NULL"),
+) -> JsonB {
+    let name = required(model_name, "model_name");
+    let version = required(version, "version");
+    let spec = parse_model_spec(name);
+    if spec.version.is_some() {
+        invalid("give the version as the second argument, not as 'name@version'");
+    }
+    let previous = deploy_version(&spec.name, version, reason);
+    JsonB(json!({"model": spec.name, "deployed_version": version, "previous_version": previous}))
 }
 
 /// Deploys the version that was live before the current one (skipping versions rolled back
@@ -95,7 +86,7 @@ fn rollback(model_name: Option<&str>, reason: default!(Option<&str>, "NULL")) ->
         load_model_row(&ModelSpec { name: name.clone(), version: None });
         unreachable!("load_model_row raises when nothing is deployed")
     });
-    let target = rollback_target(&history(&name), current).unwrap_or_else(|| {
+    let target = rollback_target(&deployment_history(&name), current).unwrap_or_else(|| {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             format!("model \"{name}\" has no earlier deployed version to roll back to"),
@@ -122,11 +113,7 @@ fn retire(model_name: Option<&str>, version: Option<i32>, reason: default!(Optio
             "deploy another version first (lead_scoring.deploy or lead_scoring.rollback)",
         );
     }
-    Spi::run_with_args(
-        "UPDATE lead_scoring.models SET retired_at = now() WHERE name = $1 AND version = $2",
-        &[name.as_str().into(), version.into()],
-    )
-    .unwrap_or_else(|e| invalid(format!("cannot retire model \"{name}\": {e}")));
+    mark_retired(&name, version);
     log_event(&name, Some(version), "retired", json!({}), reason);
     crate::catalog::invalidation::models_changed();
     JsonB(json!({"model": name, "retired_version": version}))

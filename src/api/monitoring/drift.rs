@@ -5,8 +5,9 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::Value;
 
+use crate::catalog::models::reference_and_test_metrics;
 use crate::executor::cache::LoadedModel;
-use crate::errors::{core_ok, invalid, raise_with_hint, required};
+use crate::errors::{core_ok, raise_with_hint, required};
 use crate::api::evaluation::evaluate::{score_rows, ScoredSource};
 use crate::executor::source::resolve_source;
 use crate::core::monitoring::drift::{build_reference, drift_report, DriftRow, Reference};
@@ -24,16 +25,7 @@ pub fn reference_json(data: &TrainingData, trained: &TrainedModel) -> JsonB {
 
 /// The stored reference and test metrics of a loaded model version.
 pub fn reference_of(model: &LoadedModel) -> (Reference, Value) {
-    let (reference, test) = Spi::connect(|client| {
-        let t = client.select(
-            "SELECT reference, metrics -> 'test' FROM lead_scoring.models WHERE name = $1 AND version = $2",
-            Some(1),
-            &[model.row.name.as_str().into(), model.row.version.into()],
-        )?;
-        let r = t.first();
-        Ok::<_, pgrx::spi::Error>((r.get::<JsonB>(1)?.map(|j| j.0), r.get::<JsonB>(2)?.map(|j| j.0)))
-    })
-    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")));
+    let (reference, test) = reference_and_test_metrics(&model.row);
     let stored = reference.unwrap_or(Value::Null);
     let parsed = serde_json::from_value::<Reference>(stored).unwrap_or_else(|_| {
         raise_with_hint(

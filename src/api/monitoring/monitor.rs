@@ -6,6 +6,7 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::json;
 
+use crate::catalog::monitoring::{record_check, MonitoringCheck};
 use crate::executor::attachment::ALERT_CHANNEL;
 use crate::api::monitoring::drift::{drift_of, reference_of};
 use crate::errors::{invalid, required};
@@ -13,8 +14,6 @@ use crate::api::evaluation::evaluate::score_rows;
 use crate::executor::source::resolve_source;
 use crate::core::monitoring::drift::{Status, DEFAULT_ALERT, DEFAULT_WARN};
 use crate::core::monitoring::performance::{baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates};
-
-pgrx::extension_sql_file!("../../../sql/monitoring.sql", name = "monitoring", requires = ["catalog"]);
 
 
 type MonitoringRow = (
@@ -74,35 +73,18 @@ fn monitor(
     let status = overall_status(&checks, &drift);
     let advice = recommendation(&checks, &drift);
 
-    let row = Spi::connect_mut(|client| {
-        let t = client.update(
-            "INSERT INTO lead_scoring.monitoring
-               (model_name, version, source, rows, positives, metrics, baseline, drift, status, recommendation)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             RETURNING id, checked_at, checked_by::text",
-            Some(1),
-            &[
-                model.row.name.as_str().into(),
-                model.row.version.into(),
-                source.into(),
-                (current.leads as i64).into(),
-                (current.conversions as i64).into(),
-                JsonB(metrics_json(&current, &checks, &tiers)).into(),
-                JsonB(baseline_json(&test)).into(),
-                JsonB(serde_json::to_value(&drift).expect("drift serializes")).into(),
-                status.as_str().into(),
-                advice.as_str().into(),
-            ],
-        )?;
-        let r = t.first();
-        Ok::<_, pgrx::spi::Error>((
-            r.get::<i64>(1)?.unwrap_or_default(),
-            r.get::<TimestampWithTimeZone>(2)?.expect("checked_at is NOT NULL"),
-            r.get::<String>(3)?.unwrap_or_default(),
-        ))
-    })
-    .unwrap_or_else(|e| invalid(format!("cannot write lead_scoring.monitoring: {e}")));
-    let (id, checked_at, checked_by) = row;
+    let (id, checked_at, checked_by) = record_check(&MonitoringCheck {
+        model: &model.row.name,
+        version: model.row.version,
+        source,
+        leads: current.leads as i64,
+        conversions: current.conversions as i64,
+        metrics: metrics_json(&current, &checks, &tiers),
+        baseline: baseline_json(&test),
+        drift: serde_json::to_value(&drift).expect("drift serializes"),
+        status: status.as_str(),
+        recommendation: &advice,
+    });
 
     if status == Status::Alert {
         let payload = json!({

@@ -20,7 +20,8 @@ use crate::api::serving::attach::{
 };
 use crate::executor::attachment::{events_trigger_name, table_display, trigger_name, Attachment};
 use crate::errors::{invalid, raise_with_hint, required};
-use crate::catalog::models::{log_event, parse_model_spec};
+use crate::catalog::events::log_event;
+use crate::catalog::models::parse_model_spec;
 
 pgrx::extension_sql!(
     r#"

@@ -9,7 +9,8 @@ use pgrx::JsonB;
 use serde_json::{json, Value};
 
 use crate::errors::{bad_data, core_ok, invalid, required};
-use crate::catalog::models::{lock_model_name, log_event, next_version};
+use crate::catalog::events::log_event;
+use crate::catalog::models::{insert_version, lock_model_name, next_version, NewVersion};
 use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use crate::executor::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
 use crate::core::models::artifact::{encode_model, encode_scored_labels};
@@ -357,34 +358,25 @@ fn store(
     // issue 6: options.deploy decides (logged as a deploy_decision event); the row is stored
     // undeployed and deployed below through the registry.
     let deploy = crate::api::governance::versions::decide_deployment(name, version, opts, data, trained);
-    Spi::run_with_args(
-        "INSERT INTO lead_scoring.models
-           (name, version, algorithm, label, positive_label, source, features, options, split, training,
-            metrics, threshold, tiers, artifact, validation_predictions, deployed, importance, reference)
-         VALUES ($1, $2, $16, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18)",
-        &[
-            name.into(),
-            version.into(),
-            label.name.as_str().into(),
-            opts.positive_label.as_deref().into(),
-            src.display.as_str().into(),
-            JsonB(features_json(trained)).into(),
-            JsonB(given_options).into(),
-            JsonB(split).into(),
-            JsonB(training).into(),
-            JsonB(trained.metrics.clone()).into(),
-            trained.threshold.into(),
-            JsonB(trained.tiers.to_json()).into(),
-            encode_model(&trained.model).into(),
-            validation_predictions(trained).into(),
-            false.into(),
-            trained.model.estimator.algorithm().into(),
-            JsonB(serde_json::to_value(&trained.importance).expect("importance serializes")).into(),
-            // issue 7: reference distributions for drift() and monitor().
-            reference.into(),
-        ],
-    )
-    .unwrap_or_else(|e| invalid(format!("cannot store the model: {e}")));
+    insert_version(NewVersion {
+        name,
+        version,
+        algorithm: trained.model.estimator.algorithm(),
+        label: &label.name,
+        positive_label: opts.positive_label.as_deref(),
+        source: &src.display,
+        features: features_json(trained),
+        options: given_options,
+        split,
+        training,
+        metrics: trained.metrics.clone(),
+        threshold: trained.threshold,
+        tiers: trained.tiers.to_json(),
+        artifact: encode_model(&trained.model),
+        validation_predictions: validation_predictions(trained),
+        importance: serde_json::to_value(&trained.importance).expect("importance serializes"),
+        reference,
+    });
     let test_auc = trained.metrics["test"]["roc_auc"].clone();
     log_event(name, Some(version), "trained", json!({"source": src.display, "rows": trained.summary["rows"], "test_roc_auc": test_auc}), None);
     if deploy {
