@@ -11,7 +11,8 @@ use pgrx::array::RawArray;
 use pgrx::IntoDatum;
 
 use crate::errors::{bad_data, core_ok, invalid, quote_ident};
-use crate::executor::source::{ColumnClass, Source, SourceColumn};
+use crate::executor::source::Source;
+use crate::core::data::source_columns::{ColumnClass, SourceColumn};
 use crate::core::models::logistic::{accumulate_row, combine, new_state, LogisticPasses};
 use crate::core::serving::model_sql::{float, input_sql, quote_literal};
 use crate::core::data::preprocess::Preprocessor;

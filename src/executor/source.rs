@@ -4,7 +4,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
 use crate::errors::{invalid, raise_with_hint};
-use crate::core::data::values::FeatureKind;
+use crate::core::data::source_columns::{ColumnClass, SourceColumn};
 
 /// A resolved source: SQL to put after FROM, and how to name it in messages.
 #[derive(Debug, Clone)]
@@ -13,39 +13,6 @@ pub struct Source {
     pub display: String,
     /// The table or view the rows come from, as regclass prints it; None for a query.
     pub relation: Option<String>,
-}
-
-/// How a source column's type is treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnClass {
-    Numeric { integer: bool },
-    Text,
-    Boolean,
-    /// uuid: an identifier, never a feature.
-    Uuid,
-    /// date / timestamp / timestamptz: a time split key, or a date feature when named in `features`.
-    Temporal,
-    Unsupported,
-}
-
-impl ColumnClass {
-    pub fn feature_kind(self) -> Option<FeatureKind> {
-        match self {
-            ColumnClass::Numeric { .. } => Some(FeatureKind::Numeric),
-            ColumnClass::Text => Some(FeatureKind::Categorical),
-            ColumnClass::Boolean => Some(FeatureKind::Boolean),
-            ColumnClass::Temporal => Some(FeatureKind::Date),
-            _ => None,
-        }
-    }
-}
-
-/// One column of a source.
-#[derive(Debug, Clone)]
-pub struct SourceColumn {
-    pub name: String,
-    pub type_name: String,
-    pub class: ColumnClass,
 }
 
 /// True when `source` is a query rather than a relation name.

@@ -144,10 +144,10 @@ mod tests {
         let artifact = Spi::get_one::<Vec<u8>>("SELECT artifact FROM lead_scoring.models WHERE name = 'x_par'").unwrap().unwrap();
         let model = crate::core::models::artifact::decode_model(&artifact).unwrap();
         let source = crate::executor::source::Source { from_sql: "x_education.split_copy".into(), display: "split_copy".into(), relation: Some("x_education.split_copy".into()) };
-        let label = crate::executor::source::SourceColumn {
+        let label = crate::core::data::source_columns::SourceColumn {
             name: "Converted".into(),
             type_name: "integer".into(),
-            class: crate::executor::source::ColumnClass::Numeric { integer: true },
+            class: crate::core::data::source_columns::ColumnClass::Numeric { integer: true },
         };
         let query = crate::executor::aggregate_engine::pass_query(&source, &label, None, "part", &model.preprocessor, (1.0, 1.0)).unwrap();
         let theta: Vec<String> = (0..=model.preprocessor.width()).map(|i| format!("{}", 0.01 * i as f64)).collect();

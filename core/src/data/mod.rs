@@ -12,6 +12,7 @@ pub mod float_sort;
 pub mod level_table;
 pub mod preprocess;
 pub mod resample;
+pub mod source_columns;
 pub mod split;
 pub mod training_data;
 pub mod values;

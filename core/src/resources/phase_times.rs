@@ -45,6 +45,11 @@ impl PhaseTimes {
         self.last = now;
     }
 
+    /// Seconds per phase, rounded to milliseconds.
+    pub fn seconds(&self) -> std::collections::BTreeMap<String, f64> {
+        self.laps.iter().map(|(p, s)| (p.to_string(), (s * 1000.0).round() / 1000.0)).collect()
+    }
+
     /// `{"phase": seconds, ...}`, rounded to milliseconds.
     pub fn to_json(&self) -> Value {
         let map: Map<String, Value> =

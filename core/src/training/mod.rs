@@ -4,9 +4,11 @@
 //!
 //! Imports: everything below it; nothing imports it.
 
+pub mod columns;
 pub mod engine;
 pub mod fit;
 pub mod options;
 pub mod pipeline;
 pub mod segments;
 pub mod selection;
+pub mod summary;

@@ -16,6 +16,8 @@ use crate::training::selection::{cross_validate, search, training_folds};
 use crate::data::split::{assign_parts, Part};
 use crate::evaluation::tiers::Tiers;
 use crate::CoreResult;
+use crate::training::summary::{AutoChoice, ClassWeights, EngineReport, PartCount, ResampleReport, TrainingSummary};
+use std::collections::BTreeMap;
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Fitted, Progress};
 use crate::core_err;
 
@@ -27,7 +29,7 @@ pub struct TrainedModel {
     /// Metrics per part: {"train": {...}, "validation": {...}, "test": {...}}.
     pub metrics: Value,
     /// Rows and positives per part, class weights, convergence, CV and search results.
-    pub summary: Value,
+    pub summary: TrainingSummary,
     pub converged: bool,
     pub iterations: usize,
     /// Each row's part, predicted probability and label, in row order.
@@ -121,10 +123,13 @@ pub fn train_model_with(
             } else {
                 format!("logistic kept: gbm's validation ROC AUC gain {gain:.4} is not more than min_gain {}", opts.min_gain)
             };
-            let report = json!({
-                "logistic_validation_roc_auc": la, "gbm_validation_roc_auc": ga, "min_gain": opts.min_gain,
-                "chosen": if choose_gbm { "gbm" } else { "logistic" }, "reason": reason,
-            });
+            let report = AutoChoice {
+                logistic_validation_roc_auc: la,
+                gbm_validation_roc_auc: ga,
+                min_gain: opts.min_gain,
+                chosen: if choose_gbm { "gbm" } else { "logistic" },
+                reason,
+            };
             let (f, p, c, s) = if choose_gbm { gbm } else { logistic };
             (f, p, c, s, Some(report))
         }
@@ -170,41 +175,44 @@ pub fn train_model_with(
     let tiers = opts.tiers.clone().unwrap_or_else(|| Tiers::default_for(threshold, base_rate));
 
     let mut metrics = serde_json::Map::new();
-    let mut summary_parts = serde_json::Map::new();
+    let mut summary_parts = BTreeMap::new();
     for (part, rows) in [(Part::Train, &train), (Part::Validation, &validation), (Part::Test, &test)] {
         let (s, l) = scores_labels(rows);
         let mut m = serde_json::to_value(part_metrics(&s, &l, threshold)).expect("metrics serialize");
         m["ece"] = json!(expected_calibration_error(&s, &l, ECE_BINS));
         metrics.insert(part.as_str().into(), m);
-        summary_parts.insert(part.as_str().into(), json!({"rows": rows.len(), "positives": positives(rows)}));
+        summary_parts.insert(part.as_str(), PartCount { rows: rows.len(), positives: positives(rows) });
     }
     if let Some(cv) = &cv_report {
         metrics.insert("cv".into(), serde_json::to_value(cv).expect("cv serializes"));
     }
     let (w_neg, w_pos) = fitted.class_weights;
     clock.lap("metrics");
-    let mut summary = json!({
-        "rows": n,
-        "parts": summary_parts,
-        "algorithm": model.estimator.algorithm(),
-        "alpha": (params.algorithm == Algorithm::Logistic).then_some(params.alpha),
-        "gbm": (params.algorithm == Algorithm::Gbm).then_some(params.gbm),
-        "auto": auto_report,
-        "class_weight": params.class_weight,
-        "class_weights": {"negative": w_neg, "positive": w_pos},
-        "resample": {"method": opts.resample, "synthetic_rows": fitted.synthetic_rows, "dropped_rows": fitted.dropped_rows},
-        "calibration": model.calibration.method(),
-        "iterations": fitted.iterations,
-        "converged": fitted.converged,
-        "inputs": model.preprocessor.width(),
-        "capped_levels": fitted.capped_levels,
-        "cv": cv_report,
-        "search": search_report,
-        "segments": segments_report,
-    });
+    let mut summary = TrainingSummary {
+        rows: n,
+        parts: summary_parts,
+        algorithm: model.estimator.algorithm(),
+        alpha: (params.algorithm == Algorithm::Logistic).then_some(params.alpha),
+        gbm: (params.algorithm == Algorithm::Gbm).then_some(params.gbm),
+        auto: auto_report,
+        class_weight: params.class_weight,
+        class_weights: ClassWeights { negative: w_neg, positive: w_pos },
+        resample: ResampleReport { method: opts.resample.clone(), synthetic_rows: fitted.synthetic_rows, dropped_rows: fitted.dropped_rows },
+        calibration: model.calibration.method(),
+        iterations: fitted.iterations,
+        converged: fitted.converged,
+        inputs: model.preprocessor.width(),
+        capped_levels: fitted.capped_levels,
+        cv: cv_report,
+        search: search_report,
+        segments: segments_report,
+        engine: EngineReport::default(),
+        seconds: BTreeMap::new(),
+        effective_options: None,
+    };
     let importance = crate::explain::contributions::feature_importance(&model, &data.columns, &validation, IMPORTANCE_ROWS)?;
     clock.lap("importance");
-    summary["seconds"] = clock.to_json();
+    summary.seconds = clock.seconds();
     Ok(TrainedModel {
         importance,
         model,
@@ -304,7 +312,7 @@ pub(crate) mod tests {
         let visits = coefs.iter().find(|(n, _)| n == "visits").unwrap().1;
         let reference = coefs.iter().find(|(n, _)| n == "source = Reference").unwrap().1;
         assert!(visits > 0.5 && reference > 0.5, "{coefs:?}");
-        assert_eq!(out.summary["parts"]["test"]["rows"], 400);
+        assert_eq!(out.summary.parts["test"].rows, 400);
         // The stored predictions are what the model gives for each row.
         let test_rows: Vec<usize> = (0..4000).filter(|&i| out.parts[i] == Part::Test).collect();
         let s: Vec<f64> = test_rows.iter().map(|&i| out.predictions[i]).collect();
@@ -355,7 +363,7 @@ pub(crate) mod tests {
         let mut opts = TrainOptions::default();
         opts.preprocess.max_levels = 500;
         let out = train_model(&data, &opts, &mut |_, _| Ok(())).unwrap();
-        let capped = &out.summary["capped_levels"][0];
+        let capped = &out.summary.to_json()["capped_levels"][0];
         assert_eq!((capped["feature"].as_str(), capped["kept_levels"].as_u64()), (Some("company"), Some(500)), "{capped}");
         assert!(capped["frequent_levels"].as_u64().unwrap() > 2000);
         let p = &out.model.preprocessor;

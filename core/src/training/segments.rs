@@ -156,7 +156,7 @@ mod tests {
         let segments = seg.model.segments.as_ref().unwrap();
         let names: Vec<&str> = segments.models.iter().map(|(v, _)| v.as_str()).collect();
         assert_eq!(names, vec!["Outbound", "Webinar"]);
-        let report = &seg.summary["segments"]["segments"];
+        let report = &seg.summary.to_json()["segments"]["segments"];
         let partner = report.as_array().unwrap().iter().find(|e| e["segment"] == "Partner").unwrap();
         assert_eq!(partner["model"], "global", "{partner}");
 

@@ -7,7 +7,8 @@ use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::{json, Map, Value};
 
 use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_with_hint, required};
-use crate::executor::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
+use crate::executor::source::{describe, find_column, resolve_source, Source};
+use crate::core::data::source_columns::{ColumnClass, SourceColumn};
 use crate::core::audit::{audit_column, feature_report as core_feature_report, leakage_reasons, ColumnAudit, LeakagePolicy};
 use crate::core::training::options::TrainOptions;
 use crate::core::data::training_data::TrainingData;

@@ -4,7 +4,8 @@
 use pgrx::prelude::*;
 
 use crate::errors::{bad_data, core_ok, invalid, quote_ident, required};
-use crate::executor::source::{describe, find_column, resolve_source, ColumnClass};
+use crate::executor::source::{describe, find_column, resolve_source};
+use crate::core::data::source_columns::ColumnClass;
 use crate::core::evaluation::compare::{delong_compare, top_shares};
 use crate::core::CoreError;
 

@@ -10,7 +10,8 @@ use serde_json::json;
 use crate::errors::{core_ok, invalid, raise_with_hint, required};
 use crate::catalog::events::log_event;
 use crate::catalog::models::{model_exists, parse_model_spec};
-use crate::executor::source::{describe, find_column, resolve_source, Source, SourceColumn};
+use crate::executor::source::{describe, find_column, resolve_source, Source};
+use crate::core::data::source_columns::SourceColumn;
 use crate::core::training::options::{parse_train_options, Algorithm};
 use crate::core::governance::schedule::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};
 

@@ -5,7 +5,8 @@ use pgrx::prelude::*;
 
 use crate::errors::{bad_data, invalid, quote_ident, required};
 use crate::api::evaluation::evaluate::score_rows;
-use crate::executor::source::{describe, find_column, resolve_source, ColumnClass, Source};
+use crate::executor::source::{describe, find_column, resolve_source, Source};
+use crate::core::data::source_columns::ColumnClass;
 use crate::core::monitoring::performance::group_metrics;
 use crate::core::data::split::SplitKey;
 

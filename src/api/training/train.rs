@@ -8,23 +8,23 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::{json, Value};
 
-use crate::errors::{bad_data, core_ok, invalid, required};
+use crate::errors::{core_ok, invalid, required};
 use crate::catalog::events::log_event;
 use crate::catalog::models::{insert_version, lock_model_name, next_version, NewVersion};
 use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
-use crate::executor::source::{describe, find_column, resolve_source, ColumnClass, Source, SourceColumn};
+use crate::executor::source::{describe, find_column, resolve_source, Source};
+use crate::core::data::source_columns::SourceColumn;
 use crate::core::models::artifact::{encode_model, encode_scored_labels};
 use crate::core::resources::phase_times::PhaseTimes;
 use crate::core::training::options::{parse_train_options, Algorithm, TrainOptions};
 use crate::executor::aggregate_engine::SqlPasses;
 use crate::core::models::logistic::LogisticPasses;
+use crate::core::training::columns::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
 use crate::core::training::pipeline::{train_model_with, TrainedModel};
+use crate::core::training::summary::{EffectiveOptions, EngineReport};
+use crate::executor::attachment::attached_output_columns;
 use crate::core::data::preprocess::FeatureTransform;
 use crate::core::data::split::{Part, SplitMethod};
-use crate::core::data::values::ColumnData;
-
-/// Rows below which an all-distinct text column is not called an id (tiny tables are all-distinct).
-const ID_MIN_ROWS: usize = 20;
 
 type TrainRow = (String, i32, String, bool, JsonB);
 
@@ -71,7 +71,7 @@ fn train(
     let src = resolve_source(source_text);
     let columns = describe(&src);
     let label_col = find_column(&columns, label, "label", &src);
-    check_label_type(label_col, &opts);
+    core_ok(check_label_type(label_col, opts.positive_label.as_deref()));
     // issue 6: with options.use_feedback, read the labels through rep feedback (sql/feedback.rs).
     let src = crate::api::governance::feedback::with_feedback(&name, src, &columns, label_col, &opts);
     let key = split_key_column(&opts, &columns, &src);
@@ -82,7 +82,17 @@ fn train(
     let reserved = |c: &SourceColumn| {
         c.name == label_col.name || key.is_some_and(|(k, _)| k.name == c.name) || opts.key.as_deref() == Some(c.name.as_str())
     };
-    let mut chosen = choose_features(&columns, explicit.as_deref(), &opts, &src, &reserved);
+    let scores_written = match (&explicit, src.relation.as_deref()) {
+        (None, Some(relation)) => attached_output_columns(relation),
+        _ => Vec::new(),
+    };
+    let request = FeatureRequest {
+        explicit: explicit.as_ref().map(|list| list.iter().map(|f| find_column(&columns, f, "feature", &src)).collect()),
+        exclude: &opts.exclude,
+        scores_written: &scores_written,
+    };
+    let (mut chosen, notes) = core_ok(choose_features(&columns, request, &reserved));
+    notes.iter().for_each(|n| notice!("{n}"));
 
     let mut clock = PhaseTimes::start();
     let mut read = read_rows(&ReadRequest {
@@ -100,7 +110,7 @@ fn train(
     if read.null_labels > 0 {
         notice!("skipped {} rows whose label \"{}\" is NULL", read.null_labels, label_col.name);
     }
-    check_labels(&read.data.labels, &label_col.name, &src);
+    core_ok(check_labels(&read.data.labels, &label_col.name, &src.display));
     clock.lap("read");
     crate::api::data::audit::check_leakage(&read.data, &opts);
     clock.lap("audit");
@@ -110,27 +120,15 @@ fn train(
     let part_column = opts.split.key_column().unwrap_or_default().to_string();
     let mut passes = aggregate.then(|| SqlPasses::new(&src, label_col, opts.positive_label.as_deref(), &part_column));
     let mut trained = fit(&read.data, &opts, passes.as_mut().map(|p| p as &mut dyn LogisticPasses));
-    trained.summary["engine"] = json!(if aggregate { "aggregate" } else { "memory" });
-    trained.summary["engine_passes"] = json!(passes.as_ref().map(|p| p.passes));
-    trained.summary["engine_pass_seconds"] = json!(passes.as_ref().map(|p| (p.seconds * 1000.0).round() / 1000.0));
-    trained.summary["engine_partial_states"] = json!(passes.as_ref().map(|p| p.partial_states));
+    trained.summary.engine = EngineReport {
+        engine: if aggregate { "aggregate" } else { "memory" },
+        engine_passes: passes.as_ref().map(|p| p.passes),
+        engine_pass_seconds: passes.as_ref().map(|p| (p.seconds * 1000.0).round() / 1000.0),
+        engine_partial_states: passes.as_ref().map(|p| p.partial_states),
+    };
     // The core recorded its own phases (fit, calibrate, score_rows, metrics, importance).
     clock.restart();
     store(&name, &src, label_col, &opts, given_options, &read.data, &trained, clock)
-}
-
-fn check_label_type(label: &SourceColumn, opts: &TrainOptions) {
-    match (label.class, &opts.positive_label) {
-        (ColumnClass::Boolean | ColumnClass::Numeric { .. }, _) | (ColumnClass::Text, Some(_)) => {}
-        (ColumnClass::Text, None) => invalid(format!(
-            "label column \"{}\" is text; set options.positive_label to the value that means converted",
-            label.name
-        )),
-        _ => invalid(format!(
-            "label column \"{}\" has type {}; a label must be boolean, 0/1 or text with options.positive_label",
-            label.name, label.type_name
-        )),
-    }
 }
 
 fn split_key_column<'a>(opts: &TrainOptions, columns: &'a [SourceColumn], src: &Source) -> Option<(&'a SourceColumn, KeyKind)> {
@@ -144,97 +142,11 @@ fn split_key_column<'a>(opts: &TrainOptions, columns: &'a [SourceColumn], src: &
     Some((find_column(columns, name, "split", src), kind))
 }
 
-/// The feature columns: the explicit list (each checked), or every usable column but those
-/// a lead_scoring trigger writes on the source table (issue 6: a model must not learn from a
-/// score, but one may be named on purpose, to build a model on another's score).
-fn choose_features<'a>(
-    columns: &'a [SourceColumn],
-    explicit: Option<&[String]>,
-    opts: &TrainOptions,
-    src: &Source,
-    reserved: &dyn Fn(&SourceColumn) -> bool,
-) -> Vec<&'a SourceColumn> {
-    let mut chosen: Vec<&SourceColumn> = Vec::new();
-    match explicit {
-        Some(list) => {
-            for f in list {
-                let c = find_column(columns, f, "feature", src);
-                if reserved(c) {
-                    invalid(format!("column \"{f}\" is the label or the split column and cannot also be a feature"));
-                }
-                if c.class.feature_kind().is_none() {
-                    invalid(format!(
-                        "feature column \"{f}\" has type {}; features must be numeric, text, boolean or a date",
-                        c.type_name
-                    ));
-                }
-                if chosen.iter().any(|x| x.name == c.name) {
-                    invalid(format!("feature \"{f}\" is listed twice"));
-                }
-                if !opts.exclude.contains(&c.name) {
-                    chosen.push(c);
-                }
-            }
-        }
-        None => {
-            let scores_written = src.relation.as_deref().map(crate::executor::attachment::attached_output_columns).unwrap_or_default();
-            for c in columns.iter().filter(|c| !reserved(c) && !opts.exclude.contains(&c.name)) {
-                if scores_written.contains(&c.name) {
-                    notice!("column \"{}\" holds a score that lead_scoring.attach() writes; skipped (name it in features to use it)", c.name);
-                    continue;
-                }
-                match c.class {
-                    ColumnClass::Uuid => notice!("column \"{}\" (uuid) looks like a row id; skipped", c.name),
-                    // Dates are used only when named: their days-before-as-of is a choice to make on purpose.
-                    ColumnClass::Temporal => notice!(
-                        "date column \"{}\" skipped; name it in features to use its day of week and days before options.as_of",
-                        c.name
-                    ),
-                    ColumnClass::Unsupported => {
-                        notice!("column \"{}\" has type {}, which is not a feature type; skipped", c.name, c.type_name)
-                    }
-                    _ => chosen.push(c),
-                }
-            }
-        }
-    }
-    if chosen.is_empty() {
-        invalid("no feature columns are left to train on");
-    }
-    chosen
-}
-
-/// Skips text columns with a different value in every row (ids, emails), and points out
-/// numeric columns that look like ids.
+/// Drops the columns that look like row ids (with a NOTICE each) from the table read and the
+/// chosen columns alike.
 fn drop_id_like_columns(columns: &mut Vec<crate::core::data::values::Column>, chosen: &mut Vec<&SourceColumn>) {
-    let mut keep = vec![true; columns.len()];
-    for (i, c) in columns.iter().enumerate() {
-        let n = c.len();
-        if n < ID_MIN_ROWS {
-            continue;
-        }
-        match &c.data {
-            ColumnData::Categorical { dictionary, codes } => {
-                if dictionary.len() == n && !codes.contains(&crate::core::data::values::NULL_CODE) {
-                    notice!("column \"{}\" has a different text value in every row, so it looks like a row id; skipped", c.name);
-                    keep[i] = false;
-                }
-            }
-            ColumnData::Numeric(values) => {
-                let mut v: Vec<f64> = values.iter().flatten().copied().collect();
-                if v.len() == n && v.iter().all(|x| x.fract() == 0.0) {
-                    v.sort_by(f64::total_cmp);
-                    v.dedup();
-                    if v.len() == n {
-                        notice!(
-                            "column \"{}\" has a different whole number in every row; if it is an id, exclude it with options.exclude",
-                            c.name
-                        );
-                    }
-                }
-            }
-        }
-    }
+    let (keep, notes) = id_like_columns(columns);
+    notes.iter().for_each(|n| notice!("{n}"));
     let mut it = keep.iter();
     columns.retain(|_| *it.next().unwrap());
     let mut it = keep.iter();
@@ -249,20 +161,6 @@ fn transaction_start_epoch() -> f64 {
     // TimestampTz counts microseconds from 2000-01-01.
     let micros = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
     micros as f64 / 1e6 + 946_684_800.0
-}
-
-fn check_labels(labels: &[bool], label: &str, src: &Source) {
-    if labels.is_empty() {
-        bad_data(format!("source {} has no rows with a non-NULL label \"{label}\"", src.display));
-    }
-    let positives = labels.iter().filter(|&&l| l).count();
-    if positives == 0 || positives == labels.len() {
-        bad_data(format!(
-            "label \"{label}\" has only one class ({} rows, all {}); a model needs converted and non-converted leads",
-            labels.len(),
-            if positives == 0 { "not converted" } else { "converted" }
-        ));
-    }
 }
 
 /// Runs the core pipeline, with cancel checks and progress NOTICEs for long fits.
@@ -292,12 +190,10 @@ fn fit(data: &crate::core::data::training_data::TrainingData, opts: &TrainOption
             );
         }
     }
-    for capped in trained.summary["capped_levels"].as_array().into_iter().flatten() {
+    for capped in &trained.summary.capped_levels {
         notice!(
             "feature \"{}\" has {} levels seen at least min_level_count times; kept the {} most frequent (options.max_levels), the rest are pooled into \"(other)\"",
-            capped["feature"].as_str().unwrap_or_default(),
-            capped["frequent_levels"],
-            capped["kept_levels"]
+            capped.feature, capped.frequent_levels, capped.kept_levels
         );
     }
     trained
@@ -338,19 +234,8 @@ fn store(
     clock.lap("reference");
     let mut training = trained.summary.clone();
     // This layer's phases (read, audit, reference) join the core's.
-    if let (Some(all), Value::Object(mine)) = (training["seconds"].as_object_mut(), clock.to_json()) {
-        all.extend(mine);
-    }
-    training["effective_options"] = json!({
-        "alpha": opts.alpha,
-        "class_weight": opts.class_weight,
-        "min_level_count": opts.preprocess.min_level_count,
-        "max_levels": opts.preprocess.max_levels,
-        "max_memory": crate::core::resources::memory::format_bytes(opts.max_memory.bytes),
-        "missing_values": opts.preprocess.missing_values,
-        "max_iter": opts.max_iter,
-        "tol": opts.tol,
-    });
+    training.seconds.extend(clock.seconds());
+    training.effective_options = Some(EffectiveOptions::of(opts));
     let given_options = if given_options.is_null() { json!({}) } else { given_options };
 
     lock_model_name(name);
@@ -368,7 +253,7 @@ fn store(
         features: features_json(trained),
         options: given_options,
         split,
-        training,
+        training: training.to_json(),
         metrics: trained.metrics.clone(),
         threshold: trained.threshold,
         tiers: trained.tiers.to_json(),
@@ -378,7 +263,7 @@ fn store(
         reference,
     });
     let test_auc = trained.metrics["test"]["roc_auc"].clone();
-    log_event(name, Some(version), "trained", json!({"source": src.display, "rows": trained.summary["rows"], "test_roc_auc": test_auc}), None);
+    log_event(name, Some(version), "trained", json!({"source": src.display, "rows": trained.summary.rows, "test_roc_auc": test_auc}), None);
     if deploy {
         crate::api::governance::versions::deploy_new_version(name, version);
     }
