@@ -3,7 +3,7 @@
 
 use crate::errors::{bad_data, invalid, quote_ident};
 use crate::pg::row_stream::for_each_row;
-use crate::executor::rows_binding::{text_of, utf8_database};
+use crate::pg::datum::{text_of, utf8_database};
 use crate::executor::source::Source;
 use crate::core::data::source_columns::{ColumnClass, SourceColumn};
 use crate::core::resources::memory::MemoryLimit;

@@ -9,7 +9,8 @@ use pgrx::prelude::*;
 
 use crate::executor::cache::{self, LoadedModel};
 use crate::pg::call_state::call_state;
-use crate::executor::rows_binding::{binding_for, check_field_arguments, text_of, utf8_database, varlena_bytes, RowBinding};
+use crate::executor::rows_binding::{binding_for, check_field_arguments, RowBinding};
+use crate::pg::datum::{text_of, utf8_database, varlena_bytes};
 use crate::executor::scoring::{percent, probability_of};
 use crate::core::data::values::RawValue;
 

@@ -8,6 +8,7 @@
 //! numeric tests). Imports: nothing of the extension but `errors`.
 
 pub mod call_state;
+pub mod datum;
 pub mod numeric_bytes;
 pub mod row_stream;
 pub mod tuple_append;
