@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # How long generate_demo() takes for 100,000 and 1,000,000 leads, against a named baseline
 # measured in the same run: writing the same number of rows (leads + events) with a plain
-# INSERT ... SELECT generate_series into an ordinary table. Target (issue 4):
+# INSERT ... SELECT generate_series into an ordinary table. Target:
 # 1,000,000 leads "in minutes, not hours": fails when it takes more than 15 minutes.
 # Usage: bash bench/demo_scale.sh [n_leads ...]   (default: 100000 1000000)
 source "$(dirname "$0")/lib.sh"

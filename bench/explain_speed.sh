@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5 target: explaining 10,000 leads takes at most 20x the time of scoring them, for the
+# Explanation-speed target: explaining 10,000 leads takes at most 20x the time of scoring them, for the
 # logistic and the gbm model. Prints the ratios and exits non-zero when a target is missed.
 # Usage: bash bench/explain_speed.sh   (generates its data; about 2 minutes after the build)
 source "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5: train gbm in the database and LightGBM in Python on the same 100,000 synthetic leads
+# Boosted trees against LightGBM: train gbm in the database and LightGBM in Python on the same 100,000 synthetic leads
 # and split, in the same run; print both times, their ratio and both test ROC AUCs.
 # Both: 300 trees, learning rate 0.05, 31 leaves, no early stopping, 2 threads.
 # Usage: bash bench/gbm_vs_lightgbm.sh   (adds lightgbm from PyPI to bench/.venv if missing)

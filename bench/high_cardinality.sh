@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 21: train() on the issue's table, a text column of 20,000 levels each seen 20 times
+# Many text levels: train() on a table with a text column of 20,000 levels each seen 20 times
 # (400,000 leads by default; LEAD_SCORING_HC_ROWS changes it). Prints the backend's peak memory
 # growth during train() (VmHWM after minus before, from /proc) next to what a design matrix of
 # the table's nonzeros takes, the Newton system (independent of the rows) and the dense matrix

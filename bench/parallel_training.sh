@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 8 target 4: the aggregate engine with 2 parallel workers at least 1.5x faster than with
+# Parallel-training target: the aggregate engine with 2 parallel workers at least 1.5x faster than with
 # none. Trains the same logistic model twice on N synthetic leads (default 1,000,000) with
 # options.engine = 'aggregate', max_parallel_workers_per_gather 0 then 2, and compares the time
 # of the aggregate passes (training.engine_pass_seconds) and of the whole train().

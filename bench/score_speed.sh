@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 8 target 1: scoring N leads (default 1,000,000; 9 numeric and 10 text columns) with
+# Scoring-speed targets: scoring N leads (default 1,000,000; 9 numeric and 10 text columns) with
 #   score()            at most 1.5x  SELECT count(l.*) (forming the row a row-taking function gets),
 #   and at least 4x faster than the same model as a plain SQL expression (model_sql()),
 #   and at least 10x faster than the Python round trip (COPY out to pandas, scikit-learn

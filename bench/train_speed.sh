@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 8 targets 2 and 3: training logistic in the database, end to end (reading the table
+# Training-time and training-memory targets: training logistic in the database, end to end (reading the table
 # included), against reading the same table into pandas and fitting scikit-learn's
 # LogisticRegression (same preprocessing, C = 1 / alpha = 1): at most 0.3x the time, test ROC
 # AUC within 0.002; time per size (linear scaling); peak backend memory against the float64

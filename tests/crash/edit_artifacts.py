@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fuzzes a stored gbm model's artifact through SQL (issue 21): numbers inside the booster and
+"""Fuzzes a stored gbm model's artifact through SQL (an edited artifact once crashed a backend): numbers inside the booster and
 raw bytes are edited, the CRC-32 recomputed so the checksum passes, the artifact written back,
 and score(), explain() and top_reasons() run in a new session each time. Each must return or
 raise an ERROR; a crashed backend shows in the server log, which server_survives.sh checks.

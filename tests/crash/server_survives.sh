@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 21: statements that once killed a backend by a signal (an allocation abort, a segfault on
+# Statements that once killed a backend by a signal (an allocation abort, a segfault on
 # an edited artifact), run against a scratch cluster while a bystander session stays connected.
 # After each case the server log must show no backend terminated by a signal and the bystander
 # must still answer from the same backend: PostgreSQL restarts every session when one crashes.
@@ -43,7 +43,7 @@ expect_error() {
 }
 
 # 1. A text column of 20,000 levels, each frequent enough to keep: once a 51 GB dense one-hot
-#    matrix and an abort; now capped by max_levels, stored sparse, and trained. (The issue's
+#    matrix and an abort; now capped by max_levels, stored sparse, and trained. (The original
 #    reproduction wrote g * 7919, which overflows integer past g = 271,000: bigint here.)
 db -c "CREATE TABLE hc AS SELECT g AS id, 'lvl' || (g % 20000) AS lv, (g % 7) AS n,
          ((g::bigint * 7919) % 10 < 3)::int AS y FROM generate_series(1, 400000) g"

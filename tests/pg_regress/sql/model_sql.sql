@@ -1,5 +1,6 @@
 -- model_sql(): the deployed logistic model as a plain SQL expression that gives score() on
--- every row; and options.engine = 'aggregate' (issue 8).
+-- every row; and options.engine = 'aggregate' (the logistic fit as iterated aggregate
+-- passes).
 SELECT setseed(0.23);
 CREATE TABLE portable_leads AS
 SELECT id,
