@@ -2,7 +2,7 @@
 //! numbers out; unit-tested with `cargo test -p lead_scoring_core` and usable without a server.
 //!
 //! Modules follow the pipeline README describes, and depend only downwards in this order
-//! (`tests/module_graph.rs` fails on an import that goes up or closes a circle):
+//! (`tests/architecture.rs` fails on an import that goes up or closes a circle):
 //!
 //! | module | owns |
 //! | --- | --- |

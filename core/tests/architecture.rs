@@ -227,3 +227,42 @@ fn only_the_catalog_layer_touches_the_catalog_tables() {
     }
     assert!(outside.is_empty(), "catalog tables used outside src/catalog:\n{}", outside.join("\n"));
 }
+
+/// Every `unsafe` block of the extension says why it is sound (`// SAFETY:` in the lines just
+/// above it, or on its line), and every `unsafe fn` says what its callers must uphold (a
+/// `# Safety` section in its doc comment, or a `// SAFETY:` note for a callback Postgres calls).
+#[test]
+fn every_unsafe_in_the_extension_carries_a_safety_note() {
+    let mut missing = Vec::new();
+    for (module, code) in modules(EXTENSION) {
+        let lines: Vec<&str> = code.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim_start();
+            if t.starts_with("//") {
+                continue;
+            }
+            let is_fn = t.contains("unsafe fn ") || t.contains("unsafe extern \"C");
+            let is_block = t.contains("unsafe {");
+            if !is_fn && !is_block {
+                continue;
+            }
+            // The comment lines and attributes just above (and the line itself).
+            let mut above = vec![*line];
+            let mut j = i;
+            while j > 0 {
+                j -= 1;
+                let l = lines[j].trim_start();
+                if l.starts_with("//") || l.starts_with("#[") || (is_block && above.len() < 4) {
+                    above.push(lines[j]);
+                } else {
+                    break;
+                }
+            }
+            let noted = above.iter().any(|l| l.contains("SAFETY:") || l.contains("# Safety"));
+            if !noted {
+                missing.push(format!("{module}:{}: {}", i + 1, t));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{} unsafe without a safety note:\n{}", missing.len(), missing.join("\n"));
+}

@@ -48,6 +48,9 @@ pub fn models_changed() {
     advance();
 }
 
+/// # Safety
+/// Postgres calls it with any relation id while processing invalidations; it only moves an
+/// atomic counter.
 #[pg_guard]
 unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, _relid: pg_sys::Oid) {
     // A full reset (InvalidOid), the models table, or any table whose row layout a binding may

@@ -120,6 +120,10 @@ crate::pg::v1_function_info!(pg_finfo_lead_scoring_logistic_irls_accum);
 
 /// Transition function of `logistic_irls_pass(indexes, values, label, weight, theta)`: adds one
 /// row to the float8[] state in place (the state belongs to the aggregate, as in float8_accum).
+///
+/// # Safety
+/// Postgres calls it through the V1 convention with a valid `fcinfo`; the arguments are checked
+/// (aggregate context, NULLs, array types and lengths) before they are read.
 #[no_mangle]
 #[pg_guard]
 pub unsafe extern "C-unwind" fn lead_scoring_logistic_irls_accum(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {

@@ -35,6 +35,7 @@ pub struct RowBinding {
 
 impl Drop for RowBinding {
     fn drop(&mut self) {
+        // SAFETY: `tupdesc` is the binding's own copy (lookup_rowtype_tupdesc_copy in `bind`), freed once.
         unsafe { pg_sys::FreeTupleDesc(self.tupdesc) };
     }
 }
@@ -57,13 +58,17 @@ fn bind(model: &impl BoundModel, type_oid: pg_sys::Oid, typmod: i32) -> RowBindi
     let (name, version) = model.name_and_version();
     let lead_model = model.lead_model();
     // Kept across calls, so it lives in TopMemoryContext and is freed when the binding drops.
+    // SAFETY: copies the row type's descriptor into TopMemoryContext (an unknown type is an
+    // ERROR); the binding owns the copy and frees it when dropped.
     let tupdesc = unsafe {
         PgMemoryContexts::TopMemoryContext.switch_to(|_| pg_sys::lookup_rowtype_tupdesc_copy(type_oid, typmod))
     };
     let binding_error = |message: String, hint: String| -> ! {
+        // SAFETY: frees the copy made above before the ERROR, which leaves this function for good.
         unsafe { pg_sys::FreeTupleDesc(tupdesc) };
         raise_with_hint(PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN, message, hint)
     };
+    // SAFETY: `tupdesc` is the valid copy made above; `attrs` holds `natts` entries.
     let natts = unsafe { (*tupdesc).natts } as usize;
     let attrs = unsafe { (*tupdesc).attrs.as_slice(natts) };
     let mut fields = Vec::with_capacity(lead_model.preprocessor.features.len());

@@ -76,6 +76,10 @@ macro_rules! fields_function {
     ($finfo:ident, $name:ident, $result:expr) => {
         crate::pg::v1_function_info!($finfo);
 
+        /// # Safety
+        /// Postgres calls it through the V1 convention with a valid `fcinfo`; the column
+        /// arguments are checked against the row type once per call site (`check_field_arguments`)
+        /// before any is read.
         #[no_mangle]
         #[pg_guard]
         pub unsafe extern "C-unwind" fn $name(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {

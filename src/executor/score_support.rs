@@ -20,6 +20,9 @@ crate::pg::v1_function_info!(pg_finfo_lead_scoring_score_support);
 
 /// `score_support(internal)`: answers `SupportRequestSimplify` with the `*_fields` call, or
 /// NULL (no rewrite) for every other request and every call it cannot rewrite safely.
+///
+/// # Safety
+/// The planner calls it with a valid `fcinfo` whose argument is a support request node.
 #[no_mangle]
 #[pg_guard]
 pub unsafe extern "C-unwind" fn lead_scoring_score_support(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
@@ -35,6 +38,9 @@ pub unsafe extern "C-unwind" fn lead_scoring_score_support(fcinfo: pg_sys::Funct
 }
 
 /// The `*_fields` call equivalent to `call`, if the row argument can be passed as columns.
+///
+/// # Safety
+/// `root` and `call` must be the planner's, from a `SupportRequestSimplify`.
 unsafe fn fields_call(root: *mut pg_sys::PlannerInfo, call: *mut pg_sys::FuncExpr) -> Option<*mut pg_sys::FuncExpr> {
     let args = PgList::<pg_sys::Node>::from_pg((*call).args);
     if args.len() != 2 {
@@ -65,6 +71,9 @@ unsafe fn fields_call(root: *mut pg_sys::PlannerInfo, call: *mut pg_sys::FuncExp
 
 /// The row type and one expression per attribute (a NULL constant for a dropped column) of a
 /// row argument that can be passed as columns.
+///
+/// # Safety
+/// `root` and `row` must be the planner's (`row` an argument of the call being simplified).
 unsafe fn row_columns(root: *mut pg_sys::PlannerInfo, row: *mut pg_sys::Node) -> Option<(pg_sys::Oid, Vec<*mut pg_sys::Node>)> {
     if pgrx::is_a(row, pg_sys::NodeTag::T_Var) {
         let var = row as *mut pg_sys::Var;
@@ -101,6 +110,9 @@ unsafe fn row_columns(root: *mut pg_sys::PlannerInfo, row: *mut pg_sys::Node) ->
 }
 
 /// Each attribute of a named row type: (type, typmod, collation), or None when dropped.
+///
+/// # Safety
+/// `row_type` must be a row type's oid (a lookup failure is an ERROR).
 unsafe fn attributes(row_type: pg_sys::Oid) -> Vec<Option<(pg_sys::Oid, i32, pg_sys::Oid)>> {
     let tupdesc = pg_sys::lookup_rowtype_tupdesc_copy(row_type, -1);
     let natts = (*tupdesc).natts as usize;
@@ -116,6 +128,9 @@ unsafe fn attributes(row_type: pg_sys::Oid) -> Vec<Option<(pg_sys::Oid, i32, pg_
 
 /// Whether a whole-row variable is a row of a table (or materialized view or foreign table) in
 /// this query's FROM that an outer join cannot replace by NULL.
+///
+/// # Safety
+/// `root` must be the planner's and `var` a Var of its query.
 unsafe fn is_plain_table_row(root: *mut pg_sys::PlannerInfo, var: *mut pg_sys::Var) -> bool {
     let parse = (*root).parse;
     let rtable = PgList::<pg_sys::RangeTblEntry>::from_pg((*parse).rtable);
@@ -129,6 +144,9 @@ unsafe fn is_plain_table_row(root: *mut pg_sys::PlannerInfo, var: *mut pg_sys::V
 
 /// Whether range-table entry `varno` sits on the nullable side of an outer join in the join
 /// tree `node` (None when it is not in the tree at all).
+///
+/// # Safety
+/// `node` must be a node of the planner's join tree (or NULL).
 unsafe fn nullable_in(node: *mut pg_sys::Node, varno: i32, nullable: bool) -> Option<bool> {
     if node.is_null() {
         return None;
@@ -154,6 +172,9 @@ unsafe fn nullable_in(node: *mut pg_sys::Node, varno: i32, nullable: bool) -> Op
 }
 
 /// The `<name>_fields` function next to `score`, `tier` or `score_100` (same schema).
+///
+/// # Safety
+/// `funcid` must be a function's oid (score, tier or score_100).
 unsafe fn fields_function(funcid: pg_sys::Oid) -> Option<pg_sys::Oid> {
     let name = std::ffi::CStr::from_ptr(pg_sys::get_func_name(funcid)).to_str().ok()?;
     if !matches!(name, "score" | "tier" | "score_100") {

@@ -126,6 +126,9 @@ impl TriggerSite {
 }
 
 /// The trigger's work, on raw pointers: returns the tuple to store.
+///
+/// # Safety
+/// `flinfo` and `td` must be the firing trigger's (a BEFORE ROW trigger, checked by the caller).
 unsafe fn fire(flinfo: *mut pg_sys::FmgrInfo, td: &pg_sys::TriggerData) -> pg_sys::HeapTuple {
     let event = td.tg_event;
     let row_level = event & pg_sys::TRIGGER_EVENT_ROW != 0;
@@ -167,6 +170,10 @@ unsafe fn fire(flinfo: *mut pg_sys::FmgrInfo, td: &pg_sys::TriggerData) -> pg_sy
 /// issue 7: when the table has a float8[] column `<score column>_history` (attribute
 /// `history_att`), a changed score pushes the previous one onto it (newest first, at most
 /// SCORE_HISTORY), for score_trend().
+///
+/// # Safety
+/// `new` and `old` must be the firing trigger's rows of the relation `tupdesc` describes, and
+/// `score_att`, `history_att` attributes of it (float8 and float8[], checked by `attribute`).
 unsafe fn keep_score_history(tupdesc: pg_sys::TupleDesc, new: pg_sys::HeapTuple, old: pg_sys::HeapTuple, score_att: i32, history_att: i32) -> pg_sys::HeapTuple {
     use crate::core::monitoring::trend::{push_history, SCORE_HISTORY};
     let score_of = |t: pg_sys::HeapTuple| get_attr(t, score_att, tupdesc).and_then(|d| f64::from_datum(d, false));
@@ -187,6 +194,9 @@ unsafe fn keep_score_history(tupdesc: pg_sys::TupleDesc, new: pg_sys::HeapTuple,
 }
 
 /// The attribute number of a trigger-argument column, checked to have the type the trigger writes.
+///
+/// # Safety
+/// `tupdesc` must describe the open relation `rel`.
 unsafe fn attribute(tupdesc: pg_sys::TupleDesc, name: &CStr, wanted: pg_sys::Oid, rel: pg_sys::Relation) -> i32 {
     let attno = pg_sys::SPI_fnumber(tupdesc, name.as_ptr());
     let name = name.to_string_lossy();
@@ -209,6 +219,10 @@ unsafe fn attribute(tupdesc: pg_sys::TupleDesc, name: &CStr, wanted: pg_sys::Oid
     attno
 }
 
+/// One attribute of a row, or None when NULL.
+///
+/// # Safety
+/// `tuple` must be a valid heap tuple described by `tupdesc`, and `attno` one of its attributes.
 unsafe fn get_attr(tuple: pg_sys::HeapTuple, attno: i32, tupdesc: pg_sys::TupleDesc) -> Option<pg_sys::Datum> {
     pgrx::heap_getattr_raw(tuple, std::num::NonZeroUsize::new(attno as usize).expect("attno > 0"), tupdesc)
 }
@@ -216,6 +230,9 @@ unsafe fn get_attr(tuple: pg_sys::HeapTuple, attno: i32, tupdesc: pg_sys::TupleD
 /// Sends `pg_notify('lead_scoring_alerts', ...)` when the stored tier is the model's top tier and
 /// the old one (NULL for a new lead) was not. `stored_tier` is the tier this call stored, if it
 /// scored the row; else the row's own is read.
+///
+/// # Safety
+/// `td` must be the firing trigger's data and the tuples its rows.
 unsafe fn alert_if_hot(site: &TriggerSite, td: &pg_sys::TriggerData, new_tuple: pg_sys::HeapTuple, old_tuple: Option<pg_sys::HeapTuple>, stored_tier: Option<&str>) {
     let tupdesc = (*td.tg_relation).rd_att;
     let text_at = |t: pg_sys::HeapTuple| get_attr(t, site.tier_att, tupdesc).and_then(|d| String::from_datum(d, false));

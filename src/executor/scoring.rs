@@ -19,6 +19,7 @@ thread_local! {
 /// The model's raw feature values read from a whole-row argument.
 pub fn row_raw_values<'a>(model: &LoadedModel, lead: &'a AnyElement) -> Vec<RawValue<'a>> {
     // The type check is a catalog lookup: once per argument type, not once per row.
+    // SAFETY: a type cache lookup by oid from the backend's main thread.
     if CHECKED_ROW_TYPE.get() != lead.oid() && !unsafe { pg_sys::type_is_rowtype(lead.oid()) } {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
@@ -28,6 +29,7 @@ pub fn row_raw_values<'a>(model: &LoadedModel, lead: &'a AnyElement) -> Vec<RawV
     }
     CHECKED_ROW_TYPE.set(lead.oid());
     let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(model.model.preprocessor.features.len());
+    // SAFETY: `lead` is a non-NULL (score() is strict) datum of a row type, checked just above.
     unsafe { read_row_features(model, lead.datum(), &mut raw) };
     raw
 }

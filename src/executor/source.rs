@@ -98,6 +98,7 @@ pub fn resolve_source(source: &str) -> Source {
 
 /// Classifies a type by its base type (domains count as their base).
 pub fn classify(type_oid: pg_sys::Oid) -> ColumnClass {
+    // SAFETY: a syscache lookup by oid from the backend's main thread; an unknown oid is an ERROR.
     let base = unsafe { pg_sys::getBaseType(type_oid) };
     match base {
         pg_sys::INT2OID | pg_sys::INT4OID | pg_sys::INT8OID => ColumnClass::Numeric { integer: true },
@@ -112,6 +113,7 @@ pub fn classify(type_oid: pg_sys::Oid) -> ColumnClass {
 
 /// The SQL name of a type, for messages.
 pub fn type_name(oid: pg_sys::Oid) -> String {
+    // SAFETY: format_type_be returns a palloc'd NUL-terminated string (or raises an ERROR), copied here.
     unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid)) }.to_string_lossy().into_owned()
 }
 

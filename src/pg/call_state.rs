@@ -16,6 +16,10 @@ struct Kept {
     drop_state: unsafe fn(*mut c_void),
 }
 
+/// Drops the boxed `T` behind `state`.
+///
+/// # Safety
+/// `state` must come from `Box::<T>::into_raw` and not have been dropped yet.
 unsafe fn drop_boxed<T>(state: *mut c_void) {
     drop(Box::from_raw(state as *mut T));
 }
@@ -28,11 +32,16 @@ impl Kept {
 
 impl Drop for Kept {
     fn drop(&mut self) {
+        // SAFETY: `drop_state` is `drop_boxed::<T>` for the `T` that `state` was boxed as (set together
+        // in `Kept::new`), and a `Kept` is dropped once.
         unsafe { (self.drop_state)(self.state) }
     }
 }
 
 /// Drops the state when its memory context is reset or deleted.
+///
+/// # Safety
+/// Postgres calls it once, with the `Kept` box `call_state` registered it for.
 #[pg_guard]
 unsafe extern "C-unwind" fn drop_kept(arg: *mut c_void) {
     drop(Box::from_raw(arg as *mut Kept));

@@ -33,6 +33,7 @@ pub enum Reader {
 const POSTGRES_EPOCH_SECONDS: f64 = 946_684_800.0;
 
 pub fn reader_for(type_oid: pg_sys::Oid) -> Option<Reader> {
+    // SAFETY: a syscache lookup by oid from the backend's main thread; an unknown oid is an ERROR.
     Some(match unsafe { pg_sys::getBaseType(type_oid) } {
         pg_sys::FLOAT8OID => Reader::Float8,
         pg_sys::FLOAT4OID => Reader::Float4,
@@ -148,5 +149,6 @@ pub unsafe fn varlena_bytes<'a>(d: pg_sys::Datum) -> &'a [u8] {
 
 /// Whether this backend's database encoding is UTF8 (it never changes within a backend).
 pub fn utf8_database() -> bool {
+    // SAFETY: reads a backend global set at connection start.
     unsafe { pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32 }
 }

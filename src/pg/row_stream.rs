@@ -17,6 +17,11 @@ struct ClosureReceiver<'a> {
     on_row: &'a mut dyn FnMut(&[pg_sys::Datum], &[bool]),
 }
 
+/// The executor hands each result row here.
+///
+/// # Safety
+/// `dest` is the `ClosureReceiver` `for_each_row` gave `SPI_execute_extended`, alive for the
+/// whole statement; `slot` is the executor's current row, valid during this call.
 #[pg_guard]
 unsafe extern "C-unwind" fn receive_slot(slot: *mut pg_sys::TupleTableSlot, dest: *mut pg_sys::DestReceiver) -> bool {
     let receiver = &mut *(dest as *mut ClosureReceiver<'static>);
@@ -34,9 +39,11 @@ unsafe extern "C-unwind" fn receive_slot(slot: *mut pg_sys::TupleTableSlot, dest
     true
 }
 
+// SAFETY: nothing to set up; the executor calls it with a valid receiver and ignores the result.
 #[pg_guard]
 unsafe extern "C-unwind" fn startup(_dest: *mut pg_sys::DestReceiver, _operation: c_int, _typeinfo: pg_sys::TupleDesc) {}
 
+// SAFETY: nothing to tear down; the closure and its receiver are dropped by `for_each_row`.
 #[pg_guard]
 unsafe extern "C-unwind" fn shutdown(_dest: *mut pg_sys::DestReceiver) {}
 

@@ -157,6 +157,10 @@ impl Piece<'_> {
         }
     }
 
+    /// Writes the value's bytes at `at`.
+    ///
+    /// # Safety
+    /// `at` must have room for the value's stored size, aligned as its column requires.
     unsafe fn write(&self, at: *mut u8) {
         match *self {
             Piece::Word(w) => std::ptr::write_unaligned(at as *mut u64, w),

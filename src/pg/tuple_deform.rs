@@ -50,12 +50,18 @@ pub unsafe fn deform_columns(tuple: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDes
 
 /// The number of attributes stored in a tuple (HeapTupleHeaderGetNatts): fewer than its row
 /// type has when columns were added after it was stored.
+///
+/// # Safety
+/// `header` must point to a valid heap tuple header.
 #[inline(always)]
 pub(crate) unsafe fn stored_attributes(header: pg_sys::HeapTupleHeader) -> usize {
     ((*header).t_infomask2 as u32 & pg_sys::HEAP_NATTS_MASK) as usize
 }
 
 /// att_isnull: whether the null bitmap marks attribute `index` (0-based) NULL.
+///
+/// # Safety
+/// `bits` must point to a null bitmap with at least `index + 1` bits.
 #[inline(always)]
 pub(crate) unsafe fn is_null(bits: *const u8, index: usize) -> bool {
     *bits.add(index >> 3) & (1 << (index & 7)) == 0
@@ -81,6 +87,9 @@ pub(crate) fn align(offset: usize, to: usize) -> usize {
 
 /// fetchatt: a pass-by-value column's value, sign-extended as Postgres' GetDatum macros do, or
 /// a pointer to the column's bytes.
+///
+/// # Safety
+/// `at` must point to the stored bytes of a non-NULL column described by `attr`.
 #[inline(always)]
 unsafe fn fetch(attr: &pg_sys::FormData_pg_attribute, at: *const u8) -> pg_sys::Datum {
     if !attr.attbyval {
@@ -96,6 +105,9 @@ unsafe fn fetch(attr: &pg_sys::FormData_pg_attribute, at: *const u8) -> pg_sys::
 }
 
 /// VARSIZE_ANY: the stored size of a varlena, header included, whatever its header.
+///
+/// # Safety
+/// `at` must point to a stored varlena (any header).
 #[inline(always)]
 unsafe fn varsize_any(at: *const u8) -> usize {
     let first = *at;

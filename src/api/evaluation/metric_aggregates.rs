@@ -23,6 +23,9 @@ pub struct Pairs {
 
 /// Runs `f` with the aggregate's memory context current, so a newly created state lives as long
 /// as the aggregate does.
+///
+/// # Safety
+/// `fcinfo` must be the running call's.
 unsafe fn in_aggregate_context<R>(fcinfo: pg_sys::FunctionCallInfo, what: &str, f: impl FnOnce() -> R) -> R {
     let mut context: pg_sys::MemoryContext = std::ptr::null_mut();
     if pg_sys::AggCheckCallContext(fcinfo, &mut context) == 0 {
@@ -50,6 +53,8 @@ pub(crate) fn label_of_int(label: i64) -> bool {
 }
 
 pub(crate) fn push_pair(mut state: Internal, score: Option<f64>, label: Option<bool>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+    // SAFETY: `fcinfo` is this transition call's, and the state is only ever a `Pairs` (every
+    // function of these aggregates creates or reads it as one).
     unsafe {
         in_aggregate_context(fcinfo, "metric_pairs_accum", || {
             state.get_or_insert_default::<Pairs>();
@@ -83,6 +88,7 @@ fn reserve_pairs(pairs: &mut Pairs, more: usize) {
 
 /// Records the aggregate's constant argument, which must not change between rows.
 pub(crate) fn set_param(state: &mut Internal, value: f64, what: &str) {
+    // SAFETY: the state is only ever a `Pairs` (see `push_pair`).
     let pairs = unsafe { state.get_mut::<Pairs>() }.expect("state is initialized by push_pair");
     match pairs.param {
         None => pairs.param = Some(value),
@@ -106,6 +112,7 @@ fn metric_pairs_accum_int(state: Internal, score: Option<f64>, label: Option<i64
 /// Combine function: appends one worker's pairs to another's.
 #[pg_extern(immutable, parallel_safe)]
 fn metric_pairs_combine(mut a: Internal, b: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+    // SAFETY: `fcinfo` is this combine call's; both states are `Pairs` (see `push_pair`).
     unsafe {
         in_aggregate_context(fcinfo, "metric_pairs_combine", || {
             a.get_or_insert_default::<Pairs>();
@@ -128,6 +135,7 @@ fn metric_pairs_combine(mut a: Internal, b: Internal, fcinfo: pg_sys::FunctionCa
 fn metric_pairs_serialize(state: Internal) -> Vec<u8> {
     // Layout: has-param byte, param (f64 LE), then the packed pairs.
     let empty = Pairs::default();
+    // SAFETY: the state is only ever a `Pairs` (see `push_pair`).
     let p = unsafe { state.get::<Pairs>() }.unwrap_or(&empty);
     let mut out = vec![p.param.is_some() as u8];
     out.extend_from_slice(&p.param.unwrap_or(0.0).to_le_bytes());
@@ -143,10 +151,12 @@ fn metric_pairs_deserialize(bytes: &[u8], _unused: Internal, fcinfo: pg_sys::Fun
     }
     let param = (bytes[0] != 0).then(|| f64::from_le_bytes(bytes[1..9].try_into().expect("8 bytes")));
     let (scores, labels) = decode_scored_labels(&bytes[9..]).unwrap_or_else(|e| invalid(format!("metric aggregate state: {e}")));
+    // SAFETY: `fcinfo` is this deserialize call's.
     unsafe { in_aggregate_context(fcinfo, "metric_pairs_deserialize", || Internal::new(Pairs { scores, labels, param })) }
 }
 
 pub(crate) fn with_pairs<R>(state: &Internal, f: impl FnOnce(&Pairs) -> Option<R>) -> Option<R> {
+    // SAFETY: the state is only ever a `Pairs` (see `push_pair`).
     unsafe { state.get::<Pairs>() }.and_then(f)
 }
 

@@ -173,6 +173,7 @@ pub fn require_features(table: pg_sys::Oid, model: &str, role: &str) {
 /// The oid of a table argument, checked to be a table (plain or partitioned). The relation is
 /// closed here: an open reference would make the ALTER TABLE that adds columns fail.
 pub fn table_oid(rel: PgRelation) -> pg_sys::Oid {
+    // SAFETY: `rel` is open (PgRelation holds it), so its relcache entry and `rd_rel` are valid.
     let kind = unsafe { (*rel.rd_rel).relkind } as u8;
     let oid = rel.oid();
     drop(rel);

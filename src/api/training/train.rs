@@ -159,6 +159,7 @@ fn drop_id_like_columns(columns: &mut Vec<crate::core::data::values::Column>, ch
 /// Seconds since 1970-01-01 UTC at the start of this transaction (what now() returns).
 fn transaction_start_epoch() -> f64 {
     // TimestampTz counts microseconds from 2000-01-01.
+    // SAFETY: reads the backend's transaction start time; train() runs inside a transaction.
     let micros = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
     micros as f64 / 1e6 + 946_684_800.0
 }
