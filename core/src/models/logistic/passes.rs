@@ -496,7 +496,7 @@ mod tests {
     }
 
     /// Timing only (the fit phase of a 1M-row train(); other plans for comparison):
-    /// `cargo test --lib --config 'profile.dev.package.lead_scoring.opt-level=3' -- --ignored --nocapture fit_speed_600k_by_70`
+    /// `cargo test -p lead_scoring_core --lib --config 'profile.dev.package.lead_scoring_core.opt-level=3' -- --ignored --nocapture fit_speed_600k_by_70`
     #[test]
     #[ignore]
     fn fit_speed_600k_by_70() {
