@@ -7,6 +7,7 @@
 pub mod artifact;
 pub mod calibration;
 pub mod gbm;
+pub(crate) mod linfa_dataset;
 pub mod logistic;
 pub mod model;
 pub mod model_checks;
