@@ -5,6 +5,9 @@
 //! mean missing, median imputation with a missing indicator, standard scaling, one-hot levels
 //! seen at least 10 times) fitted on the training part. Shared by tests and examples.
 
+// Each test or example that includes this file uses only some of it.
+#![allow(dead_code)]
+
 use lead_scoring_core::data::preprocess::{fit_preprocessor, PreprocessOptions};
 use lead_scoring_core::data::values::{CategoricalBuilder, Column, ColumnData, FeatureKind};
 use ndarray::{Array1, Array2};
