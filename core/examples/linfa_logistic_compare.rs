@@ -138,7 +138,7 @@ fn main() {
     ];
     for (name, seconds, p) in fits {
         println!(
-            "| {name} | {seconds:.4} | {:.2}x | {:.4} | {:.1e} | {:.1e} |",
+            "| {name} | {seconds:.4} | {:.3}x | {:.4} | {:.1e} | {:.1e} |",
             ours_s / seconds,
             test_auc(p, &leads),
             gradient_norm(p, x, y),
