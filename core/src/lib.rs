@@ -44,6 +44,13 @@ impl std::fmt::Display for CoreError {
 
 impl std::error::Error for CoreError {}
 
+/// The core's estimators fit through `linfa::traits::Fit`, whose error type must take linfa's.
+impl From<linfa::Error> for CoreError {
+    fn from(e: linfa::Error) -> Self {
+        CoreError(e.to_string())
+    }
+}
+
 /// Shorthand for building a [`CoreError`] with `format!` syntax.
 #[macro_export]
 macro_rules! core_err {

@@ -65,6 +65,16 @@ impl Default for GbmOptions {
     }
 }
 
+impl GbmOptions {
+    /// The options a fit accepts.
+    pub fn check(&self) -> Result<(), String> {
+        if self.trees == 0 || !(self.learning_rate > 0.0) || !(self.subsample > 0.0 && self.subsample <= 1.0) {
+            return Err("trees must be positive, learning_rate above 0 and subsample in (0, 1]".into());
+        }
+        Ok(())
+    }
+}
+
 /// A fitted forust-ml booster, stored in artifacts as forust's own JSON.
 pub struct ForustModel {
     booster: GradientBooster,
@@ -286,9 +296,7 @@ pub fn fit_gbm(
     if train.rows == 0 || train.x.len() != train.rows * train.cols {
         return Err("boosted trees need a non-empty training matrix".into());
     }
-    if opts.trees == 0 || !(opts.learning_rate > 0.0) || !(opts.subsample > 0.0 && opts.subsample <= 1.0) {
-        return Err("trees must be positive, learning_rate above 0 and subsample in (0, 1]".into());
-    }
+    opts.check()?;
     let (tx, rx) = mpsc::channel();
     let opts_owned = *opts;
     std::thread::Builder::new()

@@ -7,6 +7,8 @@
 pub mod artifact;
 pub mod calibration;
 pub mod gbm;
+pub mod gbm_estimator;
+pub(crate) mod linfa_dataset;
 pub mod logistic;
 pub mod model;
 pub mod model_checks;

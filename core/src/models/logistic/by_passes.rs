@@ -170,9 +170,7 @@ pub fn fit_logistic_by_passes(
 ) -> Result<(LogisticFit, Vec<f64>), LogisticError> {
     type E = LogisticError;
     let fail = |e: crate::CoreError| E::NotFinite(e.0);
-    if !(opts.alpha >= 0.0 && opts.alpha.is_finite()) || opts.tol.is_nan() {
-        return Err(E::NotFinite(format!("options alpha {} tol {}", opts.alpha, opts.tol)));
-    }
+    opts.check()?;
     let d = width + 1;
     let mut theta = vec![0.0; d];
     theta[0] = intercept0;

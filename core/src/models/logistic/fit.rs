@@ -68,10 +68,7 @@ pub(crate) fn fit_logistic_rows(
         let msg = format!("x has {n} rows, y {}, weights {}", y.len(), weights.len());
         return Err(E::DimensionMismatch(msg));
     }
-    if !(opts.alpha >= 0.0 && opts.alpha.is_finite()) || opts.tol.is_nan() {
-        let msg = format!("options alpha {} tol {}", opts.alpha, opts.tol);
-        return Err(E::NotFinite(msg));
-    }
+    opts.check()?;
     let sw: f64 = weights.iter().sum();
     if weights.iter().any(|w| w.is_nan() || *w < 0.0) || !sw.is_finite() {
         return Err(E::InvalidWeight);

@@ -15,10 +15,13 @@
 //!
 //! Files: `params` (options, the fit, errors), `objective` (loss pieces), `newton` (the step's
 //! linear solve), `passes` (the sums over the rows, sparse-aware and threaded), `fit` (the
-//! iterations).
+//! iterations), `hyperparams` and `estimator` (the fit as a linfa estimator: `Fit` over a
+//! `linfa::Dataset` with its sample weights, `Predict` of probabilities and labels).
 
 mod by_passes;
+mod estimator;
 mod fit;
+mod hyperparams;
 mod newton;
 mod objective;
 mod params;
@@ -30,4 +33,5 @@ pub(crate) use fit::fit_logistic_rows;
 pub(crate) use fit::fit_logistic_with;
 pub use objective::sigmoid;
 pub use by_passes::{accumulate_row, combine, fit_logistic_by_passes, new_state, state_len, state_params, LogisticPasses};
+pub use hyperparams::{LogisticParams, ValidLogisticParams};
 pub use params::{newton_system_bytes, LogisticError, LogisticFit, LogisticOptions, STALLED_ITERATIONS};

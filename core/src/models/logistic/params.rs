@@ -19,7 +19,7 @@ pub fn newton_system_bytes(inputs: usize) -> Option<u64> {
 }
 
 /// Options for [`fit_logistic`].
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LogisticOptions {
     /// L2 penalty on the coefficients (scikit-learn's `1 / C`); finite and `>= 0`.
     pub alpha: f64,
@@ -37,6 +37,18 @@ impl Default for LogisticOptions {
             max_iter: 100,
             tol: 1e-8,
         }
+    }
+}
+
+impl LogisticOptions {
+    /// The options a fit accepts: `alpha` finite and `>= 0`, `tol` a number (0 means: iterate to
+    /// `max_iter` or until the objective stops improving).
+    pub fn check(&self) -> Result<(), LogisticError> {
+        if !(self.alpha >= 0.0 && self.alpha.is_finite()) || self.tol.is_nan() {
+            let msg = format!("options alpha {} tol {}", self.alpha, self.tol);
+            return Err(LogisticError::NotFinite(msg));
+        }
+        Ok(())
     }
 }
 
@@ -73,6 +85,9 @@ pub enum LogisticError {
     Interrupted(String),
     /// A worker thread summing the rows failed (panicked).
     Worker(String),
+    /// An error in linfa's terms: the `linfa::traits::Fit` interface requires the conversion;
+    /// the fit itself never makes one.
+    Linfa(linfa::Error),
 }
 
 impl fmt::Display for LogisticError {
@@ -85,11 +100,22 @@ impl fmt::Display for LogisticError {
             Self::Singular => write!(f, "singular Hessian (collinear/separable data?)"),
             Self::Interrupted(m) => write!(f, "fit interrupted: {m}"),
             Self::Worker(m) => write!(f, "{m}"),
+            Self::Linfa(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for LogisticError {}
+
+impl From<linfa::Error> for LogisticError {
+    fn from(e: linfa::Error) -> Self {
+        match e {
+            linfa::Error::MismatchedShapes(a, b) => Self::DimensionMismatch(format!("{a} records, {b} targets")),
+            linfa::Error::NotEnoughSamples => Self::Empty,
+            other => Self::Linfa(other),
+        }
+    }
+}
 
 impl LogisticFit {
     /// `b0 + row . b`. Panics if `row.len()` differs from the number of coefficients.
