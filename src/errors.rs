@@ -32,7 +32,7 @@ pub fn bad_data(message: impl Into<String>) -> ! {
 pub fn core_ok<T>(r: Result<T, CoreError>) -> T {
     match r {
         Ok(v) => v,
-        Err(e) => bad_data(e.0),
+        Err(e) => bad_data(e.message),
     }
 }
 

@@ -74,7 +74,7 @@ fn reserve_pairs(pairs: &mut Pairs, more: usize) {
     if let Err(e) = limit.check((wanted as u64).checked_mul(9), || {
         format!("{wanted} (score, label) pairs, which roc_auc, pr_auc and ks_statistic keep until the end of a group")
     }) {
-        bad_data(e.0);
+        bad_data(e.message);
     }
     if pairs.scores.try_reserve(more).is_err() || pairs.labels.try_reserve(more).is_err() {
         bad_data(format!("cannot keep {wanted} (score, label) pairs: the server is out of memory"));

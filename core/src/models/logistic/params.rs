@@ -73,6 +73,24 @@ pub enum LogisticError {
     Interrupted(String),
     /// A worker thread summing the rows failed (panicked).
     Worker(String),
+    /// A pass of [`super::LogisticPasses`] failed; its error keeps its kind.
+    Pass(crate::CoreError),
+}
+
+impl LogisticError {
+    /// The kind of error a caller reports this as. Inputs and options are checked before a fit
+    /// in the pipeline, so a non-finite value here means the iteration broke down.
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            Self::Empty => K::InsufficientData,
+            Self::NotFinite(_) | Self::Singular => K::FitFailed,
+            Self::InvalidWeight => K::InvalidData,
+            Self::Interrupted(_) => K::Canceled,
+            Self::DimensionMismatch(_) | Self::Worker(_) => K::Internal,
+            Self::Pass(e) => e.kind,
+        }
+    }
 }
 
 impl fmt::Display for LogisticError {
@@ -85,11 +103,19 @@ impl fmt::Display for LogisticError {
             Self::Singular => write!(f, "singular Hessian (collinear/separable data?)"),
             Self::Interrupted(m) => write!(f, "fit interrupted: {m}"),
             Self::Worker(m) => write!(f, "{m}"),
+            Self::Pass(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for LogisticError {}
+
+/// A failed fit as the core's error, with the message above and the kind of [`LogisticError::kind`].
+impl From<LogisticError> for crate::CoreError {
+    fn from(e: LogisticError) -> crate::CoreError {
+        crate::CoreError::new(e.kind(), e.to_string())
+    }
+}
 
 impl LogisticFit {
     /// `b0 + row . b`. Panics if `row.len()` differs from the number of coefficients.
