@@ -148,12 +148,17 @@ mod tests {
         let mut bytes = encode_model(&model());
         let last = bytes.len() - 1;
         bytes[last] ^= 0xFF;
-        assert!(decode_model(&bytes).unwrap_err().message.contains("checksum"));
-        assert!(decode_model(b"not a model at all").unwrap_err().message.contains("header"));
+        let kind = crate::ErrorKind::CorruptArtifact;
+        let err = decode_model(&bytes).unwrap_err();
+        assert!(err.message.contains("checksum") && err.kind == kind, "{err:?}");
+        let err = decode_model(b"not a model at all").unwrap_err();
+        assert!(err.message.contains("header") && err.kind == kind, "{err:?}");
         let truncated = &encode_model(&model())[..20];
-        assert!(decode_model(truncated).is_err());
+        assert_eq!(decode_model(truncated).unwrap_err().kind, kind);
+        // Another format version is not corrupt: this build cannot read it.
         let mut future = encode_model(&model());
         future[8] = 99;
-        assert!(decode_model(&future).unwrap_err().message.contains("format version 99"));
+        let err = decode_model(&future).unwrap_err();
+        assert!(err.message.contains("format version 99") && err.kind == crate::ErrorKind::Unsupported, "{err:?}");
     }
 }

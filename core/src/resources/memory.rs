@@ -165,7 +165,9 @@ mod tests {
     fn a_check_names_the_buffer_the_size_and_the_setting() {
         let limit = MemoryLimit { bytes: 1 << 30, origin: LimitOrigin::Option };
         assert!(limit.check(Some(1 << 30), || "x".into()).is_ok());
-        let err = limit.check(bytes_of::<f64>(320_000 * 20_001), || "the design matrix".into()).unwrap_err().message;
+        let err = limit.check(bytes_of::<f64>(320_000 * 20_001), || "the design matrix".into()).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::MemoryLimit);
+        let err = err.message;
         assert!(err.contains("47.7 GB") && err.contains("the design matrix") && err.contains("1.0 GB") && err.contains("options.max_memory"), "{err}");
         assert!(limit.check(None, || "x".into()).unwrap_err().message.contains("more memory than can be counted"));
         assert_eq!(total(&[Some(1), bytes_of::<f64>(usize::MAX)]), None);
@@ -174,7 +176,9 @@ mod tests {
 
     #[test]
     fn an_impossible_reservation_is_an_error_not_an_abort() {
-        let err = filled_vec(usize::MAX / 16, 0.0f64, "a test buffer").unwrap_err().message;
+        let err = filled_vec(usize::MAX / 16, 0.0f64, "a test buffer").unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::OutOfMemory);
+        let err = err.message;
         assert!(err.contains("a test buffer") && err.contains("out of memory"), "{err}");
         assert_eq!(filled_vec(3, 1u8, "small").unwrap(), vec![1, 1, 1]);
     }

@@ -337,5 +337,6 @@ mod tests {
         m.estimator = Estimator::Gbm(crate::models::gbm::fit_gbm(data, None, &opts, &mut |_, _| Ok(())).unwrap());
         let err = model_sql(&m).unwrap_err();
         assert!(err.message.contains("logistic models only"), "{err}");
+        assert_eq!(err.kind, crate::ErrorKind::Unsupported);
     }
 }

@@ -375,7 +375,9 @@ pub(crate) mod tests {
         let data = many_companies(60_000, 3000);
         let mut opts = TrainOptions::default();
         opts.max_memory = crate::resources::memory::MemoryLimit { bytes: 4 << 20, origin: crate::resources::memory::LimitOrigin::Option };
-        let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap().message;
+        let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap();
+        assert_eq!(err.kind, crate::ErrorKind::MemoryLimit, "{err}");
+        let err = err.message;
         // 1,000 kept levels: the Newton system of about 1,000 inputs is past 4 MB.
         assert!(err.contains("Newton system") && err.contains("options.max_memory") && err.contains("\"company\" 1001"), "{err}");
         assert!(err.contains("options.max_levels"), "{err}");
@@ -400,6 +402,15 @@ pub(crate) mod tests {
         }
         let err = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).err().unwrap();
         assert!(err.message.contains("at least 10"), "{err}");
+        assert_eq!(err.kind, crate::ErrorKind::InsufficientData);
+    }
+
+    #[test]
+    fn a_one_class_label_is_insufficient_data() {
+        let mut data = synthetic(200, 2);
+        data.labels.iter_mut().for_each(|l| *l = false);
+        let err = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).err().unwrap();
+        assert_eq!(err.kind, crate::ErrorKind::InsufficientData, "{err}");
     }
 
     #[test]
@@ -407,6 +418,7 @@ pub(crate) mod tests {
         let data = synthetic(1000, 3);
         let err = train_model(&data, &TrainOptions::default(), &mut |_, _| Err("canceled".into())).err().unwrap();
         assert!(err.message.contains("canceled"), "{err}");
+        assert_eq!(err.kind, crate::ErrorKind::Canceled);
     }
 
     #[test]

@@ -84,6 +84,7 @@ fn all_null_numeric_feature_is_an_error() {
     let col = numeric("x", vec![None, None]);
     let err = fit_preprocessor(&[col], &[0, 1], &PreprocessOptions::default()).unwrap_err();
     assert!(err.message.contains("\"x\""));
+    assert_eq!(err.kind, crate::ErrorKind::InsufficientData);
 }
 
 #[test]
@@ -192,6 +193,10 @@ fn options_naming_unknown_or_wrong_columns_are_errors() {
     let rows = [0, 1];
     let fit = |opts: PreprocessOptions| fit_preprocessor(&cols, &rows, &opts).unwrap_err().message;
     assert!(fit(PreprocessOptions { log_columns: vec!["nope".into()], ..Default::default() }).contains("\"nope\", which is not one of"));
+    let unknown = PreprocessOptions { interactions: vec![("x".into(), "nope".into())], ..Default::default() };
+    assert_eq!(fit_preprocessor(&cols, &rows, &unknown).unwrap_err().kind, crate::ErrorKind::UnknownColumn);
+    let not_numeric = PreprocessOptions { log_columns: vec!["t".into()], ..Default::default() };
+    assert_eq!(fit_preprocessor(&cols, &rows, &not_numeric).unwrap_err().kind, crate::ErrorKind::InvalidArgument);
     assert!(fit(PreprocessOptions { log_columns: vec!["t".into()], ..Default::default() }).contains("not numeric"));
     assert!(fit(PreprocessOptions { bins: vec![("t".into(), 4)], ..Default::default() }).contains("not numeric"));
     assert!(fit(PreprocessOptions { interactions: vec![("x".into(), "x".into())], ..Default::default() }).contains("with itself"));

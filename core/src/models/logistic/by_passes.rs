@@ -338,5 +338,21 @@ mod tests {
         let mut m = data(200);
         let r = fit_logistic_by_passes(5, 0.0, &opts, &mut m, &mut |_, _| Err("canceled".into()));
         assert!(matches!(r, Err(LogisticError::Interrupted(_))));
+        assert_eq!(r.err().map(|e| e.kind()), Some(crate::ErrorKind::Canceled));
+    }
+
+    #[test]
+    fn a_failed_pass_keeps_its_kind_and_message() {
+        struct Refusing;
+        impl LogisticPasses for Refusing {
+            fn pass(&mut self, _theta: &[f64]) -> CoreResult<Vec<f64>> {
+                Err(crate::core_err!(MemoryLimit, "too big"))
+            }
+        }
+        let err = fit_logistic_by_passes(2, 0.0, &LogisticOptions::default(), &mut Refusing, &mut |_, _| Ok(())).unwrap_err();
+        let err = crate::CoreError::from(err);
+        assert_eq!((err.kind, err.message.as_str()), (crate::ErrorKind::MemoryLimit, "too big"));
+        assert_eq!(crate::CoreError::from(LogisticError::Singular).kind, crate::ErrorKind::FitFailed);
+        assert_eq!(crate::CoreError::from(LogisticError::Empty).kind, crate::ErrorKind::InsufficientData);
     }
 }

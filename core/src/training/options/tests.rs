@@ -69,6 +69,8 @@ fn errors_name_the_key() {
     for (v, needle) in cases {
         let err = parse_train_options(&v).unwrap_err();
         assert!(err.message.contains(needle), "{v}: {err}");
+        // Every option error, the unknown key included, is a bad argument (22023).
+        assert_eq!(err.kind, crate::ErrorKind::InvalidArgument, "{v}: {err}");
     }
 }
 
