@@ -5,7 +5,7 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-use crate::errors::{bad_data, invalid, required};
+use crate::errors::{bad_data, invalid, raise_core, required};
 use crate::api::governance::model_card::card_markdown;
 use crate::catalog::models::{load_model_row, parse_model_spec};
 use crate::core::models::artifact::decode_scored_labels;
@@ -46,10 +46,10 @@ fn report(model_name: Option<&str>) -> String {
     .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")));
     let (deployed, algorithm, created_at, metrics, predictions, importance) = stored;
     let (scores, labels) =
-        decode_scored_labels(&predictions).unwrap_or_else(|e| bad_data(format!("model \"{label}\" has unreadable validation predictions: {e}")));
+        decode_scored_labels(&predictions).unwrap_or_else(|e| raise_core(e.context(format!("model \"{label}\" has unreadable validation predictions"))));
     let importance: Vec<Importance> =
         serde_json::from_value(importance).unwrap_or_else(|e| bad_data(format!("model \"{label}\" has unreadable importance: {e}")));
-    let tiers = Tiers::from_json(&row.tiers).unwrap_or_else(|e| bad_data(format!("model \"{label}\" has unreadable tiers: {e}")));
+    let tiers = Tiers::from_json(&row.tiers).unwrap_or_else(|e| raise_core(e.context(format!("model \"{label}\" has unreadable tiers"))));
     render_report(&ReportInput {
         name: row.name.clone(),
         version: row.version,
