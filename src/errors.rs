@@ -4,7 +4,7 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
-use crate::core::CoreError;
+use crate::core::{CoreError, ErrorKind};
 
 /// Raises an ERROR with the given SQLSTATE and message.
 pub fn raise(code: PgSqlErrorCode, message: impl Into<String>) -> ! {
@@ -28,12 +28,32 @@ pub fn bad_data(message: impl Into<String>) -> ! {
     raise(PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, message)
 }
 
-/// Unwraps a core result, reporting a core error as a data exception.
-pub fn core_ok<T>(r: Result<T, CoreError>) -> T {
-    match r {
-        Ok(v) => v,
-        Err(e) => bad_data(e.0),
+/// The SQLSTATE of each kind of core error: the one place core kinds meet PostgreSQL codes
+/// (the core documents why each kind has its code, on the variant).
+pub fn sqlstate(kind: ErrorKind) -> PgSqlErrorCode {
+    use PgSqlErrorCode as C;
+    match kind {
+        ErrorKind::InvalidArgument => C::ERRCODE_INVALID_PARAMETER_VALUE,
+        ErrorKind::InvalidData | ErrorKind::InsufficientData => C::ERRCODE_DATA_EXCEPTION,
+        ErrorKind::UnknownColumn => C::ERRCODE_UNDEFINED_COLUMN,
+        ErrorKind::CorruptArtifact => C::ERRCODE_DATA_CORRUPTED,
+        ErrorKind::MemoryLimit => C::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        ErrorKind::OutOfMemory => C::ERRCODE_OUT_OF_MEMORY,
+        ErrorKind::Unsupported => C::ERRCODE_FEATURE_NOT_SUPPORTED,
+        ErrorKind::FitFailed => C::ERRCODE_FLOATING_POINT_EXCEPTION,
+        ErrorKind::Canceled => C::ERRCODE_QUERY_CANCELED,
+        ErrorKind::Internal => C::ERRCODE_INTERNAL_ERROR,
     }
+}
+
+/// Raises a core error with its kind's SQLSTATE and its message.
+pub fn raise_core(e: CoreError) -> ! {
+    raise(sqlstate(e.kind), e.message)
+}
+
+/// Unwraps a core result, raising a core error with its kind's SQLSTATE.
+pub fn core_ok<T>(r: Result<T, CoreError>) -> T {
+    r.unwrap_or_else(|e| raise_core(e))
 }
 
 /// Rejects a NULL argument of a non-strict function with an ERROR naming the argument.

@@ -57,7 +57,7 @@ pub fn parse_leakage_policy(v: &Value) -> CoreResult<LeakagePolicy> {
         Some("warn") => Ok(LeakagePolicy::Warn),
         Some("error") => Ok(LeakagePolicy::Error),
         Some("ignore") => Ok(LeakagePolicy::Ignore),
-        _ => Err(core_err!("option \"leakage\" must be \"warn\", \"error\" or \"ignore\", got {v}")),
+        _ => Err(core_err!(InvalidArgument, "option \"leakage\" must be \"warn\", \"error\" or \"ignore\", got {v}")),
     }
 }
 
@@ -186,7 +186,7 @@ pub fn leakage_reason(data: &ColumnData, labels: &[Option<bool>], opts: &Preproc
 /// independent and pure computation); in column order.
 pub fn leakage_reasons(columns: &[Column], labels: &[Option<bool>], opts: &PreprocessOptions) -> CoreResult<Vec<Option<String>>> {
     let threads = if labels.len() >= 100_000 { worker_threads(4) } else { 1 };
-    map_tasks(columns.len(), threads, |i| leakage_reason(&columns[i].data, labels, opts)).map_err(|e| core_err!("leakage check: {e}"))
+    map_tasks(columns.len(), threads, |i| leakage_reason(&columns[i].data, labels, opts)).map_err(|e| core_err!(Internal, "leakage check: {e}"))
 }
 
 /// A text column's rows per level, which levels are placeholders, and its NULLs.

@@ -26,7 +26,7 @@ pub fn positive_duration(seconds: f64, what: &str) -> CoreResult<f64> {
     if seconds.is_finite() && seconds > 0.0 {
         Ok(seconds)
     } else {
-        Err(core_err!("{what} must be a positive interval, got {} seconds", seconds))
+        Err(core_err!(InvalidArgument, "{what} must be a positive interval, got {} seconds", seconds))
     }
 }
 
@@ -71,10 +71,10 @@ pub fn velocity(recent: f64, prior: f64) -> f64 {
 /// The keywords (in the given order) that occur in `text`, case-insensitively, as substrings.
 pub fn intent_flags<'k>(text: &str, keywords: &'k [String]) -> CoreResult<Vec<&'k str>> {
     if keywords.is_empty() {
-        return Err(core_err!("keywords must not be empty"));
+        return Err(core_err!(InvalidArgument, "keywords must not be empty"));
     }
     if keywords.iter().any(|k| k.trim().is_empty()) {
-        return Err(core_err!("keywords must not contain empty strings"));
+        return Err(core_err!(InvalidArgument, "keywords must not contain empty strings"));
     }
     let haystack = text.to_lowercase();
     Ok(keywords.iter().filter(|k| haystack.contains(&k.to_lowercase())).map(|k| k.as_str()).collect())
@@ -106,10 +106,10 @@ pub fn is_personal_email(email: &str) -> Option<bool> {
 /// moving toward 0 and never past it. Activity after `as_of` means no decay.
 pub fn score_decay(points: f64, inactive_seconds: f64, points_per_month: f64) -> CoreResult<f64> {
     if !points_per_month.is_finite() || points_per_month < 0.0 {
-        return Err(core_err!("points_per_month must be a finite number >= 0, got {points_per_month}"));
+        return Err(core_err!(InvalidArgument, "points_per_month must be a finite number >= 0, got {points_per_month}"));
     }
     if !points.is_finite() {
-        return Err(core_err!("points must be a finite number, got {points}"));
+        return Err(core_err!(InvalidArgument, "points must be a finite number, got {points}"));
     }
     let lost = points_per_month * inactive_seconds.max(0.0) / MONTH;
     Ok(if points >= 0.0 { (points - lost).max(0.0) } else { (points + lost).min(0.0) })

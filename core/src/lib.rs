@@ -6,6 +6,7 @@
 //!
 //! | module | owns |
 //! | --- | --- |
+//! | `error` | the error type: a kind (which decides the SQLSTATE) and a message |
 //! | `resources` | memory limits, worker threads, phase timings |
 //! | `data` | values, dates, splits, resampling, the fitted preprocessor, the design matrix |
 //! | `features` | the math of the feature building blocks (decay, velocity, intent) |
@@ -19,6 +20,7 @@
 //! | `report` | the model card and the HTML report |
 //! | `training` | options, the training pipeline, segments, search, the aggregate engine |
 
+pub mod error;
 pub mod resources;
 pub mod data;
 pub mod features;
@@ -32,29 +34,4 @@ pub mod governance;
 pub mod report;
 pub mod training;
 
-/// An error the core reports to its caller; the SQL layer turns it into a Postgres ERROR.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CoreError(pub String);
-
-impl std::fmt::Display for CoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CoreError {}
-
-/// The core's estimators fit through `linfa::traits::Fit`, whose error type must take linfa's.
-impl From<linfa::Error> for CoreError {
-    fn from(e: linfa::Error) -> Self {
-        CoreError(e.to_string())
-    }
-}
-
-/// Shorthand for building a [`CoreError`] with `format!` syntax.
-#[macro_export]
-macro_rules! core_err {
-    ($($arg:tt)*) => { $crate::CoreError(format!($($arg)*)) };
-}
-
-pub type CoreResult<T> = Result<T, CoreError>;
+pub use error::{CoreError, CoreResult, ErrorKind};

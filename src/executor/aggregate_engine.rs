@@ -10,7 +10,7 @@ use pgrx::prelude::*;
 use pgrx::array::RawArray;
 use pgrx::IntoDatum;
 
-use crate::errors::{bad_data, core_ok, invalid, quote_ident};
+use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core};
 use crate::executor::source::Source;
 use crate::core::data::source_columns::{ColumnClass, SourceColumn};
 use crate::core::models::logistic::{accumulate_row, combine, new_state, LogisticPasses};
@@ -162,7 +162,7 @@ pub unsafe extern "C-unwind" fn lead_scoring_logistic_irls_accum(fcinfo: pg_sys:
     let inputs = indexes.iter().copied().zip(values.iter().copied());
     let added = NONZERO.with(|b| accumulate_row(state, theta, inputs, label, weight, &mut b.borrow_mut()));
     if let Err(e) = added {
-        bad_data(format!("logistic_irls_pass: {e}"));
+        raise_core(e.context("logistic_irls_pass"));
     }
     state_datum
 }

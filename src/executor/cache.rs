@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 
-use crate::errors::{bad_data, invalid};
+use crate::errors::raise_core;
 use crate::catalog::invalidation::generation;
 use crate::catalog::models::{load_model_row, parse_model_spec, ModelRow};
 use crate::executor::rows_binding::{BoundModel, RowBindings};
@@ -48,9 +48,9 @@ pub fn get(spec: &str) -> Rc<LoadedModel> {
     }
     let row = load_model_row(&parse_model_spec(spec));
     let model = decode_model(&row.artifact)
-        .unwrap_or_else(|e| bad_data(format!("model \"{}@{}\": {e}", row.name, row.version)));
+        .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\"", row.name, row.version))));
     let tiers = Tiers::from_json(&row.tiers)
-        .unwrap_or_else(|e| invalid(format!("model \"{}@{}\" has invalid tiers: {e}", row.name, row.version)));
+        .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\" has invalid tiers", row.name, row.version))));
     let loaded = Rc::new(LoadedModel {
         row,
         plan: crate::core::serving::scoring_plan::ScoringPlan::new(&model),

@@ -1,7 +1,8 @@
 //! Reads a source into the core's columnar table in one pass, each row decoded straight from
 //! the executor's slot as it is produced (row_stream.rs): nothing but the columnar table grows.
 
-use crate::errors::{bad_data, invalid, quote_ident};
+use crate::errors::{bad_data, invalid, quote_ident, raise_core};
+use crate::core::CoreError;
 use crate::pg::row_stream::for_each_row;
 use crate::pg::datum::{text_of, utf8_database};
 use crate::executor::source::Source;
@@ -141,7 +142,8 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
         if let Some(limit) = req.memory.filter(|_| rows_read % MEMORY_CHECK_ROWS == 0) {
             let held = builders.iter().map(Builder::heap_bytes).sum::<usize>() + labels.capacity() + times.capacity() * 16 + keys.heap_bytes();
             if let Err(e) = limit.check(Some(held as u64), || format!("the first {rows_read} rows of {} read into memory", req.source.display)) {
-                bad_data(format!("{e}; train on fewer rows or columns (a query source with a WHERE clause), or use options.engine 'aggregate'"));
+                let hint = "train on fewer rows or columns (a query source with a WHERE clause), or use options.engine 'aggregate'";
+                raise_core(CoreError { message: format!("{}; {hint}", e.message), ..e });
             }
         }
         // The query's columns: the features, then the label, then the split key.

@@ -7,7 +7,7 @@ use pgrx::prelude::*;
 use pgrx::{AnyElement, JsonB, PgSqlErrorCode};
 
 use crate::core::data::values::RawValue;
-use crate::errors::{bad_data, raise_with_hint};
+use crate::errors::{bad_data, raise_core, raise_with_hint};
 use crate::executor::cache::LoadedModel;
 use crate::executor::rows_binding::read_row_features;
 
@@ -88,7 +88,7 @@ pub(crate) fn probability_of<'a>(model: &LoadedModel, value: impl Fn(usize) -> R
 
 /// The ERROR for a lead the model cannot score (a NaN, a text in a numeric feature), naming the model.
 pub(crate) fn scoring_failed(model: &LoadedModel, e: crate::core::CoreError) -> ! {
-    bad_data(format!("model \"{}@{}\": {e}", model.row.name, model.row.version))
+    raise_core(e.context(format!("model \"{}@{}\"", model.row.name, model.row.version)))
 }
 
 pub(crate) fn percent(p: f64) -> i32 {

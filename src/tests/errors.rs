@@ -1,4 +1,5 @@
-//! Every bad input gets a clear ERROR (exact messages), and a failed train() leaves nothing behind.
+//! Every bad input gets a clear ERROR (exact messages) with the SQLSTATE of its kind, and a
+//! failed train() leaves nothing behind.
 
 #[pgrx::pg_schema]
 mod tests {
@@ -216,6 +217,85 @@ mod tests {
         Spi::run("CREATE ROLE lead_scoring_outsider; GRANT USAGE ON SCHEMA lead_scoring TO lead_scoring_outsider").unwrap();
         Spi::run("SET ROLE lead_scoring_outsider").unwrap();
         Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted')").unwrap();
+    }
+
+    /// The SQLSTATE `statement` fails with, caught in PL/pgSQL ("no error" if it succeeds).
+    fn sqlstate_of(statement: &str) -> String {
+        Spi::run(
+            "CREATE OR REPLACE FUNCTION pg_temp.sqlstate_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
+             DECLARE state text;
+             BEGIN
+               EXECUTE statement;
+               RETURN 'no error';
+             EXCEPTION WHEN OTHERS THEN
+               GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE;
+               RETURN state;
+             END $f$",
+        )
+        .unwrap();
+        Spi::get_one_with_args::<String>("SELECT pg_temp.sqlstate_of($1)", &[statement.into()]).unwrap().unwrap()
+    }
+
+    #[pg_test]
+    fn a_bad_option_is_invalid_parameter_value() {
+        make_leads("leads", 100);
+        let train = |options: &str| sqlstate_of(&format!("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{options}')"));
+        assert_eq!(train(r#"{"alhpa": 1}"#), "22023", "unknown option");
+        assert_eq!(train(r#"{"alpha": "big"}"#), "22023", "option of the wrong type");
+        assert_eq!(train(r#"{"split": {"method": "kfold"}}"#), "22023", "unknown split method");
+    }
+
+    #[pg_test]
+    fn a_missing_column_is_undefined_column() {
+        make_leads("leads", 300);
+        // Checked by the extension when it reads the source ...
+        assert_eq!(sqlstate_of("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', ARRAY['visitz'])"), "42703");
+        // ... and by the core when an option names a feature that is not there.
+        let log = r#"SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{"exclude": ["id"], "log": ["visitz"]}')"#;
+        assert_eq!(sqlstate_of(log), "42703");
+    }
+
+    #[pg_test]
+    fn too_little_or_unusable_data_is_data_exception() {
+        make_leads("leads", 300);
+        let train = "SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')";
+        Spi::run("UPDATE leads SET converted = (id <= 5)").unwrap();
+        assert_eq!(sqlstate_of(train), "22000", "too few of a class (the core's check)");
+        Spi::run("UPDATE leads SET converted = false").unwrap();
+        assert_eq!(sqlstate_of(train), "22000", "one class (the extension's check)");
+        Spi::run("UPDATE leads SET converted = (id % 4 = 0), noise = CASE WHEN id = 7 THEN 'NaN' ELSE noise END").unwrap();
+        assert_eq!(sqlstate_of(train), "22000", "NaN in a feature");
+    }
+
+    #[pg_test]
+    fn a_corrupt_artifact_is_data_corrupted() {
+        setup_model();
+        // Edited before the first score: a hand-edited row sends no invalidation, so a model this
+        // backend had already loaded would stay cached.
+        let score = "SELECT lead_scoring.score('m', l) FROM leads l";
+        // One byte of the body flipped: the checksum no longer matches.
+        Spi::run("UPDATE lead_scoring.models SET artifact = set_byte(artifact, length(artifact) - 1, 255 - get_byte(artifact, length(artifact) - 1))").unwrap();
+        assert_eq!(sqlstate_of(score), "XX001");
+        Spi::run("UPDATE lead_scoring.models SET artifact = '\\xdeadbeef'::bytea").unwrap();
+        assert_eq!(sqlstate_of(score), "XX001");
+        assert_eq!(sqlstate_of("SELECT lead_scoring.explain('m', l) FROM leads l LIMIT 1"), "XX001");
+    }
+
+    #[pg_test]
+    fn past_the_memory_limit_is_program_limit_exceeded() {
+        // The core's check of the Newton system, with options.max_memory.
+        Spi::run(
+            "CREATE TABLE companies AS SELECT g AS id, 'company ' || (g % 2000) AS company, (g % 7) AS n,
+                    ((g % 2000) % 10 < 3) AS converted FROM generate_series(1, 6000) g",
+        )
+        .unwrap();
+        let fit = r#"SELECT * FROM lead_scoring.train('c', 'companies', 'converted', options => '{"exclude": ["id"], "min_level_count": 1, "max_levels": 5000, "leakage": "ignore", "max_memory": "100MB"}')"#;
+        assert_eq!(sqlstate_of(fit), "54000");
+        // The extension's checks while reading rows and keeping pairs, with the setting.
+        Spi::run("CREATE TABLE wide AS SELECT g AS id, md5(g::text) AS email, (g % 3 = 0) AS converted FROM generate_series(1, 50000) g").unwrap();
+        Spi::run("SET LOCAL lead_scoring.max_memory = '1MB'").unwrap();
+        assert_eq!(sqlstate_of("SELECT * FROM lead_scoring.train('w', 'wide', 'converted')"), "54000");
+        assert_eq!(sqlstate_of("SELECT lead_scoring.roc_auc((g / 200000.0)::float8, g % 2 = 0) FROM generate_series(1, 200000) g"), "54000");
     }
 
     #[pg_test]

@@ -82,7 +82,7 @@ impl SparseRows {
     fn push_entry(&mut self, index: u32, value: f64) -> CoreResult<()> {
         if self.indices.len() == self.indices.capacity() {
             let more = self.indices.len().max(1024);
-            let failed = |_| core_err!("cannot grow the sparse design matrix: the server is out of memory");
+            let failed = |_| core_err!(OutOfMemory, "cannot grow the sparse design matrix: the server is out of memory");
             self.indices.try_reserve(more).map_err(failed)?;
             self.values.try_reserve(more).map_err(failed)?;
         }
@@ -92,7 +92,7 @@ impl SparseRows {
     }
 
     fn end_row(&mut self) -> CoreResult<()> {
-        self.starts.try_reserve(1).map_err(|_| core_err!("cannot grow the sparse design matrix: the server is out of memory"))?;
+        self.starts.try_reserve(1).map_err(|_| core_err!(OutOfMemory, "cannot grow the sparse design matrix: the server is out of memory"))?;
         self.starts.push(self.indices.len());
         Ok(())
     }
@@ -100,7 +100,7 @@ impl SparseRows {
     /// Appends every row of `other` (same inputs).
     pub fn append(&mut self, other: &SparseRows) -> CoreResult<()> {
         debug_assert_eq!(self.cols, other.cols);
-        let failed = |_| core_err!("cannot grow the sparse design matrix: the server is out of memory");
+        let failed = |_| core_err!(OutOfMemory, "cannot grow the sparse design matrix: the server is out of memory");
         self.indices.try_reserve(other.indices.len()).map_err(failed)?;
         self.values.try_reserve(other.values.len()).map_err(failed)?;
         self.starts.try_reserve(other.nrows()).map_err(failed)?;
@@ -323,7 +323,7 @@ mod tests {
             s.end_row().unwrap();
         }
         let limit = MemoryLimit { bytes: 1 << 20, origin: LimitOrigin::Option };
-        let err = DesignMatrix::Sparse(s).into_dense(&limit, "boosted trees").unwrap_err().0;
+        let err = DesignMatrix::Sparse(s).into_dense(&limit, "boosted trees").unwrap_err().message;
         assert!(err.contains("boosted trees") && err.contains("2000 rows x 100000 inputs"), "{err}");
     }
 }

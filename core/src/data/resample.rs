@@ -8,6 +8,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::data::split::SeededRng;
+use crate::{core_err, CoreResult};
 
 /// Above this many minority rows, SMOTE's neighbour search looks only at a deterministic
 /// random subset of this many minority rows (brute force is `O(bases * candidates * cols)`).
@@ -60,9 +61,9 @@ pub struct Resampled {
 /// Errors: `x`/`y` length mismatch, ratio outside `(0, 1]`, `k = 0`, non-finite values in
 /// minority rows (SMOTE), and, when rows must be added or dropped, fewer than 2 minority
 /// rows (SMOTE) or none (undersampling).
-pub fn resample(x: ArrayView2<f64>, y: &[bool], how: &Resample, seed: u64) -> Result<Resampled, String> {
+pub fn resample(x: ArrayView2<f64>, y: &[bool], how: &Resample, seed: u64) -> CoreResult<Resampled> {
     if x.nrows() != y.len() {
-        return Err(format!("resample: {} rows but {} labels", x.nrows(), y.len()));
+        return Err(core_err!(Internal, "resample: {} rows but {} labels", x.nrows(), y.len()));
     }
     let unchanged = || Resampled { x: x.to_owned(), y: y.to_vec(), synthetic_rows: 0, dropped_rows: 0 };
     let ratio = match *how {
@@ -70,7 +71,7 @@ pub fn resample(x: ArrayView2<f64>, y: &[bool], how: &Resample, seed: u64) -> Re
         Resample::Smote { ratio, .. } | Resample::Undersample { ratio } => ratio,
     };
     if !(ratio > 0.0 && ratio <= 1.0) {
-        return Err(format!("resample ratio (minority/majority after resampling) must be in (0, 1], got {ratio}"));
+        return Err(core_err!(InvalidArgument, "resample ratio (minority/majority after resampling) must be in (0, 1], got {ratio}"));
     }
     let positives = y.iter().filter(|&&l| l).count();
     // Ties go to positives as the minority; with equal counts every ratio is met anyway.
@@ -81,14 +82,14 @@ pub fn resample(x: ArrayView2<f64>, y: &[bool], how: &Resample, seed: u64) -> Re
     match *how {
         Resample::Smote { k, .. } => {
             if k == 0 {
-                return Err("SMOTE needs k >= 1 nearest neighbours".into());
+                return Err(core_err!(InvalidArgument, "SMOTE needs k >= 1 nearest neighbours"));
             }
             let target = ((ratio * n_maj as f64) - 1e-9).ceil().max(0.0) as usize;
             if target <= n_min {
                 return Ok(unchanged());
             }
             if n_min < 2 {
-                return Err(format!("SMOTE needs at least 2 rows of the minority class, found {n_min}"));
+                return Err(core_err!(InsufficientData, "SMOTE needs at least 2 rows of the minority class, found {n_min}"));
             }
             smote(x, y, &minority, minority_label, k, target - n_min, seed)
         }
@@ -98,7 +99,7 @@ pub fn resample(x: ArrayView2<f64>, y: &[bool], how: &Resample, seed: u64) -> Re
                 return Ok(unchanged());
             }
             if n_min == 0 {
-                return Err("undersampling needs at least one row of the minority class".into());
+                return Err(core_err!(InsufficientData, "undersampling needs at least one row of the minority class"));
             }
             let mut shuffled = majority;
             SeededRng::new(seed).shuffle(&mut shuffled);
@@ -127,11 +128,11 @@ fn smote(
     k: usize,
     n_new: usize,
     seed: u64,
-) -> Result<Resampled, String> {
+) -> CoreResult<Resampled> {
     // Contiguous copy of the minority rows so distance loops run over plain slices.
     let m = x.select(Axis(0), minority).as_standard_layout().into_owned();
     if m.iter().any(|v| !v.is_finite()) {
-        return Err("SMOTE needs finite feature values in every minority row".into());
+        return Err(core_err!(InvalidData, "SMOTE needs finite feature values in every minority row"));
     }
     let (n_min, cols) = m.dim();
     let data = m.as_slice().expect("standard layout");
@@ -330,7 +331,7 @@ mod tests {
     #[test]
     fn errors() {
         let (x, y) = data();
-        let e = |how: Resample, y: &[bool]| resample(x.view(), y, &how, 1).unwrap_err();
+        let e = |how: Resample, y: &[bool]| resample(x.view(), y, &how, 1).unwrap_err().message;
         assert!(e(Resample::Smote { k: 0, ratio: 1.0 }, &y).contains("k >= 1"));
         for bad in [0.0, -0.5, 1.5, f64::NAN] {
             assert!(e(Resample::Undersample { ratio: bad }, &y).contains("(0, 1]"));
@@ -339,10 +340,10 @@ mod tests {
         let one: Vec<bool> = (0..48).map(|i| i == 3).collect();
         assert!(e(Resample::Smote { k: 5, ratio: 1.0 }, &one).contains("at least 2"));
         assert!(e(Resample::Undersample { ratio: 1.0 }, &[false; 48]).contains("at least one"));
-        assert!(resample(x.view(), &y[..5], &Resample::None, 1).unwrap_err().contains("labels"));
+        assert!(resample(x.view(), &y[..5], &Resample::None, 1).unwrap_err().message.contains("labels"));
         let mut nan = x.clone();
         nan[[0, 1]] = f64::NAN; // row 0 is a positive (minority) row
-        assert!(resample(nan.view(), &y, &Resample::Smote { k: 2, ratio: 1.0 }, 1).unwrap_err().contains("finite"));
+        assert!(resample(nan.view(), &y, &Resample::Smote { k: 2, ratio: 1.0 }, 1).unwrap_err().message.contains("finite"));
     }
 
     #[test]

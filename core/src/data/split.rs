@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::values::NULL_CODE;
-use crate::{CoreError, CoreResult};
+use crate::CoreResult;
 use crate::core_err;
 
 /// The part of the data a row belongs to.
@@ -174,7 +174,7 @@ pub fn assign_parts(spec: &SplitSpec, labels: &[bool], key: &SplitKey) -> CoreRe
         (SplitMethod::Time { column }, SplitKey::Time(times)) => {
             let mut keyed = Vec::with_capacity(n);
             for (i, t) in times.iter().enumerate() {
-                let t = t.ok_or_else(|| core_err!("time split column \"{column}\" is NULL in a row; fill it or filter those rows out"))?;
+                let t = t.ok_or_else(|| core_err!(InvalidData, "time split column \"{column}\" is NULL in a row; fill it or filter those rows out"))?;
                 keyed.push((t, i));
             }
             // Stable on the row order for equal times, so the split is deterministic.
@@ -191,6 +191,7 @@ pub fn assign_parts(spec: &SplitSpec, labels: &[bool], key: &SplitKey) -> CoreRe
                     Some(part) => part,
                     None => {
                         return Err(core_err!(
+                            InvalidData,
                             "split column \"{column}\" must hold 'train', 'validation' or 'test' in every row, found {}",
                             values.value(i).map_or("NULL".to_string(), |s| format!("'{}'", s.trim().to_ascii_lowercase()))
                         ))
@@ -198,7 +199,7 @@ pub fn assign_parts(spec: &SplitSpec, labels: &[bool], key: &SplitKey) -> CoreRe
                 };
             }
         }
-        (method, _) => return Err(core_err!("split method {method:?} was given no key column values")),
+        (method, _) => return Err(core_err!(Internal, "split method {method:?} was given no key column values")),
     }
     Ok(parts)
 }
@@ -216,9 +217,10 @@ fn part_named(value: &str) -> Option<Part> {
 fn validate_fractions(spec: &SplitSpec) -> CoreResult<()> {
     let (t, v) = (spec.train_fraction, spec.validation_fraction);
     if !(t > 0.0 && v > 0.0 && t + v < 1.0) {
-        return Err(CoreError(format!(
+        return Err(core_err!(
+            InvalidArgument,
             "split fractions must be positive and leave room for a test part (train {t}, validation {v})"
-        )));
+        ));
     }
     Ok(())
 }
@@ -324,7 +326,7 @@ mod tests {
         assert!(p[10..20].iter().all(|&x| x == Part::Validation));
         assert!(p[20..].iter().all(|&x| x == Part::Train));
         let err = assign_parts(&spec, &y, &SplitKey::Time(vec![None; n])).unwrap_err();
-        assert!(err.0.contains("NULL"));
+        assert!(err.message.contains("NULL"));
     }
 
     #[test]
@@ -348,9 +350,9 @@ mod tests {
         let key = SplitKey::Column(TextKey::from_values([Some("train"), Some(" Validation"), Some("test")]));
         assert_eq!(assign_parts(&spec, &y, &key).unwrap(), vec![Part::Train, Part::Validation, Part::Test]);
         let bad = SplitKey::Column(TextKey::from_values([Some("train"), Some("holdout"), None]));
-        assert!(assign_parts(&spec, &y, &bad).unwrap_err().0.contains("'holdout'"));
+        assert!(assign_parts(&spec, &y, &bad).unwrap_err().message.contains("'holdout'"));
         let null = SplitKey::Column(TextKey::from_values([Some("train"), None, Some("holdout")]));
-        assert!(assign_parts(&spec, &y, &null).unwrap_err().0.contains("found NULL"));
+        assert!(assign_parts(&spec, &y, &null).unwrap_err().message.contains("found NULL"));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{core_err, CoreResult};
+
 /// DeLong's test of `auc_a - auc_b` on the same leads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AucComparison {
@@ -39,15 +41,15 @@ pub fn delong_compare(
     score_b: &[f64],
     labels: &[bool],
     confidence: f64,
-) -> Result<AucComparison, String> {
+) -> CoreResult<AucComparison> {
     check_inputs(score_a, score_b, labels)?;
     if !(confidence > 0.0 && confidence < 1.0) {
-        return Err(format!("confidence must be in (0, 1), got {confidence}"));
+        return Err(core_err!(InvalidArgument, "confidence must be in (0, 1), got {confidence}"));
     }
     let m = labels.iter().filter(|&&l| l).count();
     let n = labels.len() - m;
     if m < 2 || n < 2 {
-        return Err(format!("DeLong's test needs at least 2 converted and 2 unconverted leads, got {m} and {n}"));
+        return Err(core_err!(InsufficientData, "DeLong's test needs at least 2 converted and 2 unconverted leads, got {m} and {n}"));
     }
     let (auc_a, v10_a, v01_a) = structural_components(score_a, labels, m, n);
     let (auc_b, v10_b, v01_b) = structural_components(score_b, labels, m, n);
@@ -83,9 +85,10 @@ pub fn delong_compare(
     })
 }
 
-fn check_inputs(score_a: &[f64], score_b: &[f64], labels: &[bool]) -> Result<(), String> {
+fn check_inputs(score_a: &[f64], score_b: &[f64], labels: &[bool]) -> CoreResult<()> {
     if score_a.len() != labels.len() || score_b.len() != labels.len() {
-        return Err(format!(
+        return Err(core_err!(
+            Internal,
             "scores and labels must have equal lengths, got {}, {} and {}",
             score_a.len(),
             score_b.len(),
@@ -93,7 +96,7 @@ fn check_inputs(score_a: &[f64], score_b: &[f64], labels: &[bool]) -> Result<(),
         ));
     }
     if score_a.iter().chain(score_b).any(|s| !s.is_finite()) {
-        return Err("scores must be finite; drop leads with a missing score first".into());
+        return Err(core_err!(InvalidData, "scores must be finite; drop leads with a missing score first"));
     }
     Ok(())
 }
@@ -391,11 +394,12 @@ mod tests {
     fn delong_errors() {
         let y = [true, false, true, false];
         let s = [0.1, 0.2, 0.3, 0.4];
-        assert!(delong_compare(&s, &s[..3], &y, 0.95).unwrap_err().contains("equal lengths"));
-        assert!(delong_compare(&s, &[0.1, f64::NAN, 0.3, 0.4], &y, 0.95).unwrap_err().contains("finite"));
-        assert!(delong_compare(&s, &s, &[true, false, false, false], 0.95).unwrap_err().contains("at least 2"));
+        assert!(delong_compare(&s, &s[..3], &y, 0.95).unwrap_err().message.contains("equal lengths"));
+        assert!(delong_compare(&s, &[0.1, f64::NAN, 0.3, 0.4], &y, 0.95).unwrap_err().message.contains("finite"));
+        assert!(delong_compare(&s, &s, &[true, false, false, false], 0.95).unwrap_err().message.contains("at least 2"));
         for bad in [0.0, 1.0, 95.0] {
-            assert!(delong_compare(&s, &s, &y, bad).unwrap_err().contains("confidence"));
+            let e = delong_compare(&s, &s, &y, bad).unwrap_err();
+            assert!(e.message.contains("confidence") && e.kind == crate::ErrorKind::InvalidArgument, "{e}");
         }
     }
 

@@ -35,13 +35,13 @@ pub struct Economics {
 impl Economics {
     pub fn new(deal_value: f64, cost_per_lead: f64) -> CoreResult<Economics> {
         if !(deal_value.is_finite() && deal_value > 0.0) {
-            return Err(core_err!("deal_value must be a positive number, got {deal_value}"));
+            return Err(core_err!(InvalidArgument, "deal_value must be a positive number, got {deal_value}"));
         }
         if !(cost_per_lead.is_finite() && cost_per_lead >= 0.0) {
-            return Err(core_err!("cost_per_lead must be zero or a positive number, got {cost_per_lead}"));
+            return Err(core_err!(InvalidArgument, "cost_per_lead must be zero or a positive number, got {cost_per_lead}"));
         }
         if cost_per_lead >= deal_value {
-            return Err(core_err!("cost_per_lead ({cost_per_lead}) must be below deal_value ({deal_value}); no lead would be worth pursuing"));
+            return Err(core_err!(InvalidArgument, "cost_per_lead ({cost_per_lead}) must be below deal_value ({deal_value}); no lead would be worth pursuing"));
         }
         Ok(Economics { deal_value, cost_per_lead })
     }
@@ -77,7 +77,7 @@ fn describe(method: &str, threshold: f64, scores: &[f64], labels: &[bool], econo
 
 /// The threshold that maximizes F1.
 pub fn f1_threshold(scores: &[f64], labels: &[bool], economics: Option<Economics>) -> CoreResult<ThresholdChoice> {
-    let (t, _) = max_f1_threshold(scores, labels).ok_or_else(|| core_err!("no converted leads to choose a threshold on"))?;
+    let (t, _) = max_f1_threshold(scores, labels).ok_or_else(|| core_err!(InsufficientData, "no converted leads to choose a threshold on"))?;
     Ok(describe("f1", t, scores, labels, economics))
 }
 
@@ -97,7 +97,7 @@ pub fn precision_target_threshold(
     economics: Option<Economics>,
 ) -> CoreResult<ThresholdChoice> {
     if !(target > 0.0 && target < 1.0) {
-        return Err(core_err!("precision target must be between 0 and 1 (exclusive), got {target}"));
+        return Err(core_err!(InvalidArgument, "precision target must be between 0 and 1 (exclusive), got {target}"));
     }
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
@@ -115,7 +115,7 @@ pub fn precision_target_threshold(
             best = Some(s);
         }
     }
-    let t = best.ok_or_else(|| core_err!("no threshold reaches a precision of {target} on the validation leads"))?;
+    let t = best.ok_or_else(|| core_err!(InvalidArgument, "no threshold reaches a precision of {target} on the validation leads"))?;
     Ok(describe("precision", t, scores, labels, economics))
 }
 

@@ -50,30 +50,30 @@ impl Tiers {
             serde_json::Value::Array(items) => {
                 for item in items {
                     let name = item.get("name").and_then(|v| v.as_str()).ok_or_else(|| {
-                        core_err!("each tier needs a \"name\" string and a \"min_score\" number, got {item}")
+                        core_err!(InvalidArgument, "each tier needs a \"name\" string and a \"min_score\" number, got {item}")
                     })?;
-                    let bound = item.get("min_score").ok_or_else(|| core_err!("tier \"{name}\" has no \"min_score\""))?;
+                    let bound = item.get("min_score").ok_or_else(|| core_err!(InvalidArgument, "tier \"{name}\" has no \"min_score\""))?;
                     tiers.push(Tier { name: name.to_string(), min_score: bound_of(name, bound)? });
                 }
             }
-            other => return Err(core_err!("tiers must be an object like {{\"hot\": 0.6, \"warm\": 0.3, \"cold\": 0}}, got {other}")),
+            other => return Err(core_err!(InvalidArgument, "tiers must be an object like {{\"hot\": 0.6, \"warm\": 0.3, \"cold\": 0}}, got {other}")),
         }
         if tiers.is_empty() {
-            return Err(core_err!("tiers must name at least one tier"));
+            return Err(core_err!(InvalidArgument, "tiers must name at least one tier"));
         }
         if tiers.len() > MAX_TIERS {
-            return Err(core_err!("tiers name {} tiers; at most {MAX_TIERS} are allowed", tiers.len()));
+            return Err(core_err!(InvalidArgument, "tiers name {} tiers; at most {MAX_TIERS} are allowed", tiers.len()));
         }
         tiers.sort_by(|a, b| b.min_score.total_cmp(&a.min_score));
         for pair in tiers.windows(2) {
             if pair[0].min_score == pair[1].min_score {
-                return Err(core_err!("tiers \"{}\" and \"{}\" have the same min_score", pair[0].name, pair[1].name));
+                return Err(core_err!(InvalidArgument, "tiers \"{}\" and \"{}\" have the same min_score", pair[0].name, pair[1].name));
             }
         }
         let mut names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
         names.sort_unstable();
         if names.windows(2).any(|w| w[0] == w[1]) {
-            return Err(core_err!("tier names must be unique"));
+            return Err(core_err!(InvalidArgument, "tier names must be unique"));
         }
         Ok(Tiers(tiers))
     }
@@ -101,7 +101,7 @@ impl Tiers {
 fn bound_of(name: &str, v: &serde_json::Value) -> CoreResult<f64> {
     match v.as_f64() {
         Some(x) if (0.0..=1.0).contains(&x) => Ok(x),
-        _ => Err(core_err!("tier \"{name}\" needs a min_score between 0 and 1, got {v}")),
+        _ => Err(core_err!(InvalidArgument, "tier \"{name}\" needs a min_score between 0 and 1, got {v}")),
     }
 }
 

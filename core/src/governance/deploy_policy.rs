@@ -30,7 +30,7 @@ impl DeployPolicy {
             Some("always") => Ok(DeployPolicy::Always),
             Some("if_better") => Ok(DeployPolicy::IfBetter),
             Some("never") => Ok(DeployPolicy::Never),
-            _ => Err(core_err!("option \"deploy\" must be \"always\", \"if_better\" or \"never\", got {v}")),
+            _ => Err(core_err!(InvalidArgument, "option \"deploy\" must be \"always\", \"if_better\" or \"never\", got {v}")),
         }
     }
 
@@ -88,7 +88,7 @@ pub fn live_auc_on_test_rows(live: &LeadModel, columns: &[Column], parts: &[Part
         }
         raw.clear();
         raw.extend(features.iter().map(|c| c.value(i)));
-        scores.push(live.probability(&raw, &mut scratch).map_err(|e| e.0)?);
+        scores.push(live.probability(&raw, &mut scratch).map_err(|e| e.message)?);
         test_labels.push(labels[i]);
     }
     Ok(roc_auc(&scores, &test_labels))

@@ -33,7 +33,7 @@ impl JobKind {
         JobKind::ALL
             .into_iter()
             .find(|k| k.word() == word)
-            .ok_or_else(|| core_err!("unknown job \"{word}\"; use 'monitoring' or 'retraining' (or NULL for both)"))
+            .ok_or_else(|| core_err!(InvalidArgument, "unknown job \"{word}\"; use 'monitoring' or 'retraining' (or NULL for both)"))
     }
 }
 

@@ -43,23 +43,24 @@ pub fn encode_model(model: &LeadModel) -> Vec<u8> {
 /// after ([`crate::models::model_checks`]).
 pub fn decode_model(bytes: &[u8]) -> CoreResult<LeadModel> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
-        return Err(core_err!("model artifact is not a lead_scoring model (bad header)"));
+        return Err(core_err!(CorruptArtifact, "model artifact is not a lead_scoring model (bad header)"));
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
     if version != FORMAT_VERSION {
         return Err(core_err!(
+            Unsupported,
             "model artifact has format version {version}, this build of lead_scoring reads version {FORMAT_VERSION}; retrain the model"
         ));
     }
     let expected = u32::from_le_bytes([bytes[10], bytes[11], bytes[12], bytes[13]]);
     let body = &bytes[HEADER..];
     if crc32fast::hash(body) != expected {
-        return Err(core_err!("model artifact is corrupt (checksum mismatch)"));
+        return Err(core_err!(CorruptArtifact, "model artifact is corrupt (checksum mismatch)"));
     }
     let (envelope, used): (Envelope, usize) = bincode::serde::decode_from_slice(body, bincode::config::standard())
-        .map_err(|e| core_err!("model artifact is corrupt: {e}"))?;
+        .map_err(|e| core_err!(CorruptArtifact, "model artifact is corrupt: {e}"))?;
     if used != body.len() {
-        return Err(core_err!("model artifact is corrupt (trailing bytes)"));
+        return Err(core_err!(CorruptArtifact, "model artifact is corrupt (trailing bytes)"));
     }
     crate::models::model_checks::check_model(&envelope.model)?;
     Ok(envelope.model)
@@ -83,9 +84,9 @@ pub fn decode_scored_labels(bytes: &[u8]) -> CoreResult<(Vec<f64>, Vec<bool>)> {
     let n = bytes
         .get(..8)
         .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
-        .ok_or_else(|| core_err!("stored predictions are corrupt (no length)"))?;
+        .ok_or_else(|| core_err!(CorruptArtifact, "stored predictions are corrupt (no length)"))?;
     if n.checked_mul(9).and_then(|x| x.checked_add(8)) != Some(bytes.len()) {
-        return Err(core_err!("stored predictions are corrupt (length mismatch)"));
+        return Err(core_err!(CorruptArtifact, "stored predictions are corrupt (length mismatch)"));
     }
     let scores = bytes[8..8 + n * 8].chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
     let labels = bytes[8 + n * 8..].iter().map(|&b| b != 0).collect();
@@ -147,12 +148,17 @@ mod tests {
         let mut bytes = encode_model(&model());
         let last = bytes.len() - 1;
         bytes[last] ^= 0xFF;
-        assert!(decode_model(&bytes).unwrap_err().0.contains("checksum"));
-        assert!(decode_model(b"not a model at all").unwrap_err().0.contains("header"));
+        let kind = crate::ErrorKind::CorruptArtifact;
+        let err = decode_model(&bytes).unwrap_err();
+        assert!(err.message.contains("checksum") && err.kind == kind, "{err:?}");
+        let err = decode_model(b"not a model at all").unwrap_err();
+        assert!(err.message.contains("header") && err.kind == kind, "{err:?}");
         let truncated = &encode_model(&model())[..20];
-        assert!(decode_model(truncated).is_err());
+        assert_eq!(decode_model(truncated).unwrap_err().kind, kind);
+        // Another format version is not corrupt: this build cannot read it.
         let mut future = encode_model(&model());
         future[8] = 99;
-        assert!(decode_model(&future).unwrap_err().0.contains("format version 99"));
+        let err = decode_model(&future).unwrap_err();
+        assert!(err.message.contains("format version 99") && err.kind == crate::ErrorKind::Unsupported, "{err:?}");
     }
 }

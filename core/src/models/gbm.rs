@@ -17,6 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::resources::threads::block_signals;
 use crate::models::treeshap::TreeShapPlan;
+use crate::{core_err, CoreResult};
 
 pub const MAX_TREES: usize = 100_000;
 pub const MAX_TREE_DEPTH: usize = 64;
@@ -67,9 +68,9 @@ impl Default for GbmOptions {
 
 impl GbmOptions {
     /// The options a fit accepts.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> CoreResult<()> {
         if self.trees == 0 || !(self.learning_rate > 0.0) || !(self.subsample > 0.0 && self.subsample <= 1.0) {
-            return Err("trees must be positive, learning_rate above 0 and subsample in (0, 1]".into());
+            return Err(core_err!(InvalidArgument, "trees must be positive, learning_rate above 0 and subsample in (0, 1]"));
         }
         Ok(())
     }
@@ -231,8 +232,8 @@ pub fn gbm_training_bytes(rows: usize, validation_rows: usize, inputs: usize, op
     cells.checked_mul(18)?.checked_add(valid_cells.checked_mul(16)?)?.checked_add(histograms)
 }
 
-fn column_major(d: &GbmData) -> Result<Vec<f64>, String> {
-    let mut out = crate::resources::memory::filled_vec(d.x.len(), 0.0, "the boosted trees' column-major inputs").map_err(|e| e.0)?;
+fn column_major(d: &GbmData) -> CoreResult<Vec<f64>> {
+    let mut out = crate::resources::memory::filled_vec(d.x.len(), 0.0, "the boosted trees' column-major inputs")?;
     for r in 0..d.rows {
         for c in 0..d.cols {
             out[c * d.rows + r] = d.x[r * d.cols + c];
@@ -241,7 +242,7 @@ fn column_major(d: &GbmData) -> Result<Vec<f64>, String> {
     Ok(out)
 }
 
-fn booster(opts: &GbmOptions, early_stopping: bool) -> Result<GradientBooster, String> {
+fn booster(opts: &GbmOptions, early_stopping: bool) -> CoreResult<GradientBooster> {
     let threads = opts.threads.max(1);
     let mut b = GradientBooster::default()
         .set_objective_type(ObjectiveType::LogLoss)
@@ -264,7 +265,7 @@ fn booster(opts: &GbmOptions, early_stopping: bool) -> Result<GradientBooster, S
     })
 }
 
-fn fit_blocking(train: GbmData, valid: Option<GbmData>, opts: GbmOptions) -> Result<ForustModel, String> {
+fn fit_blocking(train: GbmData, valid: Option<GbmData>, opts: GbmOptions) -> CoreResult<ForustModel> {
     let early = valid.is_some() && opts.early_stopping_rounds.is_some();
     let mut b = booster(&opts, early)?;
     let xcm = column_major(&train)?;
@@ -281,20 +282,20 @@ fn fit_blocking(train: GbmData, valid: Option<GbmData>, opts: GbmOptions) -> Res
         }
         None => b.fit(&m, &y, &train.weights, None),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| core_err!(FitFailed, "{e}"))?;
     Ok(ForustModel::new(b))
 }
 
 /// Fits boosted trees on a worker thread, calling `progress(0, elapsed_seconds)` every 50 ms
-/// on this thread; an Err from it abandons the fit and is returned.
+/// on this thread; an Err from it abandons the fit and is returned as [`crate::ErrorKind::Canceled`].
 pub fn fit_gbm(
     train: GbmData,
     valid: Option<GbmData>,
     opts: &GbmOptions,
     progress: &mut dyn FnMut(usize, f64) -> Result<(), String>,
-) -> Result<ForustModel, String> {
+) -> CoreResult<ForustModel> {
     if train.rows == 0 || train.x.len() != train.rows * train.cols {
-        return Err("boosted trees need a non-empty training matrix".into());
+        return Err(core_err!(InsufficientData, "boosted trees need a non-empty training matrix"));
     }
     opts.check()?;
     let (tx, rx) = mpsc::channel();
@@ -304,16 +305,18 @@ pub fn fit_gbm(
         .spawn(move || {
             block_signals();
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fit_blocking(train, valid, opts_owned)))
-                .unwrap_or_else(|_| Err("the booster panicked".into()));
+                .unwrap_or_else(|_| Err(core_err!(Internal, "the booster panicked")));
             let _ = tx.send(r);
         })
-        .map_err(|e| format!("cannot start a training thread: {e}"))?;
+        .map_err(|e| core_err!(Internal, "cannot start a training thread: {e}"))?;
     let started = std::time::Instant::now();
     loop {
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(r) => return r,
-            Err(mpsc::RecvTimeoutError::Timeout) => progress(0, started.elapsed().as_secs_f64())?,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Err("the training thread stopped unexpectedly".into()),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                progress(0, started.elapsed().as_secs_f64()).map_err(|m| core_err!(Canceled, "{m}"))?
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(core_err!(Internal, "the training thread stopped unexpectedly")),
         }
     }
 }
@@ -412,7 +415,7 @@ mod tests {
     fn cancel_returns_at_once() {
         let err = fit_gbm(data(20000, 7), None, &GbmOptions { trees: 2000, ..Default::default() }, &mut |_, _| Err("canceled".into()))
             .unwrap_err();
-        assert_eq!(err, "canceled");
+        assert_eq!((err.kind, err.message.as_str()), (crate::ErrorKind::Canceled, "canceled"));
     }
 
     #[test]
@@ -428,6 +431,6 @@ mod tests {
     #[test]
     fn bad_options_are_rejected() {
         let opts = GbmOptions { trees: 0, ..Default::default() };
-        assert!(fit_gbm(data(10, 8), None, &opts, &mut |_, _| Ok(())).is_err());
+        assert_eq!(fit_gbm(data(10, 8), None, &opts, &mut |_, _| Ok(())).unwrap_err().kind, crate::ErrorKind::InvalidArgument);
     }
 }

@@ -15,7 +15,7 @@ use ndarray::{Array1, ArrayBase, Data, Ix2};
 use crate::models::gbm::{fit_gbm, ForustModel, GbmData, GbmOptions, TreeBooster};
 use crate::models::linfa_dataset::{labels, sample_weights};
 use crate::models::logistic::sigmoid;
-use crate::CoreError;
+use crate::{CoreError, ErrorKind};
 
 /// Checked boosted-trees options: what `Fit` runs with.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -42,7 +42,7 @@ impl ParamGuard for GbmParams {
     type Error = CoreError;
 
     fn check_ref(&self) -> Result<&ValidGbmParams, CoreError> {
-        self.0 .0.check().map_err(CoreError)?;
+        self.0 .0.check()?;
         Ok(&self.0)
     }
 
@@ -64,11 +64,7 @@ where
         let (rows, cols) = x.dim();
         let (y, weights) = (labels(dataset), sample_weights(dataset, rows));
         if y.len() != rows || weights.len() != rows {
-            return Err(CoreError(format!(
-                "{rows} records, {} labels, {} weights",
-                y.len(),
-                weights.len()
-            )));
+            return Err(CoreError::new(ErrorKind::InvalidArgument, format!("{rows} records, {} labels, {} weights", y.len(), weights.len())));
         }
         // Row-major, as fit_gbm takes it (it makes its own column-major copy).
         let data = GbmData {
@@ -78,7 +74,7 @@ where
             y,
             weights,
         };
-        fit_gbm(data, None, &self.0, &mut |_, _| Ok(())).map_err(CoreError)
+        fit_gbm(data, None, &self.0, &mut |_, _| Ok(()))
     }
 }
 

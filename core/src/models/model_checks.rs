@@ -12,14 +12,14 @@ use crate::core_err;
 
 /// An error naming what is wrong, or Ok for a model that is safe to score with.
 pub fn check_model(model: &LeadModel) -> CoreResult<()> {
-    check_one(model).map_err(|e| core_err!("model artifact is corrupt: {e}"))?;
+    check_one(model).map_err(|e| core_err!(CorruptArtifact, "model artifact is corrupt: {e}"))?;
     if let Some(segments) = &model.segments {
         let names: Vec<&str> = model.feature_names().collect();
         if segments.feature >= names.len() {
-            return Err(core_err!("model artifact is corrupt: segments by feature {} of {}", segments.feature, names.len()));
+            return Err(core_err!(CorruptArtifact, "model artifact is corrupt: segments by feature {} of {}", segments.feature, names.len()));
         }
         for (value, segment) in &segments.models {
-            let detail = |e: String| core_err!("model artifact is corrupt: the model of segment '{value}': {e}");
+            let detail = |e: String| core_err!(CorruptArtifact, "model artifact is corrupt: the model of segment '{value}': {e}");
             if segment.segments.is_some() {
                 return Err(detail("it has segments of its own".into()));
             }

@@ -23,7 +23,7 @@ fn trained(algorithm: Algorithm) -> (LeadModel, TrainingData) {
 }
 
 fn err_of(model: &LeadModel) -> String {
-    check_model(model).unwrap_err().0
+    check_model(model).unwrap_err().message
 }
 
 /// The booster's forust JSON as a value, for edits, and back.
@@ -174,7 +174,7 @@ fn fuzzed_gbm_artifacts_are_rejected_or_score_safely() {
         });
         match decode_model(&edited) {
             Err(e) => {
-                assert!(e.0.starts_with("model artifact is corrupt"), "{e}");
+                assert!(e.message.starts_with("model artifact is corrupt"), "{e}");
                 rejected += 1;
             }
             Ok(m) => {

@@ -119,10 +119,10 @@ pub const SCORE_ROW: &str = "(score)";
 /// Checks user-given thresholds: finite, positive, warn <= alert.
 pub fn check_thresholds(warn: f64, alert: f64) -> CoreResult<()> {
     if !(warn.is_finite() && alert.is_finite() && warn > 0.0 && alert > 0.0) {
-        return Err(core_err!("warn and alert must be positive numbers, got warn {warn} and alert {alert}"));
+        return Err(core_err!(InvalidArgument, "warn and alert must be positive numbers, got warn {warn} and alert {alert}"));
     }
     if warn > alert {
-        return Err(core_err!("warn ({warn}) must not be greater than alert ({alert})"));
+        return Err(core_err!(InvalidArgument, "warn ({warn}) must not be greater than alert ({alert})"));
     }
     Ok(())
 }
@@ -357,6 +357,7 @@ pub fn feature_drift(reference: &FeatureReference, column: &Column) -> CoreResul
             Ok(categorical_drift(reference, levels, &level_counts(column, &rows), rows.len()))
         }
         _ => Err(core_err!(
+            InvalidData,
             "feature \"{}\" was {} at training but is read as {} now",
             reference.name,
             reference.kind,
@@ -369,11 +370,11 @@ pub fn feature_drift(reference: &FeatureReference, column: &Column) -> CoreResul
 pub fn drift_report(reference: &Reference, columns: &[Column], scores: &[f64], warn: f64, alert: f64) -> CoreResult<Vec<DriftRow>> {
     check_thresholds(warn, alert)?;
     if scores.is_empty() {
-        return Err(core_err!("there are no rows to compare with the reference"));
+        return Err(core_err!(InsufficientData, "there are no rows to compare with the reference"));
     }
     let mut out = Vec::with_capacity(reference.features.len() + 1);
     for f in &reference.features {
-        let column = columns.iter().find(|c| c.name == f.name).ok_or_else(|| core_err!("feature \"{}\" was not read", f.name))?;
+        let column = columns.iter().find(|c| c.name == f.name).ok_or_else(|| core_err!(UnknownColumn, "feature \"{}\" was not read", f.name))?;
         let (value, detail) = feature_drift(f, column)?;
         out.push(DriftRow { feature: f.name.clone(), psi: value, status: Status::of_psi(value, warn, alert), detail });
     }

@@ -55,6 +55,7 @@ impl MemoryLimit {
         match bytes {
             Some(b) if b <= self.bytes => Ok(()),
             _ => Err(core_err!(
+                MemoryLimit,
                 "this call would need {} for {}, more than the memory limit of {} ({})",
                 bytes.map_or_else(|| "more memory than can be counted".to_string(), format_bytes),
                 what(),
@@ -88,6 +89,7 @@ pub fn empty_vec<T>(capacity: usize, what: &str) -> CoreResult<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(capacity).map_err(|_| {
         core_err!(
+            OutOfMemory,
             "cannot allocate {} for {what}: the server is out of memory",
             bytes_of::<T>(capacity).map_or_else(|| "more memory than can be counted".to_string(), format_bytes)
         )
@@ -110,7 +112,7 @@ pub fn format_bytes(bytes: u64) -> String {
 /// `options.max_memory`: a number of bytes, or text with PostgreSQL's memory units ('512MB',
 /// '4 GB', '100kB'), at least 1 MB.
 pub fn parse_memory_size(key: &str, v: &Value) -> CoreResult<u64> {
-    let bad = || core_err!("option \"{key}\" must be a size such as '512MB' or '4GB', or a number of bytes, got {v}");
+    let bad = || core_err!(InvalidArgument, "option \"{key}\" must be a size such as '512MB' or '4GB', or a number of bytes, got {v}");
     let bytes = match v {
         Value::Number(n) => n.as_u64().ok_or_else(bad)?,
         Value::String(s) => {
@@ -131,7 +133,7 @@ pub fn parse_memory_size(key: &str, v: &Value) -> CoreResult<u64> {
         _ => return Err(bad()),
     };
     if bytes < 1 << 20 {
-        return Err(core_err!("option \"{key}\" must be at least 1MB, got {v}"));
+        return Err(core_err!(InvalidArgument, "option \"{key}\" must be at least 1MB, got {v}"));
     }
     Ok(bytes)
 }
@@ -154,25 +156,29 @@ mod tests {
         assert_eq!(parse_memory_size("max_memory", &json!("4 GB")).unwrap(), 4 << 30);
         assert_eq!(parse_memory_size("max_memory", &json!(2_000_000)).unwrap(), 2_000_000);
         for bad in [json!("4 gigs"), json!("-1GB"), json!(-5), json!(1.5), json!(true), json!("99999999999TB")] {
-            assert!(parse_memory_size("max_memory", &bad).unwrap_err().0.contains("must be a size"), "{bad}");
+            assert!(parse_memory_size("max_memory", &bad).unwrap_err().message.contains("must be a size"), "{bad}");
         }
-        assert!(parse_memory_size("max_memory", &json!("100kB")).unwrap_err().0.contains("at least 1MB"));
+        assert!(parse_memory_size("max_memory", &json!("100kB")).unwrap_err().message.contains("at least 1MB"));
     }
 
     #[test]
     fn a_check_names_the_buffer_the_size_and_the_setting() {
         let limit = MemoryLimit { bytes: 1 << 30, origin: LimitOrigin::Option };
         assert!(limit.check(Some(1 << 30), || "x".into()).is_ok());
-        let err = limit.check(bytes_of::<f64>(320_000 * 20_001), || "the design matrix".into()).unwrap_err().0;
+        let err = limit.check(bytes_of::<f64>(320_000 * 20_001), || "the design matrix".into()).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::MemoryLimit);
+        let err = err.message;
         assert!(err.contains("47.7 GB") && err.contains("the design matrix") && err.contains("1.0 GB") && err.contains("options.max_memory"), "{err}");
-        assert!(limit.check(None, || "x".into()).unwrap_err().0.contains("more memory than can be counted"));
+        assert!(limit.check(None, || "x".into()).unwrap_err().message.contains("more memory than can be counted"));
         assert_eq!(total(&[Some(1), bytes_of::<f64>(usize::MAX)]), None);
         assert_eq!(total(&[Some(1), Some(2)]), Some(3));
     }
 
     #[test]
     fn an_impossible_reservation_is_an_error_not_an_abort() {
-        let err = filled_vec(usize::MAX / 16, 0.0f64, "a test buffer").unwrap_err().0;
+        let err = filled_vec(usize::MAX / 16, 0.0f64, "a test buffer").unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::OutOfMemory);
+        let err = err.message;
         assert!(err.contains("a test buffer") && err.contains("out of memory"), "{err}");
         assert_eq!(filled_vec(3, 1u8, "small").unwrap(), vec![1, 1, 1]);
     }

@@ -56,18 +56,19 @@ pub fn model_sql(model: &LeadModel) -> CoreResult<String> {
         Estimator::Logistic(fit) => fit,
         Estimator::Gbm(_) => {
             return Err(core_err!(
+                Unsupported,
                 "model_sql supports logistic models only; this model is gbm (gradient boosted trees), score it with lead_scoring.score()"
             ))
         }
     };
     if model.segments.is_some() {
-        return Err(core_err!("model_sql does not support segment models (options.segment_by) yet; score them with lead_scoring.score()"));
+        return Err(core_err!(Unsupported, "model_sql does not support segment models (options.segment_by) yet; score them with lead_scoring.score()"));
     }
     if !model.preprocessor.interactions.is_empty() {
-        return Err(core_err!("model_sql does not support interaction terms yet; score this model with lead_scoring.score()"));
+        return Err(core_err!(Unsupported, "model_sql does not support interaction terms yet; score this model with lead_scoring.score()"));
     }
     if fit.coefficients.len() != model.preprocessor.width() {
-        return Err(core_err!("model is corrupt: {} coefficients for {} inputs", fit.coefficients.len(), model.preprocessor.width()));
+        return Err(core_err!(CorruptArtifact, "model is corrupt: {} coefficients for {} inputs", fit.coefficients.len(), model.preprocessor.width()));
     }
     let mut terms = vec![float(fit.intercept)];
     let mut at = 0;
@@ -93,7 +94,7 @@ fn feature_term(feature: &FeatureTransform, coef: &[f64], placeholders: &[String
     Ok(match feature {
         FeatureTransform::Numeric { name, log, scaling: Scaling { median, mean, scale, indicator } } => {
             if !impute {
-                return Err(core_err!("feature \"{name}\" keeps missing values as NaN, which only trees accept"));
+                return Err(core_err!(Unsupported, "feature \"{name}\" keeps missing values as NaN, which only trees accept"));
             }
             let col = quote_identifier(name);
             let missing = coef[0] * ((median - mean) / scale) + if *indicator { coef[1] } else { 0.0 };
@@ -132,7 +133,7 @@ pub fn input_sql(preprocessor: &Preprocessor) -> CoreResult<(String, String)> {
         match feature {
             FeatureTransform::Numeric { name, log, scaling: Scaling { median, mean, scale, indicator } } => {
                 if !preprocessor.impute_numeric {
-                    return Err(core_err!("feature \"{name}\" keeps missing values as NaN, which only trees accept"));
+                    return Err(core_err!(Unsupported, "feature \"{name}\" keeps missing values as NaN, which only trees accept"));
                 }
                 let col = quote_identifier(name);
                 indexes.push(at.to_string());
@@ -175,7 +176,7 @@ fn numeric_value(col: &str, log: bool) -> String {
 }
 
 fn unsupported(name: &str) -> crate::CoreError {
-    core_err!("model_sql does not support quantile bins or date features yet (feature \"{name}\"); score this model with lead_scoring.score()")
+    core_err!(Unsupported, "model_sql does not support quantile bins or date features yet (feature \"{name}\"); score this model with lead_scoring.score()")
 }
 
 /// Calibration of the uncalibrated probability held in column `p`, as `Calibration::apply` does it.
@@ -335,6 +336,7 @@ mod tests {
         let opts = crate::models::gbm::GbmOptions { trees: 2, ..Default::default() };
         m.estimator = Estimator::Gbm(crate::models::gbm::fit_gbm(data, None, &opts, &mut |_, _| Ok(())).unwrap());
         let err = model_sql(&m).unwrap_err();
-        assert!(err.0.contains("logistic models only"), "{err}");
+        assert!(err.message.contains("logistic models only"), "{err}");
+        assert_eq!(err.kind, crate::ErrorKind::Unsupported);
     }
 }

@@ -69,7 +69,7 @@ impl ScoringPlan {
     /// Log-odds before calibration for one lead's raw values (in feature order).
     pub fn log_odds(&self, raw: &[RawValue<'_>], placeholders: &[String]) -> CoreResult<f64> {
         if raw.len() < self.terms.len() {
-            return Err(core_err!("{} feature values for a model with {} features", raw.len(), self.terms.len()));
+            return Err(core_err!(Internal, "{} feature values for a model with {} features", raw.len(), self.terms.len()));
         }
         self.log_odds_of(|i| raw[i], placeholders)
     }
@@ -89,12 +89,12 @@ impl ScoringPlan {
                         RawValue::Number(x) => Some(x),
                         RawValue::Text(s) if placeholders.iter().any(|m| m == s) => None,
                         RawValue::Text(s) => Some(s.trim().parse::<f64>().map_err(|_| {
-                            core_err!("feature \"{name}\" is numeric but got the text '{s}'")
+                            core_err!(InvalidData, "feature \"{name}\" is numeric but got the text '{s}'")
                         })?),
                     };
                     match x {
                         Some(x) if !x.is_finite() => {
-                            return Err(core_err!("feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"))
+                            return Err(core_err!(InvalidData, "feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"))
                         }
                         Some(x) => sum += (x - mean) / scale * coef,
                         None => {
@@ -188,8 +188,8 @@ mod tests {
             assert_eq!(slow.to_bits(), fast.to_bits(), "{raw:?}: {slow} vs {fast}");
         }
         let bad = [RawValue::Number(f64::NAN), RawValue::Null, RawValue::Null];
-        assert!(plan.probability(&m, &bad).unwrap_err().0.contains("NaN"));
+        assert!(plan.probability(&m, &bad).unwrap_err().message.contains("NaN"));
         let text = [RawValue::Text("many"), RawValue::Null, RawValue::Null];
-        assert!(plan.probability(&m, &text).unwrap_err().0.contains("numeric but got the text"));
+        assert!(plan.probability(&m, &text).unwrap_err().message.contains("numeric but got the text"));
     }
 }

@@ -59,10 +59,12 @@ pub fn check_label_type(label: &SourceColumn, positive_label: Option<&str>) -> C
     match (label.class, positive_label) {
         (ColumnClass::Boolean | ColumnClass::Numeric { .. }, _) | (ColumnClass::Text, Some(_)) => Ok(()),
         (ColumnClass::Text, None) => Err(core_err!(
+            InvalidArgument,
             "label column \"{}\" is text; set options.positive_label to the value that means converted",
             label.name
         )),
         _ => Err(core_err!(
+            InvalidArgument,
             "label column \"{}\" has type {}; a label must be boolean, 0/1 or text with options.positive_label",
             label.name, label.type_name
         )),
@@ -94,16 +96,17 @@ pub fn choose_features<'a>(
             for c in list {
                 let f = &c.name;
                 if reserved(c) {
-                    return Err(core_err!("column \"{f}\" is the label or the split column and cannot also be a feature"));
+                    return Err(core_err!(InvalidArgument, "column \"{f}\" is the label or the split column and cannot also be a feature"));
                 }
                 if c.class.feature_kind().is_none() {
                     return Err(core_err!(
+                        InvalidArgument,
                         "feature column \"{f}\" has type {}; features must be numeric, text, boolean or a date",
                         c.type_name
                     ));
                 }
                 if chosen.iter().any(|x| x.name == c.name) {
-                    return Err(core_err!("feature \"{f}\" is listed twice"));
+                    return Err(core_err!(InvalidArgument, "feature \"{f}\" is listed twice"));
                 }
                 if !request.exclude.contains(&c.name) {
                     chosen.push(c);
@@ -128,7 +131,7 @@ pub fn choose_features<'a>(
         }
     }
     if chosen.is_empty() {
-        return Err(core_err!("no feature columns are left to train on"));
+        return Err(core_err!(InvalidArgument, "no feature columns are left to train on"));
     }
     Ok((chosen, notes))
 }
@@ -169,11 +172,12 @@ pub fn id_like_columns(columns: &[Column]) -> (Vec<bool>, Vec<ColumnNote>) {
 /// A label needs rows, and both classes among them.
 pub fn check_labels(labels: &[bool], label: &str, source: &str) -> CoreResult<()> {
     if labels.is_empty() {
-        return Err(core_err!("source {source} has no rows with a non-NULL label \"{label}\""));
+        return Err(core_err!(InsufficientData, "source {source} has no rows with a non-NULL label \"{label}\""));
     }
     let positives = labels.iter().filter(|&&l| l).count();
     if positives == 0 || positives == labels.len() {
         return Err(core_err!(
+            InsufficientData,
             "label \"{label}\" has only one class ({} rows, all {}); a model needs converted and non-converted leads",
             labels.len(),
             if positives == 0 { "not converted" } else { "converted" }
@@ -195,8 +199,8 @@ mod tests {
     fn label_types() {
         assert!(check_label_type(&col("y", ColumnClass::Boolean), None).is_ok());
         assert!(check_label_type(&col("y", ColumnClass::Text), Some("won")).is_ok());
-        assert!(check_label_type(&col("y", ColumnClass::Text), None).unwrap_err().0.contains("options.positive_label"));
-        assert!(check_label_type(&col("y", ColumnClass::Uuid), None).unwrap_err().0.contains("has type t"));
+        assert!(check_label_type(&col("y", ColumnClass::Text), None).unwrap_err().message.contains("options.positive_label"));
+        assert!(check_label_type(&col("y", ColumnClass::Uuid), None).unwrap_err().message.contains("has type t"));
     }
 
     #[test]
@@ -238,10 +242,10 @@ mod tests {
             choose_features(&columns, request, &|c| c.name == "y").map(|(c, _)| c.iter().map(|c| c.name.clone()).collect())
         };
         assert_eq!(pick(&["a"]).unwrap(), ["a"]);
-        assert!(pick(&["y"]).unwrap_err().0.contains("cannot also be a feature"));
-        assert!(pick(&["u"]).unwrap_err().0.contains("features must be numeric"));
-        assert!(pick(&["a", "a"]).unwrap_err().0.contains("listed twice"));
-        assert!(pick(&[]).unwrap_err().0.contains("no feature columns"));
+        assert!(pick(&["y"]).unwrap_err().message.contains("cannot also be a feature"));
+        assert!(pick(&["u"]).unwrap_err().message.contains("features must be numeric"));
+        assert!(pick(&["a", "a"]).unwrap_err().message.contains("listed twice"));
+        assert!(pick(&[]).unwrap_err().message.contains("no feature columns"));
     }
 
     #[test]
@@ -265,8 +269,8 @@ mod tests {
 
     #[test]
     fn labels_need_both_classes() {
-        assert!(check_labels(&[], "y", "t").unwrap_err().0.contains("no rows with a non-NULL label"));
-        assert!(check_labels(&[true, true], "y", "t").unwrap_err().0.contains("all converted"));
+        assert!(check_labels(&[], "y", "t").unwrap_err().message.contains("no rows with a non-NULL label"));
+        assert!(check_labels(&[true, true], "y", "t").unwrap_err().message.contains("all converted"));
         assert!(check_labels(&[true, false], "y", "t").is_ok());
     }
 }

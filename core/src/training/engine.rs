@@ -27,7 +27,7 @@ pub fn uses_aggregate_engine(rows: usize, opts: &TrainOptions) -> CoreResult<boo
     };
     match (opts.engine, blocker) {
         (Engine::Memory, _) => Ok(false),
-        (Engine::Aggregate, Some(why)) => Err(core_err!("options.engine 'aggregate' cannot be used here: {why}")),
+        (Engine::Aggregate, Some(why)) => Err(core_err!(InvalidArgument, "options.engine 'aggregate' cannot be used here: {why}")),
         (Engine::Aggregate, None) => Ok(true),
         (Engine::Auto, Some(_)) => Ok(false),
         (Engine::Auto, None) => Ok(rows >= AUTO_AGGREGATE_ROWS),
@@ -52,9 +52,9 @@ mod tests {
         let random = TrainOptions::default();
         assert!(!uses_aggregate_engine(10_000_000, &TrainOptions { engine: Engine::Auto, ..random.clone() }).unwrap());
         let err = uses_aggregate_engine(10, &TrainOptions { engine: Engine::Aggregate, ..random.clone() }).unwrap_err();
-        assert!(err.0.contains("split stored in a column"), "{err}");
+        assert!(err.message.contains("split stored in a column"), "{err}");
         let gbm = TrainOptions { algorithm: Algorithm::Gbm, ..opts.clone() };
-        assert!(uses_aggregate_engine(10, &TrainOptions { engine: Engine::Aggregate, ..gbm.clone() }).unwrap_err().0.contains("logistic models only"));
+        assert!(uses_aggregate_engine(10, &TrainOptions { engine: Engine::Aggregate, ..gbm.clone() }).unwrap_err().message.contains("logistic models only"));
         assert_eq!(Engine::parse(&serde_json::json!("aggregate")).unwrap(), Engine::Aggregate);
         assert!(Engine::parse(&serde_json::json!("gpu")).is_err());
     }

@@ -17,7 +17,7 @@ use crate::data::preprocess::{fit_preprocessor_reporting, CappedLevels, Preproce
 use crate::data::resample::{resample, Resample};
 use crate::resources::threads::{map_tasks, worker_threads};
 use crate::data::values::row_values;
-use crate::CoreResult;
+use crate::{CoreError, CoreResult};
 use crate::data::preprocess::Preprocessor;
 use crate::models::logistic::fit_logistic_by_passes;
 use crate::core_err;
@@ -98,7 +98,7 @@ pub fn fit_on_rows(
         let dense = crate::data::design_matrix::Storage::Dense.bytes(rows.len(), width, 0);
         limit.check(dense.and_then(|b| b.checked_mul(4)), || format!("resampling {} rows x {width} inputs", rows.len()))?;
         let x = x.into_dense(limit, "resampling")?;
-        let r = resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| core_err!("resampling: {e}"))?;
+        let r = resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| e.context("resampling"))?;
         TrainingRows { x: DesignMatrix::Dense(r.x), y: r.y, synthetic_rows: r.synthetic_rows, dropped_rows: r.dropped_rows }
     };
     let positives = resampled.y.iter().filter(|&&l| l).count();
@@ -128,14 +128,14 @@ pub fn fit_on_rows(
             let x = resampled.x.into_dense(limit, "boosted trees")?;
             let (rows_n, cols_n) = x.dim();
             let train = GbmData { x: x.into_raw_vec_and_offset().0, rows: rows_n, cols: cols_n, y: resampled.y, weights };
-            let model = fit_gbm(train, valid, &params.gbm, &mut *progress).map_err(|e| core_err!("gradient boosting failed: {e}"))?;
+            let model = fit_gbm(train, valid, &params.gbm, &mut *progress).map_err(|e| e.context("gradient boosting failed"))?;
             let trees = crate::models::gbm::TreeBooster::trees(&model);
             (Estimator::Gbm(model), true, trees)
         }
         _ => {
             let lopts = LogisticOptions { alpha: params.alpha, max_iter: opts.max_iter, tol: opts.tol };
             let fit = fit_logistic_rows(resampled.x.rows(), &resampled.y, &weights, &lopts, None, progress)
-                .map_err(|e| core_err!("logistic regression failed: {e}"))?;
+                .map_err(|e| CoreError::from(e).context("logistic regression failed"))?;
             let (c, i) = (fit.converged, fit.iterations);
             (Estimator::Logistic(fit), c, i)
         }
@@ -202,7 +202,7 @@ pub fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> 
             })
             .collect()
     })
-    .map_err(|e| core_err!("scoring the rows: {e}"))?;
+    .map_err(|e| core_err!(Internal, "scoring the rows: {e}"))?;
     let mut out = Vec::with_capacity(rows.len());
     for part in scored {
         out.extend(part?);
@@ -223,7 +223,7 @@ pub fn fit_by_passes(
     progress: Progress<'_>,
 ) -> CoreResult<Fitted> {
     if opts.resample != Resample::None {
-        return Err(core_err!("options.engine 'aggregate' cannot resample the training rows; drop options.resample or use engine 'memory'"));
+        return Err(core_err!(InvalidArgument, "options.engine 'aggregate' cannot resample the training rows; drop options.resample or use engine 'memory'"));
     }
     let positives = rows.iter().filter(|&&r| data.labels[r]).count();
     let (w_neg, w_pos) = params.class_weight.weights(rows.len() - positives, positives);
@@ -233,7 +233,7 @@ pub fn fit_by_passes(
     let intercept0 = if rate > 0.0 && rate < 1.0 { (rate / (1.0 - rate)).ln() } else { 0.0 };
     let lopts = LogisticOptions { alpha: params.alpha, max_iter: opts.max_iter, tol: opts.tol };
     let (fit, input_means) = fit_logistic_by_passes(preprocessor.width(), intercept0, &lopts, passes, progress)
-        .map_err(|e| core_err!("logistic regression failed: {e}"))?;
+        .map_err(|e| CoreError::from(e).context("logistic regression failed"))?;
     Ok(Fitted {
         converged: fit.converged,
         iterations: fit.iterations,
@@ -251,5 +251,5 @@ pub fn calibrate(choice: CalibrationChoice, scores: &[f64], labels: &[bool]) -> 
         CalibrationChoice::Platt => fit_platt(scores, labels),
         CalibrationChoice::Isotonic => fit_isotonic(scores, labels),
     };
-    fitted.map_err(|e| core_err!("calibration on the validation part failed: {e}"))
+    fitted.map_err(|e| core_err!(InsufficientData, "calibration on the validation part failed: {e}"))
 }

@@ -95,13 +95,14 @@ pub fn train_model_with(
     let train_neg = train.len() - train_pos;
     if train_pos < opts.min_class_rows || train_neg < opts.min_class_rows {
         return Err(core_err!(
+            InsufficientData,
             "the training part has {train_pos} converted and {train_neg} non-converted leads; at least {} of each are needed (options.min_class_rows)",
             opts.min_class_rows
         ));
     }
     for (name, rows) in [("validation", &validation), ("test", &test)] {
         if rows.is_empty() {
-            return Err(core_err!("the {name} part is empty; give the split more rows or larger fractions"));
+            return Err(core_err!(InsufficientData, "the {name} part is empty; give the split more rows or larger fractions"));
         }
     }
 
@@ -382,12 +383,14 @@ pub(crate) mod tests {
         let data = many_companies(60_000, 3000);
         let mut opts = TrainOptions::default();
         opts.max_memory = crate::resources::memory::MemoryLimit { bytes: 4 << 20, origin: crate::resources::memory::LimitOrigin::Option };
-        let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap().0;
+        let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap();
+        assert_eq!(err.kind, crate::ErrorKind::MemoryLimit, "{err}");
+        let err = err.message;
         // 1,000 kept levels: the Newton system of about 1,000 inputs is past 4 MB.
         assert!(err.contains("Newton system") && err.contains("options.max_memory") && err.contains("\"company\" 1001"), "{err}");
         assert!(err.contains("options.max_levels"), "{err}");
         opts.algorithm = Algorithm::Gbm;
-        let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap().0;
+        let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap().message;
         assert!(err.contains("boosted trees") && err.contains("4.0 MB"), "{err}");
     }
 
@@ -406,14 +409,24 @@ pub(crate) mod tests {
             *l = i < 5;
         }
         let err = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).err().unwrap();
-        assert!(err.0.contains("at least 10"), "{err}");
+        assert!(err.message.contains("at least 10"), "{err}");
+        assert_eq!(err.kind, crate::ErrorKind::InsufficientData);
+    }
+
+    #[test]
+    fn a_one_class_label_is_insufficient_data() {
+        let mut data = synthetic(200, 2);
+        data.labels.iter_mut().for_each(|l| *l = false);
+        let err = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).err().unwrap();
+        assert_eq!(err.kind, crate::ErrorKind::InsufficientData, "{err}");
     }
 
     #[test]
     fn cancel_from_progress_stops_training() {
         let data = synthetic(1000, 3);
         let err = train_model(&data, &TrainOptions::default(), &mut |_, _| Err("canceled".into())).err().unwrap();
-        assert!(err.0.contains("canceled"), "{err}");
+        assert!(err.message.contains("canceled"), "{err}");
+        assert_eq!(err.kind, crate::ErrorKind::Canceled);
     }
 
     #[test]

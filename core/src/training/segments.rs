@@ -44,7 +44,7 @@ pub fn fit_segments(
 ) -> CoreResult<(Segments, Value)> {
     let name = opts.segment_by.as_deref().expect("called with options.segment_by");
     let column = data.columns.iter().position(|c| c.name == name).ok_or_else(|| {
-        core_err!("option \"segment_by\" names \"{name}\", which is not one of the model's features")
+        core_err!(UnknownColumn, "option \"segment_by\" names \"{name}\", which is not one of the model's features")
     })?;
     let missing = &global.preprocessor.missing_values;
     let train_groups = by_segment(data, column, train, missing);
@@ -58,6 +58,7 @@ pub fn fit_segments(
         .count();
     if trainable > MAX_SEGMENT_MODELS {
         return Err(core_err!(
+            InvalidArgument,
             "option \"segment_by\": column \"{name}\" has {trainable} segments large enough for a model of their own; at most {MAX_SEGMENT_MODELS} are allowed (raise options.min_class_rows or segment by a coarser column)"
         ));
     }
@@ -180,6 +181,6 @@ mod tests {
         let d = data(600);
         let opts = TrainOptions { segment_by: Some("region".into()), ..Default::default() };
         let err = train_model(&d, &opts, &mut |_, _| Ok(())).err().unwrap();
-        assert!(err.0.contains("\"segment_by\" names \"region\""), "{err}");
+        assert!(err.message.contains("\"segment_by\" names \"region\""), "{err}");
     }
 }

@@ -46,7 +46,7 @@ pub fn training_folds(data: &TrainingData, train: &[usize], k: usize, seed: u64)
             (stratified_k_fold(&labels, k, seed), false)
         }
     };
-    let folds = folds.map_err(|e| core_err!("cross-validation: {e}"))?;
+    let folds = folds.map_err(|e| core_err!(InsufficientData, "cross-validation: {e}"))?;
     let to_rows = |idx: &[usize]| idx.iter().map(|&i| train[i]).collect::<Vec<_>>();
     Ok((folds.iter().map(|f| (to_rows(&f.train), to_rows(&f.validation))).collect(), time_ordered))
 }
@@ -82,7 +82,7 @@ pub fn cross_validate(
         br.push(brier(&scores, &labels));
     }
     if auc.is_empty() {
-        return Err(core_err!("cross-validation: no fold has both converted and non-converted leads"));
+        return Err(core_err!(InsufficientData, "cross-validation: no fold has both converted and non-converted leads"));
     }
     Ok(CvReport {
         folds: folds.len(),
@@ -185,7 +185,7 @@ pub fn search(
                 .then(a.params.alpha.total_cmp(&b.params.alpha))
                 .then(b.params.gbm.max_depth.cmp(&a.params.gbm.max_depth))
         })
-        .ok_or_else(|| core_err!("the search has no candidates"))?
+        .ok_or_else(|| core_err!(InvalidArgument, "the search has no candidates"))?
         .params
         .clone();
     Ok((best, tried))

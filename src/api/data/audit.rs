@@ -6,7 +6,8 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::{json, Map, Value};
 
-use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_with_hint, required};
+use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core, raise_with_hint, required};
+use crate::core::CoreError;
 use crate::executor::source::{describe, find_column, resolve_source, Source};
 use crate::core::data::source_columns::{ColumnClass, SourceColumn};
 use crate::core::audit::{audit_column, feature_report as core_feature_report, leakage_reasons, ColumnAudit, LeakagePolicy};
@@ -78,7 +79,8 @@ fn read_table(src: &Source, columns: Vec<SourceColumn>, label: Option<&SourceCol
             B::Text(b) => b.heap_bytes(),
         }).sum::<usize>() + labels.capacity();
         if let Err(e) = limit.check(Some(held as u64), || format!("the first {rows_read} rows of {} read into memory", src.display)) {
-            bad_data(format!("{e}; audit fewer rows or columns (a query source with a WHERE clause or TABLESAMPLE)"));
+            let hint = "audit fewer rows or columns (a query source with a WHERE clause or TABLESAMPLE)";
+            raise_core(CoreError { message: format!("{}; {hint}", e.message), ..e });
         }
         rows_read += BATCH_ROWS as usize;
         let done = Spi::connect(|client| {

@@ -7,7 +7,6 @@ use crate::errors::{bad_data, core_ok, invalid, quote_ident, required};
 use crate::executor::source::{describe, find_column, resolve_source};
 use crate::core::data::source_columns::ColumnClass;
 use crate::core::evaluation::compare::{delong_compare, top_shares};
-use crate::core::CoreError;
 
 type CompareRow = (String, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 
@@ -68,7 +67,7 @@ fn compare(
         Ok::<_, pgrx::spi::Error>(())
     })
     .unwrap_or_else(|e| invalid(format!("cannot compute the scores: {e}")));
-    let auc = core_ok(delong_compare(&sa, &sb, &labels, confidence).map_err(CoreError));
+    let auc = core_ok(delong_compare(&sa, &sb, &labels, confidence));
     let mut rows: Vec<CompareRow> = vec![(
         "roc_auc".into(),
         Some(auc.auc_a),

@@ -8,7 +8,7 @@ use pgrx::prelude::*;
 use pgrx::{Internal, JsonB};
 use serde_json::json;
 
-use crate::errors::{bad_data, invalid};
+use crate::errors::{bad_data, invalid, raise_core};
 use crate::core::models::artifact::{decode_scored_labels, encode_scored_labels};
 use crate::core::evaluation::metrics;
 
@@ -79,7 +79,7 @@ fn reserve_pairs(pairs: &mut Pairs, more: usize) {
     if let Err(e) = limit.check((wanted as u64).checked_mul(9), || {
         format!("{wanted} (score, label) pairs, which roc_auc, pr_auc and ks_statistic keep until the end of a group")
     }) {
-        bad_data(e.0);
+        raise_core(e);
     }
     if pairs.scores.try_reserve(more).is_err() || pairs.labels.try_reserve(more).is_err() {
         bad_data(format!("cannot keep {wanted} (score, label) pairs: the server is out of memory"));
@@ -150,7 +150,7 @@ fn metric_pairs_deserialize(bytes: &[u8], _unused: Internal, fcinfo: pg_sys::Fun
         invalid("corrupt metric aggregate state");
     }
     let param = (bytes[0] != 0).then(|| f64::from_le_bytes(bytes[1..9].try_into().expect("8 bytes")));
-    let (scores, labels) = decode_scored_labels(&bytes[9..]).unwrap_or_else(|e| invalid(format!("metric aggregate state: {e}")));
+    let (scores, labels) = decode_scored_labels(&bytes[9..]).unwrap_or_else(|e| raise_core(e.context("metric aggregate state")));
     // SAFETY: `fcinfo` is this deserialize call's.
     unsafe { in_aggregate_context(fcinfo, "metric_pairs_deserialize", || Internal::new(Pairs { scores, labels, param })) }
 }

@@ -5,7 +5,7 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::json;
 
-use crate::errors::{bad_data, core_ok, invalid, required};
+use crate::errors::{bad_data, core_ok, invalid, raise_core, required};
 use crate::catalog::events::log_event;
 use crate::catalog::models::{load_model_row, lock_model_name, parse_model_spec, store_tiers, validation_predictions};
 use crate::core::models::artifact::decode_scored_labels;
@@ -93,7 +93,7 @@ fn optimal_threshold(
 fn set_tiers(model_name: Option<&str>, tiers: Option<JsonB>, reason: default!(Option<&str>, "NULL")) -> JsonB {
     let spec = parse_model_spec(required(model_name, "model_name"));
     let tiers = required(tiers, "tiers");
-    let parsed = Tiers::from_json(&tiers.0).unwrap_or_else(|e| invalid(format!("tiers: {e}")));
+    let parsed = Tiers::from_json(&tiers.0).unwrap_or_else(|e| raise_core(e.context("tiers")));
     lock_model_name(&spec.name);
     let row = load_model_row(&spec);
     store_tiers(&row, parsed.to_json());

@@ -7,7 +7,7 @@ use pgrx::{AnyElement, JsonB};
 use serde_json::json;
 
 use crate::executor::cache::{self, LoadedModel};
-use crate::errors::{bad_data, invalid};
+use crate::errors::{bad_data, invalid, raise_core};
 use crate::catalog::models::{load_model_row, parse_model_spec, stored_importance};
 use crate::executor::scoring::{json_raw_values, row_raw_values};
 use crate::core::explain::contributions::{explain as explain_lead, top_reasons as reasons_of, Explanation, Importance};
@@ -18,7 +18,7 @@ type ExplainRow = (String, Option<String>, f64);
 fn explanation(model: &LoadedModel, raw: &[RawValue<'_>]) -> Explanation {
     let mut scratch = model.scratch.borrow_mut();
     explain_lead(&model.model, raw, &mut scratch)
-        .unwrap_or_else(|e| bad_data(format!("model \"{}@{}\": {e}", model.row.name, model.row.version)))
+        .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\"", model.row.name, model.row.version))))
 }
 
 fn rows_of(e: Explanation) -> Vec<ExplainRow> {

@@ -4,7 +4,7 @@
 
 use pgrx::prelude::*;
 
-use crate::errors::{bad_data, required};
+use crate::errors::{bad_data, raise_core, required};
 use crate::api::governance::model_card::card_markdown;
 use crate::catalog::models::{load_model_row, parse_model_spec, stored_for_report, StoredForReport};
 use crate::catalog::monitoring::latest_monitoring;
@@ -26,10 +26,10 @@ fn report(model_name: Option<&str>) -> String {
     let label = format!("{}@{}", row.name, row.version);
     let StoredForReport { deployed, algorithm, created_at, metrics, predictions, importance } = stored_for_report(&row);
     let (scores, labels) =
-        decode_scored_labels(&predictions).unwrap_or_else(|e| bad_data(format!("model \"{label}\" has unreadable validation predictions: {e}")));
+        decode_scored_labels(&predictions).unwrap_or_else(|e| raise_core(e.context(format!("model \"{label}\" has unreadable validation predictions"))));
     let importance: Vec<Importance> =
         serde_json::from_value(importance).unwrap_or_else(|e| bad_data(format!("model \"{label}\" has unreadable importance: {e}")));
-    let tiers = Tiers::from_json(&row.tiers).unwrap_or_else(|e| bad_data(format!("model \"{label}\" has unreadable tiers: {e}")));
+    let tiers = Tiers::from_json(&row.tiers).unwrap_or_else(|e| raise_core(e.context(format!("model \"{label}\" has unreadable tiers"))));
     render_report(&ReportInput {
         name: row.name.clone(),
         version: row.version,

@@ -17,20 +17,20 @@ use crate::CoreResult;
 fn check_named_columns(columns: &[Column], opts: &PreprocessOptions) -> CoreResult<()> {
     let find = |option: &str, name: &str| {
         columns.iter().find(|c| c.name == name).ok_or_else(|| {
-            core_err!("option \"{option}\" names \"{name}\", which is not one of the model's features")
+            core_err!(UnknownColumn, "option \"{option}\" names \"{name}\", which is not one of the model's features")
         })
     };
     for name in &opts.log_columns {
         if find("log", name)?.kind != FeatureKind::Numeric {
-            return Err(core_err!("option \"log\" names \"{name}\", which is not numeric"));
+            return Err(core_err!(InvalidArgument, "option \"log\" names \"{name}\", which is not numeric"));
         }
     }
     for (name, _) in &opts.bins {
         if find("bins", name)?.kind != FeatureKind::Numeric {
-            return Err(core_err!("option \"bins\" names \"{name}\", which is not numeric"));
+            return Err(core_err!(InvalidArgument, "option \"bins\" names \"{name}\", which is not numeric"));
         }
         if opts.log_columns.contains(name) {
-            return Err(core_err!("column \"{name}\" is in both \"log\" and \"bins\"; binning makes log scaling moot"));
+            return Err(core_err!(InvalidArgument, "column \"{name}\" is in both \"log\" and \"bins\"; binning makes log scaling moot"));
         }
     }
     // Interaction pairs are checked where they are resolved, in fit_interactions.
@@ -59,7 +59,7 @@ pub fn fit_preprocessor_reporting(
 ) -> CoreResult<(Preprocessor, Vec<CappedLevels>)> {
     let mut capped = Vec::new();
     if train_rows.is_empty() {
-        return Err(core_err!("the training part is empty"));
+        return Err(core_err!(InsufficientData, "the training part is empty"));
     }
     check_named_columns(columns, opts)?;
     let mut features = Vec::with_capacity(columns.len());
@@ -67,7 +67,7 @@ pub fn fit_preprocessor_reporting(
         let name = column.name.as_str();
         features.push(match &column.data {
             ColumnData::Numeric(values) if column.kind == FeatureKind::Date => {
-                let as_of = opts.as_of.ok_or_else(|| core_err!("date feature \"{name}\" needs an as-of time"))?;
+                let as_of = opts.as_of.ok_or_else(|| core_err!(InvalidArgument, "date feature \"{name}\" needs an as-of time"))?;
                 let days: Vec<Option<f64>> = train_rows.iter().map(|&r| values[r].map(|t| days_before(t, as_of))).collect();
                 let scaling = fit_scaling(name, &days, opts.impute_numeric)?;
                 FeatureTransform::Date { name: name.to_string(), as_of, scaling }
@@ -102,12 +102,12 @@ fn present_values(name: &str, values: impl Iterator<Item = Option<f64>>) -> Core
     let mut present = Vec::new();
     for x in values.flatten() {
         if !x.is_finite() {
-            return Err(core_err!("feature \"{name}\" contains {x}; NaN and Infinity are not valid feature values"));
+            return Err(core_err!(InvalidData, "feature \"{name}\" contains {x}; NaN and Infinity are not valid feature values"));
         }
         present.push(x);
     }
     if present.is_empty() {
-        return Err(core_err!("feature \"{name}\" is NULL in every training row; exclude it"));
+        return Err(core_err!(InsufficientData, "feature \"{name}\" is NULL in every training row; exclude it"));
     }
     Ok(present)
 }

@@ -91,17 +91,17 @@ pub fn fit_interactions(features: &[FeatureTransform], pairs: &[(String, String)
     }
     let index = |name: &str| {
         features.iter().position(|f| f.name() == name).ok_or_else(|| {
-            core_err!("option \"interactions\" names \"{name}\", which is not one of the model's features")
+            core_err!(UnknownColumn, "option \"interactions\" names \"{name}\", which is not one of the model's features")
         })
     };
     let mut out: Vec<Interaction> = Vec::with_capacity(pairs.len());
     for (a, b) in pairs {
         let (a, b) = (index(a)?, index(b)?);
         if a == b {
-            return Err(core_err!("option \"interactions\" pairs \"{}\" with itself", features[a].name()));
+            return Err(core_err!(InvalidArgument, "option \"interactions\" pairs \"{}\" with itself", features[a].name()));
         }
         if out.iter().any(|i| (i.a, i.b) == (a, b) || (i.a, i.b) == (b, a)) {
-            return Err(core_err!("option \"interactions\" lists the pair {} twice", features[a].name() .to_string() + " × " + features[b].name()));
+            return Err(core_err!(InvalidArgument, "option \"interactions\" lists the pair {} twice", features[a].name() .to_string() + " × " + features[b].name()));
         }
         let slots = |k: usize| {
             let (within, n) = features[k].interaction_slots();
@@ -110,6 +110,7 @@ pub fn fit_interactions(features: &[FeatureTransform], pairs: &[(String, String)
         let term = Interaction { a, b, a_slots: slots(a), b_slots: slots(b) };
         if term.width() > MAX_INTERACTION_INPUTS {
             return Err(core_err!(
+                InvalidArgument,
                 "the interaction {} would add {} inputs (at most {MAX_INTERACTION_INPUTS}); raise min_level_count or bin fewer",
                 term.name(features),
                 term.width()

@@ -60,15 +60,15 @@ impl Preprocessor {
             RawValue::Number(x) => Some(x),
             RawValue::Text(s) if self.is_placeholder(s) => None,
             RawValue::Text(s) if date => Some(parse_timestamp(s).ok_or_else(|| {
-                core_err!("feature \"{name}\" is a date but got the text '{s}'; use ISO 8601, such as 2025-03-01 or 2025-03-01T10:30:00Z")
+                core_err!(InvalidData, "feature \"{name}\" is a date but got the text '{s}'; use ISO 8601, such as 2025-03-01 or 2025-03-01T10:30:00Z")
             })?),
             RawValue::Text(s) => {
-                Some(s.trim().parse::<f64>().map_err(|_| core_err!("feature \"{name}\" is numeric but got the text '{s}'"))?)
+                Some(s.trim().parse::<f64>().map_err(|_| core_err!(InvalidData, "feature \"{name}\" is numeric but got the text '{s}'"))?)
             }
         };
         match x {
             Some(x) if !x.is_finite() => {
-                Err(core_err!("feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"))
+                Err(core_err!(InvalidData, "feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"))
             }
             _ => Ok(x),
         }
@@ -223,7 +223,7 @@ impl Preprocessor {
     /// [`Self::transform_rows`] into a dense row-major matrix.
     pub fn transform_rows_dense(&self, columns: &[Column], rows: &[usize]) -> CoreResult<ndarray::Array2<f64>> {
         let width = self.width();
-        let cells = rows.len().checked_mul(width).ok_or_else(|| core_err!("the design matrix is too large to count"))?;
+        let cells = rows.len().checked_mul(width).ok_or_else(|| core_err!(MemoryLimit, "the design matrix is too large to count"))?;
         let mut values = filled_vec(cells, 0.0, "the design matrix")?;
         if width > 0 && !rows.is_empty() {
             let tables = self.level_tables(columns);
@@ -242,7 +242,7 @@ impl Preprocessor {
                 }
                 Ok(())
             })
-            .map_err(|e| core_err!("building the model inputs: {e}"))?;
+            .map_err(|e| core_err!(Internal, "building the model inputs: {e}"))?;
             filled.into_iter().collect::<CoreResult<Vec<()>>>()?;
         }
         Ok(ndarray::Array2::from_shape_vec((rows.len(), width), values).expect("rows x width values"))
@@ -265,7 +265,7 @@ impl Preprocessor {
             }
             Ok(part)
         })
-        .map_err(|e| core_err!("building the model inputs: {e}"))?;
+        .map_err(|e| core_err!(Internal, "building the model inputs: {e}"))?;
         let mut all = SparseRows::with_capacity(width, rows.len(), nonzeros)?;
         for part in parts {
             all.append(&part?)?;

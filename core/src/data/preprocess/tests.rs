@@ -34,7 +34,7 @@ fn numeric_imputes_the_training_median_and_scales() {
     p.transform_into(&[RawValue::Number(5.0)], &mut out).unwrap();
     assert!((out[0] - 2.0 / 2.0f64.sqrt()).abs() < 1e-12 && out[1] == 0.0);
     let err = p.transform_into(&[RawValue::Number(f64::NAN)], &mut out).unwrap_err();
-    assert!(err.0.contains("NaN"), "{err}");
+    assert!(err.message.contains("NaN"), "{err}");
 }
 
 #[test]
@@ -83,7 +83,8 @@ fn native_missing_mode_keeps_nan_and_adds_no_indicator() {
 fn all_null_numeric_feature_is_an_error() {
     let col = numeric("x", vec![None, None]);
     let err = fit_preprocessor(&[col], &[0, 1], &PreprocessOptions::default()).unwrap_err();
-    assert!(err.0.contains("\"x\""));
+    assert!(err.message.contains("\"x\""));
+    assert_eq!(err.kind, crate::ErrorKind::InsufficientData);
 }
 
 #[test]
@@ -167,7 +168,7 @@ fn dates_become_days_before_as_of_and_a_day_of_week() {
     assert_eq!(out[1], 1.0);
     assert!(out[2..].iter().all(|&x| x == 0.0));
     let err = p.transform_into(&[RawValue::Text("next week")], &mut out).unwrap_err();
-    assert!(err.0.contains("ISO 8601"), "{err}");
+    assert!(err.message.contains("ISO 8601"), "{err}");
 }
 
 #[test]
@@ -190,15 +191,19 @@ fn interactions_multiply_a_number_with_each_level() {
 fn options_naming_unknown_or_wrong_columns_are_errors() {
     let cols = vec![numeric("x", vec![Some(1.0), Some(2.0)]), text("t", &[Some("a"), Some("b")])];
     let rows = [0, 1];
-    let fit = |opts: PreprocessOptions| fit_preprocessor(&cols, &rows, &opts).unwrap_err().0;
+    let fit = |opts: PreprocessOptions| fit_preprocessor(&cols, &rows, &opts).unwrap_err().message;
     assert!(fit(PreprocessOptions { log_columns: vec!["nope".into()], ..Default::default() }).contains("\"nope\", which is not one of"));
+    let unknown = PreprocessOptions { interactions: vec![("x".into(), "nope".into())], ..Default::default() };
+    assert_eq!(fit_preprocessor(&cols, &rows, &unknown).unwrap_err().kind, crate::ErrorKind::UnknownColumn);
+    let not_numeric = PreprocessOptions { log_columns: vec!["t".into()], ..Default::default() };
+    assert_eq!(fit_preprocessor(&cols, &rows, &not_numeric).unwrap_err().kind, crate::ErrorKind::InvalidArgument);
     assert!(fit(PreprocessOptions { log_columns: vec!["t".into()], ..Default::default() }).contains("not numeric"));
     assert!(fit(PreprocessOptions { bins: vec![("t".into(), 4)], ..Default::default() }).contains("not numeric"));
     assert!(fit(PreprocessOptions { interactions: vec![("x".into(), "x".into())], ..Default::default() }).contains("with itself"));
     let twice = vec![("x".into(), "t".into()), ("t".into(), "x".into())];
     assert!(fit(PreprocessOptions { interactions: twice, ..Default::default() }).contains("twice"));
     let dates = vec![date("d", &[Some("2025-01-01"), Some("2025-01-02")])];
-    assert!(fit_preprocessor(&dates, &rows, &PreprocessOptions::default()).unwrap_err().0.contains("as-of"));
+    assert!(fit_preprocessor(&dates, &rows, &PreprocessOptions::default()).unwrap_err().message.contains("as-of"));
 }
 
 #[test]

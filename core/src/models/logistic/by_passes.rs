@@ -35,7 +35,7 @@ pub fn new_state(d: usize) -> Vec<f64> {
 pub fn state_params(state: &[f64]) -> CoreResult<usize> {
     let d = state.first().copied().unwrap_or(0.0);
     if !(d >= 1.0 && d.fract() == 0.0 && d < 1e6) || state_len(d as usize) != state.len() {
-        return Err(core_err!("not a logistic pass state (length {}, header {d})", state.len()));
+        return Err(core_err!(Internal, "not a logistic pass state (length {}, header {d})", state.len()));
     }
     Ok(d as usize)
 }
@@ -58,20 +58,20 @@ pub fn accumulate_row(
 ) -> CoreResult<()> {
     let d = theta.len();
     if state.len() != state_len(d) || state[0] != d as f64 {
-        return Err(core_err!("the pass state has {:?} parameters but theta has {d}", state.first()));
+        return Err(core_err!(InvalidArgument, "the pass state has {:?} parameters but theta has {d}", state.first()));
     }
     if !(weight >= 0.0 && weight.is_finite()) {
-        return Err(core_err!("sample weight {weight} must be finite and >= 0"));
+        return Err(core_err!(InvalidData, "sample weight {weight} must be finite and >= 0"));
     }
     nonzero.clear();
     nonzero.push((0, 1.0));
     for (i, v) in inputs {
         let j = usize::try_from(i).map_or(usize::MAX, |i| i + 1);
         if j >= d || j <= nonzero.last().expect("intercept").0 {
-            return Err(core_err!("input index {i} is out of order or out of range (0 to {})", d - 2));
+            return Err(core_err!(InvalidData, "input index {i} is out of order or out of range (0 to {})", d - 2));
         }
         if !v.is_finite() {
-            return Err(core_err!("input {i} is {v}; NaN and Infinity are not valid feature values"));
+            return Err(core_err!(InvalidData, "input {i} is {v}; NaN and Infinity are not valid feature values"));
         }
         nonzero.push((j, v));
     }
@@ -103,7 +103,7 @@ pub fn accumulate_row(
 /// Adds state `b` into `a` (the combine step of parallel workers).
 pub fn combine(a: &mut [f64], b: &[f64]) -> CoreResult<()> {
     if a.len() != b.len() || a.first() != b.first() {
-        return Err(core_err!("cannot combine logistic pass states of different sizes"));
+        return Err(core_err!(InvalidArgument, "cannot combine logistic pass states of different sizes"));
     }
     for (x, y) in a[1..].iter_mut().zip(&b[1..]) {
         *x += y;
@@ -136,7 +136,7 @@ fn evaluate(passes: &mut dyn LogisticPasses, theta: &[f64], alpha: f64) -> CoreR
     let state = passes.pass(theta)?;
     let d = state_params(&state)?;
     if d != theta.len() {
-        return Err(core_err!("a pass returned {d} parameters, expected {}", theta.len()));
+        return Err(core_err!(Internal, "a pass returned {d} parameters, expected {}", theta.len()));
     }
     let (rows, loss) = (state[1], state[2]);
     let mut g = state[HEADER..HEADER + d].to_vec();
@@ -169,12 +169,11 @@ pub fn fit_logistic_by_passes(
     on_iteration: &mut dyn FnMut(usize, f64) -> Result<(), String>,
 ) -> Result<(LogisticFit, Vec<f64>), LogisticError> {
     type E = LogisticError;
-    let fail = |e: crate::CoreError| E::NotFinite(e.0);
     opts.check()?;
     let d = width + 1;
     let mut theta = vec![0.0; d];
     theta[0] = intercept0;
-    let mut cur = evaluate(passes, &theta, opts.alpha).map_err(fail)?;
+    let mut cur = evaluate(passes, &theta, opts.alpha).map_err(E::Pass)?;
     if cur.rows == 0.0 {
         return Err(E::Empty);
     }
@@ -199,7 +198,7 @@ pub fn fit_logistic_by_passes(
         let mut t = 1.0;
         let accepted = loop {
             let trial: Vec<f64> = theta.iter().zip(&step).map(|(th, s)| th + t * s).collect();
-            let next = evaluate(passes, &trial, opts.alpha).map_err(fail)?;
+            let next = evaluate(passes, &trial, opts.alpha).map_err(E::Pass)?;
             if full || (next.objective.is_finite() && next.objective <= cur.objective - 1e-4 * t * decrement) {
                 break Some((trial, next));
             }
@@ -337,5 +336,21 @@ mod tests {
         let mut m = data(200);
         let r = fit_logistic_by_passes(5, 0.0, &opts, &mut m, &mut |_, _| Err("canceled".into()));
         assert!(matches!(r, Err(LogisticError::Interrupted(_))));
+        assert_eq!(r.err().map(|e| e.kind()), Some(crate::ErrorKind::Canceled));
+    }
+
+    #[test]
+    fn a_failed_pass_keeps_its_kind_and_message() {
+        struct Refusing;
+        impl LogisticPasses for Refusing {
+            fn pass(&mut self, _theta: &[f64]) -> CoreResult<Vec<f64>> {
+                Err(crate::core_err!(MemoryLimit, "too big"))
+            }
+        }
+        let err = fit_logistic_by_passes(2, 0.0, &LogisticOptions::default(), &mut Refusing, &mut |_, _| Ok(())).unwrap_err();
+        let err = crate::CoreError::from(err);
+        assert_eq!((err.kind, err.message.as_str()), (crate::ErrorKind::MemoryLimit, "too big"));
+        assert_eq!(crate::CoreError::from(LogisticError::Singular).kind, crate::ErrorKind::FitFailed);
+        assert_eq!(crate::CoreError::from(LogisticError::Empty).kind, crate::ErrorKind::InsufficientData);
     }
 }

@@ -88,6 +88,25 @@ pub enum LogisticError {
     /// An error in linfa's terms: the `linfa::traits::Fit` interface requires the conversion;
     /// the fit itself never makes one.
     Linfa(linfa::Error),
+    /// A pass of [`super::LogisticPasses`] failed; its error keeps its kind.
+    Pass(crate::CoreError),
+}
+
+impl LogisticError {
+    /// The kind of error a caller reports this as. Inputs and options are checked before a fit
+    /// in the pipeline, so a non-finite value here means the iteration broke down.
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            Self::Empty => K::InsufficientData,
+            Self::NotFinite(_) | Self::Singular => K::FitFailed,
+            Self::InvalidWeight => K::InvalidData,
+            Self::Interrupted(_) => K::Canceled,
+            Self::DimensionMismatch(_) | Self::Worker(_) => K::Internal,
+            Self::Pass(e) => e.kind,
+            Self::Linfa(_) => K::InvalidArgument,
+        }
+    }
 }
 
 impl fmt::Display for LogisticError {
@@ -101,6 +120,7 @@ impl fmt::Display for LogisticError {
             Self::Interrupted(m) => write!(f, "fit interrupted: {m}"),
             Self::Worker(m) => write!(f, "{m}"),
             Self::Linfa(e) => write!(f, "{e}"),
+            Self::Pass(e) => write!(f, "{e}"),
         }
     }
 }
@@ -114,6 +134,13 @@ impl From<linfa::Error> for LogisticError {
             linfa::Error::NotEnoughSamples => Self::Empty,
             other => Self::Linfa(other),
         }
+    }
+}
+
+/// A failed fit as the core's error, with the message above and the kind of [`LogisticError::kind`].
+impl From<LogisticError> for crate::CoreError {
+    fn from(e: LogisticError) -> crate::CoreError {
+        crate::CoreError::new(e.kind(), e.to_string())
     }
 }
 

@@ -48,7 +48,7 @@ impl Algorithm {
             "logistic" => Ok(Algorithm::Logistic),
             "gbm" => Ok(Algorithm::Gbm),
             "auto" => Ok(Algorithm::Auto),
-            other => Err(core_err!("unknown algorithm \"{other}\"; available: {}", Algorithm::NAMES.join(", "))),
+            other => Err(core_err!(InvalidArgument, "unknown algorithm \"{other}\"; available: {}", Algorithm::NAMES.join(", "))),
         }
     }
 }
@@ -106,7 +106,7 @@ impl Engine {
             Some("auto") => Ok(Engine::Auto),
             Some("memory") => Ok(Engine::Memory),
             Some("aggregate") => Ok(Engine::Aggregate),
-            _ => Err(core_err!("option \"engine\" must be 'auto', 'memory' or 'aggregate', got {v}")),
+            _ => Err(core_err!(InvalidArgument, "option \"engine\" must be 'auto', 'memory' or 'aggregate', got {v}")),
         }
     }
 

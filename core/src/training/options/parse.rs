@@ -21,7 +21,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
     let map = match value {
         Value::Null => return Ok(o),
         Value::Object(m) => m,
-        other => return Err(core_err!("options must be a jsonb object, got {other}")),
+        other => return Err(core_err!(InvalidArgument, "options must be a jsonb object, got {other}")),
     };
     // `seed` first, so a split object can still override it.
     if let Some(v) = map.get("seed") {
@@ -40,7 +40,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "positive_label" => o.positive_label = Some(scalar_text("positive_label", v)?),
             "split" => o.split = parse_split(v, o.split.seed)?,
             "threshold" => o.threshold = Some(probability("threshold", v)?),
-            "tiers" => o.tiers = Some(Tiers::from_json(v).map_err(|e| core_err!("option \"tiers\": {e}"))?),
+            "tiers" => o.tiers = Some(Tiers::from_json(v).map_err(|e| e.context("option \"tiers\""))?),
             "trees" => o.gbm.trees = bounded_int("trees", v, MAX_TREES)?,
             "learning_rate" => o.gbm.learning_rate = positive_number("learning_rate", v)?,
             "max_depth" => o.gbm.max_depth = bounded_int("max_depth", v, MAX_TREE_DEPTH)?,
@@ -49,7 +49,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "subsample" => {
                 o.gbm.subsample = positive_number("subsample", v)?;
                 if o.gbm.subsample > 1.0 {
-                    return Err(core_err!("option \"subsample\" must be above 0 and at most 1, got {}", o.gbm.subsample));
+                    return Err(core_err!(InvalidArgument, "option \"subsample\" must be above 0 and at most 1, got {}", o.gbm.subsample));
                 }
             }
             "l2" => o.gbm.l2 = non_negative("l2", v)?,
@@ -57,7 +57,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
                 o.gbm.early_stopping_rounds = match non_negative_int("early_stopping_rounds", v)? {
                     0 => None,
                     k if k > MAX_TREES as u64 => {
-                        return Err(core_err!("option \"early_stopping_rounds\" must be at most {MAX_TREES}, got {k}"))
+                        return Err(core_err!(InvalidArgument, "option \"early_stopping_rounds\" must be at most {MAX_TREES}, got {k}"))
                     }
                     k => Some(k as usize),
                 }
@@ -65,7 +65,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "threads" => {
                 let t = positive_int("threads", v)?;
                 if t > 64 {
-                    return Err(core_err!("option \"threads\" must be at most 64, got {t}"));
+                    return Err(core_err!(InvalidArgument, "option \"threads\" must be at most 64, got {t}"));
                 }
                 o.gbm.threads = t;
             }
@@ -77,7 +77,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "leakage" => o.leakage = crate::audit::parse_leakage_policy(v)?,
             "deploy" => o.deploy = DeployPolicy::parse(v)?,
             "use_feedback" => {
-                o.use_feedback = v.as_bool().ok_or_else(|| core_err!("option \"use_feedback\" must be true or false, got {v}"))?
+                o.use_feedback = v.as_bool().ok_or_else(|| core_err!(InvalidArgument, "option \"use_feedback\" must be true or false, got {v}"))?
             }
             "key" => o.key = Some(scalar_text("key", v)?),
             "segment_by" => o.segment_by = Some(scalar_text("segment_by", v)?),
@@ -85,11 +85,11 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {
-                    return Err(core_err!("option \"tol\" must be greater than 0"));
+                    return Err(core_err!(InvalidArgument, "option \"tol\" must be greater than 0"));
                 }
             }
             other => {
-                return Err(core_err!("unknown option \"{other}\"; known options are: {}", KNOWN_OPTIONS.join(", ")))
+                return Err(core_err!(InvalidArgument, "unknown option \"{other}\"; known options are: {}", KNOWN_OPTIONS.join(", ")))
             }
         }
     }
@@ -105,7 +105,7 @@ fn parse_calibration(v: &Value) -> CoreResult<CalibrationChoice> {
         Some("none") => Ok(CalibrationChoice::None),
         Some("platt") => Ok(CalibrationChoice::Platt),
         Some("isotonic") => Ok(CalibrationChoice::Isotonic),
-        _ => Err(core_err!("option \"calibration\" must be \"platt\", \"isotonic\", \"none\" or \"auto\", got {v}")),
+        _ => Err(core_err!(InvalidArgument, "option \"calibration\" must be \"platt\", \"isotonic\", \"none\" or \"auto\", got {v}")),
     }
 }
 
@@ -115,26 +115,26 @@ fn parse_cv(v: &Value) -> CoreResult<Option<usize>> {
         Value::Bool(false) | Value::Null => Ok(None),
         _ => match v.as_u64() {
             Some(k) if (2..=20).contains(&k) => Ok(Some(k as usize)),
-            _ => Err(core_err!("option \"cv\" must be true, false or a number of folds from 2 to 20, got {v}")),
+            _ => Err(core_err!(InvalidArgument, "option \"cv\" must be true, false or a number of folds from 2 to 20, got {v}")),
         },
     }
 }
 
 fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
-    let m = v.as_object().ok_or_else(|| core_err!("option \"search\" must be an object like {{\"alpha\": [0.1, 1, 10]}}, got {v}"))?;
+    let m = v.as_object().ok_or_else(|| core_err!(InvalidArgument, "option \"search\" must be an object like {{\"alpha\": [0.1, 1, 10]}}, got {v}"))?;
     let mut method = "grid";
     let mut n_iter = 10usize;
     let mut alphas = AlphaSpace::List(vec![1.0]);
     let mut class_weights = Vec::new();
     let (mut learning_rates, mut max_depths, mut max_leaves) = (Vec::new(), Vec::new(), Vec::new());
     let list = |key: &str, x: &Value| -> CoreResult<Vec<Value>> {
-        x.as_array().filter(|a| !a.is_empty()).cloned().ok_or_else(|| core_err!("option \"search.{key}\" must be a non-empty array, got {x}"))
+        x.as_array().filter(|a| !a.is_empty()).cloned().ok_or_else(|| core_err!(InvalidArgument, "option \"search.{key}\" must be a non-empty array, got {x}"))
     };
     for (key, x) in m {
         match key.as_str() {
             "method" => {
                 method = x.as_str().filter(|s| *s == "grid" || *s == "random").ok_or_else(|| {
-                    core_err!("option \"search.method\" must be \"grid\" or \"random\", got {x}")
+                    core_err!(InvalidArgument, "option \"search.method\" must be \"grid\" or \"random\", got {x}")
                 })?
             }
             "n_iter" => n_iter = bounded_int("search.n_iter", x, MAX_SEARCH_CANDIDATES)?,
@@ -147,21 +147,21 @@ fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
                         let bound = |k: &str| -> CoreResult<f64> {
                             match r.get(k).and_then(Value::as_f64) {
                                 Some(b) if b > 0.0 && b.is_finite() => Ok(b),
-                                _ => Err(core_err!("option \"search.alpha.{k}\" must be a positive number")),
+                                _ => Err(core_err!(InvalidArgument, "option \"search.alpha.{k}\" must be a positive number")),
                             }
                         };
                         let (min, max) = (bound("min")?, bound("max")?);
                         if min >= max {
-                            return Err(core_err!("option \"search.alpha\" needs min below max"));
+                            return Err(core_err!(InvalidArgument, "option \"search.alpha\" needs min below max"));
                         }
                         AlphaSpace::LogRange { min, max }
                     }
-                    _ => return Err(core_err!("option \"search.alpha\" must be a non-empty array or {{\"min\": .., \"max\": ..}}, got {x}")),
+                    _ => return Err(core_err!(InvalidArgument, "option \"search.alpha\" must be a non-empty array or {{\"min\": .., \"max\": ..}}, got {x}")),
                 }
             }
             "class_weight" => {
                 let items = x.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
-                    core_err!("option \"search.class_weight\" must be a non-empty array, got {x}")
+                    core_err!(InvalidArgument, "option \"search.class_weight\" must be a non-empty array, got {x}")
                 })?;
                 class_weights = items.iter().map(parse_class_weight).collect::<CoreResult<_>>()?;
             }
@@ -178,13 +178,14 @@ fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
             }
             other => {
                 return Err(core_err!(
+                    InvalidArgument,
                     "unknown option \"search.{other}\"; known search options are: method, n_iter, alpha, class_weight, learning_rate, max_depth, max_leaves"
                 ))
             }
         }
     }
     if method == "grid" && matches!(alphas, AlphaSpace::LogRange { .. }) {
-        return Err(core_err!("a grid search needs \"alpha\" as a list; a range needs \"method\": \"random\""));
+        return Err(core_err!(InvalidArgument, "a grid search needs \"alpha\" as a list; a range needs \"method\": \"random\""));
     }
     if method == "grid" {
         // Every combination is fitted once per fold: bound the product, not each list.
@@ -197,6 +198,7 @@ fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
             .try_fold(1usize, |acc, &k| acc.checked_mul(k.max(1)));
         if combinations.is_none_or(|c| c > MAX_SEARCH_CANDIDATES) {
             return Err(core_err!(
+                InvalidArgument,
                 "option \"search\" makes a grid of {} combinations; at most {MAX_SEARCH_CANDIDATES} are allowed (use \"method\": \"random\" with \"n_iter\")",
                 combinations.map_or_else(|| "more".to_string(), |c| c.to_string())
             ));
@@ -216,10 +218,10 @@ fn parse_resample(v: &Value) -> CoreResult<Resample> {
     let (method, map) = match v {
         Value::String(s) => (s.as_str(), None),
         Value::Object(m) => (
-            m.get("method").and_then(Value::as_str).ok_or_else(|| core_err!("option \"resample.method\" must be \"smote\" or \"undersample\""))?,
+            m.get("method").and_then(Value::as_str).ok_or_else(|| core_err!(InvalidArgument, "option \"resample.method\" must be \"smote\" or \"undersample\""))?,
             Some(m),
         ),
-        _ => return Err(core_err!("option \"resample\" must be \"smote\", \"undersample\", \"none\" or an object, got {v}")),
+        _ => return Err(core_err!(InvalidArgument, "option \"resample\" must be \"smote\", \"undersample\", \"none\" or an object, got {v}")),
     };
     let mut k = 5usize;
     let mut ratio = 1.0f64;
@@ -231,10 +233,10 @@ fn parse_resample(v: &Value) -> CoreResult<Resample> {
                 "ratio" => {
                     ratio = number("resample.ratio", x)?;
                     if !(ratio > 0.0 && ratio <= 1.0) {
-                        return Err(core_err!("option \"resample.ratio\" must be above 0 and at most 1, got {ratio}"));
+                        return Err(core_err!(InvalidArgument, "option \"resample.ratio\" must be above 0 and at most 1, got {ratio}"));
                     }
                 }
-                other => return Err(core_err!("unknown option \"resample.{other}\"; known resample options are: method, k, ratio")),
+                other => return Err(core_err!(InvalidArgument, "unknown option \"resample.{other}\"; known resample options are: method, k, ratio")),
             }
         }
     }
@@ -242,18 +244,18 @@ fn parse_resample(v: &Value) -> CoreResult<Resample> {
         "none" => Ok(Resample::None),
         "smote" => Ok(Resample::Smote { k, ratio }),
         "undersample" => Ok(Resample::Undersample { ratio }),
-        other => Err(core_err!("unknown resample method \"{other}\"; use smote, undersample or none")),
+        other => Err(core_err!(InvalidArgument, "unknown resample method \"{other}\"; use smote, undersample or none")),
     }
 }
 
 fn number(key: &str, v: &Value) -> CoreResult<f64> {
-    v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| core_err!("option \"{key}\" must be a number, got {v}"))
+    v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| core_err!(InvalidArgument, "option \"{key}\" must be a number, got {v}"))
 }
 
 fn positive_number(key: &str, v: &Value) -> CoreResult<f64> {
     let x = number(key, v)?;
     if x <= 0.0 {
-        return Err(core_err!("option \"{key}\" must be greater than 0, got {x}"));
+        return Err(core_err!(InvalidArgument, "option \"{key}\" must be greater than 0, got {x}"));
     }
     Ok(x)
 }
@@ -261,7 +263,7 @@ fn positive_number(key: &str, v: &Value) -> CoreResult<f64> {
 fn non_negative(key: &str, v: &Value) -> CoreResult<f64> {
     let x = number(key, v)?;
     if x < 0.0 {
-        return Err(core_err!("option \"{key}\" must not be negative, got {x}"));
+        return Err(core_err!(InvalidArgument, "option \"{key}\" must not be negative, got {x}"));
     }
     Ok(x)
 }
@@ -269,19 +271,19 @@ fn non_negative(key: &str, v: &Value) -> CoreResult<f64> {
 fn probability(key: &str, v: &Value) -> CoreResult<f64> {
     let x = number(key, v)?;
     if !(x > 0.0 && x < 1.0) {
-        return Err(core_err!("option \"{key}\" must be between 0 and 1 (exclusive), got {x}"));
+        return Err(core_err!(InvalidArgument, "option \"{key}\" must be between 0 and 1 (exclusive), got {x}"));
     }
     Ok(x)
 }
 
 fn non_negative_int(key: &str, v: &Value) -> CoreResult<u64> {
-    v.as_u64().ok_or_else(|| core_err!("option \"{key}\" must be a non-negative integer, got {v}"))
+    v.as_u64().ok_or_else(|| core_err!(InvalidArgument, "option \"{key}\" must be a non-negative integer, got {v}"))
 }
 
 fn positive_int(key: &str, v: &Value) -> CoreResult<usize> {
     match v.as_u64() {
         Some(x) if x > 0 => Ok(x as usize),
-        _ => Err(core_err!("option \"{key}\" must be a positive integer, got {v}")),
+        _ => Err(core_err!(InvalidArgument, "option \"{key}\" must be a positive integer, got {v}")),
     }
 }
 
@@ -289,16 +291,16 @@ fn positive_int(key: &str, v: &Value) -> CoreResult<usize> {
 fn bounded_int(key: &str, v: &Value, max: usize) -> CoreResult<usize> {
     let x = positive_int(key, v)?;
     if x > max {
-        return Err(core_err!("option \"{key}\" must be at most {max}, got {x}"));
+        return Err(core_err!(InvalidArgument, "option \"{key}\" must be at most {max}, got {x}"));
     }
     Ok(x)
 }
 
 fn string_list(key: &str, v: &Value) -> CoreResult<Vec<String>> {
-    let items = v.as_array().ok_or_else(|| core_err!("option \"{key}\" must be an array of strings, got {v}"))?;
+    let items = v.as_array().ok_or_else(|| core_err!(InvalidArgument, "option \"{key}\" must be an array of strings, got {v}"))?;
     items
         .iter()
-        .map(|i| i.as_str().map(str::to_string).ok_or_else(|| core_err!("option \"{key}\" must be an array of strings, got {i}")))
+        .map(|i| i.as_str().map(str::to_string).ok_or_else(|| core_err!(InvalidArgument, "option \"{key}\" must be an array of strings, got {i}")))
         .collect()
 }
 
@@ -308,7 +310,7 @@ fn scalar_text(key: &str, v: &Value) -> CoreResult<String> {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
-        other => Err(core_err!("option \"{key}\" must be a string, number or boolean, got {other}")),
+        other => Err(core_err!(InvalidArgument, "option \"{key}\" must be a string, number or boolean, got {other}")),
     }
 }
 
@@ -320,11 +322,12 @@ fn parse_class_weight(v: &Value) -> CoreResult<ClassWeight> {
         Value::Number(_) => {
             let w = number("class_weight", v)?;
             if w <= 0.0 {
-                return Err(core_err!("option \"class_weight\" must be positive, got {w}"));
+                return Err(core_err!(InvalidArgument, "option \"class_weight\" must be positive, got {w}"));
             }
             Ok(ClassWeight::Positive(w))
         }
         other => Err(core_err!(
+            InvalidArgument,
             "option \"class_weight\" must be \"balanced\", \"none\" or the positive class's weight as a number, got {other}"
         )),
     }
@@ -336,11 +339,11 @@ fn parse_split(v: &Value, seed: u64) -> CoreResult<SplitSpec> {
         Value::String(s) => (s.as_str(), None),
         Value::Object(m) => {
             let method = m.get("method").map_or(Ok("stratified"), |x| {
-                x.as_str().ok_or_else(|| core_err!("option \"split.method\" must be a string, got {x}"))
+                x.as_str().ok_or_else(|| core_err!(InvalidArgument, "option \"split.method\" must be a string, got {x}"))
             })?;
             (method, Some(m))
         }
-        other => return Err(core_err!("option \"split\" must be an object like {{\"method\": \"stratified\"}}, got {other}")),
+        other => return Err(core_err!(InvalidArgument, "option \"split\" must be an object like {{\"method\": \"stratified\"}}, got {other}")),
     };
     let mut column = None;
     if let Some(m) = map {
@@ -348,20 +351,21 @@ fn parse_split(v: &Value, seed: u64) -> CoreResult<SplitSpec> {
             match key.as_str() {
                 "method" => {}
                 "column" => {
-                    column = Some(x.as_str().ok_or_else(|| core_err!("option \"split.column\" must be a string, got {x}"))?.to_string())
+                    column = Some(x.as_str().ok_or_else(|| core_err!(InvalidArgument, "option \"split.column\" must be a string, got {x}"))?.to_string())
                 }
                 "train" => spec.train_fraction = probability("split.train", x)?,
                 "validation" => spec.validation_fraction = probability("split.validation", x)?,
                 "seed" => spec.seed = non_negative_int("split.seed", x)?,
                 other => {
                     return Err(core_err!(
+                        InvalidArgument,
                         "unknown option \"split.{other}\"; known split options are: method, column, train, validation, seed"
                     ))
                 }
             }
         }
     }
-    let need_column = |m: &str| column.clone().ok_or_else(|| core_err!("split method \"{m}\" needs \"column\""));
+    let need_column = |m: &str| column.clone().ok_or_else(|| core_err!(InvalidArgument, "split method \"{m}\" needs \"column\""));
     spec.method = match method {
         "stratified" => SplitMethod::Stratified,
         "random" => SplitMethod::Random,
@@ -370,12 +374,13 @@ fn parse_split(v: &Value, seed: u64) -> CoreResult<SplitSpec> {
         "column" => SplitMethod::Column { column: need_column("column")? },
         other => {
             return Err(core_err!(
+                InvalidArgument,
                 "unknown split method \"{other}\"; use stratified, random, time, group or column"
             ))
         }
     };
     if spec.train_fraction + spec.validation_fraction >= 1.0 {
-        return Err(core_err!("split fractions train + validation must be below 1 to leave a test part"));
+        return Err(core_err!(InvalidArgument, "split fractions train + validation must be below 1 to leave a test part"));
     }
     Ok(spec)
 }

@@ -68,7 +68,9 @@ fn errors_name_the_key() {
     ];
     for (v, needle) in cases {
         let err = parse_train_options(&v).unwrap_err();
-        assert!(err.0.contains(needle), "{v}: {err}");
+        assert!(err.message.contains(needle), "{v}: {err}");
+        // Every option error, the unknown key included, is a bad argument (22023).
+        assert_eq!(err.kind, crate::ErrorKind::InvalidArgument, "{v}: {err}");
     }
 }
 
@@ -98,7 +100,7 @@ fn booster_options() {
     assert_eq!(o.min_gain, 0.02);
     assert!(parse_train_options(&json!({"subsample": 1.5})).is_err());
     assert!(parse_train_options(&json!({"learning_rate": 0})).is_err());
-    assert!(Algorithm::parse("svm").unwrap_err().0.contains("logistic, gbm, auto"));
+    assert!(Algorithm::parse("svm").unwrap_err().message.contains("logistic, gbm, auto"));
 }
 
 #[test]
