@@ -29,6 +29,7 @@ done < <(find "$SPECS/sql" -maxdepth 1 -name '*.sql' -type f | LC_ALL=C sort)
 
 # An expected file without its test is a leftover of a rename or removal: an error too.
 problems=()
+shopt -s nullglob
 for file in "$SPECS"/expected/*.out; do
   t=$(basename "$file" .out)
   [ -f "$SPECS/sql/$t.sql" ] || [ -f "$SPECS/sql/${t%_[0-9]}.sql" ] ||
@@ -50,10 +51,13 @@ install_extension
 # pg_cron (Debian's postgresql-15-cron, installed by scripts/setup.sh) for the scheduling
 # test: jobs run as background workers, so they need no TCP connection or password.
 # client_min_messages=warning keeps NOTICEs out of the expected output, as cargo pgrx regress does.
-scratch_cluster_start lead_scoring_regress "$PORT" -c client_min_messages=warning \
+# The C locale (UTF8) and English server messages make sorting and errors the same on every
+# machine, whatever the environment's locale.
+scratch_cluster_start lead_scoring_regress "$PORT" -c client_min_messages=warning -c lc_messages=C \
   -c shared_preload_libraries=pg_cron -c cron.database_name=lead_scoring_regress -c cron.use_background_workers=on
 scratch=$SCRATCH_DIR
-as_pg "$BIN/createdb" -h "$scratch" -p "$PORT" -U postgres lead_scoring_regress
+as_pg "$BIN/createdb" -h "$scratch" -p "$PORT" -U postgres --template=template0 --encoding=UTF8 --locale=C \
+  lead_scoring_regress
 
 # pg_regress reads a copy of the specs, in which a missing expected file is an empty one: the
 # test runs and fails with its whole output as the difference.
