@@ -1,4 +1,7 @@
--- Feature building blocks, the audit and the demo CRM, as an analyst uses them.
+-- Feature building blocks, as an analyst turns raw CRM events into model inputs: time-decayed
+-- counts and sums, engagement velocity, intent keywords, free-mail addresses, decaying points
+-- and log scaling. Events after the as-of time never count, so features built for a past date
+-- do not leak the future.
 CREATE TABLE web_events (lead_id int, at timestamptz, url text, minutes float8);
 INSERT INTO web_events VALUES
   (1, '2026-05-31 12:00+00', '/pricing', 3),
@@ -23,45 +26,36 @@ SELECT lead_scoring.intent_flags('Can we see PRICING and book a demo?', ARRAY['p
        lead_scoring.score_decay(50, '2026-01-01', '2026-03-02', 10) AS decayed_points,
        round(lead_scoring.log_scale(99)::numeric, 6) AS log_99;
 
--- Errors.
+-- as_of may differ per row: each lead's features as of its own date.
+SELECT lead_id, to_char(as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS as_of,
+       round(lead_scoring.decayed_count(at, as_of, '7 days')::numeric, 4) AS decayed_visits
+  FROM web_events JOIN (VALUES (1, timestamptz '2026-05-26 12:00+00'), (2, timestamptz '2026-04-20 12:00+00')) a(lead_id, as_of)
+       USING (lead_id)
+ GROUP BY lead_id, as_of ORDER BY lead_id;
+-- Velocity: events in the last window over those in the window before (at least 1); without
+-- earlier events it is the recent count itself.
+SELECT lead_scoring.engagement_velocity(ts, '2026-06-01', '7 days') AS four_after_two,
+       lead_scoring.engagement_velocity(ts, '2026-06-01', '7 days') FILTER (WHERE ts > '2026-05-25') AS four_after_none
+  FROM (VALUES ('2026-05-31'::timestamptz), ('2026-05-30'), ('2026-05-29'), ('2026-05-28'),
+               ('2026-05-24'), ('2026-05-23')) e(ts);
+-- Aggregates over no events are 0; the scalars are STRICT (NULL in, NULL out).
+SELECT lead_scoring.decayed_count(at, '2026-06-01', '7 days') AS no_events,
+       lead_scoring.decayed_sum(minutes, at, '2026-06-01', '7 days') AS no_minutes
+  FROM web_events WHERE false;
+SELECT lead_scoring.is_personal_email('no-domain') AS no_domain, lead_scoring.is_personal_email('ceo@Outlook.com') AS outlook,
+       lead_scoring.log_scale(-99) = -lead_scoring.log_scale(99) AS symmetric, lead_scoring.log_scale(0) AS zero,
+       lead_scoring.log_scale(NULL) IS NULL AS null_in_null_out, lead_scoring.intent_flags(NULL, ARRAY['demo']) IS NULL AS null_text;
+-- Points decay toward 0 and never past it; activity after as_of means no decay.
+SELECT lead_scoring.score_decay(50, '2026-01-01', '2026-12-01', 10) AS floored,
+       lead_scoring.score_decay(-20, '2026-01-01', '2026-02-15', 10) AS negative_moves_up,
+       lead_scoring.score_decay(50, '2026-03-01', '2026-02-01', 10) AS later_activity;
+
+-- Errors: half-lives and windows must be positive, as_of must be given, keywords must be real.
 SELECT lead_scoring.decayed_count(at, '2026-06-01', '-1 day') FROM web_events;
 SELECT lead_scoring.decayed_count(at, NULL, '1 day') FROM web_events;
 SELECT lead_scoring.engagement_velocity(at, '2026-06-01', '0 seconds') FROM web_events;
+SELECT lead_scoring.decayed_sum(minutes, at, '2026-06-01', '0 days') FROM web_events;
 SELECT lead_scoring.intent_flags('pricing', ARRAY[]::text[]);
-
--- The audit of a small CRM table: placeholders, outliers, a duplicated row (so id is no id), and a field
--- filled in by sales only for converted leads.
-CREATE TABLE crm_audit AS
-SELECT i AS id, CASE WHEN i % 10 = 0 THEN NULL ELSE (i % 13) END AS visits,
-       CASE i % 4 WHEN 0 THEN 'Select' WHEN 1 THEN '' ELSE 'Web' END AS source,
-       CASE WHEN i % 3 = 0 AND i % 2 = 0 THEN 'Hot' END AS rep_rating,
-       i % 3 = 0 AS converted
-  FROM generate_series(1, 200) i;
-INSERT INTO crm_audit SELECT 0, 500, 'Web', NULL, false;
-INSERT INTO crm_audit SELECT 0, 500, 'Web', NULL, false;
-SELECT column_name, data_type, rows, nulls, placeholders, distinct_values, duplicate_rows, outliers,
-       min, max, round(mean::numeric, 3) AS mean, id_like, round(univariate_auc::numeric, 3) AS auc,
-       leakage_suspect, reason
-  FROM lead_scoring.audit('crm_audit', 'converted');
-SELECT conversion_by_level FROM lead_scoring.audit('crm_audit', 'converted') WHERE column_name = 'source';
-SELECT * FROM lead_scoring.audit('crm_audit', 'source');
-
--- train() warns about the suspect by default and refuses it with "leakage": "error".
-SELECT model_name, version FROM lead_scoring.train('leaky', 'crm_audit', 'converted', options => '{"exclude": ["id"]}');
-SELECT model_name, version FROM lead_scoring.train('leaky', 'crm_audit', 'converted', options => '{"exclude": ["id"], "leakage": "error"}');
-
--- Correlations and VIF: c is a linear combination of a and b.
-CREATE TABLE numeric_features AS
-SELECT i::float8 AS a, ((i * 37) % 101)::float8 AS b, 2.0 * i + (i * 37) % 101 AS c, (i % 5)::float8 AS d,
-       i % 2 = 0 AS y
-  FROM generate_series(1, 200) i;
-SELECT feature, round(vif::numeric, 3) AS vif, most_correlated_with, round(correlation::numeric, 3) AS r
-  FROM lead_scoring.feature_report('numeric_features', 'y') ORDER BY feature;
-
--- The demo CRM: deterministic for a seed.
-SELECT lead_scoring.generate_demo(1000, 3);
-SELECT event_type, count(*) FROM lead_scoring_demo.lead_events GROUP BY 1 ORDER BY 1;
-SELECT lead_id, lead_source, seniority, personal_email, round(pricing_visits::numeric, 3) AS pricing,
-       round(demo_requests::numeric, 3) AS demos, engagement_velocity, converted
-  FROM lead_scoring_demo.lead_features ORDER BY lead_id LIMIT 5;
-SELECT lead_scoring.generate_demo(10);
+SELECT lead_scoring.intent_flags('pricing', ARRAY['pricing', '']);
+SELECT lead_scoring.intent_flags('pricing', ARRAY['pricing', NULL]);
+SELECT lead_scoring.score_decay(50, '2026-01-01', '2026-03-02', -10);

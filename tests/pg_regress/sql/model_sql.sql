@@ -1,6 +1,7 @@
--- model_sql(): the deployed logistic model as a plain SQL expression that gives score() on
--- every row; and options.engine = 'aggregate' (the logistic fit as iterated aggregate
--- passes).
+-- model_sql(): the deployed logistic model as one plain SQL expression over the raw columns, for
+-- a database or BI tool without the extension; it gives score() on every row. The same
+-- expressions of the model inputs let options.engine = 'aggregate' fit a logistic model by
+-- aggregate passes over the source instead of a matrix in memory.
 SELECT setseed(0.23);
 CREATE TABLE portable_leads AS
 SELECT id,
@@ -34,26 +35,33 @@ BEGIN
   RAISE WARNING 'rows %, largest difference below 1e-9: %', n, gap < 1e-9;
 END $$;
 
--- score() on a table row is planned as score_fields() with the row's columns, so no whole row
--- is formed; on the nullable side of an outer join the row stays whole (it can be NULL).
-EXPLAIN (VERBOSE, COSTS OFF) SELECT lead_scoring.score('portable', l) FROM portable_leads l;
-EXPLAIN (VERBOSE, COSTS OFF)
-SELECT g, lead_scoring.tier('portable', l) FROM generate_series(3001, 3003) g LEFT JOIN portable_leads l ON l.id = g;
-SELECT g, lead_scoring.tier('portable', l) FROM generate_series(3001, 3003) g LEFT JOIN portable_leads l ON l.id = g;
--- Both plans give the same scores, tiers and 0-100 scores on every row.
-SELECT count(*) AS rows, count(*) FILTER (WHERE a IS DISTINCT FROM b) AS differing
-  FROM (SELECT id, (lead_scoring.score('portable', l), lead_scoring.tier('portable', l), lead_scoring.score_100('portable', l)) AS a
-          FROM portable_leads l) x
-  JOIN (SELECT id, (lead_scoring.score('portable', l), lead_scoring.tier('portable', l), lead_scoring.score_100('portable', l)) AS b
-          FROM (SELECT * FROM portable_leads OFFSET 0) l) y USING (id);
--- score_fields() checks the columns it is given against the row type.
-SELECT lead_scoring.score_fields('portable', 'portable_leads', id, visits, opted_in) FROM portable_leads LIMIT 1;
+-- Calibrated models are written with their calibration (Platt's formula, isotonic steps), log
+-- columns as sign(x) * ln(1 + abs(x)); the expression still gives score().
+CREATE FUNCTION portable_gap(model text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE gap float8;
+BEGIN
+  EXECUTE format('SELECT max(abs(lead_scoring.score(%L, l) - %s)) FROM portable_leads l', model, lead_scoring.model_sql(model))
+     INTO gap;
+  RETURN CASE WHEN gap < 1e-9 THEN 'same as score()' ELSE 'differs by ' || gap END;
+END $$;
+SELECT version FROM lead_scoring.train('portable_platt', 'portable_leads', 'converted',
+                                       options => '{"exclude": ["id", "part"], "class_weight": "balanced", "log": ["visits"]}');
+SELECT version FROM lead_scoring.train('portable_isotonic', 'portable_leads', 'converted',
+                                       options => '{"exclude": ["id", "part"], "calibration": "isotonic"}');
+SELECT m AS model, (SELECT training->>'calibration' FROM lead_scoring.models WHERE name = m) AS calibration,
+       lead_scoring.model_sql(m) LIKE '%ln(1::float8 + abs(%' AS log_written, portable_gap(m) AS result
+  FROM unnest(ARRAY['portable_platt', 'portable_isotonic']) m;
+-- A model of an older version is written by name@version.
+SELECT lead_scoring.model_sql('portable@1') = lead_scoring.model_sql('portable') AS same_version;
 
--- Errors: unknown model; gbm models have no SQL form.
+-- Errors: unknown model; gbm models have no SQL form, nor (yet) bins, dates or interactions.
 SELECT lead_scoring.model_sql('no_such_model');
 SELECT model_name FROM lead_scoring.train('portable_trees', 'portable_leads', 'converted', algorithm => 'gbm',
                                           options => '{"exclude": ["id"], "trees": 5}');
 SELECT lead_scoring.model_sql('portable_trees');
+SELECT model_name FROM lead_scoring.train('portable_binned', 'portable_leads', 'converted',
+                                          options => '{"exclude": ["id"], "bins": {"visits": 4}}');
+SELECT lead_scoring.model_sql('portable_binned');
 SELECT lead_scoring.model_sql(NULL) IS NULL AS null_gives_null;
 
 -- The aggregate engine: the same coefficients as the in-memory fit.
@@ -68,5 +76,8 @@ SELECT round(max(abs(a.coefficient - m.coefficient))::numeric, 6) AS largest_coe
   JOIN lead_scoring.feature_importance('portable_agg') a USING (feature);
 SELECT model_name FROM lead_scoring.train('portable_agg', 'portable_leads', 'converted',
                                           options => '{"exclude": ["id"], "engine": "aggregate"}');
+SELECT model_name FROM lead_scoring.train('portable_agg', 'portable_leads', 'converted',
+                                          options => '{"exclude": ["id"], "split": {"method": "column", "column": "part"},
+                                                       "engine": "aggregate", "bins": {"visits": 4}}');
 SELECT model_name FROM lead_scoring.train('portable_agg', 'portable_leads', 'converted',
                                           options => '{"exclude": ["id"], "engine": "gpu"}');

@@ -34,23 +34,32 @@ SELECT dblink_connect('monitor_listener', format('dbname=%s port=%s host=%s', cu
                                                  split_part(current_setting('unix_socket_directories'), ',', 1)));
 SELECT dblink_exec('monitor_listener', 'LISTEN lead_scoring_alerts');
 
-SELECT id, model_name, version, source, rows, positives, status, recommendation
+SELECT model_name, version, source, rows, positives, status, recommendation
   FROM lead_scoring.monitor('demo_watch', 'demo_quiet');
-SELECT id, model_name, version, source, rows, positives, status, recommendation
+SELECT model_name, version, source, rows, positives, status, recommendation
   FROM lead_scoring.monitor('demo_watch', 'demo_after');
 
 SELECT pg_sleep(0.3);
-SELECT notify_name, extra::jsonb AS payload FROM dblink_get_notify('monitor_listener');
+-- One alert, for the second check only: the payload names the monitoring row it wrote.
+SELECT notify_name, extra::jsonb - 'monitoring_id' AS payload,
+       (extra::jsonb->>'monitoring_id')::bigint = (SELECT max(id) FROM lead_scoring.monitoring WHERE model_name = 'demo_watch') AS row_id
+  FROM dblink_get_notify('monitor_listener');
 SELECT dblink_disconnect('monitor_listener');
 
 -- The history: each check next to the test baseline, and conversion per tier.
-SELECT id, status, round((metrics->>'roc_auc')::numeric, 2) AS roc_auc, round((baseline->>'roc_auc')::numeric, 2) AS test_roc_auc,
+SELECT row_number() OVER (ORDER BY id) AS check, status, round((metrics->>'roc_auc')::numeric, 2) AS roc_auc, round((baseline->>'roc_auc')::numeric, 2) AS test_roc_auc,
        round((metrics->>'precision')::numeric, 2) AS precision, round((baseline->>'precision')::numeric, 2) AS test_precision,
        round((metrics->>'calibration_error')::numeric, 3) AS calibration_error,
        round((baseline->>'calibration_error')::numeric, 3) AS test_calibration_error, checked_by
-  FROM lead_scoring.monitoring ORDER BY id;
-SELECT m.id, t->>'tier' AS tier, (t->>'leads')::int AS leads, round((t->>'conversion_rate')::numeric, 2) AS conversion_rate
-  FROM lead_scoring.monitoring m, jsonb_array_elements(m.metrics->'tiers') WITH ORDINALITY AS x(t, n) ORDER BY m.id, n;
+  FROM lead_scoring.monitoring WHERE model_name = 'demo_watch' ORDER BY id;
+SELECT m.source, t->>'tier' AS tier, (t->>'leads')::int AS leads, round((t->>'conversion_rate')::numeric, 2) AS conversion_rate
+  FROM lead_scoring.monitoring m, jsonb_array_elements(m.metrics->'tiers') WITH ORDINALITY AS x(t, n)
+ WHERE m.model_name = 'demo_watch' ORDER BY m.id, n;
+-- Each compared metric next to its test value, with the noise test behind "degraded".
+SELECT v->>'metric' AS metric, round((v->>'value')::numeric, 3) AS value, round((v->>'baseline')::numeric, 3) AS baseline,
+       round((v->>'z')::numeric, 1) AS z, v->>'degraded' AS degraded
+  FROM lead_scoring.monitoring m, jsonb_array_elements(m.metrics->'vs_baseline') v
+ WHERE m.model_name = 'demo_watch' AND m.source = 'demo_after' ORDER BY 1;
 
 -- Backtest per quarter over the whole history: the last quarter (the change) decays.
 SELECT to_char(period_start, 'YYYY-MM-DD') AS period_start, leads, conversions, round(roc_auc::numeric, 2) AS roc_auc,
@@ -70,3 +79,11 @@ SELECT * FROM lead_scoring.monitor('demo_watch', 'SELECT lead_id, pricing_visits
 SELECT * FROM lead_scoring.monitor('demo_watch', 'SELECT * FROM demo_after WHERE created_at < ''2026-01-01''');
 SELECT * FROM lead_scoring.backtest('demo_watch', 'demo_after', 'created_at', '0 days');
 SELECT * FROM lead_scoring.drift('demo_watch', 'demo_after', warn => 0.3);
+SELECT * FROM lead_scoring.drift('demo_watch', 'demo_after', warn => NULL);
+SELECT * FROM lead_scoring.drift('demo_watch', 'demo_after', warn => 0, alert => 0.2);
+SELECT * FROM lead_scoring.drift('demo_watch', 'SELECT * FROM demo_after WHERE false');
+SELECT * FROM lead_scoring.drift('demo_watch', 'SELECT lead_id, seniority FROM demo_after');
+SELECT * FROM lead_scoring.monitor('no_such_model', 'demo_after');
+SELECT * FROM lead_scoring.backtest('demo_watch', 'demo_after', 'lead_source', '1 month');
+SELECT * FROM lead_scoring.backtest('demo_watch', 'demo_after', 'created_at', '1 minute');
+SELECT count(*) AS failed_checks_wrote_nothing FROM lead_scoring.monitoring WHERE model_name = 'demo_watch';

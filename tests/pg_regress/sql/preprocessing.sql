@@ -1,5 +1,7 @@
--- train()'s preprocessing options as an analyst types them: log scaling, quantile bins,
--- interaction terms, a date feature with a fixed as-of time, and segment models.
+-- Preprocessing: how train() turns columns into model inputs, fitted on the training part and
+-- stored in the model so scoring applies the same transform. The options as an analyst types
+-- them: log scaling, quantile bins, interaction terms, a date feature with a fixed as-of time,
+-- placeholders and rare levels.
 SELECT setseed(0.21);
 CREATE TABLE shaped_leads AS
 SELECT *, random() < 1 / (1 + exp(-(-2.0 + CASE WHEN employees BETWEEN 40 AND 60 THEN 2.0 ELSE 0 END
@@ -34,14 +36,20 @@ SELECT round(max(abs(e.total - ln(p / (1 - p))))::numeric, 9) AS additivity_gap
 SELECT round(lead_scoring.score('shaped', to_jsonb(l))::numeric, 6) = round(lead_scoring.score('shaped', l)::numeric, 6) AS same
   FROM shaped_leads l WHERE id = 2;
 
--- Segments: one model per channel under one name.
-SELECT version FROM lead_scoring.train('by_channel', 'shaped_leads', 'converted',
-         features => ARRAY['employees', 'visits', 'channel'], options => '{"segment_by": "channel"}');
-SELECT s->>'segment' AS segment, s->>'model' AS model, (s->>'training_rows')::int AS training_rows,
-       round((s->>'validation_roc_auc')::numeric, 2) AS segment_auc,
-       round((s->>'global_validation_roc_auc')::numeric, 2) AS global_auc
-  FROM lead_scoring.models, jsonb_array_elements(training->'segments'->'segments') s
- WHERE name = 'by_channel' ORDER BY 1;
+-- Text columns: placeholders a web form leaves ("" and "Select", or options.missing_values)
+-- are the level (missing); levels seen fewer than options.min_level_count times in training
+-- share the level (other) with levels never seen.
+CREATE TABLE form_leads AS
+SELECT i AS id, CASE WHEN i % 10 = 0 THEN 'n/a' WHEN i % 10 = 1 THEN 'Select' WHEN i % 97 = 0 THEN 'Fax'
+                     WHEN i % 3 = 0 THEN 'Webinar' ELSE 'Search' END AS channel,
+       (i % 3 = 0 AND i % 2 = 0) OR i % 7 = 0 AS converted
+  FROM generate_series(1, 1000) i;
+SELECT version FROM lead_scoring.train('form_levels', 'form_leads', 'converted', ARRAY['channel'],
+                                       options => '{"missing_values": ["n/a", "Select"], "min_level_count": 20}');
+SELECT f->'levels' AS levels, f->>'other_level' AS other_level
+  FROM lead_scoring.models, jsonb_array_elements(features) f WHERE name = 'form_levels';
+SELECT v AS channel, round(lead_scoring.score('form_levels', jsonb_build_object('channel', v))::numeric, 3) AS score
+  FROM unnest(ARRAY['Webinar', 'Search', 'n/a', 'Select', NULL, 'Fax', 'Carrier pigeon']) v;
 
 -- Errors name the option and the column.
 SELECT * FROM lead_scoring.train('bad', 'shaped_leads', 'converted', ARRAY['visits', 'channel'],
@@ -50,3 +58,11 @@ SELECT * FROM lead_scoring.train('bad', 'shaped_leads', 'converted', ARRAY['visi
                                  options => '{"interactions": [["visits", "revenue"]]}');
 SELECT * FROM lead_scoring.train('bad', 'shaped_leads', 'converted', ARRAY['visits', 'created_at'],
                                  options => '{"as_of": "next week"}');
+SELECT * FROM lead_scoring.train('bad', 'shaped_leads', 'converted', ARRAY['visits', 'revenue'],
+                                 options => '{"log": "revenue"}');
+SELECT * FROM lead_scoring.train('bad', 'shaped_leads', 'converted', ARRAY['visits', 'employees'],
+                                 options => '{"bins": {"employees": 500}}');
+-- NaN or Infinity in a feature is an error, in training and in scoring (also an 'infinity' date).
+SELECT * FROM lead_scoring.train('bad', 'SELECT visits, ''NaN''::float8 AS revenue, converted FROM shaped_leads', 'converted');
+SELECT lead_scoring.score('shaped', jsonb_build_object('employees', 5, 'visits', 1, 'channel', 'Webinar', 'revenue', 10,
+                                                       'created_at', 'infinity'));

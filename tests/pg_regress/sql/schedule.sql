@@ -1,8 +1,8 @@
--- Scheduled retraining and monitoring really run: the scratch cluster preloads pg_cron
--- (scripts/regress.sh, cron.database_name = this database). The model name is hostile on
--- purpose: the jobs' SQL must quote it. pg_cron 1.4 schedules by the minute, so both jobs are
--- scheduled in one statement (one transaction: they run in the same minute) and the wait is up
--- to about a minute.
+-- Scheduling: pg_cron jobs that retrain or monitor a model on a schedule, and they really run:
+-- the scratch cluster preloads pg_cron (scripts/regress.sh, cron.database_name = this
+-- database). The model name is hostile on purpose: the jobs' SQL must quote it. pg_cron 1.4
+-- schedules by the minute, so both jobs are scheduled in one statement (one transaction: they
+-- run in the same minute) and the wait is up to about a minute.
 CREATE EXTENSION pg_cron;
 SELECT setseed(0.5);
 CREATE TABLE sched_leads AS
@@ -53,3 +53,24 @@ SELECT event, detail->>'kind' AS kind, detail->>'schedule' AS schedule FROM lead
 SELECT job_name, schedule FROM lead_scoring.unschedule(E'sched''); DROP TABLE sched_leads; --\\') ORDER BY job_name;
 SELECT count(*) AS jobs_left FROM cron.job;
 SELECT event, detail->>'kind' AS kind FROM lead_scoring.model_events WHERE event = 'unscheduled' ORDER BY id;
+
+-- Scheduling again replaces the schedule: one job per model and kind (February 31st never comes).
+SELECT lead_scoring.schedule_monitoring(E'sched''); DROP TABLE sched_leads; --\\', 'sched_leads', '0 6 31 2 *') > 0
+       AND lead_scoring.schedule_monitoring(E'sched''); DROP TABLE sched_leads; --\\', 'sched_leads', '0 7 31 2 *') > 0 AS scheduled_twice;
+SELECT jobname, schedule FROM cron.job ORDER BY jobname;
+SELECT job_name, schedule FROM lead_scoring.unschedule(E'sched''); DROP TABLE sched_leads; --\\', 'monitoring');
+
+-- Mistakes are caught when scheduling, not when the job runs: the model, source, label,
+-- algorithm, options and schedule are all checked; unscheduling needs a job to remove.
+SELECT lead_scoring.schedule_monitoring('no_such_model', 'sched_leads', '0 6 * * 1');
+SELECT lead_scoring.schedule_monitoring(E'sched''); DROP TABLE sched_leads; --\\', 'no_such_table', '0 6 * * 1');
+SELECT lead_scoring.schedule_monitoring(E'sched''); DROP TABLE sched_leads; --\\', 'sched_leads', 'every tuesday');
+SELECT lead_scoring.schedule_monitoring(E'sched''); DROP TABLE sched_leads; --\\', 'sched_leads', NULL);
+SELECT lead_scoring.schedule_retraining(E'sched''); DROP TABLE sched_leads; --\\', 'sched_leads', 'won', '0 3 * * 0');
+SELECT lead_scoring.schedule_retraining(E'sched''); DROP TABLE sched_leads; --\\', 'sched_leads', 'converted', '0 3 * * 0',
+                                        algorithm => 'svm');
+SELECT lead_scoring.schedule_retraining(E'sched''); DROP TABLE sched_leads; --\\', 'sched_leads', 'converted', '0 3 * * 0',
+                                        options => '{"alpha": "strong"}');
+SELECT * FROM lead_scoring.unschedule(E'sched''); DROP TABLE sched_leads; --\\');
+SELECT * FROM lead_scoring.unschedule(E'sched''); DROP TABLE sched_leads; --\\', 'scoring');
+SELECT count(*) AS jobs_left FROM cron.job;
