@@ -49,6 +49,18 @@ mod tests {
         Spi::run("SELECT lead_scoring.rollback('m', 'why not')").unwrap();
     }
 
+    /// Version 1 redeployed by hand, then rolled back from: a second rollback must not return to it.
+    #[pg_test(error = "model \"m\" has no earlier deployed version to roll back to")]
+    fn a_second_rollback_never_returns_to_the_version_rolled_back_from() {
+        make_leads("leads", 1000);
+        train_default("m", "leads");
+        train(r#"{"exclude": ["id"], "alpha": 50, "deploy": "always"}"#);
+        Spi::run("SELECT lead_scoring.deploy('m', 1, 'back to 1 by hand')").unwrap();
+        Spi::run("SELECT lead_scoring.rollback('m', '1 was better after all')").unwrap();
+        assert_eq!(live(), 2);
+        Spi::run("SELECT lead_scoring.rollback('m', 'again')").unwrap();
+    }
+
     #[pg_test(error = "model \"nope\" does not exist")]
     fn rollback_unknown_model() {
         Spi::run("SELECT lead_scoring.rollback('nope')").unwrap();

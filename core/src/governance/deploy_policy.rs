@@ -115,13 +115,10 @@ pub fn rollback_target(history: &[HistoryEvent], current: i32) -> Option<i32> {
                 }
             }
             HistoryEvent::RolledBack { from, to } => {
-                // The stack ends [.., to, from, to]: forget `from` and the repeated `to`.
-                if stack.last() == Some(&to) {
-                    stack.pop();
-                }
-                if stack.last() == Some(&from) {
-                    stack.pop();
-                }
+                // A version rolled back from is out of the history (until deployed again on
+                // purpose), wherever it appears: a second rollback must not return to it.
+                stack.retain(|x| *x != from);
+                stack.dedup();
                 if stack.last() != Some(&to) {
                     stack.push(to);
                 }
@@ -140,6 +137,16 @@ pub fn rollback_target(history: &[HistoryEvent], current: i32) -> Option<i32> {
 mod tests {
     use super::HistoryEvent::*;
     use super::*;
+
+    #[test]
+    fn a_version_rolled_back_from_is_never_returned_to() {
+        // 1, 2, then 1 by hand; rollback 1 -> 2; a second rollback has nowhere left to go.
+        let history = [Deployed(1), Deployed(2), Deployed(1), Deployed(2), RolledBack { from: 1, to: 2 }];
+        assert_eq!(rollback_target(&history, 2), None);
+        // Deployed again on purpose, it counts again.
+        let again = [Deployed(1), Deployed(2), Deployed(1), RolledBack { from: 2, to: 1 }, Deployed(2), Deployed(3)];
+        assert_eq!(rollback_target(&again, 3), Some(2));
+    }
 
     #[test]
     fn rollback_goes_to_the_previous_deployment() {
