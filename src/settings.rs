@@ -1,5 +1,5 @@
 //! The extension's settings (GUCs). `lead_scoring.max_memory` caps what one train() may hold in
-//! memory (issue 21): past it training stops with an ERROR that names the buffer and the setting,
+//! memory: past it training stops with an ERROR that names the buffer and the setting,
 //! instead of an allocation failure that aborts the backend and restarts every session.
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};

@@ -56,7 +56,7 @@ pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
         }
         let r = table.first();
         if r.get::<bool>(8)? == Some(true) {
-            // issue 6: a retired version cannot be scored by version or deployed again.
+            // A retired version cannot be scored by version or deployed again.
             raise_with_hint(
                 PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                 format!("version {} of model \"{}\" is retired", spec.version.unwrap_or_default(), spec.name),

@@ -26,7 +26,7 @@ pub struct LoadedModel {
     pub bindings: RowBindings,
     /// Reused buffer for the transformed inputs.
     pub scratch: RefCell<Vec<f64>>,
-    /// The fast scoring path of a logistic model (issue 8); None for trees.
+    /// The fast scoring path of a logistic model; None for trees.
     pub plan: Option<crate::core::serving::scoring_plan::ScoringPlan>,
 }
 

@@ -1,4 +1,4 @@
-//! Planner support for `score()`, `tier()` and `score_100()` (issue 8). A call on a table's
+//! Planner support for `score()`, `tier()` and `score_100()`. A call on a table's
 //! whole row, `score('m', l) FROM leads l`, would make the executor form the row into one
 //! composite datum that the function then takes apart again: most of the cost of scoring.
 //! The support function rewrites the call to `score_fields('m', <row type>, l.c1, l.c2, ...)`,

@@ -63,7 +63,7 @@ struct TriggerSite {
     binding: Option<Rc<RowBinding>>,
     score_att: i32,
     tier_att: i32,
-    /// issue 7: the `<score column>_history` float8[] column, if the table has one.
+    /// The `<score column>_history` float8[] column, if the table has one.
     history_att: Option<i32>,
     alerts: bool,
     /// NEW's raw values when they are needed as a list, reused for every row; emptied before
@@ -167,7 +167,7 @@ unsafe fn fire(flinfo: *mut pg_sys::FmgrInfo, td: &pg_sys::TriggerData) -> pg_sy
     result
 }
 
-/// issue 7: when the table has a float8[] column `<score column>_history` (attribute
+/// When the table has a float8[] column `<score column>_history` (attribute
 /// `history_att`), a changed score pushes the previous one onto it (newest first, at most
 /// SCORE_HISTORY), for score_trend().
 ///

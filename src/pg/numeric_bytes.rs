@@ -1,6 +1,6 @@
 //! Reading a `numeric` value stored in a row straight from its bytes, without a call into
 //! Postgres: a guarded `numeric_float8` call per value (plus pgrx's copy of the datum) was a
-//! visible part of the rescoring trigger's cost per row (issue 6). Only values whose conversion
+//! visible part of the rescoring trigger's cost per row. Only values whose conversion
 //! is exact in one IEEE operation are read here; every other value (NaN, infinities, more than
 //! 15 significant digits, large exponents) returns `None` and goes through Postgres, so the
 //! result is always the same double `numeric_float8` gives (both are correctly rounded).

@@ -2,7 +2,7 @@
 //! a `DestReceiver` given to `SPI_execute_extended`. A cursor fetch would first copy every row
 //! into SPI's tuple table and then find each column again with `heap_getattr` (quadratic once a
 //! text column comes first); here a row is read once, straight from the executor's slot, and
-//! nothing of it is kept. Reading the training table this way is several times faster (issue 8).
+//! nothing of it is kept. Reading the training table this way is several times faster.
 
 use std::ffi::{c_int, CString};
 

@@ -1,4 +1,4 @@
-//! Issue-3 behaviour through SQL: curves and reports, calibration, cross-validation and search,
+//! Evaluation through SQL: curves and reports, calibration, cross-validation and search,
 //! resampling, and compare().
 
 #[pgrx::pg_schema]

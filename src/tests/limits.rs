@@ -1,6 +1,6 @@
-//! Issue 21 through SQL: the memory limit (setting and option), capped text levels, and artifacts
+//! Limits through SQL: the memory limit (setting and option), capped text levels, and artifacts
 //! whose body was edited with a valid checksum, which must be an ERROR and never a crash.
-//! tests/crash/server_survives.sh runs the issue's own reproductions against a whole server.
+//! tests/crash/server_survives.sh runs the original crash reproductions against a whole server.
 
 #[pgrx::pg_schema]
 mod tests {

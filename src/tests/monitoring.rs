@@ -1,4 +1,4 @@
-//! Issue 7 through SQL: reference distributions at training, drift() against a plain-SQL PSI,
+//! Monitoring through SQL: reference distributions at training, drift() against a plain-SQL PSI,
 //! monitor() and its catalog row, backtest() per period, the demo CRM's planted drift caught
 //! (and a quiet period left quiet), and the errors.
 
@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(empty, Some(2), "the two weeks moved out are empty");
     }
 
-    /// The issue's proof on the demo CRM: trained before the product change of 2026-04-01,
+    /// Drift on the demo CRM: trained before the product change of 2026-04-01,
     /// drift() rates pricing_visits `alert` on the leads after it (every other input stays ok),
     /// monitor() alerts and names it, and both stay ok on a pre-change quarter the model never
     /// saw. Leads of the last month (June 2026) are left out: their 30-day features are cut off
@@ -268,7 +268,7 @@ mod tests {
         assert_eq!(stored, vec!["after_change:pricing_visits"]);
     }
 
-    /// Issue 7's score trend: with a `lead_score_history` column the trigger keeps the previous
+    /// The score trend: with a `lead_score_history` column the trigger keeps the previous
     /// scores (newest first, at most five) and score_trend() compares with the last one.
     #[pg_test]
     fn rescoring_keeps_a_score_history_and_a_trend() {

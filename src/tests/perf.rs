@@ -1,4 +1,4 @@
-//! Issue 8: model_sql() reproduces score() row by row, and the aggregate engine reproduces the
+//! Scoring paths checked against each other: model_sql() reproduces score() row by row, and the aggregate engine reproduces the
 //! in-memory logistic fit and runs in parallel workers.
 
 #[pgrx::pg_schema]
@@ -205,7 +205,7 @@ mod tests {
         Spi::run("SELECT lead_scoring.logistic_irls_accum(NULL, ARRAY[0], ARRAY[1.0]::float8[], true, 1.0, '{0,0}')").unwrap();
     }
 
-    /// numeric features are read from their stored bytes when that is exact (issue 6's trigger
+    /// numeric features are read from their stored bytes when that is exact (the trigger's
     /// cost): every kind of stored numeric (short and long format, negative weights, more digits
     /// than a double holds) must score exactly as its float8 cast does, in score() and in the
     /// rescoring trigger.

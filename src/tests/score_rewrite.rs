@@ -1,4 +1,4 @@
-//! Issue 8: the planner passes a table row to score(), tier() and score_100() as its columns
+//! The planner passes a table row to score(), tier() and score_100() as its columns
 //! (score_support.rs); the answers must be those of the whole-row call, bit for bit.
 
 #[pgrx::pg_schema]

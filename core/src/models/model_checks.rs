@@ -1,4 +1,4 @@
-//! Checks of a model read back from its artifact, before it scores anything (issue 21). The
+//! Checks of a model read back from its artifact, before it scores anything. The
 //! checksum catches accidents; these catch a body that decodes but does not make sense (edited
 //! bytes with the checksum recomputed, or a future writer's bug): every index an artifact holds
 //! is within what it indexes, every length agrees with the model's inputs, every number that

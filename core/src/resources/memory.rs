@@ -1,7 +1,7 @@
 //! How much memory training may use, and buffers sized from data or options allocated so that
 //! running out is an error, never an abort. Rust's allocator aborts the process when an
-//! allocation fails, and in a PostgreSQL backend an abort restarts every session of the server
-//! (issue 21), so every large buffer is sized against [`MemoryLimit`] before it exists and then
+//! allocation fails, and in a PostgreSQL backend an abort restarts every session of the server,
+//! so every large buffer is sized against [`MemoryLimit`] before it exists and then
 //! reserved fallibly.
 
 use serde::{Deserialize, Serialize};

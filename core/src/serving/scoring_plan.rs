@@ -1,4 +1,4 @@
-//! A logistic model prepared for scoring many rows (issue 8): text levels are found by one hash
+//! A logistic model prepared for scoring many rows: text levels are found by one hash
 //! lookup instead of comparing the value with every level and placeholder, and the log-odds
 //! are summed from the nonzero inputs only, so no one-hot vector is filled per row. The terms
 //! are added in the same order as [`crate::models::model::LeadModel::probability`] adds them (a zero

@@ -79,7 +79,7 @@ pub fn fit_on_rows(
         limit.check(newton_system_bytes(width), || format!("the logistic fit's Newton system of {width} inputs ({})", widest_inputs(&preprocessor)))?;
     }
     if let (Some(passes), Algorithm::Logistic) = (passes, params.algorithm) {
-        // issue 8: the aggregate engine fits from passes over the source, no design matrix.
+        // The aggregate engine fits from passes over the source, no design matrix.
         let mut fitted = fit_by_passes(data, rows, preprocessor, params, opts, passes, progress)?;
         fitted.capped_levels = capped_levels;
         return Ok(fitted);
@@ -90,7 +90,7 @@ pub fn fit_on_rows(
     let input_means = x.column_means();
     let y: Vec<bool> = rows.iter().map(|&i| data.labels[i]).collect();
     // Resampling sees the training rows and nothing else.
-    // Without resampling the matrix is moved, not copied (issue 8: one design matrix at a time).
+    // Without resampling the matrix is moved, not copied (one design matrix at a time).
     let resampled = if opts.resample == Resample::None {
         TrainingRows { x, y, synthetic_rows: 0, dropped_rows: 0 }
     } else {

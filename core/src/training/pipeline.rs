@@ -78,7 +78,7 @@ pub fn train_model(data: &TrainingData, opts: &TrainOptions, progress: Progress<
 }
 
 /// [`train_model`], with the final logistic fit (not the CV folds) done by aggregate `passes`
-/// over the training part when given (issue 8's aggregate engine).
+/// over the training part when given (the aggregate engine).
 pub fn train_model_with(
     data: &TrainingData,
     opts: &TrainOptions,

@@ -69,7 +69,7 @@ fn read_table(src: &Source, columns: Vec<SourceColumn>, label: Option<&SourceCol
     let n = columns.len();
     let fail = |e: pgrx::spi::Error| -> ! { invalid(format!("cannot read source {}: {e}", src.display)) };
     let cursor = Spi::connect(|c| c.try_open_cursor(query.as_str(), &[]).map(|c| c.detach_into_name())).unwrap_or_else(|e| fail(e));
-    // issue 21: the columns held stay within lead_scoring.max_memory, checked once per batch.
+    // The columns held stay within lead_scoring.max_memory, checked once per batch.
     let limit = crate::settings::max_memory();
     let mut rows_read = 0usize;
     loop {

@@ -72,7 +72,7 @@ pub(crate) fn push_pair(mut state: Internal, score: Option<f64>, label: Option<b
 }
 
 /// Room for `more` pairs (9 bytes each), within lead_scoring.max_memory and reserved fallibly
-/// (issue 21): these aggregates keep every pair, so a huge group is an ERROR, not an abort.
+/// (an allocation failure aborts the backend): these aggregates keep every pair, so a huge group is an ERROR, not an abort.
 fn reserve_pairs(pairs: &mut Pairs, more: usize) {
     let wanted = pairs.scores.len().saturating_add(more);
     let limit = crate::settings::max_memory();

@@ -56,7 +56,7 @@ fn train(
     let given_options = options.map(|j| j.0).unwrap_or(Value::Null);
     let mut opts = core_ok(parse_train_options(&given_options));
     opts.algorithm = algorithm;
-    // issue 21: options.max_memory, else the lead_scoring.max_memory setting.
+    // options.max_memory, else the lead_scoring.max_memory setting.
     if given_options.get("max_memory").is_none() {
         opts.max_memory = crate::settings::max_memory();
     }
@@ -72,7 +72,7 @@ fn train(
     let columns = describe(&src);
     let label_col = find_column(&columns, label, "label", &src);
     core_ok(check_label_type(label_col, opts.positive_label.as_deref()));
-    // issue 6: with options.use_feedback, read the labels through rep feedback (sql/feedback.rs).
+    // With options.use_feedback, read the labels through rep feedback (sql/feedback.rs).
     let src = crate::api::governance::feedback::with_feedback(&name, src, &columns, label_col, &opts);
     let key = split_key_column(&opts, &columns, &src);
     for e in &opts.exclude {
@@ -115,7 +115,7 @@ fn train(
     crate::api::data::audit::check_leakage(&read.data, &opts);
     clock.lap("audit");
 
-    // issue 8: options.engine fits a logistic model in memory or by aggregate passes over the source.
+    // options.engine fits a logistic model in memory or by aggregate passes over the source.
     let aggregate = core_ok(crate::core::training::engine::uses_aggregate_engine(read.data.labels.len(), &opts));
     let part_column = opts.split.key_column().unwrap_or_default().to_string();
     let mut passes = aggregate.then(|| SqlPasses::new(&src, label_col, opts.positive_label.as_deref(), &part_column));
@@ -241,7 +241,7 @@ fn store(
 
     lock_model_name(name);
     let version = next_version(name);
-    // issue 6: options.deploy decides (logged as a deploy_decision event); the row is stored
+    // options.deploy decides (logged as a deploy_decision event); the row is stored
     // undeployed and deployed below through the registry.
     let deploy = crate::api::governance::versions::decide_deployment(name, version, opts, data, trained);
     insert_version(NewVersion {

@@ -51,7 +51,7 @@ pub struct TrainOptions {
     pub min_gain: f64,
     /// What to do with leakage suspects (see core::audit).
     pub leakage: LeakagePolicy,
-    /// Whether retraining deploys the new version (issue 6, `core::governance`).
+    /// Whether retraining deploys the new version (`governance::deploy_policy`).
     pub deploy: DeployPolicy,
     /// Apply rep feedback (`lead_scoring.lead_feedback`) to the labels, matched on `key`.
     pub use_feedback: bool,
@@ -59,7 +59,7 @@ pub struct TrainOptions {
     pub key: Option<String>,
     /// Train one model per value of this feature column, plus the global fallback.
     pub segment_by: Option<String>,
-    /// How a logistic model is fitted: in memory or by aggregate passes (issue 8, `core::aggregate_fit`).
+    /// How a logistic model is fitted: in memory or by aggregate passes (`training::engine`).
     pub engine: Engine,
     /// The most memory this training may use (`options.max_memory`, else the
     /// `lead_scoring.max_memory` setting, else a quarter of the machine).
