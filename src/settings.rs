@@ -4,7 +4,7 @@
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 
-use crate::core::resources::memory::{LimitOrigin, MemoryLimit};
+use crate::core::resources::{LimitOrigin, MemoryLimit};
 
 /// In MB; -1 means a quarter of the machine's physical memory.
 static MAX_MEMORY_MB: GucSetting<i32> = GucSetting::<i32>::new(-1);

@@ -16,8 +16,8 @@ mod x_education;
 
 use std::time::Instant;
 
-use lead_scoring_core::evaluation::metrics::roc_auc;
-use lead_scoring_core::models::logistic::{fit_logistic, sigmoid, LogisticOptions};
+use lead_scoring_core::evaluation::roc_auc;
+use lead_scoring_core::models::{fit_logistic, sigmoid, LogisticOptions};
 use linfa::traits::Fit;
 use linfa::Dataset;
 use linfa_logistic::LogisticRegression;

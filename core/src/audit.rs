@@ -20,11 +20,11 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::data::float_sort::sort_floats;
-use crate::evaluation::metrics::{roc_auc, roc_auc_of_groups};
-use crate::data::preprocess::PreprocessOptions;
-use crate::resources::threads::{map_tasks, worker_threads};
-use crate::data::values::{Column, ColumnData, NULL_CODE};
+use crate::data::sort_floats;
+use crate::evaluation::{roc_auc, roc_auc_of_groups};
+use crate::data::PreprocessOptions;
+use crate::resources::{map_tasks, worker_threads};
+use crate::data::{Column, ColumnData, NULL_CODE};
 use crate::CoreResult;
 use crate::core_err;
 
@@ -389,7 +389,7 @@ pub fn feature_report(columns: &[Vec<Option<f64>>]) -> FeatureReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::values::CategoricalBuilder;
+    use crate::data::CategoricalBuilder;
 
     fn text(values: &[Option<&str>]) -> ColumnData {
         let mut b = CategoricalBuilder::default();
@@ -475,7 +475,7 @@ mod tests {
     fn leakage_reasons_on_threads_keep_column_order() {
         let n = 120_000;
         let labels: Vec<Option<bool>> = (0..n).map(|i| Some(i % 3 == 0)).collect();
-        let column = |name: &str, data: ColumnData| Column { name: name.into(), kind: crate::data::values::FeatureKind::Numeric, data };
+        let column = |name: &str, data: ColumnData| Column { name: name.into(), kind: crate::data::FeatureKind::Numeric, data };
         let columns = vec![
             column("noise", ColumnData::Numeric((0..n).map(|i| Some(((i * 7919) % 101) as f64)).collect())),
             column("leak", ColumnData::Numeric((0..n).map(|i| Some((i % 3 == 0) as u8 as f64)).collect())),

@@ -1,7 +1,9 @@
 //! The ML and statistics core of lead_scoring: plain Rust, no PostgreSQL. Columns in, models and
 //! numbers out; unit-tested with `cargo test -p lead_scoring_core` and usable without a server.
 //!
-//! Modules follow the pipeline README describes, and depend only downwards in this order
+//! Each stage's `mod.rs` is its public surface: its files are private modules, so other stages
+//! and the extension import `lead_scoring_core::<stage>::Item`, never a file (the compiler
+//! checks it). Modules follow the pipeline README describes, and depend only downwards in this order
 //! (`tests/architecture.rs` fails on an import that goes up or closes a circle):
 //!
 //! | module | owns |

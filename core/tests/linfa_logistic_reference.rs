@@ -9,7 +9,7 @@
 #[path = "support/x_education.rs"]
 mod x_education;
 
-use lead_scoring_core::models::logistic::{
+use lead_scoring_core::models::{
     fit_logistic, LogisticFit, LogisticOptions, LogisticParams,
 };
 use linfa::traits::Fit;

@@ -4,8 +4,8 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-use crate::core::governance::deploy_policy::HistoryEvent;
-use crate::core::report::model_card::CardEvent;
+use crate::core::governance::HistoryEvent;
+use crate::core::report::CardEvent;
 use crate::errors::invalid;
 
 /// Appends to the event log.

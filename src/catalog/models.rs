@@ -6,7 +6,7 @@ use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::json;
 
 use crate::catalog::events::log_event;
-use crate::core::report::model_card::CardInput;
+use crate::core::report::CardInput;
 use crate::errors::{invalid, raise_with_hint};
 
 /// A model name with an optional version: `inbound` or `inbound@3`.

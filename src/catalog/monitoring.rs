@@ -4,7 +4,7 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-use crate::core::report::drift_section::{drift_rows_from_json, MonitoringSnapshot};
+use crate::core::report::{drift_rows_from_json, MonitoringSnapshot};
 use crate::errors::invalid;
 
 pgrx::extension_sql_file!("../../sql/monitoring.sql", name = "monitoring", requires = ["catalog"]);

@@ -12,10 +12,10 @@ use pgrx::IntoDatum;
 
 use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core};
 use crate::executor::source::Source;
-use crate::core::data::source_columns::{ColumnClass, SourceColumn};
-use crate::core::models::logistic::{accumulate_row, combine, new_state, LogisticPasses};
-use crate::core::serving::model_sql::{float, input_sql, quote_literal};
-use crate::core::data::preprocess::Preprocessor;
+use crate::core::data::{ColumnClass, SourceColumn};
+use crate::core::models::{accumulate_row, combine, new_state, LogisticPasses};
+use crate::core::serving::{float, input_sql, quote_literal};
+use crate::core::data::Preprocessor;
 use crate::core::CoreResult;
 
 /// The passes of one training run over a source whose split is stored in `part_column`.

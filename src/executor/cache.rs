@@ -13,9 +13,9 @@ use crate::errors::raise_core;
 use crate::catalog::invalidation::generation;
 use crate::catalog::models::{load_model_row, parse_model_spec, ModelRow};
 use crate::executor::rows_binding::{BoundModel, RowBindings};
-use crate::core::models::artifact::decode_model;
-use crate::core::models::model::LeadModel;
-use crate::core::evaluation::tiers::Tiers;
+use crate::core::models::decode_model;
+use crate::core::models::LeadModel;
+use crate::core::evaluation::Tiers;
 
 /// A model ready to score: the artifact decoded, tiers parsed, row layouts resolved lazily.
 pub struct LoadedModel {
@@ -27,7 +27,7 @@ pub struct LoadedModel {
     /// Reused buffer for the transformed inputs.
     pub scratch: RefCell<Vec<f64>>,
     /// The fast scoring path of a logistic model; None for trees.
-    pub plan: Option<crate::core::serving::scoring_plan::ScoringPlan>,
+    pub plan: Option<crate::core::serving::ScoringPlan>,
 }
 
 thread_local! {
@@ -53,7 +53,7 @@ pub fn get(spec: &str) -> Rc<LoadedModel> {
         .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\" has invalid tiers", row.name, row.version))));
     let loaded = Rc::new(LoadedModel {
         row,
-        plan: crate::core::serving::scoring_plan::ScoringPlan::new(&model),
+        plan: crate::core::serving::ScoringPlan::new(&model),
         model,
         tiers,
         bindings: RowBindings::default(),

@@ -6,11 +6,11 @@ use crate::core::CoreError;
 use crate::pg::row_stream::for_each_row;
 use crate::pg::datum::{text_of, utf8_database};
 use crate::executor::source::Source;
-use crate::core::data::source_columns::{ColumnClass, SourceColumn};
-use crate::core::resources::memory::MemoryLimit;
-use crate::core::data::training_data::TrainingData;
-use crate::core::data::split::{SplitKey, TextKey};
-use crate::core::data::values::{CategoricalBuilder, Column, ColumnData};
+use crate::core::data::{ColumnClass, SourceColumn};
+use crate::core::resources::MemoryLimit;
+use crate::core::data::TrainingData;
+use crate::core::data::{SplitKey, TextKey};
+use crate::core::data::{CategoricalBuilder, Column, ColumnData};
 
 /// How the label column is read.
 pub struct LabelSpec<'a> {

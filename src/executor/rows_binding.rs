@@ -9,12 +9,12 @@ use std::rc::Rc;
 use pgrx::prelude::*;
 use pgrx::{PgMemoryContexts, PgSqlErrorCode};
 
-use crate::core::models::model::LeadModel;
+use crate::core::models::LeadModel;
 use crate::errors::raise_with_hint;
 use crate::pg::datum::{raw_value, reader_for, utf8_database, Reader};
 use crate::executor::source::type_name;
 use crate::pg::tuple_deform::deform_columns;
-use crate::core::data::values::RawValue;
+use crate::core::data::RawValue;
 
 /// Attribute numbers and readers of a model's features for one row type.
 pub struct RowBinding {

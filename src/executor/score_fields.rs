@@ -12,7 +12,7 @@ use crate::pg::call_state::call_state;
 use crate::executor::rows_binding::{binding_for, check_field_arguments, RowBinding};
 use crate::pg::datum::{text_of, utf8_database, varlena_bytes};
 use crate::executor::scoring::{percent, probability_of};
-use crate::core::data::values::RawValue;
+use crate::core::data::RawValue;
 
 /// The row's columns start at this argument: (model_name, row_type, columns...).
 pub const FIRST_COLUMN: usize = 2;

@@ -20,7 +20,7 @@ use crate::errors::{invalid, raise_with_hint};
 use crate::executor::rows_binding::{binding_for, RowBinding};
 use crate::executor::scoring::{probability, probability_of};
 use crate::pg::tuple_append::{with_columns, ColumnValue};
-use crate::core::data::values::RawValue;
+use crate::core::data::RawValue;
 
 crate::pg::v1_function_info!(pg_finfo_lead_scoring_score_lead_row);
 
@@ -175,7 +175,7 @@ unsafe fn fire(flinfo: *mut pg_sys::FmgrInfo, td: &pg_sys::TriggerData) -> pg_sy
 /// `new` and `old` must be the firing trigger's rows of the relation `tupdesc` describes, and
 /// `score_att`, `history_att` attributes of it (float8 and float8[], checked by `attribute`).
 unsafe fn keep_score_history(tupdesc: pg_sys::TupleDesc, new: pg_sys::HeapTuple, old: pg_sys::HeapTuple, score_att: i32, history_att: i32) -> pg_sys::HeapTuple {
-    use crate::core::monitoring::trend::{push_history, SCORE_HISTORY};
+    use crate::core::monitoring::{push_history, SCORE_HISTORY};
     let score_of = |t: pg_sys::HeapTuple| get_attr(t, score_att, tupdesc).and_then(|d| f64::from_datum(d, false));
     let (Some(previous), current) = (score_of(old), score_of(new)) else { return new };
     if current == Some(previous) {

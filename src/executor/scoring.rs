@@ -6,7 +6,7 @@
 use pgrx::prelude::*;
 use pgrx::{AnyElement, JsonB, PgSqlErrorCode};
 
-use crate::core::data::values::RawValue;
+use crate::core::data::RawValue;
 use crate::errors::{bad_data, raise_core, raise_with_hint};
 use crate::executor::cache::LoadedModel;
 use crate::executor::rows_binding::read_row_features;

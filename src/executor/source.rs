@@ -4,7 +4,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
 use crate::errors::{invalid, raise_with_hint};
-use crate::core::data::source_columns::{ColumnClass, SourceColumn};
+use crate::core::data::{ColumnClass, SourceColumn};
 
 /// A resolved source: SQL to put after FROM, and how to name it in messages.
 #[derive(Debug, Clone)]

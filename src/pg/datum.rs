@@ -6,7 +6,7 @@
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 
-use crate::core::data::values::RawValue;
+use crate::core::data::RawValue;
 use crate::errors::bad_data;
 
 /// How one attribute is turned into a raw value.

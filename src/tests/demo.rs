@@ -50,7 +50,7 @@ mod tests {
         let auc = metrics.unwrap().0["test"]["roc_auc"].as_f64().unwrap();
         assert!(auc >= 0.80, "test ROC AUC {auc}");
         pgrx::warning!("demo test ROC AUC {auc:.4}; coefficients follow");
-        let model = crate::core::models::artifact::decode_model(&artifact.unwrap()).unwrap();
+        let model = crate::core::models::decode_model(&artifact.unwrap()).unwrap();
         let mut coefficients = model.coefficients();
         coefficients.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
         let top: Vec<&str> = coefficients.iter().take(2).map(|(n, _)| n.as_str()).collect();

@@ -138,7 +138,7 @@ mod tests {
         .unwrap();
         let expected = format!(
             "unknown option \"alhpa\"; known options are: {}",
-            crate::core::training::options::KNOWN_OPTIONS.join(", ")
+            crate::core::training::KNOWN_OPTIONS.join(", ")
         );
         assert_eq!(message.as_deref(), Some(expected.as_str()));
         assert!(expected.contains("alpha, as_of, bins, calibration, class_weight"));

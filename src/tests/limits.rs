@@ -7,9 +7,9 @@ mod tests {
     use pgrx::prelude::*;
     use serde_json::Value;
 
-    use crate::core::models::artifact::{decode_model, encode_model};
-    use crate::core::models::gbm::ForustModel;
-    use crate::core::models::model::{Estimator, LeadModel};
+    use crate::core::models::{decode_model, encode_model};
+    use crate::core::models::ForustModel;
+    use crate::core::models::{Estimator, LeadModel};
     use crate::tests::fixtures::make_leads;
 
     /// 6,000 leads with a text column of 2,000 companies, each seen three times (1,986 of them in

@@ -34,8 +34,8 @@ mod tests {
         ))
         .unwrap()
         .unwrap();
-        match crate::core::models::artifact::decode_model(&artifact).unwrap().estimator {
-            crate::core::models::model::Estimator::Logistic(fit) => (fit.intercept, fit.coefficients),
+        match crate::core::models::decode_model(&artifact).unwrap().estimator {
+            crate::core::models::Estimator::Logistic(fit) => (fit.intercept, fit.coefficients),
             _ => panic!("not logistic"),
         }
     }
@@ -142,12 +142,12 @@ mod tests {
         train("x_par", "x_education.leads_split", "Converted", &x_education_options(""));
         Spi::run("CREATE TABLE x_education.split_copy AS SELECT * FROM x_education.leads_split").unwrap();
         let artifact = Spi::get_one::<Vec<u8>>("SELECT artifact FROM lead_scoring.models WHERE name = 'x_par'").unwrap().unwrap();
-        let model = crate::core::models::artifact::decode_model(&artifact).unwrap();
+        let model = crate::core::models::decode_model(&artifact).unwrap();
         let source = crate::executor::source::Source { from_sql: "x_education.split_copy".into(), display: "split_copy".into(), relation: Some("x_education.split_copy".into()) };
-        let label = crate::core::data::source_columns::SourceColumn {
+        let label = crate::core::data::SourceColumn {
             name: "Converted".into(),
             type_name: "integer".into(),
-            class: crate::core::data::source_columns::ColumnClass::Numeric { integer: true },
+            class: crate::core::data::ColumnClass::Numeric { integer: true },
         };
         let query = crate::executor::aggregate_engine::pass_query(&source, &label, None, "part", &model.preprocessor, (1.0, 1.0)).unwrap();
         let theta: Vec<String> = (0..=model.preprocessor.width()).map(|i| format!("{}", 0.01 * i as f64)).collect();

@@ -23,7 +23,7 @@ mod tests {
         assert!(html.contains("No monitoring run yet") && html.contains("lead_scoring.monitor(&#39;m&#39;, &#39;&lt;source&gt;&#39;)"));
         // The ROC chart is drawn from the stored validation predictions: its AUC is the stored validation AUC.
         let auc = Spi::get_one::<f64>("SELECT (metrics->'validation'->>'roc_auc')::float8 FROM lead_scoring.models WHERE name = 'm'").unwrap().unwrap();
-        let shown = format!("ROC curve (validation, AUC {})", crate::core::report::svg_chart::format_number(auc, 3));
+        let shown = format!("ROC curve (validation, AUC {})", crate::core::report::format_number(auc, 3));
         assert!(html.contains(&shown), "missing {shown}");
         // Every tier of the model is a row; the most important feature is in the chart.
         let tiers = Spi::get_one::<pgrx::JsonB>("SELECT tiers FROM lead_scoring.models WHERE name = 'm'").unwrap().unwrap().0;

@@ -43,7 +43,7 @@ mod tests {
         .unwrap()
         .unwrap();
         // The name is too long for pg_cron's 63-byte job names: cut, with a hash of the whole name.
-        let name = crate::core::governance::schedule::job_name(crate::core::governance::schedule::JobKind::Retraining, HOSTILE);
+        let name = crate::core::governance::job_name(crate::core::governance::JobKind::Retraining, HOSTILE);
         assert!(name.starts_with("lead_scoring:retraining:x'); DROP TABLE") && name.len() <= 63, "{name}");
         let (schedule, command) = job(&name);
         assert_eq!(schedule.as_deref(), Some("0 3 * * 0"));

@@ -87,7 +87,7 @@ mod tests {
                 .collect()
         });
         let (s, l): (Vec<f64>, Vec<bool>) = rows.into_iter().unzip();
-        let auc = crate::core::evaluation::metrics::roc_auc(&s, &l).unwrap();
+        let auc = crate::core::evaluation::roc_auc(&s, &l).unwrap();
         assert!((eval["roc_auc"].as_f64().unwrap() - auc).abs() < 1e-12);
         assert_eq!(eval["rows"], 3000);
         assert_eq!(eval["model"], "m@1");

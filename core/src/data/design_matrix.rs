@@ -6,7 +6,7 @@
 
 use ndarray::Array2;
 
-use crate::resources::memory::{bytes_of, empty_vec, filled_vec, total, MemoryLimit};
+use crate::resources::{bytes_of, empty_vec, filled_vec, total, MemoryLimit};
 use crate::CoreResult;
 use crate::core_err;
 
@@ -263,7 +263,7 @@ impl DesignMatrix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::memory::LimitOrigin;
+    use crate::resources::LimitOrigin;
 
     fn sparse_of(x: &Array2<f64>) -> SparseRows {
         let mut s = SparseRows::with_capacity(x.ncols(), x.nrows(), 2).unwrap();

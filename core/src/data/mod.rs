@@ -4,15 +4,28 @@
 //!
 //! Imports: `resources`.
 
-pub mod binning;
-pub mod content_order;
-pub mod dates;
-pub mod design_matrix;
-pub mod float_sort;
-pub mod level_table;
-pub mod preprocess;
-pub mod resample;
-pub mod source_columns;
-pub mod split;
-pub mod training_data;
-pub mod values;
+mod binning;
+mod content_order;
+mod dates;
+mod design_matrix;
+mod float_sort;
+mod level_table;
+mod preprocess;
+mod resample;
+mod source_columns;
+mod split;
+mod training_data;
+mod values;
+
+pub use content_order::put_in_content_order;
+pub use dates::format_timestamp;
+pub use design_matrix::{DesignMatrix, DesignRows, SparseRows, Storage};
+pub use float_sort::{sort_floats, total_order_key};
+pub use level_table::LevelTable;
+pub use preprocess::{fit_preprocessor, fit_preprocessor_reporting, parse_preprocess_option, signed_log1p, CappedLevels, FeatureTransform, Interaction, MISSING_LEVEL, PREPROCESS_KEYS, PreprocessOptions, Preprocessor, Scaling};
+pub use resample::{resample, Resample};
+pub use source_columns::{ColumnClass, SourceColumn};
+pub use split::{assign_parts, Part, SeededRng, SplitKey, SplitMethod, SplitSpec, TextKey};
+pub use training_data::TrainingData;
+pub use values::{row_values, value_text, CategoricalBuilder, Column, ColumnData, FeatureKind, NULL_CODE, RawValue};
+pub(crate) use preprocess::format_number;

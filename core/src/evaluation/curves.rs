@@ -9,19 +9,10 @@
 //! Infinite thresholds: the first ROC point and the last precision-recall point have
 //! threshold `f64::INFINITY` in Rust, as in scikit-learn ("flag nobody"). JSON has no
 //! infinity, so these fields serialize as `null` and `null` deserializes back to
-//! `+inf`; Postgres `float8` holds `Infinity` directly. Use [`finite_or`] to substitute a
-//! display value instead.
+//! `+inf`; Postgres `float8` holds `Infinity` directly.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// `x` when finite, else `fallback` (e.g. `finite_or(point.threshold, 1.0)` for a chart).
-pub fn finite_or(x: f64, fallback: f64) -> f64 {
-    if x.is_finite() {
-        x
-    } else {
-        fallback
-    }
-}
 
 /// Serde adapter for threshold fields: non-finite <-> `null` (an `Option` in any format).
 mod threshold_serde {
@@ -335,7 +326,6 @@ mod tests {
         let q = pr(0.25, 0.5, 1.0);
         let back: PrPoint = serde_json::from_str(&serde_json::to_string(&q).unwrap()).unwrap();
         assert_eq!(back, q);
-        assert_eq!((finite_or(INF, 1.0), finite_or(0.3, 1.0)), (1.0, 0.3));
     }
 
     #[test]

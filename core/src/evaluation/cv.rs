@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::split::SeededRng;
+use crate::data::SeededRng;
 
 /// One cross-validation fold: indices into the rows given to the fold function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::float_sort::total_order_key;
+use crate::data::total_order_key;
 
 /// Probability clip used by [`log_loss`]: scores are clamped to `[1e-15, 1 - 1e-15]`.
 ///

@@ -3,9 +3,16 @@
 //!
 //! Imports: `resources`, `data`.
 
-pub mod compare;
-pub mod curves;
-pub mod cv;
-pub mod metrics;
-pub mod thresholds;
-pub mod tiers;
+mod compare;
+mod curves;
+mod cv;
+mod metrics;
+mod thresholds;
+mod tiers;
+
+pub use compare::{delong_compare, top_shares};
+pub use curves::{calibration_curve, downsample_curve, lift_table, pr_curve, roc_curve};
+pub use cv::{expanding_window_folds, stratified_k_fold, summarize, MetricSummary};
+pub use metrics::{average_precision, brier, brier_term, confusion, ks_statistic, log_loss, log_loss_term, max_f1_threshold, part_metrics, precision_at_top, roc_auc, roc_auc_of_groups, Confusion};
+pub use thresholds::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
+pub use tiers::{Tier, Tiers};

@@ -6,11 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::dates::format_timestamp;
-use crate::models::gbm::TreeBooster;
-use crate::models::model::{Estimator, LeadModel};
-use crate::data::preprocess::{FeatureTransform, MISSING_LEVEL};
-use crate::data::values::{row_values, value_text, Column, RawValue};
+use crate::data::format_timestamp;
+use crate::models::TreeBooster;
+use crate::models::{Estimator, LeadModel};
+use crate::data::{FeatureTransform, MISSING_LEVEL};
+use crate::data::{row_values, value_text, Column, RawValue};
 use crate::CoreResult;
 
 /// One source column's contribution for one lead.
@@ -252,11 +252,11 @@ fn correlation(pairs: &[(f64, f64)]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::training::options::{Algorithm, TrainOptions};
-    use crate::training::pipeline::train_model;
-    use crate::data::training_data::TrainingData;
-    use crate::data::split::{SeededRng, SplitKey};
-    use crate::data::values::{CategoricalBuilder, ColumnData, FeatureKind};
+    use crate::training::{Algorithm, TrainOptions};
+    use crate::training::train_model;
+    use crate::data::TrainingData;
+    use crate::data::{SeededRng, SplitKey};
+    use crate::data::{CategoricalBuilder, ColumnData, FeatureKind};
 
     /// visits is the strongest planted signal, source the second, noise none.
     fn data(n: usize) -> TrainingData {

@@ -3,4 +3,6 @@
 //!
 //! Imports: `resources`, `data`, `models`.
 
-pub mod contributions;
+mod contributions;
+
+pub use contributions::{explain, feature_importance, top_reasons, Explanation, Importance};

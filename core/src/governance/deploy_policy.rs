@@ -5,10 +5,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::evaluation::metrics::roc_auc;
-use crate::models::model::LeadModel;
-use crate::data::split::Part;
-use crate::data::values::{Column, RawValue};
+use crate::evaluation::roc_auc;
+use crate::models::LeadModel;
+use crate::data::Part;
+use crate::data::{Column, RawValue};
 use crate::CoreResult;
 use crate::core_err;
 

@@ -3,5 +3,8 @@
 //!
 //! Imports: `data`, `evaluation`, `models`.
 
-pub mod deploy_policy;
-pub mod schedule;
+mod deploy_policy;
+mod schedule;
+
+pub use deploy_policy::{decide, live_auc_on_test_rows, rollback_target, DeployPolicy, HistoryEvent};
+pub use schedule::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};

@@ -98,8 +98,8 @@ mod tests {
     use super::*;
     use crate::models::logistic::LogisticFit;
     use crate::models::model::Estimator;
-    use crate::data::preprocess::{FeatureTransform, Preprocessor, Scaling};
-    use crate::data::values::FeatureKind;
+    use crate::data::{FeatureTransform, Preprocessor, Scaling};
+    use crate::data::FeatureKind;
 
     fn model() -> LeadModel {
         LeadModel {

@@ -15,7 +15,7 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::resources::threads::block_signals;
+use crate::resources::block_signals;
 use crate::models::treeshap::TreeShapPlan;
 use crate::{core_err, CoreResult};
 
@@ -233,7 +233,7 @@ pub fn gbm_training_bytes(rows: usize, validation_rows: usize, inputs: usize, op
 }
 
 fn column_major(d: &GbmData) -> CoreResult<Vec<f64>> {
-    let mut out = crate::resources::memory::filled_vec(d.x.len(), 0.0, "the boosted trees' column-major inputs")?;
+    let mut out = crate::resources::filled_vec(d.x.len(), 0.0, "the boosted trees' column-major inputs")?;
     for r in 0..d.rows {
         for c in 0..d.cols {
             out[c * d.rows + r] = d.x[r * d.cols + c];
@@ -324,8 +324,8 @@ pub fn fit_gbm(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluation::metrics::roc_auc;
-    use crate::data::split::SeededRng;
+    use crate::evaluation::roc_auc;
+    use crate::data::SeededRng;
 
     /// y depends on an interaction a*b (which a linear model cannot fit) and on missingness of c.
     fn data(n: usize, seed: u64) -> GbmData {

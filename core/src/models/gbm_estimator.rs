@@ -131,8 +131,8 @@ impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<bool>> for Fo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::split::SeededRng;
-    use crate::evaluation::metrics::roc_auc;
+    use crate::data::SeededRng;
+    use crate::evaluation::roc_auc;
     use linfa::traits::Predict;
     use linfa::Dataset;
     use ndarray::{s, Array2, Axis};

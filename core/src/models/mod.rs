@@ -4,13 +4,21 @@
 //!
 //! Imports: `resources`, `data`, `evaluation`.
 
-pub mod artifact;
-pub mod calibration;
-pub mod gbm;
-pub mod gbm_estimator;
+mod artifact;
+mod calibration;
+mod gbm;
+mod gbm_estimator;
 pub(crate) mod linfa_dataset;
-pub mod logistic;
-pub mod model;
-pub mod model_checks;
-pub mod treeshap;
-pub mod treeshap_leaf_tables;
+mod logistic;
+mod model;
+mod model_checks;
+mod treeshap;
+mod treeshap_leaf_tables;
+
+pub use artifact::{decode_model, decode_scored_labels, encode_model, encode_scored_labels};
+pub use calibration::{expected_calibration_error, fit_isotonic, fit_platt, Calibration, ECE_BINS, PLATT_EPS};
+pub use gbm::{fit_gbm, gbm_training_bytes, ForustModel, GbmData, GbmOptions, MAX_TREES, MAX_TREE_DEPTH, TreeBooster};
+pub use logistic::{accumulate_row, combine, fit_logistic, fit_logistic_by_passes, new_state, newton_system_bytes, sigmoid, LogisticError, LogisticFit, LogisticOptions, LogisticParams, LogisticPasses, ValidLogisticParams};
+pub use gbm_estimator::{GbmParams, ValidGbmParams};
+pub use model::{Estimator, LeadModel, Segments};
+pub(crate) use logistic::fit_logistic_rows;

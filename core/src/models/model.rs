@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::models::calibration::Calibration;
-use crate::data::design_matrix::DesignMatrix;
+use crate::data::DesignMatrix;
 use crate::models::gbm::{ForustModel, TreeBooster};
 use crate::models::logistic::{sigmoid, LogisticFit};
-use crate::data::preprocess::Preprocessor;
-use crate::data::values::{value_text, RawValue};
+use crate::data::Preprocessor;
+use crate::data::{value_text, RawValue};
 use crate::CoreResult;
 
 /// The fitted estimator. An enum rather than a trait object so artifacts stay plain data.

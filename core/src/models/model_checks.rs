@@ -6,7 +6,7 @@
 //! recurse without bound on what an artifact says.
 
 use crate::models::model::{Estimator, LeadModel};
-use crate::data::preprocess::{FeatureTransform, Preprocessor, Scaling};
+use crate::data::{FeatureTransform, Preprocessor, Scaling};
 use crate::CoreResult;
 use crate::core_err;
 

@@ -8,14 +8,14 @@ use super::*;
 use crate::models::artifact::{decode_model, encode_model};
 use crate::models::calibration::Calibration;
 use crate::models::gbm::{ForustModel, TreeBooster};
-use crate::training::options::{Algorithm, TrainOptions};
-use crate::training::pipeline::train_model;
-use crate::data::training_data::TrainingData;
-use crate::data::split::SeededRng;
-use crate::data::values::row_values;
+use crate::training::{Algorithm, TrainOptions};
+use crate::training::train_model;
+use crate::data::TrainingData;
+use crate::data::SeededRng;
+use crate::data::row_values;
 
 fn trained(algorithm: Algorithm) -> (LeadModel, TrainingData) {
-    let data = crate::training::pipeline::tests::synthetic(1500, 3);
+    let data = crate::training::pipeline_tests::synthetic(1500, 3);
     let mut opts = TrainOptions { algorithm, ..Default::default() };
     opts.gbm.trees = 15;
     let out = train_model(&data, &opts, &mut |_, _| Ok(())).unwrap();

@@ -78,6 +78,7 @@ impl TreeShapPlan {
     }
 
     /// Trees explained with Algorithm 2 because their tables did not fit.
+    #[cfg(test)]
     pub fn trees_without_tables(&self) -> usize {
         self.tables.iter().filter(|t| t.is_none()).count()
     }
@@ -215,7 +216,7 @@ fn recurse(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::split::SeededRng;
+    use crate::data::SeededRng;
     use crate::models::treeshap_leaf_tables::test_trees::{leaf, tree_of, TestNode};
 
     fn unit(rng: &mut SeededRng) -> f64 {

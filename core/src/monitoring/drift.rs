@@ -8,11 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::float_sort::sort_floats;
-use crate::data::preprocess::MISSING_LEVEL;
-use crate::data::split::Part;
-use crate::resources::threads::{map_tasks, worker_threads};
-use crate::data::values::{Column, ColumnData, NULL_CODE};
+use crate::data::sort_floats;
+use crate::data::MISSING_LEVEL;
+use crate::data::Part;
+use crate::resources::{map_tasks, worker_threads};
+use crate::data::{Column, ColumnData, NULL_CODE};
 use crate::CoreResult;
 use crate::core_err;
 
@@ -387,7 +387,7 @@ pub fn drift_report(reference: &Reference, columns: &[Column], scores: &[f64], w
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::values::{CategoricalBuilder, FeatureKind};
+    use crate::data::{CategoricalBuilder, FeatureKind};
 
     fn numeric(name: &str, v: &[Option<f64>]) -> Column {
         Column { name: name.into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(v.to_vec()) }

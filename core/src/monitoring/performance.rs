@@ -5,11 +5,11 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::models::calibration::expected_calibration_error;
+use crate::models::expected_calibration_error;
 use crate::monitoring::drift::{DriftRow, Status, SCORE_ROW};
-use crate::evaluation::metrics::{average_precision, confusion, roc_auc};
-use crate::models::calibration::ECE_BINS;
-use crate::evaluation::tiers::Tiers;
+use crate::evaluation::{average_precision, confusion, roc_auc};
+use crate::models::ECE_BINS;
+use crate::evaluation::Tiers;
 
 /// A metric this far (relative) or more below its baseline raises an alert...
 pub const DEGRADATION: f64 = 0.05;
@@ -288,7 +288,7 @@ pub fn baseline_json(test: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluation::tiers::Tier;
+    use crate::evaluation::Tier;
 
     fn drift_row(feature: &str, psi: f64) -> DriftRow {
         DriftRow { feature: feature.into(), psi, status: Status::of_psi(psi, 0.1, 0.25), detail: String::new() }

@@ -6,8 +6,6 @@ use crate::core_err;
 
 /// Previous scores kept per lead.
 pub const SCORE_HISTORY: usize = 5;
-/// A change smaller than this (in probability) is "steady".
-pub const DEFAULT_TOLERANCE: f64 = 0.02;
 
 /// The history after a score change: the previous score first, then the older ones, at most
 /// `keep` in all.

@@ -3,8 +3,13 @@
 //!
 //! Imports: `data`, `evaluation`, `models`, `explain`.
 
-pub mod drift_section;
-pub mod markdown;
-pub mod model_card;
-pub mod page;
-pub mod svg_chart;
+mod drift_section;
+mod markdown;
+mod model_card;
+mod page;
+mod svg_chart;
+
+pub use drift_section::{drift_rows_from_json, MonitoringSnapshot};
+pub use model_card::{render_model_card, CardEvent, CardInput};
+pub use page::{render_report, ReportInput};
+pub use svg_chart::format_number;

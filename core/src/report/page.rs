@@ -8,14 +8,14 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::models::calibration::expected_calibration_error;
-use crate::evaluation::curves::{calibration_curve, downsample_curve, lift_table, pr_curve, roc_curve};
-use crate::explain::contributions::Importance;
+use crate::models::expected_calibration_error;
+use crate::evaluation::{calibration_curve, downsample_curve, lift_table, pr_curve, roc_curve};
+use crate::explain::Importance;
 use crate::report::markdown::markdown_to_html;
-use crate::evaluation::metrics::{average_precision, roc_auc};
+use crate::evaluation::{average_precision, roc_auc};
 use crate::report::drift_section::{drift_section, MonitoringSnapshot};
 use crate::report::svg_chart::{bar_chart, escape, format_number, line_chart, Axis, Bar, BarChart, LineChart, Series, BLUE, GREY, ORANGE};
-use crate::evaluation::tiers::Tiers;
+use crate::evaluation::Tiers;
 
 /// Points per curve in the charts (a curve has one point per distinct score).
 const MAX_CURVE_POINTS: usize = 300;
@@ -234,7 +234,7 @@ pub fn tier_table(tiers: &Tiers, threshold: f64, scores: &[f64], labels: &[bool]
 mod tests {
     use super::*;
     use crate::report::drift_section::drift_rows_from_json;
-    use crate::evaluation::tiers::Tier;
+    use crate::evaluation::Tier;
     use serde_json::json;
 
     fn data() -> (Vec<f64>, Vec<bool>) {

@@ -3,6 +3,10 @@
 //!
 //! Imports: nothing else of the core (the error type aside).
 
-pub mod memory;
-pub mod phase_times;
-pub mod threads;
+mod memory;
+mod phase_times;
+mod threads;
+
+pub use memory::{bytes_of, empty_vec, filled_vec, format_bytes, parse_memory_size, total, LimitOrigin, MemoryLimit};
+pub use phase_times::PhaseTimes;
+pub use threads::{block_signals, map_tasks, worker_threads};

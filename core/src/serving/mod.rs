@@ -3,5 +3,8 @@
 //!
 //! Imports: `data`, `models`.
 
-pub mod model_sql;
-pub mod scoring_plan;
+mod model_sql;
+mod scoring_plan;
+
+pub use model_sql::{float, input_sql, model_sql, quote_literal};
+pub use scoring_plan::ScoringPlan;

@@ -13,9 +13,9 @@
 //! Gradient boosted models are refused with a clear error: hundreds of trees as nested CASEs
 //! would be a very long expression and much slower than `score()`.
 
-use crate::models::calibration::{Calibration, PLATT_EPS};
-use crate::models::model::{Estimator, LeadModel};
-use crate::data::preprocess::{FeatureTransform, Preprocessor, Scaling, MISSING_LEVEL};
+use crate::models::{Calibration, PLATT_EPS};
+use crate::models::{Estimator, LeadModel};
+use crate::data::{FeatureTransform, Preprocessor, Scaling, MISSING_LEVEL};
 use crate::CoreResult;
 use crate::core_err;
 
@@ -166,7 +166,7 @@ pub fn input_sql(preprocessor: &Preprocessor) -> CoreResult<(String, String)> {
     Ok((format!("ARRAY[{}]::int4[]", indexes.join(", ")), format!("ARRAY[{}]::float8[]", values.join(", "))))
 }
 
-/// A numeric column as float8, log-scaled as [`signed_log1p`](crate::data::preprocess::signed_log1p) when the model says so.
+/// A numeric column as float8, log-scaled as [`signed_log1p`](crate::data::signed_log1p) when the model says so.
 fn numeric_value(col: &str, log: bool) -> String {
     if log {
         format!("(sign({col}::float8) * ln(1::float8 + abs({col}::float8)))")
@@ -218,9 +218,9 @@ fn calibration_sql(calibration: &Calibration, p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::logistic::LogisticFit;
-    use crate::data::preprocess::Preprocessor;
-    use crate::data::values::FeatureKind;
+    use crate::models::LogisticFit;
+    use crate::data::Preprocessor;
+    use crate::data::FeatureKind;
 
     fn model(calibration: Calibration) -> LeadModel {
         LeadModel {
@@ -332,9 +332,9 @@ mod tests {
     fn trees_are_refused_with_a_clear_error() {
         let mut m = model(Calibration::None);
         let (x, y) = ((0..40).map(|i| i as f64).collect(), (0..40).map(|i| i % 3 == 0).collect());
-        let data = crate::models::gbm::GbmData { x, rows: 40, cols: 1, y, weights: vec![1.0; 40] };
-        let opts = crate::models::gbm::GbmOptions { trees: 2, ..Default::default() };
-        m.estimator = Estimator::Gbm(crate::models::gbm::fit_gbm(data, None, &opts, &mut |_, _| Ok(())).unwrap());
+        let data = crate::models::GbmData { x, rows: 40, cols: 1, y, weights: vec![1.0; 40] };
+        let opts = crate::models::GbmOptions { trees: 2, ..Default::default() };
+        m.estimator = Estimator::Gbm(crate::models::fit_gbm(data, None, &opts, &mut |_, _| Ok(())).unwrap());
         let err = model_sql(&m).unwrap_err();
         assert!(err.message.contains("logistic models only"), "{err}");
         assert_eq!(err.kind, crate::ErrorKind::Unsupported);

@@ -1,13 +1,13 @@
 //! A logistic model prepared for scoring many rows: text levels are found by one hash
 //! lookup instead of comparing the value with every level and placeholder, and the log-odds
 //! are summed from the nonzero inputs only, so no one-hot vector is filled per row. The terms
-//! are added in the same order as [`crate::models::model::LeadModel::probability`] adds them (a zero
+//! are added in the same order as [`crate::models::LeadModel::probability`] adds them (a zero
 //! input adds nothing), so the probability is the same to the last bit.
 
-use crate::data::level_table::LevelTable;
-use crate::models::model::{Estimator, LeadModel};
-use crate::data::preprocess::{format_number, FeatureTransform, Scaling, MISSING_LEVEL};
-use crate::data::values::RawValue;
+use crate::data::LevelTable;
+use crate::models::{Estimator, LeadModel};
+use crate::data::{format_number, FeatureTransform, Scaling, MISSING_LEVEL};
+use crate::data::RawValue;
 use crate::CoreResult;
 use crate::core_err;
 
@@ -135,10 +135,10 @@ impl ScoringPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::calibration::Calibration;
-    use crate::models::logistic::LogisticFit;
-    use crate::data::preprocess::Preprocessor;
-    use crate::data::values::FeatureKind;
+    use crate::models::Calibration;
+    use crate::models::LogisticFit;
+    use crate::data::Preprocessor;
+    use crate::data::FeatureKind;
 
     fn model() -> LeadModel {
         LeadModel {

@@ -7,8 +7,8 @@
 use std::fmt;
 
 use crate::core_err;
-use crate::data::source_columns::{ColumnClass, SourceColumn};
-use crate::data::values::{Column, ColumnData, NULL_CODE};
+use crate::data::{ColumnClass, SourceColumn};
+use crate::data::{Column, ColumnData, NULL_CODE};
 use crate::CoreResult;
 
 /// Rows below which an all-distinct text column is not called an id (tiny tables are all-distinct).
@@ -189,7 +189,7 @@ pub fn check_labels(labels: &[bool], label: &str, source: &str) -> CoreResult<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::values::{CategoricalBuilder, FeatureKind};
+    use crate::data::{CategoricalBuilder, FeatureKind};
 
     fn col(name: &str, class: ColumnClass) -> SourceColumn {
         SourceColumn { name: name.into(), type_name: "t".into(), class }

@@ -2,8 +2,8 @@
 //! (memory independent of the row count; the passes themselves are `models::logistic::by_passes`).
 
 use super::options::{Algorithm, Engine, TrainOptions, AUTO_AGGREGATE_ROWS};
-use crate::data::resample::Resample;
-use crate::data::split::SplitMethod;
+use crate::data::Resample;
+use crate::data::SplitMethod;
 use crate::core_err;
 use crate::CoreResult;
 
@@ -40,7 +40,7 @@ mod tests {
 
     #[test]
     fn engine_choice() {
-        let column = crate::data::split::SplitSpec {
+        let column = crate::data::SplitSpec {
             method: SplitMethod::Column { column: "part".into() },
             ..Default::default()
         };

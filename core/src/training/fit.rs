@@ -4,22 +4,22 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::models::logistic::LogisticPasses;
-use crate::models::calibration::{fit_isotonic, fit_platt, Calibration};
-use crate::data::training_data::TrainingData;
-use crate::models::gbm::{fit_gbm, GbmData, GbmOptions};
-use crate::data::design_matrix::DesignMatrix;
-use crate::models::gbm::gbm_training_bytes;
-use crate::models::logistic::{fit_logistic_rows, newton_system_bytes, LogisticOptions};
-use crate::models::model::{Estimator, LeadModel};
+use crate::models::LogisticPasses;
+use crate::models::{fit_isotonic, fit_platt, Calibration};
+use crate::data::TrainingData;
+use crate::models::{fit_gbm, GbmData, GbmOptions};
+use crate::data::DesignMatrix;
+use crate::models::gbm_training_bytes;
+use crate::models::{fit_logistic_rows, newton_system_bytes, LogisticOptions};
+use crate::models::{Estimator, LeadModel};
 use crate::training::options::{Algorithm, CalibrationChoice, ClassWeight, TrainOptions};
-use crate::data::preprocess::{fit_preprocessor_reporting, CappedLevels, PreprocessOptions};
-use crate::data::resample::{resample, Resample};
-use crate::resources::threads::{map_tasks, worker_threads};
-use crate::data::values::row_values;
+use crate::data::{fit_preprocessor_reporting, CappedLevels, PreprocessOptions};
+use crate::data::{resample, Resample};
+use crate::resources::{map_tasks, worker_threads};
+use crate::data::row_values;
 use crate::{CoreError, CoreResult};
-use crate::data::preprocess::Preprocessor;
-use crate::models::logistic::fit_logistic_by_passes;
+use crate::data::Preprocessor;
+use crate::models::fit_logistic_by_passes;
 use crate::core_err;
 
 /// Hyperparameters of one fit (what a search varies).
@@ -95,7 +95,7 @@ pub fn fit_on_rows(
         TrainingRows { x, y, synthetic_rows: 0, dropped_rows: 0 }
     } else {
         // The resampled rows (at most twice the rows) and SMOTE's copy of the minority rows.
-        let dense = crate::data::design_matrix::Storage::Dense.bytes(rows.len(), width, 0);
+        let dense = crate::data::Storage::Dense.bytes(rows.len(), width, 0);
         limit.check(dense.and_then(|b| b.checked_mul(4)), || format!("resampling {} rows x {width} inputs", rows.len()))?;
         let x = x.into_dense(limit, "resampling")?;
         let r = resample(x.view(), &y, &opts.resample, opts.split.seed).map_err(|e| e.context("resampling"))?;
@@ -129,7 +129,7 @@ pub fn fit_on_rows(
             let (rows_n, cols_n) = x.dim();
             let train = GbmData { x: x.into_raw_vec_and_offset().0, rows: rows_n, cols: cols_n, y: resampled.y, weights };
             let model = fit_gbm(train, valid, &params.gbm, &mut *progress).map_err(|e| e.context("gradient boosting failed"))?;
-            let trees = crate::models::gbm::TreeBooster::trees(&model);
+            let trees = crate::models::TreeBooster::trees(&model);
             (Estimator::Gbm(model), true, trees)
         }
         _ => {
@@ -160,11 +160,11 @@ struct TrainingRows {
 }
 
 /// The columns with the most inputs, for memory errors: "inputs from "company" (1001), "city" (240)".
-fn widest_inputs(preprocessor: &crate::data::preprocess::Preprocessor) -> String {
+fn widest_inputs(preprocessor: &crate::data::Preprocessor) -> String {
     let mut widths: Vec<(usize, &str)> = preprocessor.features.iter().map(|f| (f.width(), f.name())).collect();
     widths.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     let named: Vec<String> = widths.iter().take(3).map(|(w, n)| format!("\"{n}\" {w}")).collect();
-    let advice = if preprocessor.features.iter().any(|f| matches!(f, crate::data::preprocess::FeatureTransform::Categorical { .. })) {
+    let advice = if preprocessor.features.iter().any(|f| matches!(f, crate::data::FeatureTransform::Categorical { .. })) {
         "; options.max_levels caps a text column's inputs"
     } else {
         ""

@@ -4,11 +4,19 @@
 //!
 //! Imports: everything below it; nothing imports it.
 
-pub mod columns;
-pub mod engine;
-pub mod fit;
-pub mod options;
-pub mod pipeline;
-pub mod segments;
-pub mod selection;
-pub mod summary;
+mod columns;
+mod engine;
+mod fit;
+mod options;
+mod pipeline;
+mod segments;
+mod selection;
+mod summary;
+
+pub use columns::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
+pub use engine::uses_aggregate_engine;
+pub use options::{parse_train_options, Algorithm, KNOWN_OPTIONS, TrainOptions};
+pub use pipeline::{train_model, train_model_with, TrainedModel};
+pub use summary::{EffectiveOptions, EngineReport};
+#[cfg(test)]
+pub(crate) use pipeline::tests as pipeline_tests;

@@ -5,16 +5,16 @@
 //! SQL layer reads rows and writes the catalog around it.
 use serde_json::{json, Value};
 
-use crate::models::logistic::LogisticPasses;
-use crate::models::calibration::{expected_calibration_error, ECE_BINS};
-use crate::data::training_data::TrainingData;
-use crate::evaluation::metrics::{max_f1_threshold, part_metrics, roc_auc};
-use crate::models::model::LeadModel;
-use crate::resources::phase_times::PhaseTimes;
+use crate::models::LogisticPasses;
+use crate::models::{expected_calibration_error, ECE_BINS};
+use crate::data::TrainingData;
+use crate::evaluation::{max_f1_threshold, part_metrics, roc_auc};
+use crate::models::LeadModel;
+use crate::resources::PhaseTimes;
 use crate::training::options::{Algorithm, CalibrationChoice, TrainOptions};
 use crate::training::selection::{cross_validate, search, training_folds};
-use crate::data::split::{assign_parts, Part};
-use crate::evaluation::tiers::Tiers;
+use crate::data::{assign_parts, Part};
+use crate::evaluation::Tiers;
 use crate::CoreResult;
 use crate::training::summary::{AutoChoice, ClassWeights, EngineReport, PartCount, ResampleReport, TrainingSummary};
 use std::collections::BTreeMap;
@@ -37,7 +37,7 @@ pub struct TrainedModel {
     pub predictions: Vec<f64>,
     pub labels: Vec<bool>,
     /// Global importance (mean |SHAP|) on the validation part.
-    pub importance: Vec<crate::explain::contributions::Importance>,
+    pub importance: Vec<crate::explain::Importance>,
 }
 
 /// Validation rows used for global importance at most (evenly spaced), to bound training time.
@@ -211,7 +211,7 @@ pub fn train_model_with(
         seconds: BTreeMap::new(),
         effective_options: None,
     };
-    let importance = crate::explain::contributions::feature_importance(&model, &data.columns, &validation, IMPORTANCE_ROWS)?;
+    let importance = crate::explain::feature_importance(&model, &data.columns, &validation, IMPORTANCE_ROWS)?;
     clock.lap("importance");
     summary.seconds = clock.seconds();
     Ok(TrainedModel {
@@ -232,12 +232,12 @@ pub fn train_model_with(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::evaluation::metrics::roc_auc;
-    use crate::data::values::row_values;
+    use crate::evaluation::roc_auc;
+    use crate::data::row_values;
     use crate::training::fit::SCORE_CHUNK;
-    use crate::data::split::SeededRng;
-    use crate::data::split::SplitKey;
-    use crate::data::values::{CategoricalBuilder, Column, ColumnData, FeatureKind};
+    use crate::data::SeededRng;
+    use crate::data::SplitKey;
+    use crate::data::{CategoricalBuilder, Column, ColumnData, FeatureKind};
 
     /// Leads whose conversion depends on visits and source, with a known ground truth.
     pub(crate) fn synthetic(n: usize, seed: u64) -> TrainingData {
@@ -281,7 +281,7 @@ pub(crate) mod tests {
                             // Codes as a reader would give them: numbered by first appearance.
                             let mut b = CategoricalBuilder::default();
                             for &c in codes.iter().rev() {
-                                b.push((c != crate::data::values::NULL_CODE).then(|| dictionary[c as usize].as_str()));
+                                b.push((c != crate::data::NULL_CODE).then(|| dictionary[c as usize].as_str()));
                             }
                             b.finish()
                         }
@@ -294,8 +294,8 @@ pub(crate) mod tests {
         let mut data = data;
         let before = train_model(&reversed, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
         assert_ne!(before.metrics, train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap().metrics, "row order changes a random split");
-        crate::data::content_order::put_in_content_order(&mut data);
-        crate::data::content_order::put_in_content_order(&mut reversed);
+        crate::data::put_in_content_order(&mut data);
+        crate::data::put_in_content_order(&mut reversed);
         let a = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
         let b = train_model(&reversed, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
         assert_eq!(a.metrics, b.metrics);
@@ -369,7 +369,7 @@ pub(crate) mod tests {
         assert!(capped["frequent_levels"].as_u64().unwrap() > 2000);
         let p = &out.model.preprocessor;
         assert_eq!(p.width(), 502);
-        assert_eq!(p.design_size(1000).0, crate::data::design_matrix::Storage::Sparse);
+        assert_eq!(p.design_size(1000).0, crate::data::Storage::Sparse);
         // The stored predictions are the scores of each row one by one (score()'s path).
         let (mut raw, mut scratch) = (Vec::new(), Vec::new());
         for row in (0..data.labels.len()).step_by(997) {
@@ -382,7 +382,7 @@ pub(crate) mod tests {
     fn training_past_the_memory_limit_is_an_error_naming_the_limit() {
         let data = many_companies(60_000, 3000);
         let mut opts = TrainOptions::default();
-        opts.max_memory = crate::resources::memory::MemoryLimit { bytes: 4 << 20, origin: crate::resources::memory::LimitOrigin::Option };
+        opts.max_memory = crate::resources::MemoryLimit { bytes: 4 << 20, origin: crate::resources::LimitOrigin::Option };
         let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap();
         assert_eq!(err.kind, crate::ErrorKind::MemoryLimit, "{err}");
         let err = err.message;

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::evaluation::metrics::roc_auc;
-use crate::models::model::{LeadModel, Segments};
+use crate::evaluation::roc_auc;
+use crate::models::{LeadModel, Segments};
 use crate::training::options::TrainOptions;
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Progress};
-use crate::data::training_data::TrainingData;
-use crate::data::values::value_text;
+use crate::data::TrainingData;
+use crate::data::value_text;
 use crate::CoreResult;
 use crate::core_err;
 
@@ -109,10 +109,10 @@ pub fn fit_segments(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluation::metrics::roc_auc;
+    use crate::evaluation::roc_auc;
     use crate::training::pipeline::train_model;
-    use crate::data::split::{SeededRng, SplitKey};
-    use crate::data::values::{CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue};
+    use crate::data::{SeededRng, SplitKey};
+    use crate::data::{CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue};
 
     /// Visits raise conversion for Webinar leads and lower it for Outbound leads; a handful of
     /// Partner leads are too few for a model of their own.
@@ -140,7 +140,7 @@ mod tests {
     }
 
     fn test_auc(t: &crate::training::pipeline::TrainedModel) -> f64 {
-        let rows: Vec<usize> = (0..t.parts.len()).filter(|&i| t.parts[i] == crate::data::split::Part::Test).collect();
+        let rows: Vec<usize> = (0..t.parts.len()).filter(|&i| t.parts[i] == crate::data::Part::Test).collect();
         let s: Vec<f64> = rows.iter().map(|&i| t.predictions[i]).collect();
         let l: Vec<bool> = rows.iter().map(|&i| t.labels[i]).collect();
         roc_auc(&s, &l).unwrap()

@@ -4,13 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::evaluation::cv::{expanding_window_folds, stratified_k_fold, summarize, MetricSummary};
-use crate::evaluation::metrics::{average_precision, brier, log_loss, roc_auc};
+use crate::evaluation::{expanding_window_folds, stratified_k_fold, summarize, MetricSummary};
+use crate::evaluation::{average_precision, brier, log_loss, roc_auc};
 use crate::training::options::{AlphaSpace, ClassWeight, SearchSpec, TrainOptions};
 use crate::training::fit::{fit_on_rows, FitParams, Progress};
-use crate::data::training_data::TrainingData;
-use crate::data::split::{SeededRng, SplitKey};
-use crate::data::values::row_values;
+use crate::data::TrainingData;
+use crate::data::{SeededRng, SplitKey};
+use crate::data::row_values;
 use crate::CoreResult;
 use crate::core_err;
 

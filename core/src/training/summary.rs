@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::data::preprocess::CappedLevels;
-use crate::data::resample::Resample;
-use crate::models::gbm::GbmOptions;
+use crate::data::CappedLevels;
+use crate::data::Resample;
+use crate::models::GbmOptions;
 use crate::training::options::{ClassWeight, TrainOptions};
 use crate::training::selection::{Candidate, CvReport};
 
@@ -82,7 +82,7 @@ impl EffectiveOptions {
             class_weight: opts.class_weight,
             min_level_count: opts.preprocess.min_level_count,
             max_levels: opts.preprocess.max_levels,
-            max_memory: crate::resources::memory::format_bytes(opts.max_memory.bytes),
+            max_memory: crate::resources::format_bytes(opts.max_memory.bytes),
             missing_values: opts.preprocess.missing_values.clone(),
             max_iter: opts.max_iter,
             tol: opts.tol,

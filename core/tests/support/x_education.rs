@@ -8,8 +8,8 @@
 // Each test or example that includes this file uses only some of it.
 #![allow(dead_code)]
 
-use lead_scoring_core::data::preprocess::{fit_preprocessor, PreprocessOptions};
-use lead_scoring_core::data::values::{CategoricalBuilder, Column, ColumnData, FeatureKind};
+use lead_scoring_core::data::{fit_preprocessor, PreprocessOptions};
+use lead_scoring_core::data::{CategoricalBuilder, Column, ColumnData, FeatureKind};
 use ndarray::{Array1, Array2};
 
 /// The file, relative to the core crate.

@@ -9,12 +9,12 @@ use serde_json::{json, Map, Value};
 use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core, raise_with_hint, required};
 use crate::core::CoreError;
 use crate::executor::source::{describe, find_column, resolve_source, Source};
-use crate::core::data::source_columns::{ColumnClass, SourceColumn};
+use crate::core::data::{ColumnClass, SourceColumn};
 use crate::core::audit::{audit_column, feature_report as core_feature_report, leakage_reasons, ColumnAudit, LeakagePolicy};
-use crate::core::training::options::TrainOptions;
-use crate::core::data::training_data::TrainingData;
-use crate::core::data::preprocess::PreprocessOptions;
-use crate::core::data::values::{CategoricalBuilder, ColumnData};
+use crate::core::training::TrainOptions;
+use crate::core::data::TrainingData;
+use crate::core::data::PreprocessOptions;
+use crate::core::data::{CategoricalBuilder, ColumnData};
 
 const BATCH_ROWS: i64 = 10_000;
 

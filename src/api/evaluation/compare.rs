@@ -5,8 +5,8 @@ use pgrx::prelude::*;
 
 use crate::errors::{bad_data, core_ok, invalid, quote_ident, required};
 use crate::executor::source::{describe, find_column, resolve_source};
-use crate::core::data::source_columns::ColumnClass;
-use crate::core::evaluation::compare::{delong_compare, top_shares};
+use crate::core::data::ColumnClass;
+use crate::core::evaluation::{delong_compare, top_shares};
 
 type CompareRow = (String, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 

@@ -8,8 +8,8 @@ use pgrx::{Internal, JsonB};
 use crate::errors::invalid;
 use crate::api::evaluation::evaluate::scored_source;
 use crate::api::evaluation::metric_aggregates::{label_of_int, push_pair, set_param, with_pairs};
-use crate::core::evaluation::curves::{calibration_curve, downsample_curve, lift_table, pr_curve, roc_curve};
-use crate::core::evaluation::metrics::precision_at_top;
+use crate::core::evaluation::{calibration_curve, downsample_curve, lift_table, pr_curve, roc_curve};
+use crate::core::evaluation::precision_at_top;
 
 /// Curves returned by the aggregates are cut to this many points (evenly spaced, first and last kept).
 pub const MAX_CURVE_POINTS: usize = 1000;

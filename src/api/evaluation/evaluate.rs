@@ -12,12 +12,12 @@ use crate::errors::bad_data;
 use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use crate::executor::scoring::probability;
 use crate::executor::source::{describe, find_column, resolve_source, Source};
-use crate::core::models::calibration::expected_calibration_error;
-use crate::core::evaluation::curves::{calibration_curve, lift_table};
-use crate::core::evaluation::metrics::{ks_statistic, part_metrics, precision_at_top};
-use crate::core::models::calibration::ECE_BINS;
-use crate::core::data::split::SplitKey;
-use crate::core::data::values::{row_values, Column};
+use crate::core::models::expected_calibration_error;
+use crate::core::evaluation::{calibration_curve, lift_table};
+use crate::core::evaluation::{ks_statistic, part_metrics, precision_at_top};
+use crate::core::models::ECE_BINS;
+use crate::core::data::SplitKey;
+use crate::core::data::{row_values, Column};
 
 /// Every labelled row of a source scored by a model.
 pub struct ScoredSource {

@@ -9,8 +9,8 @@ use pgrx::{Internal, JsonB};
 use serde_json::json;
 
 use crate::errors::{bad_data, invalid, raise_core};
-use crate::core::models::artifact::{decode_scored_labels, encode_scored_labels};
-use crate::core::evaluation::metrics;
+use crate::core::models::{decode_scored_labels, encode_scored_labels};
+use crate::core::evaluation::{average_precision, brier_term, ks_statistic, log_loss_term, roc_auc, Confusion};
 
 /// Every (score, label) pair seen by one aggregate (or one parallel worker's share of it).
 #[derive(Default, Debug)]
@@ -163,19 +163,19 @@ pub(crate) fn with_pairs<R>(state: &Internal, f: impl FnOnce(&Pairs) -> Option<R
 /// Final function of `roc_auc`: NULL when either class is absent.
 #[pg_extern(immutable, parallel_safe)]
 fn roc_auc_final(state: Internal) -> Option<f64> {
-    with_pairs(&state, |p| metrics::roc_auc(&p.scores, &p.labels))
+    with_pairs(&state, |p| roc_auc(&p.scores, &p.labels))
 }
 
 /// Final function of `pr_auc` (average precision): NULL without positives.
 #[pg_extern(immutable, parallel_safe)]
 fn pr_auc_final(state: Internal) -> Option<f64> {
-    with_pairs(&state, |p| metrics::average_precision(&p.scores, &p.labels))
+    with_pairs(&state, |p| average_precision(&p.scores, &p.labels))
 }
 
 /// Final function of `ks_statistic`: NULL when either class is absent.
 #[pg_extern(immutable, parallel_safe)]
 fn ks_statistic_final(state: Internal) -> Option<f64> {
-    with_pairs(&state, |p| metrics::ks_statistic(&p.scores, &p.labels))
+    with_pairs(&state, |p| ks_statistic(&p.scores, &p.labels))
 }
 
 fn probability(score: f64) -> f64 {
@@ -197,25 +197,25 @@ fn add_loss(mut state: Vec<f64>, score: Option<f64>, label: Option<bool>, loss: 
 /// State function of `log_loss` (boolean labels).
 #[pg_extern(immutable, parallel_safe)]
 fn log_loss_accum(state: Vec<f64>, score: Option<f64>, label: Option<bool>) -> Vec<f64> {
-    add_loss(state, score, label, metrics::log_loss_term)
+    add_loss(state, score, label, log_loss_term)
 }
 
 /// State function of `log_loss` (integer 0/1 labels).
 #[pg_extern(immutable, parallel_safe)]
 fn log_loss_accum_int(state: Vec<f64>, score: Option<f64>, label: Option<i64>) -> Vec<f64> {
-    add_loss(state, score, label.map(label_of_int), metrics::log_loss_term)
+    add_loss(state, score, label.map(label_of_int), log_loss_term)
 }
 
 /// State function of `brier` (boolean labels).
 #[pg_extern(immutable, parallel_safe)]
 fn brier_accum(state: Vec<f64>, score: Option<f64>, label: Option<bool>) -> Vec<f64> {
-    add_loss(state, score, label, metrics::brier_term)
+    add_loss(state, score, label, brier_term)
 }
 
 /// State function of `brier` (integer 0/1 labels).
 #[pg_extern(immutable, parallel_safe)]
 fn brier_accum_int(state: Vec<f64>, score: Option<f64>, label: Option<i64>) -> Vec<f64> {
-    add_loss(state, score, label.map(label_of_int), metrics::brier_term)
+    add_loss(state, score, label.map(label_of_int), brier_term)
 }
 
 /// Combine function of sum states: element-wise addition.
@@ -285,7 +285,7 @@ fn confusion_combine(a: Vec<i64>, b: Vec<i64>) -> Vec<i64> {
 /// Final function of `confusion`: counts plus precision, recall, F1 and accuracy as jsonb.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn confusion_final(state: Vec<i64>) -> JsonB {
-    let c = metrics::Confusion { tp: state[0] as u64, fp: state[1] as u64, tn: state[2] as u64, fn_: state[3] as u64 };
+    let c = Confusion { tp: state[0] as u64, fp: state[1] as u64, tn: state[2] as u64, fn_: state[3] as u64 };
     let threshold = (state[4] != 0).then(|| f64::from_bits(state[5] as u64));
     JsonB(json!({
         "threshold": threshold,

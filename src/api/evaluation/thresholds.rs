@@ -8,9 +8,9 @@ use serde_json::json;
 use crate::errors::{bad_data, core_ok, invalid, raise_core, required};
 use crate::catalog::events::log_event;
 use crate::catalog::models::{load_model_row, lock_model_name, parse_model_spec, store_tiers, validation_predictions};
-use crate::core::models::artifact::decode_scored_labels;
-use crate::core::evaluation::thresholds::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
-use crate::core::evaluation::tiers::Tiers;
+use crate::core::models::decode_scored_labels;
+use crate::core::evaluation::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
+use crate::core::evaluation::Tiers;
 
 /// Validation predictions of a model version: (name@version, scores, labels).
 fn validation_of(model_name: &str) -> (String, Vec<f64>, Vec<bool>) {

@@ -10,8 +10,8 @@ use crate::executor::cache::{self, LoadedModel};
 use crate::errors::{bad_data, invalid, raise_core};
 use crate::catalog::models::{load_model_row, parse_model_spec, stored_importance};
 use crate::executor::scoring::{json_raw_values, row_raw_values};
-use crate::core::explain::contributions::{explain as explain_lead, top_reasons as reasons_of, Explanation, Importance};
-use crate::core::data::values::RawValue;
+use crate::core::explain::{explain as explain_lead, top_reasons as reasons_of, Explanation, Importance};
+use crate::core::data::RawValue;
 
 type ExplainRow = (String, Option<String>, f64);
 
@@ -56,7 +56,7 @@ fn reasons_json(model: &LoadedModel, raw: &[RawValue<'_>], k: i32) -> JsonB {
         invalid(format!("k must be between 1 and 100, got {k}"));
     }
     let e = explanation(model, raw);
-    let probability = model.model.calibration.apply(crate::core::models::logistic::sigmoid(e.log_odds));
+    let probability = model.model.calibration.apply(crate::core::models::sigmoid(e.log_odds));
     let (positive, negative) = reasons_of(&e, k as usize);
     JsonB(json!({
         "model": format!("{}@{}", model.row.name, model.row.version),

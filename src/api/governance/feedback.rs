@@ -10,8 +10,8 @@ use crate::errors::{invalid, quote_ident, raise_with_hint, required};
 use crate::catalog::feedback::{latest_feedback_join, record_feedback};
 use crate::catalog::models::{load_model_row, model_exists, parse_model_spec, ModelSpec};
 use crate::executor::source::{find_column, Source};
-use crate::core::data::source_columns::{ColumnClass, SourceColumn};
-use crate::core::training::options::TrainOptions;
+use crate::core::data::{ColumnClass, SourceColumn};
+use crate::core::training::TrainOptions;
 
 /// Records that the lead `lead_key` of `model_name`'s source really is converted
 /// (`correct_label` true) or not, with a note. Retraining with `options.use_feedback` applies

@@ -11,9 +11,9 @@ use crate::errors::{core_ok, invalid, raise_with_hint, required};
 use crate::catalog::events::log_event;
 use crate::catalog::models::{model_exists, parse_model_spec};
 use crate::executor::source::{describe, find_column, resolve_source, Source};
-use crate::core::data::source_columns::SourceColumn;
-use crate::core::training::options::{parse_train_options, Algorithm};
-use crate::core::governance::schedule::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};
+use crate::core::data::SourceColumn;
+use crate::core::training::{parse_train_options, Algorithm};
+use crate::core::governance::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};
 
 /// Raises an ERROR saying how to get pg_cron when it cannot schedule from this database.
 fn require_pg_cron() {

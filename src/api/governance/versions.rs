@@ -10,10 +10,10 @@ use crate::executor::cache;
 use crate::errors::{invalid, raise_with_hint, required};
 use crate::catalog::events::{deployment_history, log_event};
 use crate::catalog::models::{deploy_version, deployed_version, load_model_row, lock_model_name, mark_retired, parse_model_spec, ModelSpec};
-use crate::core::governance::deploy_policy::{decide, live_auc_on_test_rows, rollback_target};
-use crate::core::training::options::TrainOptions;
-use crate::core::training::pipeline::TrainedModel;
-use crate::core::data::training_data::TrainingData;
+use crate::core::governance::{decide, live_auc_on_test_rows, rollback_target};
+use crate::core::training::TrainOptions;
+use crate::core::training::TrainedModel;
+use crate::core::data::TrainingData;
 
 /// A model name without a version (rejects 'name@3').
 fn plain_name(model_name: Option<&str>) -> String {
@@ -40,7 +40,7 @@ pub fn decide_deployment(name: &str, version: i32, opts: &TrainOptions, data: &T
         None => Value::Null,
     };
     let decision = decide(opts.deploy, new_auc, live);
-    let test_rows = trained.parts.iter().filter(|p| **p == crate::core::data::split::Part::Test).count();
+    let test_rows = trained.parts.iter().filter(|p| **p == crate::core::data::Part::Test).count();
     log_event(
         name,
         Some(version),

@@ -6,9 +6,9 @@ use pgrx::prelude::*;
 use crate::errors::{bad_data, invalid, quote_ident, required};
 use crate::api::evaluation::evaluate::score_rows;
 use crate::executor::source::{describe, find_column, resolve_source, Source};
-use crate::core::data::source_columns::ColumnClass;
-use crate::core::monitoring::performance::group_metrics;
-use crate::core::data::split::SplitKey;
+use crate::core::data::ColumnClass;
+use crate::core::monitoring::group_metrics;
+use crate::core::data::SplitKey;
 
 /// More periods than this is almost certainly a wrong unit ('1 second' over years).
 const MAX_PERIODS: i64 = 10_000;

@@ -10,9 +10,9 @@ use crate::executor::cache::LoadedModel;
 use crate::errors::{core_ok, raise_with_hint, required};
 use crate::api::evaluation::evaluate::{score_rows, ScoredSource};
 use crate::executor::source::resolve_source;
-use crate::core::monitoring::drift::{build_reference, drift_report, DriftRow, Reference};
-use crate::core::training::pipeline::TrainedModel;
-use crate::core::data::training_data::TrainingData;
+use crate::core::monitoring::{build_reference, drift_report, DriftRow, Reference};
+use crate::core::training::TrainedModel;
+use crate::core::data::TrainingData;
 
 /// The reference distributions train() stores with a new version (training part per feature,
 /// validation part for the score).
@@ -56,7 +56,7 @@ fn drift(
     let name = required(model_name, "model_name");
     let source = required(source, "source");
     let (warn, alert) = (required(warn, "warn"), required(alert, "alert"));
-    core_ok(crate::core::monitoring::drift::check_thresholds(warn, alert));
+    core_ok(crate::core::monitoring::check_thresholds(warn, alert));
     let model = crate::executor::cache::get(name);
     let (reference, _) = reference_of(&model);
     let scored = score_rows(model, &resolve_source(source), false, None);

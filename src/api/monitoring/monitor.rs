@@ -12,8 +12,8 @@ use crate::api::monitoring::drift::{drift_of, reference_of};
 use crate::errors::{invalid, required};
 use crate::api::evaluation::evaluate::score_rows;
 use crate::executor::source::resolve_source;
-use crate::core::monitoring::drift::{Status, DEFAULT_ALERT, DEFAULT_WARN};
-use crate::core::monitoring::performance::{baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates};
+use crate::core::monitoring::{Status, DEFAULT_ALERT, DEFAULT_WARN};
+use crate::core::monitoring::{baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates};
 
 
 type MonitoringRow = (

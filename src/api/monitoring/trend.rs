@@ -4,7 +4,7 @@
 use pgrx::prelude::*;
 
 use crate::errors::{core_ok, required};
-use crate::core::monitoring::trend::trend;
+use crate::core::monitoring::trend;
 
 /// The lead's trend: 'improving' or 'declining' when `score` moved by more than `tolerance`
 /// from the previous score (`history[1]`, newest first), 'steady' otherwise, 'new' without a

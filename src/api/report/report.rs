@@ -8,10 +8,10 @@ use crate::errors::{bad_data, raise_core, required};
 use crate::api::governance::model_card::card_markdown;
 use crate::catalog::models::{load_model_row, parse_model_spec, stored_for_report, StoredForReport};
 use crate::catalog::monitoring::latest_monitoring;
-use crate::core::models::artifact::decode_scored_labels;
-use crate::core::explain::contributions::Importance;
-use crate::core::report::page::{render_report, ReportInput};
-use crate::core::evaluation::tiers::Tiers;
+use crate::core::models::decode_scored_labels;
+use crate::core::explain::Importance;
+use crate::core::report::{render_report, ReportInput};
+use crate::core::evaluation::Tiers;
 
 /// One HTML page for the deployed version of `model_name` (or 'name@3'): headline test
 /// metrics, ROC and precision-recall curves, calibration plot, lift by decile (from the

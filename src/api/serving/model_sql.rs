@@ -6,7 +6,7 @@ use pgrx::PgSqlErrorCode;
 
 use crate::executor::cache;
 use crate::errors::{core_ok, raise_with_hint};
-use crate::core::models::model::Estimator;
+use crate::core::models::Estimator;
 
 /// The calibrated probability of the deployed (or named, 'name@3') logistic model as a plain SQL
 /// expression over the raw source columns: `SELECT <expression> FROM leads` gives score().
@@ -20,5 +20,5 @@ fn model_sql(model_name: &str) -> String {
             "score gbm models with lead_scoring.score(), or train a logistic version for a portable formula",
         );
     }
-    core_ok(crate::core::serving::model_sql::model_sql(&model.model))
+    core_ok(crate::core::serving::model_sql(&model.model))
 }

@@ -13,18 +13,18 @@ use crate::catalog::events::log_event;
 use crate::catalog::models::{insert_version, lock_model_name, next_version, NewVersion};
 use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use crate::executor::source::{describe, find_column, resolve_source, Source};
-use crate::core::data::source_columns::SourceColumn;
-use crate::core::models::artifact::{encode_model, encode_scored_labels};
-use crate::core::resources::phase_times::PhaseTimes;
-use crate::core::training::options::{parse_train_options, Algorithm, TrainOptions};
+use crate::core::data::SourceColumn;
+use crate::core::models::{encode_model, encode_scored_labels};
+use crate::core::resources::PhaseTimes;
+use crate::core::training::{parse_train_options, Algorithm, TrainOptions};
 use crate::executor::aggregate_engine::SqlPasses;
-use crate::core::models::logistic::LogisticPasses;
-use crate::core::training::columns::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
-use crate::core::training::pipeline::{train_model_with, TrainedModel};
-use crate::core::training::summary::{EffectiveOptions, EngineReport};
+use crate::core::models::LogisticPasses;
+use crate::core::training::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
+use crate::core::training::{train_model_with, TrainedModel};
+use crate::core::training::{EffectiveOptions, EngineReport};
 use crate::executor::attachment::attached_output_columns;
-use crate::core::data::preprocess::FeatureTransform;
-use crate::core::data::split::{Part, SplitMethod};
+use crate::core::data::FeatureTransform;
+use crate::core::data::{Part, SplitMethod};
 
 type TrainRow = (String, i32, String, bool, JsonB);
 
@@ -103,7 +103,7 @@ fn train(
         memory: Some(&opts.max_memory),
     });
     // A seed's split must not depend on the order the source returns its rows in.
-    crate::core::data::content_order::put_in_content_order(&mut read.data);
+    crate::core::data::put_in_content_order(&mut read.data);
     if explicit.is_none() {
         drop_id_like_columns(&mut read.data.columns, &mut chosen);
     }
@@ -116,7 +116,7 @@ fn train(
     clock.lap("audit");
 
     // options.engine fits a logistic model in memory or by aggregate passes over the source.
-    let aggregate = core_ok(crate::core::training::engine::uses_aggregate_engine(read.data.labels.len(), &opts));
+    let aggregate = core_ok(crate::core::training::uses_aggregate_engine(read.data.labels.len(), &opts));
     let part_column = opts.split.key_column().unwrap_or_default().to_string();
     let mut passes = aggregate.then(|| SqlPasses::new(&src, label_col, opts.positive_label.as_deref(), &part_column));
     let mut trained = fit(&read.data, &opts, passes.as_mut().map(|p| p as &mut dyn LogisticPasses));
@@ -144,7 +144,7 @@ fn split_key_column<'a>(opts: &TrainOptions, columns: &'a [SourceColumn], src: &
 
 /// Drops the columns that look like row ids (with a NOTICE each) from the table read and the
 /// chosen columns alike.
-fn drop_id_like_columns(columns: &mut Vec<crate::core::data::values::Column>, chosen: &mut Vec<&SourceColumn>) {
+fn drop_id_like_columns(columns: &mut Vec<crate::core::data::Column>, chosen: &mut Vec<&SourceColumn>) {
     let (keep, notes) = id_like_columns(columns);
     notes.iter().for_each(|n| notice!("{n}"));
     let mut it = keep.iter();
@@ -165,7 +165,7 @@ fn transaction_start_epoch() -> f64 {
 }
 
 /// Runs the core pipeline, with cancel checks and progress NOTICEs for long fits.
-fn fit(data: &crate::core::data::training_data::TrainingData, opts: &TrainOptions, passes: Option<&mut dyn LogisticPasses>) -> TrainedModel {
+fn fit(data: &crate::core::data::TrainingData, opts: &TrainOptions, passes: Option<&mut dyn LogisticPasses>) -> TrainedModel {
     let started = Instant::now();
     let mut last_notice = Instant::now();
     let mut progress = |iteration: usize, objective: f64| -> Result<(), String> {
@@ -220,7 +220,7 @@ fn store(
     label: &SourceColumn,
     opts: &TrainOptions,
     given_options: Value,
-    data: &crate::core::data::training_data::TrainingData,
+    data: &crate::core::data::TrainingData,
     trained: &TrainedModel,
     mut clock: PhaseTimes,
 ) -> TableIterator<'static, TrainRow> {

@@ -20,11 +20,11 @@ mod preprocessor;
 mod transform;
 
 pub use fit::{fit_preprocessor, fit_preprocessor_reporting, CappedLevels};
-pub use interactions::{fit_interactions, Interaction};
-pub use options::{parse_preprocess_option, PreprocessOptions, DEFAULT_MAX_LEVELS, PREPROCESS_KEYS};
+pub use interactions::Interaction;
+pub use options::{parse_preprocess_option, PreprocessOptions, PREPROCESS_KEYS};
 pub use preprocessor::{signed_log1p, Preprocessor};
 pub(crate) use preprocessor::format_number;
-pub use transform::{FeatureTransform, Scaling, MISSING_LEVEL, OTHER_LEVEL};
+pub use transform::{FeatureTransform, Scaling, MISSING_LEVEL};
 
 #[cfg(test)]
 mod tests;

@@ -11,8 +11,8 @@ use crate::data::binning::bin_of;
 use crate::data::dates::{day_of_week, days_before, parse_timestamp};
 use crate::data::design_matrix::{DesignMatrix, SparseRows, Storage};
 use crate::data::values::{Column, ColumnData, RawValue, NULL_CODE};
-use crate::resources::memory::filled_vec;
-use crate::resources::threads::{map_tasks, worker_threads};
+use crate::resources::filled_vec;
+use crate::resources::{map_tasks, worker_threads};
 use crate::core_err;
 use crate::CoreResult;
 

@@ -11,7 +11,7 @@
 use super::newton::newton_step;
 use super::objective::{dot, logloss, residual_and_variance};
 use super::params::{LogisticError, LogisticFit, LogisticOptions, STALLED_ITERATIONS};
-use crate::data::preprocess::Preprocessor;
+use crate::data::Preprocessor;
 use crate::core_err;
 use crate::CoreResult;
 

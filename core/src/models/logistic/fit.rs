@@ -7,7 +7,7 @@ use super::newton::newton_step;
 use super::objective::dot;
 use super::params::{LogisticError, LogisticFit, LogisticOptions, STALLED_ITERATIONS};
 use super::passes::{Plan, Problem};
-use crate::data::design_matrix::DesignRows;
+use crate::data::DesignRows;
 
 
 /// Fits the model (objective in the module docs) by damped Newton iterations.
@@ -52,7 +52,7 @@ pub(crate) fn fit_logistic_with(
 }
 
 /// [`fit_logistic`] over a design matrix's rows, dense or sparse
-/// ([`crate::data::design_matrix::DesignMatrix::rows`]).
+/// ([`crate::data::DesignMatrix::rows`]).
 pub(crate) fn fit_logistic_rows(
     x: DesignRows<'_>,
     y: &[bool],

@@ -32,6 +32,6 @@ pub(crate) use fit::fit_logistic_rows;
 #[cfg(test)]
 pub(crate) use fit::fit_logistic_with;
 pub use objective::sigmoid;
-pub use by_passes::{accumulate_row, combine, fit_logistic_by_passes, new_state, state_len, state_params, LogisticPasses};
+pub use by_passes::{accumulate_row, combine, fit_logistic_by_passes, new_state, LogisticPasses};
 pub use hyperparams::{LogisticParams, ValidLogisticParams};
-pub use params::{newton_system_bytes, LogisticError, LogisticFit, LogisticOptions, STALLED_ITERATIONS};
+pub use params::{newton_system_bytes, LogisticError, LogisticFit, LogisticOptions};

@@ -15,7 +15,7 @@ pub const STALLED_ITERATIONS: usize = 3;
 /// its Cholesky factor and the partial Hessians the row passes sum (at most 4). None: too many to count.
 pub fn newton_system_bytes(inputs: usize) -> Option<u64> {
     let d = inputs.checked_add(1)?;
-    crate::resources::memory::bytes_of::<f64>(d.checked_mul(d)?)?.checked_mul(6)
+    crate::resources::bytes_of::<f64>(d.checked_mul(d)?)?.checked_mul(6)
 }
 
 /// Options for [`fit_logistic`].

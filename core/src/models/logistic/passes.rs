@@ -13,9 +13,9 @@
 
 use std::ops::Range;
 
-use crate::data::design_matrix::DesignRows;
+use crate::data::DesignRows;
 use super::objective::{dot, logloss, residual_and_variance};
-use crate::resources::threads::{map_tasks, worker_threads};
+use crate::resources::{map_tasks, worker_threads};
 
 /// Rows per dense rank update: summing 4 rank-1 updates per sweep cuts loads/stores of H 4x.
 const BLOCK: usize = 4;
@@ -382,8 +382,8 @@ mod tests {
     }
 
     /// The same rows as sparse rows.
-    fn sparse(x: &[f64], p: usize) -> crate::data::design_matrix::SparseRows {
-        let mut s = crate::data::design_matrix::SparseRows::with_capacity(p, x.len() / p, p).unwrap();
+    fn sparse(x: &[f64], p: usize) -> crate::data::SparseRows {
+        let mut s = crate::data::SparseRows::with_capacity(p, x.len() / p, p).unwrap();
         x.chunks_exact(p).for_each(|row| s.push_dense_row(row).unwrap());
         s
     }

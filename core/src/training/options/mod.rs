@@ -10,7 +10,7 @@ mod train_options;
 
 pub use choices::{AlphaSpace, Algorithm, CalibrationChoice, ClassWeight, Engine, SearchSpec, AUTO_AGGREGATE_ROWS};
 pub use parse::parse_train_options;
-pub use train_options::{TrainOptions, KNOWN_OPTIONS, MAX_ITER_BOUND, MAX_SEARCH_CANDIDATES, MAX_SMOTE_NEIGHBOURS, MAX_TREE_LEAVES};
+pub use train_options::{TrainOptions, KNOWN_OPTIONS};
 
 #[cfg(test)]
 mod tests;

@@ -5,13 +5,13 @@ use serde_json::Value;
 
 use super::choices::{AlphaSpace, CalibrationChoice, ClassWeight, Engine, SearchSpec};
 use super::train_options::*;
-use crate::data::preprocess::{parse_preprocess_option, PREPROCESS_KEYS};
-use crate::data::resample::Resample;
-use crate::data::split::{SplitMethod, SplitSpec};
-use crate::evaluation::tiers::Tiers;
-use crate::governance::deploy_policy::DeployPolicy;
-use crate::models::gbm::{MAX_TREES, MAX_TREE_DEPTH};
-use crate::resources::memory::{parse_memory_size, LimitOrigin, MemoryLimit};
+use crate::data::{parse_preprocess_option, PREPROCESS_KEYS};
+use crate::data::Resample;
+use crate::data::{SplitMethod, SplitSpec};
+use crate::evaluation::Tiers;
+use crate::governance::DeployPolicy;
+use crate::models::{MAX_TREES, MAX_TREE_DEPTH};
+use crate::resources::{parse_memory_size, LimitOrigin, MemoryLimit};
 use crate::core_err;
 use crate::CoreResult;
 

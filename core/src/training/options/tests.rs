@@ -1,8 +1,8 @@
 //! Unit tests of the options parser.
 
 use super::*;
-use crate::data::resample::Resample;
-use crate::data::split::SplitMethod;
+use crate::data::Resample;
+use crate::data::SplitMethod;
 use serde_json::{json, Value};
 
 #[test]

@@ -4,13 +4,13 @@ use serde::{Deserialize, Serialize};
 
 use super::choices::{Algorithm, CalibrationChoice, ClassWeight, Engine, SearchSpec};
 use crate::audit::LeakagePolicy;
-use crate::data::preprocess::PreprocessOptions;
-use crate::data::resample::Resample;
-use crate::data::split::SplitSpec;
-use crate::evaluation::tiers::Tiers;
-use crate::governance::deploy_policy::DeployPolicy;
-use crate::models::gbm::GbmOptions;
-use crate::resources::memory::MemoryLimit;
+use crate::data::PreprocessOptions;
+use crate::data::Resample;
+use crate::data::SplitSpec;
+use crate::evaluation::Tiers;
+use crate::governance::DeployPolicy;
+use crate::models::GbmOptions;
+use crate::resources::MemoryLimit;
 
 /// Upper bounds of the size options, checked before any work so an absurd value is an error
 /// naming the option instead of hours of work or an allocation that cannot succeed.
