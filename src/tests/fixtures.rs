@@ -33,3 +33,24 @@ pub fn train_default(model: &str, table: &str) -> i32 {
     .expect("train")
     .expect("a version")
 }
+
+/// `leads` with a fixed split column (so the training part is known to plain SQL), model
+/// `m` trained on it, and `new_leads`: 500 leads without a label, visits shifted up, a
+/// fifth of them from a source never seen in training.
+pub fn trained_with_new_leads() {
+    make_leads("leads", 2000);
+    Spi::run(
+        "ALTER TABLE leads ADD part text;
+         UPDATE leads SET part = CASE WHEN id % 10 < 7 THEN 'train' WHEN id % 10 < 9 THEN 'validation' ELSE 'test' END;
+         CREATE TABLE new_leads AS
+         SELECT id, CASE WHEN id % 7 = 0 THEN NULL ELSE visits + 3 END AS visits,
+                CASE WHEN id % 5 = 0 THEN 'Webinar' ELSE source END AS source, opted_in, noise
+           FROM leads WHERE id <= 500;",
+    )
+    .unwrap();
+    Spi::run(
+        "SELECT * FROM lead_scoring.train('m', 'leads', 'converted', ARRAY['visits', 'source', 'opted_in', 'noise'],
+                options => '{\"split\": {\"method\": \"column\", \"column\": \"part\"}}')",
+    )
+    .unwrap();
+}

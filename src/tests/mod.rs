@@ -21,5 +21,6 @@ mod schedule;
 mod monitoring;
 mod perf;
 mod score_rewrite;
+mod score_trend;
 mod tuple_append;
 mod tuple_deform;

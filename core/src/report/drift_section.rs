@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::report::svg_chart::{bar_chart, escape, format_number, Bar, BarChart, AMBER, GREEN, GREY, RED};
+use crate::report::svg_bar_chart::bar_chart;
+use crate::report::svg_chart::{escape, format_number, Bar, BarChart, AMBER, GREEN, GREY, RED};
 
 /// PSI at which a feature's status becomes `warn` / `alert` by default (drift()'s rule), drawn
 /// as reference lines on the PSI chart.

@@ -7,6 +7,7 @@ mod drift_section;
 mod markdown;
 mod model_card;
 mod page;
+mod svg_bar_chart;
 mod svg_chart;
 
 pub use drift_section::{drift_rows_from_json, MonitoringSnapshot};

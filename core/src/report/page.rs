@@ -14,7 +14,8 @@ use crate::explain::Importance;
 use crate::report::markdown::markdown_to_html;
 use crate::evaluation::{average_precision, roc_auc};
 use crate::report::drift_section::{drift_section, MonitoringSnapshot};
-use crate::report::svg_chart::{bar_chart, escape, format_number, line_chart, Axis, Bar, BarChart, LineChart, Series, BLUE, GREY, ORANGE};
+use crate::report::svg_bar_chart::bar_chart;
+use crate::report::svg_chart::{escape, format_number, line_chart, Axis, Bar, BarChart, LineChart, Series, BLUE, GREY, ORANGE};
 use crate::evaluation::Tiers;
 
 /// Points per curve in the charts (a curve has one point per distinct score).

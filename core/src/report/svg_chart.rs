@@ -28,16 +28,13 @@ pub const RED: &str = "#d62728";
 pub const AMBER: &str = "#e6a700";
 pub const GREY: &str = "#7f7f7f";
 
-const FONT: &str = "font-family=\"DejaVu Sans, Arial, sans-serif\"";
-const WIDTH: f64 = 560.0;
-const HEIGHT: f64 = 360.0;
-const TOP: f64 = 40.0;
-const RIGHT: f64 = 24.0;
-const BOTTOM: f64 = 56.0;
-const LEFT: f64 = 64.0;
-/// Longest category label shown in full; longer ones are cut with an ellipsis (the full text
-/// stays in the bar's tooltip).
-const MAX_LABEL_CHARS: usize = 28;
+pub(super) const FONT: &str = "font-family=\"DejaVu Sans, Arial, sans-serif\"";
+pub(super) const WIDTH: f64 = 560.0;
+pub(super) const HEIGHT: f64 = 360.0;
+pub(super) const TOP: f64 = 40.0;
+pub(super) const RIGHT: f64 = 24.0;
+pub(super) const BOTTOM: f64 = 56.0;
+pub(super) const LEFT: f64 = 64.0;
 
 /// Escapes text for XML/HTML content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -146,32 +143,32 @@ pub struct BarChart {
 }
 
 /// Plot-area geometry shared by both chart kinds.
-struct Frame {
-    width: f64,
-    height: f64,
-    left: f64,
-    top: f64,
-    plot_w: f64,
-    plot_h: f64,
+pub(super) struct Frame {
+    pub(super) width: f64,
+    pub(super) height: f64,
+    pub(super) left: f64,
+    pub(super) top: f64,
+    pub(super) plot_w: f64,
+    pub(super) plot_h: f64,
 }
 
 impl Frame {
-    fn new(width: f64, height: f64, left: f64) -> Frame {
+    pub(super) fn new(width: f64, height: f64, left: f64) -> Frame {
         Frame { width, height, left, top: TOP, plot_w: width - left - RIGHT, plot_h: height - TOP - BOTTOM }
     }
-    fn x(&self, v: f64, axis: &Axis) -> f64 {
+    pub(super) fn x(&self, v: f64, axis: &Axis) -> f64 {
         self.left + fraction(v, axis) * self.plot_w
     }
-    fn y(&self, v: f64, axis: &Axis) -> f64 {
+    pub(super) fn y(&self, v: f64, axis: &Axis) -> f64 {
         self.top + self.plot_h - fraction(v, axis) * self.plot_h
     }
-    fn bottom(&self) -> f64 {
+    pub(super) fn bottom(&self) -> f64 {
         self.top + self.plot_h
     }
 }
 
 /// Position of `v` on the axis in [0, 1] (clamped, so nothing is drawn outside the plot).
-fn fraction(v: f64, axis: &Axis) -> f64 {
+pub(super) fn fraction(v: f64, axis: &Axis) -> f64 {
     let span = axis.max - axis.min;
     if span <= 0.0 || !v.is_finite() {
         return 0.0;
@@ -179,7 +176,7 @@ fn fraction(v: f64, axis: &Axis) -> f64 {
     ((v - axis.min) / span).clamp(0.0, 1.0)
 }
 
-fn open_svg(out: &mut String, f: &Frame, title: &str) {
+pub(super) fn open_svg(out: &mut String, f: &Frame, title: &str) {
     let t = escape(title);
     let _ = write!(
         out,
@@ -193,7 +190,7 @@ fn open_svg(out: &mut String, f: &Frame, title: &str) {
 }
 
 /// Axis titles: the horizontal one under the plot, the vertical one rotated on the left.
-fn axis_titles(out: &mut String, f: &Frame, x_title: &str, y_title: &str) {
+pub(super) fn axis_titles(out: &mut String, f: &Frame, x_title: &str, y_title: &str) {
     let _ = write!(
         out,
         "<text class=\"axis-title\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"13\" fill=\"#222222\">{}</text>",
@@ -210,7 +207,7 @@ fn axis_titles(out: &mut String, f: &Frame, x_title: &str, y_title: &str) {
 }
 
 /// Grid lines, tick marks and tick labels of a value axis along x (`vertical == false`) or y.
-fn value_axis(out: &mut String, f: &Frame, axis: &Axis, vertical: bool) {
+pub(super) fn value_axis(out: &mut String, f: &Frame, axis: &Axis, vertical: bool) {
     for t in nice_ticks(axis.min, axis.max, 5) {
         let label = format_number(t, 3);
         if vertical {
@@ -243,7 +240,7 @@ fn value_axis(out: &mut String, f: &Frame, axis: &Axis, vertical: bool) {
 }
 
 /// The two axis lines.
-fn axis_lines(out: &mut String, f: &Frame) {
+pub(super) fn axis_lines(out: &mut String, f: &Frame) {
     let _ = write!(
         out,
         "<line x1=\"{l:.1}\" y1=\"{b:.1}\" x2=\"{r:.1}\" y2=\"{b:.1}\" stroke=\"#333333\"/><line x1=\"{l:.1}\" y1=\"{t:.1}\" x2=\"{l:.1}\" y2=\"{b:.1}\" stroke=\"#333333\"/>",
@@ -254,7 +251,7 @@ fn axis_lines(out: &mut String, f: &Frame) {
     );
 }
 
-fn no_data(out: &mut String, f: &Frame) {
+pub(super) fn no_data(out: &mut String, f: &Frame) {
     let _ = write!(
         out,
         "<text class=\"no-data\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"13\" fill=\"#7f7f7f\">no data</text>",
@@ -307,7 +304,7 @@ pub fn line_chart(c: &LineChart) -> String {
 
 /// Legend in the plot's lower or upper right corner (chosen per chart where its curves are
 /// not), one row per named series.
-fn legend(out: &mut String, f: &Frame, series: &[Series], at_top: bool) {
+pub(super) fn legend(out: &mut String, f: &Frame, series: &[Series], at_top: bool) {
     let rows: Vec<&Series> = series.iter().filter(|s| !s.name.is_empty()).collect();
     if rows.is_empty() {
         return;
@@ -338,224 +335,6 @@ fn legend(out: &mut String, f: &Frame, series: &[Series], at_top: bool) {
     out.push_str("</g>");
 }
 
-/// A label cut to [`MAX_LABEL_CHARS`] characters with an ellipsis.
-fn short_label(s: &str) -> String {
-    if s.chars().count() <= MAX_LABEL_CHARS {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(MAX_LABEL_CHARS - 1).collect();
-        format!("{cut}\u{2026}")
-    }
-}
-
-/// The value axis of a bar chart: from min(0, smallest) to a nice bound over the largest
-/// value and reference line.
-fn bar_axis(c: &BarChart) -> Axis {
-    let values = c.bars.iter().map(|b| b.value).chain(c.reference_lines.iter().map(|r| r.0)).filter(|v| v.is_finite());
-    let (lo, hi) = values.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    Axis { title: c.value_title.clone(), min: if lo < 0.0 { -nice_max(-lo) } else { 0.0 }, max: nice_max(hi) }
-}
-
-/// Renders a bar chart.
-pub fn bar_chart(c: &BarChart) -> String {
-    let axis = bar_axis(c);
-    let n = c.bars.len();
-    let f = if c.horizontal {
-        Frame::new(WIDTH, TOP + BOTTOM + 22.0 * n.max(3) as f64, 190.0)
-    } else {
-        Frame::new(WIDTH, HEIGHT, LEFT)
-    };
-    let mut out = String::new();
-    open_svg(&mut out, &f, &c.title);
-    value_axis(&mut out, &f, &axis, !c.horizontal);
-    if c.horizontal {
-        axis_titles(&mut out, &f, &c.value_title, &c.category_title);
-    } else {
-        axis_titles(&mut out, &f, &c.category_title, &c.value_title);
-    }
-    if n == 0 {
-        no_data(&mut out, &f);
-    }
-    let band = if c.horizontal { f.plot_h } else { f.plot_w } / n.max(1) as f64;
-    for (i, b) in c.bars.iter().enumerate() {
-        let note = b.note.clone().unwrap_or_else(|| format_number(b.value, 3));
-        let label = escape(&short_label(&b.label));
-        let tooltip = format!("{}: {}", escape(&b.label), escape(&note));
-        let mid = band * (i as f64 + 0.5);
-        if c.horizontal {
-            let (x0, x1) = (f.x(0.0, &axis), f.x(b.value, &axis));
-            let (y, h) = (f.top + mid - band * 0.35, band * 0.7);
-            let _ = write!(
-                out,
-                "<rect class=\"bar\" x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\"><title>{tooltip}</title></rect>\
-                 <text class=\"category\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"11\" fill=\"#222222\">{label}</text>\
-                 <text class=\"value\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#333333\">{}</text>",
-                x0.min(x1),
-                (x1 - x0).abs(),
-                b.color,
-                f.left - 8.0,
-                f.top + mid + 4.0,
-                x0.max(x1) + 4.0,
-                f.top + mid + 4.0,
-                escape(&note)
-            );
-        } else {
-            let (y0, y1) = (f.y(0.0, &axis), f.y(b.value, &axis));
-            let (x, w) = (f.left + mid - band * 0.35, band * 0.7);
-            let _ = write!(
-                out,
-                "<rect class=\"bar\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{tooltip}</title></rect>\
-                 <text class=\"category\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#222222\">{label}</text>\
-                 <text class=\"value\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#333333\">{}</text>",
-                y0.min(y1),
-                (y1 - y0).abs(),
-                b.color,
-                f.left + mid,
-                f.bottom() + 18.0,
-                f.left + mid,
-                y0.min(y1) - 4.0,
-                escape(&note)
-            );
-        }
-    }
-    for (v, label) in &c.reference_lines {
-        let label = escape(label);
-        if c.horizontal {
-            let x = f.x(*v, &axis);
-            let _ = write!(
-                out,
-                "<line class=\"reference\" x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{GREY}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\
-                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"{GREY}\">{label}</text>",
-                f.top,
-                f.bottom(),
-                x + 3.0,
-                f.top - 4.0
-            );
-        } else {
-            let y = f.y(*v, &axis);
-            let _ = write!(
-                out,
-                "<line class=\"reference\" x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{GREY}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\
-                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"10\" fill=\"{GREY}\">{label}</text>",
-                f.left,
-                f.left + f.plot_w,
-                f.left + f.plot_w,
-                y - 4.0
-            );
-        }
-    }
-    axis_lines(&mut out, &f);
-    out.push_str("</svg>");
-    out
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn unit(title: &str) -> Axis {
-        Axis { title: title.into(), min: 0.0, max: 1.0 }
-    }
-
-    #[test]
-    fn escaping_covers_markup_and_quotes() {
-        assert_eq!(escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
-        assert_eq!(escape("plain"), "plain");
-    }
-
-    #[test]
-    fn ticks_and_numbers() {
-        assert_eq!(nice_ticks(0.0, 1.0, 5), [0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
-        assert_eq!(nice_ticks(0.0, 3.0, 5), [0.0, 1.0, 2.0, 3.0]); // step 1: the first nice step >= 3/5
-        assert_eq!(nice_ticks(1.0, 1.0, 5), [1.0]);
-        assert_eq!(format_number(0.6000000000000001, 3), "0.6");
-        assert_eq!((format_number(2.0, 3), format_number(0.126, 2), format_number(-0.0001, 2)), ("2".into(), "0.13".into(), "0".into()));
-        assert_eq!(format_number(f64::NAN, 2), "n/a");
-        assert_eq!((nice_max(2.7), nice_max(0.31), nice_max(0.0), nice_max(1.0)), (3.0, 0.4, 1.0, 1.0));
-    }
-
-    #[test]
-    fn line_chart_maps_points_into_the_plot_and_labels_everything() {
-        let c = LineChart {
-            title: "ROC curve".into(),
-            x: unit("False positive rate"),
-            y: unit("True positive rate"),
-            series: vec![
-                Series { name: "model".into(), color: BLUE, points: vec![(0.0, 0.0), (0.5, 0.8), (1.0, 1.0)], dashed: false, markers: false },
-                Series { name: "chance".into(), color: GREY, points: vec![(0.0, 0.0), (1.0, 1.0)], dashed: true, markers: false },
-            ],
-            legend_at_top: false,
-        };
-        let svg = line_chart(&c);
-        // Plot area: x from 64 to 536 (472 wide), y from 304 (bottom) up to 40 (264 high).
-        assert!(svg.contains("points=\"64.0,304.0 300.0,92.8 536.0,40.0\""), "{svg}");
-        assert!(svg.contains("stroke-dasharray=\"6 4\" points=\"64.0,304.0 536.0,40.0\""));
-        for text in [">ROC curve</text>", ">False positive rate</text>", ">True positive rate</text>", ">0.6</text>", ">1</text>", ">model</text>", ">chance</text>"] {
-            assert!(svg.contains(text), "missing {text}");
-        }
-        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.ends_with("</svg>"));
-        assert!(!svg.contains("no data"));
-        // Values outside the axis are clamped to its edge, never drawn outside the plot.
-        let clamped = line_chart(&LineChart { series: vec![Series { points: vec![(-1.0, 2.0)], ..c.series[0].clone() }], ..c.clone() });
-        assert!(clamped.contains("points=\"64.0,40.0\""));
-        let empty = line_chart(&LineChart { series: vec![], ..c });
-        assert!(empty.contains(">no data</text>"));
-    }
-
-    #[test]
-    fn bars_are_sized_by_value_with_reference_lines_and_escaped_labels() {
-        let bars = vec![
-            Bar { label: "1".into(), value: 3.0, color: BLUE, note: Some("3.0x".into()) },
-            Bar { label: "2".into(), value: 1.5, color: BLUE, note: None },
-        ];
-        let c = BarChart {
-            title: "Lift by decile".into(),
-            category_title: "Decile".into(),
-            value_title: "Lift".into(),
-            bars,
-            horizontal: false,
-            reference_lines: vec![(1.0, "no model".into())],
-        };
-        let svg = bar_chart(&c);
-        // Axis 0..3 over 264 px: a 3.0 bar is 264 high, 1.5 is 132; bands of 236 px.
-        assert!(svg.contains("<rect class=\"bar\" x=\"99.4\" y=\"40.0\" width=\"165.2\" height=\"264.0\""), "{svg}");
-        assert!(svg.contains("y=\"172.0\" width=\"165.2\" height=\"132.0\""));
-        assert!(svg.contains(">3.0x</text>") && svg.contains(">1.5</text>") && svg.contains(">no model</text>"));
-        assert!(svg.contains("class=\"reference\" x1=\"64.0\" y1=\"216.0\""));
-
-        let hostile = "<script>alert(\"x\") & 'y'</script>";
-        let h = BarChart {
-            title: "Importance & <drift>".into(),
-            category_title: "Feature".into(),
-            value_title: "Mean |SHAP|".into(),
-            bars: vec![Bar { label: hostile.into(), value: 0.5, color: RED, note: None }],
-            horizontal: true,
-            reference_lines: vec![],
-        };
-        let svg = bar_chart(&h);
-        assert!(!svg.contains("<script") && !svg.contains("alert(\"x\")"));
-        assert!(svg.contains("&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;"), "tooltip keeps the full escaped name");
-        assert!(svg.contains(">Importance &amp; &lt;drift&gt;</text>"));
-        // Long names are cut with an ellipsis in the label.
-        assert!(svg.contains("&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/s\u{2026}</text>"), "{svg}");
-        let none = bar_chart(&BarChart { bars: vec![], ..h });
-        assert!(none.contains(">no data</text>"));
-    }
-
-    #[test]
-    fn negative_values_extend_the_axis_below_zero() {
-        let c = BarChart {
-            title: "t".into(),
-            category_title: "c".into(),
-            value_title: "v".into(),
-            bars: vec![Bar { label: "a".into(), value: -1.0, color: RED, note: None }, Bar { label: "b".into(), value: 1.0, color: BLUE, note: None }],
-            horizontal: false,
-            reference_lines: vec![],
-        };
-        let svg = bar_chart(&c);
-        // Axis -1..1: zero is mid-plot (y 172), both bars 132 high.
-        assert!(svg.contains("y=\"172.0\" width=\"165.2\" height=\"132.0\" fill=\"#d62728\""), "{svg}");
-        assert!(svg.contains("y=\"40.0\" width=\"165.2\" height=\"132.0\" fill=\"#1f77b4\""));
-        assert!(svg.contains(">-1</text>"));
-    }
-}
+#[path = "svg_chart_tests.rs"]
+mod tests;
