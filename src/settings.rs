@@ -30,4 +30,3 @@ pub fn max_memory() -> MemoryLimit {
         _ => MemoryLimit::default(),
     }
 }
-

@@ -50,10 +50,7 @@ fn linfa_logistic(x: &Array2<f64>, y: &Array1<bool>, tolerance: f64, iterations:
         .expect("linfa-logistic fits");
     // linfa-logistic's positive label is the one it saw more often.
     let sign = if fit.labels().pos.class { 1.0 } else { -1.0 };
-    (
-        sign * fit.intercept(),
-        fit.params().iter().map(|b| sign * b).collect(),
-    )
+    (sign * fit.intercept(), fit.params().iter().map(|b| sign * b).collect())
 }
 
 fn log_odds(p: &Params, row: ndarray::ArrayView1<f64>) -> f64 {
@@ -62,9 +59,7 @@ fn log_odds(p: &Params, row: ndarray::ArrayView1<f64>) -> f64 {
 
 /// Norm of the objective's gradient (module docs of `models::logistic`, all weights 1).
 fn gradient_norm(p: &Params, x: &Array2<f64>, y: &Array1<bool>) -> f64 {
-    let mut g: Vec<f64> = std::iter::once(0.0)
-        .chain(p.1.iter().map(|b| ALPHA * b))
-        .collect();
+    let mut g: Vec<f64> = std::iter::once(0.0).chain(p.1.iter().map(|b| ALPHA * b)).collect();
     for (row, &label) in x.rows().into_iter().zip(y) {
         let r = sigmoid(log_odds(p, row)) - f64::from(u8::from(label));
         g[0] += r;
@@ -74,21 +69,12 @@ fn gradient_norm(p: &Params, x: &Array2<f64>, y: &Array1<bool>) -> f64 {
 }
 
 fn test_auc(p: &Params, leads: &x_education::Leads) -> f64 {
-    let scores: Vec<f64> = leads
-        .test
-        .x
-        .rows()
-        .into_iter()
-        .map(|row| log_odds(p, row))
-        .collect();
-    roc_auc(&scores, leads.test.y.as_slice().expect("contiguous"))
-        .expect("both labels in the test part")
+    let scores: Vec<f64> = leads.test.x.rows().into_iter().map(|row| log_odds(p, row)).collect();
+    roc_auc(&scores, leads.test.y.as_slice().expect("contiguous")).expect("both labels in the test part")
 }
 
 fn main() {
-    let rounds: usize = std::env::args()
-        .nth(1)
-        .map_or(5, |r| r.parse().expect("ROUNDS is a number"));
+    let rounds: usize = std::env::args().nth(1).map_or(5, |r| r.parse().expect("ROUNDS is a number"));
     let leads = x_education::load();
     let (x, y) = (&leads.train.x, &leads.train.y);
     let labels = y.as_slice().expect("contiguous");
@@ -100,13 +86,9 @@ fn main() {
         leads.test.y.len()
     );
 
-    let opts = LogisticOptions {
-        alpha: ALPHA,
-        ..Default::default()
-    };
+    let opts = LogisticOptions { alpha: ALPHA, ..Default::default() };
     let (ours_s, ours) = best_of(rounds, || {
-        let fit =
-            fit_logistic(x.view(), labels, &weights, &opts, &mut |_, _| Ok(())).expect("our fit");
+        let fit = fit_logistic(x.view(), labels, &weights, &opts, &mut |_, _| Ok(())).expect("our fit");
         assert!(fit.converged, "{fit:?}");
         (fit.intercept, fit.coefficients)
     });
@@ -114,27 +96,15 @@ fn main() {
     let (tight_s, tight) = best_of(rounds, || linfa_logistic(x, y, 1e-10, 10_000));
 
     let max_difference = |p: &Params| {
-        let coefficients =
-            p.1.iter()
-                .zip(&ours.1)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max);
+        let coefficients = p.1.iter().zip(&ours.1).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
         coefficients.max((p.0 - ours.0).abs())
     };
     println!("| fit | time (s) | ours / this | test ROC AUC | gradient norm | max abs difference from ours |");
     println!("| --- | --- | --- | --- | --- | --- |");
     let fits = [
         ("ours: Newton (IRLS), step tol 1e-8", ours_s, &ours),
-        (
-            "linfa-logistic 0.8 defaults: L-BFGS, gradient tol 1e-4, 100 iterations",
-            default_s,
-            &default,
-        ),
-        (
-            "linfa-logistic 0.8 to the optimum: gradient tol 1e-10, 10,000 iterations",
-            tight_s,
-            &tight,
-        ),
+        ("linfa-logistic 0.8 defaults: L-BFGS, gradient tol 1e-4, 100 iterations", default_s, &default),
+        ("linfa-logistic 0.8 to the optimum: gradient tol 1e-10, 10,000 iterations", tight_s, &tight),
     ];
     for (name, seconds, p) in fits {
         println!(

@@ -20,13 +20,13 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::data::sort_floats;
-use crate::evaluation::{roc_auc, roc_auc_of_groups};
-use crate::data::PreprocessOptions;
-use crate::resources::{map_tasks, worker_threads};
-use crate::data::{Column, ColumnData, NULL_CODE};
-use crate::CoreResult;
 use crate::core_err;
+use crate::data::sort_floats;
+use crate::data::PreprocessOptions;
+use crate::data::{Column, ColumnData, NULL_CODE};
+use crate::evaluation::{roc_auc, roc_auc_of_groups};
+use crate::resources::{map_tasks, worker_threads};
+use crate::CoreResult;
 
 /// Univariate ROC AUC at or above which a column is a leakage suspect.
 pub const LEAKAGE_AUC: f64 = 0.85;
@@ -115,8 +115,7 @@ pub fn audit_column(data: &ColumnData, labels: Option<&[Option<bool>]>, opts: &P
             a.distinct = v.len();
             a.id_like = a.rows >= MIN_ROWS && a.nulls == 0 && whole && a.distinct == a.rows;
             if let Some(labels) = labels {
-                let (s, l): (Vec<f64>, Vec<bool>) =
-                    values.iter().zip(labels).filter_map(|(x, l)| Some(((*x)?, (*l)?))).unzip();
+                let (s, l): (Vec<f64>, Vec<bool>) = values.iter().zip(labels).filter_map(|(x, l)| Some(((*x)?, (*l)?))).unzip();
                 a.univariate_auc = roc_auc(&s, &l).map(|x| x.max(1.0 - x));
                 if a.distinct <= TOP_LEVELS {
                     let keys: Vec<Option<String>> = values.iter().map(|x| x.map(|x| x.to_string())).collect();
@@ -156,8 +155,7 @@ pub fn leakage_reason(data: &ColumnData, labels: &[Option<bool>], opts: &Preproc
         ColumnData::Numeric(values) => {
             a.rows = values.len();
             a.nulls = values.iter().filter(|x| x.is_none()).count();
-            let (s, l): (Vec<f64>, Vec<bool>) =
-                values.iter().zip(labels).filter_map(|(x, l)| Some(((*x)?, (*l)?))).unzip();
+            let (s, l): (Vec<f64>, Vec<bool>) = values.iter().zip(labels).filter_map(|(x, l)| Some(((*x)?, (*l)?))).unzip();
             a.univariate_auc = roc_auc(&s, &l).map(|x| x.max(1.0 - x));
             // Only whole numbers in every row can be an id: sort for the distinct count then.
             if a.rows >= MIN_ROWS && a.nulls == 0 && values.iter().flatten().all(|x| x.fract() == 0.0) {
@@ -186,7 +184,8 @@ pub fn leakage_reason(data: &ColumnData, labels: &[Option<bool>], opts: &Preproc
 /// independent and pure computation); in column order.
 pub fn leakage_reasons(columns: &[Column], labels: &[Option<bool>], opts: &PreprocessOptions) -> CoreResult<Vec<Option<String>>> {
     let threads = if labels.len() >= 100_000 { worker_threads(4) } else { 1 };
-    map_tasks(columns.len(), threads, |i| leakage_reason(&columns[i].data, labels, opts)).map_err(|e| core_err!(Internal, "leakage check: {e}"))
+    map_tasks(columns.len(), threads, |i| leakage_reason(&columns[i].data, labels, opts))
+        .map_err(|e| core_err!(Internal, "leakage check: {e}"))
 }
 
 /// A text column's rows per level, which levels are placeholders, and its NULLs.
@@ -346,7 +345,8 @@ pub fn feature_report(columns: &[Vec<Option<f64>>]) -> FeatureReport {
     for i in 0..k {
         for j in 0..k {
             if let (Some(a), Some(b)) = (&standardized[i], &standardized[j]) {
-                corr[i][j] = Some(if i == j { 1.0 } else { (a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / n).clamp(-1.0, 1.0) });
+                corr[i][j] =
+                    Some(if i == j { 1.0 } else { (a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / n).clamp(-1.0, 1.0) });
             }
         }
     }

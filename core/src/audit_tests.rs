@@ -67,7 +67,11 @@ fn leakage_reason_agrees_with_the_full_audit() {
         // filled in mostly for converted leads
         text(&(0..n).map(|i| (i % 3 == 0 && i % 5 != 0).then_some("Hot")).collect::<Vec<_>>()),
         // a real but weak signal, with placeholders and a rare level
-        text(&(0..n).map(|i| Some(["a", "b", "Select", "c"][(i * 7 + i / 3) % 4]).filter(|_| i != 11).or(Some("rare"))).collect::<Vec<_>>()),
+        text(
+            &(0..n)
+                .map(|i| Some(["a", "b", "Select", "c"][(i * 7 + i / 3) % 4]).filter(|_| i != 11).or(Some("rare")))
+                .collect::<Vec<_>>(),
+        ),
         ColumnData::Numeric((0..n).map(|i| Some((i % 3 == 0) as u8 as f64 * 20.0 + (i % 11) as f64)).collect()),
         ColumnData::Numeric((0..n).map(|i| Some(i as f64)).collect()), // an id
         ColumnData::Numeric((0..n).map(|i| (i % 4 != 0).then_some((i % 13) as f64 * 0.5)).collect()),

@@ -2,8 +2,8 @@
 //! velocity, intent keywords, free-mail domains, score decay and log scaling. Times are seconds
 //! (any common origin); the SQL layer converts timestamps and intervals.
 
-use crate::CoreResult;
 use crate::core_err;
+use crate::CoreResult;
 
 /// Seconds in a day.
 pub const DAY: f64 = 86_400.0;
@@ -83,13 +83,56 @@ pub fn intent_flags<'k>(text: &str, keywords: &'k [String]) -> CoreResult<Vec<&'
 /// Free-mail and consumer mailbox domains: an address there says nothing about an employer.
 /// Sorted, lower case; extend it when a provider becomes common in your leads.
 pub const PERSONAL_EMAIL_DOMAINS: &[&str] = &[
-    "aol.com", "att.net", "bigpond.com", "btinternet.com", "comcast.net", "fastmail.com", "free.fr",
-    "freenet.de", "gmail.com", "gmx.com", "gmx.de", "gmx.net", "googlemail.com", "hey.com", "hotmail.co.uk",
-    "hotmail.com", "hotmail.de", "hotmail.fr", "icloud.com", "laposte.net", "libero.it", "live.com", "mac.com",
-    "mail.com", "mail.ru", "me.com", "msn.com", "naver.com", "orange.fr", "outlook.com", "pm.me", "proton.me",
-    "protonmail.com", "qq.com", "rediffmail.com", "rocketmail.com", "sbcglobal.net", "t-online.de", "tutanota.com",
-    "verizon.net", "web.de", "yahoo.co.in", "yahoo.co.uk", "yahoo.com", "yahoo.de", "yahoo.fr", "yandex.com",
-    "yandex.ru", "ymail.com", "zoho.com",
+    "aol.com",
+    "att.net",
+    "bigpond.com",
+    "btinternet.com",
+    "comcast.net",
+    "fastmail.com",
+    "free.fr",
+    "freenet.de",
+    "gmail.com",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "googlemail.com",
+    "hey.com",
+    "hotmail.co.uk",
+    "hotmail.com",
+    "hotmail.de",
+    "hotmail.fr",
+    "icloud.com",
+    "laposte.net",
+    "libero.it",
+    "live.com",
+    "mac.com",
+    "mail.com",
+    "mail.ru",
+    "me.com",
+    "msn.com",
+    "naver.com",
+    "orange.fr",
+    "outlook.com",
+    "pm.me",
+    "proton.me",
+    "protonmail.com",
+    "qq.com",
+    "rediffmail.com",
+    "rocketmail.com",
+    "sbcglobal.net",
+    "t-online.de",
+    "tutanota.com",
+    "verizon.net",
+    "web.de",
+    "yahoo.co.in",
+    "yahoo.co.uk",
+    "yahoo.com",
+    "yahoo.de",
+    "yahoo.fr",
+    "yandex.com",
+    "yandex.ru",
+    "ymail.com",
+    "zoho.com",
 ];
 
 /// True when the address's domain is a free-mail provider; `None` when there is no domain.

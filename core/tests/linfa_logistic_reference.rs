@@ -9,9 +9,7 @@
 #[path = "support/x_education.rs"]
 mod x_education;
 
-use lead_scoring_core::models::{
-    fit_logistic, LogisticFit, LogisticOptions, LogisticParams,
-};
+use lead_scoring_core::models::{fit_logistic, LogisticFit, LogisticOptions, LogisticParams};
 use linfa::traits::Fit;
 use linfa::Dataset;
 use linfa_logistic::LogisticRegression;
@@ -29,30 +27,18 @@ fn linfa_logistic(x: &Array2<f64>, y: &Array1<bool>, alpha: f64) -> (f64, Vec<f6
         .expect("linfa-logistic fits");
     // linfa-logistic's positive label is the one it saw more often, whichever that is.
     let sign = if fit.labels().pos.class { 1.0 } else { -1.0 };
-    (
-        sign * fit.intercept(),
-        fit.params().iter().map(|b| sign * b).collect(),
-    )
+    (sign * fit.intercept(), fit.params().iter().map(|b| sign * b).collect())
 }
 
 fn ours(x: &Array2<f64>, y: &Array1<bool>, alpha: f64) -> LogisticFit {
-    let fit = LogisticParams::new()
-        .alpha(alpha)
-        .tolerance(1e-12)
-        .fit(&Dataset::new(x.clone(), y.clone()))
-        .expect("our fit");
+    let fit = LogisticParams::new().alpha(alpha).tolerance(1e-12).fit(&Dataset::new(x.clone(), y.clone())).expect("our fit");
     assert!(fit.converged, "{fit:?}");
     fit
 }
 
 /// The largest absolute difference in the intercept and in any coefficient.
 fn differences(ours: &LogisticFit, reference: &(f64, Vec<f64>)) -> (f64, f64) {
-    let coefficients = ours
-        .coefficients
-        .iter()
-        .zip(&reference.1)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let coefficients = ours.coefficients.iter().zip(&reference.1).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     ((ours.intercept - reference.0).abs(), coefficients)
 }
 
@@ -71,12 +57,7 @@ fn synthetic(n: usize, p: usize, intercept: f64, seed: u64) -> (Array2<f64>, Arr
         .rows()
         .into_iter()
         .map(|row| {
-            let z = intercept
-                + row
-                    .iter()
-                    .enumerate()
-                    .map(|(j, v)| v * (1.0 - j as f64 / p as f64))
-                    .sum::<f64>();
+            let z = intercept + row.iter().enumerate().map(|(j, v)| v * (1.0 - j as f64 / p as f64)).sum::<f64>();
             u() < 1.0 / (1.0 + (-z).exp())
         })
         .collect();
@@ -92,10 +73,7 @@ fn agrees_with_linfa_logistic_on_synthetic_rows() {
         let (ours, reference) = (ours(&x, &y, alpha), linfa_logistic(&x, &y, alpha));
         let (d0, db) = differences(&ours, &reference);
         eprintln!("synthetic intercept {intercept} alpha {alpha}: |intercept| {d0:.2e}, max |coefficient| {db:.2e}");
-        assert!(
-            d0 < AGREE && db < AGREE,
-            "intercept {d0:e}, coefficients {db:e}"
-        );
+        assert!(d0 < AGREE && db < AGREE, "intercept {d0:e}, coefficients {db:e}");
     }
 }
 
@@ -114,27 +92,13 @@ fn agrees_with_linfa_logistic_on_the_x_education_numeric_inputs() {
     let (ours, reference) = (ours(&x, y, 1.0), linfa_logistic(&x, y, 1.0));
     let (d0, db) = differences(&ours, &reference);
     eprintln!("X Education numeric inputs, {} rows x {}: |intercept| {d0:.2e}, max |coefficient| {db:.2e}", x.nrows(), x.ncols());
-    assert!(
-        d0 < AGREE && db < AGREE,
-        "intercept {d0:e}, coefficients {db:e}"
-    );
+    assert!(d0 < AGREE && db < AGREE, "intercept {d0:e}, coefficients {db:e}");
 }
 
 #[test]
 fn the_fit_trait_is_fit_logistic_with_all_weights_one() {
     let (x, y) = synthetic(500, 4, 0.0, 4);
-    let opts = LogisticOptions {
-        alpha: 1.0,
-        tol: 1e-12,
-        ..Default::default()
-    };
-    let direct = fit_logistic(
-        x.view(),
-        y.as_slice().unwrap(),
-        &[1.0; 500],
-        &opts,
-        &mut |_, _| Ok(()),
-    )
-    .unwrap();
+    let opts = LogisticOptions { alpha: 1.0, tol: 1e-12, ..Default::default() };
+    let direct = fit_logistic(x.view(), y.as_slice().unwrap(), &[1.0; 500], &opts, &mut |_, _| Ok(())).unwrap();
     assert_eq!(ours(&x, &y, 1.0), direct);
 }

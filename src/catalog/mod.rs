@@ -3,8 +3,8 @@
 
 pgrx::extension_sql_file!("../../sql/catalog.sql", name = "catalog", bootstrap);
 
-pub mod models;
-pub mod invalidation;
 pub mod events;
 pub mod feedback;
+pub mod invalidation;
+pub mod models;
 pub mod monitoring;

@@ -111,22 +111,16 @@ fn missing_model(spec: &ModelSpec) -> ! {
 
 /// Serializes concurrent version allocation and deployment for one model name.
 pub fn lock_model_name(name: &str) {
-    Spi::run_with_args(
-        "SELECT pg_advisory_xact_lock(hashtextextended('lead_scoring.models:' || $1, 0))",
-        &[name.into()],
-    )
-    .unwrap_or_else(|e| invalid(format!("cannot lock model \"{name}\": {e}")));
+    Spi::run_with_args("SELECT pg_advisory_xact_lock(hashtextextended('lead_scoring.models:' || $1, 0))", &[name.into()])
+        .unwrap_or_else(|e| invalid(format!("cannot lock model \"{name}\": {e}")));
 }
 
 /// The next version number for a name (call under [`lock_model_name`]).
 pub fn next_version(name: &str) -> i32 {
-    Spi::get_one_with_args::<i32>(
-        "SELECT coalesce(max(version), 0) + 1 FROM lead_scoring.models WHERE name = $1",
-        &[name.into()],
-    )
-    .ok()
-    .flatten()
-    .unwrap_or(1)
+    Spi::get_one_with_args::<i32>("SELECT coalesce(max(version), 0) + 1 FROM lead_scoring.models WHERE name = $1", &[name.into()])
+        .ok()
+        .flatten()
+        .unwrap_or(1)
 }
 
 /// The deployed version of a name, if any.
@@ -241,7 +235,8 @@ pub fn stored_for_report(row: &ModelRow) -> StoredForReport {
             &[row.name.as_str().into(), row.version.into()],
         )?;
         let r = t.first();
-        let json = |i: usize| -> Result<serde_json::Value, pgrx::spi::Error> { Ok(r.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default()) };
+        let json =
+            |i: usize| -> Result<serde_json::Value, pgrx::spi::Error> { Ok(r.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default()) };
         Ok::<_, pgrx::spi::Error>((
             r.get::<bool>(1)?.unwrap_or(false),
             r.get::<String>(2)?.unwrap_or_default(),
@@ -267,7 +262,8 @@ pub fn card_input(row: &ModelRow) -> CardInput {
             &[row.name.as_str().into(), row.version.into()],
         )?;
         let r = t.first();
-        let json = |i: usize| -> Result<serde_json::Value, pgrx::spi::Error> { Ok(r.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default()) };
+        let json =
+            |i: usize| -> Result<serde_json::Value, pgrx::spi::Error> { Ok(r.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default()) };
         Ok::<_, pgrx::spi::Error>(CardInput {
             name: row.name.clone(),
             version: row.version,

@@ -58,7 +58,8 @@ pub fn record_check(c: &MonitoringCheck<'_>) -> (i64, TimestampWithTimeZone, Str
 /// The latest row of `lead_scoring.monitoring` for the model, when that table exists (it is
 /// written by `monitor()`) and has one.
 pub fn latest_monitoring(name: &str) -> Option<MonitoringSnapshot> {
-    let exists = Spi::get_one::<bool>("SELECT to_regclass('lead_scoring.monitoring') IS NOT NULL").ok().flatten().unwrap_or(false);
+    let exists =
+        Spi::get_one::<bool>("SELECT to_regclass('lead_scoring.monitoring') IS NOT NULL").ok().flatten().unwrap_or(false);
     if !exists {
         return None;
     }
@@ -74,7 +75,8 @@ pub fn latest_monitoring(name: &str) -> Option<MonitoringSnapshot> {
             return Ok(None);
         }
         let r = t.first();
-        let json = |i: usize| -> Result<serde_json::Value, pgrx::spi::Error> { Ok(r.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default()) };
+        let json =
+            |i: usize| -> Result<serde_json::Value, pgrx::spi::Error> { Ok(r.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default()) };
         Ok::<_, pgrx::spi::Error>(Some(MonitoringSnapshot {
             version: r.get(1)?,
             source: r.get(2)?.unwrap_or_default(),

@@ -6,17 +6,17 @@
 
 use std::cell::RefCell;
 
-use pgrx::prelude::*;
 use pgrx::array::RawArray;
+use pgrx::prelude::*;
 use pgrx::IntoDatum;
 
-use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core};
-use crate::executor::source::Source;
+use crate::core::data::Preprocessor;
 use crate::core::data::{ColumnClass, SourceColumn};
 use crate::core::models::{accumulate_row, combine, new_state, LogisticPasses};
 use crate::core::serving::{float, input_sql, quote_literal};
-use crate::core::data::Preprocessor;
 use crate::core::CoreResult;
+use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core};
+use crate::executor::source::Source;
 
 /// The passes of one training run over a source whose split is stored in `part_column`.
 pub struct SqlPasses<'a> {
@@ -78,7 +78,8 @@ pub fn pass_query(
 
 impl LogisticPasses for SqlPasses<'_> {
     fn prepare(&mut self, preprocessor: &Preprocessor, class_weights: (f64, f64)) -> CoreResult<()> {
-        self.query = Some(pass_query(self.source, self.label, self.positive_label, self.part_column, preprocessor, class_weights)?);
+        self.query =
+            Some(pass_query(self.source, self.label, self.positive_label, self.part_column, preprocessor, class_weights)?);
         Ok(())
     }
 

@@ -29,8 +29,11 @@ impl Attachment {
     /// The attachment a trigger's `pg_trigger.tgargs` (each argument followed by a NUL byte)
     /// describes; `None` when they are not the six that attach() gives.
     pub fn from_trigger_arguments(raw: &[u8]) -> Option<Attachment> {
-        let args: Vec<String> =
-            raw.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).take(raw.iter().filter(|b| **b == 0).count()).collect();
+        let args: Vec<String> = raw
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .take(raw.iter().filter(|b| **b == 0).count())
+            .collect();
         let [model, score_column, tier_column, key_column, feature_view, alerts] = <[String; 6]>::try_from(args).ok()?;
         Some(Attachment {
             model,

@@ -4,18 +4,17 @@
 //! `lead_scoring.models`, which every backend processes at its next transaction start (and this
 //! one at once).
 
-use std::cell::{Cell, RefCell};
 use rustc_hash::FxHashMap;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-
-use crate::errors::raise_core;
 use crate::catalog::invalidation::generation;
 use crate::catalog::models::{load_model_row, parse_model_spec, ModelRow};
-use crate::executor::rows_binding::{BoundModel, RowBindings};
+use crate::core::evaluation::Tiers;
 use crate::core::models::decode_model;
 use crate::core::models::LeadModel;
-use crate::core::evaluation::Tiers;
+use crate::errors::raise_core;
+use crate::executor::rows_binding::{BoundModel, RowBindings};
 
 /// A model ready to score: the artifact decoded, tiers parsed, row layouts resolved lazily.
 pub struct LoadedModel {
@@ -47,8 +46,8 @@ pub fn get(spec: &str) -> Rc<LoadedModel> {
         return m;
     }
     let row = load_model_row(&parse_model_spec(spec));
-    let model = decode_model(&row.artifact)
-        .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\"", row.name, row.version))));
+    let model =
+        decode_model(&row.artifact).unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\"", row.name, row.version))));
     let tiers = Tiers::from_json(&row.tiers)
         .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\" has invalid tiers", row.name, row.version))));
     let loaded = Rc::new(LoadedModel {

@@ -11,7 +11,7 @@ pub mod cache;
 pub mod rows;
 pub mod rows_binding;
 pub mod score_fields;
-pub mod scoring;
 pub mod score_support;
 pub mod score_trigger;
+pub mod scoring;
 pub mod source;

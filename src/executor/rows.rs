@@ -1,16 +1,16 @@
 //! Reads a source into the core's columnar table in one pass, each row decoded straight from
 //! the executor's slot as it is produced (row_stream.rs): nothing but the columnar table grows.
 
-use crate::errors::{bad_data, invalid, quote_ident, raise_core};
-use crate::core::CoreError;
-use crate::pg::row_stream::for_each_row;
-use crate::pg::datum::{text_of, utf8_database};
-use crate::executor::source::Source;
-use crate::core::data::{ColumnClass, SourceColumn};
-use crate::core::resources::MemoryLimit;
 use crate::core::data::TrainingData;
-use crate::core::data::{SplitKey, TextKey};
 use crate::core::data::{CategoricalBuilder, Column, ColumnData};
+use crate::core::data::{ColumnClass, SourceColumn};
+use crate::core::data::{SplitKey, TextKey};
+use crate::core::resources::MemoryLimit;
+use crate::core::CoreError;
+use crate::errors::{bad_data, invalid, quote_ident, raise_core};
+use crate::executor::source::Source;
+use crate::pg::datum::{text_of, utf8_database};
+use crate::pg::row_stream::for_each_row;
 
 /// How the label column is read.
 pub struct LabelSpec<'a> {
@@ -58,10 +58,9 @@ fn key_expr(c: &SourceColumn, kind: KeyKind) -> String {
     match (kind, c.class) {
         (KeyKind::Time, ColumnClass::Temporal) => format!("extract(epoch FROM {q})::float8"),
         (KeyKind::Time, ColumnClass::Numeric { .. }) => format!("{q}::float8"),
-        (KeyKind::Time, _) => invalid(format!(
-            "time split column \"{}\" has type {}; it must be a date, timestamp or number",
-            c.name, c.type_name
-        )),
+        (KeyKind::Time, _) => {
+            invalid(format!("time split column \"{}\" has type {}; it must be a date, timestamp or number", c.name, c.type_name))
+        }
         _ => format!("{q}::text"),
     }
 }
@@ -140,9 +139,15 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     for_each_row(&query, &mut |values, nulls| {
         rows_read += 1;
         if let Some(limit) = req.memory.filter(|_| rows_read % MEMORY_CHECK_ROWS == 0) {
-            let held = builders.iter().map(Builder::heap_bytes).sum::<usize>() + labels.capacity() + times.capacity() * 16 + keys.heap_bytes();
-            if let Err(e) = limit.check(Some(held as u64), || format!("the first {rows_read} rows of {} read into memory", req.source.display)) {
-                let hint = "train on fewer rows or columns (a query source with a WHERE clause), or use options.engine 'aggregate'";
+            let held = builders.iter().map(Builder::heap_bytes).sum::<usize>()
+                + labels.capacity()
+                + times.capacity() * 16
+                + keys.heap_bytes();
+            if let Err(e) = limit
+                .check(Some(held as u64), || format!("the first {rows_read} rows of {} read into memory", req.source.display))
+            {
+                let hint =
+                    "train on fewer rows or columns (a query source with a WHERE clause), or use options.engine 'aggregate'";
                 raise_core(CoreError { message: format!("{}; {hint}", e.message), ..e });
             }
         }

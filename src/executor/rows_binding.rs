@@ -9,12 +9,12 @@ use std::rc::Rc;
 use pgrx::prelude::*;
 use pgrx::{PgMemoryContexts, PgSqlErrorCode};
 
+use crate::core::data::RawValue;
 use crate::core::models::LeadModel;
 use crate::errors::raise_with_hint;
-use crate::pg::datum::{raw_value, reader_for, utf8_database, Reader};
 use crate::executor::source::type_name;
+use crate::pg::datum::{raw_value, reader_for, utf8_database, Reader};
 use crate::pg::tuple_deform::deform_columns;
-use crate::core::data::RawValue;
 
 /// Attribute numbers and readers of a model's features for one row type.
 pub struct RowBinding {
@@ -60,9 +60,8 @@ fn bind(model: &impl BoundModel, type_oid: pg_sys::Oid, typmod: i32) -> RowBindi
     // Kept across calls, so it lives in TopMemoryContext and is freed when the binding drops.
     // SAFETY: copies the row type's descriptor into TopMemoryContext (an unknown type is an
     // ERROR); the binding owns the copy and frees it when dropped.
-    let tupdesc = unsafe {
-        PgMemoryContexts::TopMemoryContext.switch_to(|_| pg_sys::lookup_rowtype_tupdesc_copy(type_oid, typmod))
-    };
+    let tupdesc =
+        unsafe { PgMemoryContexts::TopMemoryContext.switch_to(|_| pg_sys::lookup_rowtype_tupdesc_copy(type_oid, typmod)) };
     let binding_error = |message: String, hint: String| -> ! {
         // SAFETY: frees the copy made above before the ERROR, which leaves this function for good.
         unsafe { pg_sys::FreeTupleDesc(tupdesc) };
@@ -76,9 +75,7 @@ fn bind(model: &impl BoundModel, type_oid: pg_sys::Oid, typmod: i32) -> RowBindi
         let found = attrs.iter().enumerate().find(|(_, a)| !a.attisdropped && a.name() == feature);
         let Some((i, attr)) = found else {
             binding_error(
-                format!(
-                    "the row given to lead_scoring has no column \"{feature}\", which model \"{name}@{version}\" needs"
-                ),
+                format!("the row given to lead_scoring has no column \"{feature}\", which model \"{name}@{version}\" needs"),
                 "score rows of a table or view that has every feature column the model was trained on".into(),
             );
         };
@@ -173,7 +170,11 @@ impl RowBinding {
     pub unsafe fn argument_value<'a>(&self, args: &[pg_sys::NullableDatum], first: usize, i: usize) -> RawValue<'a> {
         let (attno, reader) = self.fields[i];
         let arg = &args[first + attno.get() - 1];
-        if arg.isnull { RawValue::Null } else { raw_value(reader, arg.value, self.utf8_database) }
+        if arg.isnull {
+            RawValue::Null
+        } else {
+            raw_value(reader, arg.value, self.utf8_database)
+        }
     }
 }
 
@@ -193,7 +194,11 @@ impl DeformedRow<'_> {
     pub unsafe fn value<'a>(&self, i: usize) -> RawValue<'a> {
         let (attno, reader) = self.binding.fields[i];
         let at = attno.get() - 1;
-        if self.nulls[at] { RawValue::Null } else { raw_value(reader, self.values[at], self.binding.utf8_database) }
+        if self.nulls[at] {
+            RawValue::Null
+        } else {
+            raw_value(reader, self.values[at], self.binding.utf8_database)
+        }
     }
 }
 

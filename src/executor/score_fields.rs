@@ -7,12 +7,12 @@ use std::rc::Rc;
 
 use pgrx::prelude::*;
 
-use crate::executor::cache::{self, LoadedModel};
-use crate::pg::call_state::call_state;
-use crate::executor::rows_binding::{binding_for, check_field_arguments, RowBinding};
-use crate::pg::datum::{text_of, utf8_database, varlena_bytes};
-use crate::executor::scoring::{percent, probability_of};
 use crate::core::data::RawValue;
+use crate::executor::cache::{self, LoadedModel};
+use crate::executor::rows_binding::{binding_for, check_field_arguments, RowBinding};
+use crate::executor::scoring::{percent, probability_of};
+use crate::pg::call_state::call_state;
+use crate::pg::datum::{text_of, utf8_database, varlena_bytes};
 
 /// The row's columns start at this argument: (model_name, row_type, columns...).
 pub const FIRST_COLUMN: usize = 2;
@@ -35,7 +35,12 @@ impl CallSite {
     ///
     /// # Safety
     /// `fcinfo` must be a call of a `*_fields` function.
-    unsafe fn new(fcinfo: pg_sys::FunctionCallInfo, model_name_datum: pg_sys::Datum, model_name: &[u8], row_type: pg_sys::Oid) -> CallSite {
+    unsafe fn new(
+        fcinfo: pg_sys::FunctionCallInfo,
+        model_name_datum: pg_sys::Datum,
+        model_name: &[u8],
+        row_type: pg_sys::Oid,
+    ) -> CallSite {
         check_field_arguments(fcinfo, FIRST_COLUMN, row_type);
         let generation = crate::catalog::invalidation::generation();
         let model = cache::get(text_of(model_name_datum, utf8_database()));
@@ -44,7 +49,9 @@ impl CallSite {
     }
 
     fn serves(&self, model_name: &[u8], row_type: pg_sys::Oid) -> bool {
-        self.row_type == row_type && self.generation == crate::catalog::invalidation::generation() && self.model_name == model_name
+        self.row_type == row_type
+            && self.generation == crate::catalog::invalidation::generation()
+            && self.model_name == model_name
     }
 }
 

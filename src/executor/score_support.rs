@@ -53,7 +53,8 @@ unsafe fn fields_call(root: *mut pg_sys::PlannerInfo, call: *mut pg_sys::FuncExp
     let target = fields_function((*call).funcid)?;
     let mut fields_args = PgList::<pg_sys::Node>::new();
     fields_args.push(args.get_ptr(0)?);
-    fields_args.push(pg_sys::makeConst(pg_sys::REGTYPEOID, -1, pg_sys::InvalidOid, 4, row_type.into_datum()?, false, true).cast());
+    fields_args
+        .push(pg_sys::makeConst(pg_sys::REGTYPEOID, -1, pg_sys::InvalidOid, 4, row_type.into_datum()?, false, true).cast());
     for column in columns {
         fields_args.push(column);
     }
@@ -135,7 +136,8 @@ unsafe fn is_plain_table_row(root: *mut pg_sys::PlannerInfo, var: *mut pg_sys::V
     let parse = (*root).parse;
     let rtable = PgList::<pg_sys::RangeTblEntry>::from_pg((*parse).rtable);
     let Some(rte) = usize::try_from((*var).varno - 1).ok().and_then(|i| rtable.get_ptr(i)) else { return false };
-    let table_kinds = [pg_sys::RELKIND_RELATION, pg_sys::RELKIND_PARTITIONED_TABLE, pg_sys::RELKIND_MATVIEW, pg_sys::RELKIND_FOREIGN_TABLE];
+    let table_kinds =
+        [pg_sys::RELKIND_RELATION, pg_sys::RELKIND_PARTITIONED_TABLE, pg_sys::RELKIND_MATVIEW, pg_sys::RELKIND_FOREIGN_TABLE];
     (*rte).rtekind == pg_sys::RTEKind::RTE_RELATION
         && table_kinds.iter().any(|&k| k as std::ffi::c_char == (*rte).relkind)
         && pg_sys::get_rel_type_id((*rte).relid) == (*var).vartype
@@ -166,7 +168,8 @@ unsafe fn nullable_in(node: *mut pg_sys::Node, varno: i32, nullable: bool) -> Op
             pg_sys::JoinType::JOIN_RIGHT => (true, false),
             _ => (true, true), // FULL, and any other kind: assume the worst
         };
-        return nullable_in((*join).larg, varno, nullable || left).or_else(|| nullable_in((*join).rarg, varno, nullable || right));
+        return nullable_in((*join).larg, varno, nullable || left)
+            .or_else(|| nullable_in((*join).rarg, varno, nullable || right));
     }
     None
 }

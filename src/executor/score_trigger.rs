@@ -13,14 +13,14 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 use serde_json::json;
 
+use crate::core::data::RawValue;
+use crate::errors::{invalid, raise_with_hint};
 use crate::executor::attachment::{history_column, table_display, ALERT_CHANNEL};
 use crate::executor::cache::{self, LoadedModel};
-use crate::pg::call_state::call_state;
-use crate::errors::{invalid, raise_with_hint};
 use crate::executor::rows_binding::{binding_for, RowBinding};
 use crate::executor::scoring::{probability, probability_of};
+use crate::pg::call_state::call_state;
 use crate::pg::tuple_append::{with_columns, ColumnValue};
-use crate::core::data::RawValue;
 
 crate::pg::v1_function_info!(pg_finfo_lead_scoring_score_lead_row);
 
@@ -95,7 +95,8 @@ impl TriggerSite {
             model,
             score_att: attribute(tupdesc, arg(1), pg_sys::FLOAT8OID, rel),
             tier_att: attribute(tupdesc, arg(2), pg_sys::TEXTOID, rel),
-            history_att: (pg_sys::SPI_fnumber(tupdesc, history.as_ptr()) > 0).then(|| attribute(tupdesc, &history, pg_sys::FLOAT8ARRAYOID, rel)),
+            history_att: (pg_sys::SPI_fnumber(tupdesc, history.as_ptr()) > 0)
+                .then(|| attribute(tupdesc, &history, pg_sys::FLOAT8ARRAYOID, rel)),
             alerts: arg(5).to_bytes() == b"alerts",
             new_raw: Vec::new(),
         }
@@ -106,7 +107,13 @@ impl TriggerSite {
     ///
     /// # Safety
     /// `new` and `old` must be the firing trigger's rows.
-    unsafe fn rescore(&mut self, binding: &RowBinding, new: pg_sys::HeapTuple, old: Option<pg_sys::HeapTuple>, tupdesc: pg_sys::TupleDesc) -> Option<f64> {
+    unsafe fn rescore(
+        &mut self,
+        binding: &RowBinding,
+        new: pg_sys::HeapTuple,
+        old: Option<pg_sys::HeapTuple>,
+        tupdesc: pg_sys::TupleDesc,
+    ) -> Option<f64> {
         match old {
             Some(old) if get_attr(new, self.score_att, tupdesc).is_some() => {
                 let mut old_raw: Vec<RawValue<'_>> = Vec::with_capacity(self.model.model.preprocessor.features.len());
@@ -154,7 +161,11 @@ unsafe fn fire(flinfo: *mut pg_sys::FmgrInfo, td: &pg_sys::TriggerData) -> pg_sy
     if let Some(binding) = site.binding.clone() {
         if let Some(p) = site.rescore(&binding, new_tuple, old_tuple, tupdesc) {
             let tier = site.model.tiers.assign(p);
-            result = with_columns(new_tuple, tupdesc, &[(site.score_att, ColumnValue::Float8(p)), (site.tier_att, ColumnValue::Text(tier))]);
+            result = with_columns(
+                new_tuple,
+                tupdesc,
+                &[(site.score_att, ColumnValue::Float8(p)), (site.tier_att, ColumnValue::Text(tier))],
+            );
             stored_tier = Some(tier);
         }
     }
@@ -174,7 +185,13 @@ unsafe fn fire(flinfo: *mut pg_sys::FmgrInfo, td: &pg_sys::TriggerData) -> pg_sy
 /// # Safety
 /// `new` and `old` must be the firing trigger's rows of the relation `tupdesc` describes, and
 /// `score_att`, `history_att` attributes of it (float8 and float8[], checked by `attribute`).
-unsafe fn keep_score_history(tupdesc: pg_sys::TupleDesc, new: pg_sys::HeapTuple, old: pg_sys::HeapTuple, score_att: i32, history_att: i32) -> pg_sys::HeapTuple {
+unsafe fn keep_score_history(
+    tupdesc: pg_sys::TupleDesc,
+    new: pg_sys::HeapTuple,
+    old: pg_sys::HeapTuple,
+    score_att: i32,
+    history_att: i32,
+) -> pg_sys::HeapTuple {
     use crate::core::monitoring::{push_history, SCORE_HISTORY};
     let score_of = |t: pg_sys::HeapTuple| get_attr(t, score_att, tupdesc).and_then(|d| f64::from_datum(d, false));
     let (Some(previous), current) = (score_of(old), score_of(new)) else { return new };
@@ -203,7 +220,10 @@ unsafe fn attribute(tupdesc: pg_sys::TupleDesc, name: &CStr, wanted: pg_sys::Oid
     if attno <= 0 {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
-            format!("column \"{name}\" of {} does not exist, but its lead_scoring trigger writes it", table_display((*rel).rd_id)),
+            format!(
+                "column \"{name}\" of {} does not exist, but its lead_scoring trigger writes it",
+                table_display((*rel).rd_id)
+            ),
             "detach and attach the model again, which creates the column",
         );
     }
@@ -211,8 +231,12 @@ unsafe fn attribute(tupdesc: pg_sys::TupleDesc, name: &CStr, wanted: pg_sys::Oid
     if attr.atttypid != wanted {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
-            format!("column \"{name}\" of {} has type {}, but lead_scoring writes {} there", table_display((*rel).rd_id),
-                crate::executor::source::type_name(attr.atttypid), crate::executor::source::type_name(wanted)),
+            format!(
+                "column \"{name}\" of {} has type {}, but lead_scoring writes {} there",
+                table_display((*rel).rd_id),
+                crate::executor::source::type_name(attr.atttypid),
+                crate::executor::source::type_name(wanted)
+            ),
             "detach the model, fix the column, and attach it again",
         );
     }
@@ -233,7 +257,13 @@ unsafe fn get_attr(tuple: pg_sys::HeapTuple, attno: i32, tupdesc: pg_sys::TupleD
 ///
 /// # Safety
 /// `td` must be the firing trigger's data and the tuples its rows.
-unsafe fn alert_if_hot(site: &TriggerSite, td: &pg_sys::TriggerData, new_tuple: pg_sys::HeapTuple, old_tuple: Option<pg_sys::HeapTuple>, stored_tier: Option<&str>) {
+unsafe fn alert_if_hot(
+    site: &TriggerSite,
+    td: &pg_sys::TriggerData,
+    new_tuple: pg_sys::HeapTuple,
+    old_tuple: Option<pg_sys::HeapTuple>,
+    stored_tier: Option<&str>,
+) {
     let tupdesc = (*td.tg_relation).rd_att;
     let text_at = |t: pg_sys::HeapTuple| get_attr(t, site.tier_att, tupdesc).and_then(|d| String::from_datum(d, false));
     let top = site.model.tiers.top();

@@ -55,7 +55,9 @@ pub fn json_raw_values<'a>(model: &LoadedModel, lead: &'a JsonB) -> Vec<RawValue
             Some(serde_json::Value::Number(n)) => RawValue::Number(n.as_f64().unwrap_or(f64::NAN)),
             Some(serde_json::Value::String(s)) => RawValue::Text(s),
             Some(serde_json::Value::Bool(b)) => RawValue::Text(if *b { "true" } else { "false" }),
-            Some(other) => bad_data(format!("feature \"{name}\" must be a number, string, boolean or null in the jsonb lead, got {other}")),
+            Some(other) => {
+                bad_data(format!("feature \"{name}\" must be a number, string, boolean or null in the jsonb lead, got {other}"))
+            }
         });
     }
     raw
@@ -73,7 +75,11 @@ pub fn probability(model: &LoadedModel, raw: &[RawValue<'_>]) -> f64 {
 /// Probability of a lead whose raw feature values `value(i)` reads: a logistic model reads each
 /// as its term needs it, other models from `buffer`, filled with them and emptied again.
 #[inline]
-pub(crate) fn probability_of<'a>(model: &LoadedModel, value: impl Fn(usize) -> RawValue<'a>, buffer: &mut Vec<RawValue<'a>>) -> f64 {
+pub(crate) fn probability_of<'a>(
+    model: &LoadedModel,
+    value: impl Fn(usize) -> RawValue<'a>,
+    buffer: &mut Vec<RawValue<'a>>,
+) -> f64 {
     match &model.plan {
         Some(plan) => plan.probability_of(&model.model, value).unwrap_or_else(|e| scoring_failed(model, e)),
         None => {

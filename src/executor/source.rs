@@ -3,8 +3,8 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
-use crate::errors::{invalid, raise_with_hint};
 use crate::core::data::{ColumnClass, SourceColumn};
+use crate::errors::{invalid, raise_with_hint};
 
 /// A resolved source: SQL to put after FROM, and how to name it in messages.
 #[derive(Debug, Clone)]
@@ -18,9 +18,9 @@ pub struct Source {
 /// True when `source` is a query rather than a relation name.
 fn looks_like_query(source: &str) -> bool {
     let head: String = source.trim_start().chars().take(7).collect::<String>().to_ascii_lowercase();
-    ["select", "with", "values", "table"]
-        .iter()
-        .any(|kw| head.starts_with(kw) && head[kw.len()..].chars().next().is_none_or(|c| c.is_whitespace() || c == '(' || c == '*'))
+    ["select", "with", "values", "table"].iter().any(|kw| {
+        head.starts_with(kw) && head[kw.len()..].chars().next().is_none_or(|c| c.is_whitespace() || c == '(' || c == '*')
+    })
 }
 
 /// True for `name`, `schema.name` or `db.schema.name`, each part a plain or double-quoted
@@ -81,11 +81,8 @@ pub fn resolve_source(source: &str) -> Source {
             "quote names with spaces or capitals as in '\"My Leads\"', or start a query with SELECT",
         );
     }
-    let qualified: Option<String> = Spi::get_one_with_args(
-        "SELECT to_regclass($1)::text",
-        &[trimmed.into()],
-    )
-    .unwrap_or_else(|e| invalid(format!("source \"{trimmed}\" is not a valid relation name: {e}")));
+    let qualified: Option<String> = Spi::get_one_with_args("SELECT to_regclass($1)::text", &[trimmed.into()])
+        .unwrap_or_else(|e| invalid(format!("source \"{trimmed}\" is not a valid relation name: {e}")));
     match qualified {
         Some(q) => Source { from_sql: q.clone(), display: q.clone(), relation: Some(q) },
         None => raise_with_hint(
@@ -135,11 +132,7 @@ pub fn describe(source: &Source) -> Vec<SourceColumn> {
 /// Finds a column by exact name, or raises an ERROR naming it and the source.
 pub fn find_column<'a>(columns: &'a [SourceColumn], name: &str, role: &str, source: &Source) -> &'a SourceColumn {
     columns.iter().find(|c| c.name == name).unwrap_or_else(|| {
-        let near: Vec<&str> = columns
-            .iter()
-            .filter(|c| c.name.eq_ignore_ascii_case(name))
-            .map(|c| c.name.as_str())
-            .collect();
+        let near: Vec<&str> = columns.iter().filter(|c| c.name.eq_ignore_ascii_case(name)).map(|c| c.name.as_str()).collect();
         let hint = if near.is_empty() {
             "column names are case-sensitive and must match exactly".to_string()
         } else {

@@ -20,8 +20,8 @@ const SHORT_WEIGHT_MASK: u16 = 0x003F;
 
 /// Powers of ten that a double holds exactly.
 const EXACT_POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-    1e20, 1e21, 1e22,
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21,
+    1e22,
 ];
 
 /// The value of a numeric's body (the bytes after its varlena header), when it converts to a
@@ -130,8 +130,24 @@ mod tests {
     #[test]
     fn reads_values_as_strtod_does() {
         for text in [
-            "0", "1", "-1", "7", "12", "12.5", "-3.25", "0.1", "0.0001", "0.00001", "29.9", "123456789.123", "-0.000123",
-            "10000", "100000000", "9007199254740992", "1234567890123.456", "0.30000000000000004",
+            "0",
+            "1",
+            "-1",
+            "7",
+            "12",
+            "12.5",
+            "-3.25",
+            "0.1",
+            "0.0001",
+            "0.00001",
+            "29.9",
+            "123456789.123",
+            "-0.000123",
+            "10000",
+            "100000000",
+            "9007199254740992",
+            "1234567890123.456",
+            "0.30000000000000004",
         ] {
             for force_long in [false, true] {
                 let bytes = encode(text, force_long);

@@ -44,7 +44,11 @@ impl ColumnValue<'_> {
 /// # Safety
 /// `source` must be a valid heap tuple described by `tupdesc`; each column number must be
 /// valid and its column of the value's type (float8, or text or varchar).
-pub unsafe fn with_columns(source: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDesc, columns: &[(i32, ColumnValue<'_>)]) -> pg_sys::HeapTuple {
+pub unsafe fn with_columns(
+    source: pg_sys::HeapTuple,
+    tupdesc: pg_sys::TupleDesc,
+    columns: &[(i32, ColumnValue<'_>)],
+) -> pg_sys::HeapTuple {
     if let Some(appended) = with_trailing_columns(source, tupdesc, columns) {
         return appended;
     }
@@ -56,7 +60,14 @@ pub unsafe fn with_columns(source: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDesc
         attnos[i] = attno;
         datums[i] = value.datum();
     }
-    pg_sys::heap_modify_tuple_by_cols(source, tupdesc, columns.len() as i32, attnos.as_mut_ptr(), datums.as_mut_ptr(), no_nulls.as_ptr().cast_mut())
+    pg_sys::heap_modify_tuple_by_cols(
+        source,
+        tupdesc,
+        columns.len() as i32,
+        attnos.as_mut_ptr(),
+        datums.as_mut_ptr(),
+        no_nulls.as_ptr().cast_mut(),
+    )
 }
 
 /// `source` with each of `columns` (attribute number, value) set, by appending the values
@@ -105,7 +116,9 @@ pub unsafe fn with_trailing_columns(
             ColumnValue::Text(s) if attr.attlen == -1 => {
                 let bytes = s.as_bytes();
                 varwidth = true;
-                if bytes.len() + SHORT_HEADER <= pg_sys::VARATT_SHORT_MAX as usize && attr.attstorage != pg_sys::TYPSTORAGE_PLAIN as std::ffi::c_char {
+                if bytes.len() + SHORT_HEADER <= pg_sys::VARATT_SHORT_MAX as usize
+                    && attr.attstorage != pg_sys::TYPSTORAGE_PLAIN as std::ffi::c_char
+                {
                     Piece::Short(bytes) // heap_fill_tuple stores these with a 1-byte header, unaligned
                 } else {
                     end = align(end, alignment(attr.attalign)?);

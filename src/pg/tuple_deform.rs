@@ -12,7 +12,13 @@ use pgrx::pg_sys;
 /// # Safety
 /// `tuple` must be a valid heap tuple described by `tupdesc`; `values` and `nulls` must hold
 /// at least `(*tupdesc).natts` entries, and `last` must not exceed that.
-pub unsafe fn deform_columns(tuple: pg_sys::HeapTuple, tupdesc: pg_sys::TupleDesc, last: usize, values: &mut [pg_sys::Datum], nulls: &mut [bool]) {
+pub unsafe fn deform_columns(
+    tuple: pg_sys::HeapTuple,
+    tupdesc: pg_sys::TupleDesc,
+    last: usize,
+    values: &mut [pg_sys::Datum],
+    nulls: &mut [bool],
+) {
     let header = (*tuple).t_data;
     let natts = (*tupdesc).natts as usize;
     assert!(values.len() >= natts && nulls.len() >= natts, "deform buffers hold every column");

@@ -18,7 +18,12 @@ mod tests {
             .map(|r| {
                 (
                     r.get::<String>(1).unwrap().unwrap(),
-                    (r.get::<bool>(2).unwrap().unwrap(), r.get::<bool>(3).unwrap(), r.get::<f64>(4).unwrap(), r.get::<String>(5).unwrap()),
+                    (
+                        r.get::<bool>(2).unwrap().unwrap(),
+                        r.get::<bool>(3).unwrap(),
+                        r.get::<f64>(4).unwrap(),
+                        r.get::<String>(5).unwrap(),
+                    ),
                 )
             })
             .collect()
@@ -46,7 +51,15 @@ mod tests {
                 )
                 .unwrap()
                 .first();
-            (r.get::<i64>(1).unwrap(), r.get::<i64>(2).unwrap(), r.get::<i64>(4).unwrap(), r.get::<i64>(5).unwrap(), r.get::<i64>(6).unwrap(), r.get::<f64>(8).unwrap(), r.get::<bool>(9).unwrap())
+            (
+                r.get::<i64>(1).unwrap(),
+                r.get::<i64>(2).unwrap(),
+                r.get::<i64>(4).unwrap(),
+                r.get::<i64>(5).unwrap(),
+                r.get::<i64>(6).unwrap(),
+                r.get::<f64>(8).unwrap(),
+                r.get::<bool>(9).unwrap(),
+            )
         });
         assert_eq!(row, (Some(101), Some(10), Some(14), Some(0), Some(1), Some(1000.0), Some(false)));
         let (placeholders, levels) = Spi::get_two::<i64, pgrx::JsonB>(
@@ -57,7 +70,8 @@ mod tests {
         let levels = levels.unwrap().0;
         assert_eq!(levels[0]["level"], "Web");
         assert_eq!(levels[0]["leads"], 51);
-        let dup = Spi::get_one::<i64>("SELECT duplicate_rows FROM lead_scoring.audit('SELECT converted FROM crm_leads') LIMIT 1").unwrap();
+        let dup = Spi::get_one::<i64>("SELECT duplicate_rows FROM lead_scoring.audit('SELECT converted FROM crm_leads') LIMIT 1")
+            .unwrap();
         assert_eq!(dup, Some(99));
     }
 
@@ -78,7 +92,9 @@ mod tests {
             assert!(a[id].0, "{id} should look like an id: {:?}", a[id]);
             assert_eq!(a[id].1, Some(false));
         }
-        for real in ["Total Time Spent on Website", "TotalVisits", "Lead Source", "Lead Origin", "What is your current occupation"] {
+        for real in
+            ["Total Time Spent on Website", "TotalVisits", "Lead Source", "Lead Origin", "What is your current occupation"]
+        {
             assert_eq!(a[real].1, Some(false), "{real} is a real signal: {:?}", a[real]);
         }
         let tags_auc = a["Tags"].2.unwrap();
@@ -98,7 +114,10 @@ mod tests {
                FROM generate_series(1, 300) i",
         )
         .unwrap();
-        let v = Spi::get_one::<i32>("SELECT version FROM lead_scoring.train('leaky', 'leaky', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
+        let v = Spi::get_one::<i32>(
+            "SELECT version FROM lead_scoring.train('leaky', 'leaky', 'converted', options => '{\"exclude\": [\"id\"]}')",
+        )
+        .unwrap();
         assert_eq!(v, Some(1));
         let v = Spi::get_one::<i32>(
             "SELECT version FROM lead_scoring.train('leaky', 'leaky', 'converted', options => '{\"exclude\": [\"id\"], \"leakage\": \"ignore\"}')",
@@ -117,7 +136,8 @@ mod tests {
                FROM generate_series(1, 300) i",
         )
         .unwrap();
-        Spi::run("SELECT * FROM lead_scoring.train('leaky', 'leaky', 'converted', options => '{\"leakage\": \"error\"}')").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('leaky', 'leaky', 'converted', options => '{\"leakage\": \"error\"}')")
+            .unwrap();
     }
 
     #[pg_test(error = "option \"leakage\" must be \"warn\", \"error\" or \"ignore\", got \"stop\"")]
@@ -134,16 +154,23 @@ mod tests {
         )
         .unwrap();
         let rows: Vec<(String, f64, String)> = Spi::connect(|c| {
-            c.select("SELECT feature, vif, most_correlated_with FROM lead_scoring.feature_report('f', 'y') ORDER BY feature", None, &[])
-                .unwrap()
-                .map(|r| (r.get(1).unwrap().unwrap(), r.get(2).unwrap().unwrap(), r.get(3).unwrap().unwrap()))
-                .collect()
+            c.select(
+                "SELECT feature, vif, most_correlated_with FROM lead_scoring.feature_report('f', 'y') ORDER BY feature",
+                None,
+                &[],
+            )
+            .unwrap()
+            .map(|r| (r.get(1).unwrap().unwrap(), r.get(2).unwrap().unwrap(), r.get(3).unwrap().unwrap()))
+            .collect()
         });
         assert_eq!(rows.len(), 4);
         assert!(rows[0].1.is_infinite() && rows[1].1.is_infinite() && rows[2].1.is_infinite(), "{rows:?}");
         assert!(rows[3].1 < 1.1, "d is independent: {rows:?}");
         assert_eq!(rows[0].2, "c");
-        let r = Spi::get_one::<f64>("SELECT (correlations->>'a')::float8 FROM lead_scoring.feature_report('f') WHERE feature = 'c'").unwrap().unwrap();
+        let r =
+            Spi::get_one::<f64>("SELECT (correlations->>'a')::float8 FROM lead_scoring.feature_report('f') WHERE feature = 'c'")
+                .unwrap()
+                .unwrap();
         let expected = Spi::get_one::<f64>("SELECT corr(a, c) FROM f").unwrap().unwrap();
         assert!((r - expected).abs() < 1e-9);
     }

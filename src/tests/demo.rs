@@ -46,7 +46,8 @@ mod tests {
                                                     options => '{\"exclude\": [\"lead_id\"]}')",
         )
         .unwrap();
-        let artifact = Spi::get_one::<Vec<u8>>("SELECT artifact FROM lead_scoring.models WHERE name = 'demo' AND version = 1").unwrap();
+        let artifact =
+            Spi::get_one::<Vec<u8>>("SELECT artifact FROM lead_scoring.models WHERE name = 'demo' AND version = 1").unwrap();
         let auc = metrics.unwrap().0["test"]["roc_auc"].as_f64().unwrap();
         assert!(auc >= 0.80, "test ROC AUC {auc}");
         pgrx::warning!("demo test ROC AUC {auc:.4}; coefficients follow");

@@ -54,14 +54,18 @@ mod tests {
         Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted')").unwrap();
     }
 
-    #[pg_test(error = "label \"converted\" has only one class (100 rows, all not converted); a model needs converted and non-converted leads")]
+    #[pg_test(
+        error = "label \"converted\" has only one class (100 rows, all not converted); a model needs converted and non-converted leads"
+    )]
     fn one_class_label() {
         make_leads("leads", 100);
         Spi::run("UPDATE leads SET converted = false").unwrap();
         Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted')").unwrap();
     }
 
-    #[pg_test(error = "the training part has 4 converted and 156 non-converted leads; at least 10 of each are needed (options.min_class_rows)")]
+    #[pg_test(
+        error = "the training part has 4 converted and 156 non-converted leads; at least 10 of each are needed (options.min_class_rows)"
+    )]
     fn too_few_of_a_class() {
         make_leads("leads", 200);
         Spi::run("UPDATE leads SET converted = (id <= 5)").unwrap();
@@ -72,7 +76,8 @@ mod tests {
     fn text_label_needs_positive_label() {
         make_leads("leads", 100);
         Spi::run("ALTER TABLE leads ADD COLUMN outcome text").unwrap();
-        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'outcome', options => '{\"exclude\": [\"converted\"]}')").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'outcome', options => '{\"exclude\": [\"converted\"]}')")
+            .unwrap();
     }
 
     #[pg_test(error = "label column \"stage\" has the value 2; a numeric label must be 0 or 1 (or set options.positive_label)")]
@@ -136,10 +141,8 @@ mod tests {
              SELECT pg_temp.train_error()",
         )
         .unwrap();
-        let expected = format!(
-            "unknown option \"alhpa\"; known options are: {}",
-            crate::core::training::KNOWN_OPTIONS.join(", ")
-        );
+        let expected =
+            format!("unknown option \"alhpa\"; known options are: {}", crate::core::training::KNOWN_OPTIONS.join(", "));
         assert_eq!(message.as_deref(), Some(expected.as_str()));
         assert!(expected.contains("alpha, as_of, bins, calibration, class_weight"));
     }
@@ -203,10 +206,9 @@ mod tests {
         make_leads("leads", 1000);
         Spi::run(r#"CREATE TABLE "we""ird; DROP TABLE leads; --" AS SELECT visits AS "a""; DROP TABLE leads; --", source AS "Lead Source", converted FROM leads"#).unwrap();
         Spi::run(r#"SELECT * FROM lead_scoring.train('hostile', '"we""ird; DROP TABLE leads; --"', 'converted')"#).unwrap();
-        let scored = Spi::get_one::<i64>(
-            r#"SELECT count(lead_scoring.score('hostile', t)) FROM "we""ird; DROP TABLE leads; --" t"#,
-        )
-        .unwrap();
+        let scored =
+            Spi::get_one::<i64>(r#"SELECT count(lead_scoring.score('hostile', t)) FROM "we""ird; DROP TABLE leads; --" t"#)
+                .unwrap();
         assert_eq!(scored, Some(1000));
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM leads").unwrap(), Some(1000), "leads still exists");
     }
@@ -239,7 +241,9 @@ mod tests {
     #[pg_test]
     fn a_bad_option_is_invalid_parameter_value() {
         make_leads("leads", 100);
-        let train = |options: &str| sqlstate_of(&format!("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{options}')"));
+        let train = |options: &str| {
+            sqlstate_of(&format!("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{options}')"))
+        };
         assert_eq!(train(r#"{"alhpa": 1}"#), "22023", "unknown option");
         assert_eq!(train(r#"{"alpha": "big"}"#), "22023", "option of the wrong type");
         assert_eq!(train(r#"{"split": {"method": "kfold"}}"#), "22023", "unknown split method");
@@ -251,7 +255,8 @@ mod tests {
         // Checked by the extension when it reads the source ...
         assert_eq!(sqlstate_of("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', ARRAY['visitz'])"), "42703");
         // ... and by the core when an option names a feature that is not there.
-        let log = r#"SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{"exclude": ["id"], "log": ["visitz"]}')"#;
+        let log =
+            r#"SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{"exclude": ["id"], "log": ["visitz"]}')"#;
         assert_eq!(sqlstate_of(log), "42703");
     }
 
@@ -295,13 +300,19 @@ mod tests {
         Spi::run("CREATE TABLE wide AS SELECT g AS id, md5(g::text) AS email, (g % 3 = 0) AS converted FROM generate_series(1, 50000) g").unwrap();
         Spi::run("SET LOCAL lead_scoring.max_memory = '1MB'").unwrap();
         assert_eq!(sqlstate_of("SELECT * FROM lead_scoring.train('w', 'wide', 'converted')"), "54000");
-        assert_eq!(sqlstate_of("SELECT lead_scoring.roc_auc((g / 200000.0)::float8, g % 2 = 0) FROM generate_series(1, 200000) g"), "54000");
+        assert_eq!(
+            sqlstate_of("SELECT lead_scoring.roc_auc((g / 200000.0)::float8, g % 2 = 0) FROM generate_series(1, 200000) g"),
+            "54000"
+        );
     }
 
     #[pg_test]
     fn non_convergence_is_reported_and_recorded() {
         make_leads("leads", 1000);
-        Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"max_iter\": 1}')").unwrap();
+        Spi::run(
+            "SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"max_iter\": 1}')",
+        )
+        .unwrap();
         let (converged, iterations): (Option<bool>, Option<i64>) = Spi::get_two(
             "SELECT (training->>'converged')::boolean, (training->>'iterations')::bigint FROM lead_scoring.models WHERE name = 'm'",
         )

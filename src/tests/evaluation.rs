@@ -9,17 +9,23 @@ mod tests {
     use crate::tests::fixtures::{make_leads, train_default};
 
     fn training(name: &str) -> serde_json::Value {
-        Spi::get_one_with_args::<JsonB>("SELECT training FROM lead_scoring.models WHERE name = $1 ORDER BY version DESC LIMIT 1", &[name.into()])
-            .unwrap()
-            .unwrap()
-            .0
+        Spi::get_one_with_args::<JsonB>(
+            "SELECT training FROM lead_scoring.models WHERE name = $1 ORDER BY version DESC LIMIT 1",
+            &[name.into()],
+        )
+        .unwrap()
+        .unwrap()
+        .0
     }
 
     fn metrics(name: &str) -> serde_json::Value {
-        Spi::get_one_with_args::<JsonB>("SELECT metrics FROM lead_scoring.models WHERE name = $1 ORDER BY version DESC LIMIT 1", &[name.into()])
-            .unwrap()
-            .unwrap()
-            .0
+        Spi::get_one_with_args::<JsonB>(
+            "SELECT metrics FROM lead_scoring.models WHERE name = $1 ORDER BY version DESC LIMIT 1",
+            &[name.into()],
+        )
+        .unwrap()
+        .unwrap()
+        .0
     }
 
     fn train(name: &str, options: &str) {
@@ -37,7 +43,11 @@ mod tests {
         let agg = Spi::get_one::<JsonB>("SELECT lead_scoring.lift(p, converted) FROM scored").unwrap().unwrap().0;
         let rows = agg.as_array().unwrap();
         assert_eq!(rows.len(), 10);
-        let report = Spi::get_one::<JsonB>("SELECT jsonb_agg(to_jsonb(l) ORDER BY decile) FROM lead_scoring.lift('m', 'leads') l").unwrap().unwrap().0;
+        let report =
+            Spi::get_one::<JsonB>("SELECT jsonb_agg(to_jsonb(l) ORDER BY decile) FROM lead_scoring.lift('m', 'leads') l")
+                .unwrap()
+                .unwrap()
+                .0;
         for (a, b) in rows.iter().zip(report.as_array().unwrap()) {
             assert_eq!(a["leads"], b["leads"]);
             assert_eq!(a["conversions"], b["conversions"]);
@@ -57,7 +67,8 @@ mod tests {
         assert!((auc_from_curve.unwrap() - auc).abs() < 1e-9, "trapezoid under the ROC curve is the AUC");
         let pr = Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.pr_curve('m', 'leads')").unwrap().unwrap();
         assert!(pr > 10);
-        let pr_agg = Spi::get_one::<i64>("SELECT jsonb_array_length(lead_scoring.pr_curve(p, converted)) FROM scored").unwrap().unwrap();
+        let pr_agg =
+            Spi::get_one::<i64>("SELECT jsonb_array_length(lead_scoring.pr_curve(p, converted)) FROM scored").unwrap().unwrap();
         assert!(pr_agg > 10 && pr_agg <= 1000);
         let bins = Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.calibration_curve('m', 'leads', 5)").unwrap().unwrap();
         assert!((1..=5).contains(&bins));

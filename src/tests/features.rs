@@ -93,9 +93,11 @@ mod tests {
 
     #[pg_test]
     fn scalars() {
-        let flags = Spi::get_one::<Vec<String>>("SELECT lead_scoring.intent_flags('Need PRICING and a demo asap', ARRAY['demo', 'pricing', 'api'])")
-            .unwrap()
-            .unwrap();
+        let flags = Spi::get_one::<Vec<String>>(
+            "SELECT lead_scoring.intent_flags('Need PRICING and a demo asap', ARRAY['demo', 'pricing', 'api'])",
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(flags, vec!["demo".to_string(), "pricing".to_string()]);
         let (personal, company) = Spi::get_two::<bool, bool>(
             "SELECT lead_scoring.is_personal_email('Jane.Doe@GMAIL.com'), lead_scoring.is_personal_email('jane@acme.io')",
@@ -107,7 +109,8 @@ mod tests {
         assert_eq!(decayed, Some(30.0));
         let floor = Spi::get_one::<f64>("SELECT lead_scoring.score_decay(50, '2025-01-01', '2026-03-02', 10)").unwrap();
         assert_eq!(floor, Some(0.0));
-        let (l, same) = Spi::get_two::<f64, bool>("SELECT lead_scoring.log_scale(-99), lead_scoring.log_scale(99) = ln(100)").unwrap();
+        let (l, same) =
+            Spi::get_two::<f64, bool>("SELECT lead_scoring.log_scale(-99), lead_scoring.log_scale(99) = ln(100)").unwrap();
         assert!((l.unwrap() + 100f64.ln()).abs() < 1e-12 && same == Some(true));
         let volatility = Spi::get_one::<String>(
             "SELECT string_agg(DISTINCT provolatile::text || proparallel::text || proisstrict::text, ',') FROM pg_proc

@@ -16,7 +16,10 @@ mod tests {
     }
 
     fn training(name: &str) -> serde_json::Value {
-        Spi::get_one_with_args::<JsonB>("SELECT training FROM lead_scoring.models WHERE name = $1", &[name.into()]).unwrap().unwrap().0
+        Spi::get_one_with_args::<JsonB>("SELECT training FROM lead_scoring.models WHERE name = $1", &[name.into()])
+            .unwrap()
+            .unwrap()
+            .0
     }
 
     /// Largest gap between the sum of explain() rows and the model's log-odds, over every lead.
@@ -35,10 +38,9 @@ mod tests {
     fn gbm_trains_scores_and_explains_additively() {
         make_leads("leads", 3000);
         train("trees", "gbm", r#"{"trees": 120, "learning_rate": 0.1, "threads": 2}"#);
-        let (algorithm, auc): (Option<String>, Option<f64>) = Spi::get_two(
-            "SELECT algorithm, (metrics->'test'->>'roc_auc')::float8 FROM lead_scoring.models WHERE name = 'trees'",
-        )
-        .unwrap();
+        let (algorithm, auc): (Option<String>, Option<f64>) =
+            Spi::get_two("SELECT algorithm, (metrics->'test'->>'roc_auc')::float8 FROM lead_scoring.models WHERE name = 'trees'")
+                .unwrap();
         assert_eq!(algorithm.as_deref(), Some("gbm"));
         assert!(auc.unwrap() > 0.7, "{auc:?}");
         let t = training("trees");
@@ -57,13 +59,17 @@ mod tests {
         assert!(additivity_gap("lin") < 1e-6);
         let first = Spi::get_one::<String>("SELECT feature FROM lead_scoring.feature_importance('lin') LIMIT 1").unwrap();
         assert_eq!(first.as_deref(), Some("visits"));
-        let (direction, odds): (Option<String>, Option<f64>) = Spi::get_two(
-            "SELECT direction, odds_ratio FROM lead_scoring.feature_importance('lin') WHERE feature = 'visits'",
-        )
-        .unwrap();
+        let (direction, odds): (Option<String>, Option<f64>) =
+            Spi::get_two("SELECT direction, odds_ratio FROM lead_scoring.feature_importance('lin') WHERE feature = 'visits'")
+                .unwrap();
         assert_eq!(direction.as_deref(), Some("higher values raise the score"));
         assert!(odds.unwrap() > 1.0);
-        let levels = Spi::get_one::<JsonB>("SELECT level_coefficients FROM lead_scoring.feature_importance('lin') WHERE feature = 'source'").unwrap().unwrap().0;
+        let levels = Spi::get_one::<JsonB>(
+            "SELECT level_coefficients FROM lead_scoring.feature_importance('lin') WHERE feature = 'source'",
+        )
+        .unwrap()
+        .unwrap()
+        .0;
         assert!(levels["Reference"].as_f64().unwrap() > levels["Google"].as_f64().unwrap());
         // Row and jsonb overloads agree, and one-hot levels are one row per column.
         let (rows, diff): (Option<i64>, Option<f64>) = Spi::get_two(

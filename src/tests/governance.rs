@@ -72,7 +72,9 @@ mod tests {
         train_default("m", "leads");
         train(r#"{"exclude": ["id"], "alpha": 50, "deploy": "never"}"#);
         Spi::run("SELECT lead_scoring.retire('m', 2, 'superseded')").unwrap();
-        let retired = Spi::get_one::<bool>("SELECT retired_at IS NOT NULL FROM lead_scoring.models WHERE name = 'm' AND version = 2").unwrap();
+        let retired =
+            Spi::get_one::<bool>("SELECT retired_at IS NOT NULL FROM lead_scoring.models WHERE name = 'm' AND version = 2")
+                .unwrap();
         assert_eq!(retired, Some(true));
         let event = Spi::get_one::<String>("SELECT reason FROM lead_scoring.model_events WHERE event = 'retired'").unwrap();
         assert_eq!(event.as_deref(), Some("superseded"));
@@ -126,7 +128,10 @@ mod tests {
         assert_eq!(live(), 2);
         // Without a column the live model needs, the live model cannot be compared: not deployed.
         assert_eq!(train(r#"{"exclude": ["id", "visits"]}"#), (4, false));
-        let reason = Spi::get_one::<String>("SELECT reason FROM lead_scoring.model_events WHERE event = 'deploy_decision' AND version = 4").unwrap();
+        let reason = Spi::get_one::<String>(
+            "SELECT reason FROM lead_scoring.model_events WHERE event = 'deploy_decision' AND version = 4",
+        )
+        .unwrap();
         assert_eq!(reason.as_deref(), Some("the live version could not be evaluated on the new test rows: its feature \"visits\" is not among the new version's columns"));
         // "always" deploys even the worse model; "never" leaves the live one.
         assert_eq!(train(r#"{"exclude": ["id", "visits"], "deploy": "always"}"#), (5, true));
@@ -146,8 +151,16 @@ mod tests {
         Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"split\": {\"method\": \"time\", \"column\": \"created_at\"}}')").unwrap();
         let card = Spi::get_one::<String>("SELECT lead_scoring.model_card('m')").unwrap().unwrap();
         assert!(card.starts_with("# Model card: m (version 1, deployed)"), "{card}");
-        for section in ["## Intended use", "## Training data", "## Features", "## Algorithm and hyperparameters", "## Metrics",
-                        "## Threshold and tiers", "## Known limitations", "## Change history"] {
+        for section in [
+            "## Intended use",
+            "## Training data",
+            "## Features",
+            "## Algorithm and hyperparameters",
+            "## Metrics",
+            "## Threshold and tiers",
+            "## Known limitations",
+            "## Change history",
+        ] {
             assert!(card.contains(section), "missing {section} in {card}");
         }
         assert!(card.contains("| visits | numeric |"), "{card}");
@@ -217,7 +230,9 @@ mod tests {
         .unwrap();
         assert_eq!(positives(v), expected);
         assert_ne!(positives(1), expected, "the flags changed some labels");
-        let source = Spi::get_one::<String>(&format!("SELECT source FROM lead_scoring.models WHERE name = 'm' AND version = {v}")).unwrap();
+        let source =
+            Spi::get_one::<String>(&format!("SELECT source FROM lead_scoring.models WHERE name = 'm' AND version = {v}"))
+                .unwrap();
         assert_eq!(source.as_deref(), Some("leads (with rep feedback)"));
     }
 
@@ -244,6 +259,9 @@ mod tests {
         make_leads("leads", 1000);
         train_default("m", "leads");
         as_rep("SELECT lead_scoring.flag('m', '7', true, 'rep says so')");
-        assert_eq!(Spi::get_one::<String>("SELECT flagged_by::text FROM lead_scoring.lead_feedback").unwrap().as_deref(), Some("ls_rep"));
+        assert_eq!(
+            Spi::get_one::<String>("SELECT flagged_by::text FROM lead_scoring.lead_feedback").unwrap().as_deref(),
+            Some("ls_rep")
+        );
     }
 }

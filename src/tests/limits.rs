@@ -7,8 +7,8 @@ mod tests {
     use pgrx::prelude::*;
     use serde_json::Value;
 
-    use crate::core::models::{decode_model, encode_model};
     use crate::core::models::ForustModel;
+    use crate::core::models::{decode_model, encode_model};
     use crate::core::models::{Estimator, LeadModel};
     use crate::tests::fixtures::make_leads;
 
@@ -22,7 +22,9 @@ mod tests {
         .unwrap();
     }
 
-    #[pg_test(error = "this call would need 181 MB for the logistic fit's Newton system of 1988 inputs (most inputs from \"company\" 1987, \"n\" 1; options.max_levels caps a text column's inputs), more than the memory limit of 100 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it)")]
+    #[pg_test(
+        error = "this call would need 181 MB for the logistic fit's Newton system of 1988 inputs (most inputs from \"company\" 1987, \"n\" 1; options.max_levels caps a text column's inputs), more than the memory limit of 100 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it)"
+    )]
     fn memory_setting_refuses_a_fit_past_it() {
         companies();
         Spi::run("SET lead_scoring.max_memory = '100MB'").unwrap();
@@ -34,19 +36,25 @@ mod tests {
         make_leads("leads", 1000);
         Spi::run("SET lead_scoring.max_memory = '1MB'").unwrap();
         Spi::run("SELECT lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"max_memory\": \"256MB\"}')").unwrap();
-        let recorded = Spi::get_one::<String>("SELECT training->'effective_options'->>'max_memory' FROM lead_scoring.models WHERE name = 'm'");
+        let recorded = Spi::get_one::<String>(
+            "SELECT training->'effective_options'->>'max_memory' FROM lead_scoring.models WHERE name = 'm'",
+        );
         assert_eq!(recorded, Ok(Some("256 MB".to_string())));
         assert_eq!(Spi::get_one::<String>("SHOW lead_scoring.max_memory"), Ok(Some("1MB".to_string())));
     }
 
-    #[pg_test(error = "this call would need 1.5 MB for the first 10000 rows of wide read into memory, more than the memory limit of 1.0 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it); audit fewer rows or columns (a query source with a WHERE clause or TABLESAMPLE)")]
+    #[pg_test(
+        error = "this call would need 1.5 MB for the first 10000 rows of wide read into memory, more than the memory limit of 1.0 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it); audit fewer rows or columns (a query source with a WHERE clause or TABLESAMPLE)"
+    )]
     fn audit_reads_within_the_memory_setting() {
         Spi::run("CREATE TABLE wide AS SELECT g AS id, md5(g::text) AS email, (g % 3 = 0) AS converted FROM generate_series(1, 50000) g").unwrap();
         Spi::run("SET lead_scoring.max_memory = '1MB'").unwrap();
         Spi::run("SELECT * FROM lead_scoring.audit('wide', 'converted')").unwrap();
     }
 
-    #[pg_test(error = "this call would need 1.1 MB for 131072 (score, label) pairs, which roc_auc, pr_auc and ks_statistic keep until the end of a group, more than the memory limit of 1.0 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it)")]
+    #[pg_test(
+        error = "this call would need 1.1 MB for 131072 (score, label) pairs, which roc_auc, pr_auc and ks_statistic keep until the end of a group, more than the memory limit of 1.0 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it)"
+    )]
     fn pair_keeping_aggregates_stay_within_the_memory_setting() {
         Spi::run("SET lead_scoring.max_memory = '1MB'").unwrap();
         Spi::run("SELECT lead_scoring.roc_auc((g / 200000.0)::float8, g % 2 = 0) FROM generate_series(1, 200000) g").unwrap();
@@ -56,9 +64,13 @@ mod tests {
     fn max_levels_caps_a_text_column_and_records_it() {
         companies();
         Spi::run("SELECT lead_scoring.train('c', 'companies', 'converted', options => '{\"exclude\": [\"id\"], \"min_level_count\": 1, \"max_levels\": 50, \"leakage\": \"ignore\"}')").unwrap();
-        let capped = Spi::get_one::<pgrx::JsonB>("SELECT training->'capped_levels' FROM lead_scoring.models WHERE name = 'c'").unwrap().unwrap().0;
+        let capped = Spi::get_one::<pgrx::JsonB>("SELECT training->'capped_levels' FROM lead_scoring.models WHERE name = 'c'")
+            .unwrap()
+            .unwrap()
+            .0;
         assert_eq!(capped, serde_json::json!([{"feature": "company", "frequent_levels": 1986, "kept_levels": 50}]));
-        let levels = Spi::get_one::<i64>("SELECT jsonb_array_length(features->0->'levels') FROM lead_scoring.models WHERE name = 'c'");
+        let levels =
+            Spi::get_one::<i64>("SELECT jsonb_array_length(features->0->'levels') FROM lead_scoring.models WHERE name = 'c'");
         assert_eq!(levels, Ok(Some(50)));
         // Every company scores: the 1,950 not kept through "(other)".
         let scored = Spi::get_one::<i64>("SELECT count(lead_scoring.score('c', l)) FROM companies l");
@@ -79,7 +91,9 @@ mod tests {
         decode_model(&bytes.unwrap().unwrap()).unwrap()
     }
 
-    #[pg_test(error = "model \"g@1\": model artifact is corrupt: tree 0: node 0 splits input 999999 at 0.5 (the model has 10 inputs)")]
+    #[pg_test(
+        error = "model \"g@1\": model artifact is corrupt: tree 0: node 0 splits input 999999 at 0.5 (the model has 10 inputs)"
+    )]
     fn an_edited_tree_is_an_error_not_a_crash() {
         make_leads("leads", 1000);
         Spi::run("SELECT lead_scoring.train('g', 'leads', 'converted', algorithm => 'gbm', options => '{\"exclude\": [\"id\"], \"trees\": 10}')").unwrap();
@@ -89,7 +103,8 @@ mod tests {
         let template = json["trees"][0]["nodes"][0].clone();
         let node = |num: usize, leaf: bool| {
             let mut n = template.clone();
-            (n["num"], n["is_leaf"], n["split_feature"], n["split_value"]) = (num.into(), leaf.into(), 999_999.into(), 0.5.into());
+            (n["num"], n["is_leaf"], n["split_feature"], n["split_value"]) =
+                (num.into(), leaf.into(), 999_999.into(), 0.5.into());
             (n["left_child"], n["right_child"], n["missing_node"]) = (1.into(), 2.into(), 1.into());
             n
         };

@@ -15,7 +15,12 @@ mod tests {
         for case in &cases {
             let name = case["name"].as_str().unwrap();
             let scores: Vec<f64> = serde_json::from_value(case["scores"].clone()).unwrap();
-            let labels: Vec<bool> = case["labels"].as_array().unwrap().iter().map(|l| l.as_i64().map_or_else(|| l.as_bool().unwrap(), |x| x == 1)).collect();
+            let labels: Vec<bool> = case["labels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_i64().map_or_else(|| l.as_bool().unwrap(), |x| x == 1))
+                .collect();
             Spi::run_with_args(
                 "INSERT INTO metric_cases SELECT $1, s, l FROM unnest($2::float8[], $3::boolean[]) AS u(s, l)",
                 &[name.into(), scores.into(), labels.into()],
@@ -80,16 +85,17 @@ mod tests {
             "CREATE TABLE s AS SELECT * FROM (VALUES (0.9, 1), (0.8, 0), (0.7, 1), (0.2, 0), (NULL, 1), (0.5, NULL)) v(score, label)",
         )
         .unwrap();
-        let (auc, n): (Option<f64>, Option<f64>) = Spi::get_two(
-            "SELECT lead_scoring.roc_auc(score, label), lead_scoring.roc_auc(score, label = 1) FROM s",
-        )
-        .unwrap();
+        let (auc, n): (Option<f64>, Option<f64>) =
+            Spi::get_two("SELECT lead_scoring.roc_auc(score, label), lead_scoring.roc_auc(score, label = 1) FROM s").unwrap();
         assert_eq!(auc, Some(0.75));
         assert_eq!(n, Some(0.75));
         let empty = Spi::get_one::<f64>("SELECT lead_scoring.roc_auc(score, label = 1) FROM s WHERE false").unwrap();
         assert_eq!(empty, None);
         let c = Spi::get_one::<pgrx::JsonB>("SELECT lead_scoring.confusion(score, label, 0.75) FROM s").unwrap().unwrap().0;
-        assert_eq!((c["tp"].as_i64(), c["fp"].as_i64(), c["tn"].as_i64(), c["fn"].as_i64()), (Some(1), Some(1), Some(1), Some(1)));
+        assert_eq!(
+            (c["tp"].as_i64(), c["fp"].as_i64(), c["tn"].as_i64(), c["fn"].as_i64()),
+            (Some(1), Some(1), Some(1), Some(1))
+        );
     }
 
     #[pg_test(error = "label 2 is not 0 or 1")]
@@ -126,7 +132,11 @@ mod tests {
         let grouped = "SELECT string_agg(a::text, ',' ORDER BY grp) FROM
                          (SELECT grp, lead_scoring.roc_auc(score, label) a FROM big_scores GROUP BY grp) g";
         Spi::run("SET max_parallel_workers_per_gather = 0").unwrap();
-        let serial = (Spi::get_one::<String>(exact).unwrap(), Spi::get_two::<f64, f64>(sums).unwrap(), Spi::get_one::<String>(grouped).unwrap());
+        let serial = (
+            Spi::get_one::<String>(exact).unwrap(),
+            Spi::get_two::<f64, f64>(sums).unwrap(),
+            Spi::get_one::<String>(grouped).unwrap(),
+        );
         Spi::run(
             "SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
              SET min_parallel_table_scan_size = 0",
@@ -135,9 +145,16 @@ mod tests {
         for q in [exact, sums] {
             let plan = Spi::get_one::<pgrx::Json>(&format!("EXPLAIN (ANALYZE, FORMAT JSON) {q}")).unwrap().unwrap().0.to_string();
             assert!(plan.contains(r#""Partial Mode":"Partial""#), "expected a partial aggregate: {plan}");
-            assert!(!plan.contains(r#""Workers Launched":0"#) && plan.contains(r#""Workers Launched""#), "workers must run: {plan}");
+            assert!(
+                !plan.contains(r#""Workers Launched":0"#) && plan.contains(r#""Workers Launched""#),
+                "workers must run: {plan}"
+            );
         }
-        let parallel = (Spi::get_one::<String>(exact).unwrap(), Spi::get_two::<f64, f64>(sums).unwrap(), Spi::get_one::<String>(grouped).unwrap());
+        let parallel = (
+            Spi::get_one::<String>(exact).unwrap(),
+            Spi::get_two::<f64, f64>(sums).unwrap(),
+            Spi::get_one::<String>(grouped).unwrap(),
+        );
         assert!(serial.0.is_some());
         assert_eq!(serial.0, parallel.0);
         assert_eq!(serial.2, parallel.2);

@@ -91,10 +91,11 @@ mod tests {
         setup();
         Spi::run("SELECT * FROM lead_scoring.train('g', 'leads', 'converted', ARRAY['visits', 'source'], 'gbm')").unwrap();
         for model in ["m", "g"] {
-            let reference = Spi::get_one_with_args::<JsonB>("SELECT reference FROM lead_scoring.models WHERE name = $1", &[model.into()])
-                .unwrap()
-                .unwrap()
-                .0;
+            let reference =
+                Spi::get_one_with_args::<JsonB>("SELECT reference FROM lead_scoring.models WHERE name = $1", &[model.into()])
+                    .unwrap()
+                    .unwrap()
+                    .0;
             let visits = &reference["features"][0];
             assert_eq!(visits["name"], "visits");
             let shares: f64 = visits["bins"]["shares"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap()).sum();
@@ -120,7 +121,8 @@ mod tests {
     #[pg_test]
     fn monitor_writes_a_row_compared_with_the_test_baseline() {
         setup();
-        let (status, advice) = Spi::get_two::<String, String>("SELECT status, recommendation FROM lead_scoring.monitor('m', 'leads')").unwrap();
+        let (status, advice) =
+            Spi::get_two::<String, String>("SELECT status, recommendation FROM lead_scoring.monitor('m', 'leads')").unwrap();
         let row = Spi::get_one::<JsonB>("SELECT to_jsonb(m) FROM lead_scoring.monitoring m").unwrap().unwrap().0;
         assert_eq!(row["model_name"], "m");
         assert_eq!(row["version"], 1);
@@ -128,7 +130,8 @@ mod tests {
         assert_eq!(row["rows"], 2000);
         assert_eq!(row["status"].as_str(), status.as_deref());
         assert_eq!(row["recommendation"].as_str(), advice.as_deref());
-        let test = Spi::get_one::<JsonB>("SELECT metrics -> 'test' FROM lead_scoring.models WHERE name = 'm'").unwrap().unwrap().0;
+        let test =
+            Spi::get_one::<JsonB>("SELECT metrics -> 'test' FROM lead_scoring.models WHERE name = 'm'").unwrap().unwrap().0;
         assert_eq!(row["baseline"]["roc_auc"], test["roc_auc"]);
         // The metrics are evaluate()'s on the same rows.
         let evaluated = Spi::get_one::<JsonB>("SELECT lead_scoring.evaluate('m', 'leads')").unwrap().unwrap().0;
@@ -141,7 +144,8 @@ mod tests {
         assert_eq!(row["drift"].as_array().unwrap().len(), 5, "four features and the score");
         // A metric 5% below baseline alerts: pretend the test part scored a perfect AUC.
         Spi::run("UPDATE lead_scoring.models SET metrics = jsonb_set(metrics, '{test,roc_auc}', '1.0')").unwrap();
-        let (status, advice) = Spi::get_two::<String, String>("SELECT status, recommendation FROM lead_scoring.monitor('m', 'leads')").unwrap();
+        let (status, advice) =
+            Spi::get_two::<String, String>("SELECT status, recommendation FROM lead_scoring.monitor('m', 'leads')").unwrap();
         assert_eq!(status.as_deref(), Some("alert"));
         assert!(advice.unwrap().starts_with("retrain: performance fell 5% or more below the test baseline: roc_auc"));
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.monitoring").unwrap(), Some(2));
@@ -215,7 +219,8 @@ mod tests {
         pgrx::warning!("after the change: {after:?}");
         let pricing = after.iter().find(|r| r.0 == "pricing_visits").unwrap();
         assert!(pricing.1 >= 0.25 && pricing.2 == "alert", "the planted drift is an alert: {pricing:?}");
-        let other_inputs: Vec<&(String, f64, String)> = after.iter().filter(|r| r.0 != "pricing_visits" && r.0 != "(score)").collect();
+        let other_inputs: Vec<&(String, f64, String)> =
+            after.iter().filter(|r| r.0 != "pricing_visits" && r.0 != "(score)").collect();
         assert!(other_inputs.iter().all(|r| r.2 == "ok"), "only pricing_visits was planted: {after:?}");
         // The score moves with its strongest input, but less: it is not an alert of its own.
         let score = after.iter().find(|r| r.0 == "(score)").unwrap();
@@ -235,7 +240,8 @@ mod tests {
         pgrx::warning!("after the change monitor: {status}: {advice}; {}", metrics.0["vs_baseline"]);
         assert_eq!(status, "alert");
         assert!(advice.starts_with("retrain") && advice.contains("pricing_visits (PSI") && advice.contains("alert)"), "{advice}");
-        let alerts = Spi::get_one::<Vec<String>>("SELECT array_agg(status ORDER BY id) FROM lead_scoring.monitoring").unwrap().unwrap();
+        let alerts =
+            Spi::get_one::<Vec<String>>("SELECT array_agg(status ORDER BY id) FROM lead_scoring.monitoring").unwrap().unwrap();
         assert_eq!(alerts, vec!["ok", "alert"]);
         // The rows keep drift() as it was: nothing on the quiet quarter, pricing_visits after.
         let stored = Spi::get_one::<Vec<String>>(

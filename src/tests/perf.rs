@@ -10,7 +10,10 @@ mod tests {
     fn x_education_options(extra: &str) -> String {
         let mut ex: Vec<&str> = LEAKING.to_vec();
         ex.extend(["Prospect ID", "Lead Number", "file_row"]);
-        format!(r#"{{"split": {{"method": "column", "column": "part"}}, "exclude": {}{extra}}}"#, serde_json::to_string(&ex).unwrap())
+        format!(
+            r#"{{"split": {{"method": "column", "column": "part"}}, "exclude": {}{extra}}}"#,
+            serde_json::to_string(&ex).unwrap()
+        )
     }
 
     fn train(model: &str, source: &str, label: &str, options: &str) {
@@ -52,7 +55,12 @@ mod tests {
         )
         .unwrap();
         for (model, calibration) in [("x_plain", "none"), ("x_platt", "platt"), ("x_iso", "isotonic")] {
-            train(model, "x_education.leads_split", "Converted", &x_education_options(&format!(r#", "calibration": "{calibration}""#)));
+            train(
+                model,
+                "x_education.leads_split",
+                "Converted",
+                &x_education_options(&format!(r#", "calibration": "{calibration}""#)),
+            );
             let (max_gap, rows, nulls) = gap(model, "x_education.scored");
             assert_eq!((rows, nulls), (9240, 0), "{model}");
             assert!(max_gap < 1e-9, "{model}: model_sql differs from score() by {max_gap}");
@@ -122,14 +130,18 @@ mod tests {
         assert!(training["engine_passes"].as_u64().unwrap() >= 3, "{training}");
         // Same scores, hence the same stored test metrics.
         let auc = |m: &str| {
-            Spi::get_one::<f64>(&format!("SELECT (metrics->'test'->>'roc_auc')::float8 FROM lead_scoring.models WHERE name = '{m}'"))
-                .unwrap()
-                .unwrap()
+            Spi::get_one::<f64>(&format!(
+                "SELECT (metrics->'test'->>'roc_auc')::float8 FROM lead_scoring.models WHERE name = '{m}'"
+            ))
+            .unwrap()
+            .unwrap()
         };
         assert!((auc("x_memory") - auc("x_aggregate")).abs() < 1e-9);
     }
 
-    #[pg_test(error = "options.engine 'aggregate' cannot be used here: it needs the split stored in a column: options.split = {\"method\": \"column\", \"column\": ...}")]
+    #[pg_test(
+        error = "options.engine 'aggregate' cannot be used here: it needs the split stored in a column: options.split = {\"method\": \"column\", \"column\": ...}"
+    )]
     fn aggregate_engine_needs_a_split_column() {
         crate::tests::fixtures::make_leads("leads", 300);
         Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"engine\": \"aggregate\"}')")
@@ -143,13 +155,18 @@ mod tests {
         Spi::run("CREATE TABLE x_education.split_copy AS SELECT * FROM x_education.leads_split").unwrap();
         let artifact = Spi::get_one::<Vec<u8>>("SELECT artifact FROM lead_scoring.models WHERE name = 'x_par'").unwrap().unwrap();
         let model = crate::core::models::decode_model(&artifact).unwrap();
-        let source = crate::executor::source::Source { from_sql: "x_education.split_copy".into(), display: "split_copy".into(), relation: Some("x_education.split_copy".into()) };
+        let source = crate::executor::source::Source {
+            from_sql: "x_education.split_copy".into(),
+            display: "split_copy".into(),
+            relation: Some("x_education.split_copy".into()),
+        };
         let label = crate::core::data::SourceColumn {
             name: "Converted".into(),
             type_name: "integer".into(),
             class: crate::core::data::ColumnClass::Numeric { integer: true },
         };
-        let query = crate::executor::aggregate_engine::pass_query(&source, &label, None, "part", &model.preprocessor, (1.0, 1.0)).unwrap();
+        let query = crate::executor::aggregate_engine::pass_query(&source, &label, None, "part", &model.preprocessor, (1.0, 1.0))
+            .unwrap();
         let theta: Vec<String> = (0..=model.preprocessor.width()).map(|i| format!("{}", 0.01 * i as f64)).collect();
         let query = query.replace("$1::float8[]", &format!("'{{{}}}'::float8[]", theta.join(",")));
         Spi::run("SET LOCAL max_parallel_workers_per_gather = 0").unwrap();
@@ -171,7 +188,8 @@ mod tests {
         // Without a row limit (Spi::get_one sets one, and then no worker is launched).
         let parallel = Spi::connect(|client| client.select(&query, None, &[])?.first().get_one::<Vec<f64>>()).unwrap().unwrap();
         assert_eq!(serial.len(), parallel.len());
-        let train_rows = Spi::get_one::<i64>("SELECT count(*) FROM x_education.split_copy WHERE part = 'train'").unwrap().unwrap();
+        let train_rows =
+            Spi::get_one::<i64>("SELECT count(*) FROM x_education.split_copy WHERE part = 'train'").unwrap().unwrap();
         assert_eq!((serial[1], parallel[1]), (train_rows as f64, train_rows as f64), "every training row counted once");
         for (i, (a, b)) in serial.iter().zip(&parallel).enumerate() {
             assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "entry {i}: serial {a} vs parallel {b}");
@@ -226,7 +244,8 @@ mod tests {
         )
         .unwrap();
         Spi::run("UPDATE num_leads SET converted = NOT converted WHERE amount > 40 AND amount < 60").unwrap();
-        Spi::run("SELECT * FROM lead_scoring.train('num', 'num_leads', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('num', 'num_leads', 'converted', options => '{\"exclude\": [\"id\"]}')")
+            .unwrap();
         Spi::run("CREATE VIEW num_leads_float AS SELECT id, amount::float8 AS amount FROM num_leads").unwrap();
         let differ = Spi::get_one::<i64>(
             "SELECT count(*) FROM num_leads n JOIN num_leads_float f USING (id)
@@ -261,9 +280,11 @@ mod tests {
         .unwrap();
         train("x_agg_parallel", "x_education.leads_split", "Converted", &opts);
         let states = |m: &str| {
-            Spi::get_one::<i64>(&format!("SELECT (training->>'engine_partial_states')::int8 FROM lead_scoring.models WHERE name = '{m}'"))
-                .unwrap()
-                .unwrap()
+            Spi::get_one::<i64>(&format!(
+                "SELECT (training->>'engine_partial_states')::int8 FROM lead_scoring.models WHERE name = '{m}'"
+            ))
+            .unwrap()
+            .unwrap()
         };
         assert_eq!(states("x_agg_serial"), 1);
         assert!(states("x_agg_parallel") >= 2, "no parallel worker took part: {}", states("x_agg_parallel"));

@@ -90,9 +90,11 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        let expected = Spi::get_one::<String>("SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM shaped WHERE id = 1")
-            .unwrap()
-            .unwrap();
+        let expected = Spi::get_one::<String>(
+            "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM shaped WHERE id = 1",
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(value, expected);
     }
 
@@ -107,7 +109,9 @@ mod tests {
         assert!(diff < 1e-9, "model_sql vs score {diff}");
     }
 
-    #[pg_test(error = "model_sql does not support quantile bins or date features yet (feature \"size\"); score this model with lead_scoring.score()")]
+    #[pg_test(
+        error = "model_sql does not support quantile bins or date features yet (feature \"size\"); score this model with lead_scoring.score()"
+    )]
     fn model_sql_refuses_bins() {
         make_shaped_leads();
         test_auc("bn", "'size', 'visits'", r#"{"bins": ["size"]}"#);
@@ -118,10 +122,12 @@ mod tests {
     fn date_columns_are_skipped_unless_named() {
         make_leads("leads", 500);
         Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
-        let names = Spi::get_one::<JsonB>("SELECT jsonb_path_query_array(features, '$[*].name') FROM lead_scoring.models WHERE name = 'm'")
-            .unwrap()
-            .unwrap()
-            .0;
+        let names = Spi::get_one::<JsonB>(
+            "SELECT jsonb_path_query_array(features, '$[*].name') FROM lead_scoring.models WHERE name = 'm'",
+        )
+        .unwrap()
+        .unwrap()
+        .0;
         assert!(!names.as_array().unwrap().iter().any(|n| n == "created_at"), "{names}");
     }
 

@@ -59,8 +59,7 @@ pub(crate) mod tests {
         Spi::run(SCHEMA).unwrap();
         let mut lines = CSV.lines();
         let header = parse_record(lines.next().unwrap());
-        let columns: Vec<String> =
-            header.iter().map(|h| format!("\"{}\"", h.as_deref().unwrap().replace('"', "\"\""))).collect();
+        let columns: Vec<String> = header.iter().map(|h| format!("\"{}\"", h.as_deref().unwrap().replace('"', "\"\""))).collect();
         let records: Vec<Vec<Option<String>>> = lines.filter(|l| !l.is_empty()).map(parse_record).collect();
         assert_eq!(records.len(), 9237);
         for chunk in records.chunks(1000) {
@@ -126,7 +125,8 @@ pub(crate) mod tests {
     #[pg_test]
     fn gbm_reaches_the_lightgbm_reference_auc() {
         load_x_education();
-        let options = format!(r#"{{"split": {{"method": "column", "column": "part"}}, "exclude": {}, "threads": 2}}"#, exclude_json());
+        let options =
+            format!(r#"{{"split": {{"method": "column", "column": "part"}}, "exclude": {}, "threads": 2}}"#, exclude_json());
         let metrics = Spi::get_one::<pgrx::JsonB>(&format!(
             "SELECT metrics FROM lead_scoring.train('x_gbm', 'x_education.leads_split', 'Converted', algorithm => 'gbm', options => '{options}')"
         ))
@@ -156,10 +156,8 @@ pub(crate) mod tests {
                     options => '{\"exclude\": [\"file_row\"]}')",
         )
         .unwrap();
-        let features = Spi::get_one::<pgrx::JsonB>("SELECT features FROM lead_scoring.models WHERE name = 'ids'")
-            .unwrap()
-            .unwrap()
-            .0;
+        let features =
+            Spi::get_one::<pgrx::JsonB>("SELECT features FROM lead_scoring.models WHERE name = 'ids'").unwrap().unwrap().0;
         let names: Vec<&str> = features.as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
         assert!(!names.contains(&"Prospect ID"), "the uuid-like text id is skipped");
         assert!(names.contains(&"Lead Source"));
@@ -171,10 +169,7 @@ pub(crate) mod tests {
         #[test]
         fn csv_records_follow_copy_rules() {
             let r = super::parse_record(r#"a,,"b, c","say ""hi""","""#);
-            assert_eq!(
-                r,
-                vec![Some("a".into()), None, Some("b, c".into()), Some("say \"hi\"".into()), Some("".into())]
-            );
+            assert_eq!(r, vec![Some("a".into()), None, Some("b, c".into()), Some("say \"hi\"".into()), Some("".into())]);
         }
     }
 }

@@ -20,9 +20,15 @@ mod tests {
         assert_eq!(html.matches("<svg").count(), 5, "ROC, PR, calibration, lift, importance");
         assert!(html.contains("<h2>Model card: m (version 1, deployed)</h2>"));
         assert!(html.contains("<h3>Known limitations</h3>"));
-        assert!(html.contains("No monitoring run yet") && html.contains("lead_scoring.monitor(&#39;m&#39;, &#39;&lt;source&gt;&#39;)"));
+        assert!(
+            html.contains("No monitoring run yet")
+                && html.contains("lead_scoring.monitor(&#39;m&#39;, &#39;&lt;source&gt;&#39;)")
+        );
         // The ROC chart is drawn from the stored validation predictions: its AUC is the stored validation AUC.
-        let auc = Spi::get_one::<f64>("SELECT (metrics->'validation'->>'roc_auc')::float8 FROM lead_scoring.models WHERE name = 'm'").unwrap().unwrap();
+        let auc =
+            Spi::get_one::<f64>("SELECT (metrics->'validation'->>'roc_auc')::float8 FROM lead_scoring.models WHERE name = 'm'")
+                .unwrap()
+                .unwrap();
         let shown = format!("ROC curve (validation, AUC {})", crate::core::report::format_number(auc, 3));
         assert!(html.contains(&shown), "missing {shown}");
         // Every tier of the model is a row; the most important feature is in the chart.
@@ -40,7 +46,8 @@ mod tests {
     fn hostile_names_are_escaped() {
         make_leads("leads", 1000);
         Spi::run(r#"ALTER TABLE leads RENAME COLUMN source TO "<Source> & 'x'""#).unwrap();
-        Spi::run(r#"SELECT lead_scoring.train('<b>"m" & ''y''</b>', 'leads', 'converted', options => '{"exclude": ["id"]}')"#).unwrap();
+        Spi::run(r#"SELECT lead_scoring.train('<b>"m" & ''y''</b>', 'leads', 'converted', options => '{"exclude": ["id"]}')"#)
+            .unwrap();
         let html = report(r#"<b>"m" & 'y'</b>"#);
         assert!(!html.contains(r#"<b>"m""#) && !html.contains("<Source>"));
         assert!(html.contains("Lead scoring report: &lt;b&gt;&quot;m&quot; &amp; &#39;y&#39;&lt;/b&gt; (version 1)"));

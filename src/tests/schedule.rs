@@ -34,7 +34,11 @@ mod tests {
     fn retraining_job_runs_train_with_every_value_quoted() {
         with_cron();
         make_leads("leads", 1000);
-        Spi::run_with_args("SELECT lead_scoring.train($1, 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')", &[HOSTILE.into()]).unwrap();
+        Spi::run_with_args(
+            "SELECT lead_scoring.train($1, 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')",
+            &[HOSTILE.into()],
+        )
+        .unwrap();
         let id = Spi::get_one_with_args::<i64>(
             "SELECT lead_scoring.schedule_retraining($1, 'leads', 'converted', '0 3 * * 0',
                     features => ARRAY['visits', 'source'], options => '{\"deploy\": \"always\", \"note\": null}'::jsonb - 'note')",
@@ -55,14 +59,19 @@ mod tests {
         );
         // What the job runs trains version 2 of the same model and deploys it by the policy.
         Spi::run(&command).unwrap();
-        let (version, deployed) =
-            Spi::get_two_with_args::<i32, bool>("SELECT version, deployed FROM lead_scoring.models WHERE name = $1 ORDER BY version DESC LIMIT 1", &[HOSTILE.into()])
-                .unwrap();
+        let (version, deployed) = Spi::get_two_with_args::<i32, bool>(
+            "SELECT version, deployed FROM lead_scoring.models WHERE name = $1 ORDER BY version DESC LIMIT 1",
+            &[HOSTILE.into()],
+        )
+        .unwrap();
         assert_eq!((version, deployed), (Some(2), Some(true)));
         // Scheduling again replaces the job (same id, new schedule); each schedule is logged.
-        let again = Spi::get_one_with_args::<i64>("SELECT lead_scoring.schedule_retraining($1, 'leads', 'converted', '30 4 * * *')", &[HOSTILE.into()])
-            .unwrap()
-            .unwrap();
+        let again = Spi::get_one_with_args::<i64>(
+            "SELECT lead_scoring.schedule_retraining($1, 'leads', 'converted', '30 4 * * *')",
+            &[HOSTILE.into()],
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(again, id);
         assert_eq!(job(&name).0.as_deref(), Some("30 4 * * *"));
         let logged = Spi::get_one_with_args::<i64>(
@@ -80,15 +89,18 @@ mod tests {
         with_cron();
         make_leads("leads", 1000);
         train_default("m", "leads");
-        let id = Spi::get_one::<i64>("SELECT lead_scoring.schedule_monitoring('m', 'SELECT * FROM leads WHERE id > 500', '0 6 1 * *')")
-            .unwrap()
-            .unwrap();
+        let id = Spi::get_one::<i64>(
+            "SELECT lead_scoring.schedule_monitoring('m', 'SELECT * FROM leads WHERE id > 500', '0 6 1 * *')",
+        )
+        .unwrap()
+        .unwrap();
         let (schedule, command) = job("lead_scoring:monitoring:m");
         assert_eq!(schedule.as_deref(), Some("0 6 1 * *"));
         assert_eq!(command.as_deref(), Some("SELECT * FROM lead_scoring.monitor('m', 'SELECT * FROM leads WHERE id > 500')"));
         Spi::run("SELECT lead_scoring.schedule_retraining('m', 'leads', 'converted', '0 5 * * 1', options => '{\"exclude\": [\"id\"]}')").unwrap();
         // Unschedule one kind, then the rest.
-        let removed = Spi::get_two::<String, i64>("SELECT job_name, jobid FROM lead_scoring.unschedule('m', 'monitoring')").unwrap();
+        let removed =
+            Spi::get_two::<String, i64>("SELECT job_name, jobid FROM lead_scoring.unschedule('m', 'monitoring')").unwrap();
         assert_eq!(removed, (Some("lead_scoring:monitoring:m".into()), Some(id)));
         assert_eq!(job("lead_scoring:monitoring:m").0, None);
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.unschedule('m')").unwrap(), Some(1));
@@ -97,7 +109,10 @@ mod tests {
             "SELECT string_agg(event || ':' || (detail->>'kind'), ',' ORDER BY id) FROM lead_scoring.model_events WHERE event IN ('scheduled', 'unscheduled')",
         )
         .unwrap();
-        assert_eq!(events.as_deref(), Some("scheduled:monitoring,scheduled:retraining,unscheduled:monitoring,unscheduled:retraining"));
+        assert_eq!(
+            events.as_deref(),
+            Some("scheduled:monitoring,scheduled:retraining,unscheduled:monitoring,unscheduled:retraining")
+        );
     }
 
     #[pg_test(error = "model \"m\" has no scheduled monitoring or retraining job")]
@@ -153,7 +168,8 @@ mod tests {
         with_cron();
         make_leads("leads", 1000);
         train_default("m", "leads");
-        Spi::run("SELECT lead_scoring.schedule_retraining('m', 'leads', 'converted', '0 6 * * *', algorithm => 'forest')").unwrap();
+        Spi::run("SELECT lead_scoring.schedule_retraining('m', 'leads', 'converted', '0 6 * * *', algorithm => 'forest')")
+            .unwrap();
     }
 
     #[pg_test(error = "schedule must not be NULL")]

@@ -91,8 +91,10 @@ mod tests {
             let before = client.select(&prepared, None, &[])?.first().get_one::<f64>()?;
             client.update("SELECT lead_scoring.deploy('m', 2, 'test')", None, &[])?;
             let after = client.select(&prepared, None, &[])?.first().get_one::<f64>()?;
-            let v1 = client.select("SELECT sum(lead_scoring.score('m@1', l)) FROM leads l", None, &[])?.first().get_one::<f64>()?;
-            let v2 = client.select("SELECT sum(lead_scoring.score('m@2', l)) FROM leads l", None, &[])?.first().get_one::<f64>()?;
+            let v1 =
+                client.select("SELECT sum(lead_scoring.score('m@1', l)) FROM leads l", None, &[])?.first().get_one::<f64>()?;
+            let v2 =
+                client.select("SELECT sum(lead_scoring.score('m@2', l)) FROM leads l", None, &[])?.first().get_one::<f64>()?;
             assert_eq!((before, after), (v1, v2));
             assert_ne!(v1, v2);
             Ok::<_, pgrx::spi::Error>(())

@@ -34,7 +34,8 @@ mod tests {
         let global = train("global", "{}");
         let segmented = train("seg", r#"{"segment_by": "source"}"#);
         assert!(segmented > global + 0.05, "segmented {segmented} vs global {global}");
-        let report = Spi::get_one::<JsonB>("SELECT training->'segments' FROM lead_scoring.models WHERE name = 'seg'").unwrap().unwrap().0;
+        let report =
+            Spi::get_one::<JsonB>("SELECT training->'segments' FROM lead_scoring.models WHERE name = 'seg'").unwrap().unwrap().0;
         assert_eq!(report["column"], "source");
         let models: Vec<(String, String)> = report["segments"]
             .as_array()
@@ -44,7 +45,11 @@ mod tests {
             .collect();
         assert_eq!(
             models,
-            vec![("Outbound".into(), "segment".into()), ("Partner".into(), "global".into()), ("Webinar".into(), "segment".into())]
+            vec![
+                ("Outbound".into(), "segment".into()),
+                ("Partner".into(), "global".into()),
+                ("Webinar".into(), "segment".into())
+            ]
         );
         // Many visits: a hot Webinar lead, a cold Outbound lead; an unseen source gets the global model's score.
         let (webinar, outbound): (Option<f64>, Option<f64>) = Spi::get_two(

@@ -43,7 +43,10 @@ mod tests {
     #[pg_test]
     fn precision_target() {
         setup();
-        let p = Spi::get_one::<f64>("SELECT precision FROM lead_scoring.optimal_threshold('m', 'precision', precision_at_least => 0.6)").unwrap();
+        let p = Spi::get_one::<f64>(
+            "SELECT precision FROM lead_scoring.optimal_threshold('m', 'precision', precision_at_least => 0.6)",
+        )
+        .unwrap();
         assert!(p.unwrap() >= 0.6);
     }
 
@@ -76,7 +79,10 @@ mod tests {
         setup();
         let before = Spi::get_one::<String>("SELECT lead_scoring.tier('m', l) FROM leads l WHERE id = 1").unwrap().unwrap();
         assert!(["hot", "warm", "cold"].contains(&before.as_str()));
-        Spi::run("SELECT lead_scoring.set_tiers('m', '{\"A\": 0.6, \"B\": 0.3, \"C\": 0.1, \"D\": 0}', 'grades for the new routing')").unwrap();
+        Spi::run(
+            "SELECT lead_scoring.set_tiers('m', '{\"A\": 0.6, \"B\": 0.3, \"C\": 0.1, \"D\": 0}', 'grades for the new routing')",
+        )
+        .unwrap();
         let mismatches = Spi::get_one::<i64>(
             "SELECT count(*) FROM leads l WHERE lead_scoring.tier('m', l) <> CASE
                 WHEN lead_scoring.score('m', l) >= 0.6 THEN 'A' WHEN lead_scoring.score('m', l) >= 0.3 THEN 'B'
@@ -84,7 +90,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(mismatches, Some(0));
-        let reason = Spi::get_one::<String>("SELECT reason FROM lead_scoring.model_events WHERE event = 'tiers_changed'").unwrap();
+        let reason =
+            Spi::get_one::<String>("SELECT reason FROM lead_scoring.model_events WHERE event = 'tiers_changed'").unwrap();
         assert_eq!(reason.as_deref(), Some("grades for the new routing"));
     }
 

@@ -26,7 +26,8 @@ mod tests {
         .unwrap();
         assert_eq!(moved, Some(true), "the scan order changed");
         assert_eq!(metrics("after"), first);
-        let coefficients = "SELECT count(*) FROM lead_scoring.models a JOIN lead_scoring.models b ON a.name = 'before' AND b.name = 'after'
+        let coefficients =
+            "SELECT count(*) FROM lead_scoring.models a JOIN lead_scoring.models b ON a.name = 'before' AND b.name = 'after'
                              WHERE a.artifact = b.artifact";
         assert_eq!(Spi::get_one::<i64>(coefficients).unwrap(), Some(1), "the same model, byte for byte");
     }
@@ -50,10 +51,9 @@ mod tests {
     fn score_tier_and_evaluate_agree() {
         make_leads("leads", 3000);
         train_default("m", "leads");
-        let (min, max, n): (Option<f64>, Option<f64>, Option<i64>) = Spi::get_three(
-            "SELECT min(p), max(p), count(p) FROM (SELECT lead_scoring.score('m', l) AS p FROM leads l) s",
-        )
-        .unwrap();
+        let (min, max, n): (Option<f64>, Option<f64>, Option<i64>) =
+            Spi::get_three("SELECT min(p), max(p), count(p) FROM (SELECT lead_scoring.score('m', l) AS p FROM leads l) s")
+                .unwrap();
         assert_eq!(n, Some(3000));
         assert!(min.unwrap() > 0.0 && max.unwrap() < 1.0);
 
@@ -74,7 +74,11 @@ mod tests {
         let tiers = Spi::get_one::<i64>("SELECT count(DISTINCT lead_scoring.tier('m', l)) FROM leads l").unwrap();
         assert_eq!(tiers, Some(3), "hot, warm and cold all occur");
         assert_eq!(
-            Spi::get_one::<String>("SELECT lead_scoring.tier('m', to_jsonb(l)) FROM leads l ORDER BY lead_scoring.score('m', l) DESC LIMIT 1").unwrap().as_deref(),
+            Spi::get_one::<String>(
+                "SELECT lead_scoring.tier('m', to_jsonb(l)) FROM leads l ORDER BY lead_scoring.score('m', l) DESC LIMIT 1"
+            )
+            .unwrap()
+            .as_deref(),
             Some("hot")
         );
 
@@ -109,7 +113,8 @@ mod tests {
         assert_eq!(p_live, p1);
         assert_ne!(p1, p2);
 
-        let deployed = Spi::get_one::<pgrx::JsonB>("SELECT lead_scoring.deploy('m', 2, 'stronger regularization')").unwrap().unwrap().0;
+        let deployed =
+            Spi::get_one::<pgrx::JsonB>("SELECT lead_scoring.deploy('m', 2, 'stronger regularization')").unwrap().unwrap().0;
         assert_eq!(deployed["previous_version"], 1);
         assert_eq!(Spi::get_one::<f64>(first).unwrap().unwrap(), p2, "score follows the deployed version at once");
         let reason = Spi::get_one::<String>(
@@ -117,7 +122,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(reason.as_deref(), Some("stronger regularization"));
-        let overview = Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.model_overview WHERE name = 'm' AND deployed AND version = 2").unwrap();
+        let overview =
+            Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.model_overview WHERE name = 'm' AND deployed AND version = 2")
+                .unwrap();
         assert_eq!(overview, Some(1));
     }
 
@@ -134,17 +141,17 @@ mod tests {
             (r#"{"method": "stratified", "seed": 7, "train": 0.6, "validation": 0.2}"#, Some(400)),
         ] {
             let opts = format!(r#"{{"split": {split}, "exclude": ["id", "company", "part"]}}"#);
-        let version = Spi::get_one::<i32>(&format!(
-            "SELECT version FROM lead_scoring.train('s', 'leads', 'converted', options => '{opts}')"
-        ))
-        .unwrap();
-        let (method, rows): (Option<String>, Option<i64>) = Spi::get_two_with_args(
-            "SELECT split->>'method', (training->'parts'->'test'->>'rows')::bigint
+            let version = Spi::get_one::<i32>(&format!(
+                "SELECT version FROM lead_scoring.train('s', 'leads', 'converted', options => '{opts}')"
+            ))
+            .unwrap();
+            let (method, rows): (Option<String>, Option<i64>) = Spi::get_two_with_args(
+                "SELECT split->>'method', (training->'parts'->'test'->>'rows')::bigint
                FROM lead_scoring.models WHERE name = 's' AND version = $1",
-            &[version.into()],
-        )
-        .unwrap();
-        assert!(method.is_some());
+                &[version.into()],
+            )
+            .unwrap();
+            assert!(method.is_some());
             if let Some(expected) = test_rows {
                 assert_eq!(rows, Some(expected), "{split}");
             }
@@ -156,7 +163,11 @@ mod tests {
         .unwrap()
         .unwrap()
         .0;
-        let stored = Spi::get_one::<f64>("SELECT (metrics->'test'->>'log_loss')::float8 FROM lead_scoring.models WHERE name = 's' AND version = 2").unwrap().unwrap();
+        let stored = Spi::get_one::<f64>(
+            "SELECT (metrics->'test'->>'log_loss')::float8 FROM lead_scoring.models WHERE name = 's' AND version = 2",
+        )
+        .unwrap()
+        .unwrap();
         assert!((newest["log_loss"].as_f64().unwrap() - stored).abs() < 1e-9);
     }
 
@@ -166,19 +177,17 @@ mod tests {
         // Integer 0/1 label, text label with positive_label, a SELECT query as the source.
         Spi::run("ALTER TABLE leads ADD COLUMN won int, ADD COLUMN stage text").unwrap();
         Spi::run("UPDATE leads SET won = converted::int, stage = CASE WHEN converted THEN 'Closed Won' ELSE 'Lost' END").unwrap();
-        let auc = |sql: &str| Spi::get_one::<f64>(&format!("SELECT (metrics->'test'->>'roc_auc')::float8 FROM {sql}")).unwrap().unwrap();
+        let auc = |sql: &str| {
+            Spi::get_one::<f64>(&format!("SELECT (metrics->'test'->>'roc_auc')::float8 FROM {sql}")).unwrap().unwrap()
+        };
         let a = auc("lead_scoring.train('a', 'leads', 'won', ARRAY['visits', 'source', 'opted_in', 'noise'])");
         let b = auc("lead_scoring.train('b', 'leads', 'stage', ARRAY['visits', 'source', 'opted_in', 'noise'], options => '{\"positive_label\": \"Closed Won\"}')");
         let c = auc("lead_scoring.train('c', 'SELECT visits, source, opted_in, noise, converted FROM leads', 'converted')");
         assert!((a - b).abs() < 1e-12 && (a - c).abs() < 1e-12, "{a} {b} {c}");
 
         // Automatic features: email (unique text) is skipped, the timestamp is skipped, placeholders pooled.
-        let features = Spi::get_one::<pgrx::JsonB>(
-            "SELECT features FROM lead_scoring.models WHERE name = 'c'",
-        )
-        .unwrap()
-        .unwrap()
-        .0;
+        let features =
+            Spi::get_one::<pgrx::JsonB>("SELECT features FROM lead_scoring.models WHERE name = 'c'").unwrap().unwrap().0;
         let names: Vec<&str> = features.as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
         assert_eq!(names, vec!["visits", "source", "opted_in", "noise"]);
         let source_levels = &features[1]["levels"];
@@ -201,7 +210,10 @@ mod tests {
         .unwrap();
         assert_eq!(tiers.unwrap().0[0]["name"], "A");
         assert!(weight.unwrap() > 1.0);
-        let grades = Spi::get_one::<i64>("SELECT count(DISTINCT lead_scoring.tier('e', l)) FROM leads l WHERE lead_scoring.tier('e', l) IN ('A','B','C')").unwrap();
+        let grades = Spi::get_one::<i64>(
+            "SELECT count(DISTINCT lead_scoring.tier('e', l)) FROM leads l WHERE lead_scoring.tier('e', l) IN ('A','B','C')",
+        )
+        .unwrap();
         assert!(grades.unwrap() >= 2);
     }
 
@@ -243,12 +255,11 @@ mod tests {
                FROM generate_series(1, 1000) i",
         )
         .unwrap();
-        let stored: Option<bool> = Spi::get_one(
-            "SELECT pg_column_compression(long_note) IS NOT NULL FROM kinds WHERE id = 1",
-        )
-        .unwrap();
+        let stored: Option<bool> =
+            Spi::get_one("SELECT pg_column_compression(long_note) IS NOT NULL FROM kinds WHERE id = 1").unwrap();
         assert_eq!(stored, Some(true), "the long text must be stored compressed for this test");
-        Spi::run("SELECT * FROM lead_scoring.train('kinds_m', 'kinds', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
+        Spi::run("SELECT * FROM lead_scoring.train('kinds_m', 'kinds', 'converted', options => '{\"exclude\": [\"id\"]}')")
+            .unwrap();
         let (rows, seconds): (Option<i64>, Option<pgrx::JsonB>) = Spi::get_two(
             "SELECT (training->>'rows')::bigint, training->'seconds' FROM lead_scoring.models WHERE name = 'kinds_m'",
         )

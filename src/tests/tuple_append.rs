@@ -61,7 +61,16 @@ mod tests {
             }
             assert_eq!(compared, 18);
             // Not appended: a later column holds a value, or the column already has one.
-            let full = [1i32.into_datum(), None, None, None, None, Some(0.5f64.into_datum().unwrap()), None, Some(3i32.into_datum().unwrap())];
+            let full = [
+                1i32.into_datum(),
+                None,
+                None,
+                None,
+                None,
+                Some(0.5f64.into_datum().unwrap()),
+                None,
+                Some(3i32.into_datum().unwrap()),
+            ];
             let later = form(tupdesc, &full);
             let columns = [(6, ColumnValue::Float8(0.25)), (7, ColumnValue::Text("warm"))];
             assert!(with_trailing_columns(later, tupdesc, &columns).is_none());

@@ -38,7 +38,14 @@ mod tests {
             let tupdesc = (*rel).rd_att;
             let natts = (*tupdesc).natts as usize;
             let flags = pg_sys::ScanOptions::SO_TYPE_SEQSCAN | pg_sys::ScanOptions::SO_ALLOW_PAGEMODE;
-            let scan = pg_sys::heap_beginscan(rel, pg_sys::GetTransactionSnapshot(), 0, std::ptr::null_mut(), std::ptr::null_mut(), flags);
+            let scan = pg_sys::heap_beginscan(
+                rel,
+                pg_sys::GetTransactionSnapshot(),
+                0,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                flags,
+            );
             let mut rows = 0;
             loop {
                 let tuple = pg_sys::heap_getnext(scan, pg_sys::ScanDirection::ForwardScanDirection);

@@ -44,7 +44,10 @@ mod tests {
         assert_eq!(stale_rows("(SELECT * FROM leads WHERE id > 5000)"), 0);
         // The planted signal: many visits from a reference beat no visits from Google.
         assert_eq!(
-            Spi::get_one::<bool>("SELECT (SELECT lead_score FROM leads WHERE id = 5001) > (SELECT lead_score FROM leads WHERE id = 5002)").unwrap(),
+            Spi::get_one::<bool>(
+                "SELECT (SELECT lead_score FROM leads WHERE id = 5001) > (SELECT lead_score FROM leads WHERE id = 5002)"
+            )
+            .unwrap(),
             Some(true)
         );
     }
@@ -71,7 +74,8 @@ mod tests {
         setup();
         Spi::run("CREATE TABLE incoming (LIKE leads)").unwrap();
         Spi::run("SELECT lead_scoring.attach('incoming', 'm', 'p', 'band')").unwrap();
-        let file = format!("/tmp/lead_scoring_copy_test_{}.csv", Spi::get_one::<i32>("SELECT pg_backend_pid()").unwrap().unwrap());
+        let file =
+            format!("/tmp/lead_scoring_copy_test_{}.csv", Spi::get_one::<i32>("SELECT pg_backend_pid()").unwrap().unwrap());
         Spi::run(&format!(
             "COPY (SELECT i, 'l' || i || '@x', i % 10, (ARRAY['Google', 'Reference', 'Select'])[1 + i % 3], i % 2 = 0,
                           (i % 97) / 97.0, timestamptz '2025-01-01' + i * interval '1 minute', NULL
@@ -178,7 +182,8 @@ mod tests {
         let before = Spi::get_one::<f64>("SELECT lead_score FROM crm_leads WHERE lead_id = 7").unwrap().unwrap();
         Spi::run("INSERT INTO page_views (lead_id) SELECT 7 FROM generate_series(1, 6)").unwrap();
         let after = Spi::get_one::<f64>("SELECT lead_score FROM crm_leads WHERE lead_id = 7").unwrap().unwrap();
-        let expected = Spi::get_one::<f64>("SELECT lead_scoring.score('m', f) FROM lead_features f WHERE lead_id = 7").unwrap().unwrap();
+        let expected =
+            Spi::get_one::<f64>("SELECT lead_scoring.score('m', f) FROM lead_features f WHERE lead_id = 7").unwrap().unwrap();
         assert!(after > before, "six visits raise the score: {before} -> {after}");
         assert_eq!(after, expected);
         // A new lead is scored from the view when it is inserted.
@@ -205,15 +210,22 @@ mod tests {
     #[pg_test(error = "lead_scoring.score_lead_row() takes 6 trigger arguments; create it with lead_scoring.attach()")]
     fn trigger_created_by_hand_with_too_few_arguments() {
         setup();
-        Spi::run("CREATE TABLE by_hand (LIKE leads); ALTER TABLE by_hand ADD COLUMN lead_score float8, ADD COLUMN lead_tier text").unwrap();
-        Spi::run("CREATE TRIGGER t BEFORE INSERT ON by_hand FOR EACH ROW EXECUTE FUNCTION lead_scoring.score_lead_row('m')").unwrap();
+        Spi::run(
+            "CREATE TABLE by_hand (LIKE leads); ALTER TABLE by_hand ADD COLUMN lead_score float8, ADD COLUMN lead_tier text",
+        )
+        .unwrap();
+        Spi::run("CREATE TRIGGER t BEFORE INSERT ON by_hand FOR EACH ROW EXECUTE FUNCTION lead_scoring.score_lead_row('m')")
+            .unwrap();
         Spi::run("INSERT INTO by_hand SELECT * FROM leads LIMIT 1").unwrap();
     }
 
     #[pg_test(error = "lead_scoring.score_lead_row() must run as a BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger")]
     fn trigger_created_by_hand_as_an_after_trigger() {
         setup();
-        Spi::run("CREATE TABLE by_hand (LIKE leads); ALTER TABLE by_hand ADD COLUMN lead_score float8, ADD COLUMN lead_tier text").unwrap();
+        Spi::run(
+            "CREATE TABLE by_hand (LIKE leads); ALTER TABLE by_hand ADD COLUMN lead_score float8, ADD COLUMN lead_tier text",
+        )
+        .unwrap();
         Spi::run(
             "CREATE TRIGGER t AFTER INSERT ON by_hand FOR EACH ROW
                EXECUTE FUNCTION lead_scoring.score_lead_row('m', 'lead_score', 'lead_tier', '', '', 'no_alerts')",
@@ -273,16 +285,20 @@ mod tests {
         let name = Spi::get_one::<String>("SELECT lead_scoring.create_scored_view('scored_leads', 'leads', 'm')").unwrap();
         assert_eq!(name.as_deref(), Some("scored_leads"));
         assert_eq!(
-            count("SELECT count(*) FROM scored_leads v JOIN leads l USING (id)
+            count(
+                "SELECT count(*) FROM scored_leads v JOIN leads l USING (id)
                     WHERE v.score = lead_scoring.score('m', l) AND v.score_100 = round(v.score * 100)
-                      AND v.tier = lead_scoring.tier('m', l)"),
+                      AND v.tier = lead_scoring.tier('m', l)"
+            ),
             1000
         );
         // top_reasons matches the function's answer for the same lead.
         assert_eq!(
-            count("SELECT count(*) FROM scored_leads v JOIN leads l USING (id)
+            count(
+                "SELECT count(*) FROM scored_leads v JOIN leads l USING (id)
                     WHERE v.top_reasons = lead_scoring.top_reasons('m', l, 3)
-                      AND jsonb_array_length(v.top_reasons->'positive') <= 3"),
+                      AND jsonb_array_length(v.top_reasons->'positive') <= 3"
+            ),
             1000
         );
     }

@@ -5,8 +5,8 @@
 //! `rescore()`) moved. Rows are ordered by a hash of their values; rows with equal values are
 //! interchangeable, so their relative order does not matter.
 
-use crate::data::training_data::TrainingData;
 use crate::data::split::{SplitKey, TextKey};
+use crate::data::training_data::TrainingData;
 use crate::data::values::{ColumnData, NULL_CODE};
 
 /// Reorders the rows of `data` (columns, labels and split key alike) by their content.
@@ -104,7 +104,11 @@ mod tests {
         }
         TrainingData {
             columns: vec![
-                Column { name: "visits".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(rows.iter().map(|r| r.0).collect()) },
+                Column {
+                    name: "visits".into(),
+                    kind: FeatureKind::Numeric,
+                    data: ColumnData::Numeric(rows.iter().map(|r| r.0).collect()),
+                },
                 Column { name: "source".into(), kind: FeatureKind::Categorical, data: text.finish() },
             ],
             labels: rows.iter().map(|r| r.2).collect(),
@@ -126,7 +130,9 @@ mod tests {
     #[test]
     fn any_order_of_the_same_rows_ends_in_the_same_order() {
         let base: Vec<(Option<f64>, Option<&str>, bool)> = (0..60)
-            .map(|i| (if i % 7 == 0 { None } else { Some((i % 11) as f64) }, [Some("Web"), None, Some("Referral")][i % 3], i % 4 == 0))
+            .map(|i| {
+                (if i % 7 == 0 { None } else { Some((i % 11) as f64) }, [Some("Web"), None, Some("Referral")][i % 3], i % 4 == 0)
+            })
             .collect();
         let mut a = data(&base);
         put_in_content_order(&mut a);

@@ -98,7 +98,8 @@ pub fn parse_timestamp(text: &str) -> Option<f64> {
         Some(s) => {
             let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
             let whole = number(whole, 2..=2)? as f64;
-            let frac = if frac.is_empty() { 0.0 } else { format!("0.{}", number(frac, 1..=9).map(|_| frac)?).parse::<f64>().ok()? };
+            let frac =
+                if frac.is_empty() { 0.0 } else { format!("0.{}", number(frac, 1..=9).map(|_| frac)?).parse::<f64>().ok()? };
             whole + frac
         }
     };
@@ -140,7 +141,17 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_date() {
-        for bad in ["", "2025-02-30", "2023-02-29", "2025-13-01", "25-03-01", "2025/03/01", "yesterday", "2025-03-01 25", "2025-03-01T10:30+1"] {
+        for bad in [
+            "",
+            "2025-02-30",
+            "2023-02-29",
+            "2025-13-01",
+            "25-03-01",
+            "2025/03/01",
+            "yesterday",
+            "2025-03-01 25",
+            "2025-03-01T10:30+1",
+        ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
     }

@@ -6,9 +6,9 @@
 
 use ndarray::Array2;
 
+use crate::core_err;
 use crate::resources::{bytes_of, empty_vec, filled_vec, total, MemoryLimit};
 use crate::CoreResult;
-use crate::core_err;
 
 /// How a design matrix is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,9 @@ impl SparseRows {
     }
 
     fn end_row(&mut self) -> CoreResult<()> {
-        self.starts.try_reserve(1).map_err(|_| core_err!(OutOfMemory, "cannot grow the sparse design matrix: the server is out of memory"))?;
+        self.starts
+            .try_reserve(1)
+            .map_err(|_| core_err!(OutOfMemory, "cannot grow the sparse design matrix: the server is out of memory"))?;
         self.starts.push(self.indices.len());
         Ok(())
     }
@@ -142,7 +144,11 @@ pub enum DesignMatrix {
 #[derive(Debug, Clone, Copy)]
 pub enum DesignRows<'a> {
     /// Row-major, `rows` rows of `cols` inputs.
-    Dense { x: &'a [f64], rows: usize, cols: usize },
+    Dense {
+        x: &'a [f64],
+        rows: usize,
+        cols: usize,
+    },
     Sparse(&'a SparseRows),
 }
 
@@ -216,7 +222,9 @@ impl DesignMatrix {
             DesignMatrix::Sparse(s) => s,
         };
         let (n, p) = (s.nrows(), s.ncols());
-        limit.check(Storage::Dense.bytes(n, p, 0), || format!("{what}, which needs the design matrix dense: {n} rows x {p} inputs"))?;
+        limit.check(Storage::Dense.bytes(n, p, 0), || {
+            format!("{what}, which needs the design matrix dense: {n} rows x {p} inputs")
+        })?;
         let mut x = filled_vec(n * p, 0.0, "the dense design matrix")?;
         for (i, row) in x.chunks_exact_mut(p.max(1)).enumerate().take(n) {
             let (idx, val) = s.row(i);

@@ -5,7 +5,11 @@
 #[inline]
 pub fn total_order_key(x: f64) -> u64 {
     let b = x.to_bits();
-    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
 }
 
 #[inline]
@@ -44,7 +48,7 @@ mod tests {
                     0 => -0.0,
                     1 => 0.0,
                     2 => f64::NEG_INFINITY,
-                    3 => (next() % 7) as f64, // ties
+                    3 => (next() % 7) as f64,    // ties
                     4 => f64::from_bits(next()), // any bit pattern, NaNs and subnormals included
                     _ => ((next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6,
                 })

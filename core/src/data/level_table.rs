@@ -32,7 +32,8 @@ impl Key {
 
     #[inline]
     fn hash(&self) -> u64 {
-        (self.head ^ self.tail.rotate_left(29) ^ (self.len as u64).wrapping_mul(0x0100_0000_01b3)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        (self.head ^ self.tail.rotate_left(29) ^ (self.len as u64).wrapping_mul(0x0100_0000_01b3))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 }
 

@@ -22,10 +22,13 @@ pub use dates::format_timestamp;
 pub use design_matrix::{DesignMatrix, DesignRows, SparseRows, Storage};
 pub use float_sort::{sort_floats, total_order_key};
 pub use level_table::LevelTable;
-pub use preprocess::{fit_preprocessor, fit_preprocessor_reporting, parse_preprocess_option, signed_log1p, CappedLevels, FeatureTransform, Interaction, MISSING_LEVEL, PREPROCESS_KEYS, PreprocessOptions, Preprocessor, Scaling};
+pub(crate) use preprocess::format_number;
+pub use preprocess::{
+    fit_preprocessor, fit_preprocessor_reporting, parse_preprocess_option, signed_log1p, CappedLevels, FeatureTransform,
+    Interaction, PreprocessOptions, Preprocessor, Scaling, MISSING_LEVEL, PREPROCESS_KEYS,
+};
 pub use resample::{resample, Resample};
 pub use source_columns::{ColumnClass, SourceColumn};
 pub use split::{assign_parts, Part, SeededRng, SplitKey, SplitMethod, SplitSpec, TextKey};
 pub use training_data::TrainingData;
-pub use values::{row_values, value_text, CategoricalBuilder, Column, ColumnData, FeatureKind, NULL_CODE, RawValue};
-pub(crate) use preprocess::format_number;
+pub use values::{row_values, value_text, CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue, NULL_CODE};

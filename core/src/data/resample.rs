@@ -71,7 +71,10 @@ pub fn resample(x: ArrayView2<f64>, y: &[bool], how: &Resample, seed: u64) -> Co
         Resample::Smote { ratio, .. } | Resample::Undersample { ratio } => ratio,
     };
     if !(ratio > 0.0 && ratio <= 1.0) {
-        return Err(core_err!(InvalidArgument, "resample ratio (minority/majority after resampling) must be in (0, 1], got {ratio}"));
+        return Err(core_err!(
+            InvalidArgument,
+            "resample ratio (minority/majority after resampling) must be in (0, 1], got {ratio}"
+        ));
     }
     let positives = y.iter().filter(|&&l| l).count();
     // Ties go to positives as the minority; with equal counts every ratio is met anyway.
@@ -155,8 +158,7 @@ fn smote(
     for j in 0..n_new {
         let b = bases[j % n_min];
         // Neighbours are computed lazily: only for rows actually used as a base.
-        let nbrs =
-            neighbours[b].get_or_insert_with(|| nearest(&candidates, b, k, |c| squared_distance(row(b), row(c))));
+        let nbrs = neighbours[b].get_or_insert_with(|| nearest(&candidates, b, k, |c| squared_distance(row(b), row(c))));
         let nb = nbrs[rng.below(nbrs.len())];
         let gap = (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
         for (o, (p, q)) in out.row_mut(y.len() + j).iter_mut().zip(row(b).iter().zip(row(nb))) {
@@ -267,8 +269,7 @@ mod tests {
                 near.sort_by(|&p, &q| d2(b, p).total_cmp(&d2(b, q)).then(p.cmp(&q)));
                 near[..k].iter().any(|&nb| {
                     let t = (s[2] - x[[b, 2]]) / (x[[nb, 2]] - x[[b, 2]]); // column 2 differs for all rows
-                    (0.0..1.0).contains(&t)
-                        && (0..3).all(|c| (x[[b, c]] + t * (x[[nb, c]] - x[[b, c]]) - s[c]).abs() < 1e-9)
+                    (0.0..1.0).contains(&t) && (0..3).all(|c| (x[[b, c]] + t * (x[[nb, c]] - x[[b, c]]) - s[c]).abs() < 1e-9)
                 })
             });
             assert!(on_segment, "synthetic row {s} is not on a segment to a {k}-nearest minority neighbour");

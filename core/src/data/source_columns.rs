@@ -6,7 +6,9 @@ use crate::data::values::FeatureKind;
 /// How a source column's type is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnClass {
-    Numeric { integer: bool },
+    Numeric {
+        integer: bool,
+    },
     Text,
     Boolean,
     /// uuid: an identifier, never a feature.

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core_err;
 use crate::data::values::NULL_CODE;
 use crate::CoreResult;
-use crate::core_err;
 
 /// The part of the data a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -61,9 +61,7 @@ impl SplitSpec {
     /// The column the split reads besides the label, if any.
     pub fn key_column(&self) -> Option<&str> {
         match &self.method {
-            SplitMethod::Time { column } | SplitMethod::Group { column } | SplitMethod::Column { column } => {
-                Some(column)
-            }
+            SplitMethod::Time { column } | SplitMethod::Group { column } | SplitMethod::Column { column } => Some(column),
             _ => None,
         }
     }
@@ -174,7 +172,9 @@ pub fn assign_parts(spec: &SplitSpec, labels: &[bool], key: &SplitKey) -> CoreRe
         (SplitMethod::Time { column }, SplitKey::Time(times)) => {
             let mut keyed = Vec::with_capacity(n);
             for (i, t) in times.iter().enumerate() {
-                let t = t.ok_or_else(|| core_err!(InvalidData, "time split column \"{column}\" is NULL in a row; fill it or filter those rows out"))?;
+                let t = t.ok_or_else(|| {
+                    core_err!(InvalidData, "time split column \"{column}\" is NULL in a row; fill it or filter those rows out")
+                })?;
                 keyed.push((t, i));
             }
             // Stable on the row order for equal times, so the split is deterministic.

@@ -36,12 +36,7 @@ pub struct AucComparison {
 ///
 /// Errors: unequal lengths, non-finite scores, fewer than 2 positives or 2 negatives
 /// (the covariances need ddof = 1), `confidence` outside `(0, 1)`.
-pub fn delong_compare(
-    score_a: &[f64],
-    score_b: &[f64],
-    labels: &[bool],
-    confidence: f64,
-) -> CoreResult<AucComparison> {
+pub fn delong_compare(score_a: &[f64], score_b: &[f64], labels: &[bool], confidence: f64) -> CoreResult<AucComparison> {
     check_inputs(score_a, score_b, labels)?;
     if !(confidence > 0.0 && confidence < 1.0) {
         return Err(core_err!(InvalidArgument, "confidence must be in (0, 1), got {confidence}"));
@@ -49,7 +44,10 @@ pub fn delong_compare(
     let m = labels.iter().filter(|&&l| l).count();
     let n = labels.len() - m;
     if m < 2 || n < 2 {
-        return Err(core_err!(InsufficientData, "DeLong's test needs at least 2 converted and 2 unconverted leads, got {m} and {n}"));
+        return Err(core_err!(
+            InsufficientData,
+            "DeLong's test needs at least 2 converted and 2 unconverted leads, got {m} and {n}"
+        ));
     }
     let (auc_a, v10_a, v01_a) = structural_components(score_a, labels, m, n);
     let (auc_b, v10_b, v01_b) = structural_components(score_b, labels, m, n);
@@ -73,16 +71,7 @@ pub fn delong_compare(
     // 2 * (1 - Phi(|z|)) computed in the lower tail, so tiny p-values keep their precision.
     let p_value = (2.0 * normal_cdf(-z.abs())).min(1.0);
     let half = normal_quantile((1.0 + confidence) / 2.0) * std_error;
-    Ok(AucComparison {
-        auc_a,
-        auc_b,
-        difference,
-        std_error,
-        ci_low: difference - half,
-        ci_high: difference + half,
-        z,
-        p_value,
-    })
+    Ok(AucComparison { auc_a, auc_b, difference, std_error, ci_low: difference - half, ci_high: difference + half, z, p_value })
 }
 
 fn check_inputs(score_a: &[f64], score_b: &[f64], labels: &[bool]) -> CoreResult<()> {

@@ -11,16 +11,14 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 /// scipy.stats.norm).
 #[test]
 fn matches_reference_fixture() {
-    let fx: serde_json::Value =
-        serde_json::from_str(include_str!("../../../tests/fixtures/compare_reference.json")).unwrap();
+    let fx: serde_json::Value = serde_json::from_str(include_str!("../../../tests/fixtures/compare_reference.json")).unwrap();
     let cases = fx["cases"].as_array().unwrap();
     assert!(cases.len() >= 4);
     for c in cases {
         let name = c["name"].as_str().unwrap();
         let a: Vec<f64> = serde_json::from_value(c["score_a"].clone()).unwrap();
         let b: Vec<f64> = serde_json::from_value(c["score_b"].clone()).unwrap();
-        let y: Vec<bool> =
-            serde_json::from_value::<Vec<u8>>(c["labels"].clone()).unwrap().iter().map(|&v| v == 1).collect();
+        let y: Vec<bool> = serde_json::from_value::<Vec<u8>>(c["labels"].clone()).unwrap().iter().map(|&v| v == 1).collect();
         let r = delong_compare(&a, &b, &y, c["confidence"].as_f64().unwrap()).unwrap();
         for (key, got) in [
             ("auc_a", r.auc_a),
@@ -75,9 +73,7 @@ fn identical_scores_give_no_difference() {
     // Swapping A and B flips the sign and keeps the p-value.
     let b = [0.3, 0.6, 0.7, 0.2, 0.1, 0.5];
     let (ab, ba) = (delong_compare(&s, &b, &y, 0.9).unwrap(), delong_compare(&b, &s, &y, 0.9).unwrap());
-    assert!(
-        close(ab.z, -ba.z, 1e-12) && close(ab.p_value, ba.p_value, 1e-12) && close(ab.ci_low, -ba.ci_high, 1e-12)
-    );
+    assert!(close(ab.z, -ba.z, 1e-12) && close(ab.p_value, ba.p_value, 1e-12) && close(ab.ci_low, -ba.ci_high, 1e-12));
 }
 
 #[test]

@@ -13,7 +13,6 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-
 /// Serde adapter for threshold fields: non-finite <-> `null` (an `Option` in any format).
 mod threshold_serde {
     use super::*;
@@ -81,11 +80,8 @@ pub fn lift_table(scores: &[f64], labels: &[bool], groups: usize) -> Vec<LiftRow
         let part = &order[start..start + len];
         start += len;
         let conv = part.iter().filter(|&&i| labels[i]).count() as u64;
-        let (lo, hi) = part
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &i| {
-                (lo.min(scores[i]), hi.max(scores[i]))
-            });
+        let (lo, hi) =
+            part.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &i| (lo.min(scores[i]), hi.max(scores[i])));
         cum_n += len as u64;
         cum_c += conv;
         let rate = conv as f64 / len as f64;
@@ -153,16 +149,9 @@ pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Vec<RocPoint> {
     if pos == 0 || neg == 0 {
         return Vec::new();
     }
-    let first = RocPoint {
-        threshold: f64::INFINITY,
-        fpr: 0.0,
-        tpr: 0.0,
-    };
-    let rest = points.iter().map(|&(s, tp, fp)| RocPoint {
-        threshold: s,
-        fpr: fp as f64 / neg as f64,
-        tpr: tp as f64 / pos as f64,
-    });
+    let first = RocPoint { threshold: f64::INFINITY, fpr: 0.0, tpr: 0.0 };
+    let rest =
+        points.iter().map(|&(s, tp, fp)| RocPoint { threshold: s, fpr: fp as f64 / neg as f64, tpr: tp as f64 / pos as f64 });
     std::iter::once(first).chain(rest).collect()
 }
 
@@ -176,19 +165,11 @@ pub fn pr_curve(scores: &[f64], labels: &[bool]) -> Vec<PrPoint> {
     if points.is_empty() {
         return Vec::new();
     }
-    let last = PrPoint {
-        threshold: f64::INFINITY,
-        precision: 1.0,
-        recall: 0.0,
-    };
+    let last = PrPoint { threshold: f64::INFINITY, precision: 1.0, recall: 0.0 };
     let rest = points.iter().rev().map(|&(s, tp, fp)| PrPoint {
         threshold: s,
         precision: tp as f64 / (tp + fp) as f64,
-        recall: if pos == 0 {
-            1.0
-        } else {
-            tp as f64 / pos as f64
-        },
+        recall: if pos == 0 { 1.0 } else { tp as f64 / pos as f64 },
     });
     rest.chain(std::iter::once(last)).collect()
 }
@@ -260,9 +241,7 @@ pub fn downsample_curve<T: Clone>(points: &[T], max_points: usize) -> Vec<T> {
     }
     let m = max_points - 1;
     // Index i * (n - 1) / m rounded; strictly increasing because n - 1 > m.
-    (0..=m)
-        .map(|i| points[(2 * i * (n - 1) + m) / (2 * m)].clone())
-        .collect()
+    (0..=m).map(|i| points[(2 * i * (n - 1) + m) / (2 * m)].clone()).collect()
 }
 
 #[cfg(test)]

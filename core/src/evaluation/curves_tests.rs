@@ -11,19 +11,11 @@ fn b(v: &[u8]) -> Vec<bool> {
 const INF: f64 = f64::INFINITY;
 
 fn roc(t: f64, fpr: f64, tpr: f64) -> RocPoint {
-    RocPoint {
-        threshold: t,
-        fpr,
-        tpr,
-    }
+    RocPoint { threshold: t, fpr, tpr }
 }
 
 fn pr(t: f64, precision: f64, recall: f64) -> PrPoint {
-    PrPoint {
-        threshold: t,
-        precision,
-        recall,
-    }
+    PrPoint { threshold: t, precision, recall }
 }
 
 #[test]
@@ -31,16 +23,10 @@ fn roc_and_pr_doc_example() {
     // Full curves of this example are in the fixtures; here the ends and the order.
     let (s, y) = ([0.1, 0.4, 0.35, 0.8], b(&[0, 0, 1, 1]));
     let r = roc_curve(&s, &y);
-    assert_eq!(
-        (r.len(), r[0], r[1]),
-        (5, roc(INF, 0.0, 0.0), roc(0.8, 0.0, 0.5))
-    );
+    assert_eq!((r.len(), r[0], r[1]), (5, roc(INF, 0.0, 0.0), roc(0.8, 0.0, 0.5)));
     assert_eq!(r[4], roc(0.1, 1.0, 1.0));
     let p = pr_curve(&s, &y);
-    assert_eq!(
-        (p.len(), p[0], p[1]),
-        (5, pr(0.1, 0.5, 1.0), pr(0.35, 2.0 / 3.0, 1.0))
-    );
+    assert_eq!((p.len(), p[0], p[1]), (5, pr(0.1, 0.5, 1.0), pr(0.35, 2.0 / 3.0, 1.0)));
     assert_eq!(p[4], pr(INF, 1.0, 0.0));
     assert!(roc_curve(&s, &b(&[1, 1, 1, 1])).is_empty());
     assert!(pr_curve(&[], &[]).is_empty());
@@ -66,27 +52,14 @@ fn lift_ties_sizes_and_empty_groups() {
     // 5 rows into 2 groups: sizes 3, 2; the tie at 0.5 is split by input order.
     let (s, y) = ([0.5, 0.9, 0.5, 0.5, 0.1], b(&[0, 1, 1, 1, 0]));
     let t = lift_table(&s, &y, 2);
-    let counts: Vec<(u64, u64, f64, f64)> = t
-        .iter()
-        .map(|r| (r.leads, r.conversions, r.min_score, r.max_score))
-        .collect();
+    let counts: Vec<(u64, u64, f64, f64)> = t.iter().map(|r| (r.leads, r.conversions, r.min_score, r.max_score)).collect();
     assert_eq!(counts, [(3, 2, 0.5, 0.9), (2, 1, 0.1, 0.5)]);
     assert_eq!(t[0].lift, (2.0 / 3.0) / 0.6);
-    assert_eq!(
-        (t[1].cumulative_leads, t[1].cumulative_share_of_conversions),
-        (5, 1.0)
-    );
+    assert_eq!((t[1].cumulative_leads, t[1].cumulative_share_of_conversions), (5, 1.0));
     assert_eq!(lift_table(&s, &y, 10).len(), 5);
     assert!(lift_table(&[], &[], 10).is_empty());
     let none = lift_table(&s, &b(&[0, 0, 0, 0, 0]), 0); // no positives, 1 group
-    assert_eq!(
-        (
-            none.len(),
-            none[0].lift,
-            none[0].cumulative_share_of_conversions
-        ),
-        (1, 0.0, 0.0)
-    );
+    assert_eq!((none.len(), none[0].lift, none[0].cumulative_share_of_conversions), (1, 0.0, 0.0));
 }
 
 #[test]
@@ -138,18 +111,14 @@ fn assert_close(got: &Value, want: &Value, at: &str) {
 /// both sides in their serialized form.
 fn check<T: Serialize + DeserializeOwned>(got: &[T], want: &Value, at: &str) {
     let want: Vec<T> = serde_json::from_value(want.clone()).unwrap();
-    let (g, w) = (
-        serde_json::to_value(got).unwrap(),
-        serde_json::to_value(want).unwrap(),
-    );
+    let (g, w) = (serde_json::to_value(got).unwrap(), serde_json::to_value(want).unwrap());
     assert_close(&g, &w, at);
 }
 
 /// Fixtures from tests/fixtures/gen_curves.py (scikit-learn / numpy reference values).
 #[test]
 fn matches_sklearn_fixtures() {
-    let fx: Value =
-        serde_json::from_str(include_str!("../../../tests/fixtures/curves_sklearn.json")).unwrap();
+    let fx: Value = serde_json::from_str(include_str!("../../../tests/fixtures/curves_sklearn.json")).unwrap();
     let bins = fx["bins"].as_u64().unwrap() as usize;
     let groups = fx["lift_groups"].as_u64().unwrap() as usize;
     for c in fx["cases"].as_array().unwrap() {
@@ -162,15 +131,7 @@ fn matches_sklearn_fixtures() {
             ref w => check(&roc, w, &format!("{n}.roc")),
         }
         check(&pr_curve(&s, &y), &c["pr"], &format!("{n}.pr"));
-        check(
-            &calibration_curve(&s, &y, bins),
-            &c["calib"],
-            &format!("{n}.calib"),
-        );
-        check(
-            &lift_table(&s, &y, groups),
-            &c["lift"],
-            &format!("{n}.lift"),
-        );
+        check(&calibration_curve(&s, &y, bins), &c["calib"], &format!("{n}.calib"));
+        check(&lift_table(&s, &y, groups), &c["lift"], &format!("{n}.lift"));
     }
 }

@@ -137,8 +137,7 @@ mod tests {
             assert_eq!(folds.len(), k);
             assert_partition(&folds, n);
             for class in [false, true] {
-                let counts: Vec<usize> =
-                    folds.iter().map(|f| f.validation.iter().filter(|&&i| y[i] == class).count()).collect();
+                let counts: Vec<usize> = folds.iter().map(|f| f.validation.iter().filter(|&&i| y[i] == class).count()).collect();
                 let (lo, hi) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
                 assert!(hi - lo <= 1 && *lo >= 1, "class {class} counts {counts:?}");
             }

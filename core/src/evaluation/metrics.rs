@@ -46,11 +46,7 @@ fn curve_of_sorted(sorted: impl Iterator<Item = (f64, u64, u64)>) -> Curve {
             points.push((s, tp, fp));
         }
     }
-    Curve {
-        points,
-        pos: tp,
-        neg: fp,
-    }
+    Curve { points, pos: tp, neg: fp }
 }
 
 /// Area under the ROC curve, as scikit-learn's `roc_auc_score`.
@@ -66,7 +62,11 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
     // several times faster than sorting (score, label) pairs by total_cmp on a million rows.
     let (mut pos, mut neg) = (Vec::new(), Vec::with_capacity(scores.len()));
     for (&s, &y) in scores.iter().zip(labels) {
-        if y { pos.push(order_key(s)) } else { neg.push(order_key(s)) }
+        if y {
+            pos.push(order_key(s))
+        } else {
+            neg.push(order_key(s))
+        }
     }
     if pos.is_empty() || neg.is_empty() {
         return None;
@@ -193,9 +193,7 @@ pub fn ks_statistic(scores: &[f64], labels: &[bool]) -> Option<f64> {
         return None;
     }
     let (p, n) = (c.pos as f64, c.neg as f64);
-    Some(c.points.iter().fold(0.0, |best: f64, &(_, tp, fp)| {
-        best.max(tp as f64 / p - fp as f64 / n)
-    }))
+    Some(c.points.iter().fold(0.0, |best: f64, &(_, tp, fp)| best.max(tp as f64 / p - fp as f64 / n)))
 }
 
 /// Confusion-matrix counts for one threshold. Serialized with keys `tp, fp, tn, fn`.
@@ -271,9 +269,7 @@ pub fn max_f1_threshold(scores: &[f64], labels: &[bool]) -> Option<(f64, f64)> {
         let (num, den) = (2 * tp, tp + fp + c.pos);
         let better = match best {
             None => true,
-            Some((_, bn, bd)) => {
-                u128::from(num) * u128::from(bd) > u128::from(bn) * u128::from(den)
-            }
+            Some((_, bn, bd)) => u128::from(num) * u128::from(bd) > u128::from(bn) * u128::from(den),
         };
         if better {
             best = Some((s, num, den));

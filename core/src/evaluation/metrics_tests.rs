@@ -45,11 +45,7 @@ fn roc_auc_by_sorted_classes_equals_the_curve() {
 fn sklearn_doc_example_and_ties() {
     let (s, y) = ([0.1, 0.4, 0.35, 0.8], b(&[0, 0, 1, 1]));
     assert_eq!(roc_auc(&s, &y), Some(0.75));
-    assert!(close(
-        average_precision(&s, &y).unwrap(),
-        0.833_333_333_333_333_4,
-        1e-15
-    ));
+    assert!(close(average_precision(&s, &y).unwrap(), 0.833_333_333_333_333_4, 1e-15));
     assert_eq!(ks_statistic(&s, &y), Some(0.5));
     // Tied pair (0.5 pos vs 0.5 neg) counts 1/2: (0.5 + 1) / 2.
     let (s, y) = ([0.5, 0.5, 0.2], b(&[1, 0, 0]));
@@ -107,16 +103,10 @@ fn confusion_and_zero_division() {
     let (s, y) = ([0.9, 0.5, 0.5, 0.2], b(&[1, 0, 1, 0]));
     let c = confusion(&s, &y, 0.5); // >= threshold is positive
     assert_eq!(c, cm(2, 1, 1, 0));
-    assert_eq!(
-        (c.precision(), c.recall(), c.accuracy()),
-        (2.0 / 3.0, 1.0, 0.75)
-    );
+    assert_eq!((c.precision(), c.recall(), c.accuracy()), (2.0 / 3.0, 1.0, 0.75));
     assert_eq!(c.f1(), 0.8);
     let none = confusion(&s, &y, 1.5);
-    assert_eq!(
-        (none.precision(), none.recall(), none.f1()),
-        (0.0, 0.0, 0.0)
-    );
+    assert_eq!((none.precision(), none.recall(), none.f1()), (0.0, 0.0, 0.0));
     let empty = confusion(&[], &[], 0.5);
     assert_eq!(empty.accuracy(), 0.0);
 }
@@ -124,11 +114,7 @@ fn confusion_and_zero_division() {
 #[test]
 fn losses() {
     let (s, y) = ([0.8, 0.3], b(&[1, 0]));
-    assert!(close(
-        log_loss(&s, &y),
-        -(0.8f64.ln() + 0.7f64.ln()) / 2.0,
-        1e-15
-    ));
+    assert!(close(log_loss(&s, &y), -(0.8f64.ln() + 0.7f64.ln()) / 2.0, 1e-15));
     assert!(close(brier(&s, &y), (0.04 + 0.09) / 2.0, 1e-15));
     // Clipping keeps a confidently wrong prediction finite.
     assert!(close(log_loss(&[0.0], &[true]), -(1e-15f64).ln(), 1e-12));
@@ -149,10 +135,7 @@ fn precision_at_top_cut_and_bounds() {
 #[test]
 fn serde_shape() {
     let m = part_metrics(&[0.9, 0.2, 0.6], &b(&[1, 0, 0]), 0.5);
-    assert_eq!(
-        (m.rows, m.positives, m.roc_auc, m.pr_auc),
-        (3, 1, Some(1.0), Some(1.0))
-    );
+    assert_eq!((m.rows, m.positives, m.roc_auc, m.pr_auc), (3, 1, Some(1.0), Some(1.0)));
     assert_eq!(m.confusion, cm(1, 1, 1, 0));
     let v = serde_json::to_value(&m).unwrap();
     assert_eq!(v["confusion"]["fn"], 0);
@@ -166,9 +149,7 @@ fn serde_shape() {
 /// Fixtures from tests/fixtures/gen_metrics.py (scikit-learn reference values).
 #[test]
 fn matches_sklearn_fixtures() {
-    let fx: serde_json::Value =
-        serde_json::from_str(include_str!("../../../tests/fixtures/metrics_sklearn.json"))
-            .unwrap();
+    let fx: serde_json::Value = serde_json::from_str(include_str!("../../../tests/fixtures/metrics_sklearn.json")).unwrap();
     assert!(fx["sklearn_version"].is_string());
     let cases = fx["cases"].as_array().unwrap();
     assert!(cases.len() >= 10);

@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core_err;
 use crate::evaluation::metrics::{confusion, max_f1_threshold};
 use crate::CoreResult;
-use crate::core_err;
 
 /// A threshold and what it means on the validation leads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,7 +41,10 @@ impl Economics {
             return Err(core_err!(InvalidArgument, "cost_per_lead must be zero or a positive number, got {cost_per_lead}"));
         }
         if cost_per_lead >= deal_value {
-            return Err(core_err!(InvalidArgument, "cost_per_lead ({cost_per_lead}) must be below deal_value ({deal_value}); no lead would be worth pursuing"));
+            return Err(core_err!(
+                InvalidArgument,
+                "cost_per_lead ({cost_per_lead}) must be below deal_value ({deal_value}); no lead would be worth pursuing"
+            ));
         }
         Ok(Economics { deal_value, cost_per_lead })
     }
@@ -53,11 +56,7 @@ fn describe(method: &str, threshold: f64, scores: &[f64], labels: &[bool], econo
     let pursued = (c.tp + c.fp) as f64;
     let (expected, realized) = match economics {
         Some(e) => {
-            let expected: f64 = scores
-                .iter()
-                .filter(|&&s| s >= threshold)
-                .map(|&p| p * e.deal_value - e.cost_per_lead)
-                .sum();
+            let expected: f64 = scores.iter().filter(|&&s| s >= threshold).map(|&p| p * e.deal_value - e.cost_per_lead).sum();
             let realized = c.tp as f64 * e.deal_value - pursued * e.cost_per_lead;
             (Some(expected * 1000.0 / n), Some(realized * 1000.0 / n))
         }
@@ -77,7 +76,8 @@ fn describe(method: &str, threshold: f64, scores: &[f64], labels: &[bool], econo
 
 /// The threshold that maximizes F1.
 pub fn f1_threshold(scores: &[f64], labels: &[bool], economics: Option<Economics>) -> CoreResult<ThresholdChoice> {
-    let (t, _) = max_f1_threshold(scores, labels).ok_or_else(|| core_err!(InsufficientData, "no converted leads to choose a threshold on"))?;
+    let (t, _) = max_f1_threshold(scores, labels)
+        .ok_or_else(|| core_err!(InsufficientData, "no converted leads to choose a threshold on"))?;
     Ok(describe("f1", t, scores, labels, economics))
 }
 
@@ -115,7 +115,8 @@ pub fn precision_target_threshold(
             best = Some(s);
         }
     }
-    let t = best.ok_or_else(|| core_err!(InvalidArgument, "no threshold reaches a precision of {target} on the validation leads"))?;
+    let t =
+        best.ok_or_else(|| core_err!(InvalidArgument, "no threshold reaches a precision of {target} on the validation leads"))?;
     Ok(describe("precision", t, scores, labels, economics))
 }
 
@@ -134,7 +135,7 @@ mod tests {
         let c = expected_value_threshold(&s, &l, e);
         assert!((c.threshold - 0.35).abs() < 1e-12);
         assert_eq!(c.share_pursued, 0.625); // 0.9 .. 0.4
-        // expected: (900+800+700+600+400 - 5*350) / 8 leads * 1000
+                                            // expected: (900+800+700+600+400 - 5*350) / 8 leads * 1000
         assert!((c.expected_profit_per_1000.unwrap() - (3400.0 - 1750.0) / 8.0 * 1000.0).abs() < 1e-6);
         // realized: 3 conversions among the 5 pursued
         assert!((c.realized_profit_per_1000.unwrap() - (3000.0 - 1750.0) / 8.0 * 1000.0).abs() < 1e-6);

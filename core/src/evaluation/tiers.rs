@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::CoreResult;
 use crate::core_err;
+use crate::CoreResult;
 
 /// Most tiers one model may have (a tier is found by a scan per scored lead).
 pub const MAX_TIERS: usize = 100;
@@ -52,11 +52,18 @@ impl Tiers {
                     let name = item.get("name").and_then(|v| v.as_str()).ok_or_else(|| {
                         core_err!(InvalidArgument, "each tier needs a \"name\" string and a \"min_score\" number, got {item}")
                     })?;
-                    let bound = item.get("min_score").ok_or_else(|| core_err!(InvalidArgument, "tier \"{name}\" has no \"min_score\""))?;
+                    let bound = item
+                        .get("min_score")
+                        .ok_or_else(|| core_err!(InvalidArgument, "tier \"{name}\" has no \"min_score\""))?;
                     tiers.push(Tier { name: name.to_string(), min_score: bound_of(name, bound)? });
                 }
             }
-            other => return Err(core_err!(InvalidArgument, "tiers must be an object like {{\"hot\": 0.6, \"warm\": 0.3, \"cold\": 0}}, got {other}")),
+            other => {
+                return Err(core_err!(
+                    InvalidArgument,
+                    "tiers must be an object like {{\"hot\": 0.6, \"warm\": 0.3, \"cold\": 0}}, got {other}"
+                ))
+            }
         }
         if tiers.is_empty() {
             return Err(core_err!(InvalidArgument, "tiers must name at least one tier"));
@@ -67,7 +74,12 @@ impl Tiers {
         tiers.sort_by(|a, b| b.min_score.total_cmp(&a.min_score));
         for pair in tiers.windows(2) {
             if pair[0].min_score == pair[1].min_score {
-                return Err(core_err!(InvalidArgument, "tiers \"{}\" and \"{}\" have the same min_score", pair[0].name, pair[1].name));
+                return Err(core_err!(
+                    InvalidArgument,
+                    "tiers \"{}\" and \"{}\" have the same min_score",
+                    pair[0].name,
+                    pair[1].name
+                ));
             }
         }
         let mut names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
@@ -134,7 +146,8 @@ mod tests {
 
     #[test]
     fn lowest_tier_takes_everything_below() {
-        let t = Tiers::from_json(&serde_json::json!([{"name": "hot", "min_score": 0.7}, {"name": "rest", "min_score": 0.4}])).unwrap();
+        let t = Tiers::from_json(&serde_json::json!([{"name": "hot", "min_score": 0.7}, {"name": "rest", "min_score": 0.4}]))
+            .unwrap();
         assert_eq!(t.assign(0.1), "rest");
     }
 

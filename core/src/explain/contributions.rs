@@ -7,10 +7,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::format_timestamp;
+use crate::data::{row_values, value_text, Column, RawValue};
+use crate::data::{FeatureTransform, MISSING_LEVEL};
 use crate::models::TreeBooster;
 use crate::models::{Estimator, LeadModel};
-use crate::data::{FeatureTransform, MISSING_LEVEL};
-use crate::data::{row_values, value_text, Column, RawValue};
 use crate::CoreResult;
 
 /// One source column's contribution for one lead.
@@ -74,7 +74,8 @@ pub fn explain(model: &LeadModel, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) 
     // An interaction term is its own row: its effect belongs to neither column alone.
     for i in &p.interactions {
         let w = i.width();
-        let shown = |k: usize| shown_value(&p.features[k], &raw[k], &p.missing_values).unwrap_or_else(|| MISSING_LEVEL.to_string());
+        let shown =
+            |k: usize| shown_value(&p.features[k], &raw[k], &p.missing_values).unwrap_or_else(|| MISSING_LEVEL.to_string());
         features.push(FeatureContribution {
             feature: i.name(&p.features),
             value: Some(format!("{} × {}", shown(i.a), shown(i.b))),
@@ -104,7 +105,12 @@ pub fn top_reasons(explanation: &Explanation, k: usize) -> (Vec<Reason>, Vec<Rea
             None => format!("{} is missing", c.feature),
         };
         let effect = if c.contribution > 0.0 { "raises the score" } else { "lowers the score" };
-        Reason { feature: c.feature.clone(), value: c.value.clone(), contribution: c.contribution, reason: format!("{what}: {effect}") }
+        Reason {
+            feature: c.feature.clone(),
+            value: c.value.clone(),
+            contribution: c.contribution,
+            reason: format!("{what}: {effect}"),
+        }
     };
     let mut pos: Vec<&FeatureContribution> = explanation.features.iter().filter(|c| c.contribution > 1e-12).collect();
     let mut neg: Vec<&FeatureContribution> = explanation.features.iter().filter(|c| c.contribution < -1e-12).collect();
@@ -252,11 +258,11 @@ fn correlation(pairs: &[(f64, f64)]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::training::{Algorithm, TrainOptions};
-    use crate::training::train_model;
     use crate::data::TrainingData;
-    use crate::data::{SeededRng, SplitKey};
     use crate::data::{CategoricalBuilder, ColumnData, FeatureKind};
+    use crate::data::{SeededRng, SplitKey};
+    use crate::training::train_model;
+    use crate::training::{Algorithm, TrainOptions};
 
     /// visits is the strongest planted signal, source the second, noise none.
     fn data(n: usize) -> TrainingData {

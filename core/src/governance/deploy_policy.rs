@@ -5,12 +5,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::evaluation::roc_auc;
-use crate::models::LeadModel;
+use crate::core_err;
 use crate::data::Part;
 use crate::data::{Column, RawValue};
+use crate::evaluation::roc_auc;
+use crate::models::LeadModel;
 use crate::CoreResult;
-use crate::core_err;
 
 /// `options.deploy`: what retraining does with the new version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,7 +71,12 @@ pub fn decide(policy: DeployPolicy, new_auc: Option<f64>, live: Option<Result<Op
 
 /// The live model's ROC AUC on the rows of `parts` marked as test, reading its features by name
 /// from `columns` (the new version's training table).
-pub fn live_auc_on_test_rows(live: &LeadModel, columns: &[Column], parts: &[Part], labels: &[bool]) -> Result<Option<f64>, String> {
+pub fn live_auc_on_test_rows(
+    live: &LeadModel,
+    columns: &[Column],
+    parts: &[Part],
+    labels: &[bool],
+) -> Result<Option<f64>, String> {
     let mut features = Vec::new();
     for name in live.feature_names() {
         match columns.iter().find(|c| c.name == name) {
@@ -99,7 +104,10 @@ pub fn live_auc_on_test_rows(live: &LeadModel, columns: &[Column], parts: &[Part
 pub enum HistoryEvent {
     Deployed(i32),
     /// A rollback from `from` to `to` (logged right after the `Deployed(to)` it caused).
-    RolledBack { from: i32, to: i32 },
+    RolledBack {
+        from: i32,
+        to: i32,
+    },
     Retired(i32),
 }
 

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::CoreResult;
 use crate::core_err;
+use crate::CoreResult;
 
 /// Longest job name pg_cron keeps whole (`cron.job.jobname` is a `name`: 63 bytes).
 pub const MAX_JOB_NAME_BYTES: usize = 63;
@@ -30,10 +30,9 @@ impl JobKind {
 
     /// `monitoring` / `retraining`, or an error listing both.
     pub fn parse(word: &str) -> CoreResult<JobKind> {
-        JobKind::ALL
-            .into_iter()
-            .find(|k| k.word() == word)
-            .ok_or_else(|| core_err!(InvalidArgument, "unknown job \"{word}\"; use 'monitoring' or 'retraining' (or NULL for both)"))
+        JobKind::ALL.into_iter().find(|k| k.word() == word).ok_or_else(|| {
+            core_err!(InvalidArgument, "unknown job \"{word}\"; use 'monitoring' or 'retraining' (or NULL for both)")
+        })
     }
 }
 
@@ -72,7 +71,14 @@ pub fn monitoring_command(model: &str, source: &str) -> String {
 
 /// The statement a retraining job runs: `train()` with the same arguments, so the new
 /// version is deployed by the policy in `options.deploy` (default `if_better`).
-pub fn retraining_command(model: &str, source: &str, label: &str, features: Option<&[String]>, algorithm: &str, options: &Value) -> String {
+pub fn retraining_command(
+    model: &str,
+    source: &str,
+    label: &str,
+    features: Option<&[String]>,
+    algorithm: &str,
+    options: &Value,
+) -> String {
     let features = match features {
         None => "NULL::text[]".to_string(),
         Some(list) => format!("ARRAY[{}]::text[]", list.iter().map(|f| sql_literal(f)).collect::<Vec<_>>().join(", ")),
@@ -118,12 +124,18 @@ pub fn cron_problem(f: &CronFacts) -> Option<(String, String)> {
         ));
     }
     if !f.preloaded {
-        return Some(("scheduling needs pg_cron loaded at server start, and shared_preload_libraries does not load it".into(), conf));
+        return Some((
+            "scheduling needs pg_cron loaded at server start, and shared_preload_libraries does not load it".into(),
+            conf,
+        ));
     }
     match &f.cron_database {
         Some(cron_db) if cron_db != db => Some((
             format!("pg_cron runs its jobs from database \"{cron_db}\" (cron.database_name), not from this database \"{db}\""),
-            format!("set cron.database_name = '{}' and restart PostgreSQL, then run CREATE EXTENSION pg_cron; here", db.replace('\'', "''")),
+            format!(
+                "set cron.database_name = '{}' and restart PostgreSQL, then run CREATE EXTENSION pg_cron; here",
+                db.replace('\'', "''")
+            ),
         )),
         _ => Some((
             format!("pg_cron is loaded but its extension is not created in database \"{db}\""),
@@ -151,14 +163,24 @@ mod tests {
     fn commands_quote_every_value() {
         assert_eq!(monitoring_command("inbound", "crm.leads"), "SELECT * FROM lead_scoring.monitor('inbound', 'crm.leads')");
         assert_eq!(
-            retraining_command("m", "SELECT * FROM t WHERE s = 'x'", "converted", None, "logistic", &json!({"deploy": "if_better"})),
+            retraining_command(
+                "m",
+                "SELECT * FROM t WHERE s = 'x'",
+                "converted",
+                None,
+                "logistic",
+                &json!({"deploy": "if_better"})
+            ),
             "SELECT model_name, version, deployed FROM lead_scoring.train('m', 'SELECT * FROM t WHERE s = ''x''', 'converted', \
              features => NULL::text[], algorithm => 'logistic', options => '{\"deploy\":\"if_better\"}'::jsonb)"
         );
         let features = vec!["visits".to_string(), "it's".to_string()];
         let cmd = retraining_command(HOSTILE, "s", "l", Some(&features), "gbm", &json!({"note": "a'b"}));
         assert!(cmd.starts_with("SELECT model_name, version, deployed FROM lead_scoring.train(E'x''); DROP TABLE lead_scoring.models; --\\\\', 's', 'l', "), "{cmd}");
-        assert!(cmd.contains("features => ARRAY['visits', 'it''s']::text[]") && cmd.contains("options => '{\"note\":\"a''b\"}'::jsonb"));
+        assert!(
+            cmd.contains("features => ARRAY['visits', 'it''s']::text[]")
+                && cmd.contains("options => '{\"note\":\"a''b\"}'::jsonb")
+        );
         // Outside the quoted literals only the fixed statement remains.
         let outside: String = cmd.split('\'').step_by(2).collect();
         assert!(!outside.contains("DROP"), "{outside}");
@@ -183,12 +205,30 @@ mod tests {
 
     #[test]
     fn each_missing_step_gets_its_own_instructions() {
-        let ready = CronFacts { available: true, preloaded: true, created_here: true, cron_database: Some("crm".into()), current_database: "crm".into() };
+        let ready = CronFacts {
+            available: true,
+            preloaded: true,
+            created_here: true,
+            cron_database: Some("crm".into()),
+            current_database: "crm".into(),
+        };
         assert_eq!(cron_problem(&ready), None);
-        let (m, h) = cron_problem(&CronFacts { available: false, preloaded: false, created_here: false, cron_database: None, ..ready.clone() }).unwrap();
-        assert!(m.contains("not installed") && h.contains("apt-get install postgresql-15-cron") && h.contains("shared_preload_libraries = 'pg_cron'"));
+        let (m, h) = cron_problem(&CronFacts {
+            available: false,
+            preloaded: false,
+            created_here: false,
+            cron_database: None,
+            ..ready.clone()
+        })
+        .unwrap();
+        assert!(
+            m.contains("not installed")
+                && h.contains("apt-get install postgresql-15-cron")
+                && h.contains("shared_preload_libraries = 'pg_cron'")
+        );
         assert!(h.contains("cron.database_name = 'crm'") && h.contains("CREATE EXTENSION pg_cron"));
-        let (m, h) = cron_problem(&CronFacts { preloaded: false, created_here: false, cron_database: None, ..ready.clone() }).unwrap();
+        let (m, h) =
+            cron_problem(&CronFacts { preloaded: false, created_here: false, cron_database: None, ..ready.clone() }).unwrap();
         assert!(m.contains("shared_preload_libraries") && h.contains("restart PostgreSQL") && !h.contains("apt-get"));
         let (m, h) = cron_problem(&CronFacts { created_here: false, ..ready.clone() }).unwrap();
         assert!(m.contains("not created in database \"crm\"") && h.contains("CREATE EXTENSION pg_cron"));

@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core_err;
 use crate::models::model::LeadModel;
 use crate::CoreResult;
-use crate::core_err;
 
 const MAGIC: &[u8; 8] = b"LSMODEL\0";
 /// Bumped whenever the body's layout changes; older formats get a migration or a clear error.
@@ -96,10 +96,10 @@ pub fn decode_scored_labels(bytes: &[u8]) -> CoreResult<(Vec<f64>, Vec<bool>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::FeatureKind;
+    use crate::data::{FeatureTransform, Preprocessor, Scaling};
     use crate::models::logistic::LogisticFit;
     use crate::models::model::Estimator;
-    use crate::data::{FeatureTransform, Preprocessor, Scaling};
-    use crate::data::FeatureKind;
 
     fn model() -> LeadModel {
         LeadModel {
@@ -110,7 +110,11 @@ mod tests {
                         log: false,
                         scaling: Scaling { median: 3.0, mean: 3.5, scale: 2.0, indicator: true },
                     },
-                    FeatureTransform::Categorical { name: "source".into(), kind: FeatureKind::Categorical, levels: vec!["Google".into()] },
+                    FeatureTransform::Categorical {
+                        name: "source".into(),
+                        kind: FeatureKind::Categorical,
+                        levels: vec!["Google".into()],
+                    },
                 ],
                 missing_values: vec!["".into()],
                 impute_numeric: true,

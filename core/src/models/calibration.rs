@@ -112,19 +112,13 @@ fn interpolate(x: &[f64], y: &[f64], t: f64) -> f64 {
 /// Shared input checks; returns `(negatives, positives)`.
 fn check(scores: &[f64], labels: &[bool]) -> Result<(u64, u64), String> {
     if scores.len() != labels.len() {
-        return Err(format!(
-            "calibration: {} scores but {} labels",
-            scores.len(),
-            labels.len()
-        ));
+        return Err(format!("calibration: {} scores but {} labels", scores.len(), labels.len()));
     }
     if scores.is_empty() {
         return Err("calibration: no rows to fit on".into());
     }
     if let Some(s) = scores.iter().find(|s| !(0.0..=1.0).contains(*s)) {
-        return Err(format!(
-            "calibration: score {s} is not a probability in [0, 1]"
-        ));
+        return Err(format!("calibration: score {s} is not a probability in [0, 1]"));
     }
     let pos = labels.iter().filter(|&&y| y).count() as u64;
     let neg = labels.len() as u64 - pos;
@@ -158,10 +152,7 @@ pub fn fit_platt(scores: &[f64], labels: &[bool]) -> Result<Calibration, String>
     let (neg, pos) = check(scores, labels)?;
     let (n0, n1, n) = (neg as f64, pos as f64, scores.len() as f64);
     let (t_pos, t_neg) = ((n1 + 1.0) / (n1 + 2.0), 1.0 / (n0 + 2.0));
-    let t: Vec<f64> = labels
-        .iter()
-        .map(|&y| if y { t_pos } else { t_neg })
-        .collect();
+    let t: Vec<f64> = labels.iter().map(|&y| if y { t_pos } else { t_neg }).collect();
     let f: Vec<f64> = scores.iter().map(|&s| platt_feature(s)).collect();
     let mean = f.iter().sum::<f64>() / n;
     let sd = (f.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
@@ -265,10 +256,7 @@ pub fn fit_isotonic(scores: &[f64], labels: &[bool]) -> Result<Calibration, Stri
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for &(first, last, p, c) in &blocks {
         let v = (p as f64 / c as f64).clamp(0.0, 1.0);
-        for k in [first, last]
-            .into_iter()
-            .take(1 + usize::from(first != last))
-        {
+        for k in [first, last].into_iter().take(1 + usize::from(first != last)) {
             x.push(points[k].0);
             y.push(v);
         }
@@ -319,10 +307,7 @@ pub fn expected_calibration_error(scores: &[f64], labels: &[bool], bins: usize) 
     if n == 0 {
         return 0.0;
     }
-    acc.iter()
-        .filter(|a| a.0 > 0)
-        .map(|&(c, sum, p)| c as f64 / n as f64 * (sum / c as f64 - p as f64 / c as f64).abs())
-        .sum()
+    acc.iter().filter(|a| a.0 > 0).map(|&(c, sum, p)| c as f64 / n as f64 * (sum / c as f64 - p as f64 / c as f64).abs()).sum()
 }
 
 #[cfg(test)]

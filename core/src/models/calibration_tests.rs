@@ -20,16 +20,11 @@ fn iso(x: &[f64], y: &[f64]) -> Calibration {
 fn none_and_method_names() {
     assert_eq!(Calibration::None.apply(0.37), 0.37);
     assert!(Calibration::None.apply(f64::NAN).is_nan());
-    let all = [
-        Calibration::None,
-        Calibration::Platt { a: -1.0, b: 0.0 },
-        iso(&[0.5], &[0.2]),
-    ];
+    let all = [Calibration::None, Calibration::Platt { a: -1.0, b: 0.0 }, iso(&[0.5], &[0.2])];
     let names: Vec<&str> = all.iter().map(Calibration::method).collect();
     assert_eq!(names, ["none", "platt", "isotonic"]);
     for c in all {
-        let back: Calibration =
-            serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        let back: Calibration = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
         assert_eq!(back, c);
     }
 }
@@ -99,8 +94,7 @@ fn near(got: f64, want: &Value, tol: f64, what: &str) {
 /// Fixtures from tests/fixtures/gen_curves.py (scikit-learn reference values).
 #[test]
 fn matches_sklearn_fixtures() {
-    let fx: Value =
-        serde_json::from_str(include_str!("../../../tests/fixtures/curves_sklearn.json")).unwrap();
+    let fx: Value = serde_json::from_str(include_str!("../../../tests/fixtures/curves_sklearn.json")).unwrap();
     assert_eq!(fx["platt_eps"].as_f64(), Some(PLATT_EPS));
     let bins = fx["bins"].as_u64().unwrap() as usize;
     let cases = fx["cases"].as_array().unwrap();
@@ -111,15 +105,10 @@ fn matches_sklearn_fixtures() {
         let y = b(&serde_json::from_value::<Vec<u8>>(c["labels"].clone()).unwrap());
         near(expected_calibration_error(&s, &y, bins), &c["ece"], 1e-9, n);
         if c["platt"].is_null() {
-            assert!(
-                fit_platt(&s, &y).is_err() && fit_isotonic(&s, &y).is_err(),
-                "{n}"
-            );
+            assert!(fit_platt(&s, &y).is_err() && fit_isotonic(&s, &y).is_err(), "{n}");
             continue;
         }
-        let Ok(Calibration::Platt { a, b }) = fit_platt(&s, &y) else {
-            panic!("{n}")
-        };
+        let Ok(Calibration::Platt { a, b }) = fit_platt(&s, &y) else { panic!("{n}") };
         // scikit-learn's L-BFGS stops at gtol 1e-6; the tight Newton reference to 1e-9.
         let p = &c["platt"];
         near(a, &p["a"], 1e-6, &format!("{n} platt a"));
@@ -127,19 +116,10 @@ fn matches_sklearn_fixtures() {
         near(a, &p["newton_a"], 1e-9, &format!("{n} newton a"));
         near(b, &p["newton_b"], 1e-9, &format!("{n} newton b"));
         let fitted = fit_isotonic(&s, &y).unwrap();
-        let Calibration::Isotonic { x: kept, .. } = &fitted else {
-            panic!("{n}")
-        };
-        assert_eq!(
-            Some(kept.len() as u64),
-            c["isotonic"]["points"].as_u64(),
-            "{n}"
-        );
+        let Calibration::Isotonic { x: kept, .. } = &fitted else { panic!("{n}") };
+        assert_eq!(Some(kept.len() as u64), c["isotonic"]["points"].as_u64(), "{n}");
         let xs = c["isotonic"]["x"].as_array().unwrap();
-        for (x, w) in xs
-            .iter()
-            .zip(c["isotonic"]["predicted"].as_array().unwrap())
-        {
+        for (x, w) in xs.iter().zip(c["isotonic"]["predicted"].as_array().unwrap()) {
             let x = x.as_f64().unwrap();
             near(fitted.apply(x), w, 1e-9, &format!("{n} isotonic({x})"));
         }

@@ -15,8 +15,8 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::resources::block_signals;
 use crate::models::treeshap::TreeShapPlan;
+use crate::resources::block_signals;
 use crate::{core_err, CoreResult};
 
 pub const MAX_TREES: usize = 100_000;
@@ -185,7 +185,10 @@ fn check_tree(tree: &forust_ml::tree::Tree, inputs: usize) -> Result<(), String>
             continue;
         }
         if node.split_feature >= inputs || node.split_value.is_nan() {
-            return Err(format!("node {i} splits input {} at {} (the model has {inputs} inputs)", node.split_feature, node.split_value));
+            return Err(format!(
+                "node {i} splits input {} at {} (the model has {inputs} inputs)",
+                node.split_feature, node.split_value
+            ));
         }
         let mut children = vec![node.left_child, node.right_child];
         if node.missing_node != node.left_child && node.missing_node != node.right_child {
@@ -316,7 +319,9 @@ pub fn fit_gbm(
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 progress(0, started.elapsed().as_secs_f64()).map_err(|m| core_err!(Canceled, "{m}"))?
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(core_err!(Internal, "the training thread stopped unexpectedly")),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(core_err!(Internal, "the training thread stopped unexpectedly"))
+            }
         }
     }
 }

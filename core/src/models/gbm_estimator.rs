@@ -64,16 +64,13 @@ where
         let (rows, cols) = x.dim();
         let (y, weights) = (labels(dataset), sample_weights(dataset, rows));
         if y.len() != rows || weights.len() != rows {
-            return Err(CoreError::new(ErrorKind::InvalidArgument, format!("{rows} records, {} labels, {} weights", y.len(), weights.len())));
+            return Err(CoreError::new(
+                ErrorKind::InvalidArgument,
+                format!("{rows} records, {} labels, {} weights", y.len(), weights.len()),
+            ));
         }
         // Row-major, as fit_gbm takes it (it makes its own column-major copy).
-        let data = GbmData {
-            x: x.iter().copied().collect(),
-            rows,
-            cols,
-            y,
-            weights,
-        };
+        let data = GbmData { x: x.iter().copied().collect(), rows, cols, y, weights };
         fit_gbm(data, None, &self.0, &mut |_, _| Ok(()))
     }
 }
@@ -86,11 +83,7 @@ impl ForustModel {
         out
     }
 
-    fn each_probability<D: Data<Elem = f64>>(
-        &self,
-        x: &ArrayBase<D, Ix2>,
-        mut put: impl FnMut(usize, f64),
-    ) {
+    fn each_probability<D: Data<Elem = f64>>(&self, x: &ArrayBase<D, Ix2>, mut put: impl FnMut(usize, f64)) {
         let mut scratch = Vec::new();
         for (i, row) in x.rows().into_iter().enumerate() {
             let log_odds = match row.to_slice() {
@@ -145,8 +138,7 @@ mod tests {
         for i in 0..n {
             let (a, b) = (u(), u());
             let c = if u() < 0.3 { f64::NAN } else { u() };
-            let z = if (a > 0.5) == (b > 0.5) { 1.5 } else { -1.5 }
-                + if c.is_nan() { 1.0 } else { 0.0 };
+            let z = if (a > 0.5) == (b > 0.5) { 1.5 } else { -1.5 } + if c.is_nan() { 1.0 } else { 0.0 };
             y.push(u() < sigmoid(z));
             x.row_mut(i).assign(&Array1::from(vec![a, b, c]));
         }
@@ -154,12 +146,7 @@ mod tests {
     }
 
     fn params(trees: usize) -> GbmParams {
-        GbmOptions {
-            trees,
-            early_stopping_rounds: None,
-            ..Default::default()
-        }
-        .into()
+        GbmOptions { trees, early_stopping_rounds: None, ..Default::default() }.into()
     }
 
     #[test]
@@ -184,30 +171,16 @@ mod tests {
         // Weight 2 on a row is the same gradient and hessian sums as the row twice.
         let (x, y) = data(600, 3);
         let w: Array1<f32> = (0..600).map(|i| if i < 100 { 2.0 } else { 1.0 }).collect();
-        let weighted = params(20)
-            .fit(&Dataset::new(x.clone(), y.clone()).with_weights(w))
-            .unwrap();
+        let weighted = params(20).fit(&Dataset::new(x.clone(), y.clone()).with_weights(w)).unwrap();
         let mut xd = x.clone();
         xd.append(Axis(0), x.slice(s![..100, ..])).unwrap();
         let yd: Array1<bool> = y.iter().chain(y.slice(s![..100]).iter()).copied().collect();
         let duplicated = params(20).fit(&Dataset::new(xd, yd)).unwrap();
         let unweighted = params(20).fit(&Dataset::new(x.clone(), y)).unwrap();
-        let (pw, pd, pu) = (
-            weighted.predict_probabilities(&x),
-            duplicated.predict_probabilities(&x),
-            unweighted.predict_probabilities(&x),
-        );
-        let gap = |a: &Array1<f64>, b: &Array1<f64>| {
-            a.iter()
-                .zip(b)
-                .map(|(u, v)| (u - v).abs())
-                .fold(0.0, f64::max)
-        };
-        assert!(
-            gap(&pw, &pd) < 1e-5,
-            "weighted vs duplicated: {}",
-            gap(&pw, &pd)
-        );
+        let (pw, pd, pu) =
+            (weighted.predict_probabilities(&x), duplicated.predict_probabilities(&x), unweighted.predict_probabilities(&x));
+        let gap = |a: &Array1<f64>, b: &Array1<f64>| a.iter().zip(b).map(|(u, v)| (u - v).abs()).fold(0.0, f64::max);
+        assert!(gap(&pw, &pd) < 1e-5, "weighted vs duplicated: {}", gap(&pw, &pd));
         assert!(gap(&pw, &pu) > 1e-3, "the weights changed nothing");
     }
 

@@ -1,8 +1,8 @@
 //! Unit tests of `gbm.rs`.
 
 use super::*;
-use crate::evaluation::roc_auc;
 use crate::data::SeededRng;
+use crate::evaluation::roc_auc;
 
 /// y depends on an interaction a*b (which a linear model cannot fit) and on missingness of c.
 fn data(n: usize, seed: u64) -> GbmData {
@@ -45,8 +45,8 @@ fn shap_values_add_up_to_the_log_odds() {
 
 #[test]
 fn our_treeshap_equals_forusts_shapley_values() {
-    let model = fit_gbm(data(3000, 9), None, &GbmOptions { trees: 60, max_depth: 8, ..Default::default() }, &mut |_, _| Ok(()))
-        .unwrap();
+    let model =
+        fit_gbm(data(3000, 9), None, &GbmOptions { trees: 60, max_depth: 8, ..Default::default() }, &mut |_, _| Ok(())).unwrap();
     let probe = data(100, 10);
     let mut ours = vec![0.0; 3];
     for row in probe.x.chunks(3) {
@@ -90,8 +90,9 @@ fn serializes_through_json_and_predicts_the_same() {
 
 #[test]
 fn cancel_returns_at_once() {
-    let err = fit_gbm(data(20000, 7), None, &GbmOptions { trees: 2000, ..Default::default() }, &mut |_, _| Err("canceled".into()))
-        .unwrap_err();
+    let err =
+        fit_gbm(data(20000, 7), None, &GbmOptions { trees: 2000, ..Default::default() }, &mut |_, _| Err("canceled".into()))
+            .unwrap_err();
     assert_eq!((err.kind, err.message.as_str()), (crate::ErrorKind::Canceled, "canceled"));
 }
 

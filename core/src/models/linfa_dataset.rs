@@ -5,9 +5,7 @@ use linfa::dataset::AsSingleTargets;
 use linfa::DatasetBase;
 
 /// One label per row, in row order.
-pub(crate) fn labels<R: linfa::dataset::Records, T: AsSingleTargets<Elem = bool>>(
-    dataset: &DatasetBase<R, T>,
-) -> Vec<bool> {
+pub(crate) fn labels<R: linfa::dataset::Records, T: AsSingleTargets<Elem = bool>>(dataset: &DatasetBase<R, T>) -> Vec<bool> {
     dataset.targets().as_single_targets().to_vec()
 }
 

@@ -17,8 +17,11 @@ mod treeshap_leaf_tables;
 
 pub use artifact::{decode_model, decode_scored_labels, encode_model, encode_scored_labels};
 pub use calibration::{expected_calibration_error, fit_isotonic, fit_platt, Calibration, ECE_BINS, PLATT_EPS};
-pub use gbm::{fit_gbm, gbm_training_bytes, ForustModel, GbmData, GbmOptions, MAX_TREES, MAX_TREE_DEPTH, TreeBooster};
-pub use logistic::{accumulate_row, combine, fit_logistic, fit_logistic_by_passes, new_state, newton_system_bytes, sigmoid, LogisticError, LogisticFit, LogisticOptions, LogisticParams, LogisticPasses, ValidLogisticParams};
+pub use gbm::{fit_gbm, gbm_training_bytes, ForustModel, GbmData, GbmOptions, TreeBooster, MAX_TREES, MAX_TREE_DEPTH};
 pub use gbm_estimator::{GbmParams, ValidGbmParams};
-pub use model::{Estimator, LeadModel, Segments};
 pub(crate) use logistic::fit_logistic_rows;
+pub use logistic::{
+    accumulate_row, combine, fit_logistic, fit_logistic_by_passes, new_state, newton_system_bytes, sigmoid, LogisticError,
+    LogisticFit, LogisticOptions, LogisticParams, LogisticPasses, ValidLogisticParams,
+};
+pub use model::{Estimator, LeadModel, Segments};

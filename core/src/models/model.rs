@@ -3,12 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::models::calibration::Calibration;
 use crate::data::DesignMatrix;
-use crate::models::gbm::{ForustModel, TreeBooster};
-use crate::models::logistic::{sigmoid, LogisticFit};
 use crate::data::Preprocessor;
 use crate::data::{value_text, RawValue};
+use crate::models::calibration::Calibration;
+use crate::models::gbm::{ForustModel, TreeBooster};
+use crate::models::logistic::{sigmoid, LogisticFit};
 use crate::CoreResult;
 
 /// The fitted estimator. An enum rather than a trait object so artifacts stay plain data.

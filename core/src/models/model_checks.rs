@@ -5,10 +5,10 @@
 //! scoring uses is finite. Scoring and explaining then never index out of range, loop or
 //! recurse without bound on what an artifact says.
 
-use crate::models::model::{Estimator, LeadModel};
-use crate::data::{FeatureTransform, Preprocessor, Scaling};
-use crate::CoreResult;
 use crate::core_err;
+use crate::data::{FeatureTransform, Preprocessor, Scaling};
+use crate::models::model::{Estimator, LeadModel};
+use crate::CoreResult;
 
 /// An error naming what is wrong, or Ok for a model that is safe to score with.
 pub fn check_model(model: &LeadModel) -> CoreResult<()> {
@@ -16,7 +16,12 @@ pub fn check_model(model: &LeadModel) -> CoreResult<()> {
     if let Some(segments) = &model.segments {
         let names: Vec<&str> = model.feature_names().collect();
         if segments.feature >= names.len() {
-            return Err(core_err!(CorruptArtifact, "model artifact is corrupt: segments by feature {} of {}", segments.feature, names.len()));
+            return Err(core_err!(
+                CorruptArtifact,
+                "model artifact is corrupt: segments by feature {} of {}",
+                segments.feature,
+                names.len()
+            ));
         }
         for (value, segment) in &segments.models {
             let detail = |e: String| core_err!(CorruptArtifact, "model artifact is corrupt: the model of segment '{value}': {e}");
@@ -69,7 +74,10 @@ fn check_preprocessor(p: &Preprocessor) -> Result<usize, String> {
             FeatureTransform::Categorical { .. } => true,
         };
         if !ok {
-            return Err(format!("the transform of feature \"{}\" has numbers that are not finite, a scale that is not positive, or unsorted bins", f.name()));
+            return Err(format!(
+                "the transform of feature \"{}\" has numbers that are not finite, a scale that is not positive, or unsorted bins",
+                f.name()
+            ));
         }
     }
     for i in &p.interactions {

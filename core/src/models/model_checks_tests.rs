@@ -5,14 +5,14 @@
 use serde_json::Value;
 
 use super::*;
+use crate::data::row_values;
+use crate::data::SeededRng;
+use crate::data::TrainingData;
 use crate::models::artifact::{decode_model, encode_model};
 use crate::models::calibration::Calibration;
 use crate::models::gbm::{ForustModel, TreeBooster};
-use crate::training::{Algorithm, TrainOptions};
 use crate::training::train_model;
-use crate::data::TrainingData;
-use crate::data::SeededRng;
-use crate::data::row_values;
+use crate::training::{Algorithm, TrainOptions};
 
 fn trained(algorithm: Algorithm) -> (LeadModel, TrainingData) {
     let data = crate::training::pipeline_tests::synthetic(1500, 3);
@@ -106,8 +106,10 @@ fn a_chain_deeper_than_the_depth_bound_is_an_error() {
     let mut nodes = Vec::new();
     for i in 0..200usize {
         let mut split = template.clone();
-        (split["num"], split["is_leaf"], split["split_feature"], split["split_value"]) = (Value::from(2 * i), Value::from(false), Value::from(0), Value::from(1.0));
-        (split["left_child"], split["right_child"], split["missing_node"]) = (Value::from(2 * i + 1), Value::from(2 * i + 2), Value::from(2 * i + 1));
+        (split["num"], split["is_leaf"], split["split_feature"], split["split_value"]) =
+            (Value::from(2 * i), Value::from(false), Value::from(0), Value::from(1.0));
+        (split["left_child"], split["right_child"], split["missing_node"]) =
+            (Value::from(2 * i + 1), Value::from(2 * i + 2), Value::from(2 * i + 1));
         let mut leaf = template.clone();
         (leaf["num"], leaf["is_leaf"]) = (Value::from(2 * i + 1), Value::from(true));
         nodes.extend([split, leaf]);

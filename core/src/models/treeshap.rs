@@ -41,7 +41,11 @@ fn expected_value(tree: &Tree, i: usize) -> f64 {
         sum += cover(tree, c) * expected_value(tree, c);
         total += cover(tree, c);
     }
-    if total > 0.0 { sum / total } else { 0.0 }
+    if total > 0.0 {
+        sum / total
+    } else {
+        0.0
+    }
 }
 
 fn max_depth(tree: &Tree, i: usize) -> usize {
@@ -267,7 +271,9 @@ mod tests {
 
     fn leads(seed: u64, count: usize, features: usize) -> Vec<Vec<f64>> {
         let mut rng = SeededRng::new(seed);
-        (0..count).map(|_| (0..features).map(|_| if unit(&mut rng) < 0.2 { f64::NAN } else { unit(&mut rng) }).collect()).collect()
+        (0..count)
+            .map(|_| (0..features).map(|_| if unit(&mut rng) < 0.2 { f64::NAN } else { unit(&mut rng) }).collect())
+            .collect()
     }
 
     /// The plan's values equal Algorithm 2's to 1e-9 and add up to the trees' prediction.

@@ -107,7 +107,8 @@ impl LeafTables {
         if entries > budget {
             return None;
         }
-        let mut tables = LeafTables { splits: Vec::new(), leaves: Vec::new(), slots: Vec::new(), values: Vec::with_capacity(entries) };
+        let mut tables =
+            LeafTables { splits: Vec::new(), leaves: Vec::new(), slots: Vec::new(), values: Vec::with_capacity(entries) };
         let mut pending = std::collections::VecDeque::from([(0usize, Vec::<Slot>::new())]);
         // Breadth first, so each node's mask is set before its children read it.
         while let Some((node, path)) = pending.pop_front() {
@@ -143,7 +144,12 @@ impl LeafTables {
         if d == 0 {
             return; // a lone leaf: no feature moves it away from its expected value
         }
-        self.leaves.push(Leaf { node: node as u32, features: d as u8, slots_at: self.slots.len() as u32, values_at: self.values.len() as u32 });
+        self.leaves.push(Leaf {
+            node: node as u32,
+            features: d as u8,
+            slots_at: self.slots.len() as u32,
+            values_at: self.values.len() as u32,
+        });
         self.slots.extend_from_slice(path);
         // w[s] = s!(d-1-s)!/d!, the Shapley weight of a coalition of s of the other d-1 features.
         let mut w = vec![1.0 / d as f64; d];
@@ -189,11 +195,8 @@ impl LeafTables {
             let hot = !cold & ((1u32 << d) - 1);
             let cold_share = -p * values[hot as usize];
             for (s, slot) in slots.iter().enumerate() {
-                phi[slot.feature as usize] += if (cold >> s) & 1 == 1 {
-                    cold_share
-                } else {
-                    p * slot.one_minus_zero * values[(hot ^ (1 << s)) as usize]
-                };
+                phi[slot.feature as usize] +=
+                    if (cold >> s) & 1 == 1 { cold_share } else { p * slot.one_minus_zero * values[(hot ^ (1 << s)) as usize] };
             }
         }
     }
@@ -274,7 +277,14 @@ mod tests {
 
     /// x0 < 0.5 -> 1.0 (cover 3), else -1.0 (cover 1), missing -> 2.0 (cover 4).
     fn stump() -> Tree {
-        let root = super::test_trees::TestNode { split_value: 0.5, missing_node: 3, left_child: 1, right_child: 2, is_leaf: false, ..leaf(0, 0.0, 8.0) };
+        let root = super::test_trees::TestNode {
+            split_value: 0.5,
+            missing_node: 3,
+            left_child: 1,
+            right_child: 2,
+            is_leaf: false,
+            ..leaf(0, 0.0, 8.0)
+        };
         tree_of(&[root, leaf(1, 1.0, 3.0), leaf(2, -1.0, 1.0), leaf(3, 2.0, 4.0)])
     }
 

@@ -8,13 +8,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::sort_floats;
-use crate::data::MISSING_LEVEL;
-use crate::data::Part;
-use crate::resources::{map_tasks, worker_threads};
-use crate::data::{Column, ColumnData, NULL_CODE};
-use crate::CoreResult;
 use crate::core_err;
+use crate::data::sort_floats;
+use crate::data::Part;
+use crate::data::MISSING_LEVEL;
+use crate::data::{Column, ColumnData, NULL_CODE};
+use crate::resources::{map_tasks, worker_threads};
+use crate::CoreResult;
 
 /// A bin that is empty on one side counts as this share (0.01%) so PSI stays finite; the value
 /// is the usual choice in credit-scoring practice.
@@ -248,7 +248,11 @@ pub fn feature_reference(column: &Column, rows: &[usize]) -> FeatureReference {
             let counts = level_counts(column, rows);
             let other: u64 = counts.iter().skip(MAX_REFERENCE_LEVELS).map(|c| c.1).sum();
             let missing = counts.iter().find(|c| c.0 == MISSING_LEVEL).map_or(0, |c| c.1);
-            let levels = counts.iter().take(MAX_REFERENCE_LEVELS).map(|(l, c)| LevelShare { level: l.clone(), share: share(*c) }).collect();
+            let levels = counts
+                .iter()
+                .take(MAX_REFERENCE_LEVELS)
+                .map(|(l, c)| LevelShare { level: l.clone(), share: share(*c) })
+                .collect();
             FeatureReference { levels: Some(levels), missing_share: share(missing), other_share: share(other), ..base }
         }
     }
@@ -263,18 +267,18 @@ pub fn build_reference(columns: &[&Column], parts: &[Part], scores: &[f64]) -> R
     let threads = if train.len() >= 100_000 { worker_threads(4) } else { 1 };
     let features = map_tasks(columns.len(), threads, |i| feature_reference(columns[i], &train))
         .unwrap_or_else(|e| panic!("building the drift reference: {e}"));
-    Reference {
-        features,
-        score: score_bins(&validation),
-        score_rows: validation.len() as u64,
-    }
+    Reference { features, score: score_bins(&validation), score_rows: validation.len() as u64 }
 }
 
 /// A number for detail text: at most 4 decimals, trailing zeros dropped.
 fn num(x: f64) -> String {
     let s = format!("{x:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_string() } else { s.to_string() }
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 fn pct(x: f64) -> String {
@@ -317,7 +321,12 @@ fn numeric_drift(bins: &Bins, missing_share: f64, values: &[f64], total: usize) 
     (value, format!("{means}{moved}"))
 }
 
-fn categorical_drift(reference: &FeatureReference, levels: &[LevelShare], counts: &[(String, u64)], total: usize) -> (f64, String) {
+fn categorical_drift(
+    reference: &FeatureReference,
+    levels: &[LevelShare],
+    counts: &[(String, u64)],
+    total: usize,
+) -> (f64, String) {
     let share = |c: u64| if total == 0 { 0.0 } else { c as f64 / total as f64 };
     let known = |l: &str| levels.iter().any(|x| x.level == l);
     let mut bins: Vec<(String, f64, f64)> = levels
@@ -367,14 +376,23 @@ pub fn feature_drift(reference: &FeatureReference, column: &Column) -> CoreResul
 }
 
 /// The drift report: one row per reference feature (in model order), then the score's row.
-pub fn drift_report(reference: &Reference, columns: &[Column], scores: &[f64], warn: f64, alert: f64) -> CoreResult<Vec<DriftRow>> {
+pub fn drift_report(
+    reference: &Reference,
+    columns: &[Column],
+    scores: &[f64],
+    warn: f64,
+    alert: f64,
+) -> CoreResult<Vec<DriftRow>> {
     check_thresholds(warn, alert)?;
     if scores.is_empty() {
         return Err(core_err!(InsufficientData, "there are no rows to compare with the reference"));
     }
     let mut out = Vec::with_capacity(reference.features.len() + 1);
     for f in &reference.features {
-        let column = columns.iter().find(|c| c.name == f.name).ok_or_else(|| core_err!(UnknownColumn, "feature \"{}\" was not read", f.name))?;
+        let column = columns
+            .iter()
+            .find(|c| c.name == f.name)
+            .ok_or_else(|| core_err!(UnknownColumn, "feature \"{}\" was not read", f.name))?;
         let (value, detail) = feature_drift(f, column)?;
         out.push(DriftRow { feature: f.name.clone(), psi: value, status: Status::of_psi(value, warn, alert), detail });
     }

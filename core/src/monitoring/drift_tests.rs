@@ -92,7 +92,10 @@ fn a_large_reference_is_built_on_threads_in_column_order() {
 
 #[test]
 fn report_has_a_row_per_feature_and_the_score() {
-    let cols = vec![numeric("x", &[Some(1.0), Some(2.0), Some(3.0), Some(4.0)]), text("c", &[Some("a"), Some("b"), Some("a"), Some("b")])];
+    let cols = vec![
+        numeric("x", &[Some(1.0), Some(2.0), Some(3.0), Some(4.0)]),
+        text("c", &[Some("a"), Some("b"), Some("a"), Some("b")]),
+    ];
     let parts = [Part::Train, Part::Train, Part::Validation, Part::Validation];
     let reference = build_reference(&cols.iter().collect::<Vec<_>>(), &parts, &[0.1, 0.2, 0.3, 0.4]);
     assert_eq!(reference.features[0].rows, 2);

@@ -8,6 +8,8 @@ mod drift;
 mod performance;
 mod trend;
 
-pub use drift::{build_reference, check_thresholds, drift_report, DEFAULT_ALERT, DEFAULT_WARN, DriftRow, Reference, Status};
-pub use performance::{baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates};
+pub use drift::{build_reference, check_thresholds, drift_report, DriftRow, Reference, Status, DEFAULT_ALERT, DEFAULT_WARN};
+pub use performance::{
+    baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates,
+};
 pub use trend::{push_history, trend, SCORE_HISTORY};

@@ -5,11 +5,11 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::models::expected_calibration_error;
-use crate::monitoring::drift::{DriftRow, Status, SCORE_ROW};
-use crate::evaluation::{average_precision, confusion, roc_auc};
-use crate::models::ECE_BINS;
 use crate::evaluation::Tiers;
+use crate::evaluation::{average_precision, confusion, roc_auc};
+use crate::models::expected_calibration_error;
+use crate::models::ECE_BINS;
+use crate::monitoring::drift::{DriftRow, Status, SCORE_ROW};
 
 /// A metric this far (relative) or more below its baseline raises an alert...
 pub const DEGRADATION: f64 = 0.05;
@@ -179,7 +179,14 @@ pub fn compare_with_baseline(current: &GroupMetrics, baseline: &Value) -> Vec<Me
         (Some(v), Some(b)) if b > 0.0 => Some((v - b) / b),
         _ => None,
     };
-    out.push(MetricCheck { metric: "calibration_error".into(), value, baseline: base, relative_change, z: None, degraded: false });
+    out.push(MetricCheck {
+        metric: "calibration_error".into(),
+        value,
+        baseline: base,
+        relative_change,
+        z: None,
+        degraded: false,
+    });
     out
 }
 
@@ -240,7 +247,13 @@ pub fn recommendation(checks: &[MetricCheck], drift: &[DriftRow]) -> String {
         .collect();
     let mut features: Vec<&DriftRow> = drift.iter().filter(|d| d.feature != SCORE_ROW && d.status > Status::Ok).collect();
     features.sort_by(|a, b| b.psi.total_cmp(&a.psi));
-    let named = |rows: &[&DriftRow]| rows.iter().take(3).map(|d| format!("{} (PSI {:.2}, {})", d.feature, d.psi, d.status.as_str())).collect::<Vec<_>>().join(", ");
+    let named = |rows: &[&DriftRow]| {
+        rows.iter()
+            .take(3)
+            .map(|d| format!("{} (PSI {:.2}, {})", d.feature, d.psi, d.status.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let score_moved = drift.iter().find(|d| d.feature == SCORE_ROW && d.status > Status::Ok);
     if !degraded.is_empty() {
         let mut text = format!("retrain: performance fell 5% or more below the test baseline: {}", degraded.join("; "));

@@ -1,8 +1,8 @@
 //! Score trend per lead: a lead's score against its previous one, from the short history the
 //! rescoring trigger keeps (newest first).
 
-use crate::CoreResult;
 use crate::core_err;
+use crate::CoreResult;
 
 /// Previous scores kept per lead.
 pub const SCORE_HISTORY: usize = 5;

@@ -154,7 +154,12 @@ fn metrics_table(out: &mut String, metrics: &Value, baseline: &Value) {
     out.push_str("<table class=\"metrics\"><thead><tr><th>metric</th><th>this run</th><th>baseline</th></tr></thead><tbody>\n");
     for (k, v) in rows {
         let base = baseline.get(k.as_str()).and_then(Value::as_f64).map_or(String::new(), |b| format_number(b, 4));
-        let _ = writeln!(out, "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{base}</td></tr>", escape(k), format_number(v, 4));
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{base}</td></tr>",
+            escape(k),
+            format_number(v, 4)
+        );
     }
     out.push_str("</tbody></table>\n");
 }
@@ -199,7 +204,10 @@ mod tests {
         assert!(html.contains(">0.31 alert</text>") && html.contains(format!("fill=\"{RED}\"").as_str()));
         assert!(html.contains(format!("fill=\"{AMBER}\"").as_str()));
         assert!(html.contains(">warn</text>") && html.contains(">alert</text>"), "reference lines at 0.1 and 0.25");
-        assert!(html.contains("<td>&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;</td><td class=\"num\">0.12</td>"), "{html}");
+        assert!(
+            html.contains("<td>&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;</td><td class=\"num\">0.12</td>"),
+            "{html}"
+        );
         assert!(!html.contains("<b>") && !html.contains("<i>"));
         assert!(html.contains("<tr><td>roc_auc</td><td class=\"num\">0.71</td><td class=\"num\">0.8</td></tr>"));
         assert!(html.contains("<tr><td>precision</td><td class=\"num\">0.5</td><td class=\"num\"></td></tr>"));
@@ -212,7 +220,10 @@ mod tests {
     fn section_without_a_run_says_how_to_run_one() {
         let html = drift_section("o'brien <m>", None);
         assert!(html.contains("No monitoring run yet"));
-        assert!(html.contains("SELECT * FROM lead_scoring.monitor(&#39;o&#39;&#39;brien &lt;m&gt;&#39;, &#39;&lt;source&gt;&#39;);"), "{html}");
+        assert!(
+            html.contains("SELECT * FROM lead_scoring.monitor(&#39;o&#39;&#39;brien &lt;m&gt;&#39;, &#39;&lt;source&gt;&#39;);"),
+            "{html}"
+        );
         assert!(!html.contains("<svg"));
         let empty = drift_section("m", Some(&MonitoringSnapshot { drift: vec![], metrics: json!(null), ..snapshot() }));
         assert!(empty.contains("stored no drift results") && !empty.contains("<table"));

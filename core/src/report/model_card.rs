@@ -56,7 +56,13 @@ fn cell(s: &str) -> String {
 /// Renders the card.
 pub fn render_model_card(c: &CardInput) -> String {
     let mut md = String::new();
-    let status = if c.deployed { "deployed" } else if c.retired { "retired" } else { "not deployed" };
+    let status = if c.deployed {
+        "deployed"
+    } else if c.retired {
+        "retired"
+    } else {
+        "not deployed"
+    };
     let positive = c.positive_label.as_deref().map(|p| format!(" = '{p}'")).unwrap_or_default();
     let _ = writeln!(md, "# Model card: {} (version {}, {status})\n", c.name, c.version);
     let _ = writeln!(md, "Trained {} by {} on `{}`.\n", c.created_at, c.created_by, c.source);
@@ -157,7 +163,11 @@ pub fn render_model_card(c: &CardInput) -> String {
         );
     }
 
-    let _ = writeln!(md, "\n## Threshold and tiers\n\n- threshold: {:.4} (a lead at or above it is predicted to convert)", c.threshold);
+    let _ = writeln!(
+        md,
+        "\n## Threshold and tiers\n\n- threshold: {:.4} (a lead at or above it is predicted to convert)",
+        c.threshold
+    );
     for t in c.tiers.as_array().into_iter().flatten() {
         let _ = writeln!(md, "- tier **{}** from score {}", t["name"].as_str().unwrap_or("?"), num(&t["min_score"]));
     }
@@ -169,7 +179,13 @@ pub fn render_model_card(c: &CardInput) -> String {
 
     let _ = writeln!(md, "\n## Change history\n\n| at | event | version | by | reason |\n| --- | --- | --- | --- | --- |");
     for e in &c.events {
-        let reason = e.reason.clone().unwrap_or_else(|| if e.detail.as_object().is_some_and(|d| !d.is_empty()) { e.detail.to_string() } else { String::new() });
+        let reason = e.reason.clone().unwrap_or_else(|| {
+            if e.detail.as_object().is_some_and(|d| !d.is_empty()) {
+                e.detail.to_string()
+            } else {
+                String::new()
+            }
+        });
         let version = e.version.map(|v| v.to_string()).unwrap_or_default();
         let _ = writeln!(md, "| {} | {} | {version} | {} | {} |", e.at, e.event, cell(&e.actor), cell(&reason));
     }
@@ -231,15 +247,30 @@ pub(crate) mod tests {
             metrics: json!({"train": {"roc_auc": 0.95, "positives": 50}, "test": {"rows": 100, "roc_auc": 0.80}}),
             threshold: 0.4,
             tiers: json!([{"name": "hot", "min_score": 0.4}, {"name": "cold", "min_score": 0}]),
-            events: vec![CardEvent { at: "t".into(), event: "deployed".into(), version: Some(2), actor: "a|b".into(), reason: Some("why".into()), detail: json!({}) }],
+            events: vec![CardEvent {
+                at: "t".into(),
+                event: "deployed".into(),
+                version: Some(2),
+                actor: "a|b".into(),
+                reason: Some("why".into()),
+                detail: json!({}),
+            }],
         }
     }
 
     #[test]
     fn card_has_every_section_and_data_driven_limitations() {
         let md = render_model_card(&input());
-        for section in ["## Intended use", "## Training data", "## Features", "## Algorithm and hyperparameters", "## Metrics",
-                        "## Threshold and tiers", "## Known limitations", "## Change history"] {
+        for section in [
+            "## Intended use",
+            "## Training data",
+            "## Features",
+            "## Algorithm and hyperparameters",
+            "## Metrics",
+            "## Threshold and tiers",
+            "## Known limitations",
+            "## Change history",
+        ] {
             assert!(md.contains(section), "missing {section}");
         }
         assert!(md.contains("| visits | numeric | median 3 imputed with a missing indicator"));

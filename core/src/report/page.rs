@@ -8,15 +8,15 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::models::expected_calibration_error;
+use crate::evaluation::Tiers;
+use crate::evaluation::{average_precision, roc_auc};
 use crate::evaluation::{calibration_curve, downsample_curve, lift_table, pr_curve, roc_curve};
 use crate::explain::Importance;
-use crate::report::markdown::markdown_to_html;
-use crate::evaluation::{average_precision, roc_auc};
+use crate::models::expected_calibration_error;
 use crate::report::drift_section::{drift_section, MonitoringSnapshot};
+use crate::report::markdown::markdown_to_html;
 use crate::report::svg_bar_chart::bar_chart;
 use crate::report::svg_chart::{escape, format_number, line_chart, Axis, Bar, BarChart, LineChart, Series, BLUE, GREY, ORANGE};
-use crate::evaluation::Tiers;
 
 /// Points per curve in the charts (a curve has one point per distinct score).
 const MAX_CURVE_POINTS: usize = 300;
@@ -74,7 +74,12 @@ pub fn render_report(r: &ReportInput) -> String {
     );
     summary(&mut out, r);
     out.push_str("<h2>Performance</h2>\n<div class=\"charts\">\n");
-    for chart in [roc_chart(&r.scores, &r.labels), pr_chart(&r.scores, &r.labels), calibration_chart(&r.scores, &r.labels), lift_chart(&r.scores, &r.labels)] {
+    for chart in [
+        roc_chart(&r.scores, &r.labels),
+        pr_chart(&r.scores, &r.labels),
+        calibration_chart(&r.scores, &r.labels),
+        lift_chart(&r.scores, &r.labels),
+    ] {
         out.push_str(&chart);
         out.push('\n');
     }
@@ -214,11 +219,13 @@ pub fn tier_table(tiers: &Tiers, threshold: f64, scores: &[f64], labels: &[bool]
     out.push_str("<table class=\"tiers\"><thead><tr><th>tier</th><th>scores from</th><th>below</th><th>leads</th><th>share of leads</th><th>converted</th><th>conversion rate</th></tr></thead><tbody>\n");
     let n = scores.len();
     for (i, t) in tiers.0.iter().enumerate() {
-        let members: Vec<bool> = scores.iter().zip(labels).filter(|(s, _)| tiers.assign(**s) == t.name).map(|(_, &y)| y).collect();
+        let members: Vec<bool> =
+            scores.iter().zip(labels).filter(|(s, _)| tiers.assign(**s) == t.name).map(|(_, &y)| y).collect();
         let converted = members.iter().filter(|&&y| y).count();
         let upper = if i == 0 { "".to_string() } else { format_number(tiers.0[i - 1].min_score, 4) };
         let share = if n == 0 { "n/a".into() } else { format!("{:.1}%", 100.0 * members.len() as f64 / n as f64) };
-        let rate = if members.is_empty() { "n/a".into() } else { format!("{:.1}%", 100.0 * converted as f64 / members.len() as f64) };
+        let rate =
+            if members.is_empty() { "n/a".into() } else { format!("{:.1}%", 100.0 * converted as f64 / members.len() as f64) };
         let _ = writeln!(
             out,
             "<tr><td><strong>{}</strong></td><td class=\"num\">{}</td><td class=\"num\">{upper}</td><td class=\"num\">{}</td><td class=\"num\">{share}</td><td class=\"num\">{converted}</td><td class=\"num\">{rate}</td></tr>",
@@ -234,8 +241,8 @@ pub fn tier_table(tiers: &Tiers, threshold: f64, scores: &[f64], labels: &[bool]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::drift_section::drift_rows_from_json;
     use crate::evaluation::Tier;
+    use crate::report::drift_section::drift_rows_from_json;
     use serde_json::json;
 
     fn data() -> (Vec<f64>, Vec<bool>) {
@@ -254,14 +261,32 @@ mod tests {
             algorithm: "logistic".into(),
             created_at: "2026-07-01".into(),
             threshold: 0.6,
-            tiers: Tiers(vec![Tier { name: "hot".into(), min_score: 0.6 }, Tier { name: "warm".into(), min_score: 0.3 }, Tier { name: "cold".into(), min_score: 0.0 }]),
+            tiers: Tiers(vec![
+                Tier { name: "hot".into(), min_score: 0.6 },
+                Tier { name: "warm".into(), min_score: 0.3 },
+                Tier { name: "cold".into(), min_score: 0.0 },
+            ]),
             metrics: json!({"test": {"roc_auc": 0.8123, "pr_auc": 0.7, "precision": 0.6, "recall": 0.5, "rows": 100}}),
             card_markdown: "# Model card: demo (version 2, deployed)\n\n## Known limitations\n\n- few rows\n".into(),
             scores,
             labels,
             importance: vec![
-                Importance { feature: "visits".into(), importance: 0.2, direction: String::new(), coefficient: None, odds_ratio: None, level_coefficients: None },
-                Importance { feature: "Lead <Source> & \"x\"".into(), importance: 0.9, direction: String::new(), coefficient: None, odds_ratio: None, level_coefficients: None },
+                Importance {
+                    feature: "visits".into(),
+                    importance: 0.2,
+                    direction: String::new(),
+                    coefficient: None,
+                    odds_ratio: None,
+                    level_coefficients: None,
+                },
+                Importance {
+                    feature: "Lead <Source> & \"x\"".into(),
+                    importance: 0.9,
+                    direction: String::new(),
+                    coefficient: None,
+                    odds_ratio: None,
+                    level_coefficients: None,
+                },
             ],
             monitoring: None,
         }
@@ -288,7 +313,8 @@ mod tests {
         }
         // Self-contained: no scripts, links or external references.
         for banned in ["<script", "<link", "src=", "href=", "http://", "https://", "url("] {
-            let allowed = banned == "http://" && html.matches(banned).count() == html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count();
+            let allowed = banned == "http://"
+                && html.matches(banned).count() == html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count();
             assert!(!html.contains(banned) || allowed, "page contains {banned}");
         }
         // The feature name is escaped in the chart, most important first.
@@ -324,8 +350,12 @@ mod tests {
         let html = tier_table(&r.tiers, r.threshold, &r.scores, &r.labels);
         // Scores (i + 0.5) / 200: hot >= 0.6 is i >= 120 (80 leads), warm 0.3..0.6 is 60 leads, cold 60.
         assert!(html.contains("<td><strong>hot</strong></td><td class=\"num\">0.6</td><td class=\"num\"></td><td class=\"num\">80</td><td class=\"num\">40.0%</td>"), "{html}");
-        assert!(html.contains("<td><strong>warm</strong></td><td class=\"num\">0.3</td><td class=\"num\">0.6</td><td class=\"num\">60</td>"));
-        assert!(html.contains("<td><strong>cold</strong></td><td class=\"num\">0</td><td class=\"num\">0.3</td><td class=\"num\">60</td>"));
+        assert!(html.contains(
+            "<td><strong>warm</strong></td><td class=\"num\">0.3</td><td class=\"num\">0.6</td><td class=\"num\">60</td>"
+        ));
+        assert!(html.contains(
+            "<td><strong>cold</strong></td><td class=\"num\">0</td><td class=\"num\">0.3</td><td class=\"num\">60</td>"
+        ));
         let hot_converted = r.scores.iter().zip(&r.labels).filter(|(s, y)| **s >= 0.6 && **y).count();
         assert!(html.contains(&format!("<td class=\"num\">{hot_converted}</td>")));
     }

@@ -85,7 +85,11 @@ pub fn nice_max(v: f64) -> f64 {
         return 1.0;
     }
     let magnitude = 10f64.powf(v.log10().floor());
-    [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0].iter().map(|m| m * magnitude).find(|b| *b >= v * (1.0 - 1e-12)).unwrap_or(10.0 * magnitude)
+    [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|b| *b >= v * (1.0 - 1e-12))
+        .unwrap_or(10.0 * magnitude)
 }
 
 /// A value axis.

@@ -19,7 +19,10 @@ fn ticks_and_numbers() {
     assert_eq!(nice_ticks(0.0, 3.0, 5), [0.0, 1.0, 2.0, 3.0]); // step 1: the first nice step >= 3/5
     assert_eq!(nice_ticks(1.0, 1.0, 5), [1.0]);
     assert_eq!(format_number(0.6000000000000001, 3), "0.6");
-    assert_eq!((format_number(2.0, 3), format_number(0.126, 2), format_number(-0.0001, 2)), ("2".into(), "0.13".into(), "0".into()));
+    assert_eq!(
+        (format_number(2.0, 3), format_number(0.126, 2), format_number(-0.0001, 2)),
+        ("2".into(), "0.13".into(), "0".into())
+    );
     assert_eq!(format_number(f64::NAN, 2), "n/a");
     assert_eq!((nice_max(2.7), nice_max(0.31), nice_max(0.0), nice_max(1.0)), (3.0, 0.4, 1.0, 1.0));
 }
@@ -31,7 +34,13 @@ fn line_chart_maps_points_into_the_plot_and_labels_everything() {
         x: unit("False positive rate"),
         y: unit("True positive rate"),
         series: vec![
-            Series { name: "model".into(), color: BLUE, points: vec![(0.0, 0.0), (0.5, 0.8), (1.0, 1.0)], dashed: false, markers: false },
+            Series {
+                name: "model".into(),
+                color: BLUE,
+                points: vec![(0.0, 0.0), (0.5, 0.8), (1.0, 1.0)],
+                dashed: false,
+                markers: false,
+            },
             Series { name: "chance".into(), color: GREY, points: vec![(0.0, 0.0), (1.0, 1.0)], dashed: true, markers: false },
         ],
         legend_at_top: false,
@@ -40,13 +49,22 @@ fn line_chart_maps_points_into_the_plot_and_labels_everything() {
     // Plot area: x from 64 to 536 (472 wide), y from 304 (bottom) up to 40 (264 high).
     assert!(svg.contains("points=\"64.0,304.0 300.0,92.8 536.0,40.0\""), "{svg}");
     assert!(svg.contains("stroke-dasharray=\"6 4\" points=\"64.0,304.0 536.0,40.0\""));
-    for text in [">ROC curve</text>", ">False positive rate</text>", ">True positive rate</text>", ">0.6</text>", ">1</text>", ">model</text>", ">chance</text>"] {
+    for text in [
+        ">ROC curve</text>",
+        ">False positive rate</text>",
+        ">True positive rate</text>",
+        ">0.6</text>",
+        ">1</text>",
+        ">model</text>",
+        ">chance</text>",
+    ] {
         assert!(svg.contains(text), "missing {text}");
     }
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.ends_with("</svg>"));
     assert!(!svg.contains("no data"));
     // Values outside the axis are clamped to its edge, never drawn outside the plot.
-    let clamped = line_chart(&LineChart { series: vec![Series { points: vec![(-1.0, 2.0)], ..c.series[0].clone() }], ..c.clone() });
+    let clamped =
+        line_chart(&LineChart { series: vec![Series { points: vec![(-1.0, 2.0)], ..c.series[0].clone() }], ..c.clone() });
     assert!(clamped.contains("points=\"64.0,40.0\""));
     let empty = line_chart(&LineChart { series: vec![], ..c });
     assert!(empty.contains(">no data</text>"));
@@ -84,7 +102,10 @@ fn bars_are_sized_by_value_with_reference_lines_and_escaped_labels() {
     };
     let svg = bar_chart(&h);
     assert!(!svg.contains("<script") && !svg.contains("alert(\"x\")"));
-    assert!(svg.contains("&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;"), "tooltip keeps the full escaped name");
+    assert!(
+        svg.contains("&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;"),
+        "tooltip keeps the full escaped name"
+    );
     assert!(svg.contains(">Importance &amp; &lt;drift&gt;</text>"));
     // Long names are cut with an ellipsis in the label.
     assert!(svg.contains("&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/s\u{2026}</text>"), "{svg}");
@@ -98,7 +119,10 @@ fn negative_values_extend_the_axis_below_zero() {
         title: "t".into(),
         category_title: "c".into(),
         value_title: "v".into(),
-        bars: vec![Bar { label: "a".into(), value: -1.0, color: RED, note: None }, Bar { label: "b".into(), value: 1.0, color: BLUE, note: None }],
+        bars: vec![
+            Bar { label: "a".into(), value: -1.0, color: RED, note: None },
+            Bar { label: "b".into(), value: 1.0, color: BLUE, note: None },
+        ],
         horizontal: false,
         reference_lines: vec![],
     };

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::CoreResult;
 use crate::core_err;
+use crate::CoreResult;
 
 /// Share of the machine's physical memory one training may use unless told otherwise.
 pub const DEFAULT_SHARE_OF_MACHINE: u64 = 4;
@@ -35,7 +35,10 @@ pub enum LimitOrigin {
 
 impl Default for MemoryLimit {
     fn default() -> Self {
-        MemoryLimit { bytes: physical_memory().map_or(FALLBACK_LIMIT, |m| m / DEFAULT_SHARE_OF_MACHINE), origin: LimitOrigin::Machine }
+        MemoryLimit {
+            bytes: physical_memory().map_or(FALLBACK_LIMIT, |m| m / DEFAULT_SHARE_OF_MACHINE),
+            origin: LimitOrigin::Machine,
+        }
     }
 }
 
@@ -43,7 +46,9 @@ impl MemoryLimit {
     /// What to change to allow more, for error messages.
     pub fn advice(&self) -> &'static str {
         match self.origin {
-            LimitOrigin::Machine => "the limit is a quarter of this machine's memory; set lead_scoring.max_memory or options.max_memory to change it",
+            LimitOrigin::Machine => {
+                "the limit is a quarter of this machine's memory; set lead_scoring.max_memory or options.max_memory to change it"
+            }
             LimitOrigin::Setting => "the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it",
             LimitOrigin::Option => "the limit is options.max_memory",
         }
@@ -112,7 +117,8 @@ pub fn format_bytes(bytes: u64) -> String {
 /// `options.max_memory`: a number of bytes, or text with PostgreSQL's memory units ('512MB',
 /// '4 GB', '100kB'), at least 1 MB.
 pub fn parse_memory_size(key: &str, v: &Value) -> CoreResult<u64> {
-    let bad = || core_err!(InvalidArgument, "option \"{key}\" must be a size such as '512MB' or '4GB', or a number of bytes, got {v}");
+    let bad =
+        || core_err!(InvalidArgument, "option \"{key}\" must be a size such as '512MB' or '4GB', or a number of bytes, got {v}");
     let bytes = match v {
         Value::Number(n) => n.as_u64().ok_or_else(bad)?,
         Value::String(s) => {
@@ -168,7 +174,13 @@ mod tests {
         let err = limit.check(bytes_of::<f64>(320_000 * 20_001), || "the design matrix".into()).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::MemoryLimit);
         let err = err.message;
-        assert!(err.contains("47.7 GB") && err.contains("the design matrix") && err.contains("1.0 GB") && err.contains("options.max_memory"), "{err}");
+        assert!(
+            err.contains("47.7 GB")
+                && err.contains("the design matrix")
+                && err.contains("1.0 GB")
+                && err.contains("options.max_memory"),
+            "{err}"
+        );
         assert!(limit.check(None, || "x".into()).unwrap_err().message.contains("more memory than can be counted"));
         assert_eq!(total(&[Some(1), bytes_of::<f64>(usize::MAX)]), None);
         assert_eq!(total(&[Some(1), Some(2)]), Some(3));

@@ -33,11 +33,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// taken in turn by whichever thread is free (a core busy elsewhere does not hold the rest up).
 /// A panic in any task becomes `Err` once every thread has stopped; no other task starts after
 /// it. If a thread cannot be started the others do its share.
-pub fn map_tasks<T: Send>(
-    tasks: usize,
-    threads: usize,
-    task: impl Fn(usize) -> T + Sync,
-) -> Result<Vec<T>, String> {
+pub fn map_tasks<T: Send>(tasks: usize, threads: usize, task: impl Fn(usize) -> T + Sync) -> Result<Vec<T>, String> {
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let work = || {

@@ -13,11 +13,11 @@
 //! Gradient boosted models are refused with a clear error: hundreds of trees as nested CASEs
 //! would be a very long expression and much slower than `score()`.
 
+use crate::core_err;
+use crate::data::{FeatureTransform, Preprocessor, Scaling, MISSING_LEVEL};
 use crate::models::{Calibration, PLATT_EPS};
 use crate::models::{Estimator, LeadModel};
-use crate::data::{FeatureTransform, Preprocessor, Scaling, MISSING_LEVEL};
 use crate::CoreResult;
-use crate::core_err;
 
 /// Log-odds are clamped to this in SQL: `exp(710)` overflows and `exp(-746)` underflows,
 /// both ERRORs in Postgres; beyond 700 the probability is 0 or 1 to 300 digits anyway.
@@ -62,13 +62,24 @@ pub fn model_sql(model: &LeadModel) -> CoreResult<String> {
         }
     };
     if model.segments.is_some() {
-        return Err(core_err!(Unsupported, "model_sql does not support segment models (options.segment_by) yet; score them with lead_scoring.score()"));
+        return Err(core_err!(
+            Unsupported,
+            "model_sql does not support segment models (options.segment_by) yet; score them with lead_scoring.score()"
+        ));
     }
     if !model.preprocessor.interactions.is_empty() {
-        return Err(core_err!(Unsupported, "model_sql does not support interaction terms yet; score this model with lead_scoring.score()"));
+        return Err(core_err!(
+            Unsupported,
+            "model_sql does not support interaction terms yet; score this model with lead_scoring.score()"
+        ));
     }
     if fit.coefficients.len() != model.preprocessor.width() {
-        return Err(core_err!(CorruptArtifact, "model is corrupt: {} coefficients for {} inputs", fit.coefficients.len(), model.preprocessor.width()));
+        return Err(core_err!(
+            CorruptArtifact,
+            "model is corrupt: {} coefficients for {} inputs",
+            fit.coefficients.len(),
+            model.preprocessor.width()
+        ));
     }
     let mut terms = vec![float(fit.intercept)];
     let mut at = 0;
@@ -85,7 +96,10 @@ pub fn model_sql(model: &LeadModel) -> CoreResult<String> {
         calibration => {
             // The inner column is named so that no outer column can capture it: inner scope wins.
             let p = "lead_scoring_p";
-            format!("(SELECT {} FROM (SELECT {probability} AS {p}) AS lead_scoring_uncalibrated)", calibration_sql(calibration, p))
+            format!(
+                "(SELECT {} FROM (SELECT {probability} AS {p}) AS lead_scoring_uncalibrated)",
+                calibration_sql(calibration, p)
+            )
         }
     })
 }
@@ -113,11 +127,17 @@ fn feature_term(feature: &FeatureTransform, coef: &[f64], placeholders: &[String
             let other = coef[levels.len()];
             let missing = levels.iter().position(|l| l == MISSING_LEVEL).map_or(other, |i| coef[i]);
             // Placeholders first: the model maps them to "(missing)" before looking at levels.
-            let mut arms: Vec<String> = placeholders.iter().map(|m| format!("WHEN {} THEN {}", quote_literal(m), float(missing))).collect();
+            let mut arms: Vec<String> =
+                placeholders.iter().map(|m| format!("WHEN {} THEN {}", quote_literal(m), float(missing))).collect();
             for (level, c) in levels.iter().zip(coef) {
                 arms.push(format!("WHEN {} THEN {}", quote_literal(level), float(*c)));
             }
-            format!("CASE WHEN {col} IS NULL THEN {} ELSE CASE {col}::text {} ELSE {} END END", float(missing), arms.join(" "), float(other))
+            format!(
+                "CASE WHEN {col} IS NULL THEN {} ELSE CASE {col}::text {} ELSE {} END END",
+                float(missing),
+                arms.join(" "),
+                float(other)
+            )
         }
     })
 }
@@ -133,7 +153,10 @@ pub fn input_sql(preprocessor: &Preprocessor) -> CoreResult<(String, String)> {
         match feature {
             FeatureTransform::Numeric { name, log, scaling: Scaling { median, mean, scale, indicator } } => {
                 if !preprocessor.impute_numeric {
-                    return Err(core_err!(Unsupported, "feature \"{name}\" keeps missing values as NaN, which only trees accept"));
+                    return Err(core_err!(
+                        Unsupported,
+                        "feature \"{name}\" keeps missing values as NaN, which only trees accept"
+                    ));
                 }
                 let col = quote_identifier(name);
                 indexes.push(at.to_string());
@@ -156,7 +179,10 @@ pub fn input_sql(preprocessor: &Preprocessor) -> CoreResult<(String, String)> {
                 let mut arms: Vec<String> =
                     preprocessor.missing_values.iter().map(|m| format!("WHEN {} THEN {missing}", quote_literal(m))).collect();
                 arms.extend(levels.iter().enumerate().map(|(i, l)| format!("WHEN {} THEN {}", quote_literal(l), at + i)));
-                indexes.push(format!("CASE WHEN {col} IS NULL THEN {missing} ELSE CASE {col}::text {} ELSE {other} END END", arms.join(" ")));
+                indexes.push(format!(
+                    "CASE WHEN {col} IS NULL THEN {missing} ELSE CASE {col}::text {} ELSE {other} END END",
+                    arms.join(" ")
+                ));
                 values.push("1::float8".to_string());
             }
             FeatureTransform::Binned { name, .. } | FeatureTransform::Date { name, .. } => return Err(unsupported(name)),
@@ -218,9 +244,9 @@ fn calibration_sql(calibration: &Calibration, p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::LogisticFit;
-    use crate::data::Preprocessor;
     use crate::data::FeatureKind;
+    use crate::data::Preprocessor;
+    use crate::models::LogisticFit;
 
     fn model(calibration: Calibration) -> LeadModel {
         LeadModel {

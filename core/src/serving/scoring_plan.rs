@@ -4,17 +4,28 @@
 //! are added in the same order as [`crate::models::LeadModel::probability`] adds them (a zero
 //! input adds nothing), so the probability is the same to the last bit.
 
-use crate::data::LevelTable;
-use crate::models::{Estimator, LeadModel};
-use crate::data::{format_number, FeatureTransform, Scaling, MISSING_LEVEL};
-use crate::data::RawValue;
-use crate::CoreResult;
 use crate::core_err;
+use crate::data::LevelTable;
+use crate::data::RawValue;
+use crate::data::{format_number, FeatureTransform, Scaling, MISSING_LEVEL};
+use crate::models::{Estimator, LeadModel};
+use crate::CoreResult;
 
 enum Term {
-    Numeric { name: String, mean: f64, scale: f64, missing: f64, coef: f64, indicator: Option<f64> },
+    Numeric {
+        name: String,
+        mean: f64,
+        scale: f64,
+        missing: f64,
+        coef: f64,
+        indicator: Option<f64>,
+    },
     /// Coefficient of each kept level (and of a placeholder, as "(missing)"), then of "(other)".
-    Categorical { slots: LevelTable, missing: f64, other: f64 },
+    Categorical {
+        slots: LevelTable,
+        missing: f64,
+        other: f64,
+    },
 }
 
 /// The fast path of one logistic model; `None` from [`ScoringPlan::new`] for trees.
@@ -28,7 +39,9 @@ impl ScoringPlan {
         let Estimator::Logistic(fit) = &model.estimator else { return None };
         let pre = &model.preprocessor;
         // The plan covers plain numbers and text; anything else takes the general path.
-        let plain = |f: &FeatureTransform| matches!(f, FeatureTransform::Numeric { log: false, .. } | FeatureTransform::Categorical { .. });
+        let plain = |f: &FeatureTransform| {
+            matches!(f, FeatureTransform::Numeric { log: false, .. } | FeatureTransform::Categorical { .. })
+        };
         if !pre.impute_numeric
             || fit.coefficients.len() != pre.width()
             || model.segments.is_some()
@@ -88,13 +101,18 @@ impl ScoringPlan {
                         RawValue::Null => None,
                         RawValue::Number(x) => Some(x),
                         RawValue::Text(s) if placeholders.iter().any(|m| m == s) => None,
-                        RawValue::Text(s) => Some(s.trim().parse::<f64>().map_err(|_| {
-                            core_err!(InvalidData, "feature \"{name}\" is numeric but got the text '{s}'")
-                        })?),
+                        RawValue::Text(s) => Some(
+                            s.trim()
+                                .parse::<f64>()
+                                .map_err(|_| core_err!(InvalidData, "feature \"{name}\" is numeric but got the text '{s}'"))?,
+                        ),
                     };
                     match x {
                         Some(x) if !x.is_finite() => {
-                            return Err(core_err!(InvalidData, "feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"))
+                            return Err(core_err!(
+                                InvalidData,
+                                "feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"
+                            ))
                         }
                         Some(x) => sum += (x - mean) / scale * coef,
                         None => {
@@ -135,22 +153,30 @@ impl ScoringPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::FeatureKind;
+    use crate::data::Preprocessor;
     use crate::models::Calibration;
     use crate::models::LogisticFit;
-    use crate::data::Preprocessor;
-    use crate::data::FeatureKind;
 
     fn model() -> LeadModel {
         LeadModel {
             preprocessor: Preprocessor {
                 features: vec![
-                    FeatureTransform::Numeric { name: "visits".into(), log: false, scaling: Scaling { median: 3.0, mean: 3.7, scale: 2.3, indicator: true } },
+                    FeatureTransform::Numeric {
+                        name: "visits".into(),
+                        log: false,
+                        scaling: Scaling { median: 3.0, mean: 3.7, scale: 2.3, indicator: true },
+                    },
                     FeatureTransform::Categorical {
                         name: "source".into(),
                         kind: FeatureKind::Categorical,
                         levels: vec!["Google".into(), MISSING_LEVEL.into(), "15".into()],
                     },
-                    FeatureTransform::Numeric { name: "minutes".into(), log: false, scaling: Scaling { median: 0.5, mean: 0.61, scale: 0.33, indicator: false } },
+                    FeatureTransform::Numeric {
+                        name: "minutes".into(),
+                        log: false,
+                        scaling: Scaling { median: 0.5, mean: 0.61, scale: 0.33, indicator: false },
+                    },
                 ],
                 missing_values: vec!["".into(), "Select".into()],
                 impute_numeric: true,

@@ -7,8 +7,8 @@
 use std::fmt;
 
 use crate::core_err;
-use crate::data::{ColumnClass, SourceColumn};
 use crate::data::{Column, ColumnData, NULL_CODE};
+use crate::data::{ColumnClass, SourceColumn};
 use crate::CoreResult;
 
 /// Rows below which an all-distinct text column is not called an id (tiny tables are all-distinct).
@@ -22,7 +22,10 @@ pub enum ColumnNote {
     Uuid(String),
     /// Dates are used only when named: their days before as-of is a choice to make on purpose.
     Date(String),
-    Unsupported { name: String, type_name: String },
+    Unsupported {
+        name: String,
+        type_name: String,
+    },
     /// Skipped: a different text value in every row.
     DistinctText(String),
     /// Kept, but pointed out: a different whole number in every row.
@@ -33,13 +36,15 @@ impl fmt::Display for ColumnNote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ColumnNote::WrittenScore(c) => {
-                write!(f, "column \"{c}\" holds a score that lead_scoring.attach() writes; skipped (name it in features to use it)")
+                write!(
+                    f,
+                    "column \"{c}\" holds a score that lead_scoring.attach() writes; skipped (name it in features to use it)"
+                )
             }
             ColumnNote::Uuid(c) => write!(f, "column \"{c}\" (uuid) looks like a row id; skipped"),
-            ColumnNote::Date(c) => write!(
-                f,
-                "date column \"{c}\" skipped; name it in features to use its day of week and days before options.as_of"
-            ),
+            ColumnNote::Date(c) => {
+                write!(f, "date column \"{c}\" skipped; name it in features to use its day of week and days before options.as_of")
+            }
             ColumnNote::Unsupported { name, type_name } => {
                 write!(f, "column \"{name}\" has type {type_name}, which is not a feature type; skipped")
             }
@@ -66,7 +71,8 @@ pub fn check_label_type(label: &SourceColumn, positive_label: Option<&str>) -> C
         _ => Err(core_err!(
             InvalidArgument,
             "label column \"{}\" has type {}; a label must be boolean, 0/1 or text with options.positive_label",
-            label.name, label.type_name
+            label.name,
+            label.type_name
         )),
     }
 }
@@ -96,7 +102,10 @@ pub fn choose_features<'a>(
             for c in list {
                 let f = &c.name;
                 if reserved(c) {
-                    return Err(core_err!(InvalidArgument, "column \"{f}\" is the label or the split column and cannot also be a feature"));
+                    return Err(core_err!(
+                        InvalidArgument,
+                        "column \"{f}\" is the label or the split column and cannot also be a feature"
+                    ));
                 }
                 if c.class.feature_kind().is_none() {
                     return Err(core_err!(
@@ -260,7 +269,11 @@ mod tests {
         let columns = vec![
             Column { name: "email".into(), kind: FeatureKind::Categorical, data: emails.finish() },
             Column { name: "plan".into(), kind: FeatureKind::Categorical, data: plan.finish() },
-            Column { name: "lead_no".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric((0..n).map(|i| Some(i as f64)).collect()) },
+            Column {
+                name: "lead_no".into(),
+                kind: FeatureKind::Numeric,
+                data: ColumnData::Numeric((0..n).map(|i| Some(i as f64)).collect()),
+            },
         ];
         let (keep, notes) = id_like_columns(&columns);
         assert_eq!(keep, [false, true, true]);

@@ -2,9 +2,9 @@
 //! (memory independent of the row count; the passes themselves are `models::logistic::by_passes`).
 
 use super::options::{Algorithm, Engine, TrainOptions, AUTO_AGGREGATE_ROWS};
+use crate::core_err;
 use crate::data::Resample;
 use crate::data::SplitMethod;
-use crate::core_err;
 use crate::CoreResult;
 
 /// Whether `opts.engine` fits by aggregate passes. They select the training rows in SQL, which needs a
@@ -27,7 +27,9 @@ pub fn uses_aggregate_engine(rows: usize, opts: &TrainOptions) -> CoreResult<boo
     };
     match (opts.engine, blocker) {
         (Engine::Memory, _) => Ok(false),
-        (Engine::Aggregate, Some(why)) => Err(core_err!(InvalidArgument, "options.engine 'aggregate' cannot be used here: {why}")),
+        (Engine::Aggregate, Some(why)) => {
+            Err(core_err!(InvalidArgument, "options.engine 'aggregate' cannot be used here: {why}"))
+        }
         (Engine::Aggregate, None) => Ok(true),
         (Engine::Auto, Some(_)) => Ok(false),
         (Engine::Auto, None) => Ok(rows >= AUTO_AGGREGATE_ROWS),
@@ -40,10 +42,7 @@ mod tests {
 
     #[test]
     fn engine_choice() {
-        let column = crate::data::SplitSpec {
-            method: SplitMethod::Column { column: "part".into() },
-            ..Default::default()
-        };
+        let column = crate::data::SplitSpec { method: SplitMethod::Column { column: "part".into() }, ..Default::default() };
         let opts = TrainOptions { split: column, ..Default::default() };
         assert!(!uses_aggregate_engine(999_999, &TrainOptions { engine: Engine::Auto, ..opts.clone() }).unwrap());
         assert!(uses_aggregate_engine(AUTO_AGGREGATE_ROWS, &TrainOptions { engine: Engine::Auto, ..opts.clone() }).unwrap());
@@ -54,7 +53,10 @@ mod tests {
         let err = uses_aggregate_engine(10, &TrainOptions { engine: Engine::Aggregate, ..random.clone() }).unwrap_err();
         assert!(err.message.contains("split stored in a column"), "{err}");
         let gbm = TrainOptions { algorithm: Algorithm::Gbm, ..opts.clone() };
-        assert!(uses_aggregate_engine(10, &TrainOptions { engine: Engine::Aggregate, ..gbm.clone() }).unwrap_err().message.contains("logistic models only"));
+        assert!(uses_aggregate_engine(10, &TrainOptions { engine: Engine::Aggregate, ..gbm.clone() })
+            .unwrap_err()
+            .message
+            .contains("logistic models only"));
         assert_eq!(Engine::parse(&serde_json::json!("aggregate")).unwrap(), Engine::Aggregate);
         assert!(Engine::parse(&serde_json::json!("gpu")).is_err());
     }

@@ -4,23 +4,23 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::models::LogisticPasses;
-use crate::models::{fit_isotonic, fit_platt, Calibration};
-use crate::data::TrainingData;
-use crate::models::{fit_gbm, GbmData, GbmOptions};
+use crate::core_err;
+use crate::data::row_values;
 use crate::data::DesignMatrix;
-use crate::models::gbm_training_bytes;
-use crate::models::{fit_logistic_rows, newton_system_bytes, LogisticOptions};
-use crate::models::{Estimator, LeadModel};
-use crate::training::options::{Algorithm, CalibrationChoice, ClassWeight, TrainOptions};
+use crate::data::Preprocessor;
+use crate::data::TrainingData;
 use crate::data::{fit_preprocessor_reporting, CappedLevels, PreprocessOptions};
 use crate::data::{resample, Resample};
-use crate::resources::{map_tasks, worker_threads};
-use crate::data::row_values;
-use crate::{CoreError, CoreResult};
-use crate::data::Preprocessor;
 use crate::models::fit_logistic_by_passes;
-use crate::core_err;
+use crate::models::gbm_training_bytes;
+use crate::models::LogisticPasses;
+use crate::models::{fit_gbm, GbmData, GbmOptions};
+use crate::models::{fit_isotonic, fit_platt, Calibration};
+use crate::models::{fit_logistic_rows, newton_system_bytes, LogisticOptions};
+use crate::models::{Estimator, LeadModel};
+use crate::resources::{map_tasks, worker_threads};
+use crate::training::options::{Algorithm, CalibrationChoice, ClassWeight, TrainOptions};
+use crate::{CoreError, CoreResult};
 
 /// Hyperparameters of one fit (what a search varies).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,11 +72,14 @@ pub fn fit_on_rows(
     passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
 ) -> CoreResult<Fitted> {
-    let (preprocessor, capped_levels) = fit_preprocessor_reporting(&data.columns, rows, &preprocess_options(opts, params.algorithm))?;
+    let (preprocessor, capped_levels) =
+        fit_preprocessor_reporting(&data.columns, rows, &preprocess_options(opts, params.algorithm))?;
     let limit = &opts.max_memory;
     let width = preprocessor.width();
     if params.algorithm == Algorithm::Logistic {
-        limit.check(newton_system_bytes(width), || format!("the logistic fit's Newton system of {width} inputs ({})", widest_inputs(&preprocessor)))?;
+        limit.check(newton_system_bytes(width), || {
+            format!("the logistic fit's Newton system of {width} inputs ({})", widest_inputs(&preprocessor))
+        })?;
     }
     if let (Some(passes), Algorithm::Logistic) = (passes, params.algorithm) {
         // The aggregate engine fits from passes over the source, no design matrix.
@@ -85,7 +88,9 @@ pub fn fit_on_rows(
         return Ok(fitted);
     }
     let design_bytes = |rows: usize| preprocessor.design_size(rows).1;
-    limit.check(design_bytes(rows.len()), || format!("the design matrix of {} rows x {width} inputs ({})", rows.len(), widest_inputs(&preprocessor)))?;
+    limit.check(design_bytes(rows.len()), || {
+        format!("the design matrix of {} rows x {width} inputs ({})", rows.len(), widest_inputs(&preprocessor))
+    })?;
     let x = preprocessor.transform_rows(&data.columns, rows)?;
     let input_means = x.column_means();
     let y: Vec<bool> = rows.iter().map(|&i| data.labels[i]).collect();
@@ -190,7 +195,9 @@ pub fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> 
             // A chunk's inputs at once: text levels resolved per dictionary entry, not per row.
             let x = model.preprocessor.transform_rows(&data.columns, chunks[c])?;
             let mut scratch = Vec::new();
-            return Ok((0..x.nrows()).map(|i| model.probability_from_log_odds(model.estimator.log_odds_of_design_row(&x, i, &mut scratch))).collect());
+            return Ok((0..x.nrows())
+                .map(|i| model.probability_from_log_odds(model.estimator.log_odds_of_design_row(&x, i, &mut scratch)))
+                .collect());
         }
         let mut raw = Vec::with_capacity(data.columns.len());
         let mut scratch = Vec::new();
@@ -223,7 +230,10 @@ pub fn fit_by_passes(
     progress: Progress<'_>,
 ) -> CoreResult<Fitted> {
     if opts.resample != Resample::None {
-        return Err(core_err!(InvalidArgument, "options.engine 'aggregate' cannot resample the training rows; drop options.resample or use engine 'memory'"));
+        return Err(core_err!(
+            InvalidArgument,
+            "options.engine 'aggregate' cannot resample the training rows; drop options.resample or use engine 'memory'"
+        ));
     }
     let positives = rows.iter().filter(|&&r| data.labels[r]).count();
     let (w_neg, w_pos) = params.class_weight.weights(rows.len() - positives, positives);
@@ -241,7 +251,13 @@ pub fn fit_by_passes(
         synthetic_rows: 0,
         dropped_rows: 0,
         capped_levels: Vec::new(),
-        model: LeadModel { preprocessor, estimator: Estimator::Logistic(fit), calibration: Calibration::None, input_means, segments: None },
+        model: LeadModel {
+            preprocessor,
+            estimator: Estimator::Logistic(fit),
+            calibration: Calibration::None,
+            input_means,
+            segments: None,
+        },
     })
 }
 

@@ -15,8 +15,8 @@ mod summary;
 
 pub use columns::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
 pub use engine::uses_aggregate_engine;
-pub use options::{parse_train_options, Algorithm, KNOWN_OPTIONS, TrainOptions};
-pub use pipeline::{train_model, train_model_with, TrainedModel};
-pub use summary::{EffectiveOptions, EngineReport};
+pub use options::{parse_train_options, Algorithm, TrainOptions, KNOWN_OPTIONS};
 #[cfg(test)]
 pub(crate) use pipeline::tests as pipeline_tests;
+pub use pipeline::{train_model, train_model_with, TrainedModel};
+pub use summary::{EffectiveOptions, EngineReport};

@@ -5,21 +5,21 @@
 //! SQL layer reads rows and writes the catalog around it.
 use serde_json::{json, Value};
 
-use crate::models::LogisticPasses;
-use crate::models::{expected_calibration_error, ECE_BINS};
+use crate::core_err;
 use crate::data::TrainingData;
-use crate::evaluation::{max_f1_threshold, part_metrics, roc_auc};
-use crate::models::LeadModel;
-use crate::resources::PhaseTimes;
-use crate::training::options::{Algorithm, CalibrationChoice, TrainOptions};
-use crate::training::selection::{cross_validate, search, training_folds};
 use crate::data::{assign_parts, Part};
 use crate::evaluation::Tiers;
-use crate::CoreResult;
-use crate::training::summary::{AutoChoice, ClassWeights, EngineReport, PartCount, ResampleReport, TrainingSummary};
-use std::collections::BTreeMap;
+use crate::evaluation::{max_f1_threshold, part_metrics, roc_auc};
+use crate::models::LeadModel;
+use crate::models::LogisticPasses;
+use crate::models::{expected_calibration_error, ECE_BINS};
+use crate::resources::PhaseTimes;
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Fitted, Progress};
-use crate::core_err;
+use crate::training::options::{Algorithm, CalibrationChoice, TrainOptions};
+use crate::training::selection::{cross_validate, search, training_folds};
+use crate::training::summary::{AutoChoice, ClassWeights, EngineReport, PartCount, ResampleReport, TrainingSummary};
+use crate::CoreResult;
+use std::collections::BTreeMap;
 
 /// What training produced, ready to be stored.
 pub struct TrainedModel {
@@ -52,7 +52,12 @@ fn select_and_fit(
     opts: &TrainOptions,
     passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
-) -> CoreResult<(Fitted, FitParams, Option<crate::training::selection::CvReport>, Option<Vec<crate::training::selection::Candidate>>)> {
+) -> CoreResult<(
+    Fitted,
+    FitParams,
+    Option<crate::training::selection::CvReport>,
+    Option<Vec<crate::training::selection::Candidate>>,
+)> {
     let mut params = FitParams::from_options(opts, algorithm);
     let mut cv_report = None;
     let mut search_report = None;
@@ -153,7 +158,8 @@ pub fn train_model_with(
     // threshold and tiers are those of the routed model score() uses.
     let segments_report = match &opts.segment_by {
         Some(_) => {
-            let (segments, report) = crate::training::segments::fit_segments(data, &train, &validation, &model, &params, opts, &mut *progress)?;
+            let (segments, report) =
+                crate::training::segments::fit_segments(data, &train, &validation, &model, &params, opts, &mut *progress)?;
             model.segments = Some(segments);
             Some(report)
         }
@@ -198,7 +204,11 @@ pub fn train_model_with(
         auto: auto_report,
         class_weight: params.class_weight,
         class_weights: ClassWeights { negative: w_neg, positive: w_pos },
-        resample: ResampleReport { method: opts.resample.clone(), synthetic_rows: fitted.synthetic_rows, dropped_rows: fitted.dropped_rows },
+        resample: ResampleReport {
+            method: opts.resample.clone(),
+            synthetic_rows: fitted.synthetic_rows,
+            dropped_rows: fitted.dropped_rows,
+        },
         calibration: model.calibration.method(),
         iterations: fitted.iterations,
         converged: fitted.converged,

@@ -1,12 +1,12 @@
 //! Unit tests of `pipeline.rs`.
 
 use super::*;
-use crate::evaluation::roc_auc;
 use crate::data::row_values;
-use crate::training::fit::SCORE_CHUNK;
 use crate::data::SeededRng;
 use crate::data::SplitKey;
 use crate::data::{CategoricalBuilder, Column, ColumnData, FeatureKind};
+use crate::evaluation::roc_auc;
+use crate::training::fit::SCORE_CHUNK;
 
 /// Leads whose conversion depends on visits and source, with a known ground truth.
 pub(crate) fn synthetic(n: usize, seed: u64) -> TrainingData {
@@ -62,7 +62,11 @@ fn rows_in_another_order_train_the_same_model_once_in_content_order() {
     };
     let mut data = data;
     let before = train_model(&reversed, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
-    assert_ne!(before.metrics, train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap().metrics, "row order changes a random split");
+    assert_ne!(
+        before.metrics,
+        train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap().metrics,
+        "row order changes a random split"
+    );
     crate::data::put_in_content_order(&mut data);
     crate::data::put_in_content_order(&mut reversed);
     let a = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use crate::core_err;
+use crate::data::value_text;
+use crate::data::TrainingData;
 use crate::evaluation::roc_auc;
 use crate::models::{LeadModel, Segments};
-use crate::training::options::TrainOptions;
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Progress};
-use crate::data::TrainingData;
-use crate::data::value_text;
+use crate::training::options::TrainOptions;
 use crate::CoreResult;
-use crate::core_err;
 
 /// Most segment models one training may fit (each is a full fit, stored in the artifact).
 pub const MAX_SEGMENT_MODELS: usize = 1_000;
@@ -109,10 +109,10 @@ pub fn fit_segments(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue};
+    use crate::data::{SeededRng, SplitKey};
     use crate::evaluation::roc_auc;
     use crate::training::pipeline::train_model;
-    use crate::data::{SeededRng, SplitKey};
-    use crate::data::{CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue};
 
     /// Visits raise conversion for Webinar leads and lower it for Outbound leads; a handful of
     /// Partner leads are too few for a model of their own.
@@ -123,7 +123,13 @@ mod tests {
         let mut source = CategoricalBuilder::default();
         for i in 0..n {
             let v = (u(&mut rng) * 10.0).floor();
-            let s = if i % 400 == 1 { "Partner" } else if i % 2 == 0 { "Webinar" } else { "Outbound" };
+            let s = if i % 400 == 1 {
+                "Partner"
+            } else if i % 2 == 0 {
+                "Webinar"
+            } else {
+                "Outbound"
+            };
             let z = if s == "Outbound" { 2.0 - 0.6 * v } else { -4.0 + 0.6 * v };
             labels.push(u(&mut rng) < 1.0 / (1.0 + (-z).exp()));
             visits.push(Some(v));
@@ -163,7 +169,8 @@ mod tests {
 
         // Routing: a segment's own model, and the global one for unseen or missing values.
         let mut scratch = Vec::new();
-        let p = |src: RawValue<'_>, scratch: &mut Vec<f64>| seg.model.probability(&[RawValue::Number(9.0), src], scratch).unwrap();
+        let p =
+            |src: RawValue<'_>, scratch: &mut Vec<f64>| seg.model.probability(&[RawValue::Number(9.0), src], scratch).unwrap();
         assert!(p(RawValue::Text("Webinar"), &mut scratch) > 0.5);
         assert!(p(RawValue::Text("Outbound"), &mut scratch) < 0.1);
         let unseen = p(RawValue::Text("Trade show"), &mut scratch);

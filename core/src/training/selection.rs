@@ -4,15 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::evaluation::{expanding_window_folds, stratified_k_fold, summarize, MetricSummary};
-use crate::evaluation::{average_precision, brier, log_loss, roc_auc};
-use crate::training::options::{AlphaSpace, ClassWeight, SearchSpec, TrainOptions};
-use crate::training::fit::{fit_on_rows, FitParams, Progress};
+use crate::core_err;
+use crate::data::row_values;
 use crate::data::TrainingData;
 use crate::data::{SeededRng, SplitKey};
-use crate::data::row_values;
+use crate::evaluation::{average_precision, brier, log_loss, roc_auc};
+use crate::evaluation::{expanding_window_folds, stratified_k_fold, summarize, MetricSummary};
+use crate::training::fit::{fit_on_rows, FitParams, Progress};
+use crate::training::options::{AlphaSpace, ClassWeight, SearchSpec, TrainOptions};
 use crate::CoreResult;
-use crate::core_err;
 
 /// Cross-validated metrics of one set of hyperparameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,11 +34,21 @@ pub struct Candidate {
 
 /// Folds over the training rows (row ids of `data`): expanding windows in time order when the
 /// split is by time, stratified otherwise.
-pub fn training_folds(data: &TrainingData, train: &[usize], k: usize, seed: u64) -> CoreResult<(Vec<(Vec<usize>, Vec<usize>)>, bool)> {
+pub fn training_folds(
+    data: &TrainingData,
+    train: &[usize],
+    k: usize,
+    seed: u64,
+) -> CoreResult<(Vec<(Vec<usize>, Vec<usize>)>, bool)> {
     let (folds, time_ordered) = match &data.split_key {
         SplitKey::Time(times) => {
             let mut order: Vec<usize> = (0..train.len()).collect();
-            order.sort_by(|&a, &b| times[train[a]].unwrap_or(f64::NEG_INFINITY).total_cmp(&times[train[b]].unwrap_or(f64::NEG_INFINITY)).then(a.cmp(&b)));
+            order.sort_by(|&a, &b| {
+                times[train[a]]
+                    .unwrap_or(f64::NEG_INFINITY)
+                    .total_cmp(&times[train[b]].unwrap_or(f64::NEG_INFINITY))
+                    .then(a.cmp(&b))
+            });
             (expanding_window_folds(&order, k), true)
         }
         _ => {
@@ -180,7 +190,8 @@ pub fn search(
         .iter()
         // On a tie, the simpler model: larger alpha, or smaller learning rate and depth.
         .max_by(|a, b| {
-            a.cv.roc_auc.mean
+            a.cv.roc_auc
+                .mean
                 .total_cmp(&b.cv.roc_auc.mean)
                 .then(a.params.alpha.total_cmp(&b.params.alpha))
                 .then(b.params.gbm.max_depth.cmp(&a.params.gbm.max_depth))

@@ -13,10 +13,7 @@ use lead_scoring_core::data::{CategoricalBuilder, Column, ColumnData, FeatureKin
 use ndarray::{Array1, Array2};
 
 /// The file, relative to the core crate.
-pub const CSV: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/x_education_leads.csv"
-);
+pub const CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/x_education_leads.csv");
 
 /// Recorded after contact or derived from the outcome (the data README): never model inputs.
 pub const LEAKING: &[&str] = &[
@@ -32,11 +29,7 @@ pub const LEAKING: &[&str] = &[
 ];
 const IDS: &[&str] = &["Prospect ID", "Lead Number"];
 const TARGET: &str = "Converted";
-const NUMERIC: &[&str] = &[
-    "TotalVisits",
-    "Total Time Spent on Website",
-    "Page Views Per Visit",
-];
+const NUMERIC: &[&str] = &["TotalVisits", "Total Time Spent on Website", "Page Views Per Visit"];
 
 /// One part of the split, transformed: model inputs and labels.
 pub struct Part {
@@ -54,14 +47,8 @@ pub struct Leads {
 impl Leads {
     /// The inputs made from the numeric columns (their scaled values and missing indicators).
     pub fn numeric_inputs(&self) -> Vec<usize> {
-        let numeric = |name: &str| {
-            NUMERIC
-                .iter()
-                .any(|n| name.starts_with(n) && !name.contains(" = "))
-        };
-        (0..self.inputs.len())
-            .filter(|&j| numeric(&self.inputs[j]))
-            .collect()
+        let numeric = |name: &str| NUMERIC.iter().any(|n| name.starts_with(n) && !name.contains(" = "));
+        (0..self.inputs.len()).filter(|&j| numeric(&self.inputs[j])).collect()
     }
 }
 
@@ -71,16 +58,8 @@ pub fn load() -> Leads {
     let mut lines = text.lines();
     let header = fields(lines.next().expect("a header"));
     let rows: Vec<Vec<Option<String>>> = lines.filter(|l| !l.is_empty()).map(fields).collect();
-    let at = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.as_deref() == Some(name))
-            .unwrap_or_else(|| panic!("no column {name}"))
-    };
-    let labels: Vec<bool> = rows
-        .iter()
-        .map(|r| r[at(TARGET)].as_deref() == Some("1"))
-        .collect();
+    let at = |name: &str| header.iter().position(|h| h.as_deref() == Some(name)).unwrap_or_else(|| panic!("no column {name}"));
+    let labels: Vec<bool> = rows.iter().map(|r| r[at(TARGET)].as_deref() == Some("1")).collect();
     let mut columns = Vec::new();
     for (j, name) in header.iter().enumerate() {
         let name = name.clone().expect("named columns");
@@ -88,10 +67,7 @@ pub fn load() -> Leads {
             continue;
         }
         let (kind, data) = if NUMERIC.contains(&name.as_str()) {
-            let values = rows
-                .iter()
-                .map(|r| r[j].as_deref().map(|v| v.parse::<f64>().expect("a number")))
-                .collect();
+            let values = rows.iter().map(|r| r[j].as_deref().map(|v| v.parse::<f64>().expect("a number"))).collect();
             (FeatureKind::Numeric, ColumnData::Numeric(values))
         } else {
             let mut b = CategoricalBuilder::default();
@@ -109,19 +85,12 @@ pub fn load() -> Leads {
             _ => train.push(i),
         }
     }
-    let pre = fit_preprocessor(&columns, &train, &PreprocessOptions::default())
-        .expect("the preprocessor fits");
+    let pre = fit_preprocessor(&columns, &train, &PreprocessOptions::default()).expect("the preprocessor fits");
     let part = |rows: &[usize]| Part {
-        x: pre
-            .transform_rows_dense(&columns, rows)
-            .expect("rows transform"),
+        x: pre.transform_rows_dense(&columns, rows).expect("rows transform"),
         y: rows.iter().map(|&i| labels[i]).collect(),
     };
-    Leads {
-        train: part(&train),
-        test: part(&test),
-        inputs: pre.output_names(),
-    }
+    Leads { train: part(&train), test: part(&test), inputs: pre.output_names() }
 }
 
 /// The fields of one CSV line (RFC 4180 quoting, no line breaks inside fields); an empty
@@ -138,20 +107,12 @@ fn fields(line: &str) -> Vec<Option<String>> {
             ('"', true) => in_quotes = false,
             ('"', false) => (in_quotes, quoted) = (true, true),
             (',', false) => {
-                out.push(if field.is_empty() && !quoted {
-                    None
-                } else {
-                    Some(std::mem::take(&mut field))
-                });
+                out.push(if field.is_empty() && !quoted { None } else { Some(std::mem::take(&mut field)) });
                 quoted = false;
             }
             _ => field.push(c),
         }
     }
-    out.push(if field.is_empty() && !quoted {
-        None
-    } else {
-        Some(field)
-    });
+    out.push(if field.is_empty() && !quoted { None } else { Some(field) });
     out
 }

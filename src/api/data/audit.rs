@@ -6,15 +6,15 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::{json, Map, Value};
 
-use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core, raise_with_hint, required};
-use crate::core::CoreError;
-use crate::executor::source::{describe, find_column, resolve_source, Source};
-use crate::core::data::{ColumnClass, SourceColumn};
 use crate::core::audit::{audit_column, feature_report as core_feature_report, leakage_reasons, ColumnAudit, LeakagePolicy};
-use crate::core::training::TrainOptions;
-use crate::core::data::TrainingData;
 use crate::core::data::PreprocessOptions;
+use crate::core::data::TrainingData;
 use crate::core::data::{CategoricalBuilder, ColumnData};
+use crate::core::data::{ColumnClass, SourceColumn};
+use crate::core::training::TrainOptions;
+use crate::core::CoreError;
+use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core, raise_with_hint, required};
+use crate::executor::source::{describe, find_column, resolve_source, Source};
 
 const BATCH_ROWS: i64 = 10_000;
 
@@ -68,17 +68,24 @@ fn read_table(src: &Source, columns: Vec<SourceColumn>, label: Option<&SourceCol
     let mut labels: Vec<Option<bool>> = Vec::new();
     let n = columns.len();
     let fail = |e: pgrx::spi::Error| -> ! { invalid(format!("cannot read source {}: {e}", src.display)) };
-    let cursor = Spi::connect(|c| c.try_open_cursor(query.as_str(), &[]).map(|c| c.detach_into_name())).unwrap_or_else(|e| fail(e));
+    let cursor =
+        Spi::connect(|c| c.try_open_cursor(query.as_str(), &[]).map(|c| c.detach_into_name())).unwrap_or_else(|e| fail(e));
     // The columns held stay within lead_scoring.max_memory, checked once per batch.
     let limit = crate::settings::max_memory();
     let mut rows_read = 0usize;
     loop {
         pgrx::check_for_interrupts!();
-        let held: usize = builders.iter().map(|b| match b {
-            B::Num(v) => v.capacity() * std::mem::size_of::<Option<f64>>(),
-            B::Text(b) => b.heap_bytes(),
-        }).sum::<usize>() + labels.capacity();
-        if let Err(e) = limit.check(Some(held as u64), || format!("the first {rows_read} rows of {} read into memory", src.display)) {
+        let held: usize = builders
+            .iter()
+            .map(|b| match b {
+                B::Num(v) => v.capacity() * std::mem::size_of::<Option<f64>>(),
+                B::Text(b) => b.heap_bytes(),
+            })
+            .sum::<usize>()
+            + labels.capacity();
+        if let Err(e) =
+            limit.check(Some(held as u64), || format!("the first {rows_read} rows of {} read into memory", src.display))
+        {
             let hint = "audit fewer rows or columns (a query source with a WHERE clause or TABLESAMPLE)";
             raise_core(CoreError { message: format!("{}; {hint}", e.message), ..e });
         }
@@ -93,7 +100,10 @@ fn read_table(src: &Source, columns: Vec<SourceColumn>, label: Option<&SourceCol
                         B::Num(v) => {
                             let x: Option<f64> = row.get(i + 1)?;
                             if let Some(x) = x.filter(|x| !x.is_finite()) {
-                                bad_data(format!("column \"{}\" has the value {x}; NaN and Infinity cannot be audited", columns[i].name));
+                                bad_data(format!(
+                                    "column \"{}\" has the value {x}; NaN and Infinity cannot be audited",
+                                    columns[i].name
+                                ));
                             }
                             v.push(x)
                         }
@@ -122,8 +132,22 @@ fn read_table(src: &Source, columns: Vec<SourceColumn>, label: Option<&SourceCol
 }
 
 type AuditRow = (
-    String, String, i64, i64, i64, i64, i64, Option<i64>, Option<f64>, Option<f64>, Option<f64>, bool,
-    Option<JsonB>, Option<f64>, Option<bool>, Option<String>,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    bool,
+    Option<JsonB>,
+    Option<f64>,
+    Option<bool>,
+    Option<String>,
 );
 
 /// A data-quality scorecard of every column of `source` (a table, view or SELECT query). With a
@@ -156,12 +180,10 @@ fn audit(
     let src = resolve_source(required(source, "source"));
     let columns = describe(&src);
     let label_col = check_label_column(&columns, label, &src).cloned();
-    let duplicates = Spi::get_one::<i64>(&format!(
-        "SELECT count(*) - count(DISTINCT md5(t::text)) FROM (SELECT * FROM {}) t",
-        src.from_sql
-    ))
-    .unwrap_or_else(|e| invalid(format!("cannot read source {}: {e}", src.display)))
-    .unwrap_or(0);
+    let duplicates =
+        Spi::get_one::<i64>(&format!("SELECT count(*) - count(DISTINCT md5(t::text)) FROM (SELECT * FROM {}) t", src.from_sql))
+            .unwrap_or_else(|e| invalid(format!("cannot read source {}: {e}", src.display)))
+            .unwrap_or(0);
     let table = read_table(&src, columns, label_col.as_ref());
     let opts = PreprocessOptions::default();
     let rows: Vec<AuditRow> = table
@@ -276,17 +298,14 @@ pub fn check_leakage(data: &TrainingData, opts: &TrainOptions) {
     }
     let labels: Vec<Option<bool>> = data.labels.iter().map(|&l| Some(l)).collect();
     let reasons = core_ok(leakage_reasons(&data.columns, &labels, &opts.preprocess));
-    let suspects: Vec<String> = data
-        .columns
-        .iter()
-        .zip(reasons)
-        .filter_map(|(c, reason)| Some(format!("\"{}\" ({})", c.name, reason?)))
-        .collect();
+    let suspects: Vec<String> =
+        data.columns.iter().zip(reasons).filter_map(|(c, reason)| Some(format!("\"{}\" ({})", c.name, reason?))).collect();
     if suspects.is_empty() {
         return;
     }
     let message = format!("possible target leakage in {}", suspects.join(", "));
-    let hint = "exclude these columns with options.exclude if they are recorded after the outcome, or set options.leakage to \"ignore\"";
+    let hint =
+        "exclude these columns with options.exclude if they are recorded after the outcome, or set options.leakage to \"ignore\"";
     match opts.leakage {
         LeakagePolicy::Error => raise_with_hint(PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, message, hint),
         _ => warning!("{message}; {hint}"),

@@ -7,8 +7,8 @@
 
 use pgrx::prelude::*;
 
-use crate::errors::{core_ok, invalid, required};
 use crate::core::features;
+use crate::errors::{core_ok, invalid, required};
 
 /// Seconds since 2000-01-01 of a finite timestamp; infinite ones are an error naming the argument.
 fn epoch_seconds(ts: TimestampWithTimeZone, what: &str) -> f64 {
@@ -107,7 +107,8 @@ fn engagement_velocity_final(state: Vec<f64>) -> f64 {
 /// empty array when none do. `cardinality(intent_flags(...))` counts them.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn intent_flags(text: &str, keywords: Vec<Option<String>>) -> Vec<String> {
-    let keywords: Vec<String> = keywords.into_iter().map(|k| k.unwrap_or_else(|| invalid("keywords must not contain NULL"))).collect();
+    let keywords: Vec<String> =
+        keywords.into_iter().map(|k| k.unwrap_or_else(|| invalid("keywords must not contain NULL"))).collect();
     core_ok(features::intent_flags(text, &keywords)).into_iter().map(str::to_string).collect()
 }
 
@@ -149,7 +150,11 @@ CREATE AGGREGATE engagement_velocity(ts timestamptz, as_of timestamptz, "window"
 "#,
     name = "feature_aggregates",
     requires = [
-        decayed_count_accum, decayed_sum_accum, engagement_velocity_accum, feature_sums_combine,
-        decayed_final, engagement_velocity_final
+        decayed_count_accum,
+        decayed_sum_accum,
+        engagement_velocity_accum,
+        feature_sums_combine,
+        decayed_final,
+        engagement_velocity_final
     ]
 );

@@ -3,10 +3,10 @@
 
 use pgrx::prelude::*;
 
-use crate::errors::{bad_data, core_ok, invalid, quote_ident, required};
-use crate::executor::source::{describe, find_column, resolve_source};
 use crate::core::data::ColumnClass;
 use crate::core::evaluation::{delong_compare, top_shares};
+use crate::errors::{bad_data, core_ok, invalid, quote_ident, required};
+use crate::executor::source::{describe, find_column, resolve_source};
 
 type CompareRow = (String, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 
@@ -48,10 +48,7 @@ fn compare(
         ColumnClass::Numeric { .. } => format!("CASE {} WHEN 1 THEN true WHEN 0 THEN false END", quote_ident(label)),
         _ => invalid(format!("label column \"{label}\" must be boolean or 0/1")),
     };
-    let query = format!(
-        "SELECT ({a})::float8, ({b})::float8, {label_expr} FROM (SELECT * FROM {}) AS src",
-        src.from_sql
-    );
+    let query = format!("SELECT ({a})::float8, ({b})::float8, {label_expr} FROM (SELECT * FROM {}) AS src", src.from_sql);
     let (mut sa, mut sb, mut labels) = (Vec::new(), Vec::new(), Vec::new());
     Spi::connect(|client| {
         for row in client.select(&query, None, &[])? {
@@ -80,7 +77,15 @@ fn compare(
     let shares = top_shares(&sa, &sb, &labels, &[0.1, 0.2, 0.3]);
     for t in &shares {
         let pct = (t.share * 100.0).round();
-        rows.push((format!("precision_top_{pct}%"), Some(t.precision_a), Some(t.precision_b), Some(t.precision_a - t.precision_b), None, None, None));
+        rows.push((
+            format!("precision_top_{pct}%"),
+            Some(t.precision_a),
+            Some(t.precision_b),
+            Some(t.precision_a - t.precision_b),
+            None,
+            None,
+            None,
+        ));
     }
     for t in &shares {
         let pct = (t.share * 100.0).round();

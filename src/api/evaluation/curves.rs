@@ -5,11 +5,11 @@
 use pgrx::prelude::*;
 use pgrx::{Internal, JsonB};
 
-use crate::errors::invalid;
 use crate::api::evaluation::evaluate::scored_source;
 use crate::api::evaluation::metric_aggregates::{label_of_int, push_pair, set_param, with_pairs};
-use crate::core::evaluation::{calibration_curve, downsample_curve, lift_table, pr_curve, roc_curve};
 use crate::core::evaluation::precision_at_top;
+use crate::core::evaluation::{calibration_curve, downsample_curve, lift_table, pr_curve, roc_curve};
+use crate::errors::invalid;
 
 /// Curves returned by the aggregates are cut to this many points (evenly spaced, first and last kept).
 pub const MAX_CURVE_POINTS: usize = 1000;
@@ -45,13 +45,21 @@ fn calibration_curve_final(state: Internal) -> Option<JsonB> {
 fn checked_fraction(fraction: Option<f64>) -> f64 {
     match fraction {
         Some(f) if f > 0.0 && f <= 1.0 => f,
-        other => invalid(format!("fraction must be above 0 and at most 1, got {}", other.map_or("NULL".into(), |f| f.to_string()))),
+        other => {
+            invalid(format!("fraction must be above 0 and at most 1, got {}", other.map_or("NULL".into(), |f| f.to_string())))
+        }
     }
 }
 
 /// State function of `precision_at_top` (boolean labels).
 #[pg_extern(immutable, parallel_safe)]
-fn precision_at_top_accum(state: Internal, score: Option<f64>, label: Option<bool>, fraction: Option<f64>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+fn precision_at_top_accum(
+    state: Internal,
+    score: Option<f64>,
+    label: Option<bool>,
+    fraction: Option<f64>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
     let mut state = push_pair(state, score, label, fcinfo);
     set_param(&mut state, checked_fraction(fraction), "precision_at_top() fraction");
     state
@@ -59,7 +67,13 @@ fn precision_at_top_accum(state: Internal, score: Option<f64>, label: Option<boo
 
 /// State function of `precision_at_top` (integer 0/1 labels).
 #[pg_extern(immutable, parallel_safe)]
-fn precision_at_top_accum_int(state: Internal, score: Option<f64>, label: Option<i64>, fraction: Option<f64>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+fn precision_at_top_accum_int(
+    state: Internal,
+    score: Option<f64>,
+    label: Option<i64>,
+    fraction: Option<f64>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
     let mut state = push_pair(state, score, label.map(label_of_int), fcinfo);
     set_param(&mut state, checked_fraction(fraction), "precision_at_top() fraction");
     state
@@ -116,8 +130,14 @@ CREATE AGGREGATE precision_at_top(score float8, label bigint, fraction float8) (
 "#,
     name = "curve_aggregates",
     requires = [
-        "metric_aggregates", lift_final, roc_curve_final, pr_curve_final, calibration_curve_final,
-        precision_at_top_accum, precision_at_top_accum_int, precision_at_top_final
+        "metric_aggregates",
+        lift_final,
+        roc_curve_final,
+        pr_curve_final,
+        calibration_curve_final,
+        precision_at_top_accum,
+        precision_at_top_accum_int,
+        precision_at_top_final
     ]
 );
 
@@ -195,9 +215,11 @@ fn calibration_curve_report(
         invalid(format!("bins must be between 2 and 100, got {bins}"));
     }
     let s = scored_source(model_name, source);
-    TableIterator::new(calibration_curve(&s.scores, &s.labels, bins as usize).into_iter().map(|b| {
-        (b.bin as i32, b.lower, b.upper, b.leads as i64, b.mean_predicted, b.observed_rate)
-    }))
+    TableIterator::new(
+        calibration_curve(&s.scores, &s.labels, bins as usize)
+            .into_iter()
+            .map(|b| (b.bin as i32, b.lower, b.upper, b.leads as i64, b.mean_predicted, b.observed_rate)),
+    )
 }
 
 /// Precision (= conversion rate) among the top `fraction` of leads by the model's score.

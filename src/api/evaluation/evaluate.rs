@@ -7,17 +7,17 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::json;
 
-use crate::executor::cache::{self, LoadedModel};
+use crate::core::data::SplitKey;
+use crate::core::data::{row_values, Column};
+use crate::core::evaluation::{calibration_curve, lift_table};
+use crate::core::evaluation::{ks_statistic, part_metrics, precision_at_top};
+use crate::core::models::expected_calibration_error;
+use crate::core::models::ECE_BINS;
 use crate::errors::bad_data;
+use crate::executor::cache::{self, LoadedModel};
 use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use crate::executor::scoring::probability;
 use crate::executor::source::{describe, find_column, resolve_source, Source};
-use crate::core::models::expected_calibration_error;
-use crate::core::evaluation::{calibration_curve, lift_table};
-use crate::core::evaluation::{ks_statistic, part_metrics, precision_at_top};
-use crate::core::models::ECE_BINS;
-use crate::core::data::SplitKey;
-use crate::core::data::{row_values, Column};
 
 /// Every labelled row of a source scored by a model.
 pub struct ScoredSource {
@@ -71,7 +71,14 @@ pub fn score_rows(model: Rc<LoadedModel>, src: &Source, labelled: bool, time_col
         row_values(&data.columns, row, &mut raw);
         scores.push(probability(&model, &raw));
     }
-    ScoredSource { model, scores, labels: data.labels, null_labels: read.null_labels, columns: data.columns, split_key: data.split_key }
+    ScoredSource {
+        model,
+        scores,
+        labels: data.labels,
+        null_labels: read.null_labels,
+        columns: data.columns,
+        split_key: data.split_key,
+    }
 }
 
 /// Scores every labelled row of `source` with the model and returns the metrics train() stores

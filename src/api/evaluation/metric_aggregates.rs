@@ -8,9 +8,9 @@ use pgrx::prelude::*;
 use pgrx::{Internal, JsonB};
 use serde_json::json;
 
-use crate::errors::{bad_data, invalid, raise_core};
-use crate::core::models::{decode_scored_labels, encode_scored_labels};
 use crate::core::evaluation::{average_precision, brier_term, ks_statistic, log_loss_term, roc_auc, Confusion};
+use crate::core::models::{decode_scored_labels, encode_scored_labels};
+use crate::errors::{bad_data, invalid, raise_core};
 
 /// Every (score, label) pair seen by one aggregate (or one parallel worker's share of it).
 #[derive(Default, Debug)]
@@ -52,7 +52,12 @@ pub(crate) fn label_of_int(label: i64) -> bool {
     }
 }
 
-pub(crate) fn push_pair(mut state: Internal, score: Option<f64>, label: Option<bool>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+pub(crate) fn push_pair(
+    mut state: Internal,
+    score: Option<f64>,
+    label: Option<bool>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
     // SAFETY: `fcinfo` is this transition call's, and the state is only ever a `Pairs` (every
     // function of these aggregates creates or reads it as one).
     unsafe {
@@ -341,9 +346,23 @@ CREATE AGGREGATE confusion(score float8, label bigint, threshold float8) (
 "#,
     name = "metric_aggregates",
     requires = [
-        metric_pairs_accum, metric_pairs_accum_int, metric_pairs_combine, metric_pairs_serialize,
-        metric_pairs_deserialize, roc_auc_final, pr_auc_final, ks_statistic_final,
-        log_loss_accum, log_loss_accum_int, brier_accum, brier_accum_int, metric_sums_combine,
-        metric_mean_final, confusion_accum, confusion_accum_int, confusion_combine, confusion_final
+        metric_pairs_accum,
+        metric_pairs_accum_int,
+        metric_pairs_combine,
+        metric_pairs_serialize,
+        metric_pairs_deserialize,
+        roc_auc_final,
+        pr_auc_final,
+        ks_statistic_final,
+        log_loss_accum,
+        log_loss_accum_int,
+        brier_accum,
+        brier_accum_int,
+        metric_sums_combine,
+        metric_mean_final,
+        confusion_accum,
+        confusion_accum_int,
+        confusion_combine,
+        confusion_final
     ]
 );

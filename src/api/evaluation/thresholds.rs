@@ -5,12 +5,12 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::json;
 
-use crate::errors::{bad_data, core_ok, invalid, raise_core, required};
 use crate::catalog::events::log_event;
 use crate::catalog::models::{load_model_row, lock_model_name, parse_model_spec, store_tiers, validation_predictions};
-use crate::core::models::decode_scored_labels;
-use crate::core::evaluation::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
 use crate::core::evaluation::Tiers;
+use crate::core::evaluation::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
+use crate::core::models::decode_scored_labels;
+use crate::errors::{bad_data, core_ok, invalid, raise_core, required};
 
 /// Validation predictions of a model version: (name@version, scores, labels).
 fn validation_of(model_name: &str) -> (String, Vec<f64>, Vec<bool>) {

@@ -6,12 +6,12 @@ use pgrx::prelude::*;
 use pgrx::{AnyElement, JsonB};
 use serde_json::json;
 
-use crate::executor::cache::{self, LoadedModel};
-use crate::errors::{bad_data, invalid, raise_core};
 use crate::catalog::models::{load_model_row, parse_model_spec, stored_importance};
-use crate::executor::scoring::{json_raw_values, row_raw_values};
-use crate::core::explain::{explain as explain_lead, top_reasons as reasons_of, Explanation, Importance};
 use crate::core::data::RawValue;
+use crate::core::explain::{explain as explain_lead, top_reasons as reasons_of, Explanation, Importance};
+use crate::errors::{bad_data, invalid, raise_core};
+use crate::executor::cache::{self, LoadedModel};
+use crate::executor::scoring::{json_raw_values, row_raw_values};
 
 type ExplainRow = (String, Option<String>, f64);
 

@@ -6,18 +6,23 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
-use crate::errors::{invalid, quote_ident, raise_with_hint, required};
 use crate::catalog::feedback::{latest_feedback_join, record_feedback};
 use crate::catalog::models::{load_model_row, model_exists, parse_model_spec, ModelSpec};
-use crate::executor::source::{find_column, Source};
 use crate::core::data::{ColumnClass, SourceColumn};
 use crate::core::training::TrainOptions;
+use crate::errors::{invalid, quote_ident, raise_with_hint, required};
+use crate::executor::source::{find_column, Source};
 
 /// Records that the lead `lead_key` of `model_name`'s source really is converted
 /// (`correct_label` true) or not, with a note. Retraining with `options.use_feedback` applies
 /// it. Returns the feedback row's id.
 #[pg_extern(volatile, parallel_unsafe)]
-fn flag(model_name: Option<&str>, lead_key: Option<&str>, correct_label: Option<bool>, note: default!(Option<&str>, "NULL")) -> i64 {
+fn flag(
+    model_name: Option<&str>,
+    lead_key: Option<&str>,
+    correct_label: Option<bool>,
+    note: default!(Option<&str>, "NULL"),
+) -> i64 {
     let spec = parse_model_spec(required(model_name, "model_name"));
     if spec.version.is_some() {
         invalid("flag a lead for a model name, without a version");
@@ -51,7 +56,10 @@ pub fn with_feedback(model: &str, src: Source, columns: &[SourceColumn], label: 
             let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
             format!("CASE WHEN fb.correct_label THEN {} ELSE {} END", literal(p), literal(&format!("not {p}")))
         }
-        _ => invalid(format!("options.use_feedback needs a boolean or 0/1 label, or options.positive_label; \"{}\" is {}", label.name, label.type_name)),
+        _ => invalid(format!(
+            "options.use_feedback needs a boolean or 0/1 label, or options.positive_label; \"{}\" is {}",
+            label.name, label.type_name
+        )),
     };
     let select: Vec<String> = columns
         .iter()

@@ -2,10 +2,10 @@
 
 use pgrx::prelude::*;
 
-use crate::errors::required;
 use crate::catalog::events::events_of;
 use crate::catalog::models::{card_input, load_model_row, parse_model_spec, ModelSpec};
 use crate::core::report::render_model_card;
+use crate::errors::required;
 
 /// The earliest and latest value of the time split column in the source, as it is now.
 fn time_window(source: &str, split: &serde_json::Value) -> Option<(String, String)> {

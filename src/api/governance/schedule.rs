@@ -7,13 +7,13 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::json;
 
-use crate::errors::{core_ok, invalid, raise_with_hint, required};
 use crate::catalog::events::log_event;
 use crate::catalog::models::{model_exists, parse_model_spec};
-use crate::executor::source::{describe, find_column, resolve_source, Source};
 use crate::core::data::SourceColumn;
-use crate::core::training::{parse_train_options, Algorithm};
 use crate::core::governance::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};
+use crate::core::training::{parse_train_options, Algorithm};
+use crate::errors::{core_ok, invalid, raise_with_hint, required};
+use crate::executor::source::{describe, find_column, resolve_source, Source};
 
 /// Raises an ERROR saying how to get pg_cron when it cannot schedule from this database.
 fn require_pg_cron() {
@@ -46,7 +46,10 @@ fn require_pg_cron() {
 fn scheduled_model(model_name: Option<&str>) -> String {
     let spec = parse_model_spec(required(model_name, "model_name"));
     if spec.version.is_some() {
-        invalid(format!("schedule model \"{}\" by its name, without @version: the job always uses the deployed version", spec.name));
+        invalid(format!(
+            "schedule model \"{}\" by its name, without @version: the job always uses the deployed version",
+            spec.name
+        ));
     }
     let exists = model_exists(&spec.name);
     if !exists {
@@ -84,9 +87,12 @@ fn schedule_job(kind: JobKind, model: &str, schedule: &str, command: &str) -> i6
     if schedule.trim().is_empty() {
         invalid("schedule must not be empty; use cron syntax, e.g. '0 6 * * 1' (Mondays at 06:00)");
     }
-    let jobid = Spi::get_one_with_args::<i64>("SELECT cron.schedule($1, $2, $3)", &[name.as_str().into(), schedule.into(), command.into()])
-        .unwrap_or_else(|e| invalid(format!("pg_cron could not schedule \"{name}\": {e}")))
-        .unwrap_or_else(|| invalid(format!("pg_cron returned no job id for \"{name}\"")));
+    let jobid = Spi::get_one_with_args::<i64>(
+        "SELECT cron.schedule($1, $2, $3)",
+        &[name.as_str().into(), schedule.into(), command.into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("pg_cron could not schedule \"{name}\": {e}")))
+    .unwrap_or_else(|| invalid(format!("pg_cron returned no job id for \"{name}\"")));
     log_event(
         model,
         None,
@@ -134,9 +140,8 @@ fn schedule_retraining(
     core_ok(Algorithm::parse(algorithm));
     let options = options.map(|j| j.0).unwrap_or_else(|| json!({}));
     core_ok(parse_train_options(&options));
-    let features: Option<Vec<String>> = features.map(|list| {
-        list.into_iter().map(|f| f.unwrap_or_else(|| invalid("features must not contain NULL"))).collect()
-    });
+    let features: Option<Vec<String>> =
+        features.map(|list| list.into_iter().map(|f| f.unwrap_or_else(|| invalid("features must not contain NULL"))).collect());
     require_pg_cron();
     let command = retraining_command(&model, &source, label, features.as_deref(), algorithm, &options);
     schedule_job(JobKind::Retraining, &model, schedule, &command)
@@ -159,15 +164,31 @@ fn unschedule(
     for kind in kinds {
         let name = job_name(kind, &spec.name);
         let jobs = Spi::connect(|client| {
-            let t = client.select("SELECT jobid, schedule, command FROM cron.job WHERE jobname = $1 ORDER BY jobid", None, &[name.as_str().into()])?;
-            t.map(|r| Ok((r.get::<i64>(1)?.unwrap_or_default(), r.get::<String>(2)?.unwrap_or_default(), r.get::<String>(3)?.unwrap_or_default())))
-                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+            let t = client.select(
+                "SELECT jobid, schedule, command FROM cron.job WHERE jobname = $1 ORDER BY jobid",
+                None,
+                &[name.as_str().into()],
+            )?;
+            t.map(|r| {
+                Ok((
+                    r.get::<i64>(1)?.unwrap_or_default(),
+                    r.get::<String>(2)?.unwrap_or_default(),
+                    r.get::<String>(3)?.unwrap_or_default(),
+                ))
+            })
+            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
         })
         .unwrap_or_else(|e| invalid(format!("cannot read cron.job: {e}")));
         for (jobid, schedule, command) in jobs {
             Spi::run_with_args("SELECT cron.unschedule($1)", &[jobid.into()])
                 .unwrap_or_else(|e| invalid(format!("pg_cron could not unschedule job {jobid}: {e}")));
-            log_event(&spec.name, None, "unscheduled", json!({"job": name, "jobid": jobid, "kind": kind.word(), "schedule": schedule}), None);
+            log_event(
+                &spec.name,
+                None,
+                "unscheduled",
+                json!({"job": name, "jobid": jobid, "kind": kind.word(), "schedule": schedule}),
+                None,
+            );
             removed.push((name.clone(), jobid, schedule, command));
         }
     }

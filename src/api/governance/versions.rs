@@ -6,14 +6,16 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::{json, Value};
 
-use crate::executor::cache;
-use crate::errors::{invalid, raise_with_hint, required};
 use crate::catalog::events::{deployment_history, log_event};
-use crate::catalog::models::{deploy_version, deployed_version, load_model_row, lock_model_name, mark_retired, parse_model_spec, ModelSpec};
+use crate::catalog::models::{
+    deploy_version, deployed_version, load_model_row, lock_model_name, mark_retired, parse_model_spec, ModelSpec,
+};
+use crate::core::data::TrainingData;
 use crate::core::governance::{decide, live_auc_on_test_rows, rollback_target};
 use crate::core::training::TrainOptions;
 use crate::core::training::TrainedModel;
-use crate::core::data::TrainingData;
+use crate::errors::{invalid, raise_with_hint, required};
+use crate::executor::cache;
 
 /// A model name without a version (rejects 'name@3').
 fn plain_name(model_name: Option<&str>) -> String {
@@ -54,17 +56,17 @@ pub fn decide_deployment(name: &str, version: i32, opts: &TrainOptions, data: &T
 
 /// Deploys a version `train()` just stored, after a positive [`decide_deployment`].
 pub fn deploy_new_version(name: &str, version: i32) {
-    let reason = if deployed_version(name).is_none() { "first version of this model" } else { "auto-deploy after training (options.deploy)" };
+    let reason = if deployed_version(name).is_none() {
+        "first version of this model"
+    } else {
+        "auto-deploy after training (options.deploy)"
+    };
     deploy_version(name, version, Some(reason));
 }
 /// Deploys a version of a model: `score(name, ...)` uses it from then on, in every session.
 /// Returns what changed as jsonb.
 #[pg_extern(volatile, parallel_unsafe)]
-fn deploy(
-    model_name: Option<&str>,
-    version: Option<i32>,
-    reason: default!(Option<&str>, "NULL"),
-) -> JsonB {
+fn deploy(model_name: Option<&str>, version: Option<i32>, reason: default!(Option<&str>, "NULL")) -> JsonB {
     let name = required(model_name, "model_name");
     let version = required(version, "version");
     let spec = parse_model_spec(name);

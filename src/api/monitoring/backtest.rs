@@ -3,39 +3,27 @@
 
 use pgrx::prelude::*;
 
-use crate::errors::{bad_data, invalid, quote_ident, required};
 use crate::api::evaluation::evaluate::score_rows;
-use crate::executor::source::{describe, find_column, resolve_source, Source};
 use crate::core::data::ColumnClass;
-use crate::core::monitoring::group_metrics;
 use crate::core::data::SplitKey;
+use crate::core::monitoring::group_metrics;
+use crate::errors::{bad_data, invalid, quote_ident, required};
+use crate::executor::source::{describe, find_column, resolve_source, Source};
 
 /// More periods than this is almost certainly a wrong unit ('1 second' over years).
 const MAX_PERIODS: i64 = 10_000;
 /// Column the wrapped source adds for each row's period.
 const PERIOD_COLUMN: &str = "lead_scoring_period_start";
 
-type BacktestRow = (
-    TimestampWithTimeZone,
-    i64,
-    i64,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-);
+type BacktestRow =
+    (TimestampWithTimeZone, i64, i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 
 /// Period starts (and their epochs) covering the time column: from the earliest time truncated
 /// to the month (when the period has months or years) or to the day, in steps of `period`.
 fn periods(src: &Source, time: &str, period: Interval) -> Vec<(TimestampWithTimeZone, f64)> {
     let t = format!("{}::timestamptz", quote_ident(time));
-    let positive = Spi::get_one_with_args::<bool>("SELECT $1::interval > interval '0'", &[period.into()])
-        .ok()
-        .flatten()
-        .unwrap_or(false);
+    let positive =
+        Spi::get_one_with_args::<bool>("SELECT $1::interval > interval '0'", &[period.into()]).ok().flatten().unwrap_or(false);
     if !positive {
         invalid("period must be a positive interval, such as '1 month' or '7 days'");
     }
@@ -148,7 +136,18 @@ fn backtest(
         .zip(groups)
         .map(|(start, (scores, labels))| {
             let m = group_metrics(&scores, &labels, model.row.threshold);
-            (start.0, m.leads as i64, m.conversions as i64, m.conversion_rate, m.roc_auc, m.pr_auc, m.precision, m.recall, m.f1, m.calibration_error)
+            (
+                start.0,
+                m.leads as i64,
+                m.conversions as i64,
+                m.conversion_rate,
+                m.roc_auc,
+                m.pr_auc,
+                m.precision,
+                m.recall,
+                m.f1,
+                m.calibration_error,
+            )
         })
         .collect();
     TableIterator::new(rows)

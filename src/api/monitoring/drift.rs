@@ -5,14 +5,14 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::Value;
 
-use crate::catalog::models::reference_and_test_metrics;
-use crate::executor::cache::LoadedModel;
-use crate::errors::{core_ok, raise_with_hint, required};
 use crate::api::evaluation::evaluate::{score_rows, ScoredSource};
-use crate::executor::source::resolve_source;
+use crate::catalog::models::reference_and_test_metrics;
+use crate::core::data::TrainingData;
 use crate::core::monitoring::{build_reference, drift_report, DriftRow, Reference};
 use crate::core::training::TrainedModel;
-use crate::core::data::TrainingData;
+use crate::errors::{core_ok, raise_with_hint, required};
+use crate::executor::cache::LoadedModel;
+use crate::executor::source::resolve_source;
 
 /// The reference distributions train() stores with a new version (training part per feature,
 /// validation part for the score).

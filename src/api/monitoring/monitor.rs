@@ -6,31 +6,18 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::json;
 
-use crate::catalog::monitoring::{record_check, MonitoringCheck};
-use crate::executor::attachment::ALERT_CHANNEL;
-use crate::api::monitoring::drift::{drift_of, reference_of};
-use crate::errors::{invalid, required};
 use crate::api::evaluation::evaluate::score_rows;
-use crate::executor::source::resolve_source;
+use crate::api::monitoring::drift::{drift_of, reference_of};
+use crate::catalog::monitoring::{record_check, MonitoringCheck};
+use crate::core::monitoring::{
+    baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates,
+};
 use crate::core::monitoring::{Status, DEFAULT_ALERT, DEFAULT_WARN};
-use crate::core::monitoring::{baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates};
+use crate::errors::{invalid, required};
+use crate::executor::attachment::ALERT_CHANNEL;
+use crate::executor::source::resolve_source;
 
-
-type MonitoringRow = (
-    i64,
-    String,
-    i32,
-    String,
-    TimestampWithTimeZone,
-    i64,
-    i64,
-    JsonB,
-    JsonB,
-    JsonB,
-    String,
-    String,
-    String,
-);
+type MonitoringRow = (i64, String, i32, String, TimestampWithTimeZone, i64, i64, JsonB, JsonB, JsonB, String, String, String);
 
 /// Checks `model_name` (its deployed version, or 'name@3') on the labelled leads of `source`:
 /// ROC AUC, PR AUC, precision/recall/F1 at the model's threshold, calibration error and

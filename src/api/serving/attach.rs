@@ -7,12 +7,11 @@ use pgrx::prelude::*;
 use pgrx::{PgRelation, PgSqlErrorCode};
 use serde_json::json;
 
-use crate::executor::attachment::{events_trigger_name, find_attachment, table_display, trigger_name, Attachment};
-use crate::executor::cache;
-use crate::errors::{invalid, raise_with_hint, required};
 use crate::catalog::events::log_event;
 use crate::catalog::models::parse_model_spec;
-
+use crate::errors::{invalid, raise_with_hint, required};
+use crate::executor::attachment::{events_trigger_name, find_attachment, table_display, trigger_name, Attachment};
+use crate::executor::cache;
 
 /// Checks the model name and that its deployed (or named) version loads.
 pub fn check_model(model_name: &str) -> String {

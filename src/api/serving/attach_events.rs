@@ -18,10 +18,10 @@ use serde_json::json;
 use crate::api::serving::attach::{
     check_model, column_type, create_row_trigger, ensure_output_columns, require_features, run_formatted, table_oid,
 };
-use crate::executor::attachment::{events_trigger_name, table_display, trigger_name, Attachment};
-use crate::errors::{invalid, raise_with_hint, required};
 use crate::catalog::events::log_event;
 use crate::catalog::models::parse_model_spec;
+use crate::errors::{invalid, raise_with_hint, required};
+use crate::executor::attachment::{events_trigger_name, table_display, trigger_name, Attachment};
 
 pgrx::extension_sql!(
     r#"

@@ -4,9 +4,9 @@
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
-use crate::executor::cache;
-use crate::errors::{core_ok, raise_with_hint};
 use crate::core::models::Estimator;
+use crate::errors::{core_ok, raise_with_hint};
+use crate::executor::cache;
 
 /// The calibrated probability of the deployed (or named, 'name@3') logistic model as a plain SQL
 /// expression over the raw source columns: `SELECT <expression> FROM leads` gives score().
@@ -16,7 +16,10 @@ fn model_sql(model_name: &str) -> String {
     if let Estimator::Gbm(_) = model.model.estimator {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-            format!("model_sql supports logistic models only; model \"{}@{}\" is gbm (gradient boosted trees)", model.row.name, model.row.version),
+            format!(
+                "model_sql supports logistic models only; model \"{}@{}\" is gbm (gradient boosted trees)",
+                model.row.name, model.row.version
+            ),
             "score gbm models with lead_scoring.score(), or train a logistic version for a portable formula",
         );
     }

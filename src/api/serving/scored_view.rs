@@ -5,8 +5,8 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
 use crate::api::serving::attach::{check_model, column_type, require_features, run_formatted};
-use crate::executor::attachment::table_display;
 use crate::errors::{raise_with_hint, required};
+use crate::executor::attachment::table_display;
 
 /// Columns the view adds after the source's own.
 pub const ADDED_COLUMNS: &[&str] = &["score", "score_100", "tier", "top_reasons"];
@@ -60,6 +60,9 @@ fn create_scored_view(view_name: Option<&str>, source: Option<&str>, model_name:
     )
     .unwrap_or_else(|e| crate::errors::invalid(format!("view_name \"{view_name}\" is not a valid name: {e}")))
     .unwrap_or_default();
-    run_formatted("SELECT format($1, $2, $3::regclass, $4)", &[template.as_str().into(), qualified.as_str().into(), source_oid.into(), model.as_str().into()]);
+    run_formatted(
+        "SELECT format($1, $2, $3::regclass, $4)",
+        &[template.as_str().into(), qualified.as_str().into(), source_oid.into(), model.as_str().into()],
+    );
     qualified
 }

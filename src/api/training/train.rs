@@ -8,23 +8,23 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::{json, Value};
 
-use crate::errors::{core_ok, invalid, required};
 use crate::catalog::events::log_event;
 use crate::catalog::models::{insert_version, lock_model_name, next_version, NewVersion};
-use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
-use crate::executor::source::{describe, find_column, resolve_source, Source};
+use crate::core::data::FeatureTransform;
 use crate::core::data::SourceColumn;
+use crate::core::data::{Part, SplitMethod};
+use crate::core::models::LogisticPasses;
 use crate::core::models::{encode_model, encode_scored_labels};
 use crate::core::resources::PhaseTimes;
-use crate::core::training::{parse_train_options, Algorithm, TrainOptions};
-use crate::executor::aggregate_engine::SqlPasses;
-use crate::core::models::LogisticPasses;
 use crate::core::training::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
+use crate::core::training::{parse_train_options, Algorithm, TrainOptions};
 use crate::core::training::{train_model_with, TrainedModel};
 use crate::core::training::{EffectiveOptions, EngineReport};
+use crate::errors::{core_ok, invalid, required};
+use crate::executor::aggregate_engine::SqlPasses;
 use crate::executor::attachment::attached_output_columns;
-use crate::core::data::FeatureTransform;
-use crate::core::data::{Part, SplitMethod};
+use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
+use crate::executor::source::{describe, find_column, resolve_source, Source};
 
 type TrainRow = (String, i32, String, bool, JsonB);
 
@@ -40,13 +40,7 @@ fn train(
     options: default!(Option<JsonB>, "'{}'"),
 ) -> TableIterator<
     'static,
-    (
-        name!(model_name, String),
-        name!(version, i32),
-        name!(algorithm, String),
-        name!(deployed, bool),
-        name!(metrics, JsonB),
-    ),
+    (name!(model_name, String), name!(version, i32), name!(algorithm, String), name!(deployed, bool), name!(metrics, JsonB)),
 > {
     let name = required(model_name, "model_name").trim().to_string();
     if name.is_empty() || name.contains('@') {
@@ -62,9 +56,8 @@ fn train(
     }
     let source_text = required(source, "source");
     let label = required(label, "label");
-    let explicit: Option<Vec<String>> = features.map(|list| {
-        list.into_iter().map(|f| f.unwrap_or_else(|| invalid("features must not contain NULL"))).collect()
-    });
+    let explicit: Option<Vec<String>> =
+        features.map(|list| list.into_iter().map(|f| f.unwrap_or_else(|| invalid("features must not contain NULL"))).collect());
 
     // Date features count days back from options.as_of, by default this transaction's start.
     opts.preprocess.as_of.get_or_insert_with(transaction_start_epoch);
@@ -264,7 +257,13 @@ fn store(
         reference,
     });
     let test_auc = trained.metrics["test"]["roc_auc"].clone();
-    log_event(name, Some(version), "trained", json!({"source": src.display, "rows": trained.summary.rows, "test_roc_auc": test_auc}), None);
+    log_event(
+        name,
+        Some(version),
+        "trained",
+        json!({"source": src.display, "rows": trained.summary.rows, "test_roc_auc": test_auc}),
+        None,
+    );
     if deploy {
         crate::api::governance::versions::deploy_new_version(name, version);
     }

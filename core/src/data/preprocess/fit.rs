@@ -7,10 +7,10 @@ use super::interactions::fit_interactions;
 use super::options::PreprocessOptions;
 use super::preprocessor::{signed_log1p, Preprocessor};
 use super::transform::{FeatureTransform, Scaling, MISSING_LEVEL};
+use crate::core_err;
 use crate::data::binning::quantile_edges;
 use crate::data::dates::days_before;
 use crate::data::values::{Column, ColumnData, FeatureKind, NULL_CODE};
-use crate::core_err;
 use crate::CoreResult;
 
 /// Checks that every column the preprocessing options name is a feature of the right kind.
@@ -30,7 +30,10 @@ fn check_named_columns(columns: &[Column], opts: &PreprocessOptions) -> CoreResu
             return Err(core_err!(InvalidArgument, "option \"bins\" names \"{name}\", which is not numeric"));
         }
         if opts.log_columns.contains(name) {
-            return Err(core_err!(InvalidArgument, "column \"{name}\" is in both \"log\" and \"bins\"; binning makes log scaling moot"));
+            return Err(core_err!(
+                InvalidArgument,
+                "column \"{name}\" is in both \"log\" and \"bins\"; binning makes log scaling moot"
+            ));
         }
     }
     // Interaction pairs are checked where they are resolved, in fit_interactions.
@@ -67,7 +70,8 @@ pub fn fit_preprocessor_reporting(
         let name = column.name.as_str();
         features.push(match &column.data {
             ColumnData::Numeric(values) if column.kind == FeatureKind::Date => {
-                let as_of = opts.as_of.ok_or_else(|| core_err!(InvalidArgument, "date feature \"{name}\" needs an as-of time"))?;
+                let as_of =
+                    opts.as_of.ok_or_else(|| core_err!(InvalidArgument, "date feature \"{name}\" needs an as-of time"))?;
                 let days: Vec<Option<f64>> = train_rows.iter().map(|&r| values[r].map(|t| days_before(t, as_of))).collect();
                 let scaling = fit_scaling(name, &days, opts.impute_numeric)?;
                 FeatureTransform::Date { name: name.to_string(), as_of, scaling }
@@ -82,7 +86,11 @@ pub fn fit_preprocessor_reporting(
                     let log = opts.log_columns.iter().any(|l| l == name);
                     let train: Vec<Option<f64>> =
                         train_rows.iter().map(|&r| values[r].map(|x| if log { signed_log1p(x) } else { x })).collect();
-                    FeatureTransform::Numeric { name: name.to_string(), log, scaling: fit_scaling(name, &train, opts.impute_numeric)? }
+                    FeatureTransform::Numeric {
+                        name: name.to_string(),
+                        log,
+                        scaling: fit_scaling(name, &train, opts.impute_numeric)?,
+                    }
                 }
             },
             ColumnData::Categorical { dictionary, codes } => {
@@ -93,7 +101,8 @@ pub fn fit_preprocessor_reporting(
         });
     }
     let interactions = fit_interactions(&features, &opts.interactions)?;
-    let preprocessor = Preprocessor { features, missing_values: opts.missing_values.clone(), impute_numeric: opts.impute_numeric, interactions };
+    let preprocessor =
+        Preprocessor { features, missing_values: opts.missing_values.clone(), impute_numeric: opts.impute_numeric, interactions };
     Ok((preprocessor, capped))
 }
 
@@ -164,6 +173,7 @@ fn fit_categorical(
         kind: column.kind,
         levels: kept.into_iter().map(|(_, l)| l.to_string()).collect(),
     };
-    let capped = (frequent > cap).then(|| CappedLevels { feature: column.name.clone(), frequent_levels: frequent, kept_levels: cap });
+    let capped =
+        (frequent > cap).then(|| CappedLevels { feature: column.name.clone(), frequent_levels: frequent, kept_levels: cap });
     (transform, capped)
 }

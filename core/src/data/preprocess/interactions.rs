@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::transform::FeatureTransform;
-use crate::CoreResult;
 use crate::core_err;
+use crate::CoreResult;
 
 /// Largest number of inputs one interaction may add (two wide text columns multiply quickly).
 pub const MAX_INTERACTION_INPUTS: usize = 400;
@@ -101,7 +101,11 @@ pub fn fit_interactions(features: &[FeatureTransform], pairs: &[(String, String)
             return Err(core_err!(InvalidArgument, "option \"interactions\" pairs \"{}\" with itself", features[a].name()));
         }
         if out.iter().any(|i| (i.a, i.b) == (a, b) || (i.a, i.b) == (b, a)) {
-            return Err(core_err!(InvalidArgument, "option \"interactions\" lists the pair {} twice", features[a].name() .to_string() + " × " + features[b].name()));
+            return Err(core_err!(
+                InvalidArgument,
+                "option \"interactions\" lists the pair {} twice",
+                features[a].name().to_string() + " × " + features[b].name()
+            ));
         }
         let slots = |k: usize| {
             let (within, n) = features[k].interaction_slots();

@@ -22,8 +22,8 @@ mod transform;
 pub use fit::{fit_preprocessor, fit_preprocessor_reporting, CappedLevels};
 pub use interactions::Interaction;
 pub use options::{parse_preprocess_option, PreprocessOptions, PREPROCESS_KEYS};
-pub use preprocessor::{signed_log1p, Preprocessor};
 pub(crate) use preprocessor::format_number;
+pub use preprocessor::{signed_log1p, Preprocessor};
 pub use transform::{FeatureTransform, Scaling, MISSING_LEVEL};
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use crate::data::dates::parse_timestamp;
-use serde::{Deserialize, Serialize};
-use crate::CoreResult;
 use crate::core_err;
+use crate::data::dates::parse_timestamp;
+use crate::CoreResult;
+use serde::{Deserialize, Serialize};
 
 /// Levels kept per text column unless `options.max_levels` says otherwise.
 pub const DEFAULT_MAX_LEVELS: usize = 1000;
@@ -69,7 +69,10 @@ fn names(key: &str, v: &Value) -> CoreResult<Vec<String>> {
 fn bin_count(column: &str, v: &Value) -> CoreResult<usize> {
     match v.as_u64() {
         Some(k) if (2..=100).contains(&k) => Ok(k as usize),
-        _ => Err(core_err!(InvalidArgument, "option \"bins\": the bins of \"{column}\" must be a whole number from 2 to 100, got {v}")),
+        _ => Err(core_err!(
+            InvalidArgument,
+            "option \"bins\": the bins of \"{column}\" must be a whole number from 2 to 100, got {v}"
+        )),
     }
 }
 
@@ -77,18 +80,14 @@ fn bin_count(column: &str, v: &Value) -> CoreResult<usize> {
 pub fn parse_preprocess_option(key: &str, v: &Value, p: &mut PreprocessOptions) -> CoreResult<()> {
     match key {
         "min_level_count" => {
-            p.min_level_count = v
-                .as_u64()
-                .filter(|&k| k > 0)
-                .ok_or_else(|| core_err!(InvalidArgument, "option \"min_level_count\" must be a positive whole number, got {v}"))?
-                as usize
+            p.min_level_count = v.as_u64().filter(|&k| k > 0).ok_or_else(|| {
+                core_err!(InvalidArgument, "option \"min_level_count\" must be a positive whole number, got {v}")
+            })? as usize
         }
         "max_levels" => {
-            p.max_levels = v
-                .as_u64()
-                .filter(|&k| (1..=MAX_LEVELS_BOUND as u64).contains(&k))
-                .ok_or_else(|| core_err!(InvalidArgument, "option \"max_levels\" must be a whole number from 1 to {MAX_LEVELS_BOUND}, got {v}"))?
-                as usize
+            p.max_levels = v.as_u64().filter(|&k| (1..=MAX_LEVELS_BOUND as u64).contains(&k)).ok_or_else(|| {
+                core_err!(InvalidArgument, "option \"max_levels\" must be a whole number from 1 to {MAX_LEVELS_BOUND}, got {v}")
+            })? as usize
         }
         "missing_values" => p.missing_values = names("missing_values", v)?,
         "log" => p.log_columns = names("log", v)?,
@@ -96,11 +95,21 @@ pub fn parse_preprocess_option(key: &str, v: &Value, p: &mut PreprocessOptions) 
             p.bins = match v {
                 Value::Object(m) => m.iter().map(|(c, k)| Ok((c.clone(), bin_count(c, k)?))).collect::<CoreResult<_>>()?,
                 Value::Array(_) => names("bins", v)?.into_iter().map(|c| (c, DEFAULT_BINS)).collect(),
-                _ => return Err(core_err!(InvalidArgument, "option \"bins\" must be an object like {{\"employees\": 5}} or an array of column names, got {v}")),
+                _ => {
+                    return Err(core_err!(
+                        InvalidArgument,
+                        "option \"bins\" must be an object like {{\"employees\": 5}} or an array of column names, got {v}"
+                    ))
+                }
             }
         }
         "interactions" => {
-            let err = || core_err!(InvalidArgument, "option \"interactions\" must be an array of column pairs like [[\"a\", \"b\"]], got {v}");
+            let err = || {
+                core_err!(
+                    InvalidArgument,
+                    "option \"interactions\" must be an array of column pairs like [[\"a\", \"b\"]], got {v}"
+                )
+            };
             p.interactions = v
                 .as_array()
                 .ok_or_else(err)?
@@ -111,12 +120,19 @@ pub fn parse_preprocess_option(key: &str, v: &Value, p: &mut PreprocessOptions) 
                 })
                 .collect::<CoreResult<_>>()?;
             if p.interactions.len() > MAX_INTERACTION_PAIRS {
-                return Err(core_err!(InvalidArgument, "option \"interactions\" lists {} pairs; at most {MAX_INTERACTION_PAIRS} are allowed", p.interactions.len()));
+                return Err(core_err!(
+                    InvalidArgument,
+                    "option \"interactions\" lists {} pairs; at most {MAX_INTERACTION_PAIRS} are allowed",
+                    p.interactions.len()
+                ));
             }
         }
         "as_of" => {
             p.as_of = Some(v.as_str().and_then(parse_timestamp).ok_or_else(|| {
-                core_err!(InvalidArgument, "option \"as_of\" must be an ISO 8601 date or timestamp such as \"2026-04-01\", got {v}")
+                core_err!(
+                    InvalidArgument,
+                    "option \"as_of\" must be an ISO 8601 date or timestamp such as \"2026-04-01\", got {v}"
+                )
             })?)
         }
         other => return Err(core_err!(InvalidArgument, "\"{other}\" is not a preprocessing option")),

@@ -7,13 +7,13 @@ use std::sync::Mutex;
 
 use super::interactions::Interaction;
 use super::transform::{FeatureTransform, Scaling, MISSING_LEVEL};
+use crate::core_err;
 use crate::data::binning::bin_of;
 use crate::data::dates::{day_of_week, days_before, parse_timestamp};
 use crate::data::design_matrix::{DesignMatrix, SparseRows, Storage};
 use crate::data::values::{Column, ColumnData, RawValue, NULL_CODE};
 use crate::resources::filled_vec;
 use crate::resources::{map_tasks, worker_threads};
-use crate::core_err;
 use crate::CoreResult;
 
 /// Rows per task when the design matrix is built on worker threads.
@@ -223,7 +223,8 @@ impl Preprocessor {
     /// [`Self::transform_rows`] into a dense row-major matrix.
     pub fn transform_rows_dense(&self, columns: &[Column], rows: &[usize]) -> CoreResult<ndarray::Array2<f64>> {
         let width = self.width();
-        let cells = rows.len().checked_mul(width).ok_or_else(|| core_err!(MemoryLimit, "the design matrix is too large to count"))?;
+        let cells =
+            rows.len().checked_mul(width).ok_or_else(|| core_err!(MemoryLimit, "the design matrix is too large to count"))?;
         let mut values = filled_vec(cells, 0.0, "the design matrix")?;
         if width > 0 && !rows.is_empty() {
             let tables = self.level_tables(columns);

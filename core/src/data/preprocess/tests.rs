@@ -1,7 +1,7 @@
 //! Unit tests of the fitted preprocessing.
 
-use super::*;
 use super::preprocessor::TRANSFORM_CHUNK;
+use super::*;
 use crate::data::values::{CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue};
 
 fn numeric(name: &str, v: Vec<Option<f64>>) -> Column {
@@ -192,7 +192,8 @@ fn options_naming_unknown_or_wrong_columns_are_errors() {
     let cols = vec![numeric("x", vec![Some(1.0), Some(2.0)]), text("t", &[Some("a"), Some("b")])];
     let rows = [0, 1];
     let fit = |opts: PreprocessOptions| fit_preprocessor(&cols, &rows, &opts).unwrap_err().message;
-    assert!(fit(PreprocessOptions { log_columns: vec!["nope".into()], ..Default::default() }).contains("\"nope\", which is not one of"));
+    assert!(fit(PreprocessOptions { log_columns: vec!["nope".into()], ..Default::default() })
+        .contains("\"nope\", which is not one of"));
     let unknown = PreprocessOptions { interactions: vec![("x".into(), "nope".into())], ..Default::default() };
     assert_eq!(fit_preprocessor(&cols, &rows, &unknown).unwrap_err().kind, crate::ErrorKind::UnknownColumn);
     let not_numeric = PreprocessOptions { log_columns: vec!["t".into()], ..Default::default() };
@@ -217,10 +218,8 @@ fn transform_rows_by_dictionary_equals_transforming_each_row() {
     let mut values = values;
     values[5] = Some("rare");
     values[250] = Some("unseen later");
-    let columns = vec![
-        text("source", &values),
-        numeric("visits", (0..n).map(|i| (i % 5 != 0).then_some((i % 9) as f64)).collect()),
-    ];
+    let columns =
+        vec![text("source", &values), numeric("visits", (0..n).map(|i| (i % 5 != 0).then_some((i % 9) as f64)).collect())];
     let train: Vec<usize> = (0..200).collect();
     let opts = PreprocessOptions { interactions: vec![("visits".into(), "source".into())], ..PreprocessOptions::default() };
     let p = fit_preprocessor(&columns, &train, &opts).unwrap();

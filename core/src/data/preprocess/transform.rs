@@ -25,7 +25,11 @@ pub struct Scaling {
 /// The fitted transform of one source column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FeatureTransform {
-    Numeric { name: String, log: bool, scaling: Scaling },
+    Numeric {
+        name: String,
+        log: bool,
+        scaling: Scaling,
+    },
     Categorical {
         name: String,
         kind: FeatureKind,
@@ -33,9 +37,16 @@ pub enum FeatureTransform {
         levels: Vec<String>,
     },
     /// Quantile bins (one input each) then a "(missing)" input.
-    Binned { name: String, edges: Vec<f64> },
+    Binned {
+        name: String,
+        edges: Vec<f64>,
+    },
     /// Days before `as_of` (scaled, with its indicator), then seven day-of-week inputs.
-    Date { name: String, as_of: f64, scaling: Scaling },
+    Date {
+        name: String,
+        as_of: f64,
+        scaling: Scaling,
+    },
 }
 
 impl FeatureTransform {
@@ -85,11 +96,7 @@ impl FeatureTransform {
                 return levels.iter().chain([&OTHER_LEVEL.to_string()]).map(|l| format!("{name} = {l}")).collect()
             }
             FeatureTransform::Binned { name, edges } => {
-                return bin_labels(edges)
-                    .iter()
-                    .chain([&MISSING_LEVEL.to_string()])
-                    .map(|l| format!("{name} {l}"))
-                    .collect()
+                return bin_labels(edges).iter().chain([&MISSING_LEVEL.to_string()]).map(|l| format!("{name} {l}")).collect()
             }
         };
         if let FeatureTransform::Numeric { scaling, .. } | FeatureTransform::Date { scaling, .. } = self {
@@ -115,9 +122,8 @@ impl FeatureTransform {
 
     /// The fitted transform as the models catalog shows it.
     pub fn describe(&self) -> Value {
-        let scaling_json = |s: &Scaling| {
-            json!({"median": s.median, "mean": s.mean, "scale": s.scale, "missing_indicator": s.indicator})
-        };
+        let scaling_json =
+            |s: &Scaling| json!({"median": s.median, "mean": s.mean, "scale": s.scale, "missing_indicator": s.indicator});
         match self {
             FeatureTransform::Numeric { name, log, scaling } => {
                 let mut v = json!({"name": name, "kind": "numeric", "log": log});

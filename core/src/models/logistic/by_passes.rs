@@ -11,8 +11,8 @@
 use super::newton::newton_step;
 use super::objective::{dot, logloss, residual_and_variance};
 use super::params::{LogisticError, LogisticFit, LogisticOptions, STALLED_ITERATIONS};
-use crate::data::Preprocessor;
 use crate::core_err;
+use crate::data::Preprocessor;
 use crate::CoreResult;
 
 /// Leading entries of a state: d (inputs + 1 for the intercept), rows, weighted log loss.
@@ -219,13 +219,8 @@ pub fn fit_logistic_by_passes(
             break; // as the in-memory fit: tol finer than the objective can resolve
         }
     }
-    let fit = LogisticFit {
-        intercept: theta[0],
-        coefficients: theta[1..].to_vec(),
-        iterations,
-        converged,
-        objective: cur.objective,
-    };
+    let fit =
+        LogisticFit { intercept: theta[0], coefficients: theta[1..].to_vec(), iterations, converged, objective: cur.objective };
     Ok((fit, means))
 }
 
@@ -277,7 +272,6 @@ mod tests {
         let w = (0..n).map(|i| if i % 3 == 0 { 2.5 } else { 1.0 }).collect();
         MemoryPasses { x, y, w, passes: 0 }
     }
-
 
     #[test]
     fn packed_triangle_indexes_are_dense() {

@@ -24,15 +24,10 @@ where
 {
     type Object = LogisticFit;
 
-    fn fit(
-        &self,
-        dataset: &DatasetBase<ArrayBase<D, Ix2>, T>,
-    ) -> Result<LogisticFit, LogisticError> {
+    fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<LogisticFit, LogisticError> {
         let x = dataset.records().view();
         let weights = sample_weights(dataset, x.nrows());
-        fit_logistic(x, &labels(dataset), &weights, &self.options, &mut |_, _| {
-            Ok(())
-        })
+        fit_logistic(x, &labels(dataset), &weights, &self.options, &mut |_, _| Ok(()))
     }
 }
 
@@ -45,11 +40,7 @@ impl LogisticFit {
         out
     }
 
-    fn each_probability<D: Data<Elem = f64>>(
-        &self,
-        x: &ArrayBase<D, Ix2>,
-        mut put: impl FnMut(usize, f64),
-    ) {
+    fn each_probability<D: Data<Elem = f64>>(&self, x: &ArrayBase<D, Ix2>, mut put: impl FnMut(usize, f64)) {
         assert_eq!(
             x.ncols(),
             self.coefficients.len(),
@@ -115,15 +106,10 @@ mod tests {
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
         let x = Array2::from_shape_fn((n, p), |_| 4.0 * u() - 2.0);
-        let y = x.rows().into_iter().map(|r| {
-            r.iter()
-                .enumerate()
-                .map(|(j, v)| v / (j + 1) as f64)
-                .sum::<f64>()
-                + 2.0 * u()
-                - 1.0
-                > 0.3
-        });
+        let y = x
+            .rows()
+            .into_iter()
+            .map(|r| r.iter().enumerate().map(|(j, v)| v / (j + 1) as f64).sum::<f64>() + 2.0 * u() - 1.0 > 0.3);
         (x.clone(), y.collect())
     }
 
@@ -135,30 +121,15 @@ mod tests {
     fn fit_trait_uses_the_sample_weights() {
         let (x, y) = data(200, 4, 1);
         let w: Vec<f64> = (0..200).map(|i| [0.5, 1.0, 2.0, 3.25][i % 4]).collect();
-        let dataset =
-            Dataset::new(x.clone(), y.clone()).with_weights(w.iter().map(|&v| v as f32).collect());
+        let dataset = Dataset::new(x.clone(), y.clone()).with_weights(w.iter().map(|&v| v as f32).collect());
         let through_linfa = params().fit(&dataset).unwrap();
-        let opts = LogisticOptions {
-            alpha: 0.4,
-            tol: 1e-10,
-            ..Default::default()
-        };
-        let direct = fit_logistic(x.view(), y.as_slice().unwrap(), &w, &opts, &mut |_, _| {
-            Ok(())
-        })
-        .unwrap();
+        let opts = LogisticOptions { alpha: 0.4, tol: 1e-10, ..Default::default() };
+        let direct = fit_logistic(x.view(), y.as_slice().unwrap(), &w, &opts, &mut |_, _| Ok(())).unwrap();
         assert!(direct.converged);
         assert_eq!(through_linfa, direct);
         // Without weights every row counts once.
         let unweighted = params().fit(&Dataset::new(x.clone(), y.clone())).unwrap();
-        let ones = fit_logistic(
-            x.view(),
-            y.as_slice().unwrap(),
-            &[1.0; 200],
-            &opts,
-            &mut |_, _| Ok(()),
-        )
-        .unwrap();
+        let ones = fit_logistic(x.view(), y.as_slice().unwrap(), &[1.0; 200], &opts, &mut |_, _| Ok(())).unwrap();
         assert_eq!(unweighted, ones);
     }
 
@@ -166,9 +137,7 @@ mod tests {
     fn weight_two_equals_a_duplicated_row() {
         let (x, y) = data(80, 3, 2);
         let w: Array1<f32> = (0..80).map(|i| if i < 15 { 2.0 } else { 1.0 }).collect();
-        let weighted = params()
-            .fit(&Dataset::new(x.clone(), y.clone()).with_weights(w))
-            .unwrap();
+        let weighted = params().fit(&Dataset::new(x.clone(), y.clone()).with_weights(w)).unwrap();
         let mut xd = x.clone();
         xd.append(Axis(0), x.slice(s![..15, ..])).unwrap();
         let yd: Array1<bool> = y.iter().chain(y.slice(s![..15]).iter()).copied().collect();
@@ -204,19 +173,10 @@ mod tests {
     fn bad_options_and_shapes_are_errors() {
         let (x, y) = data(20, 2, 4);
         let dataset = Dataset::new(x.clone(), y.clone());
-        assert!(matches!(
-            params().alpha(-1.0).fit(&dataset),
-            Err(LogisticError::NotFinite(_))
-        ));
-        assert!(matches!(
-            params().tolerance(f64::NAN).fit(&dataset),
-            Err(LogisticError::NotFinite(_))
-        ));
+        assert!(matches!(params().alpha(-1.0).fit(&dataset), Err(LogisticError::NotFinite(_))));
+        assert!(matches!(params().tolerance(f64::NAN).fit(&dataset), Err(LogisticError::NotFinite(_))));
         let short = Dataset::new(x, y).with_weights(Array1::ones(19));
-        assert!(matches!(
-            params().fit(&short),
-            Err(LogisticError::DimensionMismatch(_))
-        ));
+        assert!(matches!(params().fit(&short), Err(LogisticError::DimensionMismatch(_))));
         let e: LogisticError = linfa::Error::NotEnoughSamples.into();
         assert!(matches!(e, LogisticError::Empty));
     }

@@ -9,7 +9,6 @@ use super::params::{LogisticError, LogisticFit, LogisticOptions, STALLED_ITERATI
 use super::passes::{Plan, Problem};
 use crate::data::DesignRows;
 
-
 /// Fits the model (objective in the module docs) by damped Newton iterations.
 ///
 /// `x` is n x p in any layout (non-row-major input is copied once); `y` and `weights` have n
@@ -84,12 +83,7 @@ pub(crate) fn fit_logistic_rows(
 
     let d = p + 1;
     let mut theta = vec![0.0; d];
-    let positive: f64 = y
-        .iter()
-        .zip(weights)
-        .filter(|(&yi, _)| yi)
-        .map(|(_, w)| w)
-        .sum();
+    let positive: f64 = y.iter().zip(weights).filter(|(&yi, _)| yi).map(|(_, w)| w).sum();
     let rate = positive / sw;
     if rate > 0.0 && rate < 1.0 {
         theta[0] = (rate / (1.0 - rate)).ln();
@@ -146,19 +140,13 @@ pub(crate) fn fit_logistic_rows(
         return Err(E::NotFinite("objective overflowed".into()));
     }
     let coefficients = theta[1..].to_vec();
-    Ok(LogisticFit {
-        intercept: theta[0],
-        coefficients,
-        iterations,
-        converged,
-        objective: f,
-    })
+    Ok(LogisticFit { intercept: theta[0], coefficients, iterations, converged, objective: f })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::objective::{logloss, residual_and_variance, sigmoid};
+    use super::*;
     use ndarray::{s, Array2, Axis, ShapeBuilder};
     use LogisticError as E;
 
@@ -184,10 +172,7 @@ mod tests {
     }
 
     fn assert_close(m: &LogisticFit, intercept: f64, coef: &[f64], tol: f64) {
-        assert!(
-            (m.intercept - intercept).abs() < tol,
-            "{m:?} vs {intercept}"
-        );
+        assert!((m.intercept - intercept).abs() < tol, "{m:?} vs {intercept}");
         for (j, (u, v)) in m.coefficients.iter().zip(coef).enumerate() {
             assert!((u - v).abs() < tol, "coef {j}: {u} vs {v}");
         }
@@ -200,11 +185,7 @@ mod tests {
         let m = fit(&x, &y, &w, 0.7).unwrap();
         assert!(m.converged && m.iterations < 15, "{m:?}");
         // Gradient of the documented objective, computed naively.
-        let mut g: Vec<f64> = [0.0]
-            .iter()
-            .chain(&m.coefficients)
-            .map(|b| 0.7 * b)
-            .collect();
+        let mut g: Vec<f64> = [0.0].iter().chain(&m.coefficients).map(|b| 0.7 * b).collect();
         for (i, row) in x.rows().into_iter().enumerate() {
             let r = w[i] * (m.probability(row.as_slice().unwrap()) - y[i] as u8 as f64);
             g[0] += r;
@@ -265,38 +246,23 @@ mod tests {
             seen.push((i, f));
             Ok(())
         };
-        let opts = LogisticOptions {
-            tol: 1e-10,
-            ..Default::default()
-        };
+        let opts = LogisticOptions { tol: 1e-10, ..Default::default() };
         let b = fit_logistic(xf.view(), &y, &[1.0; 201], &opts, &mut cb).unwrap();
         assert_eq!(a, b);
         assert!(seen.iter().enumerate().all(|(k, (i, _))| *i == k + 1));
-        assert!(
-            seen.windows(2).all(|s| s[1].1 <= s[0].1),
-            "objective increased"
-        );
-        assert_eq!(
-            (seen.len(), seen.last().unwrap().1),
-            (b.iterations, b.objective)
-        );
+        assert!(seen.windows(2).all(|s| s[1].1 <= s[0].1), "objective increased");
+        assert_eq!((seen.len(), seen.last().unwrap().1), (b.iterations, b.objective));
     }
 
     #[test]
     fn errors_and_interrupt() {
         let (x, y) = data(10, 2, 4);
         let w = [1.0; 10];
-        assert!(matches!(
-            fit(&x, &y[..9], &w, 1.0),
-            Err(E::DimensionMismatch(_))
-        ));
+        assert!(matches!(fit(&x, &y[..9], &w, 1.0), Err(E::DimensionMismatch(_))));
         let bad: Vec<f64> = (0..10).map(|i| if i == 3 { -1.0 } else { 1.0 }).collect();
         assert!(matches!(fit(&x, &y, &bad, 1.0), Err(E::InvalidWeight)));
         assert!(matches!(fit(&x, &y, &[0.0; 10], 1.0), Err(E::Empty)));
-        assert!(matches!(
-            fit(&Array2::zeros((0, 2)), &[], &[], 1.0),
-            Err(E::Empty)
-        ));
+        assert!(matches!(fit(&Array2::zeros((0, 2)), &[], &[], 1.0), Err(E::Empty)));
         let mut xn = x.clone();
         xn[[2, 1]] = f64::NAN;
         assert!(matches!(fit(&xn, &y, &w, 1.0), Err(E::NotFinite(_))));
@@ -351,24 +317,15 @@ mod tests {
     fn speed_1m_by_60() {
         let (n, p) = (1_000_000, 60);
         let (x, y) = data(n, p, 5);
-        let opts = LogisticOptions {
-            max_iter: 5,
-            ..Default::default()
-        };
+        let opts = LogisticOptions { max_iter: 5, ..Default::default() };
         let (start, mut last) = (std::time::Instant::now(), std::time::Instant::now());
         let mut cb = |i: usize, f: f64| {
-            eprintln!(
-                "iter {i}: f = {f:.4}, {:.3} s",
-                last.elapsed().as_secs_f64()
-            );
+            eprintln!("iter {i}: f = {f:.4}, {:.3} s", last.elapsed().as_secs_f64());
             last = std::time::Instant::now();
             Ok(())
         };
         let m = fit_logistic(x.view(), &y, &vec![1.0; n], &opts, &mut cb).unwrap();
         let per = start.elapsed().as_secs_f64() / m.iterations as f64;
-        eprintln!(
-            "{} iterations, {per:.3} s/iteration incl. setup",
-            m.iterations
-        );
+        eprintln!("{} iterations, {per:.3} s/iteration incl. setup", m.iterations);
     }
 }

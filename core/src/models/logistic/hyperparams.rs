@@ -26,9 +26,7 @@ pub struct LogisticParams(ValidLogisticParams);
 
 impl Default for ValidLogisticParams {
     fn default() -> Self {
-        ValidLogisticParams {
-            options: LogisticOptions::default(),
-        }
+        ValidLogisticParams { options: LogisticOptions::default() }
     }
 }
 

@@ -27,11 +27,11 @@ mod objective;
 mod params;
 mod passes;
 
+pub use by_passes::{accumulate_row, combine, fit_logistic_by_passes, new_state, LogisticPasses};
 pub use fit::fit_logistic;
 pub(crate) use fit::fit_logistic_rows;
 #[cfg(test)]
 pub(crate) use fit::fit_logistic_with;
-pub use objective::sigmoid;
-pub use by_passes::{accumulate_row, combine, fit_logistic_by_passes, new_state, LogisticPasses};
 pub use hyperparams::{LogisticParams, ValidLogisticParams};
+pub use objective::sigmoid;
 pub use params::{newton_system_bytes, LogisticError, LogisticFit, LogisticOptions};

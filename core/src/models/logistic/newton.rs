@@ -24,9 +24,7 @@ fn cholesky(a: &mut [f64], d: usize) -> bool {
 /// Newton step `-H^-1 g` into `step`. If H is not numerically positive definite (alpha = 0
 /// with separable or collinear data) retries with a growing ridge, still a descent direction.
 pub(crate) fn newton_step(h: &[f64], g: &[f64], d: usize, l: &mut [f64], step: &mut [f64]) -> bool {
-    let scale = (0..d)
-        .map(|j| h[j * d + j])
-        .fold(f64::MIN_POSITIVE, f64::max);
+    let scale = (0..d).map(|j| h[j * d + j]).fold(f64::MIN_POSITIVE, f64::max);
     for ridge in std::iter::once(0.0).chain((0..8).map(|k| scale * 1e-12 * 100f64.powi(k))) {
         l.copy_from_slice(h);
         (0..d).for_each(|j| l[j * d + j] += ridge);

@@ -32,11 +32,7 @@ pub struct LogisticOptions {
 
 impl Default for LogisticOptions {
     fn default() -> Self {
-        LogisticOptions {
-            alpha: 1.0,
-            max_iter: 100,
-            tol: 1e-8,
-        }
+        LogisticOptions { alpha: 1.0, max_iter: 100, tol: 1e-8 }
     }
 }
 
@@ -147,11 +143,7 @@ impl From<LogisticError> for crate::CoreError {
 impl LogisticFit {
     /// `b0 + row . b`. Panics if `row.len()` differs from the number of coefficients.
     pub fn log_odds(&self, row: &[f64]) -> f64 {
-        assert_eq!(
-            row.len(),
-            self.coefficients.len(),
-            "row length != coefficients"
-        );
+        assert_eq!(row.len(), self.coefficients.len(), "row length != coefficients");
         self.intercept + dot(row, &self.coefficients)
     }
 

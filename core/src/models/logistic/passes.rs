@@ -13,8 +13,8 @@
 
 use std::ops::Range;
 
-use crate::data::DesignRows;
 use super::objective::{dot, logloss, residual_and_variance};
+use crate::data::DesignRows;
 use crate::resources::{map_tasks, worker_threads};
 
 /// Rows per dense rank update: summing 4 rank-1 updates per sweep cuts loads/stores of H 4x.

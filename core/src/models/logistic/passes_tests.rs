@@ -108,8 +108,10 @@ fn a_fit_on_sparse_rows_equals_the_dense_fit() {
     let (x, y, w) = mixed(n, p, 77);
     let opts = LogisticOptions { alpha: 0.5, max_iter: 100, tol: 1e-10 };
     let rows = sparse(&x, p);
-    let dense = fit_logistic_with(Array2::from_shape_vec((n, p), x).unwrap().view(), &y, &w, &opts, None, &mut |_, _| Ok(())).unwrap();
-    let fit = crate::models::logistic::fit_logistic_rows(DesignRows::Sparse(&rows), &y, &w, &opts, None, &mut |_, _| Ok(())).unwrap();
+    let dense =
+        fit_logistic_with(Array2::from_shape_vec((n, p), x).unwrap().view(), &y, &w, &opts, None, &mut |_, _| Ok(())).unwrap();
+    let fit =
+        crate::models::logistic::fit_logistic_rows(DesignRows::Sparse(&rows), &y, &w, &opts, None, &mut |_, _| Ok(())).unwrap();
     assert!(fit.converged && dense.converged);
     assert_near(&fit.coefficients, &dense.coefficients, 1e-9, "coefficients");
     assert!((fit.intercept - dense.intercept).abs() < 1e-9);

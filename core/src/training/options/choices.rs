@@ -109,5 +109,4 @@ impl Engine {
             _ => Err(core_err!(InvalidArgument, "option \"engine\" must be 'auto', 'memory' or 'aggregate', got {v}")),
         }
     }
-
 }

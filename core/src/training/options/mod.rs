@@ -8,7 +8,7 @@ mod choices;
 mod parse;
 mod train_options;
 
-pub use choices::{AlphaSpace, Algorithm, CalibrationChoice, ClassWeight, Engine, SearchSpec, AUTO_AGGREGATE_ROWS};
+pub use choices::{Algorithm, AlphaSpace, CalibrationChoice, ClassWeight, Engine, SearchSpec, AUTO_AGGREGATE_ROWS};
 pub use parse::parse_train_options;
 pub use train_options::{TrainOptions, KNOWN_OPTIONS};
 

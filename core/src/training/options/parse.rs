@@ -5,14 +5,14 @@ use serde_json::Value;
 
 use super::choices::{AlphaSpace, CalibrationChoice, ClassWeight, Engine, SearchSpec};
 use super::train_options::*;
-use crate::data::{parse_preprocess_option, PREPROCESS_KEYS};
+use crate::core_err;
 use crate::data::Resample;
+use crate::data::{parse_preprocess_option, PREPROCESS_KEYS};
 use crate::data::{SplitMethod, SplitSpec};
 use crate::evaluation::Tiers;
 use crate::governance::DeployPolicy;
 use crate::models::{MAX_TREES, MAX_TREE_DEPTH};
 use crate::resources::{parse_memory_size, LimitOrigin, MemoryLimit};
-use crate::core_err;
 use crate::CoreResult;
 
 /// Parses the options object. `Value::Null` means all defaults.
@@ -34,7 +34,9 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "class_weight" => o.class_weight = parse_class_weight(v)?,
             "exclude" => o.exclude = string_list("exclude", v)?,
             "max_iter" => o.max_iter = bounded_int("max_iter", v, MAX_ITER_BOUND)?,
-            "max_memory" => o.max_memory = MemoryLimit { bytes: parse_memory_size("max_memory", v)?, origin: LimitOrigin::Option },
+            "max_memory" => {
+                o.max_memory = MemoryLimit { bytes: parse_memory_size("max_memory", v)?, origin: LimitOrigin::Option }
+            }
             "min_class_rows" => o.min_class_rows = positive_int("min_class_rows", v)?,
             k if PREPROCESS_KEYS.contains(&k) => parse_preprocess_option(k, v, &mut o.preprocess)?,
             "positive_label" => o.positive_label = Some(scalar_text("positive_label", v)?),
@@ -49,7 +51,11 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "subsample" => {
                 o.gbm.subsample = positive_number("subsample", v)?;
                 if o.gbm.subsample > 1.0 {
-                    return Err(core_err!(InvalidArgument, "option \"subsample\" must be above 0 and at most 1, got {}", o.gbm.subsample));
+                    return Err(core_err!(
+                        InvalidArgument,
+                        "option \"subsample\" must be above 0 and at most 1, got {}",
+                        o.gbm.subsample
+                    ));
                 }
             }
             "l2" => o.gbm.l2 = non_negative("l2", v)?,
@@ -57,7 +63,10 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
                 o.gbm.early_stopping_rounds = match non_negative_int("early_stopping_rounds", v)? {
                     0 => None,
                     k if k > MAX_TREES as u64 => {
-                        return Err(core_err!(InvalidArgument, "option \"early_stopping_rounds\" must be at most {MAX_TREES}, got {k}"))
+                        return Err(core_err!(
+                            InvalidArgument,
+                            "option \"early_stopping_rounds\" must be at most {MAX_TREES}, got {k}"
+                        ))
                     }
                     k => Some(k as usize),
                 }
@@ -77,7 +86,9 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "leakage" => o.leakage = crate::audit::parse_leakage_policy(v)?,
             "deploy" => o.deploy = DeployPolicy::parse(v)?,
             "use_feedback" => {
-                o.use_feedback = v.as_bool().ok_or_else(|| core_err!(InvalidArgument, "option \"use_feedback\" must be true or false, got {v}"))?
+                o.use_feedback = v
+                    .as_bool()
+                    .ok_or_else(|| core_err!(InvalidArgument, "option \"use_feedback\" must be true or false, got {v}"))?
             }
             "key" => o.key = Some(scalar_text("key", v)?),
             "segment_by" => o.segment_by = Some(scalar_text("segment_by", v)?),
@@ -89,7 +100,11 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
                 }
             }
             other => {
-                return Err(core_err!(InvalidArgument, "unknown option \"{other}\"; known options are: {}", KNOWN_OPTIONS.join(", ")))
+                return Err(core_err!(
+                    InvalidArgument,
+                    "unknown option \"{other}\"; known options are: {}",
+                    KNOWN_OPTIONS.join(", ")
+                ))
             }
         }
     }
@@ -105,7 +120,10 @@ fn parse_calibration(v: &Value) -> CoreResult<CalibrationChoice> {
         Some("none") => Ok(CalibrationChoice::None),
         Some("platt") => Ok(CalibrationChoice::Platt),
         Some("isotonic") => Ok(CalibrationChoice::Isotonic),
-        _ => Err(core_err!(InvalidArgument, "option \"calibration\" must be \"platt\", \"isotonic\", \"none\" or \"auto\", got {v}")),
+        _ => Err(core_err!(
+            InvalidArgument,
+            "option \"calibration\" must be \"platt\", \"isotonic\", \"none\" or \"auto\", got {v}"
+        )),
     }
 }
 
@@ -121,14 +139,19 @@ fn parse_cv(v: &Value) -> CoreResult<Option<usize>> {
 }
 
 fn parse_search(v: &Value) -> CoreResult<SearchSpec> {
-    let m = v.as_object().ok_or_else(|| core_err!(InvalidArgument, "option \"search\" must be an object like {{\"alpha\": [0.1, 1, 10]}}, got {v}"))?;
+    let m = v.as_object().ok_or_else(|| {
+        core_err!(InvalidArgument, "option \"search\" must be an object like {{\"alpha\": [0.1, 1, 10]}}, got {v}")
+    })?;
     let mut method = "grid";
     let mut n_iter = 10usize;
     let mut alphas = AlphaSpace::List(vec![1.0]);
     let mut class_weights = Vec::new();
     let (mut learning_rates, mut max_depths, mut max_leaves) = (Vec::new(), Vec::new(), Vec::new());
     let list = |key: &str, x: &Value| -> CoreResult<Vec<Value>> {
-        x.as_array().filter(|a| !a.is_empty()).cloned().ok_or_else(|| core_err!(InvalidArgument, "option \"search.{key}\" must be a non-empty array, got {x}"))
+        x.as_array()
+            .filter(|a| !a.is_empty())
+            .cloned()
+            .ok_or_else(|| core_err!(InvalidArgument, "option \"search.{key}\" must be a non-empty array, got {x}"))
     };
     for (key, x) in m {
         match key.as_str() {
@@ -218,10 +241,17 @@ fn parse_resample(v: &Value) -> CoreResult<Resample> {
     let (method, map) = match v {
         Value::String(s) => (s.as_str(), None),
         Value::Object(m) => (
-            m.get("method").and_then(Value::as_str).ok_or_else(|| core_err!(InvalidArgument, "option \"resample.method\" must be \"smote\" or \"undersample\""))?,
+            m.get("method")
+                .and_then(Value::as_str)
+                .ok_or_else(|| core_err!(InvalidArgument, "option \"resample.method\" must be \"smote\" or \"undersample\""))?,
             Some(m),
         ),
-        _ => return Err(core_err!(InvalidArgument, "option \"resample\" must be \"smote\", \"undersample\", \"none\" or an object, got {v}")),
+        _ => {
+            return Err(core_err!(
+                InvalidArgument,
+                "option \"resample\" must be \"smote\", \"undersample\", \"none\" or an object, got {v}"
+            ))
+        }
     };
     let mut k = 5usize;
     let mut ratio = 1.0f64;
@@ -233,10 +263,18 @@ fn parse_resample(v: &Value) -> CoreResult<Resample> {
                 "ratio" => {
                     ratio = number("resample.ratio", x)?;
                     if !(ratio > 0.0 && ratio <= 1.0) {
-                        return Err(core_err!(InvalidArgument, "option \"resample.ratio\" must be above 0 and at most 1, got {ratio}"));
+                        return Err(core_err!(
+                            InvalidArgument,
+                            "option \"resample.ratio\" must be above 0 and at most 1, got {ratio}"
+                        ));
                     }
                 }
-                other => return Err(core_err!(InvalidArgument, "unknown option \"resample.{other}\"; known resample options are: method, k, ratio")),
+                other => {
+                    return Err(core_err!(
+                        InvalidArgument,
+                        "unknown option \"resample.{other}\"; known resample options are: method, k, ratio"
+                    ))
+                }
             }
         }
     }
@@ -297,10 +335,15 @@ fn bounded_int(key: &str, v: &Value, max: usize) -> CoreResult<usize> {
 }
 
 fn string_list(key: &str, v: &Value) -> CoreResult<Vec<String>> {
-    let items = v.as_array().ok_or_else(|| core_err!(InvalidArgument, "option \"{key}\" must be an array of strings, got {v}"))?;
+    let items =
+        v.as_array().ok_or_else(|| core_err!(InvalidArgument, "option \"{key}\" must be an array of strings, got {v}"))?;
     items
         .iter()
-        .map(|i| i.as_str().map(str::to_string).ok_or_else(|| core_err!(InvalidArgument, "option \"{key}\" must be an array of strings, got {i}")))
+        .map(|i| {
+            i.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| core_err!(InvalidArgument, "option \"{key}\" must be an array of strings, got {i}"))
+        })
         .collect()
 }
 
@@ -343,7 +386,12 @@ fn parse_split(v: &Value, seed: u64) -> CoreResult<SplitSpec> {
             })?;
             (method, Some(m))
         }
-        other => return Err(core_err!(InvalidArgument, "option \"split\" must be an object like {{\"method\": \"stratified\"}}, got {other}")),
+        other => {
+            return Err(core_err!(
+                InvalidArgument,
+                "option \"split\" must be an object like {{\"method\": \"stratified\"}}, got {other}"
+            ))
+        }
     };
     let mut column = None;
     if let Some(m) = map {
@@ -351,7 +399,11 @@ fn parse_split(v: &Value, seed: u64) -> CoreResult<SplitSpec> {
             match key.as_str() {
                 "method" => {}
                 "column" => {
-                    column = Some(x.as_str().ok_or_else(|| core_err!(InvalidArgument, "option \"split.column\" must be a string, got {x}"))?.to_string())
+                    column = Some(
+                        x.as_str()
+                            .ok_or_else(|| core_err!(InvalidArgument, "option \"split.column\" must be a string, got {x}"))?
+                            .to_string(),
+                    )
                 }
                 "train" => spec.train_fraction = probability("split.train", x)?,
                 "validation" => spec.validation_fraction = probability("split.validation", x)?,

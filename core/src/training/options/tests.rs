@@ -62,7 +62,10 @@ fn errors_name_the_key() {
         (json!({"resample": {"method": "smote", "k": 100_000}}), "\"resample.k\" must be at most 100"),
         (json!({"search": {"method": "random", "n_iter": 1_000_000}}), "\"search.n_iter\" must be at most"),
         (json!({"search": {"max_depth": [1000]}}), "\"search.max_depth\" must be at most"),
-        (json!({"search": {"alpha": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "learning_rate": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], "max_leaves": [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}}), "grid of 1100 combinations"),
+        (
+            json!({"search": {"alpha": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "learning_rate": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], "max_leaves": [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]}}),
+            "grid of 1100 combinations",
+        ),
         (json!({"max_memory": "lots"}), "\"max_memory\""),
         (json!({"max_levels": 0}), "\"max_levels\""),
     ];
