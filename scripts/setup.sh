@@ -27,6 +27,11 @@ if ! cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then
   cargo install cargo-pgrx --version "$PGRX_VERSION" --locked --quiet
 fi
 
+# The test command checks formatting and lints: rustfmt and clippy come with the toolchain.
+for tool in fmt clippy; do
+  cargo "$tool" --version >/dev/null 2>&1 || { echo "setup: cargo $tool is missing; install it with: rustup component add ${tool/fmt/rustfmt}" >&2; exit 1; }
+done
+
 # pgrx keeps its own config in ~/.pgrx; point it at Debian's server (no download).
 if ! grep -qs "pg15 *= *\"$PG_CONFIG\"" "$HOME/.pgrx/config.toml"; then
   echo "setup: cargo pgrx init --pg15 $PG_CONFIG"

@@ -19,6 +19,10 @@ if [ "$(id -u)" -eq 0 ]; then
   runas=(--runas postgres)
 fi
 
+echo "== cargo fmt --check and cargo clippy -D warnings (both crates)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --features pg_test -- -D warnings
+
 echo "== cargo test -p lead_scoring_core (the ML core's unit tests, no server)"
 cargo test -p lead_scoring_core 2>&1 | tee "$scratch/core-test.log"
 

@@ -366,15 +366,12 @@ pub fn feature_report(columns: &[Vec<Option<f64>>]) -> FeatureReport {
         .collect();
     for col in 0..m {
         let pivot = aug[col][col];
-        for c in 0..2 * m {
-            aug[col][c] /= pivot;
-        }
-        for r in 0..m {
-            let f = aug[r][col];
+        aug[col].iter_mut().for_each(|v| *v /= pivot);
+        let pivot_row = aug[col].clone();
+        for (r, row) in aug.iter_mut().enumerate() {
+            let f = row[col];
             if r != col && f != 0.0 {
-                for c in 0..2 * m {
-                    aug[r][c] -= f * aug[col][c];
-                }
+                row.iter_mut().zip(&pivot_row).for_each(|(v, p)| *v -= f * p);
             }
         }
     }

@@ -91,6 +91,14 @@ macro_rules! core_err {
 
 pub type CoreResult<T> = Result<T, CoreError>;
 
+/// The core's estimators fit through `linfa::traits::Fit`, whose error type must take linfa's
+/// (bad hyperparameters or mismatched shapes: the caller's arguments).
+impl From<linfa::Error> for CoreError {
+    fn from(e: linfa::Error) -> Self {
+        CoreError::new(ErrorKind::InvalidArgument, e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,13 +109,5 @@ mod tests {
         assert_eq!(e.to_string(), "needs 5 MB");
         let e = e.context("training");
         assert_eq!((e.kind, e.to_string().as_str()), (ErrorKind::MemoryLimit, "training: needs 5 MB"));
-    }
-}
-
-/// The core's estimators fit through `linfa::traits::Fit`, whose error type must take linfa's
-/// (bad hyperparameters or mismatched shapes: the caller's arguments).
-impl From<linfa::Error> for CoreError {
-    fn from(e: linfa::Error) -> Self {
-        CoreError::new(ErrorKind::InvalidArgument, e.to_string())
     }
 }

@@ -73,8 +73,8 @@ fn parse_label(text: &str, spec: &LabelSpec<'_>) -> bool {
     match spec.column.class {
         ColumnClass::Boolean => text == "true",
         ColumnClass::Numeric { .. } => match text.parse::<f64>() {
-            Ok(x) if x == 1.0 => true,
-            Ok(x) if x == 0.0 => false,
+            Ok(1.0) => true,
+            Ok(0.0) => false,
             _ => bad_data(format!(
                 "label column \"{}\" has the value {text}; a numeric label must be 0 or 1 (or set options.positive_label)",
                 spec.column.name
@@ -138,7 +138,7 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let mut rows_read = 0usize;
     for_each_row(&query, &mut |values, nulls| {
         rows_read += 1;
-        if let Some(limit) = req.memory.filter(|_| rows_read % MEMORY_CHECK_ROWS == 0) {
+        if let Some(limit) = req.memory.filter(|_| rows_read.is_multiple_of(MEMORY_CHECK_ROWS)) {
             let held = builders.iter().map(Builder::heap_bytes).sum::<usize>()
                 + labels.capacity()
                 + times.capacity() * 16

@@ -43,7 +43,7 @@ pub fn exact_f64(body: &[u8]) -> Option<f64> {
         _ => (flags == NEG, i32::from(word(2)? as i16), 4),
     };
     let digits = &body[digits_at.min(body.len())..];
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     let ndigits = digits.len() / 2;

@@ -1,5 +1,8 @@
 //! SQL behaviour tested through real SQL against a real server (`cargo pgrx test`).
 
+// Rows read back from SQL are compared as the tuples they are.
+#![allow(clippy::type_complexity)]
+
 mod audit;
 mod demo;
 mod errors;

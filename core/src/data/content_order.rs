@@ -117,7 +117,10 @@ mod tests {
     }
 
     /// The rows as values, in the data's order.
-    fn rows(d: &TrainingData) -> Vec<(Option<f64>, Option<String>, bool, Option<String>)> {
+    /// (visits, source, label, split key) of one row.
+    type Row = (Option<f64>, Option<String>, bool, Option<String>);
+
+    fn rows(d: &TrainingData) -> Vec<Row> {
         let ColumnData::Numeric(visits) = &d.columns[0].data else { unreachable!() };
         let ColumnData::Categorical { dictionary, codes } = &d.columns[1].data else { unreachable!() };
         let SplitKey::Group(group) = &d.split_key else { unreachable!() };

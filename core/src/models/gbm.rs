@@ -68,6 +68,8 @@ impl Default for GbmOptions {
 
 impl GbmOptions {
     /// The options a fit accepts.
+    // Negated comparisons on purpose: NaN fails them.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn check(&self) -> CoreResult<()> {
         if self.trees == 0 || !(self.learning_rate > 0.0) || !(self.subsample > 0.0 && self.subsample <= 1.0) {
             return Err(core_err!(InvalidArgument, "trees must be positive, learning_rate above 0 and subsample in (0, 1]"));

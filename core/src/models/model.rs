@@ -12,6 +12,8 @@ use crate::models::logistic::{sigmoid, LogisticFit};
 use crate::CoreResult;
 
 /// The fitted estimator. An enum rather than a trait object so artifacts stay plain data.
+/// Unboxed although the variants differ in size: a model exists once per cache entry.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Estimator {
     Logistic(LogisticFit),

@@ -81,7 +81,7 @@ fn a_large_reference_is_built_on_threads_in_column_order() {
     let n = 150_000;
     let x: Vec<Option<f64>> = (0..n).map(|i| (i % 7 != 0).then_some(((i * 31) % 1000) as f64)).collect();
     let c: Vec<Option<&str>> = (0..n).map(|i| Some(["a", "b", "c"][i % 3])).collect();
-    let cols = vec![numeric("x", &x), text("c", &c), numeric("y", &x[..n].iter().rev().copied().collect::<Vec<_>>())];
+    let cols = [numeric("x", &x), text("c", &c), numeric("y", &x[..n].iter().rev().copied().collect::<Vec<_>>())];
     let parts: Vec<Part> = (0..n).map(|i| if i % 5 == 0 { Part::Validation } else { Part::Train }).collect();
     let scores: Vec<f64> = (0..n).map(|i| (i % 100) as f64 / 100.0).collect();
     let reference = build_reference(&cols.iter().collect::<Vec<_>>(), &parts, &scores);

@@ -289,7 +289,7 @@ mod tests {
 
     #[test]
     fn constants_round_trip_exactly() {
-        for x in [0.1, -1.0 / 3.0, 1e-300, 123456789.123456789, -2.5e17] {
+        for x in [0.1, -1.0 / 3.0, 1e-300, 123_456_789.123_456_78, -2.5e17] {
             let text = float(x);
             let digits = text.trim_start_matches('(').split(')').next().unwrap().split("::").next().unwrap();
             assert_eq!(digits.parse::<f64>().unwrap(), x, "{text}");

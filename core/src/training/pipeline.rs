@@ -43,6 +43,11 @@ pub struct TrainedModel {
 /// Validation rows used for global importance at most (evenly spaced), to bound training time.
 pub const IMPORTANCE_ROWS: usize = 2000;
 
+/// One algorithm's fit on the training part, the parameters it used, and the cross-validation
+/// and search results that chose them.
+type Selected =
+    (Fitted, FitParams, Option<crate::training::selection::CvReport>, Option<Vec<crate::training::selection::Candidate>>);
+
 /// Selects hyperparameters (CV / search) and fits one algorithm on the training part.
 fn select_and_fit(
     data: &TrainingData,
@@ -52,12 +57,7 @@ fn select_and_fit(
     opts: &TrainOptions,
     passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
-) -> CoreResult<(
-    Fitted,
-    FitParams,
-    Option<crate::training::selection::CvReport>,
-    Option<Vec<crate::training::selection::Candidate>>,
-)> {
+) -> CoreResult<Selected> {
     let mut params = FitParams::from_options(opts, algorithm);
     let mut cv_report = None;
     let mut search_report = None;
@@ -205,7 +205,7 @@ pub fn train_model_with(
         class_weight: params.class_weight,
         class_weights: ClassWeights { negative: w_neg, positive: w_pos },
         resample: ResampleReport {
-            method: opts.resample.clone(),
+            method: opts.resample,
             synthetic_rows: fitted.synthetic_rows,
             dropped_rows: fitted.dropped_rows,
         },

@@ -154,8 +154,10 @@ fn a_high_cardinality_column_is_capped_stored_sparse_and_trains() {
 #[test]
 fn training_past_the_memory_limit_is_an_error_naming_the_limit() {
     let data = many_companies(60_000, 3000);
-    let mut opts = TrainOptions::default();
-    opts.max_memory = crate::resources::MemoryLimit { bytes: 4 << 20, origin: crate::resources::LimitOrigin::Option };
+    let mut opts = TrainOptions {
+        max_memory: crate::resources::MemoryLimit { bytes: 4 << 20, origin: crate::resources::LimitOrigin::Option },
+        ..TrainOptions::default()
+    };
     let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap();
     assert_eq!(err.kind, crate::ErrorKind::MemoryLimit, "{err}");
     let err = err.message;

@@ -32,14 +32,12 @@ pub struct Candidate {
     pub cv: CvReport,
 }
 
+/// The (training rows, held-out rows) of one cross-validation fold.
+pub type Fold = (Vec<usize>, Vec<usize>);
+
 /// Folds over the training rows (row ids of `data`): expanding windows in time order when the
 /// split is by time, stratified otherwise.
-pub fn training_folds(
-    data: &TrainingData,
-    train: &[usize],
-    k: usize,
-    seed: u64,
-) -> CoreResult<(Vec<(Vec<usize>, Vec<usize>)>, bool)> {
+pub fn training_folds(data: &TrainingData, train: &[usize], k: usize, seed: u64) -> CoreResult<(Vec<Fold>, bool)> {
     let (folds, time_ordered) = match &data.split_key {
         SplitKey::Time(times) => {
             let mut order: Vec<usize> = (0..train.len()).collect();

@@ -28,8 +28,8 @@ fn label_value(text: &str, label: &SourceColumn) -> bool {
     match (label.class, text) {
         (ColumnClass::Boolean, t) => t == "true",
         (ColumnClass::Numeric { .. }, t) => match t.parse::<f64>() {
-            Ok(x) if x == 1.0 => true,
-            Ok(x) if x == 0.0 => false,
+            Ok(1.0) => true,
+            Ok(0.0) => false,
             _ => bad_data(format!("label column \"{}\" has the value {t}; a label must be boolean or 0/1", label.name)),
         },
         _ => unreachable!("label types are checked before reading"),

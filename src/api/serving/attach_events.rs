@@ -81,6 +81,8 @@ fn create_statement_trigger(on: pg_sys::Oid, target: pg_sys::Oid, key: &str, mod
 /// new rows are rescored with `model_name` from `feature_view`, a view with one row per lead
 /// (the model's feature columns and `key`). `key` names the lead's key column in all three.
 /// Hot-lead alerts fire as with `attach()`. Returns the names of the triggers installed.
+// Eight arguments: the SQL signature users call.
+#[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn attach_events(
     events: Option<PgRelation>,

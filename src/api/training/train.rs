@@ -207,6 +207,8 @@ fn validation_predictions(trained: &TrainedModel) -> Vec<u8> {
     encode_scored_labels(&scores, &labels)
 }
 
+/// Stores the trained version with everything read and decided along the way.
+#[allow(clippy::too_many_arguments)]
 fn store(
     name: &str,
     src: &Source,

@@ -16,6 +16,11 @@ use crate::resources::filled_vec;
 use crate::resources::{map_tasks, worker_threads};
 use crate::CoreResult;
 
+/// A text feature's codes per row, the slot of each dictionary entry, and the slot of NULL.
+type LevelSlots<'c> = (&'c [u32], Vec<usize>, usize);
+/// Some rows and the part of the design matrix's values they fill.
+type RowChunk<'a> = (&'a [usize], &'a mut [f64]);
+
 /// Rows per task when the design matrix is built on worker threads.
 pub(super) const TRANSFORM_CHUNK: usize = 16_384;
 
@@ -184,7 +189,7 @@ impl Preprocessor {
 
     /// Per feature read from a dictionary-encoded column: its codes, the slot of each
     /// dictionary entry and the slot of NULL, so levels are matched once per distinct value.
-    fn level_tables<'c>(&self, columns: &'c [Column]) -> Vec<Option<(&'c [u32], Vec<usize>, usize)>> {
+    fn level_tables<'c>(&self, columns: &'c [Column]) -> Vec<Option<LevelSlots<'c>>> {
         self.features
             .iter()
             .zip(columns)
@@ -205,7 +210,7 @@ impl Preprocessor {
     fn transform_row<'c>(
         &self,
         columns: &'c [Column],
-        tables: &[Option<(&[u32], Vec<usize>, usize)>],
+        tables: &[Option<LevelSlots<'_>>],
         row: usize,
         raw: &mut Vec<RawValue<'c>>,
         out: &mut [f64],
@@ -229,7 +234,7 @@ impl Preprocessor {
         if width > 0 && !rows.is_empty() {
             let tables = self.level_tables(columns);
             // Chunks of rows filled on worker threads (pure computation; each owns its rows of x).
-            let chunks: Vec<Mutex<Option<(&[usize], &mut [f64])>>> = rows
+            let chunks: Vec<Mutex<Option<RowChunk<'_>>>> = rows
                 .chunks(TRANSFORM_CHUNK)
                 .zip(values.chunks_mut(TRANSFORM_CHUNK * width))
                 .map(|chunk| Mutex::new(Some(chunk)))

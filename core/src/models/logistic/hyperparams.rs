@@ -7,7 +7,7 @@ use linfa::ParamGuard;
 use super::params::{LogisticError, LogisticOptions};
 
 /// Checked hyperparameters of a weighted logistic fit: what `Fit` runs with.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ValidLogisticParams {
     pub(super) options: LogisticOptions,
 }
@@ -23,12 +23,6 @@ impl ValidLogisticParams {
 /// [`LogisticOptions::default`] (alpha 1, 100 Newton iterations, step tolerance 1e-8).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct LogisticParams(ValidLogisticParams);
-
-impl Default for ValidLogisticParams {
-    fn default() -> Self {
-        ValidLogisticParams { options: LogisticOptions::default() }
-    }
-}
 
 impl LogisticParams {
     pub fn new() -> Self {

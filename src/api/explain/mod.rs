@@ -1,3 +1,0 @@
-//! `explain`, `top_reasons`, `feature_importance`.
-
-pub mod explain;

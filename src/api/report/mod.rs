@@ -1,3 +1,0 @@
-//! `report()`: the HTML model report.
-
-pub mod report;
