@@ -4,6 +4,7 @@
 #![allow(clippy::type_complexity)]
 
 mod audit;
+mod datum;
 mod demo;
 mod errors;
 mod evaluation;
