@@ -2,9 +2,10 @@
 # installing the extension and a throwaway cluster that is removed on exit. Works as root (the
 # cluster runs as postgres, as initdb requires) and as a normal user (with sudo for installing).
 # Source it; it defines PG_CONFIG, BIN and the functions below.
-# Debian's PostgreSQL 15 (scripts/setup.sh installs it; nothing here runs before that).
-BIN=/usr/lib/postgresql/15/bin
-PG_CONFIG=$BIN/pg_config
+# Debian's PostgreSQL 15 (scripts/setup.sh installs it; nothing here runs before that), or the
+# private copy LEAD_SCORING_PG_CONFIG names (scripts/private_pg.sh).
+PG_CONFIG=${LEAD_SCORING_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+BIN=$($PG_CONFIG --bindir)
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # Runs a command as postgres when we are root (initdb and the server refuse root).

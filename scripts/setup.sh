@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PGRX_VERSION=0.18.0
-PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+PG_CONFIG=${LEAD_SCORING_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
@@ -32,8 +32,8 @@ for tool in fmt clippy; do
   cargo "$tool" --version >/dev/null 2>&1 || { echo "setup: cargo $tool is missing; install it with: rustup component add ${tool/fmt/rustfmt}" >&2; exit 1; }
 done
 
-# pgrx keeps its own config in ~/.pgrx; point it at Debian's server (no download).
-if ! grep -qs "pg15 *= *\"$PG_CONFIG\"" "$HOME/.pgrx/config.toml"; then
+# pgrx keeps its own config in ~/.pgrx (or $PGRX_HOME); point it at Debian's server (no download).
+if ! grep -qs "pg15 *= *\"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
   echo "setup: cargo pgrx init --pg15 $PG_CONFIG"
   cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
 fi

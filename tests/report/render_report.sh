@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
-PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+PG_CONFIG=${LEAD_SCORING_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 BIN=$($PG_CONFIG --bindir)
 PORT=${LEAD_SCORING_REPORT_PORT:-28818}
 keep=""
