@@ -16,12 +16,12 @@ use pgrx::prelude::*;
 
 /// The core lives in its own crate (`core/`); `crate::core` names it here.
 pub use lead_scoring_core as core;
-mod api;
-mod catalog;
 mod errors;
-mod executor;
-mod pg;
 mod settings;
+mod pg;
+mod catalog;
+mod executor;
+mod api;
 
 ::pgrx::pg_module_magic!(name, version);
 

@@ -22,18 +22,18 @@
 //! | `report` | the model card and the HTML report |
 //! | `training` | options, the training pipeline, segments, search, the aggregate engine |
 
-pub mod audit;
-pub mod data;
 pub mod error;
-pub mod evaluation;
-pub mod explain;
-pub mod features;
-pub mod governance;
-pub mod models;
-pub mod monitoring;
-pub mod report;
 pub mod resources;
+pub mod data;
+pub mod features;
+pub mod evaluation;
+pub mod audit;
+pub mod models;
 pub mod serving;
+pub mod explain;
+pub mod monitoring;
+pub mod governance;
+pub mod report;
 pub mod training;
 
 pub use error::{CoreError, CoreResult, ErrorKind};
