@@ -37,13 +37,13 @@ mod tests {
 
     #[pg_test]
     fn integers_and_floats_read_as_their_float8_cast() {
-        for v in ["-32768", "0", "32767"] {
+        for v in ["'-32768'", "0", "32767"] {
             same_number::<i16>(pg_sys::INT2OID, &format!("{v}::int2"), &format!("{v}::int2::float8"));
         }
-        for v in ["-2147483648", "7", "2147483647"] {
+        for v in ["'-2147483648'", "7", "2147483647"] {
             same_number::<i32>(pg_sys::INT4OID, &format!("{v}::int4"), &format!("{v}::int4::float8"));
         }
-        for v in ["-9223372036854775808", "9007199254740993", "9223372036854775807"] {
+        for v in ["'-9223372036854775808'", "9007199254740993", "9223372036854775807"] {
             same_number::<i64>(pg_sys::INT8OID, &format!("{v}::int8"), &format!("{v}::int8::float8"));
         }
         for v in ["'0.1'", "'-3.4e38'", "'NaN'", "'Infinity'"] {
