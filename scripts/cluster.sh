@@ -14,11 +14,24 @@ as_pg() { if [ "$(id -u)" -eq 0 ]; then sudo -u postgres "$@"; else "$@"; fi; }
 # Builds and installs the extension into PostgreSQL 15: `install_extension` (debug build) or
 # `install_extension --release`.
 install_extension() {
+  local sudo=()
   if [ "$(id -u)" -eq 0 ]; then
     cargo pgrx install "$@" --pg-config "$PG_CONFIG" >/dev/null
   else
     cargo pgrx install "$@" --sudo --pg-config "$PG_CONFIG" >/dev/null
+    sudo=(sudo)
   fi
+  # pgrx writes the current version's install script and copies the update scripts
+  # (sql/lead_scoring--A--B.sql); the install scripts of earlier releases, frozen in sql/, are
+  # copied here, so CREATE EXTENSION lead_scoring VERSION '0.1.0' works (tests/durability/upgrade.sh).
+  local script
+  for script in "$(dirname "${BASH_SOURCE[0]}")"/../sql/lead_scoring--*.sql; do
+    [ -e "$script" ] || continue
+    case "$(basename "$script")" in
+      lead_scoring--*--*.sql) ;;
+      lead_scoring--*.sql) "${sudo[@]}" install -m 644 "$script" "$($PG_CONFIG --sharedir)/extension/" ;;
+    esac
+  done
 }
 
 # scratch_cluster_start NAME PORT [server option...]: initdb and start a cluster in a new
