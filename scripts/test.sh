@@ -38,9 +38,15 @@ LEAD_SCORING_SKIP_INSTALL=1 bash tests/report/render_report.sh 2>&1 | tee "$scra
 echo "== server survives hostile statements (tests/crash/server_survives.sh)"
 LEAD_SCORING_SKIP_INSTALL=1 bash tests/crash/server_survives.sh 2>&1 | tee "$scratch/crash.log"
 
+echo "== durability (tests/durability): pg_dump/pg_restore, DROP/CREATE EXTENSION, 0.1.0 upgrade"
+for t in dump_restore drop_create upgrade; do
+  LEAD_SCORING_SKIP_INSTALL=1 bash "tests/durability/$t.sh" 2>&1 | tee -a "$scratch/durability.log"
+done
+
 # One closing line for both suites (pipefail above already stopped on any failure).
 unit=$(cat "$scratch/core-test.log" "$scratch/pgrx-test.log" | grep -Eo 'test result: ok\. [0-9]+ passed'  | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
 regress=$(grep -Eo 'All [0-9]+ tests passed' "$scratch/regress.log" | grep -Eo '[0-9]+')
 report=$(grep -c '^render_report: ok$' "$scratch/report.log" || true)
 crash=$(grep -c ': no crash, bystander alive$' "$scratch/crash.log" || true)
-echo "lead_scoring: $((unit + regress + report + crash)) passed, 0 failed"
+durability=$(grep -Ec '^(dump_restore|drop_create|upgrade): ok: ' "$scratch/durability.log" || true)
+echo "lead_scoring: $((unit + regress + report + crash + durability)) passed, 0 failed"

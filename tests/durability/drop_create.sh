@@ -4,7 +4,7 @@
 #   - DROP EXTENSION without CASCADE refuses while a table is attached (its trigger needs the
 #     extension's trigger function);
 #   - DROP EXTENSION ... CASCADE removes the catalog (every model, event, monitoring row and
-#     feedback) and the attach() triggers, but keeps the attached tables with their score and
+#     feedback), the attach() triggers and create_scored_view() views, but keeps the attached tables with their score and
 #     tier columns and values; new rows there are no longer scored;
 #   - CREATE EXTENSION again gives exactly the objects of a fresh install, an empty catalog,
 #     and train(), score() and attach() work again: a session that scored the old model before
@@ -25,6 +25,7 @@ mkdir -p "$work"
 
 new_db crm
 db crm -c "CREATE EXTENSION lead_scoring" -f $HERE/build_catalog.sql >/dev/null
+db crm -c "SELECT lead_scoring.create_scored_view('crm.scored_leads', 'crm.leads', 'logit_mem')" >/dev/null
 scored_before=$(dbq crm "SELECT count(*) FILTER (WHERE lead_score IS NOT NULL) || '|' || count(*) FROM crm.leads")
 
 if out=$(db crm -c "DROP EXTENSION lead_scoring" 2>&1); then
@@ -64,7 +65,8 @@ ok $S "DROP EXTENSION CASCADE removes models, events, monitoring and feedback; C
   || fail $S "the attach() trigger survived DROP EXTENSION CASCADE"
 [ "$(dbq crm "INSERT INTO crm.leads (id, region, visits) VALUES (500, 'emea', 3) RETURNING coalesce(lead_score::text, 'unscored')")" = unscored ] \
   || fail $S "a row inserted after DROP EXTENSION CASCADE was scored"
-ok $S "DROP EXTENSION CASCADE keeps the attached table, its columns and scores ($scored_before scored|rows), and removes only its trigger"
+[ -z "$(dbq crm "SELECT to_regclass('crm.scored_leads')")" ] || fail $S "the create_scored_view() view survived DROP EXTENSION CASCADE"
+ok $S "DROP EXTENSION CASCADE keeps the attached table, its columns and scores ($scored_before scored|rows), and removes its trigger and the scored view"
 
 new_db fresh
 db fresh -c "CREATE EXTENSION lead_scoring"
