@@ -41,12 +41,19 @@ as_pg "$BIN/pg_restore" -h "$SCRATCH_DIR" -p "$SCRATCH_PORT" -U postgres --exit-
   || fail $S "the restored database has no lead_scoring extension of the dumped version"
 ok $S "pg_restore into an empty database creates the extension itself, without errors"
 
+# A database where CREATE EXTENSION ran first: the dump also holds CREATE SCHEMA lead_scoring
+# (PostgreSQL does not make the schema a control file names a member of the extension, and an
+# extension cannot own the schema it lives in), so pg_restore reports that one error, and only
+# it, and restores the rest.
 new_db precreated
 db precreated -c "CREATE EXTENSION lead_scoring"
-as_pg "$BIN/pg_restore" -h "$SCRATCH_DIR" -p "$SCRATCH_PORT" -U postgres --exit-on-error -d precreated "$work/original.dump" \
-  2>"$work/restore-precreated.log" || fail $S "pg_restore into a database that already has the extension failed" "$work/restore-precreated.log"
+as_pg "$BIN/pg_restore" -h "$SCRATCH_DIR" -p "$SCRATCH_PORT" -U postgres -d precreated "$work/original.dump" \
+  2>"$work/restore-precreated.log" || true
+errors=$(grep -c '^pg_restore: error: ' "$work/restore-precreated.log" || true)
+[ "$errors" = 1 ] && grep -qF 'schema "lead_scoring" already exists' "$work/restore-precreated.log" \
+  || fail $S "pg_restore into a database that already has the extension: expected only 'schema already exists'" "$work/restore-precreated.log"
 catalog_counts precreated >"$work/counts.precreated"
-same_lines $S "pg_restore into a database with CREATE EXTENSION already run restores the same catalog" \
+same_lines $S "pg_restore into a database with CREATE EXTENSION already run restores the same catalog (one harmless error: schema exists)" \
   "$work/counts.original" "$work/counts.precreated"
 
 catalog_counts restored >"$work/counts.restored"
