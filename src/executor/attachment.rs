@@ -21,7 +21,10 @@ pub struct Attachment {
     pub score_column: String,
     pub tier_column: String,
     pub key_column: Option<String>,
-    pub feature_view: Option<pg_sys::Oid>,
+    /// The feature view as a schema-qualified name (attach_events() since 0.2.0), or the digits
+    /// of its oid (triggers made by 0.1.0); `::regclass` resolves both. A name, because a dump
+    /// restored into another database gives every relation a new oid.
+    pub feature_view: Option<String>,
     pub alerts: bool,
 }
 
@@ -40,7 +43,7 @@ impl Attachment {
             score_column,
             tier_column,
             key_column: Some(key_column).filter(|k| !k.is_empty()),
-            feature_view: feature_view.parse::<u32>().ok().map(pg_sys::Oid::from),
+            feature_view: Some(feature_view).filter(|v| !v.is_empty()),
             alerts: alerts == "alerts",
         })
     }
@@ -51,7 +54,7 @@ impl Attachment {
             self.score_column.clone(),
             self.tier_column.clone(),
             self.key_column.clone().unwrap_or_default(),
-            self.feature_view.map(|o| o.to_u32().to_string()).unwrap_or_default(),
+            self.feature_view.clone().unwrap_or_default(),
             if self.alerts { "alerts" } else { "no_alerts" }.to_string(),
         ]
     }
@@ -103,6 +106,18 @@ pub fn table_display(table: pg_sys::Oid) -> String {
         .ok()
         .flatten()
         .unwrap_or_else(|| table.to_u32().to_string())
+}
+
+/// `schema.relation`, each part quoted as needed, whatever the search_path: what triggers store
+/// to name a relation, since oids change when a dump is restored into another database.
+pub fn qualified_name(relation: pg_sys::Oid) -> String {
+    Spi::get_one_with_args::<String>(
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
+        &[relation.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or_else(|| invalid(format!("relation with oid {} does not exist", relation.to_u32())))
 }
 
 /// The name of the statement triggers `attach_events()` creates for a model.

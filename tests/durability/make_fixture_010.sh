@@ -27,10 +27,15 @@ new_db fixture
 installed=$(dbq fixture "SELECT default_version FROM pg_available_extensions WHERE name = 'lead_scoring'")
 [ "$installed" = 0.1.0 ] || fail $S "the installed lead_scoring is '$installed', not 0.1.0: install a 0.1.0 build first (see the comment at the top)"
 db fixture -c "CREATE EXTENSION lead_scoring VERSION '0.1.0'" -f $HERE/build_catalog.sql >/dev/null
-# Plain SQL: restored with psql into a database where the frozen 0.1.0 script created the
-# extension (the dump's CREATE EXTENSION IF NOT EXISTS then leaves it at 0.1.0).
+# Plain SQL, restored with psql into an empty database. Its CREATE EXTENSION names version
+# 0.1.0, so the restore creates the extension from the frozen 0.1.0 script even where a newer
+# version is the default: the database is then what a 0.1.0 dump restores to.
 as_pg "$BIN/pg_dump" -h "$SCRATCH_DIR" -p "$SCRATCH_PORT" -U postgres --no-owner fixture \
-  | grep -v '^-- Dumped \(from database\|by pg_dump\) version' >$HERE/fixtures/lead_scoring_010.sql
+  | grep -v '^-- Dumped \(from database\|by pg_dump\) version' \
+  | sed "s/^\(CREATE EXTENSION IF NOT EXISTS lead_scoring WITH SCHEMA lead_scoring\);\$/\1 VERSION '0.1.0';/" \
+    >$HERE/fixtures/lead_scoring_010.sql
+grep -q "^CREATE EXTENSION IF NOT EXISTS lead_scoring WITH SCHEMA lead_scoring VERSION '0.1.0';\$" $HERE/fixtures/lead_scoring_010.sql \
+  || fail $S "the dump's CREATE EXTENSION line was not found to pin it to version 0.1.0"
 scores_of fixture >$HERE/fixtures/lead_scoring_010_scores.txt
 echo "$S: wrote $HERE/fixtures/lead_scoring_010.sql ($(wc -c <$HERE/fixtures/lead_scoring_010.sql) bytes)" \
   "and $(wc -l <$HERE/fixtures/lead_scoring_010_scores.txt) scores"

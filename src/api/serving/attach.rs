@@ -244,7 +244,7 @@ fn rescore(target: Option<PgRelation>, model_name: Option<&str>) -> i64 {
                 a.score_column.as_str().into(),
                 model.as_str().into(),
                 a.tier_column.as_str().into(),
-                view.into(),
+                view.as_str().into(),
                 a.key_column.clone().unwrap_or_default().as_str().into(),
             ],
         ),

@@ -21,13 +21,15 @@ use crate::api::serving::attach::{
 use crate::catalog::events::log_event;
 use crate::catalog::models::parse_model_spec;
 use crate::errors::{invalid, raise_with_hint, required};
-use crate::executor::attachment::{events_trigger_name, table_display, trigger_name, Attachment};
+use crate::executor::attachment::{events_trigger_name, qualified_name, table_display, trigger_name, Attachment};
 
 pgrx::extension_sql!(
     r#"
 -- Statement trigger of attach_events(): rescores the target leads whose key occurs in the
 -- inserted rows (transition table lead_scoring_changed_rows), from the feature view.
--- TG_ARGV: target oid, key column, model, feature view oid, score column, tier column.
+-- TG_ARGV: target, key column, model, feature view, score column, tier column. Target and view
+-- are schema-qualified names (0.1.0 stored oids, which ::regclass also reads), so the triggers
+-- survive pg_dump/pg_restore, which gives every relation a new oid.
 CREATE FUNCTION lead_scoring.rescore_from_feature_view() RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER AS $fn$
 BEGIN
@@ -35,8 +37,8 @@ BEGIN
         'UPDATE %s AS lead SET %I = lead_scoring.score(%L, f.*), %I = lead_scoring.tier(%L, f.*)
            FROM %s AS f
           WHERE f.%I = lead.%I AND lead.%I IN (SELECT c.%I FROM lead_scoring_changed_rows AS c)',
-        TG_ARGV[0]::oid::regclass, TG_ARGV[4], TG_ARGV[2], TG_ARGV[5], TG_ARGV[2],
-        TG_ARGV[3]::oid::regclass, TG_ARGV[1], TG_ARGV[1], TG_ARGV[1], TG_ARGV[1]);
+        TG_ARGV[0]::regclass, TG_ARGV[4], TG_ARGV[2], TG_ARGV[5], TG_ARGV[2],
+        TG_ARGV[3]::regclass, TG_ARGV[1], TG_ARGV[1], TG_ARGV[1], TG_ARGV[1]);
     RETURN NULL;
 END
 $fn$;
@@ -62,14 +64,14 @@ fn create_statement_trigger(on: pg_sys::Oid, target: pg_sys::Oid, key: &str, mod
         "SELECT format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %s
                           REFERENCING NEW TABLE AS lead_scoring_changed_rows FOR EACH STATEMENT
                           EXECUTE FUNCTION lead_scoring.rescore_from_feature_view(%L, %L, %L, %L, %L, %L)',
-                       $1, $2::regclass, $3::oid::text, $4, $5, $6::oid::text, $7, $8)",
+                       $1, $2::regclass, $3, $4, $5, $6, $7, $8)",
         &[
             events_trigger_name(model).into(),
             on.into(),
-            target.into(),
+            qualified_name(target).into(),
             key.into(),
             model.into(),
-            view.into(),
+            qualified_name(view).into(),
             a.score_column.as_str().into(),
             a.tier_column.as_str().into(),
         ],
@@ -118,7 +120,7 @@ fn attach_events(
         score_column: score_column.to_string(),
         tier_column: tier_column.to_string(),
         key_column: Some(key.to_string()),
-        feature_view: Some(view),
+        feature_view: Some(qualified_name(view)),
         alerts,
     };
     create_row_trigger(target, &a);
