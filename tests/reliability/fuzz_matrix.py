@@ -22,7 +22,7 @@ TEN_MB = "repeat('x', 10 * 1024 * 1024)"
 
 # Internal objects (state, final, combine, serialize functions, triggers, planner support).
 INTERNAL = re.compile(r"_accum|_final|_combine|_serialize|_deserialize|_support$|score_lead_row|rescore_from_feature_view|"
-                      r"models_changed_trigger|_accum_int|^metric_pairs|^feature_sums|^logistic_irls_")
+                      r"models_changed_trigger|_accum_int|^metric_pairs|^feature_sums")
 
 FIXTURES = f"""
 CREATE TABLE leads AS SELECT g AS id, (g % 13)::float8 AS visits,
