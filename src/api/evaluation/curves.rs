@@ -47,7 +47,7 @@ fn checked_fraction(fraction: Option<f64>) -> f64 {
         Some(f) if f > 0.0 && f <= 1.0 => f,
         other => invalid(format!(
             "fraction must be above 0 and at most 1, got {}",
-            other.map_or("NULL".into(), |f| crate::core::error::sql_float(f))
+            other.map_or("NULL".into(), crate::core::error::sql_float)
         )),
     }
 }
