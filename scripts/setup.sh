@@ -27,6 +27,12 @@ if ! cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then
   cargo install cargo-pgrx --version "$PGRX_VERSION" --locked --quiet
 fi
 
+# psycopg (PyPI): the reliability tests (tests/reliability/*.py) hold several sessions at once.
+if ! python3 -c 'import psycopg' 2>/dev/null; then
+  echo "setup: installing psycopg from PyPI"
+  python3 -m pip install --quiet 'psycopg[binary]==3.2.3'
+fi
+
 # The test command checks formatting and lints: rustfmt and clippy come with the toolchain.
 for tool in fmt clippy; do
   cargo "$tool" --version >/dev/null 2>&1 || { echo "setup: cargo $tool is missing; install it with: rustup component add ${tool/fmt/rustfmt}" >&2; exit 1; }

@@ -43,10 +43,17 @@ for t in dump_restore drop_create upgrade; do
   LEAD_SCORING_SKIP_INSTALL=1 bash "tests/durability/$t.sh" 2>&1 | tee -a "$scratch/durability.log"
 done
 
+echo "== every SQL function with hostile arguments (tests/reliability/fuzz_matrix.sh)"
+LEAD_SCORING_SKIP_INSTALL=1 bash tests/reliability/fuzz_matrix.sh 2>&1 | tee "$scratch/fuzz.log"
+
+echo "== hand-edited catalog rows and cache invalidation across sessions (tests/reliability/hostile_catalog.sh)"
+LEAD_SCORING_SKIP_INSTALL=1 bash tests/reliability/hostile_catalog.sh 2>&1 | tee "$scratch/hostile.log"
+
 # One closing line for both suites (pipefail above already stopped on any failure).
 unit=$(cat "$scratch/core-test.log" "$scratch/pgrx-test.log" | grep -Eo 'test result: ok\. [0-9]+ passed'  | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
 regress=$(grep -Eo 'All [0-9]+ tests passed' "$scratch/regress.log" | grep -Eo '[0-9]+')
 report=$(grep -c '^render_report: ok$' "$scratch/report.log" || true)
 crash=$(grep -c ': no crash, bystander alive$' "$scratch/crash.log" || true)
 durability=$(grep -Ec '^(dump_restore|drop_create|upgrade): ok: ' "$scratch/durability.log" || true)
-echo "lead_scoring: $((unit + regress + report + crash + durability)) passed, 0 failed"
+reliability=$(cat "$scratch/fuzz.log" "$scratch/hostile.log" | grep -Ec '^(fuzz_matrix|hostile_catalog): ok: ' || true)
+echo "lead_scoring: $((unit + regress + report + crash + durability + reliability)) passed, 0 failed"

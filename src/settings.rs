@@ -27,6 +27,10 @@ pub fn register() {
 pub fn max_memory() -> MemoryLimit {
     match MAX_MEMORY_MB.get() {
         mb if mb > 0 => MemoryLimit { bytes: (mb as u64) << 20, origin: LimitOrigin::Setting },
+        // 0 would refuse every buffer without saying why: an error naming the setting instead.
+        0 => crate::errors::invalid(
+            "lead_scoring.max_memory = 0 is not a usable limit; set it to -1 (a quarter of physical memory) or at least 1MB",
+        ),
         _ => MemoryLimit::default(),
     }
 }

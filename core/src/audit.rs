@@ -323,7 +323,10 @@ pub struct FeatureReport {
     pub vif: Vec<Option<f64>>,
 }
 
-pub fn feature_report(columns: &[Vec<Option<f64>>]) -> FeatureReport {
+/// `check_interrupts` is called once per column pair and per elimination step: the work grows
+/// with the square (pairs) and cube (inversion) of the column count, so a wide table must stay
+/// cancellable (the extension passes a function that checks for statement_timeout and cancels).
+pub fn feature_report(columns: &[Vec<Option<f64>>], check_interrupts: &mut dyn FnMut()) -> FeatureReport {
     let k = columns.len();
     let standardized: Vec<Option<Vec<f64>>> = columns
         .iter()
@@ -342,11 +345,14 @@ pub fn feature_report(columns: &[Vec<Option<f64>>]) -> FeatureReport {
         .collect();
     let n = columns.first().map_or(0, |c| c.len()) as f64;
     let mut corr = vec![vec![None; k]; k];
+    // The matrix is symmetric: each pair is computed once.
     for i in 0..k {
-        for j in 0..k {
+        for j in i..k {
+            check_interrupts();
             if let (Some(a), Some(b)) = (&standardized[i], &standardized[j]) {
-                corr[i][j] =
-                    Some(if i == j { 1.0 } else { (a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / n).clamp(-1.0, 1.0) });
+                let r = if i == j { 1.0 } else { (a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / n).clamp(-1.0, 1.0) };
+                corr[i][j] = Some(r);
+                corr[j][i] = Some(r);
             }
         }
     }
@@ -365,6 +371,7 @@ pub fn feature_report(columns: &[Vec<Option<f64>>]) -> FeatureReport {
         })
         .collect();
     for col in 0..m {
+        check_interrupts();
         let pivot = aug[col][col];
         aug[col].iter_mut().for_each(|v| *v /= pivot);
         let pivot_row = aug[col].clone();

@@ -111,3 +111,26 @@ mod tests {
         assert_eq!((e.kind, e.to_string().as_str()), (ErrorKind::MemoryLimit, "training: needs 5 MB"));
     }
 }
+
+/// A float as PostgreSQL prints it (`Infinity`, `-Infinity`, `NaN`), for messages about values
+/// a user typed in SQL: Rust's own `inf` is not a spelling they can search for or type back.
+pub fn sql_float(x: f64) -> String {
+    if x == f64::INFINITY {
+        "Infinity".to_string()
+    } else if x == f64::NEG_INFINITY {
+        "-Infinity".to_string()
+    } else {
+        x.to_string()
+    }
+}
+
+#[cfg(test)]
+mod sql_float_tests {
+    #[test]
+    fn infinities_are_spelled_as_in_sql() {
+        assert_eq!(super::sql_float(f64::INFINITY), "Infinity");
+        assert_eq!(super::sql_float(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(super::sql_float(f64::NAN), "NaN");
+        assert_eq!(super::sql_float(0.5), "0.5");
+    }
+}

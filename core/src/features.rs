@@ -149,10 +149,14 @@ pub fn is_personal_email(email: &str) -> Option<bool> {
 /// moving toward 0 and never past it. Activity after `as_of` means no decay.
 pub fn score_decay(points: f64, inactive_seconds: f64, points_per_month: f64) -> CoreResult<f64> {
     if !points_per_month.is_finite() || points_per_month < 0.0 {
-        return Err(core_err!(InvalidArgument, "points_per_month must be a finite number >= 0, got {points_per_month}"));
+        return Err(core_err!(
+            InvalidArgument,
+            "points_per_month must be a finite number >= 0, got {}",
+            crate::error::sql_float(points_per_month)
+        ));
     }
     if !points.is_finite() {
-        return Err(core_err!(InvalidArgument, "points must be a finite number, got {points}"));
+        return Err(core_err!(InvalidArgument, "points must be a finite number, got {}", crate::error::sql_float(points)));
     }
     let lost = points_per_month * inactive_seconds.max(0.0) / MONTH;
     Ok(if points >= 0.0 { (points - lost).max(0.0) } else { (points + lost).min(0.0) })

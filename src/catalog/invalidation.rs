@@ -66,3 +66,24 @@ pub fn register_invalidation_callback() {
         pg_sys::CacheRegisterRelcacheCallback(Some(on_relcache_invalidation), pg_sys::Datum::from(0usize));
     }
 }
+
+/// Statement trigger on `lead_scoring.models`: a hand-made INSERT, UPDATE, DELETE or TRUNCATE
+/// (a superuser editing an artifact, tiers or the deployed flag, or deleting a version) tells
+/// every session at once, like the extension's own functions do. Without it other sessions
+/// would keep scoring with the model they cached before the edit.
+#[pg_trigger]
+fn models_changed_trigger<'a>(
+    _trigger: &'a pgrx::PgTrigger<'a>,
+) -> Result<Option<pgrx::heap_tuple::PgHeapTuple<'a, pgrx::AllocatedByRust>>, pgrx::heap_tuple::PgHeapTupleError> {
+    models_changed();
+    Ok(None)
+}
+
+pgrx::extension_sql!(
+    r#"
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON models
+  FOR EACH STATEMENT EXECUTE FUNCTION models_changed_trigger();
+"#,
+    name = "models_changed_trigger",
+    requires = [models_changed_trigger]
+);

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use crate::catalog::invalidation::generation;
 use crate::catalog::models::{load_model_row, parse_model_spec, ModelRow};
 use crate::core::evaluation::Tiers;
-use crate::core::models::decode_model;
+use crate::core::models::decode_model_as;
 use crate::core::models::LeadModel;
 use crate::errors::raise_core;
 use crate::executor::rows_binding::{BoundModel, RowBindings};
@@ -46,8 +46,9 @@ pub fn get(spec: &str) -> Rc<LoadedModel> {
         return m;
     }
     let row = load_model_row(&parse_model_spec(spec));
-    let model =
-        decode_model(&row.artifact).unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\"", row.name, row.version))));
+    // Bound to the row's name and version: an artifact copied from another row is refused.
+    let model = decode_model_as(&row.artifact, &row.name, row.version)
+        .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\"", row.name, row.version))));
     let tiers = Tiers::from_json(&row.tiers)
         .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\" has invalid tiers", row.name, row.version))));
     let loaded = Rc::new(LoadedModel {

@@ -170,8 +170,9 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
                     let x = (!nulls[i]).then(|| f64::from_bits(values[i].value() as u64));
                     if let Some(x) = x.filter(|x| !x.is_finite()) {
                         bad_data(format!(
-                            "feature \"{}\" has the value {x}; NaN and Infinity are not valid feature values",
-                            req.features[i].name
+                            "feature \"{}\" has the value {}; NaN and Infinity are not valid feature values",
+                            req.features[i].name,
+                            crate::core::error::sql_float(x)
                         ));
                     }
                     v.push(x);

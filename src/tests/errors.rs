@@ -107,7 +107,7 @@ mod tests {
         Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted')").unwrap();
     }
 
-    #[pg_test(error = "model \"m@1\": feature \"noise\" is inf; NaN and Infinity are not valid feature values")]
+    #[pg_test(error = "model \"m@1\": feature \"noise\" is Infinity; NaN and Infinity are not valid feature values")]
     fn infinite_feature_at_scoring_time() {
         setup_model();
         Spi::run("UPDATE leads SET noise = 'Infinity' WHERE id = 7").unwrap();

@@ -81,7 +81,7 @@ mod tests {
     fn store_artifact(name: &str, model: &LeadModel) {
         Spi::run_with_args(
             "UPDATE lead_scoring.models SET artifact = $1 WHERE name = $2 AND version = 1",
-            &[encode_model(model).into(), name.into()],
+            &[encode_model(model, name, 1).into(), name.into()],
         )
         .unwrap();
     }

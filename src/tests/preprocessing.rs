@@ -149,7 +149,7 @@ mod tests {
         Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', ARRAY['visits', 'created_at'], options => '{\"as_of\": \"soon\"}')").unwrap();
     }
 
-    #[pg_test(error = "model \"m@1\": feature \"created_at\" is inf; NaN and Infinity are not valid feature values")]
+    #[pg_test(error = "model \"m@1\": feature \"created_at\" is Infinity; NaN and Infinity are not valid feature values")]
     fn infinite_date_at_scoring_time() {
         make_leads("leads", 300);
         Spi::run("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', ARRAY['visits', 'created_at'])").unwrap();

@@ -26,10 +26,14 @@ mod tests {
         .unwrap();
         assert_eq!(moved, Some(true), "the scan order changed");
         assert_eq!(metrics("after"), first);
-        let coefficients =
-            "SELECT count(*) FROM lead_scoring.models a JOIN lead_scoring.models b ON a.name = 'before' AND b.name = 'after'
-                             WHERE a.artifact = b.artifact";
-        assert_eq!(Spi::get_one::<i64>(coefficients).unwrap(), Some(1), "the same model, byte for byte");
+        // The artifacts differ only in the model name they are bound to: the decoded models
+        // (coefficients, levels, scaling, calibration) are the same.
+        let model = |name: &str| {
+            let bytes =
+                Spi::get_one_with_args::<Vec<u8>>("SELECT artifact FROM lead_scoring.models WHERE name = $1", &[name.into()]);
+            crate::core::models::decode_model(&bytes.unwrap().unwrap()).unwrap()
+        };
+        assert_eq!(model("before"), model("after"), "the same model");
     }
 
     #[pg_test]

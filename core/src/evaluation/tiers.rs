@@ -52,6 +52,13 @@ impl Tiers {
                     let name = item.get("name").and_then(|v| v.as_str()).ok_or_else(|| {
                         core_err!(InvalidArgument, "each tier needs a \"name\" string and a \"min_score\" number, got {item}")
                     })?;
+                    // Unknown keys are refused like unknown option keys: a typo must not be dropped.
+                    if let Some(key) = item.as_object().and_then(|o| o.keys().find(|k| *k != "name" && *k != "min_score")) {
+                        return Err(core_err!(
+                            InvalidArgument,
+                            "tier \"{name}\" has an unknown key \"{key}\"; each tier has only \"name\" and \"min_score\""
+                        ));
+                    }
                     let bound = item
                         .get("min_score")
                         .ok_or_else(|| core_err!(InvalidArgument, "tier \"{name}\" has no \"min_score\""))?;
@@ -67,6 +74,9 @@ impl Tiers {
         }
         if tiers.is_empty() {
             return Err(core_err!(InvalidArgument, "tiers must name at least one tier"));
+        }
+        if tiers.iter().any(|t| t.name.trim().is_empty()) {
+            return Err(core_err!(InvalidArgument, "tier names must not be empty or blank"));
         }
         if tiers.len() > MAX_TIERS {
             return Err(core_err!(InvalidArgument, "tiers name {} tiers; at most {MAX_TIERS} are allowed", tiers.len()));

@@ -15,7 +15,9 @@ mod model_checks;
 mod treeshap;
 mod treeshap_leaf_tables;
 
-pub use artifact::{decode_model, decode_scored_labels, encode_model, encode_scored_labels};
+pub use artifact::{
+    decode_model, decode_model_as, decode_scored_labels, encode_model, encode_scored_labels, encode_unbound_model,
+};
 pub use calibration::{expected_calibration_error, fit_isotonic, fit_platt, Calibration, ECE_BINS, PLATT_EPS};
 pub use gbm::{fit_gbm, gbm_training_bytes, ForustModel, GbmData, GbmOptions, TreeBooster, MAX_TREES, MAX_TREE_DEPTH};
 pub use gbm_estimator::{GbmParams, ValidGbmParams};

@@ -42,7 +42,7 @@ fn trained_models_pass() {
     for algorithm in [Algorithm::Logistic, Algorithm::Gbm] {
         let (model, _) = trained(algorithm);
         check_model(&model).unwrap();
-        assert_eq!(decode_model(&encode_model(&model)).unwrap(), model);
+        assert_eq!(decode_model(&encode_model(&model, "m", 1)).unwrap(), model);
     }
 }
 
@@ -157,7 +157,7 @@ fn scores_safely(model: &LeadModel, data: &TrainingData) -> bool {
 #[test]
 fn fuzzed_gbm_artifacts_are_rejected_or_score_safely() {
     let (model, data) = trained(Algorithm::Gbm);
-    let artifact = encode_model(&model);
+    let artifact = encode_model(&model, "m", 1);
     let digits: Vec<usize> = (14..artifact.len()).filter(|&i| artifact[i].is_ascii_digit()).collect();
     let mut rng = SeededRng::new(21);
     let (mut rejected, mut accepted) = (0, 0);

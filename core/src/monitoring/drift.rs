@@ -119,7 +119,12 @@ pub const SCORE_ROW: &str = "(score)";
 /// Checks user-given thresholds: finite, positive, warn <= alert.
 pub fn check_thresholds(warn: f64, alert: f64) -> CoreResult<()> {
     if !(warn.is_finite() && alert.is_finite() && warn > 0.0 && alert > 0.0) {
-        return Err(core_err!(InvalidArgument, "warn and alert must be positive numbers, got warn {warn} and alert {alert}"));
+        return Err(core_err!(
+            InvalidArgument,
+            "warn and alert must be positive numbers, got warn {} and alert {}",
+            crate::error::sql_float(warn),
+            crate::error::sql_float(alert)
+        ));
     }
     if warn > alert {
         return Err(core_err!(InvalidArgument, "warn ({warn}) must not be greater than alert ({alert})"));

@@ -16,7 +16,7 @@ pub fn push_history(previous: f64, history: &[f64], keep: usize) -> Vec<f64> {
 /// improving / steady / declining against the previous score; "new" without one.
 pub fn trend(score: f64, previous: Option<f64>, tolerance: f64) -> CoreResult<&'static str> {
     if !(tolerance.is_finite() && tolerance >= 0.0) {
-        return Err(core_err!(InvalidArgument, "tolerance must be a number >= 0, got {tolerance}"));
+        return Err(core_err!(InvalidArgument, "tolerance must be a number >= 0, got {}", crate::error::sql_float(tolerance)));
     }
     if score.is_nan() || previous.is_some_and(f64::is_nan) {
         return Err(core_err!(InvalidData, "scores must not be NaN"));

@@ -111,7 +111,8 @@ impl ScoringPlan {
                         Some(x) if !x.is_finite() => {
                             return Err(core_err!(
                                 InvalidData,
-                                "feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"
+                                "feature \"{name}\" is {}; NaN and Infinity are not valid feature values",
+                                crate::error::sql_float(x)
                             ))
                         }
                         Some(x) => sum += (x - mean) / scale * coef,

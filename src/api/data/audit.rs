@@ -261,7 +261,9 @@ fn feature_report(
             ColumnData::Categorical { .. } => unreachable!("only numeric columns are read"),
         })
         .collect();
-    let report = core_feature_report(&values);
+    let report = core_feature_report(&values, &mut || {
+        pgrx::check_for_interrupts!();
+    });
     let names: Vec<&str> = table.columns.iter().map(|(c, _)| c.name.as_str()).collect();
     let rows: Vec<_> = names
         .iter()

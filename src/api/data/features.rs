@@ -59,7 +59,7 @@ fn decayed_sum_accum(
     let age = event_age(ts, as_of);
     if let (Some(v), Some(age)) = (value, age) {
         if !v.is_finite() {
-            invalid(format!("decayed_sum value {v} is not a finite number"));
+            invalid(format!("decayed_sum value {} is not a finite number", crate::core::error::sql_float(v)));
         }
         state[0] += v * features::decay_weight(age, half_life);
     }
@@ -131,7 +131,7 @@ fn score_decay(points: f64, last_activity: TimestampWithTimeZone, as_of: Timesta
 #[pg_extern(immutable, parallel_safe, strict)]
 fn log_scale(x: f64) -> f64 {
     if !x.is_finite() {
-        invalid(format!("log_scale argument {x} is not a finite number"));
+        invalid(format!("log_scale argument {} is not a finite number", crate::core::error::sql_float(x)));
     }
     features::log_scale(x)
 }

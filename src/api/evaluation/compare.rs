@@ -22,7 +22,7 @@ fn compare(
     label: Option<&str>,
     score_a: Option<&str>,
     score_b: Option<&str>,
-    confidence: default!(f64, 0.95),
+    confidence: default!(Option<f64>, 0.95),
 ) -> TableIterator<
     'static,
     (
@@ -38,8 +38,9 @@ fn compare(
     let src = resolve_source(required(source, "source"));
     let label = required(label, "label");
     let (a, b) = (required(score_a, "score_a"), required(score_b, "score_b"));
+    let confidence = crate::errors::required(confidence, "confidence");
     if !(confidence > 0.0 && confidence < 1.0) {
-        invalid(format!("confidence must be between 0 and 1 (exclusive), got {confidence}"));
+        invalid(format!("confidence must be between 0 and 1 (exclusive), got {}", crate::core::error::sql_float(confidence)));
     }
     let columns = describe(&src);
     let label_col = find_column(&columns, label, "label", &src);

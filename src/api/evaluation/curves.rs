@@ -45,9 +45,10 @@ fn calibration_curve_final(state: Internal) -> Option<JsonB> {
 fn checked_fraction(fraction: Option<f64>) -> f64 {
     match fraction {
         Some(f) if f > 0.0 && f <= 1.0 => f,
-        other => {
-            invalid(format!("fraction must be above 0 and at most 1, got {}", other.map_or("NULL".into(), |f| f.to_string())))
-        }
+        other => invalid(format!(
+            "fraction must be above 0 and at most 1, got {}",
+            other.map_or("NULL".into(), crate::core::error::sql_float)
+        )),
     }
 }
 

@@ -39,7 +39,7 @@ unsafe fn in_aggregate_context<R>(fcinfo: pg_sys::FunctionCallInfo, what: &str, 
 
 fn checked_score(score: f64) -> f64 {
     if !score.is_finite() {
-        bad_data(format!("score {score} is not a finite number"));
+        bad_data(format!("score {} is not a finite number", crate::core::error::sql_float(score)));
     }
     score
 }
@@ -239,7 +239,7 @@ fn metric_mean_final(state: Vec<f64>) -> Option<f64> {
 fn add_confusion(mut state: Vec<i64>, score: Option<f64>, label: Option<bool>, threshold: Option<f64>) -> Vec<i64> {
     let Some(t) = threshold else { invalid("confusion() threshold must not be NULL") };
     if !t.is_finite() {
-        invalid(format!("confusion() threshold {t} is not a finite number"));
+        invalid(format!("confusion() threshold {} is not a finite number", crate::core::error::sql_float(t)));
     }
     if state[4] == 0 {
         state[4] = 1;
@@ -287,16 +287,20 @@ fn confusion_combine(a: Vec<i64>, b: Vec<i64>) -> Vec<i64> {
     vec![a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], 1, a[5]]
 }
 
-/// Final function of `confusion`: counts plus precision, recall, F1 and accuracy as jsonb.
+/// Final function of `confusion`: counts plus precision, recall, F1 and accuracy as jsonb; NULL
+/// when no row had both a score and a label, like `roc_auc`, `sum` and other aggregates over no rows.
 #[pg_extern(immutable, parallel_safe, strict)]
-fn confusion_final(state: Vec<i64>) -> JsonB {
+fn confusion_final(state: Vec<i64>) -> Option<JsonB> {
     let c = Confusion { tp: state[0] as u64, fp: state[1] as u64, tn: state[2] as u64, fn_: state[3] as u64 };
+    if c.tp + c.fp + c.tn + c.fn_ == 0 {
+        return None;
+    }
     let threshold = (state[4] != 0).then(|| f64::from_bits(state[5] as u64));
-    JsonB(json!({
+    Some(JsonB(json!({
         "threshold": threshold,
         "tp": c.tp, "fp": c.fp, "tn": c.tn, "fn": c.fn_,
         "precision": c.precision(), "recall": c.recall(), "f1": c.f1(), "accuracy": c.accuracy(),
-    }))
+    })))
 }
 
 pgrx::extension_sql!(

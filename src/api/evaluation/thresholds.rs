@@ -60,6 +60,10 @@ fn optimal_threshold(
         (None, None) => None,
         _ => invalid("give both deal_value and cost_per_lead, or neither"),
     };
+    // An argument the method does not read is an error, not silently ignored.
+    if method != "precision" && precision_at_least.is_some() {
+        invalid(format!("method \"{method}\" does not use precision_at_least; use method \"precision\" or leave it NULL"));
+    }
     let (model, scores, labels) = validation_of(model_name);
     let choice = match method {
         "f1" => core_ok(f1_threshold(&scores, &labels, economics)),

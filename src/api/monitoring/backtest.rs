@@ -27,6 +27,15 @@ fn periods(src: &Source, time: &str, period: Interval) -> Vec<(TimestampWithTime
     if !positive {
         invalid("period must be a positive interval, such as '1 month' or '7 days'");
     }
+    // A period past any real time range would only overflow timestamp arithmetic below, with a
+    // message that does not say which argument is wrong.
+    let too_long = Spi::get_one_with_args::<bool>("SELECT $1::interval > interval '1000 years'", &[period.into()])
+        .ok()
+        .flatten()
+        .unwrap_or(true);
+    if too_long {
+        invalid("period must be at most 1000 years, such as '1 month' or '1 year'");
+    }
     let bounds = format!(
         "SELECT date_trunc(CASE WHEN extract(year FROM $1::interval) * 12 + extract(month FROM $1::interval) <> 0
                                 THEN 'month' ELSE 'day' END, min({t})) AS lo,

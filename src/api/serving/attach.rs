@@ -189,6 +189,8 @@ pub fn table_oid(rel: PgRelation) -> pg_sys::Oid {
 fn detach(target: Option<PgRelation>, model_name: Option<&str>) -> bool {
     let table = required(target, "target").oid();
     let model = required(model_name, "model_name").trim().to_string();
+    // A blank or malformed name is an error before any trigger is looked up.
+    parse_model_spec(&model);
     let mut removed = false;
     for name in [trigger_name(&model), events_trigger_name(&model)] {
         let exists = Spi::get_one_with_args::<bool>(
@@ -221,6 +223,8 @@ fn detach(target: Option<PgRelation>, model_name: Option<&str>) -> bool {
 fn rescore(target: Option<PgRelation>, model_name: Option<&str>) -> i64 {
     let table = required(target, "target").oid();
     let model = required(model_name, "model_name").trim().to_string();
+    // A blank or malformed name is an error before any trigger is looked up.
+    parse_model_spec(&model);
     let a = find_attachment(table, &model).unwrap_or_else(|| {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,

@@ -50,6 +50,7 @@ fn train(
     let given_options = options.map(|j| j.0).unwrap_or(Value::Null);
     let mut opts = core_ok(parse_train_options(&given_options));
     opts.algorithm = algorithm;
+    core_ok(algorithm.check_options_apply(&given_options));
     // options.max_memory, else the lead_scoring.max_memory setting.
     if given_options.get("max_memory").is_none() {
         opts.max_memory = crate::settings::max_memory();
@@ -253,7 +254,7 @@ fn store(
         metrics: trained.metrics.clone(),
         threshold: trained.threshold,
         tiers: trained.tiers.to_json(),
-        artifact: encode_model(&trained.model),
+        artifact: encode_model(&trained.model, name, version),
         validation_predictions: validation_predictions(trained),
         importance: serde_json::to_value(&trained.importance).expect("importance serializes"),
         reference,

@@ -47,7 +47,8 @@ SELECT lead_scoring.roc_auc(score, converted) AS roc_auc, lead_scoring.ks_statis
        lead_scoring.pr_auc(score, converted) AS pr_auc
   FROM metric_scores WHERE converted;
 SELECT lead_scoring.roc_auc(score, converted) AS roc_auc, lead_scoring.log_loss(score, converted) AS log_loss,
-       lead_scoring.lift(score, converted) AS lift, lead_scoring.precision_at_top(score, converted, 0.1) AS top_10
+       lead_scoring.lift(score, converted) AS lift, lead_scoring.precision_at_top(score, converted, 0.1) AS top_10,
+       lead_scoring.confusion(score, converted, 0.5) AS confusion
   FROM metric_scores WHERE false;
 
 -- A parallel plan (partial aggregates per worker, combined at the end) gives the serial answer:

@@ -111,7 +111,11 @@ fn present_values(name: &str, values: impl Iterator<Item = Option<f64>>) -> Core
     let mut present = Vec::new();
     for x in values.flatten() {
         if !x.is_finite() {
-            return Err(core_err!(InvalidData, "feature \"{name}\" contains {x}; NaN and Infinity are not valid feature values"));
+            return Err(core_err!(
+                InvalidData,
+                "feature \"{name}\" contains {}; NaN and Infinity are not valid feature values",
+                crate::error::sql_float(x)
+            ));
         }
         present.push(x);
     }

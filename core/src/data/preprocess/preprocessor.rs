@@ -72,9 +72,11 @@ impl Preprocessor {
             }
         };
         match x {
-            Some(x) if !x.is_finite() => {
-                Err(core_err!(InvalidData, "feature \"{name}\" is {x}; NaN and Infinity are not valid feature values"))
-            }
+            Some(x) if !x.is_finite() => Err(core_err!(
+                InvalidData,
+                "feature \"{name}\" is {}; NaN and Infinity are not valid feature values",
+                crate::error::sql_float(x)
+            )),
             _ => Ok(x),
         }
     }

@@ -71,7 +71,11 @@ pub fn accumulate_row(
             return Err(core_err!(InvalidData, "input index {i} is out of order or out of range (0 to {})", d - 2));
         }
         if !v.is_finite() {
-            return Err(core_err!(InvalidData, "input {i} is {v}; NaN and Infinity are not valid feature values"));
+            return Err(core_err!(
+                InvalidData,
+                "input {i} is {}; NaN and Infinity are not valid feature values",
+                crate::error::sql_float(v)
+            ));
         }
         nonzero.push((j, v));
     }

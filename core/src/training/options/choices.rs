@@ -51,6 +51,38 @@ impl Algorithm {
             other => Err(core_err!(InvalidArgument, "unknown algorithm \"{other}\"; available: {}", Algorithm::NAMES.join(", "))),
         }
     }
+
+    /// Options only boosted trees read. With `logistic` they would be ignored, which hides a
+    /// mistake (the wrong algorithm, or options copied from a gbm model): an ERROR instead.
+    pub const GBM_ONLY_OPTIONS: &'static [&'static str] = &[
+        "trees",
+        "learning_rate",
+        "max_leaves",
+        "max_depth",
+        "min_child_weight",
+        "subsample",
+        "l2",
+        "early_stopping_rounds",
+        "threads",
+    ];
+
+    /// Refuses options this algorithm does not read: gbm options with `logistic`, `min_gain`
+    /// (the auto choice's margin) with anything but `auto`.
+    pub fn check_options_apply(self, options: &serde_json::Value) -> CoreResult<()> {
+        let Some(map) = options.as_object() else { return Ok(()) };
+        if self == Algorithm::Logistic {
+            if let Some(key) = Self::GBM_ONLY_OPTIONS.iter().find(|k| map.contains_key(**k)) {
+                return Err(core_err!(
+                    InvalidArgument,
+                    "option \"{key}\" applies to algorithm gbm (or auto), not logistic; remove it or use algorithm => 'gbm'"
+                ));
+            }
+        }
+        if self != Algorithm::Auto && map.contains_key("min_gain") {
+            return Err(core_err!(InvalidArgument, "option \"min_gain\" applies to algorithm auto only"));
+        }
+        Ok(())
+    }
 }
 
 /// Probability calibration fitted on the validation part.
