@@ -34,6 +34,7 @@ governance() {
            || grep -qF 'no earlier deployed version' <<<"$out" || { echo "governance: $out" >&2; return 1; } ;;
     esac
     i=$((i + 1))
+    sleep 0.5
   done
   echo "$i"
 }
@@ -51,10 +52,14 @@ steps=$(cat "$SCRATCH_DIR/governance.out")
 echo "$TEST: ok: $tx pgbench transactions by 4 clients in ${SECONDS_RUN} s, no error, during $steps retrain/deploy/rollback steps"
 
 # Every version's score and tier of every lead a client saw, computed afterwards.
-db -c "CREATE TABLE expected AS
-  SELECT m.version, l.id, lead_scoring.score('cm@' || m.version, l) AS score, lead_scoring.tier('cm@' || m.version, l) AS tier
-    FROM lead_scoring.models m, leads l
-   WHERE m.name = 'cm' AND l.id IN (SELECT lead_id FROM seen UNION SELECT id FROM inbox)" >/dev/null
+# (One statement per version, so each names its model by a constant, as clients do.)
+db -c "CREATE TABLE expected (version int, id int, score float8, tier text)" -c "
+  DO \$\$ DECLARE v int; BEGIN
+    FOR v IN SELECT version FROM lead_scoring.models WHERE name = 'cm' LOOP
+      EXECUTE format('INSERT INTO expected SELECT %s, l.id, lead_scoring.score(%L, l), lead_scoring.tier(%L, l)
+                        FROM leads l WHERE l.id IN (SELECT lead_id FROM seen UNION SELECT id FROM inbox)', v, 'cm@' || v, 'cm@' || v);
+    END LOOP;
+  END \$\$" -c "CREATE INDEX ON expected (id)" >/dev/null
 read -r scored unmatched versions <<<"$(value "
   SELECT count(*), count(*) FILTER (WHERE match IS NULL), count(DISTINCT match)
     FROM (SELECT (SELECT min(e.version) FROM expected e
