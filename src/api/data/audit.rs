@@ -190,6 +190,8 @@ fn audit(
         .columns
         .iter()
         .map(|(c, data)| {
+            // A column of many rows takes a while: a cancel stops between columns.
+            pgrx::check_for_interrupts!();
             let is_label = label_col.as_ref().is_some_and(|l| l.name == c.name);
             let labels = if is_label { None } else { table.labels.as_deref() };
             let mut a = audit_column(data, labels, &opts);

@@ -92,6 +92,9 @@ pub(crate) fn fit_logistic_rows(
     let (mut h, mut l) = (vec![0.0; d * d], vec![0.0; d * d]);
     let mut f = prob.objective(&theta).map_err(E::Worker)?;
     prob.accumulate(&theta, &mut g, &mut h).map_err(E::Worker)?;
+    // Iteration 0: the first passes over the rows are as long as an iteration, so the caller
+    // may stop before the first Newton step too.
+    on_iteration(0, f).map_err(E::Interrupted)?;
     let (mut iterations, mut converged, mut stalled) = (0, false, 0);
     while iterations < opts.max_iter && f.is_finite() {
         iterations += 1;
