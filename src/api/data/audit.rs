@@ -263,7 +263,7 @@ fn feature_report(
             ColumnData::Categorical { .. } => unreachable!("only numeric columns are read"),
         })
         .collect();
-    let report = core_feature_report(&values);
+    let report = core_ok(core_feature_report(&values, &crate::pg::interrupts::PendingCancel));
     let names: Vec<&str> = table.columns.iter().map(|(c, _)| c.name.as_str()).collect();
     let rows: Vec<_> = names
         .iter()
