@@ -49,6 +49,11 @@ LEAD_SCORING_SKIP_INSTALL=1 bash tests/reliability/fuzz_matrix.sh 2>&1 | tee "$s
 echo "== hand-edited catalog rows and cache invalidation across sessions (tests/reliability/hostile_catalog.sh)"
 LEAD_SCORING_SKIP_INSTALL=1 bash tests/reliability/hostile_catalog.sh 2>&1 | tee "$scratch/hostile.log"
 
+echo "== concurrency, cancel and memory limits (tests/concurrency/)"
+for t in scorers_vs_deploy concurrent_train cancel memory_limits; do
+  LEAD_SCORING_SKIP_INSTALL=1 bash "tests/concurrency/$t.sh" 2>&1 | tee -a "$scratch/concurrency.log"
+done
+
 # One closing line for both suites (pipefail above already stopped on any failure).
 unit=$(cat "$scratch/core-test.log" "$scratch/pgrx-test.log" | grep -Eo 'test result: ok\. [0-9]+ passed'  | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
 regress=$(grep -Eo 'All [0-9]+ tests passed' "$scratch/regress.log" | grep -Eo '[0-9]+')
@@ -56,4 +61,6 @@ report=$(grep -c '^render_report: ok$' "$scratch/report.log" || true)
 crash=$(grep -c ': no crash, bystander alive$' "$scratch/crash.log" || true)
 durability=$(grep -Ec '^(dump_restore|drop_create|upgrade): ok: ' "$scratch/durability.log" || true)
 reliability=$(cat "$scratch/fuzz.log" "$scratch/hostile.log" | grep -Ec '^(fuzz_matrix|hostile_catalog): ok: ' || true)
-echo "lead_scoring: $((unit + regress + report + crash + durability + reliability)) passed, 0 failed"
+# Each checked property ("NAME: ok: ...") and each cancelled function ("cancel: FUNCTION: ok").
+concurrency=$(grep -cE '^(scorers_vs_deploy|concurrent_train|cancel|memory_limits): (ok: |.+: ok)' "$scratch/concurrency.log" || true)
+echo "lead_scoring: $((unit + regress + report + crash + durability + reliability + concurrency)) passed, 0 failed"

@@ -46,8 +46,13 @@ pub fn sqlstate(kind: ErrorKind) -> PgSqlErrorCode {
     }
 }
 
-/// Raises a core error with its kind's SQLSTATE and its message.
+/// Raises a core error with its kind's SQLSTATE and its message. A core that stopped because
+/// a cancel is pending raises the server's own cancel ERROR (user request or statement
+/// timeout), processed here on the main thread, before falling back to the core's message.
 pub fn raise_core(e: CoreError) -> ! {
+    if e.kind == ErrorKind::Canceled {
+        pgrx::check_for_interrupts!();
+    }
     raise(sqlstate(e.kind), e.message)
 }
 

@@ -25,7 +25,7 @@ use crate::data::sort_floats;
 use crate::data::PreprocessOptions;
 use crate::data::{Column, ColumnData, NULL_CODE};
 use crate::evaluation::{roc_auc, roc_auc_of_groups};
-use crate::resources::{map_tasks, worker_threads};
+use crate::resources::{map_tasks, worker_threads, Cancel};
 use crate::CoreResult;
 
 /// Univariate ROC AUC at or above which a column is a leakage suspect.
@@ -323,32 +323,33 @@ pub struct FeatureReport {
     pub vif: Vec<Option<f64>>,
 }
 
-/// `check_interrupts` is called once per column pair and per elimination step: the work grows
+/// `cancel` is asked once per column, per column pair and per elimination step: the work grows
 /// with the square (pairs) and cube (inversion) of the column count, so a wide table must stay
-/// cancellable (the extension passes a function that checks for statement_timeout and cancels).
-pub fn feature_report(columns: &[Vec<Option<f64>>], check_interrupts: &mut dyn FnMut()) -> FeatureReport {
+/// cancellable (the extension answers from statement_timeout and pg_cancel_backend).
+pub fn feature_report(columns: &[Vec<Option<f64>>], cancel: &dyn Cancel) -> CoreResult<FeatureReport> {
     let k = columns.len();
     let standardized: Vec<Option<Vec<f64>>> = columns
         .iter()
         .map(|c| {
+            cancel.check("feature_report")?;
             let mut v: Vec<f64> = c.iter().flatten().copied().collect();
             if v.is_empty() {
-                return None;
+                return Ok(None);
             }
             sort_floats(&mut v);
             let median = quantile(&v, 0.5);
             let x: Vec<f64> = c.iter().map(|x| x.unwrap_or(median)).collect();
             let mean = x.iter().sum::<f64>() / x.len() as f64;
             let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / x.len() as f64).sqrt();
-            (sd > 1e-12 * mean.abs().max(1.0)).then(|| x.iter().map(|v| (v - mean) / sd).collect())
+            Ok((sd > 1e-12 * mean.abs().max(1.0)).then(|| x.iter().map(|v| (v - mean) / sd).collect()))
         })
-        .collect();
+        .collect::<CoreResult<_>>()?;
     let n = columns.first().map_or(0, |c| c.len()) as f64;
     let mut corr = vec![vec![None; k]; k];
     // The matrix is symmetric: each pair is computed once.
     for i in 0..k {
         for j in i..k {
-            check_interrupts();
+            cancel.check("feature_report")?;
             if let (Some(a), Some(b)) = (&standardized[i], &standardized[j]) {
                 let r = if i == j { 1.0 } else { (a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / n).clamp(-1.0, 1.0) };
                 corr[i][j] = Some(r);
@@ -371,7 +372,7 @@ pub fn feature_report(columns: &[Vec<Option<f64>>], check_interrupts: &mut dyn F
         })
         .collect();
     for col in 0..m {
-        check_interrupts();
+        cancel.check("feature_report")?;
         let pivot = aug[col][col];
         aug[col].iter_mut().for_each(|v| *v /= pivot);
         let pivot_row = aug[col].clone();
@@ -387,7 +388,7 @@ pub fn feature_report(columns: &[Vec<Option<f64>>], check_interrupts: &mut dyn F
         let v = aug[r][m + r];
         vif[i] = Some(if v > VIF_INFINITE { f64::INFINITY } else { v.max(1.0) });
     }
-    FeatureReport { correlations: corr, vif }
+    Ok(FeatureReport { correlations: corr, vif })
 }
 
 #[cfg(test)]

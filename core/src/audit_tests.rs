@@ -135,11 +135,11 @@ fn vif_of_collinear_columns() {
     let b: Vec<Option<f64>> = (0..50).map(|i| Some(((i * 37) % 50) as f64)).collect();
     let c: Vec<Option<f64>> = (0..50).map(|i| Some(2.0 * i as f64 + ((i * 37) % 50) as f64)).collect();
     let k: Vec<Option<f64>> = vec![Some(1.0); 50];
-    let r = feature_report(&[a.clone(), b.clone(), k.clone()], &mut || {});
+    let r = feature_report(&[a.clone(), b.clone(), k.clone()], &crate::resources::NeverCancel).unwrap();
     assert_eq!(r.vif[2], None);
     assert_eq!(r.correlations[0][2], None);
     let r01 = r.correlations[0][1].unwrap();
     assert!((r.vif[0].unwrap() - 1.0 / (1.0 - r01 * r01)).abs() < 1e-9);
-    let r = feature_report(&[a, b, c], &mut || {});
+    let r = feature_report(&[a, b, c], &crate::resources::NeverCancel).unwrap();
     assert!(r.vif.iter().all(|v| v.unwrap().is_infinite()), "{:?}", r.vif);
 }

@@ -13,7 +13,7 @@ use crate::evaluation::{max_f1_threshold, part_metrics, roc_auc};
 use crate::models::LeadModel;
 use crate::models::LogisticPasses;
 use crate::models::{expected_calibration_error, ECE_BINS};
-use crate::resources::PhaseTimes;
+use crate::resources::{Cancel, NeverCancel, PhaseTimes};
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Fitted, Progress};
 use crate::training::options::{Algorithm, CalibrationChoice, TrainOptions};
 use crate::training::selection::{cross_validate, search, training_folds};
@@ -49,6 +49,7 @@ type Selected =
     (Fitted, FitParams, Option<crate::training::selection::CvReport>, Option<Vec<crate::training::selection::Candidate>>);
 
 /// Selects hyperparameters (CV / search) and fits one algorithm on the training part.
+#[allow(clippy::too_many_arguments)]
 fn select_and_fit(
     data: &TrainingData,
     train: &[usize],
@@ -57,6 +58,7 @@ fn select_and_fit(
     opts: &TrainOptions,
     passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
+    cancel: &dyn Cancel,
 ) -> CoreResult<Selected> {
     let mut params = FitParams::from_options(opts, algorithm);
     let mut cv_report = None;
@@ -65,30 +67,34 @@ fn select_and_fit(
         let (folds, time_ordered) = training_folds(data, train, k, opts.split.seed)?;
         match &opts.search {
             Some(spec) => {
-                let (best, tried) = search(data, &folds, time_ordered, spec, &params, opts, &mut *progress)?;
+                let (best, tried) = search(data, &folds, time_ordered, spec, &params, opts, &mut *progress, cancel)?;
                 cv_report = tried.iter().find(|c| c.params == best).map(|c| c.cv.clone());
                 params = best;
                 search_report = Some(tried);
             }
-            None => cv_report = Some(cross_validate(data, &folds, time_ordered, &params, opts, &mut *progress)?),
+            None => cv_report = Some(cross_validate(data, &folds, time_ordered, &params, opts, &mut *progress, cancel)?),
         }
     }
+    cancel.check("training")?;
     let fitted = fit_on_rows(data, train, &params, opts, Some(validation), passes, &mut *progress)?;
     Ok((fitted, params, cv_report, search_report))
 }
 
 /// Trains a lead model with the algorithm in `opts` (logistic, gbm or auto).
 pub fn train_model(data: &TrainingData, opts: &TrainOptions, progress: Progress<'_>) -> CoreResult<TrainedModel> {
-    train_model_with(data, opts, None, progress)
+    train_model_with(data, opts, None, progress, &NeverCancel)
 }
 
 /// [`train_model`], with the final logistic fit (not the CV folds) done by aggregate `passes`
-/// over the training part when given (the aggregate engine).
+/// over the training part when given (the aggregate engine). `cancel` is asked between phases,
+/// folds and search candidates (`progress` inside each fit): once it says stop, training
+/// returns [`crate::ErrorKind::Canceled`] at the next of them.
 pub fn train_model_with(
     data: &TrainingData,
     opts: &TrainOptions,
     mut passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
+    cancel: &dyn Cancel,
 ) -> CoreResult<TrainedModel> {
     let mut clock = PhaseTimes::start();
     let n = data.labels.len();
@@ -116,8 +122,9 @@ pub fn train_model_with(
     let validation_labels: Vec<bool> = validation.iter().map(|&r| data.labels[r]).collect();
     let (fitted, params, cv_report, search_report, auto_report) = match opts.algorithm {
         Algorithm::Auto => {
-            let logistic = select_and_fit(data, &train, &validation, Algorithm::Logistic, opts, passes.take(), &mut *progress)?;
-            let gbm = select_and_fit(data, &train, &validation, Algorithm::Gbm, opts, None, &mut *progress)?;
+            let logistic =
+                select_and_fit(data, &train, &validation, Algorithm::Logistic, opts, passes.take(), &mut *progress, cancel)?;
+            let gbm = select_and_fit(data, &train, &validation, Algorithm::Gbm, opts, None, &mut *progress, cancel)?;
             let auc = |f: &Fitted| -> CoreResult<Option<f64>> {
                 Ok(roc_auc(&probabilities(&f.model, data, &validation)?, &validation_labels))
             };
@@ -140,12 +147,13 @@ pub fn train_model_with(
             (f, p, c, s, Some(report))
         }
         algorithm => {
-            let (f, p, c, s) = select_and_fit(data, &train, &validation, algorithm, opts, passes.take(), &mut *progress)?;
+            let (f, p, c, s) = select_and_fit(data, &train, &validation, algorithm, opts, passes.take(), &mut *progress, cancel)?;
             (f, p, c, s, None)
         }
     };
     let mut model = fitted.model;
     clock.lap("fit");
+    cancel.check("training")?;
 
     // Calibrate on validation, then score every row through the path score() uses.
     let calibration_choice = opts.effective_calibration();
@@ -166,8 +174,10 @@ pub fn train_model_with(
         None => None,
     };
     clock.lap("calibrate");
+    cancel.check("training")?;
     let predictions = probabilities(&model, data, &(0..n).collect::<Vec<_>>())?;
     clock.lap("score_rows");
+    cancel.check("training")?;
 
     let scores_labels = |rows: &[usize]| -> (Vec<f64>, Vec<bool>) {
         (rows.iter().map(|&i| predictions[i]).collect(), rows.iter().map(|&i| data.labels[i]).collect())
@@ -221,6 +231,7 @@ pub fn train_model_with(
         seconds: BTreeMap::new(),
         effective_options: None,
     };
+    cancel.check("training")?;
     let importance = crate::explain::feature_importance(&model, &data.columns, &validation, IMPORTANCE_ROWS)?;
     clock.lap("importance");
     summary.seconds = clock.seconds();

@@ -204,6 +204,36 @@ fn cancel_from_progress_stops_training() {
     assert_eq!(err.kind, crate::ErrorKind::Canceled);
 }
 
+/// A cancel source that says stop from its `after`-th question on, counting the questions.
+struct StopAfter {
+    after: usize,
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::resources::Cancel for StopAfter {
+    fn requested(&self) -> bool {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= self.after
+    }
+}
+
+#[test]
+fn cancel_between_folds_and_candidates_stops_training() {
+    let data = synthetic(1000, 3);
+    let search = crate::training::parse_train_options(&serde_json::json!({"cv": 5, "search": {"alpha": [0.1, 1, 10]}})).unwrap();
+    // Never stopping, the search asks once per candidate and fold, then between phases.
+    let never = StopAfter { after: usize::MAX, asked: Default::default() };
+    train_model_with(&data, &search, None, &mut |_, _| Ok(()), &never).unwrap();
+    let questions = never.asked.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(questions >= 3 * 5 + 3, "asked {questions} times");
+    // Stopping at any of those questions (the first fold, a later candidate, the last phase).
+    for after in [0, 7, questions - 1] {
+        let cancel = StopAfter { after, asked: Default::default() };
+        let err = train_model_with(&data, &search, None, &mut |_, _| Ok(()), &cancel).err().unwrap();
+        assert_eq!(err.kind, crate::ErrorKind::Canceled, "stop at question {after}: {err}");
+        assert_eq!(cancel.asked.load(std::sync::atomic::Ordering::Relaxed), after + 1, "no work after the stop");
+    }
+}
+
 #[test]
 fn balanced_class_weight_raises_scores_of_the_minority() {
     let data = synthetic(3000, 4);

@@ -10,6 +10,7 @@ use crate::data::TrainingData;
 use crate::data::{SeededRng, SplitKey};
 use crate::evaluation::{average_precision, brier, log_loss, roc_auc};
 use crate::evaluation::{expanding_window_folds, stratified_k_fold, summarize, MetricSummary};
+use crate::resources::Cancel;
 use crate::training::fit::{fit_on_rows, FitParams, Progress};
 use crate::training::options::{AlphaSpace, ClassWeight, SearchSpec, TrainOptions};
 use crate::CoreResult;
@@ -67,11 +68,13 @@ pub fn cross_validate(
     params: &FitParams,
     opts: &TrainOptions,
     progress: Progress<'_>,
+    cancel: &dyn Cancel,
 ) -> CoreResult<CvReport> {
     let (mut auc, mut ap, mut ll, mut br) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut raw = Vec::with_capacity(data.columns.len());
     let mut scratch = Vec::new();
     for (fold_train, fold_valid) in folds {
+        cancel.check("cross-validation")?;
         let fitted = fit_on_rows(data, fold_train, params, opts, None, None, &mut *progress)?;
         let mut scores = Vec::with_capacity(fold_valid.len());
         for &r in fold_valid {
@@ -170,6 +173,7 @@ pub fn candidates(spec: &SearchSpec, base: &FitParams, seed: u64) -> Vec<FitPara
 
 /// Runs the search; returns the winner (highest mean CV ROC AUC; on a tie the larger alpha,
 /// i.e. the simpler model) and every candidate's scores.
+#[allow(clippy::too_many_arguments)]
 pub fn search(
     data: &TrainingData,
     folds: &[(Vec<usize>, Vec<usize>)],
@@ -178,10 +182,12 @@ pub fn search(
     base: &FitParams,
     opts: &TrainOptions,
     progress: Progress<'_>,
+    cancel: &dyn Cancel,
 ) -> CoreResult<(FitParams, Vec<Candidate>)> {
     let mut tried = Vec::new();
     for params in candidates(spec, base, opts.split.seed) {
-        let cv = cross_validate(data, folds, time_ordered, &params, opts, &mut *progress)?;
+        cancel.check("the hyperparameter search")?;
+        let cv = cross_validate(data, folds, time_ordered, &params, opts, &mut *progress, cancel)?;
         tried.push(Candidate { params, cv });
     }
     let best = tried

@@ -190,6 +190,8 @@ fn audit(
         .columns
         .iter()
         .map(|(c, data)| {
+            // A column of many rows takes a while: a cancel stops between columns.
+            pgrx::check_for_interrupts!();
             let is_label = label_col.as_ref().is_some_and(|l| l.name == c.name);
             let labels = if is_label { None } else { table.labels.as_deref() };
             let mut a = audit_column(data, labels, &opts);
@@ -261,9 +263,7 @@ fn feature_report(
             ColumnData::Categorical { .. } => unreachable!("only numeric columns are read"),
         })
         .collect();
-    let report = core_feature_report(&values, &mut || {
-        pgrx::check_for_interrupts!();
-    });
+    let report = core_ok(core_feature_report(&values, &crate::pg::interrupts::PendingCancel));
     let names: Vec<&str> = table.columns.iter().map(|(c, _)| c.name.as_str()).collect();
     let rows: Vec<_> = names
         .iter()

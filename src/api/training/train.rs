@@ -15,7 +15,7 @@ use crate::core::data::SourceColumn;
 use crate::core::data::{Part, SplitMethod};
 use crate::core::models::LogisticPasses;
 use crate::core::models::{encode_model, encode_scored_labels};
-use crate::core::resources::PhaseTimes;
+use crate::core::resources::{Cancel, PhaseTimes};
 use crate::core::training::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
 use crate::core::training::{parse_train_options, Algorithm, TrainOptions};
 use crate::core::training::{train_model_with, TrainedModel};
@@ -25,6 +25,7 @@ use crate::executor::aggregate_engine::SqlPasses;
 use crate::executor::attachment::attached_output_columns;
 use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use crate::executor::source::{describe, find_column, resolve_source, Source};
+use crate::pg::interrupts::PendingCancel;
 
 type TrainRow = (String, i32, String, bool, JsonB);
 
@@ -98,6 +99,7 @@ fn train(
     });
     // A seed's split must not depend on the order the source returns its rows in.
     crate::core::data::put_in_content_order(&mut read.data);
+    pgrx::check_for_interrupts!();
     if explicit.is_none() {
         drop_id_like_columns(&mut read.data.columns, &mut chosen);
     }
@@ -108,6 +110,7 @@ fn train(
     clock.lap("read");
     crate::api::data::audit::check_leakage(&read.data, &opts);
     clock.lap("audit");
+    pgrx::check_for_interrupts!();
 
     // options.engine fits a logistic model in memory or by aggregate passes over the source.
     let aggregate = core_ok(crate::core::training::uses_aggregate_engine(read.data.labels.len(), &opts));
@@ -158,19 +161,23 @@ fn transaction_start_epoch() -> f64 {
     micros as f64 / 1e6 + 946_684_800.0
 }
 
-/// Runs the core pipeline, with cancel checks and progress NOTICEs for long fits.
+/// Runs the core pipeline, with cancel checks and progress NOTICEs for long fits. The callback
+/// only reads the pending-cancel flag and returns an error: the core stops, returns `Canceled`
+/// and the cancel's ERROR is raised here, never through the core's frames.
 fn fit(data: &crate::core::data::TrainingData, opts: &TrainOptions, passes: Option<&mut dyn LogisticPasses>) -> TrainedModel {
     let started = Instant::now();
     let mut last_notice = Instant::now();
     let mut progress = |iteration: usize, objective: f64| -> Result<(), String> {
-        pgrx::check_for_interrupts!();
+        if PendingCancel.requested() {
+            return Err("training was canceled".into());
+        }
         if last_notice.elapsed().as_secs_f64() > 5.0 {
             notice!("training: iteration {iteration}, objective {objective:.6}, {:.0} s", started.elapsed().as_secs_f64());
             last_notice = Instant::now();
         }
         Ok(())
     };
-    let trained = core_ok(train_model_with(data, opts, passes, &mut progress));
+    let trained = core_ok(train_model_with(data, opts, passes, &mut progress, &PendingCancel));
     if !trained.converged && trained.model.estimator.algorithm() == "logistic" {
         if trained.iterations < opts.max_iter {
             warning!(

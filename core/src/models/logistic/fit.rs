@@ -14,7 +14,8 @@ use crate::data::DesignRows;
 /// `x` is n x p in any layout (non-row-major input is copied once); `y` and `weights` have n
 /// entries. Starts at `b = 0`, `b0 = logit(weighted base rate)`. Each iteration solves the
 /// Newton system by Cholesky, halves the step until the objective decreases enough (Armijo),
-/// then calls `on_iteration(iteration, objective)`, whose `Err` aborts with
+/// then calls `on_iteration(iteration, objective)` (also once as iteration 0 with the starting
+/// objective, before the first step), whose `Err` aborts with
 /// [`LogisticError::Interrupted`]. Stops with `converged = true` once every component of the
 /// Newton step is below `opts.tol` in absolute value, or with `converged = false` after
 /// `opts.max_iter` iterations. Never returns non-finite coefficients. The passes over the rows
@@ -92,6 +93,9 @@ pub(crate) fn fit_logistic_rows(
     let (mut h, mut l) = (vec![0.0; d * d], vec![0.0; d * d]);
     let mut f = prob.objective(&theta).map_err(E::Worker)?;
     prob.accumulate(&theta, &mut g, &mut h).map_err(E::Worker)?;
+    // Iteration 0: the first passes over the rows are as long as an iteration, so the caller
+    // may stop before the first Newton step too.
+    on_iteration(0, f).map_err(E::Interrupted)?;
     let (mut iterations, mut converged, mut stalled) = (0, false, 0);
     while iterations < opts.max_iter && f.is_finite() {
         iterations += 1;
@@ -249,9 +253,10 @@ mod tests {
         let opts = LogisticOptions { tol: 1e-10, ..Default::default() };
         let b = fit_logistic(xf.view(), &y, &[1.0; 201], &opts, &mut cb).unwrap();
         assert_eq!(a, b);
-        assert!(seen.iter().enumerate().all(|(k, (i, _))| *i == k + 1));
+        // Iteration 0 (the starting objective, before the first step), then 1, 2, ...
+        assert!(seen.iter().enumerate().all(|(k, (i, _))| *i == k));
         assert!(seen.windows(2).all(|s| s[1].1 <= s[0].1), "objective increased");
-        assert_eq!((seen.len(), seen.last().unwrap().1), (b.iterations, b.objective));
+        assert_eq!((seen.len(), seen.last().unwrap().1), (b.iterations + 1, b.objective));
     }
 
     #[test]
