@@ -1,7 +1,8 @@
 //! PostgreSQL's internal formats, read and written by hand where a call into the server per
 //! row was the cost that mattered: heap tuples (deforming the columns a model needs, appending
 //! score and tier to a row from COPY), `numeric` bytes, per-call-site state in `fn_extra`, and
-//! a `DestReceiver` that hands query rows to Rust as the executor produces them.
+//! a `DestReceiver` that hands query rows to Rust as the executor produces them, and the
+//! read-only flag a source's query runs under.
 //!
 //! Every `unsafe` block here carries a Safety note saying which server invariant it relies on;
 //! each file is tested against the server's own routines (`src/tests/tuple_*.rs` and the
@@ -10,6 +11,7 @@
 pub mod call_state;
 pub mod datum;
 pub mod numeric_bytes;
+pub mod read_only;
 pub mod row_stream;
 pub mod tuple_append;
 pub mod tuple_deform;

@@ -166,7 +166,29 @@ pub fn require_features(table: pg_sys::Oid, model: &str, role: &str) {
                 "attach the model to a table with every feature column it was trained on",
             );
         }
+        // PostgreSQL computes stored generated columns after BEFORE ROW triggers, so the
+        // trigger would score a new row with NULL there (and an updated one with the old value).
+        if is_generated_column(table, feature) {
+            raise_with_hint(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!("column \"{feature}\" is a generated column, which a BEFORE trigger sees before it is computed"),
+                "score the table with lead_scoring.score() in a view, or store the value in an ordinary column",
+            );
+        }
     }
+}
+
+/// Whether `column` of `table` is a stored generated column.
+fn is_generated_column(table: pg_sys::Oid, column: &str) -> bool {
+    Spi::get_one_with_args::<bool>(
+        "SELECT attgenerated OPERATOR(pg_catalog.<>) '' FROM pg_catalog.pg_attribute
+          WHERE attrelid OPERATOR(pg_catalog.=) $1 AND attname OPERATOR(pg_catalog.=) $2::pg_catalog.name
+            AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped",
+        &[table.into(), column.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false)
 }
 
 /// The oid of a table argument, checked to be a table (plain or partitioned). The relation is
