@@ -277,11 +277,11 @@ mod tests {
         }
         vec![
             ("score", score as SqlOf),
-            ("score as a whole row", score_whole_row),
-            ("tier", tier),
-            ("score_100", score_100),
-            ("explain", explain),
-            ("top_reasons", top_reasons),
+            ("score as a whole row", score_whole_row as SqlOf),
+            ("tier", tier as SqlOf),
+            ("score_100", score_100 as SqlOf),
+            ("explain", explain as SqlOf),
+            ("top_reasons", top_reasons as SqlOf),
         ]
     }
 

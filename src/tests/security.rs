@@ -144,4 +144,23 @@ mod tests {
         assert!(got.starts_with("25006: cannot execute DELETE in a read-only transaction"), "{got}");
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.models WHERE name = 'dml'").unwrap(), Some(0));
     }
+
+    #[pg_test]
+    fn generated_sql_is_not_hijacked_by_a_function_earlier_on_the_search_path() {
+        setup();
+        // A better match than pg_catalog.format(text, VARIADIC "any") for the statement
+        // attach() builds to add the score column: chosen over it when unqualified.
+        Spi::run(
+            "CREATE TABLE hijacked (x int);
+             CREATE SCHEMA evil;
+             CREATE FUNCTION evil.format(text, regclass, text) RETURNS text LANGUAGE sql
+               AS $$ SELECT 'INSERT INTO public.hijacked VALUES (1)' $$;
+             SET LOCAL search_path = evil, public;",
+        )
+        .unwrap();
+        Spi::run("SELECT lead_scoring.attach('leads', 'm')").unwrap();
+        Spi::run("RESET search_path").unwrap();
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM hijacked").unwrap(), Some(0));
+        assert_eq!(Spi::get_one::<i64>("SELECT count(lead_score) FROM leads").unwrap(), Some(0));
+    }
 }
