@@ -224,7 +224,7 @@ mod tests {
             ref_key: "r.id".into(),
             ref_lead: "r".into(),
         };
-        let permuted_row = "ROW(v.signup, v.opted_in, v.source, v.amount, v.visits, v.id)::rs_permuted";
+        let permuted_row = "ROW(v.signup, v.opted_in, v.source, v.amount, v.visits, v.id)::rs_permuted_row";
         let outer = |name: &str, relation: &str| Shape {
             name: name.into(),
             from: format!("generate_series(1, 29) AS i (id) LEFT JOIN {relation} s ON s.id = i.id AND s.id % 3 <> 0"),

@@ -41,11 +41,11 @@ CREATE DOMAIN rs_big AS bigint;
 CREATE DOMAIN rs_real AS double precision;
 CREATE DOMAIN rs_padded AS character(10);
 CREATE DOMAIN rs_moment AS timestamptz;
-CREATE TYPE rs_permuted AS (signup date, opted_in boolean, source text, amount numeric, visits int, id int);
-CREATE FUNCTION rs_lead_sql(int) RETURNS rs_permuted LANGUAGE sql STABLE
+CREATE TYPE rs_permuted_row AS (signup date, opted_in boolean, source text, amount numeric, visits int, id int);
+CREATE FUNCTION rs_lead_sql(int) RETURNS rs_permuted_row LANGUAGE sql STABLE
   AS 'SELECT signup, opted_in, source, amount, visits, id FROM rs_values WHERE id = $1';
-CREATE FUNCTION rs_lead_plpgsql(k int) RETURNS rs_permuted LANGUAGE plpgsql STABLE AS $$
-DECLARE r rs_permuted;
+CREATE FUNCTION rs_lead_plpgsql(k int) RETURNS rs_permuted_row LANGUAGE plpgsql STABLE AS $$
+DECLARE r rs_permuted_row;
 BEGIN
   SELECT signup, opted_in, source, amount, visits, id INTO r FROM rs_values WHERE id = k;
   RETURN r;
