@@ -166,4 +166,47 @@ mod tests {
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM hijacked").unwrap(), Some(0));
         assert_eq!(Spi::get_one::<i64>("SELECT count(lead_score) FROM leads").unwrap(), Some(0));
     }
+
+    #[pg_test]
+    fn a_model_belongs_to_the_role_that_trained_it_first() {
+        setup();
+        Spi::run(
+            "CREATE ROLE ls_admin NOLOGIN;
+             GRANT SELECT ON leads TO ls_admin;
+             GRANT INSERT, UPDATE ON lead_scoring.models TO ls_admin;
+             GRANT INSERT ON lead_scoring.model_events TO ls_admin;
+             GRANT USAGE ON ALL SEQUENCES IN SCHEMA lead_scoring TO ls_admin;
+             CREATE ROLE ls_alice NOLOGIN IN ROLE ls_admin;
+             CREATE ROLE ls_bob NOLOGIN IN ROLE ls_admin;
+             SET LOCAL ROLE ls_alice;
+             SELECT * FROM lead_scoring.train('alices', 'leads', 'converted', options => '{\"exclude\": [\"id\"]}');
+             SELECT * FROM lead_scoring.train('alices', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"deploy\": \"never\"}');
+             RESET ROLE;",
+        )
+        .unwrap();
+        let changes = [
+            "SELECT lead_scoring.deploy('alices', 2, 'mine now')",
+            "SELECT lead_scoring.retire('alices', 2, 'mine now')",
+            "SELECT lead_scoring.rollback('alices', 'mine now')",
+            "SELECT lead_scoring.set_tiers('alices', '{\"A\": 0.5, \"B\": 0}')",
+            "SELECT * FROM lead_scoring.train('alices', 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')",
+            "SELECT lead_scoring.deploy('m', 1, 'the superuser''s model')",
+        ];
+        Spi::run("SET LOCAL ROLE ls_bob").unwrap();
+        let mut refused = 0;
+        for sql in changes {
+            let got = outcome(sql);
+            assert!(got.starts_with("42501: model \"") && got.contains("\" belongs to role \""), "{sql}: {got}");
+            refused += 1;
+        }
+        Spi::run("RESET ROLE").unwrap();
+        assert_eq!(refused, 6);
+        // A member of the owner may change it, and so may a superuser.
+        Spi::run("GRANT ls_alice TO ls_bob; SET LOCAL ROLE ls_bob").unwrap();
+        assert_eq!(outcome("SELECT lead_scoring.deploy('alices', 2, 'on behalf of alice')"), "ok");
+        Spi::run("RESET ROLE").unwrap();
+        assert_eq!(outcome("SELECT lead_scoring.rollback('alices', 'superuser')"), "ok");
+        let deployed = Spi::get_one::<i32>("SELECT version FROM lead_scoring.models WHERE name = 'alices' AND deployed").unwrap();
+        assert_eq!(deployed, Some(1));
+    }
 }
