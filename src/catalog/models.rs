@@ -134,8 +134,8 @@ fn require_owner(name: &str) {
     if let Ok((Some(owner), Some(false))) = found {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-            format!("model \"{name}\" belongs to role \"{owner}\", which trained it first"),
-            format!("only \"{owner}\", its members and superusers may change it: GRANT \"{owner}\" TO a role to share it"),
+            format!("only the role that trained model \"{name}\" first, its members and superusers may change it"),
+            format!("it belongs to role \"{owner}\"; GRANT \"{owner}\" TO a role to share it"),
         );
     }
 }

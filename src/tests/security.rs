@@ -196,7 +196,7 @@ mod tests {
         let mut refused = 0;
         for sql in changes {
             let got = outcome(sql);
-            assert!(got.starts_with("42501: model \"") && got.contains("\" belongs to role \""), "{sql}: {got}");
+            assert!(got.starts_with("42501: only the role that trained model \""), "{sql}: {got}");
             refused += 1;
         }
         Spi::run("RESET ROLE").unwrap();
