@@ -109,10 +109,35 @@ fn missing_model(spec: &ModelSpec) -> ! {
     }
 }
 
-/// Serializes concurrent version allocation and deployment for one model name.
+/// Serializes concurrent version allocation and deployment for one model name, and checks that
+/// the caller may change it (every change of a model takes this lock: train, deploy, rollback,
+/// retire, set_tiers).
 pub fn lock_model_name(name: &str) {
     Spi::run_with_args("SELECT pg_advisory_xact_lock(hashtextextended('lead_scoring.models:' || $1, 0))", &[name.into()])
         .unwrap_or_else(|e| invalid(format!("cannot lock model \"{name}\": {e}")));
+    require_owner(name);
+}
+
+/// A model name belongs to the role that trained its first version: only that role, its
+/// members and superusers may train, deploy, roll back, retire or re-tier it. A name nobody
+/// trained yet is free; a name whose owner role was dropped belongs to superusers.
+fn require_owner(name: &str) {
+    let found = Spi::get_two_with_args::<String, bool>(
+        "SELECT m.created_by::text,
+                coalesce(pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'),
+                         (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) current_user))
+           FROM (SELECT created_by FROM lead_scoring.models WHERE name OPERATOR(pg_catalog.=) $1
+                  ORDER BY version LIMIT 1) AS m
+           LEFT JOIN pg_catalog.pg_roles AS r ON r.rolname OPERATOR(pg_catalog.=) m.created_by",
+        &[name.into()],
+    );
+    if let Ok((Some(owner), Some(false))) = found {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!("only the role that trained model \"{name}\" first, its members and superusers may change it"),
+            format!("it belongs to role \"{owner}\"; GRANT \"{owner}\" TO a role to share it"),
+        );
+    }
 }
 
 /// The next version number for a name (call under [`lock_model_name`]).

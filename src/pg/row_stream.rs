@@ -64,13 +64,16 @@ pub fn for_each_row(query: &str, on_row: &mut dyn FnMut(&[pg_sys::Datum], &[bool
         },
         on_row,
     };
-    Spi::connect(|_client| {
-        let options = pg_sys::SPIExecuteOptions { dest: &mut receiver.base, ..Default::default() };
-        // SAFETY: SPI is connected for this closure; `receiver` outlives the call, and the
-        // executor only calls the callbacks above while the statement runs.
-        let status = unsafe { pg_sys::SPI_execute_extended(sql.as_ptr(), &options) };
-        if status < 0 {
-            error!("lead_scoring: SPI_execute_extended failed with status {status}");
-        }
+    // A source's query must not change anything, even through a function it calls.
+    crate::pg::read_only::read_only(|| {
+        Spi::connect(|_client| {
+            let options = pg_sys::SPIExecuteOptions { dest: &mut receiver.base, ..Default::default() };
+            // SAFETY: SPI is connected for this closure; `receiver` outlives the call, and the
+            // executor only calls the callbacks above while the statement runs.
+            let status = unsafe { pg_sys::SPI_execute_extended(sql.as_ptr(), &options) };
+            if status < 0 {
+                error!("lead_scoring: SPI_execute_extended failed with status {status}");
+            }
+        })
     });
 }

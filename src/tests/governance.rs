@@ -191,14 +191,14 @@ mod tests {
         assert!(Spi::get_one::<String>("SELECT lead_scoring.model_card('m')").unwrap().is_some());
     }
 
-    #[pg_test(error = "permission denied for table model_events")]
+    #[pg_test(error = "only the role that trained model \"m\" first, its members and superusers may change it")]
     fn an_unprivileged_role_cannot_train() {
         make_leads("leads", 1000);
         train_default("m", "leads");
         as_rep("SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')");
     }
 
-    #[pg_test(error = "permission denied for table models")]
+    #[pg_test(error = "only the role that trained model \"m\" first, its members and superusers may change it")]
     fn an_unprivileged_role_cannot_deploy() {
         make_leads("leads", 1000);
         train_default("m", "leads");

@@ -121,9 +121,33 @@ fn inline(text: &str) -> String {
             if unclosed {
                 out.push('`');
             }
-            out.push_str(&bold(&escape(part)));
+            out.push_str(&bold(&keep_entities(&escape(part))));
         }
     }
+    out
+}
+
+/// The model card writes `&`, `<` and `>` in names as `&amp;`, `&lt;` and `&gt;` (markdown
+/// text); escaping them again would show the entity, so these three are kept as they were.
+fn keep_entities(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped;
+    while let Some(at) = rest.find("&amp;") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "&amp;".len()..];
+        match ["lt;", "gt;", "amp;"].iter().find(|e| after.starts_with(*e)) {
+            Some(entity) => {
+                out.push('&');
+                out.push_str(entity);
+                rest = &after[entity.len()..];
+            }
+            None => {
+                out.push_str("&amp;");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -197,6 +221,7 @@ mod tests {
         });
         let html = markdown_to_html(&card, 1);
         assert!(html.contains("<h2>Model card: m&lt;1&gt; (version 1, deployed)</h2>"), "{html}");
+        assert!(card.contains("# Model card: m&lt;1&gt; (version 1"), "{card}");
         assert!(html.contains("<h3>Known limitations</h3>"));
         assert!(html.contains("<td>a|b</td><td>text</td>"));
         assert!(html.contains("tier <strong>hot</strong> from score 0.5"));

@@ -50,7 +50,23 @@ fn num(v: &Value) -> String {
 
 /// Escapes `|` so a value cannot break a markdown table.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    text(s).replace('|', "\\|")
+}
+
+/// A name or value as markdown text: `&`, `<` and `>` as entities, so that a markdown
+/// renderer shows them rather than taking them for HTML (a tier named `<script>`), and no
+/// line breaks.
+fn text(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace(['\n', '\r'], " ")
+}
+
+/// A name as a code span, or as text when it holds a backtick that would end the span early.
+fn code(s: &str) -> String {
+    if s.contains('`') {
+        text(s)
+    } else {
+        format!("`{}`", s.replace(['\n', '\r'], " "))
+    }
 }
 
 /// Renders the card.
@@ -64,23 +80,24 @@ pub fn render_model_card(c: &CardInput) -> String {
         "not deployed"
     };
     let positive = c.positive_label.as_deref().map(|p| format!(" = '{p}'")).unwrap_or_default();
-    let _ = writeln!(md, "# Model card: {} (version {}, {status})\n", c.name, c.version);
-    let _ = writeln!(md, "Trained {} by {} on `{}`.\n", c.created_at, c.created_by, c.source);
+    let _ = writeln!(md, "# Model card: {} (version {}, {status})\n", text(&c.name), c.version);
+    let _ = writeln!(md, "Trained {} by {} on {}.\n", c.created_at, text(&c.created_by), code(&c.source));
 
     let _ = writeln!(md, "## Intended use\n");
     let _ = writeln!(
         md,
-        "Ranks sales leads by the probability that `{}{positive}` (the lead converts), so reps follow up the most \
-         promising leads first and route them by tier. Use it on leads like those in `{}`; it is a prioritisation \
+        "Ranks sales leads by the probability that {} (the lead converts), so reps follow up the most \
+         promising leads first and route them by tier. Use it on leads like those in {}; it is a prioritisation \
          aid for sales, not a decision about a person, and its scores mean what they say only while new leads \
          resemble the training data.\n",
-        c.label, c.source
+        code(&format!("{}{positive}", c.label)),
+        code(&c.source)
     );
 
     let _ = writeln!(md, "## Training data\n");
     let parts = &c.training["parts"];
-    let _ = writeln!(md, "- source: `{}`, {} labelled rows", c.source, num(&c.training["rows"]));
-    let _ = writeln!(md, "- split: {}", c.split);
+    let _ = writeln!(md, "- source: {}, {} labelled rows", code(&c.source), num(&c.training["rows"]));
+    let _ = writeln!(md, "- split: {}", text(&c.split.to_string()));
     if let Some((from, to)) = &c.time_window {
         let _ = writeln!(md, "- data window (split column in the source now): {from} to {to}");
     }
@@ -169,7 +186,7 @@ pub fn render_model_card(c: &CardInput) -> String {
         c.threshold
     );
     for t in c.tiers.as_array().into_iter().flatten() {
-        let _ = writeln!(md, "- tier **{}** from score {}", t["name"].as_str().unwrap_or("?"), num(&t["min_score"]));
+        let _ = writeln!(md, "- tier **{}** from score {}", text(t["name"].as_str().unwrap_or("?")), num(&t["min_score"]));
     }
 
     let _ = writeln!(md, "\n## Known limitations\n");
@@ -187,7 +204,7 @@ pub fn render_model_card(c: &CardInput) -> String {
             }
         });
         let version = e.version.map(|v| v.to_string()).unwrap_or_default();
-        let _ = writeln!(md, "| {} | {} | {version} | {} | {} |", e.at, e.event, cell(&e.actor), cell(&reason));
+        let _ = writeln!(md, "| {} | {} | {version} | {} | {} |", e.at, cell(&e.event), cell(&e.actor), cell(&reason));
     }
     md
 }
@@ -279,5 +296,29 @@ pub(crate) mod tests {
         assert!(md.contains("Only 50 converted leads"));
         assert!(md.contains("may overfit"));
         assert!(md.contains("| t | deployed | 2 | a\\|b | why |"));
+    }
+
+    #[test]
+    fn names_and_levels_cannot_inject_html_or_leave_a_code_span() {
+        let hostile = "<script>alert(1)</script>";
+        let md = render_model_card(&CardInput {
+            name: format!("m{hostile}"),
+            source: "leads` <img src=x onerror=alert(1)>".into(),
+            created_by: format!("\"o'<b>{hostile}"),
+            features: json!([{"name": format!("f\"'<{hostile}"), "kind": "text", "levels": [hostile]}]),
+            tiers: json!([{"name": hostile, "min_score": 0.4}, {"name": "cold", "min_score": 0}]),
+            events: vec![CardEvent {
+                at: "t".into(),
+                event: hostile.into(),
+                version: None,
+                actor: hostile.into(),
+                reason: Some(hostile.into()),
+                detail: json!({}),
+            }],
+            ..input()
+        });
+        assert!(!md.contains('<'), "{md}");
+        assert!(md.contains("- tier **&lt;script&gt;alert(1)&lt;/script&gt;** from score"), "{md}");
+        assert!(md.contains("on leads` &lt;img src=x onerror=alert(1)&gt;."), "{md}");
     }
 }

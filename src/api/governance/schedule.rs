@@ -70,7 +70,7 @@ fn job_source(source: &str) -> (String, Source, Vec<SourceColumn>) {
         source.trim().trim_end_matches(';').trim().to_string()
     } else {
         Spi::get_one_with_args::<String>(
-            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass",
+            "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass",
             &[resolved.from_sql.as_str().into()],
         )
         .ok()

@@ -49,7 +49,7 @@ pub fn ensure_output_columns(table: pg_sys::Oid, score_column: &str, tier_column
                 "name another column, or drop this one so lead_scoring creates it",
             ),
             None => run_formatted(
-                "SELECT format('ALTER TABLE %s ADD COLUMN %I ' || $3, $1::regclass, $2)",
+                "SELECT pg_catalog.format('ALTER TABLE %s ADD COLUMN %I ' || $3, $1::regclass, $2)",
                 &[table.into(), column.into(), wanted.into()],
             ),
         }
@@ -68,7 +68,7 @@ pub fn run_formatted(format_query: &str, args: &[pgrx::datum::DatumWithOid]) {
 pub fn create_row_trigger(table: pg_sys::Oid, a: &Attachment) {
     let args = a.trigger_args();
     run_formatted(
-        "SELECT format('CREATE OR REPLACE TRIGGER %I BEFORE INSERT OR UPDATE ON %s FOR EACH ROW
+        "SELECT pg_catalog.format('CREATE OR REPLACE TRIGGER %I BEFORE INSERT OR UPDATE ON %s FOR EACH ROW
                         EXECUTE FUNCTION lead_scoring.score_lead_row(%L, %L, %L, %L, %L, %L)',
                        $1, $2::regclass, $3, $4, $5, $6, $7, $8)",
         &[
@@ -166,7 +166,29 @@ pub fn require_features(table: pg_sys::Oid, model: &str, role: &str) {
                 "attach the model to a table with every feature column it was trained on",
             );
         }
+        // PostgreSQL computes stored generated columns after BEFORE ROW triggers, so the
+        // trigger would score a new row with NULL there (and an updated one with the old value).
+        if is_generated_column(table, feature) {
+            raise_with_hint(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!("column \"{feature}\" is a generated column, which a BEFORE trigger sees before it is computed"),
+                "score the table with lead_scoring.score() in a view, or store the value in an ordinary column",
+            );
+        }
     }
+}
+
+/// Whether `column` of `table` is a stored generated column.
+fn is_generated_column(table: pg_sys::Oid, column: &str) -> bool {
+    Spi::get_one_with_args::<bool>(
+        "SELECT attgenerated OPERATOR(pg_catalog.<>) '' FROM pg_catalog.pg_attribute
+          WHERE attrelid OPERATOR(pg_catalog.=) $1 AND attname OPERATOR(pg_catalog.=) $2::pg_catalog.name
+            AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped",
+        &[table.into(), column.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false)
 }
 
 /// The oid of a table argument, checked to be a table (plain or partitioned). The relation is
@@ -201,7 +223,10 @@ fn detach(target: Option<PgRelation>, model_name: Option<&str>) -> bool {
         .flatten()
         .unwrap_or(false);
         if exists {
-            run_formatted("SELECT format('DROP TRIGGER %I ON %s', $1, $2::regclass)", &[name.as_str().into(), table.into()]);
+            run_formatted(
+                "SELECT pg_catalog.format('DROP TRIGGER %I ON %s', $1, $2::regclass)",
+                &[name.as_str().into(), table.into()],
+            );
             removed = true;
         }
     }
@@ -235,12 +260,12 @@ fn rescore(target: Option<PgRelation>, model_name: Option<&str>) -> i64 {
     check_model(&model);
     let sql = match a.feature_view {
         None => Spi::get_one_with_args::<String>(
-            "SELECT format('UPDATE %s AS lead SET %I = lead_scoring.score(%L, lead.*), %I = lead_scoring.tier(%L, lead.*)',
+            "SELECT pg_catalog.format('UPDATE %s AS lead SET %I = lead_scoring.score(%L, lead.*), %I = lead_scoring.tier(%L, lead.*)',
                            $1::regclass, $2, $3, $4, $3)",
             &[table.into(), a.score_column.as_str().into(), model.as_str().into(), a.tier_column.as_str().into()],
         ),
         Some(view) => Spi::get_one_with_args::<String>(
-            "SELECT format('UPDATE %s AS lead SET %I = lead_scoring.score(%L, f.*), %I = lead_scoring.tier(%L, f.*)
+            "SELECT pg_catalog.format('UPDATE %s AS lead SET %I = lead_scoring.score(%L, f.*), %I = lead_scoring.tier(%L, f.*)
                              FROM %s AS f WHERE f.%I = lead.%I',
                            $1::regclass, $2, $3, $4, $3, $5::regclass, $6, $6)",
             &[

@@ -33,7 +33,7 @@ pgrx::extension_sql!(
 CREATE FUNCTION lead_scoring.rescore_from_feature_view() RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER AS $fn$
 BEGIN
-    EXECUTE format(
+    EXECUTE pg_catalog.format(
         'UPDATE %s AS lead SET %I = lead_scoring.score(%L, f.*), %I = lead_scoring.tier(%L, f.*)
            FROM %s AS f
           WHERE f.%I = lead.%I AND lead.%I IN (SELECT c.%I FROM lead_scoring_changed_rows AS c)',
@@ -61,7 +61,7 @@ fn require_column(table: pg_sys::Oid, column: &str, role: &str) {
 
 fn create_statement_trigger(on: pg_sys::Oid, target: pg_sys::Oid, key: &str, model: &str, view: pg_sys::Oid, a: &Attachment) {
     run_formatted(
-        "SELECT format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %s
+        "SELECT pg_catalog.format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %s
                           REFERENCING NEW TABLE AS lead_scoring_changed_rows FOR EACH STATEMENT
                           EXECUTE FUNCTION lead_scoring.rescore_from_feature_view(%L, %L, %L, %L, %L, %L)',
                        $1, $2::regclass, $3, $4, $5, $6, $7, $8)",

@@ -61,7 +61,7 @@ fn create_scored_view(view_name: Option<&str>, source: Option<&str>, model_name:
     .unwrap_or_else(|e| crate::errors::invalid(format!("view_name \"{view_name}\" is not a valid name: {e}")))
     .unwrap_or_default();
     run_formatted(
-        "SELECT format($1, $2, $3::regclass, $4)",
+        "SELECT pg_catalog.format($1, $2, $3::regclass, $4)",
         &[template.as_str().into(), qualified.as_str().into(), source_oid.into(), model.as_str().into()],
     );
     qualified
