@@ -7,11 +7,12 @@
 
 -- attach_events() triggers name their target table and feature view by schema-qualified name
 -- instead of oid (a restored dump gives relations new oids); ::regclass reads both, so
--- triggers created by 0.1.0 keep working.
+-- triggers created by 0.1.0 keep working. pg_catalog.format: a format() placed earlier on the
+-- search_path of whoever inserts the events is never called.
 CREATE OR REPLACE FUNCTION lead_scoring.rescore_from_feature_view() RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER AS $fn$
 BEGIN
-    EXECUTE format(
+    EXECUTE pg_catalog.format(
         'UPDATE %s AS lead SET %I = lead_scoring.score(%L, f.*), %I = lead_scoring.tier(%L, f.*)
            FROM %s AS f
           WHERE f.%I = lead.%I AND lead.%I IN (SELECT c.%I FROM lead_scoring_changed_rows AS c)',
@@ -20,3 +21,13 @@ BEGIN
     RETURN NULL;
 END
 $fn$;
+
+-- A statement trigger on the models table drops every session's cached models when rows are
+-- changed by hand (UPDATE, DELETE, TRUNCATE), not only through train()/deploy().
+CREATE FUNCTION lead_scoring.models_changed_trigger()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'models_changed_trigger_wrapper';
+
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_scoring.models
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.models_changed_trigger();
