@@ -91,8 +91,10 @@ impl LogisticPasses for SqlPasses<'_> {
         COMBINE_CALLS.set(0);
         // No row limit: PostgreSQL runs a query with a tuple count without parallel workers
         // (Spi::get_one_with_args passes a limit of 1; "Workers Launched: 0"). One row anyway.
-        let state = Spi::connect(|client| client.select(query, None, &[theta.to_vec().into()])?.first().get_one::<Vec<f64>>())
-            .unwrap_or_else(|e| invalid(format!("aggregate engine pass over {} failed: {e}", self.source.display)));
+        let state = crate::pg::read_only::read_only(|| {
+            Spi::connect(|client| client.select(query, None, &[theta.to_vec().into()])?.first().get_one::<Vec<f64>>())
+        })
+        .unwrap_or_else(|e| invalid(format!("aggregate engine pass over {} failed: {e}", self.source.display)));
         self.seconds += started.elapsed().as_secs_f64();
         self.partial_states = self.partial_states.max(COMBINE_CALLS.get() + 1);
         Ok(state.unwrap_or_else(|| new_state(theta.len())))

@@ -114,17 +114,19 @@ pub fn type_name(oid: pg_sys::Oid) -> String {
     unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid)) }.to_string_lossy().into_owned()
 }
 
-/// The columns of a source, in order, read from a zero-row query.
+/// The columns of a source, in order, read from a zero-row query (read-only, as every source query).
 pub fn describe(source: &Source) -> Vec<SourceColumn> {
-    Spi::connect(|client| {
-        let table = client.select(&format!("SELECT * FROM {} LIMIT 0", source.from_sql), None, &[])?;
-        let n = table.columns()?;
-        let mut out = Vec::with_capacity(n);
-        for i in 1..=n {
-            let oid = table.column_type_oid(i)?.value();
-            out.push(SourceColumn { name: table.column_name(i)?, type_name: type_name(oid), class: classify(oid) });
-        }
-        Ok::<_, pgrx::spi::Error>(out)
+    crate::pg::read_only::read_only(|| {
+        Spi::connect(|client| {
+            let table = client.select(&format!("SELECT * FROM {} LIMIT 0", source.from_sql), None, &[])?;
+            let n = table.columns()?;
+            let mut out = Vec::with_capacity(n);
+            for i in 1..=n {
+                let oid = table.column_type_oid(i)?.value();
+                out.push(SourceColumn { name: table.column_name(i)?, type_name: type_name(oid), class: classify(oid) });
+            }
+            Ok::<_, pgrx::spi::Error>(out)
+        })
     })
     .unwrap_or_else(|e| invalid(format!("cannot read source {}: {e}", source.display)))
 }

@@ -149,6 +149,45 @@ mod tests {
     }
 
     #[pg_test]
+    fn every_function_that_reads_a_source_runs_it_read_only() {
+        setup();
+        Spi::run(
+            "CREATE TABLE victims AS SELECT * FROM leads;
+             CREATE FUNCTION deleting_leads() RETURNS SETOF leads LANGUAGE plpgsql AS $$
+             BEGIN DELETE FROM victims; RETURN QUERY SELECT * FROM leads; END $$;",
+        )
+        .unwrap();
+        let s = "SELECT * FROM deleting_leads()";
+        let calls = [
+            format!("SELECT * FROM lead_scoring.train('dml', '{s}', 'converted', options => '{{\"exclude\": [\"id\"]}}')"),
+            format!(
+                "SELECT * FROM lead_scoring.train('dml', '{s}', 'converted', options => '{{\"exclude\": [\"id\"], \"engine\": \"aggregate\"}}')"
+            ),
+            format!("SELECT * FROM lead_scoring.audit('{s}', 'converted')"),
+            format!("SELECT * FROM lead_scoring.feature_report('{s}')"),
+            format!("SELECT lead_scoring.evaluate('m', '{s}')"),
+            format!("SELECT * FROM lead_scoring.monitor('m', '{s}')"),
+            format!("SELECT * FROM lead_scoring.drift('m', '{s}')"),
+            format!("SELECT * FROM lead_scoring.backtest('m', '{s}', 'created_at', interval '1 week')"),
+            format!("SELECT * FROM lead_scoring.compare('{s}', 'converted', 'noise', 'visits')"),
+            format!("SELECT * FROM lead_scoring.lift('m', '{s}')"),
+            format!("SELECT * FROM lead_scoring.roc_curve('m', '{s}')"),
+            format!("SELECT * FROM lead_scoring.pr_curve('m', '{s}')"),
+            format!("SELECT * FROM lead_scoring.calibration_curve('m', '{s}')"),
+            format!("SELECT lead_scoring.precision_at_top('m', '{s}', 0.1)"),
+        ];
+        for sql in &calls {
+            let got = outcome(sql);
+            assert!(got.starts_with("25006: cannot execute DELETE in a read-only transaction"), "{sql}: {got}");
+        }
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM victims").unwrap(), Some(600));
+        // The caller's transaction is writable again after each refusal and each success.
+        Spi::run("SELECT * FROM lead_scoring.audit('leads', 'converted')").unwrap();
+        Spi::run("INSERT INTO victims SELECT * FROM leads LIMIT 1").unwrap();
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM victims").unwrap(), Some(601));
+    }
+
+    #[pg_test]
     fn generated_sql_is_not_hijacked_by_a_function_earlier_on_the_search_path() {
         setup();
         // A better match than pg_catalog.format(text, VARIADIC "any") for the statement

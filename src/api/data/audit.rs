@@ -15,6 +15,7 @@ use crate::core::training::TrainOptions;
 use crate::core::CoreError;
 use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core, raise_with_hint, required};
 use crate::executor::source::{describe, find_column, resolve_source, Source};
+use crate::pg::read_only::read_only;
 
 const BATCH_ROWS: i64 = 10_000;
 
@@ -68,8 +69,9 @@ fn read_table(src: &Source, columns: Vec<SourceColumn>, label: Option<&SourceCol
     let mut labels: Vec<Option<bool>> = Vec::new();
     let n = columns.len();
     let fail = |e: pgrx::spi::Error| -> ! { invalid(format!("cannot read source {}: {e}", src.display)) };
-    let cursor =
-        Spi::connect(|c| c.try_open_cursor(query.as_str(), &[]).map(|c| c.detach_into_name())).unwrap_or_else(|e| fail(e));
+    // The source runs read-only (crate::pg::read_only): while the cursor opens and at each fetch.
+    let cursor = read_only(|| Spi::connect(|c| c.try_open_cursor(query.as_str(), &[]).map(|c| c.detach_into_name())))
+        .unwrap_or_else(|e| fail(e));
     // The columns held stay within lead_scoring.max_memory, checked once per batch.
     let limit = crate::settings::max_memory();
     let mut rows_read = 0usize;
@@ -90,34 +92,36 @@ fn read_table(src: &Source, columns: Vec<SourceColumn>, label: Option<&SourceCol
             raise_core(CoreError { message: format!("{}; {hint}", e.message), ..e });
         }
         rows_read += BATCH_ROWS as usize;
-        let done = Spi::connect(|client| {
-            let mut cur = client.find_cursor(&cursor)?;
-            let table = cur.fetch(BATCH_ROWS)?;
-            let done = table.len() < BATCH_ROWS as usize;
-            for row in table {
-                for (i, b) in builders.iter_mut().enumerate() {
-                    match b {
-                        B::Num(v) => {
-                            let x: Option<f64> = row.get(i + 1)?;
-                            if let Some(x) = x.filter(|x| !x.is_finite()) {
-                                bad_data(format!(
-                                    "column \"{}\" has the value {x}; NaN and Infinity cannot be audited",
-                                    columns[i].name
-                                ));
+        let done = read_only(|| {
+            Spi::connect(|client| {
+                let mut cur = client.find_cursor(&cursor)?;
+                let table = cur.fetch(BATCH_ROWS)?;
+                let done = table.len() < BATCH_ROWS as usize;
+                for row in table {
+                    for (i, b) in builders.iter_mut().enumerate() {
+                        match b {
+                            B::Num(v) => {
+                                let x: Option<f64> = row.get(i + 1)?;
+                                if let Some(x) = x.filter(|x| !x.is_finite()) {
+                                    bad_data(format!(
+                                        "column \"{}\" has the value {x}; NaN and Infinity cannot be audited",
+                                        columns[i].name
+                                    ));
+                                }
+                                v.push(x)
                             }
-                            v.push(x)
+                            B::Text(b) => b.push(row.get::<&str>(i + 1)?),
                         }
-                        B::Text(b) => b.push(row.get::<&str>(i + 1)?),
+                    }
+                    if let Some(l) = label {
+                        labels.push(row.get::<&str>(n + 1)?.map(|t| label_value(t, l)));
                     }
                 }
-                if let Some(l) = label {
-                    labels.push(row.get::<&str>(n + 1)?.map(|t| label_value(t, l)));
+                if !done {
+                    cur.detach_into_name();
                 }
-            }
-            if !done {
-                cur.detach_into_name();
-            }
-            Ok::<_, pgrx::spi::Error>(done)
+                Ok::<_, pgrx::spi::Error>(done)
+            })
         })
         .unwrap_or_else(|e| fail(e));
         if done {
@@ -180,10 +184,11 @@ fn audit(
     let src = resolve_source(required(source, "source"));
     let columns = describe(&src);
     let label_col = check_label_column(&columns, label, &src).cloned();
-    let duplicates =
+    let duplicates = read_only(|| {
         Spi::get_one::<i64>(&format!("SELECT count(*) - count(DISTINCT md5(t::text)) FROM (SELECT * FROM {}) t", src.from_sql))
-            .unwrap_or_else(|e| invalid(format!("cannot read source {}: {e}", src.display)))
-            .unwrap_or(0);
+    })
+    .unwrap_or_else(|e| invalid(format!("cannot read source {}: {e}", src.display)))
+    .unwrap_or(0);
     let table = read_table(&src, columns, label_col.as_ref());
     let opts = PreprocessOptions::default();
     let rows: Vec<AuditRow> = table

@@ -51,18 +51,21 @@ fn compare(
     };
     let query = format!("SELECT ({a})::float8, ({b})::float8, {label_expr} FROM (SELECT * FROM {}) AS src", src.from_sql);
     let (mut sa, mut sb, mut labels) = (Vec::new(), Vec::new(), Vec::new());
-    Spi::connect(|client| {
-        for row in client.select(&query, None, &[])? {
-            if let (Some(x), Some(y), Some(l)) = (row.get::<f64>(1)?, row.get::<f64>(2)?, row.get::<bool>(3)?) {
-                if !x.is_finite() || !y.is_finite() {
-                    bad_data("scores must be finite numbers");
+    // The source and both score expressions run read-only (crate::pg::read_only).
+    crate::pg::read_only::read_only(|| {
+        Spi::connect(|client| {
+            for row in client.select(&query, None, &[])? {
+                if let (Some(x), Some(y), Some(l)) = (row.get::<f64>(1)?, row.get::<f64>(2)?, row.get::<bool>(3)?) {
+                    if !x.is_finite() || !y.is_finite() {
+                        bad_data("scores must be finite numbers");
+                    }
+                    sa.push(x);
+                    sb.push(y);
+                    labels.push(l);
                 }
-                sa.push(x);
-                sb.push(y);
-                labels.push(l);
             }
-        }
-        Ok::<_, pgrx::spi::Error>(())
+            Ok::<_, pgrx::spi::Error>(())
+        })
     })
     .unwrap_or_else(|e| invalid(format!("cannot compute the scores: {e}")));
     let auc = core_ok(delong_compare(&sa, &sb, &labels, confidence));

@@ -9,6 +9,7 @@ use crate::core::data::SplitKey;
 use crate::core::monitoring::group_metrics;
 use crate::errors::{bad_data, invalid, quote_ident, required};
 use crate::executor::source::{describe, find_column, resolve_source, Source};
+use crate::pg::read_only::read_only;
 
 /// More periods than this is almost certainly a wrong unit ('1 second' over years).
 const MAX_PERIODS: i64 = 10_000;
@@ -43,10 +44,13 @@ fn periods(src: &Source, time: &str, period: Interval) -> Vec<(TimestampWithTime
            FROM {}",
         src.from_sql
     );
-    let count = Spi::get_one_with_args::<i64>(
-        &format!("SELECT ceil(extract(epoch FROM hi - lo) / extract(epoch FROM $1::interval))::int8 + 1 FROM ({bounds}) b"),
-        &[period.into()],
-    )
+    // Both queries read the source: read-only, as every source query (crate::pg::read_only).
+    let count = read_only(|| {
+        Spi::get_one_with_args::<i64>(
+            &format!("SELECT ceil(extract(epoch FROM hi - lo) / extract(epoch FROM $1::interval))::int8 + 1 FROM ({bounds}) b"),
+            &[period.into()],
+        )
+    })
     .unwrap_or_else(|e| invalid(format!("cannot read source {}: {e}", src.display)));
     match count {
         None => bad_data(format!("source {} has no rows with a non-NULL \"{time}\"", src.display)),
@@ -55,7 +59,7 @@ fn periods(src: &Source, time: &str, period: Interval) -> Vec<(TimestampWithTime
         )),
         Some(_) => {}
     }
-    Spi::connect(|client| {
+    read_only(|| Spi::connect(|client| {
         let t = client.select(
             &format!(
                 "SELECT g, extract(epoch FROM g)::float8 FROM ({bounds}) b, generate_series(b.lo, b.hi, $1::interval) g ORDER BY g"
@@ -65,7 +69,7 @@ fn periods(src: &Source, time: &str, period: Interval) -> Vec<(TimestampWithTime
         )?;
         t.map(|r| Ok((r.get::<TimestampWithTimeZone>(1)?.expect("a period start"), r.get::<f64>(2)?.unwrap_or_default())))
             .collect::<Result<Vec<_>, pgrx::spi::Error>>()
-    })
+    }))
     .unwrap_or_else(|e| invalid(format!("cannot compute periods of source {}: {e}", src.display)))
 }
 
