@@ -119,9 +119,10 @@ pub fn lock_model_name(name: &str) {
 }
 
 /// A model name belongs to the role that trained its first version: only that role, its
-/// members and superusers may train, deploy, roll back, retire or re-tier it. A name nobody
-/// trained yet is free; a name whose owner role was dropped belongs to superusers.
-fn require_owner(name: &str) {
+/// members and superusers may train, deploy, roll back, retire, re-tier or schedule retraining
+/// of it. A name nobody trained yet is free; a name whose owner role was dropped belongs to
+/// superusers.
+pub fn require_owner(name: &str) {
     let found = Spi::get_two_with_args::<String, bool>(
         "SELECT m.created_by::text,
                 coalesce(pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'),

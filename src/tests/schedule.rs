@@ -115,6 +115,40 @@ mod tests {
         );
     }
 
+    #[pg_test]
+    fn jobs_run_as_the_role_that_scheduled_them() {
+        with_cron();
+        make_leads("leads", 1000);
+        train_default("m", "leads");
+        Spi::run(
+            "CREATE ROLE ls_scheduler NOSUPERUSER NOLOGIN;
+             GRANT USAGE ON SCHEMA cron TO ls_scheduler;
+             GRANT SELECT ON leads TO ls_scheduler;
+             GRANT INSERT, UPDATE ON lead_scoring.models TO ls_scheduler;
+             GRANT INSERT ON lead_scoring.model_events, lead_scoring.monitoring TO ls_scheduler;
+             GRANT USAGE ON ALL SEQUENCES IN SCHEMA lead_scoring TO ls_scheduler;
+             SET LOCAL ROLE ls_scheduler",
+        )
+        .unwrap();
+        Spi::run("SELECT lead_scoring.schedule_monitoring('m', 'leads', '0 6 * * *')").unwrap();
+        // Retraining someone else's model is refused now, not at every run of the job.
+        let refused = Spi::get_one::<String>(
+            "DO $$ BEGIN
+                 PERFORM lead_scoring.schedule_retraining('m', 'leads', 'converted', '0 5 * * 1');
+             EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE 'refused'; END $$;
+             SELECT count(*)::text FROM cron.job WHERE jobname = 'lead_scoring:retraining:m'",
+        )
+        .unwrap();
+        assert_eq!(refused.as_deref(), Some("0"));
+        // A model of its own: retraining scheduled, also as the caller.
+        Spi::run("SELECT lead_scoring.train('own', 'leads', 'converted', options => '{\"exclude\": [\"id\"]}')").unwrap();
+        Spi::run("SELECT lead_scoring.schedule_retraining('own', 'leads', 'converted', '0 5 * * 1')").unwrap();
+        Spi::run("RESET ROLE").unwrap();
+        let users =
+            Spi::get_one::<String>("SELECT string_agg(jobname || '=' || username, ',' ORDER BY jobname) FROM cron.job").unwrap();
+        assert_eq!(users.as_deref(), Some("lead_scoring:monitoring:m=ls_scheduler,lead_scoring:retraining:own=ls_scheduler"));
+    }
+
     #[pg_test(error = "model \"m\" has no scheduled monitoring or retraining job")]
     fn unschedule_without_jobs() {
         with_cron();

@@ -8,7 +8,7 @@ use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::json;
 
 use crate::catalog::events::log_event;
-use crate::catalog::models::{model_exists, parse_model_spec};
+use crate::catalog::models::{model_exists, parse_model_spec, require_owner};
 use crate::core::data::SourceColumn;
 use crate::core::governance::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};
 use crate::core::training::{parse_train_options, Algorithm};
@@ -20,9 +20,12 @@ fn require_pg_cron() {
     let facts = Spi::connect(|client| {
         let t = client.select(
             "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_cron'),
-                    'pg_cron' = ANY (SELECT trim(both ' \"' FROM l) FROM unnest(string_to_array(current_setting('shared_preload_libraries'), ',')) l),
+                    -- pg_settings shows the setting only to superusers and pg_read_all_settings
+                    -- (current_setting() would raise an ERROR); for others assume it is preloaded.
+                    coalesce((SELECT 'pg_cron' = ANY (SELECT trim(both ' \"' FROM l) FROM unnest(string_to_array(s.setting, ',')) l)
+                                FROM pg_catalog.pg_settings s WHERE s.name = 'shared_preload_libraries'), true),
                     EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron'),
-                    current_setting('cron.database_name', true),
+                    (SELECT s.setting FROM pg_catalog.pg_settings s WHERE s.name = 'cron.database_name'),
                     current_database()::text",
             Some(1),
             &[],
@@ -119,8 +122,9 @@ fn schedule_monitoring(model_name: Option<&str>, source: Option<&str>, schedule:
 /// Schedules retraining with pg_cron: `train(model_name, source, label, features, algorithm,
 /// options)` on `schedule`, so each run stores a new version that the deploy policy in
 /// `options.deploy` (default `if_better`) deploys or not. Arguments are checked now (source,
-/// label column, algorithm, options). Returns the pg_cron job id; the job is named
-/// `lead_scoring:retraining:<model>`.
+/// label column, algorithm, options, and that the caller may train the name: only its owner,
+/// the owner's members and superusers). Returns the pg_cron job id; the job is named
+/// `lead_scoring:retraining:<model>` and runs as the current role, never as a superuser.
 #[pg_extern(volatile, parallel_unsafe)]
 fn schedule_retraining(
     model_name: Option<&str>,
@@ -132,6 +136,8 @@ fn schedule_retraining(
     options: default!(Option<JsonB>, "'{}'"),
 ) -> i64 {
     let model = scheduled_model(model_name);
+    // The job trains as the caller: refuse now what train() would refuse at every run.
+    require_owner(&model);
     let (source, resolved, columns) = job_source(required(source, "source"));
     let label = required(label, "label");
     find_column(&columns, label, "label", &resolved);
