@@ -338,7 +338,27 @@ pub struct NewVersion<'a> {
 }
 
 /// Stores a new version (call under [`lock_model_name`], with [`next_version`]'s number).
+///
+/// Under REPEATABLE READ or SERIALIZABLE the transaction's snapshot predates the lock, so a
+/// version another session stored in between is invisible to [`next_version`] and the INSERT
+/// meets the unique index: that is reported as the serialization failure it is (`40001`, which
+/// clients retry), not as a unique violation.
 pub fn insert_version(v: NewVersion<'_>) {
+    let (name, version) = (v.name.to_string(), v.version);
+    PgTryBuilder::new(move || insert_version_row(v))
+        .catch_when(PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION, move |_| {
+            raise_with_hint(
+                PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE,
+                format!(
+                    "could not serialize access: another session stored version {version} of model \"{name}\" after this transaction's snapshot was taken"
+                ),
+                "retry the transaction; in READ COMMITTED (the default) concurrent train() calls of one name simply take the next versions",
+            )
+        })
+        .execute()
+}
+
+fn insert_version_row(v: NewVersion<'_>) {
     Spi::run_with_args(
         "INSERT INTO lead_scoring.models
            (name, version, algorithm, label, positive_label, source, features, options, split, training,

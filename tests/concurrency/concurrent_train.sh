@@ -52,4 +52,29 @@ first=$(value "SELECT count(*) FROM lead_scoring.model_events WHERE model_name =
 [ "$first" = 1 ] || fail "$first versions deployed themselves as the first version"
 echo "$TEST: ok: exactly one version deployed itself as the first version"
 check_event_log race
+
+# REPEATABLE READ: a transaction whose snapshot predates another session's stored version cannot
+# see it; its train() must fail as a serialization failure (40001, which clients retry), store
+# nothing, and succeed when retried.
+before=$(value "SELECT count(*) FROM lead_scoring.models WHERE name = 'race'")
+mkfifo "$SCRATCH_DIR/rr.in"
+db -At -v ON_ERROR_STOP=0 <"$SCRATCH_DIR/rr.in" >"$SCRATCH_DIR/rr.out" 2>&1 &
+rr=$!
+exec 7>"$SCRATCH_DIR/rr.in"
+echo "\\set VERBOSITY verbose" >&7
+echo "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM lead_scoring.models;" >&7
+sleep 1
+value "SELECT version FROM lead_scoring.train('race', 'leads', 'converted', options => '{\"exclude\": [\"id\", \"created_at\"], \"leakage\": \"ignore\"}')" >/dev/null
+echo "SELECT version FROM lead_scoring.train('race', 'leads', 'converted', options => '{\"exclude\": [\"id\", \"created_at\"], \"leakage\": \"ignore\"}'); ROLLBACK;" >&7
+echo "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 'retried', version FROM lead_scoring.train('race', 'leads', 'converted', options => '{\"exclude\": [\"id\", \"created_at\"], \"leakage\": \"ignore\"}'); COMMIT;" >&7
+exec 7>&-
+wait "$rr" || true
+grep -q "ERROR:  40001: could not serialize access: another session stored version $((before + 1)) of model \"race\"" "$SCRATCH_DIR/rr.out" \
+  || { cat "$SCRATCH_DIR/rr.out" >&2; fail "train() in a REPEATABLE READ transaction with a stale snapshot did not fail with 40001"; }
+grep -q "^retried|$((before + 2))$" "$SCRATCH_DIR/rr.out" \
+  || { cat "$SCRATCH_DIR/rr.out" >&2; fail "the retried REPEATABLE READ train() did not store version $((before + 2))"; }
+after=$(value "SELECT count(*) FROM lead_scoring.models WHERE name = 'race'")
+[ "$after" = $((before + 2)) ] || fail "after the REPEATABLE READ case $after versions exist, expected $((before + 2))"
+echo "$TEST: ok: train() in REPEATABLE READ with a snapshot older than another session's version fails with 40001, stores nothing, and succeeds when retried"
+check_event_log race
 echo "$TEST: ok"
