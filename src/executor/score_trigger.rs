@@ -88,6 +88,9 @@ impl TriggerSite {
         let model_spec = arg(0).to_str().unwrap_or_else(|_| invalid("trigger argument is not valid UTF-8"));
         let model = cache::get(model_spec);
         let history = std::ffi::CString::new(history_column(&arg(1).to_string_lossy())).expect("no NUL in a column name");
+        if arg(4).to_bytes().is_empty() {
+            refuse_generated_features(tupdesc, &model, rel);
+        }
         TriggerSite {
             tgoid: trigger.tgoid,
             generation,
@@ -128,6 +131,28 @@ impl TriggerSite {
                 let row = binding.deform(new);
                 Some(probability_of(&self.model, |i| row.value(i), &mut self.new_raw))
             }
+        }
+    }
+}
+
+/// `attach()` refuses a feature that is a stored generated column; this catches one made so
+/// later (dropped and added again as generated): PostgreSQL computes such a column after BEFORE
+/// ROW triggers, so the trigger would score with NULL (or the old value) there.
+///
+/// # Safety
+/// `tupdesc` must be the descriptor of `rel`, the firing trigger's relation.
+unsafe fn refuse_generated_features(tupdesc: pg_sys::TupleDesc, model: &LoadedModel, rel: pg_sys::Relation) {
+    let attrs = (*tupdesc).attrs.as_slice((*tupdesc).natts as usize);
+    for feature in model.model.feature_names() {
+        if attrs.iter().any(|a| !a.attisdropped && a.attgenerated != 0 && a.name() == feature) {
+            raise_with_hint(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!(
+                    "column \"{feature}\" of {} is a generated column, which a BEFORE trigger sees before it is computed",
+                    table_display((*rel).rd_id)
+                ),
+                "detach the model, and score the table with lead_scoring.score() in a view or store the value in an ordinary column",
+            );
         }
     }
 }

@@ -388,6 +388,22 @@ mod tests {
         Spi::run("SELECT lead_scoring.attach('rs_att_generated', 'rs_logit')").unwrap();
     }
 
+    #[pg_test(
+        error = "column \"amount\" of rs_att_regenerated is a generated column, which a BEFORE trigger sees before it is computed"
+    )]
+    fn the_trigger_refuses_a_feature_made_generated_after_attach() {
+        setup();
+        let shape = table_shapes().into_iter().find(|s| s.name == "plain").unwrap();
+        Spi::run(&shape.build.replace("{t}", "rs_att_regenerated")).unwrap();
+        Spi::run("SELECT lead_scoring.attach('rs_att_regenerated', 'rs_logit')").unwrap();
+        Spi::run(
+            "ALTER TABLE rs_att_regenerated DROP COLUMN amount;
+             ALTER TABLE rs_att_regenerated ADD COLUMN amount numeric GENERATED ALWAYS AS (visits * 10) STORED",
+        )
+        .unwrap();
+        Spi::run("INSERT INTO rs_att_regenerated (id) VALUES (100000)").unwrap();
+    }
+
     #[pg_test]
     fn numeric_specials_score_as_their_float8_casts() {
         setup();
