@@ -44,13 +44,15 @@ impl<'a> SqlPasses<'a> {
     }
 }
 
-/// The label as a boolean SQL expression, read as train()'s row reader reads it.
+/// The label as a boolean SQL expression, read as train()'s row reader reads it. Operators are
+/// named with their schema: an `=` for (float8, integer) placed earlier on the caller's
+/// search_path would otherwise be a better match than pg_catalog's and run in every pass.
 fn label_sql(label: &SourceColumn, positive: Option<&str>) -> String {
     let q = quote_ident(&label.name);
     match (positive, label.class) {
-        (Some(p), _) => format!("({q})::text = {}", quote_literal(p)),
-        (None, ColumnClass::Boolean) => format!("({q})::text = 'true'"),
-        (None, _) => format!("({q})::float8 = 1"),
+        (Some(p), _) => format!("({q})::text OPERATOR(pg_catalog.=) {}::text", quote_literal(p)),
+        (None, ColumnClass::Boolean) => format!("({q})::text OPERATOR(pg_catalog.=) 'true'::text"),
+        (None, _) => format!("({q})::float8 OPERATOR(pg_catalog.=) 1::float8"),
     }
 }
 

@@ -207,6 +207,47 @@ mod tests {
     }
 
     #[pg_test]
+    fn operators_earlier_on_the_search_path_are_never_called() {
+        setup();
+        // Better matches than pg_catalog's `=` for a numeric label compared with an integer:
+        // chosen over it when generated SQL writes an unqualified `=` with mixed types. Each
+        // records that it ran in a setting (allowed in the read-only source queries).
+        Spi::run(
+            "CREATE TABLE nleads AS SELECT *, converted::int::numeric AS won,
+                    CASE WHEN id % 5 = 0 THEN 'test' WHEN id % 5 = 1 THEN 'validation' ELSE 'train' END AS part FROM leads;
+             CREATE SCHEMA evil;
+             CREATE FUNCTION evil.eq_float8_int4(float8, int4) RETURNS bool LANGUAGE plpgsql SET search_path = pg_catalog
+               AS $$ BEGIN PERFORM set_config('evil.called', 'float8 = int4', false); RETURN $1 = $2; END $$;
+             CREATE OPERATOR evil.= (LEFTARG = float8, RIGHTARG = int4, FUNCTION = evil.eq_float8_int4);
+             CREATE FUNCTION evil.eq_numeric_int4(numeric, int4) RETURNS bool LANGUAGE plpgsql SET search_path = pg_catalog
+               AS $$ BEGIN PERFORM set_config('evil.called', 'numeric = int4', false); RETURN $1 = $2; END $$;
+             CREATE OPERATOR evil.= (LEFTARG = numeric, RIGHTARG = int4, FUNCTION = evil.eq_numeric_int4);
+             SELECT set_config('evil.called', '', false);
+             SET LOCAL search_path = evil, public;",
+        )
+        .unwrap();
+        // The operators work, so a call that reached them would be seen.
+        assert_eq!(Spi::get_one::<bool>("SELECT 1::numeric = 1").unwrap(), Some(true));
+        assert_eq!(Spi::get_one::<String>("SELECT current_setting('evil.called')").unwrap().as_deref(), Some("numeric = int4"));
+        Spi::run("SELECT set_config('evil.called', '', false)").unwrap();
+        for sql in [
+            "SELECT * FROM lead_scoring.train('n_mem', 'nleads', 'won', options => '{\"exclude\": [\"id\", \"converted\"]}')",
+            "SELECT * FROM lead_scoring.train('n_agg', 'nleads', 'won', options => '{\"exclude\": [\"id\", \"converted\"], \"engine\": \"aggregate\",
+                                  \"split\": {\"method\": \"column\", \"column\": \"part\"}}')",
+            "SELECT * FROM lead_scoring.compare('nleads', 'won', 'noise', 'visits')",
+            "SELECT lead_scoring.evaluate('n_agg', 'nleads')",
+            "SELECT * FROM lead_scoring.monitor('n_agg', 'nleads')",
+            "SELECT * FROM lead_scoring.backtest('n_agg', 'nleads', 'created_at', interval '1 week')",
+            "SELECT * FROM lead_scoring.audit('nleads', 'won')",
+            "SELECT * FROM lead_scoring.optimal_threshold('n_agg', 'f1')",
+        ] {
+            Spi::run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let called = Spi::get_one::<String>("SELECT current_setting('evil.called')").unwrap();
+            assert_eq!(called.as_deref(), Some(""), "{sql} called the operator evil.=");
+        }
+    }
+
+    #[pg_test]
     fn a_model_belongs_to_the_role_that_trained_it_first() {
         setup();
         Spi::run(

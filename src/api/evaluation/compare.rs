@@ -46,7 +46,11 @@ fn compare(
     let label_col = find_column(&columns, label, "label", &src);
     let label_expr = match label_col.class {
         ColumnClass::Boolean => quote_ident(label),
-        ColumnClass::Numeric { .. } => format!("CASE {} WHEN 1 THEN true WHEN 0 THEN false END", quote_ident(label)),
+        // Compared as float8 with pg_catalog's operator: a better-matching `=` earlier on the
+        // search_path (say for numeric and integer) is never called.
+        ColumnClass::Numeric { .. } => {
+            format!("CASE ({0})::float8 WHEN 1::float8 THEN true WHEN 0::float8 THEN false END", quote_ident(label))
+        }
         _ => invalid(format!("label column \"{label}\" must be boolean or 0/1")),
     };
     let query = format!("SELECT ({a})::float8, ({b})::float8, {label_expr} FROM (SELECT * FROM {}) AS src", src.from_sql);
