@@ -8,9 +8,10 @@
 -- attach_events() triggers name their target table and feature view by schema-qualified name
 -- instead of oid (a restored dump gives relations new oids); ::regclass reads both, so
 -- triggers created by 0.1.0 keep working. pg_catalog.format: a format() placed earlier on the
--- search_path of whoever inserts the events is never called.
+-- search_path of whoever inserts the events is never called, and the function runs with the
+-- search_path pg_catalog, pg_temp (the key columns' = is pg_catalog's).
 CREATE OR REPLACE FUNCTION lead_scoring.rescore_from_feature_view() RETURNS trigger
-LANGUAGE plpgsql SECURITY INVOKER AS $fn$
+LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     EXECUTE pg_catalog.format(
         'UPDATE %s AS lead SET %I = lead_scoring.score(%L, f.*), %I = lead_scoring.tier(%L, f.*)

@@ -209,6 +209,18 @@ mod tests {
     #[pg_test]
     fn operators_earlier_on_the_search_path_are_never_called() {
         setup();
+        // attach_events() with a varchar key, set up before the operators below exist (the
+        // view's own `=` is bound when it is created).
+        Spi::run(
+            "CREATE TABLE ev_views (lead_key varchar);
+             CREATE TABLE ev_leads AS SELECT id::varchar AS lead_key, source, opted_in, noise FROM leads;
+             CREATE VIEW ev_features AS
+             SELECT l.lead_key, l.source, l.opted_in, l.noise,
+                    (SELECT count(*) FROM ev_views v WHERE v.lead_key = l.lead_key)::int AS visits
+               FROM ev_leads l;
+             SELECT lead_scoring.attach_events('ev_views', 'ev_leads', 'lead_key', 'm', 'ev_features', alerts => false);",
+        )
+        .unwrap();
         // Better matches than pg_catalog's `=` for a numeric label compared with an integer:
         // chosen over it when generated SQL writes an unqualified `=` with mixed types. Each
         // records that it ran in a setting (allowed in the read-only source queries).
@@ -222,6 +234,9 @@ mod tests {
              CREATE FUNCTION evil.eq_numeric_int4(numeric, int4) RETURNS bool LANGUAGE plpgsql SET search_path = pg_catalog
                AS $$ BEGIN PERFORM set_config('evil.called', 'numeric = int4', false); RETURN $1 = $2; END $$;
              CREATE OPERATOR evil.= (LEFTARG = numeric, RIGHTARG = int4, FUNCTION = evil.eq_numeric_int4);
+             CREATE FUNCTION evil.eq_varchar(varchar, varchar) RETURNS bool LANGUAGE plpgsql SET search_path = pg_catalog
+               AS $$ BEGIN PERFORM set_config('evil.called', 'varchar = varchar', false); RETURN $1::text = $2::text; END $$;
+             CREATE OPERATOR evil.= (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = evil.eq_varchar);
              SELECT set_config('evil.called', '', false);
              SET LOCAL search_path = evil, public;",
         )
@@ -240,11 +255,19 @@ mod tests {
             "SELECT * FROM lead_scoring.backtest('n_agg', 'nleads', 'created_at', interval '1 week')",
             "SELECT * FROM lead_scoring.audit('nleads', 'won')",
             "SELECT * FROM lead_scoring.optimal_threshold('n_agg', 'f1')",
+            // The attach_events() statement trigger, fired by whoever inserts events.
+            "INSERT INTO ev_views SELECT '7'::varchar FROM generate_series(1, 6)",
         ] {
             Spi::run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
             let called = Spi::get_one::<String>("SELECT current_setting('evil.called')").unwrap();
             assert_eq!(called.as_deref(), Some(""), "{sql} called the operator evil.=");
         }
+        // ... and it did rescore the lead, exactly as score() on the view.
+        let (got, expected) = Spi::get_two::<f64, f64>(
+            "SELECT l.lead_score, lead_scoring.score('m', f) FROM ev_leads l JOIN ev_features f USING (lead_key) WHERE l.lead_key = '7'",
+        )
+        .unwrap();
+        assert!(got.is_some() && got == expected, "{got:?} vs {expected:?}");
     }
 
     #[pg_test]

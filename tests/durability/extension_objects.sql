@@ -10,12 +10,13 @@ members AS (
 ),
 functions AS (
   -- signature, result, kind (function, aggregate, ...), volatility, strictness, parallel safety,
-  -- security, the C symbol or a hash of the SQL/plpgsql body, grants and comment
-  SELECT format('function %s(%s) returns %s kind=%s volatile=%s strict=%s parallel=%s secdef=%s lang=%s body=%s acl=%s comment=%s',
+  -- security, the C symbol or a hash of the SQL/plpgsql body, settings (SET search_path ...),
+  -- grants and comment
+  SELECT format('function %s(%s) returns %s kind=%s volatile=%s strict=%s parallel=%s secdef=%s lang=%s body=%s config=%s acl=%s comment=%s',
                 p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_result(p.oid),
                 p.prokind, p.provolatile, p.proisstrict, p.proparallel, p.prosecdef, l.lanname,
                 CASE WHEN l.lanname = 'c' THEN p.prosrc ELSE md5(p.prosrc) END,
-                coalesce(p.proacl::text, 'default'), md5(coalesce(obj_description(p.oid, 'pg_proc'), ''))) AS line
+                coalesce(p.proconfig::text, 'none'), coalesce(p.proacl::text, 'default'), md5(coalesce(obj_description(p.oid, 'pg_proc'), ''))) AS line
     FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
    WHERE p.pronamespace = 'lead_scoring'::regnamespace
 ),

@@ -8,7 +8,7 @@
 #     calls them until it is updated, and its dumps restore with them);
 #   - after the update the extension's objects are exactly those of a fresh install of the
 #     current version (functions with their arguments, result, volatility, strictness,
-#     parallel safety, body or C symbol, grants; tables, columns, constraints, indexes, views,
+#     parallel safety, body or C symbol, SET clauses, grants; tables, columns, constraints, indexes, views,
 #     config-dump registrations, settings); the difference is printed when not;
 #   - every model version trained at 0.1.0 scores the fixture's leads bit for bit as 0.1.0 did;
 #   - the attached table's trigger still scores new rows, and train() adds a version.

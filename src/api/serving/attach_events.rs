@@ -29,9 +29,11 @@ pgrx::extension_sql!(
 -- inserted rows (transition table lead_scoring_changed_rows), from the feature view.
 -- TG_ARGV: target, key column, model, feature view, score column, tier column. Target and view
 -- are schema-qualified names (0.1.0 stored oids, which ::regclass also reads), so the triggers
--- survive pg_dump/pg_restore, which gives every relation a new oid.
+-- survive pg_dump/pg_restore, which gives every relation a new oid. It runs with the search_path
+-- pg_catalog, pg_temp: the key columns' `=` (varchar = varchar, say) is pg_catalog's even when
+-- whoever inserts the events has a schema with a better match earlier on their path.
 CREATE FUNCTION lead_scoring.rescore_from_feature_view() RETURNS trigger
-LANGUAGE plpgsql SECURITY INVOKER AS $fn$
+LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     EXECUTE pg_catalog.format(
         'UPDATE %s AS lead SET %I = lead_scoring.score(%L, f.*), %I = lead_scoring.tier(%L, f.*)
