@@ -112,7 +112,7 @@ pub fn table_display(table: pg_sys::Oid) -> String {
 /// to name a relation, since oids change when a dump is restored into another database.
 pub fn qualified_name(relation: pg_sys::Oid) -> String {
     Spi::get_one_with_args::<String>(
-        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
+        "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
         &[relation.into()],
     )
     .ok()

@@ -197,10 +197,23 @@ mod tests {
              CREATE SCHEMA evil;
              CREATE FUNCTION evil.format(text, regclass, text) RETURNS text LANGUAGE sql
                AS $$ SELECT 'INSERT INTO public.hijacked VALUES (1)' $$;
+             -- ... and for the schema-qualified names attach_events() stores in its triggers.
+             CREATE FUNCTION evil.format(text, name, name) RETURNS text LANGUAGE sql
+               AS $$ SELECT 'public.hijacked' $$;
+             CREATE TABLE ev_views (id int);
+             CREATE TABLE ev_leads AS SELECT * FROM leads;
+             CREATE VIEW ev_features AS SELECT * FROM ev_leads;
              SET LOCAL search_path = evil, public;",
         )
         .unwrap();
         Spi::run("SELECT lead_scoring.attach('leads', 'm')").unwrap();
+        Spi::run("SELECT lead_scoring.attach_events('ev_views', 'ev_leads', 'id', 'm', 'ev_features')").unwrap();
+        let stored = Spi::get_one::<String>(
+            "SELECT encode(tgargs, 'escape') FROM pg_trigger WHERE tgrelid = 'ev_views'::regclass AND NOT tgisinternal",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(stored.starts_with("public.ev_leads\\000id\\000m\\000public.ev_features\\000"), "{stored}");
         Spi::run("RESET search_path").unwrap();
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM hijacked").unwrap(), Some(0));
         assert_eq!(Spi::get_one::<i64>("SELECT count(lead_score) FROM leads").unwrap(), Some(0));

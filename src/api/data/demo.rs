@@ -25,7 +25,7 @@ fn generate_demo(n_leads: default!(Option<i32>, "10000"), seed: default!(Option<
     let sql = GENERATOR.replace("{n}", &n.to_string()).replace("{seed}", &seed.to_string());
     Spi::run(&sql).unwrap_or_else(|e| invalid(format!("cannot generate the demo CRM: {e}")));
     let counts = Spi::get_one::<JsonB>(
-        "SELECT jsonb_build_object(
+        "SELECT pg_catalog.jsonb_build_object(
                   'companies', (SELECT count(*) FROM lead_scoring_demo.companies),
                   'leads', count(*),
                   'lead_events', (SELECT count(*) FROM lead_scoring_demo.lead_events),
