@@ -15,7 +15,7 @@ fn time_window(source: &str, split: &serde_json::Value) -> Option<(String, Strin
     let column = split["column"].as_str()?;
     let oid = Spi::get_one_with_args::<pg_sys::Oid>("SELECT to_regclass($1)::oid", &[source.into()]).ok().flatten()?;
     let sql = Spi::get_one_with_args::<String>(
-        "SELECT pg_catalog.format('SELECT min(%1$I)::text || '' / '' || max(%1$I)::text FROM %2$s', $1, $2::regclass)",
+        "SELECT pg_catalog.format('SELECT pg_catalog.min(%1$I)::text || '' / '' || pg_catalog.max(%1$I)::text FROM %2$s', $1, $2::regclass)",
         &[column.into(), oid.into()],
     )
     .ok()

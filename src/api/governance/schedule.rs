@@ -22,7 +22,7 @@ fn require_pg_cron() {
             "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_cron'),
                     -- pg_settings shows the setting only to superusers and pg_read_all_settings
                     -- (current_setting() would raise an ERROR); for others assume it is preloaded.
-                    coalesce((SELECT 'pg_cron' = ANY (SELECT trim(both ' \"' FROM l) FROM unnest(string_to_array(s.setting, ',')) l)
+                    coalesce((SELECT 'pg_cron' = ANY (SELECT trim(both ' \"' FROM l) FROM pg_catalog.unnest(pg_catalog.string_to_array(s.setting, ',')) l)
                                 FROM pg_catalog.pg_settings s WHERE s.name = 'shared_preload_libraries'), true),
                     EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron'),
                     (SELECT s.setting FROM pg_catalog.pg_settings s WHERE s.name = 'cron.database_name'),

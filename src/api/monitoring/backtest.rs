@@ -87,7 +87,7 @@ fn with_periods(src: &Source, time: &str, period: Interval, starts: &[(Timestamp
         "(SELECT s.*, p.{PERIOD_COLUMN}
             FROM (SELECT * FROM {from}) s
             JOIN (SELECT to_timestamp(e) AS {PERIOD_COLUMN}, to_timestamp(e) + '{step}'::interval AS period_end
-                    FROM unnest('{{{epochs}}}'::float8[]) AS e) p
+                    FROM pg_catalog.unnest('{{{epochs}}}'::float8[]) AS e) p
               ON {t} >= p.{PERIOD_COLUMN} AND {t} < p.period_end) AS lead_scoring_backtest",
         from = src.from_sql
     );

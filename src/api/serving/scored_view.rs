@@ -55,7 +55,7 @@ fn create_scored_view(view_name: Option<&str>, source: Option<&str>, model_name:
            FROM %2$s AS s"
     );
     let qualified = Spi::get_one_with_args::<String>(
-        "SELECT string_agg(quote_ident(part), '.') FROM unnest(parse_ident($1)) AS part",
+        "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(part), '.') FROM pg_catalog.unnest(pg_catalog.parse_ident($1)) AS part",
         &[view_name.into()],
     )
     .unwrap_or_else(|e| crate::errors::invalid(format!("view_name \"{view_name}\" is not a valid name: {e}")))
