@@ -3,8 +3,8 @@
 //!
 //! Training runs on a worker thread that never touches Postgres (signals blocked), with a
 //! bounded number of threads; the caller's `progress` callback runs on the calling thread while
-//! it waits, so a user's cancel returns at once (the worker finishes in the background and its
-//! result is dropped).
+//! it waits, so a user's cancel returns at once, and the worker stops after its current tree
+//! ([`super::gbm_stop`]).
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -15,6 +15,7 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::models::gbm_stop;
 use crate::models::treeshap::TreeShapPlan;
 use crate::resources::block_signals;
 use crate::{core_err, CoreResult};
@@ -261,6 +262,8 @@ fn booster(opts: &GbmOptions, early_stopping: bool) -> CoreResult<GradientBooste
         .set_seed(opts.seed)
         .set_parallel(threads > 1)
         .set_num_threads(Some(threads));
+    // A log record after every tree: the point where a cancelled fit stops (gbm_stop.rs).
+    b.log_iterations = 1;
     // Leaf-wise growth, as LightGBM: max_leaves bounds each tree, max_depth caps it.
     b.grow_policy = GrowPolicy::LossGuide;
     Ok(if early_stopping {
@@ -303,9 +306,10 @@ pub fn fit_gbm(
         return Err(core_err!(InsufficientData, "boosted trees need a non-empty training matrix"));
     }
     opts.check()?;
+    let _turn = gbm_stop::begin_fit();
     let (tx, rx) = mpsc::channel();
     let opts_owned = *opts;
-    std::thread::Builder::new()
+    let handle = std::thread::Builder::new()
         .name("lead_scoring_gbm".into())
         .spawn(move || {
             block_signals();
@@ -317,12 +321,27 @@ pub fn fit_gbm(
     let started = std::time::Instant::now();
     loop {
         match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(r) => return r,
+            Ok(r) => {
+                let _ = handle.join();
+                return r;
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                progress(0, started.elapsed().as_secs_f64()).map_err(|m| core_err!(Canceled, "{m}"))?
+                if let Err(m) = progress(0, started.elapsed().as_secs_f64()) {
+                    // Stop the fit after its current tree and wait for that (up to a second),
+                    // so the cancel leaves no thread running.
+                    gbm_stop::stop_fit();
+                    match rx.recv_timeout(Duration::from_secs(1)) {
+                        Ok(_) => {
+                            let _ = handle.join();
+                        }
+                        Err(_) => gbm_stop::abandon(handle),
+                    }
+                    return Err(core_err!(Canceled, "{m}"));
+                }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(core_err!(Internal, "the training thread stopped unexpectedly"))
+                let _ = handle.join();
+                return Err(core_err!(Internal, "the training thread stopped unexpectedly"));
             }
         }
     }

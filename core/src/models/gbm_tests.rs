@@ -94,6 +94,12 @@ fn cancel_returns_at_once() {
         fit_gbm(data(20000, 7), None, &GbmOptions { trees: 2000, ..Default::default() }, &mut |_, _| Err("canceled".into()))
             .unwrap_err();
     assert_eq!((err.kind, err.message.as_str()), (crate::ErrorKind::Canceled, "canceled"));
+    // The fit stopped after its current tree (within the second fit_gbm waits for it): no
+    // thread of it is left running, though 2,000 trees would take far longer.
+    assert!(!crate::models::gbm_stop::abandoned_fit_running());
+    // The next fit is not stopped by the flag the cancel set.
+    let model = fit_gbm(data(2000, 8), None, &GbmOptions { trees: 20, ..Default::default() }, &mut |_, _| Ok(())).unwrap();
+    assert!(model.log_odds(&[0.9, 0.9, f64::NAN]).is_finite());
 }
 
 #[test]

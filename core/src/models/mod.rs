@@ -8,6 +8,7 @@ mod artifact;
 mod calibration;
 mod gbm;
 mod gbm_estimator;
+mod gbm_stop;
 pub(crate) mod linfa_dataset;
 mod logistic;
 mod model;
