@@ -99,13 +99,15 @@ impl OutcomeDefinition {
     }
 
     /// SQL: true for the rows trained and evaluated on (a NULL label is kept so that it is
-    /// counted as skipped): converted and not converted, and unlisted values when they are
-    /// not converted. Unlisted values without `unlisted` are refused before reading.
+    /// counted as skipped): all but the open ones, and unlisted values only when they are not
+    /// converted. Without `unlisted`, an unlisted value is kept so that reading it is an error.
     pub fn kept_sql(&self, label_text: &str) -> String {
         let kept = match self.unlisted {
-            Some(OutcomeClass::NotConverted) if self.open.is_empty() => "true".to_string(),
-            Some(OutcomeClass::NotConverted) => format!("NOT ({})", any_of(label_text, &self.open)),
-            _ => any_of(label_text, &[self.converted.as_slice(), self.not_converted.as_slice()].concat()),
+            Some(OutcomeClass::Open) | Some(OutcomeClass::Converted) => {
+                any_of(label_text, &[self.converted.as_slice(), self.not_converted.as_slice()].concat())
+            }
+            _ if self.open.is_empty() => "true".to_string(),
+            _ => format!("NOT ({})", any_of(label_text, &self.open)),
         };
         format!("({label_text} IS NULL OR {kept})")
     }

@@ -11,7 +11,9 @@ mod window;
 
 pub use definition::{OutcomeClass, OutcomeDefinition};
 pub use tally::{tally_outcomes, LabelValueRows, OutcomeCounts};
-pub use window::{parse_interval_seconds, DataWindow};
+pub use window::DataWindow;
+#[cfg(test)]
+use window::parse_interval_seconds;
 
 #[cfg(test)]
 mod tests;

@@ -146,8 +146,10 @@ fn generated_sql_names_pg_catalog() {
     let d = crm();
     assert_eq!(
         d.kept_sql("(\"stage\")::pg_catalog.text"),
-        "((\"stage\")::pg_catalog.text IS NULL OR (\"stage\")::pg_catalog.text OPERATOR(pg_catalog.=) ANY (ARRAY['won', 'SQL', 'lost']::pg_catalog.text[]))"
+        "((\"stage\")::pg_catalog.text IS NULL OR NOT ((\"stage\")::pg_catalog.text OPERATOR(pg_catalog.=) ANY (ARRAY['in_pipeline']::pg_catalog.text[])))"
     );
+    let open = OutcomeDefinition::parse(&json!({"converted": ["won"], "not_converted": ["lost"], "unlisted": "open"})).unwrap();
+    assert_eq!(open.kept_sql("t"), "(t IS NULL OR t OPERATOR(pg_catalog.=) ANY (ARRAY['won', 'lost']::pg_catalog.text[]))");
     let n = OutcomeDefinition::parse(
         &json!({"converted": ["it's"], "not_converted": ["b"], "open": ["o"], "unlisted": "not_converted"}),
     )

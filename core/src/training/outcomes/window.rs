@@ -102,7 +102,7 @@ pub fn parse_interval_seconds(text: &str) -> CoreResult<f64> {
         )
     };
     let words: Vec<&str> = text.split_whitespace().collect();
-    if words.is_empty() || words.len() % 2 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(2) {
         return Err(bad());
     }
     let mut seconds = 0.0;
