@@ -26,9 +26,15 @@ mod tests {
 
     fn train(options: &str) -> Value {
         let sql = format!(
-            "SELECT training FROM lead_scoring.train('m', 'leads', 'stage', options => '{{\"exclude\": [\"id\", \"converted\"], {options}}}')
-               JOIN lead_scoring.models USING (version) WHERE name = 'm'"
+            "SELECT version FROM lead_scoring.train('m', 'leads', 'stage', options => '{{\"exclude\": [\"id\", \"converted\"], {options}}}')"
         );
+        Spi::run(&sql).unwrap();
+        training_of("m")
+    }
+
+    /// The stored training summary of the model's newest version.
+    fn training_of(model: &str) -> Value {
+        let sql = format!("SELECT training FROM lead_scoring.models WHERE name = '{model}' ORDER BY version DESC LIMIT 1");
         Spi::get_one::<JsonB>(&sql).unwrap().unwrap().0
     }
 
@@ -89,7 +95,7 @@ mod tests {
         Spi::run("UPDATE leads SET stage = 'MQL' WHERE id = 3").unwrap();
         let e =
             Spi::get_one::<String>("SELECT pg_temp.error_of('SELECT lead_scoring.evaluate(''m'', ''leads'')')").unwrap().unwrap();
-        assert_eq!(e, "22023: label column \"stage\" has the value 'MQL', which is in no list of the model's options.outcomes");
+        assert_eq!(e, "22000: label column \"stage\" has the value 'MQL', which is in no list of the model's options.outcomes");
     }
 
     #[pg_test]
@@ -105,15 +111,14 @@ mod tests {
         let e = Spi::get_one::<JsonB>("SELECT lead_scoring.evaluate('m', 'leads')").unwrap().unwrap().0;
         assert_eq!(e["rows"].as_u64(), Some(count("stage <> 'in_pipeline'")), "unlisted rows are negatives here: {e}");
         // Boolean and integer labels compare as their text.
-        let sql = |label: &str, outcomes: &str| {
-            format!("SELECT training FROM lead_scoring.train('b', 'leads', '{label}', options => '{{\"exclude\": [\"id\", \"stage\", \"converted\", \"level\"], \"outcomes\": {outcomes}}}') JOIN lead_scoring.models USING (version) WHERE name = 'b'")
-        };
-        let b =
-            Spi::get_one::<JsonB>(&sql("converted", r#"{"converted": [true], "not_converted": [false]}"#)).unwrap().unwrap().0;
-        assert_eq!(b["outcomes"]["converted"], count("converted"), "{b}");
         Spi::run("ALTER TABLE leads ADD COLUMN level int; UPDATE leads SET level = CASE WHEN converted THEN 3 WHEN id % 7 = 0 THEN 1 ELSE 0 END").unwrap();
-        let i =
-            Spi::get_one::<JsonB>(&sql("level", r#"{"converted": [3], "not_converted": [0], "open": [1]}"#)).unwrap().unwrap().0;
+        let train_b = |label: &str, outcomes: &str| {
+            Spi::run(&format!("SELECT lead_scoring.train('b', 'leads', '{label}', options => '{{\"exclude\": [\"id\", \"stage\", \"converted\", \"level\"], \"outcomes\": {outcomes}}}')")).unwrap();
+            training_of("b")
+        };
+        let b = train_b("converted", r#"{"converted": [true], "not_converted": [false]}"#);
+        assert_eq!(b["outcomes"]["converted"], count("converted"), "{b}");
+        let i = train_b("level", r#"{"converted": [3], "not_converted": [0], "open": [1]}"#);
         assert_eq!(
             (i["outcomes"]["converted"].as_u64(), i["outcomes"]["open"].as_u64()),
             (Some(count("level = 3")), Some(count("level = 1"))),
@@ -141,12 +146,11 @@ mod tests {
         assert!(card.contains("- data window: rows created (`created_at`) from 2025-01-05 on;"), "{card}");
         assert!(card.contains("- label maturity: "), "{card}");
         // Without outcomes, maturity reads the boolean label as it is.
-        let b = Spi::get_one::<JsonB>(
-            "SELECT training FROM lead_scoring.train('b', 'leads', 'converted', options => '{\"exclude\": [\"id\", \"stage\"], \"as_of\": \"2025-02-11\", \"created_column\": \"created_at\", \"mature_after\": \"14 days\"}') JOIN lead_scoring.models USING (version) WHERE name = 'b'",
+        Spi::run(
+            "SELECT lead_scoring.train('b', 'leads', 'converted', options => '{\"exclude\": [\"id\", \"stage\"], \"as_of\": \"2025-02-11\", \"created_column\": \"created_at\", \"mature_after\": \"14 days\"}')",
         )
-        .unwrap()
-        .unwrap()
-        .0;
+        .unwrap();
+        let b = training_of("b");
         assert_eq!(b["outcomes"]["immature"], count(&format!("NOT converted AND {young}")), "{b}");
     }
 

@@ -11,9 +11,9 @@ mod window;
 
 pub use definition::{OutcomeClass, OutcomeDefinition};
 pub use tally::{tally_outcomes, LabelValueRows, OutcomeCounts};
-pub use window::DataWindow;
 #[cfg(test)]
 use window::parse_interval_seconds;
+pub use window::DataWindow;
 
 #[cfg(test)]
 mod tests;
