@@ -184,4 +184,51 @@ mod tests {
         // A failed train() leaves no model behind.
         assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.models").unwrap(), Some(0));
     }
+
+    #[pg_test]
+    fn better_matching_operators_and_functions_on_the_search_path_are_never_called() {
+        make_crm();
+        // Better matches than pg_catalog's for what unqualified filter SQL would write: a
+        // float8 epoch compared with a numeric literal. Each records that it ran in a setting (allowed in the read-only source queries).
+        Spi::run(
+            "ALTER TABLE leads ADD COLUMN created_on date;
+             UPDATE leads SET created_on = (created_at AT TIME ZONE 'UTC')::date;
+             CREATE SCHEMA evil;
+             CREATE FUNCTION evil.ge(float8, numeric) RETURNS bool LANGUAGE plpgsql SET search_path = pg_catalog
+               AS $$ BEGIN PERFORM set_config('evil.called', 'float8 >= numeric', false); RETURN true; END $$;
+             CREATE OPERATOR evil.>= (LEFTARG = float8, RIGHTARG = numeric, FUNCTION = evil.ge);
+             CREATE FUNCTION evil.le(float8, numeric) RETURNS bool LANGUAGE plpgsql SET search_path = pg_catalog
+               AS $$ BEGIN PERFORM set_config('evil.called', 'float8 <= numeric', false); RETURN true; END $$;
+             CREATE OPERATOR evil.<= (LEFTARG = float8, RIGHTARG = numeric, FUNCTION = evil.le);
+             SELECT set_config('evil.called', '', false);
+             SET LOCAL search_path = evil, public;",
+        )
+        .unwrap();
+        // The operators work, so a call that reached them would be seen.
+        assert_eq!(Spi::get_one::<bool>("SELECT 1::float8 >= 2.5").unwrap(), Some(true));
+        assert_eq!(
+            Spi::get_one::<String>("SELECT current_setting('evil.called')").unwrap().as_deref(),
+            Some("float8 >= numeric")
+        );
+        Spi::run("SELECT set_config('evil.called', '', false)").unwrap();
+        let options = format!(
+            r#"{{"exclude": ["id", "converted", "created_at"], {CRM}, "as_of": "2025-02-11", "created_column": "created_on", "mature_after": "14 days", "since": "2025-01-05"}}"#
+        );
+        for sql in [
+            format!("SELECT * FROM lead_scoring.train('m', 'leads', 'stage', options => '{options}')"),
+            "SELECT lead_scoring.evaluate('m', 'leads')".to_string(),
+        ] {
+            Spi::run(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let called = Spi::get_one::<String>("SELECT current_setting('evil.called')").unwrap();
+            assert_eq!(called.as_deref(), Some(""), "{sql} called evil's {called:?}");
+        }
+        // The filter read the dates right: 2025-01-05 onwards, immature after 2025-01-28.
+        let t = training_of("m");
+        assert_eq!(t["outcomes"]["before_since"], count("created_on < '2025-01-05'"), "{t}");
+        assert_eq!(
+            t["outcomes"]["immature"],
+            count("stage = 'lost' AND created_on > '2025-01-28' AND created_on >= '2025-01-05'"),
+            "{t}"
+        );
+    }
 }
