@@ -11,9 +11,9 @@ use pgrx::prelude::*;
 use pgrx::IntoDatum;
 
 use crate::core::data::Preprocessor;
-use crate::core::data::{ColumnClass, SourceColumn};
+use crate::core::data::SourceColumn;
 use crate::core::models::{accumulate_row, combine, new_state, LogisticPasses};
-use crate::core::serving::{float, input_sql, quote_literal};
+use crate::core::serving::{float, input_sql};
 use crate::core::training::OutcomeDefinition;
 use crate::core::CoreResult;
 use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core};
@@ -59,18 +59,6 @@ impl<'a> SqlPasses<'a> {
             seconds: 0.0,
             partial_states: 0,
         }
-    }
-}
-
-/// The label as a boolean SQL expression, read as train()'s row reader reads it. Operators are
-/// named with their schema: an `=` for (float8, integer) placed earlier on the caller's
-/// search_path would otherwise be a better match than pg_catalog's and run in every pass.
-pub fn label_sql(label: &SourceColumn, positive: Option<&str>) -> String {
-    let q = quote_ident(&label.name);
-    match (positive, label.class) {
-        (Some(p), _) => format!("({q})::text OPERATOR(pg_catalog.=) {}::text", quote_literal(p)),
-        (None, ColumnClass::Boolean) => format!("({q})::text OPERATOR(pg_catalog.=) 'true'::text"),
-        (None, _) => format!("({q})::float8 OPERATOR(pg_catalog.=) 1::float8"),
     }
 }
 

@@ -6,9 +6,9 @@
 use pgrx::prelude::*;
 
 use crate::core::data::{ColumnClass, SourceColumn};
+use crate::core::serving::quote_literal;
 use crate::core::training::{tally_outcomes, DataWindow, LabelValueRows, OutcomeClass, OutcomeCounts, OutcomeDefinition};
 use crate::errors::{core_ok, invalid, quote_ident};
-use crate::executor::aggregate_engine::label_sql;
 use crate::executor::source::Source;
 
 /// How a training reads its label and which rows it keeps.
@@ -33,6 +33,18 @@ pub fn converted_sql(label: &SourceColumn, positive: Option<&str>, outcomes: Opt
     match outcomes {
         Some(def) => def.converted_sql(&label_text(label)),
         None => label_sql(label, positive),
+    }
+}
+
+/// The label as a boolean SQL expression, read as train()'s row reader reads it. Operators are
+/// named with their schema: an `=` for (float8, integer) placed earlier on the caller's
+/// search_path would otherwise be a better match than pg_catalog's and run in every pass.
+fn label_sql(label: &SourceColumn, positive: Option<&str>) -> String {
+    let q = quote_ident(&label.name);
+    match (positive, label.class) {
+        (Some(p), _) => format!("({q})::text OPERATOR(pg_catalog.=) {}::text", quote_literal(p)),
+        (None, ColumnClass::Boolean) => format!("({q})::text OPERATOR(pg_catalog.=) 'true'::text"),
+        (None, _) => format!("({q})::float8 OPERATOR(pg_catalog.=) 1::float8"),
     }
 }
 

@@ -80,6 +80,15 @@ mod tests {
         // evaluate() reads the stored definition: open rows left out, SQL converted.
         let e = Spi::get_one::<JsonB>("SELECT lead_scoring.evaluate('m', 'leads')").unwrap().unwrap().0;
         assert_eq!((e["rows"].as_u64(), e["positives"].as_u64()), (Some(converted + lost), Some(converted)), "{e}");
+        // monitor() and backtest() read the same rows and labels.
+        let (rows, positives) =
+            Spi::get_two::<i64, i64>("SELECT rows, positives FROM lead_scoring.monitor('m', 'leads')").unwrap();
+        assert_eq!((rows, positives), (Some((converted + lost) as i64), Some(converted as i64)));
+        let (leads, conversions) = Spi::get_two::<i64, i64>(
+            "SELECT sum(leads)::int8, sum(conversions)::int8 FROM lead_scoring.backtest('m', 'leads', 'created_at', interval '1 week')",
+        )
+        .unwrap();
+        assert_eq!((leads, conversions), (Some((converted + lost) as i64), Some(converted as i64)));
         // The aggregate engine reads the same rows and labels.
         Spi::run("ALTER TABLE leads ADD COLUMN part text; UPDATE leads SET part = (ARRAY['train', 'train', 'train', 'validation', 'test'])[1 + id % 5]").unwrap();
         let a = train(&format!(r#"{CRM}, "engine": "aggregate", "split": {{"method": "column", "column": "part"}}"#));
