@@ -303,6 +303,7 @@ pub fn card_input(row: &ModelRow) -> CardInput {
             algorithm: r.get(3)?.unwrap_or_default(),
             label: r.get(4)?.unwrap_or_default(),
             positive_label: r.get(5)?,
+            converted_values: row.outcomes.as_ref().map(|o| o.converted.clone()).unwrap_or_default(),
             source: r.get(6)?.unwrap_or_default(),
             created_at: r.get(7)?.unwrap_or_default(),
             created_by: r.get(8)?.unwrap_or_default(),

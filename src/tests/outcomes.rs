@@ -154,6 +154,7 @@ mod tests {
         let card = Spi::get_one::<String>("SELECT lead_scoring.model_card('m')").unwrap().unwrap();
         assert!(card.contains("- data window: rows created (`created_at`) from 2025-01-05 on;"), "{card}");
         assert!(card.contains("- label maturity: "), "{card}");
+        assert!(card.contains("probability that `stage in ('won', 'SQL')` (the lead converts)"), "{card}");
         // Without outcomes, maturity reads the boolean label as it is.
         Spi::run(
             "SELECT lead_scoring.train('b', 'leads', 'converted', options => '{\"exclude\": [\"id\", \"stage\"], \"as_of\": \"2025-02-11\", \"created_column\": \"created_at\", \"mature_after\": \"14 days\"}')",

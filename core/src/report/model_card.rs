@@ -15,6 +15,8 @@ pub struct CardInput {
     pub algorithm: String,
     pub label: String,
     pub positive_label: Option<String>,
+    /// The label values that mean converted under options.outcomes (empty without it).
+    pub converted_values: Vec<String>,
     pub source: String,
     pub created_at: String,
     pub created_by: String,
@@ -111,7 +113,11 @@ pub fn render_model_card(c: &CardInput) -> String {
     } else {
         "not deployed"
     };
-    let positive = c.positive_label.as_deref().map(|p| format!(" = '{p}'")).unwrap_or_default();
+    let positive = match (&c.positive_label, c.converted_values.as_slice()) {
+        (Some(p), _) => format!(" = '{p}'"),
+        (None, []) => String::new(),
+        (None, values) => format!(" in ({})", values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")),
+    };
     let _ = writeln!(md, "# Model card: {} (version {}, {status})\n", text(&c.name), c.version);
     let _ = writeln!(md, "Trained {} by {} on {}.\n", c.created_at, text(&c.created_by), code(&c.source));
 
@@ -286,6 +292,7 @@ pub(crate) mod tests {
             algorithm: "logistic".into(),
             label: "converted".into(),
             positive_label: None,
+            converted_values: Vec::new(),
             source: "crm.leads".into(),
             created_at: "2026-01-01".into(),
             created_by: "analyst".into(),
@@ -362,7 +369,13 @@ pub(crate) mod tests {
         let outcomes = json!({"converted": 13, "not_converted": 10, "open": 6, "immature": 4, "before_since": 7,
                               "created_column": "created_at", "mature_after": "30 days", "immature_after": "2025-01-30",
                               "since": "2024-07-01"});
-        let md = render_model_card(&CardInput { training: json!({"rows": 23, "parts": {}, "outcomes": outcomes}), ..input() });
+        let md = render_model_card(&CardInput {
+            label: "stage".into(),
+            converted_values: vec!["won".into(), "SQL".into()],
+            training: json!({"rows": 23, "parts": {}, "outcomes": outcomes}),
+            ..input()
+        });
+        assert!(md.contains("probability that `stage in ('won', 'SQL')` (the lead converts)"), "{md}");
         assert!(md.contains("- outcomes: 13 converted, 10 not converted, 6 open (excluded)\n"), "{md}");
         assert!(
             md.contains("- label maturity: 4 rows not converted and created (`created_at`) after 2025-01-30 (as-of minus 30 days) excluded as too young\n"),
