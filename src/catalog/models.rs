@@ -7,7 +7,8 @@ use serde_json::json;
 
 use crate::catalog::events::log_event;
 use crate::core::report::CardInput;
-use crate::errors::{invalid, raise_with_hint};
+use crate::core::training::OutcomeDefinition;
+use crate::errors::{core_ok, invalid, raise_with_hint};
 
 /// A model name with an optional version: `inbound` or `inbound@3`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub struct ModelRow {
     pub version: i32,
     pub label: String,
     pub positive_label: Option<String>,
+    /// options.outcomes of the version: its labels are read through these lists.
+    pub outcomes: Option<OutcomeDefinition>,
     pub threshold: f64,
     pub tiers: serde_json::Value,
     pub artifact: Vec<u8>,
@@ -45,7 +48,8 @@ pub struct ModelRow {
 pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
     let row = Spi::connect(|client| {
         let table = client.select(
-            "SELECT name, version, label, positive_label, threshold, tiers, artifact, retired_at IS NOT NULL
+            "SELECT name, version, label, positive_label, threshold, tiers, artifact, retired_at IS NOT NULL,
+                    options OPERATOR(pg_catalog.->) 'outcomes'
                FROM lead_scoring.models
               WHERE name = $1 AND ($2::int IS NULL AND deployed OR version = $2::int)",
             Some(1),
@@ -68,6 +72,7 @@ pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
             version: r.get(2)?.unwrap_or_default(),
             label: r.get(3)?.unwrap_or_default(),
             positive_label: r.get(4)?,
+            outcomes: r.get::<JsonB>(9)?.map(|j| core_ok(OutcomeDefinition::parse(&j.0))),
             threshold: r.get(5)?.unwrap_or_default(),
             tiers: r.get::<JsonB>(6)?.map(|j| j.0).unwrap_or_default(),
             artifact: r.get(7)?.unwrap_or_default(),
@@ -298,6 +303,7 @@ pub fn card_input(row: &ModelRow) -> CardInput {
             algorithm: r.get(3)?.unwrap_or_default(),
             label: r.get(4)?.unwrap_or_default(),
             positive_label: r.get(5)?,
+            converted_values: row.outcomes.as_ref().map(|o| o.converted.clone()).unwrap_or_default(),
             source: r.get(6)?.unwrap_or_default(),
             created_at: r.get(7)?.unwrap_or_default(),
             created_by: r.get(8)?.unwrap_or_default(),

@@ -11,9 +11,10 @@ use pgrx::prelude::*;
 use pgrx::IntoDatum;
 
 use crate::core::data::Preprocessor;
-use crate::core::data::{ColumnClass, SourceColumn};
+use crate::core::data::SourceColumn;
 use crate::core::models::{accumulate_row, combine, new_state, LogisticPasses};
-use crate::core::serving::{float, input_sql, quote_literal};
+use crate::core::serving::{float, input_sql};
+use crate::core::training::OutcomeDefinition;
 use crate::core::CoreResult;
 use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core};
 use crate::executor::source::Source;
@@ -23,6 +24,7 @@ pub struct SqlPasses<'a> {
     pub source: &'a Source,
     pub label: &'a SourceColumn,
     pub positive_label: Option<&'a str>,
+    pub outcomes: Option<&'a OutcomeDefinition>,
     pub part_column: &'a str,
     query: Option<String>,
     /// Passes run so far and their wall time (reported in the model's training summary).
@@ -39,20 +41,24 @@ thread_local! {
 }
 
 impl<'a> SqlPasses<'a> {
-    pub fn new(source: &'a Source, label: &'a SourceColumn, positive_label: Option<&'a str>, part_column: &'a str) -> Self {
-        SqlPasses { source, label, positive_label, part_column, query: None, passes: 0, seconds: 0.0, partial_states: 0 }
-    }
-}
-
-/// The label as a boolean SQL expression, read as train()'s row reader reads it. Operators are
-/// named with their schema: an `=` for (float8, integer) placed earlier on the caller's
-/// search_path would otherwise be a better match than pg_catalog's and run in every pass.
-fn label_sql(label: &SourceColumn, positive: Option<&str>) -> String {
-    let q = quote_ident(&label.name);
-    match (positive, label.class) {
-        (Some(p), _) => format!("({q})::text OPERATOR(pg_catalog.=) {}::text", quote_literal(p)),
-        (None, ColumnClass::Boolean) => format!("({q})::text OPERATOR(pg_catalog.=) 'true'::text"),
-        (None, _) => format!("({q})::float8 OPERATOR(pg_catalog.=) 1::float8"),
+    pub fn new(
+        source: &'a Source,
+        label: &'a SourceColumn,
+        positive_label: Option<&'a str>,
+        outcomes: Option<&'a OutcomeDefinition>,
+        part_column: &'a str,
+    ) -> Self {
+        SqlPasses {
+            source,
+            label,
+            positive_label,
+            outcomes,
+            part_column,
+            query: None,
+            passes: 0,
+            seconds: 0.0,
+            partial_states: 0,
+        }
     }
 }
 
@@ -61,12 +67,13 @@ pub fn pass_query(
     source: &Source,
     label: &SourceColumn,
     positive: Option<&str>,
+    outcomes: Option<&OutcomeDefinition>,
     part_column: &str,
     preprocessor: &Preprocessor,
     (w_neg, w_pos): (f64, f64),
 ) -> CoreResult<String> {
     let (indexes, values) = input_sql(preprocessor)?;
-    let y = label_sql(label, positive);
+    let y = crate::executor::outcome_filter::converted_sql(label, positive, outcomes);
     Ok(format!(
         "SELECT lead_scoring.logistic_irls_pass({indexes}, {values}, {y}, CASE WHEN {y} THEN {} ELSE {} END, $1::float8[])
            FROM {} WHERE {} IS NOT NULL AND lower(btrim(({})::text, E' \\t\\r\\n')) = 'train'",
@@ -80,8 +87,15 @@ pub fn pass_query(
 
 impl LogisticPasses for SqlPasses<'_> {
     fn prepare(&mut self, preprocessor: &Preprocessor, class_weights: (f64, f64)) -> CoreResult<()> {
-        self.query =
-            Some(pass_query(self.source, self.label, self.positive_label, self.part_column, preprocessor, class_weights)?);
+        self.query = Some(pass_query(
+            self.source,
+            self.label,
+            self.positive_label,
+            self.outcomes,
+            self.part_column,
+            preprocessor,
+            class_weights,
+        )?);
         Ok(())
     }
 

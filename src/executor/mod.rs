@@ -8,6 +8,7 @@
 pub mod aggregate_engine;
 pub mod attachment;
 pub mod cache;
+pub mod outcome_filter;
 pub mod rows;
 pub mod rows_binding;
 pub mod score_fields;

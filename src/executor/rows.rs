@@ -6,6 +6,7 @@ use crate::core::data::{CategoricalBuilder, Column, ColumnData};
 use crate::core::data::{ColumnClass, SourceColumn};
 use crate::core::data::{SplitKey, TextKey};
 use crate::core::resources::MemoryLimit;
+use crate::core::training::{OutcomeClass, OutcomeDefinition};
 use crate::core::CoreError;
 use crate::errors::{bad_data, invalid, quote_ident, raise_core};
 use crate::executor::source::Source;
@@ -17,6 +18,8 @@ pub struct LabelSpec<'a> {
     pub column: &'a SourceColumn,
     /// The value that means "converted", compared as text; needed for text labels.
     pub positive: Option<&'a str>,
+    /// The model's outcome lists, instead of `positive`.
+    pub outcomes: Option<&'a OutcomeDefinition>,
 }
 
 /// Which kind of split key is read alongside the features.
@@ -67,6 +70,16 @@ fn key_expr(c: &SourceColumn, kind: KeyKind) -> String {
 
 /// Interprets one label value: boolean, 0/1, or equality with the positive label.
 fn parse_label(text: &str, spec: &LabelSpec<'_>) -> bool {
+    if let Some(outcomes) = spec.outcomes {
+        // Open rows (and unlisted ones counted as open) were filtered out by the query.
+        return match outcomes.class_of(text) {
+            Some(class) => class == OutcomeClass::Converted,
+            None => bad_data(format!(
+                "label column \"{}\" has the value '{text}', which is in no list of the model's options.outcomes",
+                spec.column.name
+            )),
+        };
+    }
     if let Some(positive) = spec.positive {
         return text == positive;
     }
@@ -109,7 +122,10 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let mut exprs: Vec<String> = req.features.iter().map(|c| feature_expr(c)).collect();
     let nf = req.features.len();
     // A boolean label is read as a boolean (no text formatting per row); others as text.
-    let bool_label = req.label.as_ref().is_some_and(|l| l.positive.is_none() && l.column.class == ColumnClass::Boolean);
+    let bool_label = req
+        .label
+        .as_ref()
+        .is_some_and(|l| l.positive.is_none() && l.outcomes.is_none() && l.column.class == ColumnClass::Boolean);
     if let Some(label) = &req.label {
         let cast = if bool_label { "boolean" } else { "text" };
         exprs.push(format!("{}::{cast}", quote_ident(&label.column.name)));

@@ -14,6 +14,7 @@ mod gbm_explain;
 mod governance;
 mod limits;
 mod metric_aggregates;
+mod outcomes;
 mod monitoring;
 mod perf;
 mod preprocessing;

@@ -165,8 +165,9 @@ mod tests {
             type_name: "integer".into(),
             class: crate::core::data::ColumnClass::Numeric { integer: true },
         };
-        let query = crate::executor::aggregate_engine::pass_query(&source, &label, None, "part", &model.preprocessor, (1.0, 1.0))
-            .unwrap();
+        let query =
+            crate::executor::aggregate_engine::pass_query(&source, &label, None, None, "part", &model.preprocessor, (1.0, 1.0))
+                .unwrap();
         let theta: Vec<String> = (0..=model.preprocessor.width()).map(|i| format!("{}", 0.01 * i as f64)).collect();
         let query = query.replace("$1::float8[]", &format!("'{{{}}}'::float8[]", theta.join(",")));
         Spi::run("SET LOCAL max_parallel_workers_per_gather = 0").unwrap();

@@ -58,7 +58,17 @@ JSONS = ['NULL::jsonb', "'\"str\"'", "'[]'", "'[1, [2, {}]]'", "'{\"alpha\": \"x
          "'{\"search\": {\"method\": \"random\", \"n_iter\": -1}}'", "'{\"search\": {\"alpha\": []}}'", "'{\"split\": [1]}'",
          "'{\"tiers\": {\"\": 0.5}}'", "'{\"tiers\": {\"a\": \"x\"}}'", "'{\"max_memory\": \"0\"}'", "'{\"max_memory\": \"1e30GB\"}'",
          "'{\"exclude\": \"id\"}'", "'{\"exclude\": [null]}'", "'{\"threshold\": \"NaN\"}'", "'{\"a\": {\"b\": {\"c\": [[[[]]]]}}}'",
-         "'{\"visits\": \"NaN\", \"src\": [1]}'", "'{\"visits\": 1e308, \"src\": {\"x\": 1}}'"]
+         "'{\"visits\": \"NaN\", \"src\": [1]}'", "'{\"visits\": 1e308, \"src\": {\"x\": 1}}'",
+         # Outcomes, label maturity and the data cut-off: values that end in generated SQL.
+         "'{\"outcomes\": null}'", "'{\"outcomes\": {\"converted\": [], \"not_converted\": []}}'",
+         "'{\"outcomes\": {\"converted\": [1e308, true], \"not_converted\": [false], \"unlisted\": \"open\"}}'",
+         "'{\"outcomes\": {\"converted\": [\"x'') OR (true\"], \"not_converted\": [\"a\\\\b\", \"\\t\"]}}'",
+         "'{\"outcomes\": {\"converted\": [true], \"not_converted\": [false], \"open\": [true]}}'",
+         "'{\"created_column\": \"created_at\", \"mature_after\": \"1e308 years\"}'",
+         "'{\"created_column\": \"created_at\", \"mature_after\": \"100000000 years\", \"as_of\": \"2025-01-01\"}'",
+         "'{\"created_column\": \"created_at\", \"since\": \"99999-12-31\"}'",
+         "'{\"created_column\": \"\\\"; DROP TABLE leads; --\", \"since\": \"2025-01-01\"}'",
+         "'{\"created_column\": \"visits\", \"mature_after\": \"30 days\"}'", "'{\"mature_after\": \"30 days\"}'"]
 INTERVALS = ["NULL::interval", "'0'", "'-1 day'", "'1 microsecond'", "'1000000 years'", "'100000 years'", "'1 month'"]
 TIMES = ["NULL::timestamptz", "'infinity'", "'-infinity'", "now()"]
 ARRAYS = ["NULL::text[]", "'{}'::text[]", "ARRAY[NULL]::text[]", "ARRAY['visits', 'visits']", "ARRAY['no_such']",

@@ -18,7 +18,7 @@ mod training_data;
 mod values;
 
 pub use content_order::put_in_content_order;
-pub use dates::format_timestamp;
+pub use dates::{format_timestamp, parse_timestamp};
 pub use design_matrix::{DesignMatrix, DesignRows, SparseRows, Storage};
 pub use float_sort::{sort_floats, total_order_key};
 pub use level_table::LevelTable;

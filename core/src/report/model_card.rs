@@ -15,6 +15,8 @@ pub struct CardInput {
     pub algorithm: String,
     pub label: String,
     pub positive_label: Option<String>,
+    /// The label values that mean converted under options.outcomes (empty without it).
+    pub converted_values: Vec<String>,
     pub source: String,
     pub created_at: String,
     pub created_by: String,
@@ -69,6 +71,38 @@ fn code(s: &str) -> String {
     }
 }
 
+/// The rows per outcome class, label maturity and the data window (options.outcomes,
+/// mature_after and since), when the version was trained with them.
+fn outcome_lines(md: &mut String, o: &Value) {
+    if !o.is_object() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "- outcomes: {} converted, {} not converted, {} open (excluded)",
+        num(&o["converted"]),
+        num(&o["not_converted"]),
+        num(&o["open"])
+    );
+    let column = o["created_column"].as_str().map(code).unwrap_or_default();
+    if let (Some(after), Some(mature)) = (o["immature_after"].as_str(), o["mature_after"].as_str()) {
+        let _ = writeln!(
+            md,
+            "- label maturity: {} rows not converted and created ({column}) after {after} (as-of minus {}) excluded as too young",
+            num(&o["immature"]),
+            text(mature)
+        );
+    }
+    if let Some(since) = o["since"].as_str() {
+        let _ = writeln!(
+            md,
+            "- data window: rows created ({column}) from {} on; {} older rows dropped",
+            text(since),
+            num(&o["before_since"])
+        );
+    }
+}
+
 /// Renders the card.
 pub fn render_model_card(c: &CardInput) -> String {
     let mut md = String::new();
@@ -79,7 +113,11 @@ pub fn render_model_card(c: &CardInput) -> String {
     } else {
         "not deployed"
     };
-    let positive = c.positive_label.as_deref().map(|p| format!(" = '{p}'")).unwrap_or_default();
+    let positive = match (&c.positive_label, c.converted_values.as_slice()) {
+        (Some(p), _) => format!(" = '{p}'"),
+        (None, []) => String::new(),
+        (None, values) => format!(" in ({})", values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")),
+    };
     let _ = writeln!(md, "# Model card: {} (version {}, {status})\n", text(&c.name), c.version);
     let _ = writeln!(md, "Trained {} by {} on {}.\n", c.created_at, text(&c.created_by), code(&c.source));
 
@@ -101,6 +139,7 @@ pub fn render_model_card(c: &CardInput) -> String {
     if let Some((from, to)) = &c.time_window {
         let _ = writeln!(md, "- data window (split column in the source now): {from} to {to}");
     }
+    outcome_lines(&mut md, &c.training["outcomes"]);
     for part in ["train", "validation", "test"] {
         let _ = writeln!(md, "- {part}: {} rows, {} converted", num(&parts[part]["rows"]), num(&parts[part]["positives"]));
     }
@@ -253,6 +292,7 @@ pub(crate) mod tests {
             algorithm: "logistic".into(),
             label: "converted".into(),
             positive_label: None,
+            converted_values: Vec::new(),
             source: "crm.leads".into(),
             created_at: "2026-01-01".into(),
             created_by: "analyst".into(),
@@ -320,5 +360,27 @@ pub(crate) mod tests {
         assert!(!md.contains('<'), "{md}");
         assert!(md.contains("- tier **&lt;script&gt;alert(1)&lt;/script&gt;** from score"), "{md}");
         assert!(md.contains("on leads` &lt;img src=x onerror=alert(1)&gt;."), "{md}");
+    }
+
+    #[test]
+    fn card_shows_outcomes_maturity_and_the_data_window() {
+        let plain = render_model_card(&input());
+        assert!(!plain.contains("outcomes:") && !plain.contains("data window"), "{plain}");
+        let outcomes = json!({"converted": 13, "not_converted": 10, "open": 6, "immature": 4, "before_since": 7,
+                              "created_column": "created_at", "mature_after": "30 days", "immature_after": "2025-01-30",
+                              "since": "2024-07-01"});
+        let md = render_model_card(&CardInput {
+            label: "stage".into(),
+            converted_values: vec!["won".into(), "SQL".into()],
+            training: json!({"rows": 23, "parts": {}, "outcomes": outcomes}),
+            ..input()
+        });
+        assert!(md.contains("probability that `stage in ('won', 'SQL')` (the lead converts)"), "{md}");
+        assert!(md.contains("- outcomes: 13 converted, 10 not converted, 6 open (excluded)\n"), "{md}");
+        assert!(
+            md.contains("- label maturity: 4 rows not converted and created (`created_at`) after 2025-01-30 (as-of minus 30 days) excluded as too young\n"),
+            "{md}"
+        );
+        assert!(md.contains("- data window: rows created (`created_at`) from 2024-07-01 on; 7 older rows dropped\n"), "{md}");
     }
 }

@@ -8,6 +8,7 @@ mod columns;
 mod engine;
 mod fit;
 mod options;
+mod outcomes;
 mod pipeline;
 mod segments;
 mod selection;
@@ -16,6 +17,7 @@ mod summary;
 pub use columns::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
 pub use engine::uses_aggregate_engine;
 pub use options::{parse_train_options, Algorithm, TrainOptions, KNOWN_OPTIONS};
+pub use outcomes::{tally_outcomes, DataWindow, LabelValueRows, OutcomeClass, OutcomeCounts, OutcomeDefinition};
 #[cfg(test)]
 pub(crate) use pipeline::tests as pipeline_tests;
 pub use pipeline::{train_model, train_model_with, TrainedModel};

@@ -229,6 +229,7 @@ pub fn train_model_with(
         segments: segments_report,
         engine: EngineReport::default(),
         seconds: BTreeMap::new(),
+        outcomes: None,
         effective_options: None,
     };
     cancel.check("training")?;

@@ -12,6 +12,7 @@ use crate::data::CappedLevels;
 use crate::data::Resample;
 use crate::models::GbmOptions;
 use crate::training::options::{ClassWeight, TrainOptions};
+use crate::training::outcomes::OutcomeCounts;
 use crate::training::selection::{Candidate, CvReport};
 
 /// Rows and converted rows of one part.
@@ -116,6 +117,8 @@ pub struct TrainingSummary {
     /// Seconds per phase, the core's and the SQL layer's (read, audit, reference).
     pub seconds: BTreeMap<String, f64>,
     /// Filled by the SQL layer, which knows which settings applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<OutcomeCounts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_options: Option<EffectiveOptions>,
 }

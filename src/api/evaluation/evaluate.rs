@@ -15,6 +15,7 @@ use crate::core::models::expected_calibration_error;
 use crate::core::models::ECE_BINS;
 use crate::errors::bad_data;
 use crate::executor::cache::{self, LoadedModel};
+use crate::executor::outcome_filter::evaluated_source;
 use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use crate::executor::scoring::probability;
 use crate::executor::source::{describe, find_column, resolve_source, Source};
@@ -44,12 +45,19 @@ pub fn scored_source(model_name: &str, source: &str) -> ScoredSource {
 pub fn score_rows(model: Rc<LoadedModel>, src: &Source, labelled: bool, time_column: Option<&str>) -> ScoredSource {
     let columns = describe(src);
     let label = labelled.then(|| find_column(&columns, &model.row.label, "label", src));
+    // A model trained with options.outcomes reads labels through them: open rows are left out.
+    let evaluated = label.map(|l| evaluated_source(src, l, model.row.outcomes.as_ref()));
+    let src = evaluated.as_ref().unwrap_or(src);
     let features = model.model.feature_names().map(|f| find_column(&columns, f, "feature", src)).collect();
     let key = time_column.map(|t| (find_column(&columns, t, "time", src), KeyKind::Time));
     let read = read_rows(&ReadRequest {
         source: src,
         features,
-        label: label.map(|label| LabelSpec { column: label, positive: model.row.positive_label.as_deref() }),
+        label: label.map(|label| LabelSpec {
+            column: label,
+            positive: model.row.positive_label.as_deref(),
+            outcomes: model.row.outcomes.as_ref(),
+        }),
         key,
         memory: Some(&crate::settings::max_memory()),
     });

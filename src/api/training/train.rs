@@ -23,6 +23,7 @@ use crate::core::training::{EffectiveOptions, EngineReport};
 use crate::errors::{core_ok, invalid, required};
 use crate::executor::aggregate_engine::SqlPasses;
 use crate::executor::attachment::attached_output_columns;
+use crate::executor::outcome_filter::OutcomeRead;
 use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use crate::executor::source::{describe, find_column, resolve_source, Source};
 use crate::pg::interrupts::PendingCancel;
@@ -66,9 +67,29 @@ fn train(
     let src = resolve_source(source_text);
     let columns = describe(&src);
     let label_col = find_column(&columns, label, "label", &src);
-    core_ok(check_label_type(label_col, opts.positive_label.as_deref()));
+    // With options.outcomes any label type is read as text through the lists.
+    if opts.outcomes.is_none() {
+        core_ok(check_label_type(label_col, opts.positive_label.as_deref()));
+    }
     // With options.use_feedback, read the labels through rep feedback (sql/feedback.rs).
     let src = crate::api::governance::feedback::with_feedback(&name, src, &columns, label_col, &opts);
+    // options.outcomes, mature_after and since: rows per class counted, the rest filtered out.
+    let created = opts.window.created_column.as_deref().map(|c| find_column(&columns, c, "created", &src));
+    let outcome_read = OutcomeRead {
+        label: label_col,
+        positive_label: opts.positive_label.as_deref(),
+        outcomes: opts.outcomes.as_ref(),
+        window: &opts.window,
+        created,
+        as_of: opts.preprocess.as_of.expect("as_of is set above"),
+    };
+    let (outcome_counts, src) = match outcome_read.apply(&src) {
+        Some((counts, filtered)) => {
+            notice!("{}", counts.notice());
+            (Some(counts), filtered)
+        }
+        None => (None, src),
+    };
     let key = split_key_column(&opts, &columns, &src);
     for e in &opts.exclude {
         find_column(&columns, e, "excluded", &src);
@@ -93,7 +114,7 @@ fn train(
     let mut read = read_rows(&ReadRequest {
         source: &src,
         features: chosen.clone(),
-        label: Some(LabelSpec { column: label_col, positive: opts.positive_label.as_deref() }),
+        label: Some(LabelSpec { column: label_col, positive: opts.positive_label.as_deref(), outcomes: opts.outcomes.as_ref() }),
         key,
         memory: Some(&opts.max_memory),
     });
@@ -115,7 +136,8 @@ fn train(
     // options.engine fits a logistic model in memory or by aggregate passes over the source.
     let aggregate = core_ok(crate::core::training::uses_aggregate_engine(read.data.labels.len(), &opts));
     let part_column = opts.split.key_column().unwrap_or_default().to_string();
-    let mut passes = aggregate.then(|| SqlPasses::new(&src, label_col, opts.positive_label.as_deref(), &part_column));
+    let mut passes =
+        aggregate.then(|| SqlPasses::new(&src, label_col, opts.positive_label.as_deref(), opts.outcomes.as_ref(), &part_column));
     let mut trained = fit(&read.data, &opts, passes.as_mut().map(|p| p as &mut dyn LogisticPasses));
     trained.summary.engine = EngineReport {
         engine: if aggregate { "aggregate" } else { "memory" },
@@ -123,6 +145,7 @@ fn train(
         engine_pass_seconds: passes.as_ref().map(|p| (p.seconds * 1000.0).round() / 1000.0),
         engine_partial_states: passes.as_ref().map(|p| p.partial_states),
     };
+    trained.summary.outcomes = outcome_counts;
     // The core recorded its own phases (fit, calibrate, score_rows, metrics, importance).
     clock.restart();
     store(&name, &src, label_col, &opts, given_options, &read.data, &trained, clock)

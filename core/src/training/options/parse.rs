@@ -13,6 +13,7 @@ use crate::evaluation::Tiers;
 use crate::governance::DeployPolicy;
 use crate::models::{MAX_TREES, MAX_TREE_DEPTH};
 use crate::resources::{parse_memory_size, LimitOrigin, MemoryLimit};
+use crate::training::outcomes::OutcomeDefinition;
 use crate::CoreResult;
 
 /// Parses the options object. `Value::Null` means all defaults.
@@ -40,6 +41,10 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "min_class_rows" => o.min_class_rows = positive_int("min_class_rows", v)?,
             k if PREPROCESS_KEYS.contains(&k) => parse_preprocess_option(k, v, &mut o.preprocess)?,
             "positive_label" => o.positive_label = Some(scalar_text("positive_label", v)?),
+            "outcomes" => o.outcomes = Some(OutcomeDefinition::parse(v)?),
+            "mature_after" => o.window.set_mature_after(v)?,
+            "since" => o.window.set_since(v)?,
+            "created_column" => o.window.set_created_column(v)?,
             "split" => o.split = parse_split(v, o.split.seed)?,
             "threshold" => o.threshold = Some(probability("threshold", v)?),
             "tiers" => o.tiers = Some(Tiers::from_json(v).map_err(|e| e.context("option \"tiers\""))?),
@@ -108,6 +113,13 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             }
         }
     }
+    if o.outcomes.is_some() && o.positive_label.is_some() {
+        return Err(core_err!(
+            InvalidArgument,
+            "options \"outcomes\" and \"positive_label\" cannot be used together; list the converted values in outcomes.converted"
+        ));
+    }
+    o.window.check()?;
     if o.search.is_some() && o.cv.is_none() {
         o.cv = Some(5);
     }

@@ -11,6 +11,7 @@ use crate::evaluation::Tiers;
 use crate::governance::DeployPolicy;
 use crate::models::GbmOptions;
 use crate::resources::MemoryLimit;
+use crate::training::outcomes::{DataWindow, OutcomeDefinition};
 
 /// Upper bounds of the size options, checked before any work so an absurd value is an error
 /// naming the option instead of hours of work or an allocation that cannot succeed.
@@ -31,6 +32,10 @@ pub struct TrainOptions {
     pub exclude: Vec<String>,
     /// The label value that means "converted", for labels that are not boolean or 0/1.
     pub positive_label: Option<String>,
+    /// Label values per class (converted, not converted, open), instead of positive_label.
+    pub outcomes: Option<OutcomeDefinition>,
+    /// Rows read by creation time: label maturity and the data cut-off.
+    pub window: DataWindow,
     pub tiers: Option<Tiers>,
     /// A fixed decision threshold instead of the F1-maximizing one.
     pub threshold: Option<f64>,
@@ -89,6 +94,8 @@ impl Default for TrainOptions {
             preprocess: PreprocessOptions::default(),
             exclude: Vec::new(),
             positive_label: None,
+            outcomes: None,
+            window: DataWindow::default(),
             tiers: None,
             threshold: None,
             max_iter: 100,
@@ -118,6 +125,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "bins",
     "calibration",
     "class_weight",
+    "created_column",
     "cv",
     "deploy",
     "early_stopping_rounds",
@@ -129,6 +137,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "leakage",
     "learning_rate",
     "log",
+    "mature_after",
     "max_depth",
     "max_iter",
     "max_leaves",
@@ -139,11 +148,13 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "min_gain",
     "min_level_count",
     "missing_values",
+    "outcomes",
     "positive_label",
     "resample",
     "search",
     "seed",
     "segment_by",
+    "since",
     "split",
     "subsample",
     "threads",
