@@ -97,6 +97,24 @@ mod tests {
     }
 
     #[pg_test]
+    fn rep_feedback_on_a_stage_label_writes_the_first_value_of_the_flagged_class() {
+        make_crm();
+        train(CRM);
+        // Lead 1 flagged converted, lead 2 not converted, lead 7 (in_pipeline) converted.
+        Spi::run(
+            "SELECT lead_scoring.flag('m', '1', true); SELECT lead_scoring.flag('m', '2', false);
+             SELECT lead_scoring.flag('m', '7', true);",
+        )
+        .unwrap();
+        let t = train(&format!(r#"{CRM}, "use_feedback": true, "key": "id""#));
+        let expected_converted = count("(stage IN ('won', 'SQL') AND id NOT IN (1, 2)) OR id IN (1, 7)");
+        let expected_lost = count("(stage = 'lost' AND id NOT IN (1, 7)) OR id = 2");
+        assert_eq!(t["outcomes"]["converted"], expected_converted, "{t}");
+        assert_eq!(t["outcomes"]["not_converted"], expected_lost, "{t}");
+        assert_eq!(t["outcomes"]["open"], count("stage = 'in_pipeline' AND id <> 7"), "{t}");
+    }
+
+    #[pg_test]
     fn evaluate_refuses_a_value_the_model_has_no_class_for() {
         make_crm();
         define_error_of();

@@ -49,15 +49,17 @@ pub fn with_feedback(model: &str, src: Source, columns: &[SourceColumn], label: 
         )
     });
     let key_col = find_column(columns, key, "key", &src);
-    let flagged = match (label.class, opts.positive_label.as_deref()) {
-        (ColumnClass::Boolean, _) => "fb.correct_label".to_string(),
-        (ColumnClass::Numeric { .. }, None) => "fb.correct_label::int".to_string(),
-        (_, Some(p)) => {
-            let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
-            format!("CASE WHEN fb.correct_label THEN {} ELSE {} END", literal(p), literal(&format!("not {p}")))
+    let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let flagged = match (label.class, opts.positive_label.as_deref(), opts.outcomes.as_ref()) {
+        // A flagged lead takes the first value of its class (the literal takes the label's type).
+        (_, _, Some(o)) => {
+            format!("CASE WHEN fb.correct_label THEN {} ELSE {} END", literal(&o.converted[0]), literal(&o.not_converted[0]))
         }
+        (ColumnClass::Boolean, _, None) => "fb.correct_label".to_string(),
+        (ColumnClass::Numeric { .. }, None, None) => "fb.correct_label::int".to_string(),
+        (_, Some(p), None) => format!("CASE WHEN fb.correct_label THEN {} ELSE {} END", literal(p), literal(&format!("not {p}"))),
         _ => invalid(format!(
-            "options.use_feedback needs a boolean or 0/1 label, or options.positive_label; \"{}\" is {}",
+            "options.use_feedback needs a boolean or 0/1 label, options.positive_label or options.outcomes; \"{}\" is {}",
             label.name, label.type_name
         )),
     };
