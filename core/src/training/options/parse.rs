@@ -430,9 +430,18 @@ fn parse_split(v: &Value, seed: u64) -> CoreResult<SplitSpec> {
         }
     }
     let need_column = |m: &str| column.clone().ok_or_else(|| core_err!(InvalidArgument, "split method \"{m}\" needs \"column\""));
+    let no_column = |m: &str| {
+        match &column {
+        Some(c) => Err(core_err!(
+            InvalidArgument,
+            "split method \"{m}\" takes no \"column\" (got \"{c}\"); to split by a column's values use {{\"method\": \"column\", \"column\": \"{c}\"}}"
+        )),
+        None => Ok(()),
+    }
+    };
     spec.method = match method {
-        "stratified" => SplitMethod::Stratified,
-        "random" => SplitMethod::Random,
+        "stratified" => no_column("stratified").map(|_| SplitMethod::Stratified)?,
+        "random" => no_column("random").map(|_| SplitMethod::Random)?,
         "time" => SplitMethod::Time { column: need_column("time")? },
         "group" => SplitMethod::Group { column: need_column("group")? },
         "column" => SplitMethod::Column { column: need_column("column")? },

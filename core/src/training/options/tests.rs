@@ -43,6 +43,8 @@ fn errors_name_the_key() {
         (json!({"split": {"method": "time"}}), "needs \"column\""),
         (json!({"split": {"method": "kfold"}}), "\"kfold\""),
         (json!({"split": {"colum": "x"}}), "\"split.colum\""),
+        (json!({"split": {"method": "stratified", "column": "part"}}), "takes no \"column\" (got \"part\")"),
+        (json!({"split": {"column": "part"}}), "split method \"stratified\" takes no \"column\""),
         (json!({"threshold": 1.0}), "\"threshold\""),
         (json!({"min_level_count": 0}), "\"min_level_count\""),
         (json!({"tiers": {"hot": 2}}), "\"tiers\""),
