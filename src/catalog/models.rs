@@ -146,6 +146,37 @@ pub fn require_owner(name: &str) {
     }
 }
 
+/// The latest version of `name` when it was trained on rows with this content fingerprint and
+/// with these options (`options.skip_unchanged`): its version, algorithm, deployed flag, metrics.
+pub fn latest_version_if_unchanged(
+    name: &str,
+    fingerprint: &str,
+    options: &serde_json::Value,
+) -> Option<(i32, String, bool, JsonB)> {
+    Spi::connect(|client| {
+        let t = client.select(
+            "SELECT version, algorithm, deployed, metrics FROM lead_scoring.models
+              WHERE name OPERATOR(pg_catalog.=) $1
+                AND version OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(version) FROM lead_scoring.models WHERE name OPERATOR(pg_catalog.=) $1)
+                AND training->>'source_fingerprint' OPERATOR(pg_catalog.=) $2
+                AND options OPERATOR(pg_catalog.=) $3::pg_catalog.jsonb",
+            Some(1),
+            &[name.into(), fingerprint.into(), JsonB(options.clone()).into()],
+        )?;
+        if t.is_empty() {
+            return Ok::<_, pgrx::spi::Error>(None);
+        }
+        let r = t.first();
+        Ok(Some((
+            r.get::<i32>(1)?.unwrap_or_default(),
+            r.get::<String>(2)?.unwrap_or_default(),
+            r.get::<bool>(3)?.unwrap_or_default(),
+            r.get::<JsonB>(4)?.unwrap_or(JsonB(serde_json::Value::Null)),
+        )))
+    })
+    .unwrap_or_else(|e| invalid(format!("cannot read the latest version of model \"{name}\": {e}")))
+}
+
 /// The next version number for a name (call under [`lock_model_name`]).
 pub fn next_version(name: &str) -> i32 {
     Spi::get_one_with_args::<i32>("SELECT coalesce(max(version), 0) + 1 FROM lead_scoring.models WHERE name = $1", &[name.into()])

@@ -149,6 +149,37 @@ mod tests {
         assert_eq!(users.as_deref(), Some("lead_scoring:monitoring:m=ls_scheduler,lead_scoring:retraining:own=ls_scheduler"));
     }
 
+    #[pg_test]
+    fn skip_unchanged_stores_no_version_for_the_same_rows_and_options() {
+        make_leads("leads", 1000);
+        let train = |options: &str| {
+            Spi::get_one::<i32>(&format!(
+                "SELECT version FROM lead_scoring.train('m', 'leads', 'converted', options => '{{\"exclude\": [\"id\"], {options}}}')"
+            ))
+            .unwrap()
+            .unwrap()
+        };
+        let versions = || Spi::get_one::<i64>("SELECT count(*) FROM lead_scoring.models WHERE name = 'm'").unwrap().unwrap();
+        assert_eq!(train(r#""skip_unchanged": true"#), 1);
+        // The same rows (in another physical order after the UPDATE) and options: version 1 again.
+        Spi::run("UPDATE leads SET noise = noise WHERE id % 2 = 0").unwrap();
+        assert_eq!(train(r#""skip_unchanged": true"#), 1);
+        assert_eq!(versions(), 1);
+        // One new lead, or other options, or another label: a new version.
+        Spi::run("INSERT INTO leads SELECT id + 5000, email, visits, source, opted_in, noise, created_at, converted FROM leads WHERE id = 1").unwrap();
+        assert_eq!(train(r#""skip_unchanged": true"#), 2);
+        assert_eq!(train(r#""skip_unchanged": true, "alpha": 0.5"#), 3);
+        assert_eq!(train(r#""skip_unchanged": true, "alpha": 0.5"#), 3);
+        // Without the option every call stores a version.
+        assert_eq!(train(r#""alpha": 0.5"#), 4);
+        assert_eq!(versions(), 4);
+        let prints = Spi::get_one::<i64>(
+            "SELECT count(DISTINCT training->>'source_fingerprint') FROM lead_scoring.models WHERE name = 'm' AND version IN (2, 3, 4)",
+        )
+        .unwrap();
+        assert_eq!(prints, Some(1), "versions 2-4 read the same rows");
+    }
+
     #[pg_test(error = "model \"m\" has no scheduled monitoring or retraining job")]
     fn unschedule_without_jobs() {
         with_cron();

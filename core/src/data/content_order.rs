@@ -29,8 +29,33 @@ pub fn put_in_content_order(data: &mut TrainingData) {
     }
 }
 
+/// A fingerprint of the training rows as a set (the row order does not count), with the names of
+/// their columns and `context` (the label, the algorithm asked for): equal for two reads of an
+/// unchanged source, different when a value, a row, a column or the context differs (up to a
+/// 64-bit hash collision). `options.skip_unchanged` compares it with the latest version's.
+pub fn content_fingerprint(data: &TrainingData, context: &str) -> String {
+    let mut hashes = row_hashes(data);
+    hashes.sort_unstable();
+    let mut h = mix(text_hash(context.as_bytes()) ^ hashes.len() as u64);
+    for column in &data.columns {
+        h = mix(h ^ text_hash(column.name.as_bytes()));
+    }
+    for row in hashes {
+        h = mix(h ^ row);
+    }
+    format!("{h:016x}")
+}
+
 /// Row indices sorted by the hash of each row's values (then by index, for equal rows).
 fn content_order(data: &TrainingData) -> Vec<usize> {
+    let hashes = row_hashes(data);
+    let mut order: Vec<usize> = (0..hashes.len()).collect();
+    order.sort_unstable_by_key(|&i| (hashes[i], i));
+    order
+}
+
+/// One hash per row of its values, label and split key.
+fn row_hashes(data: &TrainingData) -> Vec<u64> {
     let n = data.labels.len();
     let mut hashes = vec![0x243F_6A88_85A3_08D3u64; n];
     for column in &data.columns {
@@ -49,9 +74,7 @@ fn content_order(data: &TrainingData) -> Vec<usize> {
             add_texts(&mut hashes, dictionary, codes)
         }
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_unstable_by_key(|&i| (hashes[i], i));
-    order
+    hashes
 }
 
 fn add_numbers(hashes: &mut [u64], values: &[Option<f64>]) {
@@ -156,6 +179,27 @@ mod tests {
         sorted_base.sort_by(|x, y| format!("{x:?}").cmp(&format!("{y:?}")));
         assert_eq!(sorted_a, sorted_base);
         assert_ne!(rows(&a), rows(&data(&base)), "60 rows are not already in hash order");
+    }
+
+    #[test]
+    fn the_fingerprint_is_of_the_rows_as_a_set() {
+        let base: Vec<(Option<f64>, Option<&str>, bool)> =
+            (0..40).map(|i| (Some((i % 9) as f64), [Some("Web"), None][i % 2], i % 3 == 0)).collect();
+        let print = |rows: &[(Option<f64>, Option<&str>, bool)], context: &str| content_fingerprint(&data(rows), context);
+        let mut reversed = base.clone();
+        reversed.reverse();
+        assert_eq!(print(&base, "converted logistic"), print(&reversed, "converted logistic"));
+        let mut changed = base.clone();
+        changed[5].0 = Some(100.0);
+        assert_ne!(print(&base, "converted logistic"), print(&changed, "converted logistic"));
+        assert_ne!(print(&base, "converted logistic"), print(&base[1..], "converted logistic"));
+        let mut relabelled = base.clone();
+        relabelled[0].2 = !relabelled[0].2;
+        assert_ne!(print(&base, "converted logistic"), print(&relabelled, "converted logistic"));
+        assert_ne!(print(&base, "converted logistic"), print(&base, "converted gbm"));
+        let mut renamed = data(&base);
+        renamed.columns[0].name = "pages".into();
+        assert_ne!(print(&base, "converted logistic"), content_fingerprint(&renamed, "converted logistic"));
     }
 
     #[test]

@@ -231,6 +231,7 @@ pub fn train_model_with(
         seconds: BTreeMap::new(),
         outcomes: None,
         effective_options: None,
+        source_fingerprint: None,
     };
     cancel.check("training")?;
     let importance = crate::explain::feature_importance(&model, &data.columns, &validation, IMPORTANCE_ROWS)?;

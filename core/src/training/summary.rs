@@ -121,6 +121,9 @@ pub struct TrainingSummary {
     pub outcomes: Option<OutcomeCounts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_options: Option<EffectiveOptions>,
+    /// [`crate::data::content_fingerprint`] of the rows trained on (set by the SQL layer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_fingerprint: Option<String>,
 }
 
 impl TrainingSummary {

@@ -9,7 +9,9 @@ use pgrx::JsonB;
 use serde_json::{json, Value};
 
 use crate::catalog::events::log_event;
-use crate::catalog::models::{insert_version, lock_model_name, next_version, NewVersion};
+use crate::catalog::models::{
+    insert_version, latest_version_if_unchanged, lock_model_name, next_version, require_owner, NewVersion,
+};
 use crate::core::data::FeatureTransform;
 use crate::core::data::SourceColumn;
 use crate::core::data::{Part, SplitMethod};
@@ -128,6 +130,17 @@ fn train(
         notice!("skipped {} rows whose label \"{}\" is NULL", read.null_labels, label_col.name);
     }
     core_ok(check_labels(&read.data.labels, &label_col.name, &src.display));
+    let fingerprint = source_fingerprint(&read.data, &label_col.name, &opts);
+    if opts.skip_unchanged {
+        let stored_options = if given_options.is_null() { json!({}) } else { given_options.clone() };
+        if let Some((version, algorithm, deployed, metrics)) = latest_version_if_unchanged(&name, &fingerprint, &stored_options) {
+            require_owner(&name);
+            notice!(
+                "model \"{name}\": the rows, features, label and options are those of version {version}; no new version stored (options.skip_unchanged)"
+            );
+            return TableIterator::once((name, version, algorithm, deployed, metrics));
+        }
+    }
     clock.lap("read");
     crate::api::data::audit::check_leakage(&read.data, &opts);
     clock.lap("audit");
@@ -146,9 +159,18 @@ fn train(
         engine_partial_states: passes.as_ref().map(|p| p.partial_states),
     };
     trained.summary.outcomes = outcome_counts;
+    trained.summary.source_fingerprint = Some(fingerprint);
     // The core recorded its own phases (fit, calibrate, score_rows, metrics, importance).
     clock.restart();
     store(&name, &src, label_col, &opts, given_options, &read.data, &trained, clock)
+}
+
+/// The content fingerprint of the rows read, with what else makes a retrain the same: the label,
+/// the algorithm asked for, and `as_of` when a date feature counts days back from it.
+fn source_fingerprint(data: &crate::core::data::TrainingData, label: &str, opts: &TrainOptions) -> String {
+    let dated = data.columns.iter().any(|c| c.kind == crate::core::data::FeatureKind::Date);
+    let as_of = if dated { format!(" as_of {:?}", opts.preprocess.as_of) } else { String::new() };
+    crate::core::data::content_fingerprint(data, &format!("label {label} algorithm {:?}{as_of}", opts.algorithm))
 }
 
 fn split_key_column<'a>(opts: &TrainOptions, columns: &'a [SourceColumn], src: &Source) -> Option<(&'a SourceColumn, KeyKind)> {

@@ -95,6 +95,11 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
                     .as_bool()
                     .ok_or_else(|| core_err!(InvalidArgument, "option \"use_feedback\" must be true or false, got {v}"))?
             }
+            "skip_unchanged" => {
+                o.skip_unchanged = v
+                    .as_bool()
+                    .ok_or_else(|| core_err!(InvalidArgument, "option \"skip_unchanged\" must be true or false, got {v}"))?
+            }
             "key" => o.key = Some(scalar_text("key", v)?),
             "segment_by" => o.segment_by = Some(scalar_text("segment_by", v)?),
             "engine" => o.engine = Engine::parse(v)?,

@@ -45,6 +45,7 @@ fn errors_name_the_key() {
         (json!({"split": {"colum": "x"}}), "\"split.colum\""),
         (json!({"split": {"method": "stratified", "column": "part"}}), "takes no \"column\" (got \"part\")"),
         (json!({"split": {"column": "part"}}), "split method \"stratified\" takes no \"column\""),
+        (json!({"skip_unchanged": "yes"}), "\"skip_unchanged\" must be true or false"),
         (json!({"threshold": 1.0}), "\"threshold\""),
         (json!({"min_level_count": 0}), "\"min_level_count\""),
         (json!({"tiers": {"hot": 2}}), "\"tiers\""),

@@ -60,6 +60,9 @@ pub struct TrainOptions {
     pub deploy: DeployPolicy,
     /// Apply rep feedback (`lead_scoring.lead_feedback`) to the labels, matched on `key`.
     pub use_feedback: bool,
+    /// Store no new version when the rows read, the features, the label, the algorithm and
+    /// the options are those of the name's latest version (a scheduled retrain of unchanged data).
+    pub skip_unchanged: bool,
     /// The source's lead key column (matched against the feedback's lead_key as text).
     pub key: Option<String>,
     /// Train one model per value of this feature column, plus the global fallback.
@@ -111,6 +114,7 @@ impl Default for TrainOptions {
             leakage: LeakagePolicy::Warn,
             deploy: DeployPolicy::IfBetter,
             use_feedback: false,
+            skip_unchanged: false,
             key: None,
             segment_by: None,
             engine: Engine::Auto,
@@ -154,6 +158,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "search",
     "seed",
     "segment_by",
+    "skip_unchanged",
     "since",
     "split",
     "subsample",
