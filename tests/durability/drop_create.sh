@@ -16,12 +16,8 @@ source scripts/cluster.sh
 source tests/durability/lib.sh
 S=drop_create
 HERE=tests/durability
-PORT=${LEAD_SCORING_DURABILITY_PORT:-28821}
 
-[ "${LEAD_SCORING_SKIP_INSTALL:-}" = 1 ] || install_extension
-scratch_cluster_start lead_scoring_drop "$PORT"
-work=$SCRATCH_DIR/work
-mkdir -p "$work"
+start_cluster lead_scoring_drop
 
 new_db crm
 db crm -c "CREATE EXTENSION lead_scoring" -f $HERE/build_catalog.sql >/dev/null

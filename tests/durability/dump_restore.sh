@@ -16,12 +16,8 @@ source scripts/cluster.sh
 source tests/durability/lib.sh
 S=dump_restore
 HERE=tests/durability
-PORT=${LEAD_SCORING_DURABILITY_PORT:-28821}
 
-[ "${LEAD_SCORING_SKIP_INSTALL:-}" = 1 ] || install_extension
-scratch_cluster_start lead_scoring_dump "$PORT"
-work=$SCRATCH_DIR/work
-mkdir -p "$work"
+start_cluster lead_scoring_dump
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
 
 new_db original

@@ -8,6 +8,16 @@ db() { local name=$1; shift; scratch_psql -d "$name" "$@"; }
 dbq() { scratch_psql -d "$1" -At -c "$2"; }
 new_db() { as_pg "$BIN/createdb" -h "$SCRATCH_DIR" -p "$SCRATCH_PORT" -U postgres "$1"; }
 
+# start_cluster NAME: installs the extension (unless LEAD_SCORING_SKIP_INSTALL=1), starts the
+# scratch cluster NAME on $PORT (LEAD_SCORING_DURABILITY_PORT, default 28821) and makes $work.
+PORT=${LEAD_SCORING_DURABILITY_PORT:-28821}
+start_cluster() {
+  [ "${LEAD_SCORING_SKIP_INSTALL:-}" = 1 ] || install_extension
+  scratch_cluster_start "$1" "$PORT"
+  work=$SCRATCH_DIR/work
+  mkdir -p "$work"
+}
+
 # ok SCRIPT WHAT: one line per guarantee that held; scripts/test.sh counts them.
 ok() { echo "$1: ok: $2"; }
 # fail SCRIPT WHAT [FILE...]: the guarantee that broke, with the files that show how.

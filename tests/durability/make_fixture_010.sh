@@ -20,7 +20,6 @@ source scripts/cluster.sh
 source tests/durability/lib.sh
 S=make_fixture_010
 HERE=tests/durability
-PORT=${LEAD_SCORING_DURABILITY_PORT:-28821}
 
 scratch_cluster_start lead_scoring_fixture "$PORT"
 new_db fixture

@@ -19,15 +19,11 @@ source scripts/cluster.sh
 source tests/durability/lib.sh
 S=upgrade
 HERE=tests/durability
-PORT=${LEAD_SCORING_DURABILITY_PORT:-28821}
 FROM=0.1.0
 TO=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 FROZEN=sql/lead_scoring--$FROM.sql
 
-[ "${LEAD_SCORING_SKIP_INSTALL:-}" = 1 ] || install_extension
-scratch_cluster_start lead_scoring_upgrade "$PORT"
-work=$SCRATCH_DIR/work
-mkdir -p "$work"
+start_cluster lead_scoring_upgrade
 
 new_db fresh
 path=$(dbq fresh "SELECT path FROM pg_extension_update_paths('lead_scoring') WHERE source = '$FROM' AND target = '$TO'")
