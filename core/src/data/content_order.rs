@@ -9,11 +9,22 @@ use crate::data::split::{SplitKey, TextKey};
 use crate::data::training_data::TrainingData;
 use crate::data::values::{ColumnData, NULL_CODE};
 
-/// Reorders the rows of `data` (columns, labels and split key alike) by their content.
-pub fn put_in_content_order(data: &mut TrainingData) {
-    let order = content_order(data);
+/// A hash of the training rows as a set (their order does not count), from the row hashes
+/// [`put_in_content_order`] sorts by: the input of [`content_fingerprint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowSetHash(u64);
+
+/// Reorders the rows of `data` (columns, labels and split key alike) by their content, and
+/// returns the hash of the rows as a set that the ordering computed on the way.
+pub fn put_in_content_order(data: &mut TrainingData) -> RowSetHash {
+    let hashes = row_hashes(data);
+    let mut order: Vec<usize> = (0..hashes.len()).collect();
+    // By hash, then by index for equal rows.
+    order.sort_unstable_by_key(|&i| (hashes[i], i));
+    // Folded in ascending hash order, so the same rows in any order give the same value.
+    let rows = RowSetHash(order.iter().fold(mix(hashes.len() as u64), |h, &i| mix(h ^ hashes[i])));
     if order.iter().enumerate().all(|(pos, &row)| pos == row) {
-        return;
+        return rows;
     }
     for column in &mut data.columns {
         match &mut column.data {
@@ -27,31 +38,19 @@ pub fn put_in_content_order(data: &mut TrainingData) {
         SplitKey::Time(times) => permute(times, &order),
         SplitKey::Group(key) | SplitKey::Column(key) => permute(&mut key.codes, &order),
     }
+    rows
 }
 
-/// A fingerprint of the training rows as a set (the row order does not count), with the names of
-/// their columns and `context` (the label, the algorithm asked for): equal for two reads of an
+/// A fingerprint of the training rows (`rows`, as a set), the names of the columns kept in
+/// `data` and `context` (the label, the algorithm asked for): equal for two reads of an
 /// unchanged source, different when a value, a row, a column or the context differs (up to a
 /// 64-bit hash collision). `options.skip_unchanged` compares it with the latest version's.
-pub fn content_fingerprint(data: &TrainingData, context: &str) -> String {
-    let mut hashes = row_hashes(data);
-    hashes.sort_unstable();
-    let mut h = mix(text_hash(context.as_bytes()) ^ hashes.len() as u64);
+pub fn content_fingerprint(rows: RowSetHash, data: &TrainingData, context: &str) -> String {
+    let mut h = mix(text_hash(context.as_bytes()) ^ rows.0);
     for column in &data.columns {
         h = mix(h ^ text_hash(column.name.as_bytes()));
     }
-    for row in hashes {
-        h = mix(h ^ row);
-    }
     format!("{h:016x}")
-}
-
-/// Row indices sorted by the hash of each row's values (then by index, for equal rows).
-fn content_order(data: &TrainingData) -> Vec<usize> {
-    let hashes = row_hashes(data);
-    let mut order: Vec<usize> = (0..hashes.len()).collect();
-    order.sort_unstable_by_key(|&i| (hashes[i], i));
-    order
 }
 
 /// One hash per row of its values, label and split key.
@@ -185,7 +184,10 @@ mod tests {
     fn the_fingerprint_is_of_the_rows_as_a_set() {
         let base: Vec<(Option<f64>, Option<&str>, bool)> =
             (0..40).map(|i| (Some((i % 9) as f64), [Some("Web"), None][i % 2], i % 3 == 0)).collect();
-        let print = |rows: &[(Option<f64>, Option<&str>, bool)], context: &str| content_fingerprint(&data(rows), context);
+        let print = |rows: &[(Option<f64>, Option<&str>, bool)], context: &str| {
+            let mut d = data(rows);
+            content_fingerprint(put_in_content_order(&mut d), &d, context)
+        };
         let mut reversed = base.clone();
         reversed.reverse();
         assert_eq!(print(&base, "converted logistic"), print(&reversed, "converted logistic"));
@@ -199,7 +201,8 @@ mod tests {
         assert_ne!(print(&base, "converted logistic"), print(&base, "converted gbm"));
         let mut renamed = data(&base);
         renamed.columns[0].name = "pages".into();
-        assert_ne!(print(&base, "converted logistic"), content_fingerprint(&renamed, "converted logistic"));
+        let rows = put_in_content_order(&mut renamed);
+        assert_ne!(print(&base, "converted logistic"), content_fingerprint(rows, &renamed, "converted logistic"));
     }
 
     #[test]

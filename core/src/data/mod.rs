@@ -17,7 +17,7 @@ mod split;
 mod training_data;
 mod values;
 
-pub use content_order::{content_fingerprint, put_in_content_order};
+pub use content_order::{content_fingerprint, put_in_content_order, RowSetHash};
 pub use dates::{format_timestamp, parse_timestamp};
 pub use design_matrix::{DesignMatrix, DesignRows, SparseRows, Storage};
 pub use float_sort::{sort_floats, total_order_key};

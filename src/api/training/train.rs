@@ -121,7 +121,7 @@ fn train(
         memory: Some(&opts.max_memory),
     });
     // A seed's split must not depend on the order the source returns its rows in.
-    crate::core::data::put_in_content_order(&mut read.data);
+    let rows_read = crate::core::data::put_in_content_order(&mut read.data);
     pgrx::check_for_interrupts!();
     if explicit.is_none() {
         drop_id_like_columns(&mut read.data.columns, &mut chosen);
@@ -130,7 +130,7 @@ fn train(
         notice!("skipped {} rows whose label \"{}\" is NULL", read.null_labels, label_col.name);
     }
     core_ok(check_labels(&read.data.labels, &label_col.name, &src.display));
-    let fingerprint = source_fingerprint(&read.data, &label_col.name, &opts);
+    let fingerprint = source_fingerprint(rows_read, &read.data, &label_col.name, &opts);
     if opts.skip_unchanged {
         let stored_options = if given_options.is_null() { json!({}) } else { given_options.clone() };
         if let Some((version, algorithm, deployed, metrics)) = latest_version_if_unchanged(&name, &fingerprint, &stored_options) {
@@ -167,10 +167,15 @@ fn train(
 
 /// The content fingerprint of the rows read, with what else makes a retrain the same: the label,
 /// the algorithm asked for, and `as_of` when a date feature counts days back from it.
-fn source_fingerprint(data: &crate::core::data::TrainingData, label: &str, opts: &TrainOptions) -> String {
+fn source_fingerprint(
+    rows: crate::core::data::RowSetHash,
+    data: &crate::core::data::TrainingData,
+    label: &str,
+    opts: &TrainOptions,
+) -> String {
     let dated = data.columns.iter().any(|c| c.kind == crate::core::data::FeatureKind::Date);
     let as_of = if dated { format!(" as_of {:?}", opts.preprocess.as_of) } else { String::new() };
-    crate::core::data::content_fingerprint(data, &format!("label {label} algorithm {:?}{as_of}", opts.algorithm))
+    crate::core::data::content_fingerprint(rows, data, &format!("label {label} algorithm {:?}{as_of}", opts.algorithm))
 }
 
 fn split_key_column<'a>(opts: &TrainOptions, columns: &'a [SourceColumn], src: &Source) -> Option<(&'a SourceColumn, KeyKind)> {
