@@ -158,6 +158,7 @@ pub fn latest_version_if_unchanged(
     fingerprint: &str,
     options: &serde_json::Value,
 ) -> Option<(i32, String, bool, JsonB)> {
+    let _path = PinnedSearchPath::pin();
     Spi::connect(|client| {
         let t = client.select(
             "SELECT version, algorithm, deployed, metrics FROM lead_scoring.models

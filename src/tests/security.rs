@@ -306,6 +306,7 @@ mod tests {
         for sql in [
             "SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"deploy\": \"never\"}')",
             "SELECT lead_scoring.deploy('m', 2, 'checked')",
+            "SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"deploy\": \"never\", \"skip_unchanged\": true}')",
             "SELECT lead_scoring.rollback('m', 'back')",
             "SELECT lead_scoring.score('m@2', l) FROM leads l LIMIT 5",
             "SELECT lead_scoring.tier('m', l) FROM leads l LIMIT 5",
