@@ -32,3 +32,9 @@ CREATE FUNCTION lead_scoring.models_changed_trigger()
 
 CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_scoring.models
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.models_changed_trigger();
+
+-- Citus: the catalog tables as reference tables, so scoring on the workers finds the models.
+CREATE FUNCTION lead_scoring."distribute_catalog"() RETURNS jsonb
+STRICT VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'distribute_catalog_wrapper';

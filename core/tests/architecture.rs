@@ -230,7 +230,7 @@ fn only_the_catalog_layer_touches_the_catalog_tables() {
     assert!(outside.is_empty(), "catalog tables used outside src/catalog:\n{}", outside.join("\n"));
 }
 
-/// Every catalog function that runs SQL pins the search_path first (src/pg/pinned_search_path.rs),
+/// Every catalog function that runs SQL pins the search_path first (src/pg/catalog_settings.rs),
 /// so a caller's path that lists `pg_catalog` late cannot replace an operator in its queries.
 #[test]
 fn every_catalog_query_runs_with_the_search_path_pinned() {
@@ -253,14 +253,14 @@ fn every_catalog_query_runs_with_the_search_path_pinned() {
             let body = &lines[i + 1..end];
             // Pinned before the first query.
             let first_sql = body.iter().position(|l| l.contains("Spi::"));
-            let pin = body.iter().position(|l| l.contains("PinnedSearchPath::pin()"));
+            let pin = body.iter().position(|l| l.contains("CatalogSettings::pin()"));
             if first_sql.is_some_and(|q| pin.is_none_or(|p| p > q)) {
                 unpinned.push(format!("{module}: {}", line.trim()));
             }
             i = end + 1;
         }
     }
-    assert!(unpinned.is_empty(), "catalog functions that run SQL without PinnedSearchPath::pin():\n{}", unpinned.join("\n"));
+    assert!(unpinned.is_empty(), "catalog functions that run SQL without CatalogSettings::pin():\n{}", unpinned.join("\n"));
 }
 
 /// Every `unsafe` block of the extension says why it is sound (`// SAFETY:` in the lines just

@@ -4,11 +4,11 @@
 use pgrx::prelude::*;
 
 use crate::errors::invalid;
-use crate::pg::pinned_search_path::PinnedSearchPath;
+use crate::pg::catalog_settings::CatalogSettings;
 
 /// Stores one rep's label for a lead; returns the feedback row's id.
 pub fn record_feedback(model: &str, lead_key: &str, correct_label: bool, note: Option<&str>) -> i64 {
-    let _path = PinnedSearchPath::pin();
+    let _settings = CatalogSettings::pin();
     Spi::get_one_with_args::<i64>(
         "INSERT INTO lead_scoring.lead_feedback (model_name, lead_key, correct_label, note) VALUES ($1, $2, $3, $4) RETURNING id",
         &[model.into(), lead_key.into(), correct_label.into(), note.into()],

@@ -3,6 +3,7 @@
 
 pgrx::extension_sql_file!("../../sql/catalog.sql", name = "catalog", bootstrap);
 
+pub mod distribution;
 pub mod events;
 pub mod feedback;
 pub mod invalidation;

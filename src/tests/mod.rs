@@ -23,6 +23,7 @@ mod report;
 mod row_shapes;
 mod row_shapes_sql;
 mod schedule;
+mod scale_out;
 mod security;
 mod score_rewrite;
 mod score_trend;
