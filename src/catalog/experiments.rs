@@ -61,7 +61,7 @@ pub fn load_experiment(name: &str) -> ExperimentRow {
                 &[name.into()],
             )
             .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.experiments: {e}")));
-        let Some(r) = table.into_iter().next() else { return None };
+        let r = table.into_iter().next()?;
         let text = |i: usize| r.get::<String>(i).ok().flatten().unwrap_or_default();
         Some(ExperimentRow {
             name: text(1),

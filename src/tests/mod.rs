@@ -8,6 +8,7 @@ mod datum;
 mod demo;
 mod errors;
 mod evaluation;
+mod experiments;
 mod features;
 mod fixtures;
 mod gbm_explain;
