@@ -17,6 +17,7 @@ CREATE TABLE experiments (
     -- arm_column, score_column
     options     jsonb       NOT NULL,
     sample_size bigint      CHECK (sample_size > 0),
+    -- leads assigned so far, counted when sample_size is set
     assigned    bigint      NOT NULL DEFAULT 0,
     status      text        NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'stopped')),
     owner       name        NOT NULL DEFAULT current_user,
@@ -82,13 +83,18 @@ BEGIN
     SELECT a.arm, a.routed_score INTO chosen, routed FROM lead_scoring.experiment_assignments a
      WHERE a.experiment OPERATOR(pg_catalog.=) e.name AND a.lead_key OPERATOR(pg_catalog.=) key;
     IF NOT FOUND THEN
-        UPDATE lead_scoring.experiments x SET assigned = x.assigned OPERATOR(pg_catalog.+) 1,
-               status = CASE WHEN x.assigned OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) x.sample_size
-                             THEN 'complete' ELSE x.status END
-         WHERE x.name OPERATOR(pg_catalog.=) e.name AND x.status OPERATOR(pg_catalog.=) 'running'
-        RETURNING x.status OPERATOR(pg_catalog.=) 'complete' INTO done;
-        IF NOT FOUND THEN
-            RETURN NEW;
+        -- The count towards the planned sample size (an experiment without one is not updated
+        -- per lead: every update of a row in one transaction lengthens the chain the next walks).
+        done := false;
+        IF e.sample_size IS NOT NULL THEN
+            UPDATE lead_scoring.experiments x SET assigned = x.assigned OPERATOR(pg_catalog.+) 1,
+                   status = CASE WHEN x.assigned OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) x.sample_size
+                                 THEN 'complete' ELSE x.status END
+             WHERE x.name OPERATOR(pg_catalog.=) e.name AND x.status OPERATOR(pg_catalog.=) 'running'
+            RETURNING x.status OPERATOR(pg_catalog.=) 'complete' INTO done;
+            IF NOT FOUND THEN
+                RETURN NEW;
+            END IF;
         END IF;
         chosen := CASE WHEN lead_scoring.experiment_draw(e.name, key, 0) OPERATOR(pg_catalog.<) e.fraction
                        THEN 'treatment' ELSE 'control' END;

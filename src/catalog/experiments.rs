@@ -86,6 +86,16 @@ pub fn load_experiment(name: &str) -> ExperimentRow {
     })
 }
 
+/// How many leads the experiment assigned.
+pub fn assignment_count(name: &str) -> i64 {
+    Spi::get_one_with_args::<i64>(
+        "SELECT count(*) FROM lead_scoring.experiment_assignments WHERE experiment = $1",
+        &[name.into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.experiment_assignments: {e}")))
+    .unwrap_or(0)
+}
+
 /// Marks an experiment stopped.
 pub fn mark_stopped(name: &str) {
     Spi::run_with_args(

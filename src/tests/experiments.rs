@@ -172,7 +172,7 @@ mod tests {
         // A rep inserts leads (the trigger writes the catalog for them) but sees no arm and
         // cannot read the report or stop the experiment.
         Spi::run(
-            "CREATE ROLE experiment_rep; GRANT INSERT, SELECT ON inbox TO experiment_rep;
+            "CREATE ROLE experiment_rep; GRANT INSERT, SELECT ON inbox TO experiment_rep; GRANT SELECT ON leads TO experiment_rep;
              SET ROLE experiment_rep;
              INSERT INTO inbox SELECT id + 10000, email, visits, source, opted_in, noise, created_at, converted FROM leads WHERE id <= 10;",
         )

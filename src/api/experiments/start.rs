@@ -8,7 +8,8 @@ use serde_json::json;
 use crate::api::experiments::options::{check_columns, parse_options};
 use crate::api::serving::attach::{check_model, column_type, key_column_for, require_features, run_formatted, table_oid};
 use crate::catalog::experiments::{
-    experiment_exists, insert_experiment, load_experiment, mark_stopped, require_experiment_owner, ExperimentRow,
+    assignment_count, experiment_exists, insert_experiment, load_experiment, mark_stopped, require_experiment_owner,
+    ExperimentRow,
 };
 use crate::errors::{invalid, raise_with_hint, required};
 use crate::executor::attachment::{qualified_name, table_display};
@@ -172,5 +173,5 @@ fn stop_experiment(name: Option<&str>) -> JsonB {
         );
     }
     mark_stopped(&e.name);
-    JsonB(json!({"experiment": e.name, "status": "stopped", "was": e.status, "assigned": e.assigned}))
+    JsonB(json!({"experiment": e.name, "status": "stopped", "was": e.status, "assigned": assignment_count(&e.name)}))
 }
