@@ -11,6 +11,7 @@ use crate::catalog::experiments::{
     assignment_count, experiment_exists, insert_experiment, load_experiment, mark_stopped, require_experiment_owner,
     ExperimentRow,
 };
+use crate::core::error::sql_float;
 use crate::errors::{invalid, raise_with_hint, required};
 use crate::executor::attachment::{qualified_name, table_display};
 
@@ -88,7 +89,10 @@ fn start_experiment(
     }
     let fraction = required(fraction, "fraction");
     if !(fraction > 0.0 && fraction < 1.0) {
-        invalid(format!("fraction (the treatment arm's share of new leads) must be strictly between 0 and 1, got {fraction}"));
+        invalid(format!(
+            "fraction (the treatment arm's share of new leads) must be strictly between 0 and 1, got {}",
+            sql_float(fraction)
+        ));
     }
     let raw_options = required(options, "options").0;
     let opts = parse_options(&raw_options);
