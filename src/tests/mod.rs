@@ -11,6 +11,7 @@ mod evaluation;
 mod experiments;
 mod features;
 mod fixtures;
+mod funnel;
 mod gbm_explain;
 mod governance;
 mod limits;
