@@ -75,7 +75,10 @@ JSONS = ['NULL::jsonb', "'\"str\"'", "'[]'", "'[1, [2, {}]]'", "'{\"alpha\": \"x
          "'{\"key\": \"id\", \"arm_column\": \"id\"}'", "'{\"key\": \"id\", \"score_column\": \"src\"}'",
          "'{\"key\": \"id\", \"arm_column\": \"\\\"; DROP TABLE leads; --\", \"score_column\": \"léad😀\"}'",
          "'{\"key\": \"id\", \"outcome\": \"visits\"}'", "'{\"key\": \"id\", \"blind\": \"yes\"}'",
-         "'{\"key\": \"id\", \"created_column\": \"created_at\", \"converted_at_column\": \"created_at\", \"value_column\": \"visits\"}'"]
+         "'{\"key\": \"id\", \"created_column\": \"created_at\", \"converted_at_column\": \"created_at\", \"value_column\": \"visits\"}'",
+         # funnel() options.
+         "'{\"mql_column\": \"\\\"; DROP TABLE leads; --\"}'", "'{\"mql_column\": \"created_at\", \"sql_column\": \"converted\"}'",
+         "'{\"feedback_model\": \"m\", \"key\": \"id\"}'", "'{\"feedback_model\": \"\\u0000\", \"key\": \"src\"}'"]
 INTERVALS = ["NULL::interval", "'0'", "'-1 day'", "'1 microsecond'", "'1000000 years'", "'100000 years'", "'1 month'"]
 TIMES = ["NULL::timestamptz", "'infinity'", "'-infinity'", "now()"]
 ARRAYS = ["NULL::text[]", "'{}'::text[]", "ARRAY[NULL]::text[]", "ARRAY['visits', 'visits']", "ARRAY['no_such']",
@@ -100,7 +103,8 @@ GOOD = {
 }
 # Per function, working values that differ from GOOD's.
 GOOD_FOR = {"start_experiment": {"name": "'fz_new'", "target": "'keyed'::regclass", "fraction": "0.5",
-                                 "options": "'{\"capacity\": 0.2, \"score_column\": \"priority\"}'"}}
+                                 "options": "'{\"capacity\": 0.2, \"score_column\": \"priority\"}'"},
+           "funnel": {"tier": "'src'", "period": "'month'", "cost_per_lead": "10", "options": "'{}'"}}
 BY_TYPE = {"text": [f"'{t}'" for t in (s.replace("'", "''") for s in TEXTS)] + ["NULL::text", f"{TEN_MB}"],
            "double precision": FLOATS, "integer": INTS, "bigint": INTS, "jsonb": JSONS, "interval": INTERVALS,
            "timestamp with time zone": TIMES, "text[]": ARRAYS, "boolean": ["NULL::boolean"],
