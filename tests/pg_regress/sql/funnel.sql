@@ -16,7 +16,7 @@ SELECT l.lead_id, l.created_at, l.mql_at, l.sql_at, l.stage = 'won' AS won, l.co
   FROM lead_scoring_demo.leads l JOIN lead_scoring_demo.lead_features f USING (lead_id);
 
 -- Per quarter and tier, with a marketing cost of 40 per lead.
-SELECT period, tier, leads, mqls, sqls, conversions, round(conversion_rate::numeric, 3) AS conversion,
+SELECT to_char(period, 'YYYY-"Q"Q') AS quarter, tier, leads, mqls, sqls, conversions, round(conversion_rate::numeric, 3) AS conversion,
        round(mql_to_sql_rate::numeric, 3) AS mql_to_sql, round(median_days_to_conversion::numeric, 1) AS median_days,
        round(deal_velocity::numeric) AS velocity_per_day, round(cost_per_qualified_lead::numeric, 2) AS cost_per_mql
   FROM lead_scoring.funnel('crm_funnel', 'tier', 'quarter', 40,
