@@ -79,7 +79,7 @@ pub fn parse_options(options: &Value) -> ExperimentOptions {
         raise_with_hint(
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             "a blind experiment cannot write the arm into the lead's row (options.arm_column)",
-            "in blind mode the arm is only in lead_scoring.experiment_assignments, readable by the experiment's owner",
+            "in blind mode the arm is only in the catalog table experiment_assignments, readable by the experiment's owner",
         );
     }
     ExperimentOptions {
