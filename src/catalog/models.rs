@@ -9,6 +9,7 @@ use crate::catalog::events::log_event;
 use crate::core::report::CardInput;
 use crate::core::training::OutcomeDefinition;
 use crate::errors::{core_ok, invalid, raise_with_hint};
+use crate::pg::pinned_search_path::PinnedSearchPath;
 
 /// A model name with an optional version: `inbound` or `inbound@3`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,7 @@ pub struct ModelRow {
 
 /// Loads a model version, or raises an ERROR saying what is missing.
 pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
+    let _path = PinnedSearchPath::pin();
     let row = Spi::connect(|client| {
         let table = client.select(
             "SELECT name, version, label, positive_label, threshold, tiers, artifact, retired_at IS NOT NULL,
@@ -83,6 +85,7 @@ pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
 }
 
 fn missing_model(spec: &ModelSpec) -> ! {
+    let _path = PinnedSearchPath::pin();
     let versions: Vec<i32> = Spi::connect(|client| {
         let t = client.select(
             "SELECT version FROM lead_scoring.models WHERE name = $1 ORDER BY version",
@@ -118,6 +121,7 @@ fn missing_model(spec: &ModelSpec) -> ! {
 /// the caller may change it (every change of a model takes this lock: train, deploy, rollback,
 /// retire, set_tiers).
 pub fn lock_model_name(name: &str) {
+    let _path = PinnedSearchPath::pin();
     Spi::run_with_args("SELECT pg_advisory_xact_lock(hashtextextended('lead_scoring.models:' || $1, 0))", &[name.into()])
         .unwrap_or_else(|e| invalid(format!("cannot lock model \"{name}\": {e}")));
     require_owner(name);
@@ -128,6 +132,7 @@ pub fn lock_model_name(name: &str) {
 /// of it. A name nobody trained yet is free; a name whose owner role was dropped belongs to
 /// superusers.
 pub fn require_owner(name: &str) {
+    let _path = PinnedSearchPath::pin();
     let found = Spi::get_two_with_args::<String, bool>(
         "SELECT m.created_by::text,
                 coalesce(pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'),
@@ -153,6 +158,7 @@ pub fn latest_version_if_unchanged(
     fingerprint: &str,
     options: &serde_json::Value,
 ) -> Option<(i32, String, bool, JsonB)> {
+    let _path = PinnedSearchPath::pin();
     Spi::connect(|client| {
         let t = client.select(
             "SELECT version, algorithm, deployed, metrics FROM lead_scoring.models
@@ -179,6 +185,7 @@ pub fn latest_version_if_unchanged(
 
 /// The next version number for a name (call under [`lock_model_name`]).
 pub fn next_version(name: &str) -> i32 {
+    let _path = PinnedSearchPath::pin();
     Spi::get_one_with_args::<i32>("SELECT coalesce(max(version), 0) + 1 FROM lead_scoring.models WHERE name = $1", &[name.into()])
         .ok()
         .flatten()
@@ -187,6 +194,7 @@ pub fn next_version(name: &str) -> i32 {
 
 /// The deployed version of a name, if any.
 pub fn deployed_version(name: &str) -> Option<i32> {
+    let _path = PinnedSearchPath::pin();
     Spi::get_one_with_args::<i32>("SELECT version FROM lead_scoring.models WHERE name = $1 AND deployed", &[name.into()])
         .ok()
         .flatten()
@@ -194,6 +202,7 @@ pub fn deployed_version(name: &str) -> Option<i32> {
 
 /// Makes `version` the deployed version of `name`, logs it and tells every session's cache.
 pub fn deploy_version(name: &str, version: i32, reason: Option<&str>) -> Option<i32> {
+    let _path = PinnedSearchPath::pin();
     lock_model_name(name);
     load_model_row(&ModelSpec { name: name.to_string(), version: Some(version) });
     let previous = deployed_version(name);
@@ -215,6 +224,7 @@ pub fn deploy_version(name: &str, version: i32, reason: Option<&str>) -> Option<
 
 /// Whether any version of `name` exists (retired ones included).
 pub fn model_exists(name: &str) -> bool {
+    let _path = PinnedSearchPath::pin();
     Spi::get_one_with_args::<bool>("SELECT EXISTS (SELECT 1 FROM lead_scoring.models WHERE name = $1)", &[name.into()])
         .ok()
         .flatten()
@@ -223,6 +233,7 @@ pub fn model_exists(name: &str) -> bool {
 
 /// The encoded validation predictions stored with a version (see `decode_scored_labels`).
 pub fn validation_predictions(row: &ModelRow) -> Vec<u8> {
+    let _path = PinnedSearchPath::pin();
     Spi::get_one_with_args::<Vec<u8>>(
         "SELECT validation_predictions FROM lead_scoring.models WHERE name = $1 AND version = $2",
         &[row.name.as_str().into(), row.version.into()],
@@ -234,6 +245,7 @@ pub fn validation_predictions(row: &ModelRow) -> Vec<u8> {
 
 /// The global importance stored with a version (jsonb; null when absent).
 pub fn stored_importance(row: &ModelRow) -> serde_json::Value {
+    let _path = PinnedSearchPath::pin();
     Spi::get_one_with_args::<JsonB>(
         "SELECT importance FROM lead_scoring.models WHERE name = $1 AND version = $2",
         &[row.name.as_str().into(), row.version.into()],
@@ -246,6 +258,7 @@ pub fn stored_importance(row: &ModelRow) -> serde_json::Value {
 
 /// The reference distributions and the test metrics stored with a version.
 pub fn reference_and_test_metrics(row: &ModelRow) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+    let _path = PinnedSearchPath::pin();
     Spi::connect(|client| {
         let t = client.select(
             "SELECT reference, metrics -> 'test' FROM lead_scoring.models WHERE name = $1 AND version = $2",
@@ -260,6 +273,7 @@ pub fn reference_and_test_metrics(row: &ModelRow) -> (Option<serde_json::Value>,
 
 /// Replaces the tiers of a version.
 pub fn store_tiers(row: &ModelRow, tiers: serde_json::Value) {
+    let _path = PinnedSearchPath::pin();
     Spi::run_with_args(
         "UPDATE lead_scoring.models SET tiers = $3 WHERE name = $1 AND version = $2",
         &[row.name.as_str().into(), row.version.into(), JsonB(tiers).into()],
@@ -269,6 +283,7 @@ pub fn store_tiers(row: &ModelRow, tiers: serde_json::Value) {
 
 /// Marks a version retired.
 pub fn mark_retired(name: &str, version: i32) {
+    let _path = PinnedSearchPath::pin();
     Spi::run_with_args(
         "UPDATE lead_scoring.models SET retired_at = now() WHERE name = $1 AND version = $2",
         &[name.into(), version.into()],
@@ -289,6 +304,7 @@ pub struct StoredForReport {
 
 /// The stored fields `report()` draws from.
 pub fn stored_for_report(row: &ModelRow) -> StoredForReport {
+    let _path = PinnedSearchPath::pin();
     let (deployed, algorithm, created_at, metrics, predictions, importance) = Spi::connect(|client| {
         let t = client.select(
             "SELECT deployed, algorithm, to_char(created_at, 'YYYY-MM-DD HH24:MI TZ'), metrics, validation_predictions, importance
@@ -314,6 +330,7 @@ pub fn stored_for_report(row: &ModelRow) -> StoredForReport {
 
 /// The model card's fields of a version (its change history is filled from the event log).
 pub fn card_input(row: &ModelRow) -> CardInput {
+    let _path = PinnedSearchPath::pin();
     Spi::connect(|client| {
         let t = client.select(
             "SELECT deployed, retired_at IS NOT NULL, algorithm, label, positive_label, source,
@@ -396,6 +413,7 @@ pub fn insert_version(v: NewVersion<'_>) {
 }
 
 fn insert_version_row(v: NewVersion<'_>) {
+    let _path = PinnedSearchPath::pin();
     Spi::run_with_args(
         "INSERT INTO lead_scoring.models
            (name, version, algorithm, label, positive_label, source, features, options, split, training,
