@@ -5,6 +5,7 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 
 use crate::errors::{invalid, raise_with_hint};
+use crate::pg::pinned_search_path::PinnedSearchPath;
 
 pgrx::extension_sql_file!("../../sql/experiments.sql", name = "experiments", requires = ["catalog"]);
 
@@ -25,6 +26,7 @@ pub struct ExperimentRow {
 
 /// Whether an experiment of that name exists.
 pub fn experiment_exists(name: &str) -> bool {
+    let _path = PinnedSearchPath::pin();
     Spi::get_one_with_args::<bool>("SELECT EXISTS (SELECT FROM lead_scoring.experiments WHERE name = $1)", &[name.into()])
         .ok()
         .flatten()
@@ -33,6 +35,7 @@ pub fn experiment_exists(name: &str) -> bool {
 
 /// Stores a new experiment (running, owned by the current role).
 pub fn insert_experiment(e: &ExperimentRow) {
+    let _path = PinnedSearchPath::pin();
     Spi::run_with_args(
         "INSERT INTO lead_scoring.experiments (name, model, target, key_column, arms, fraction, options, sample_size)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -52,6 +55,7 @@ pub fn insert_experiment(e: &ExperimentRow) {
 
 /// The experiment `name`, or an ERROR naming it.
 pub fn load_experiment(name: &str) -> ExperimentRow {
+    let _path = PinnedSearchPath::pin();
     let row = Spi::connect(|client| {
         let table = client
             .select(
@@ -88,6 +92,7 @@ pub fn load_experiment(name: &str) -> ExperimentRow {
 
 /// How many leads the experiment assigned.
 pub fn assignment_count(name: &str) -> i64 {
+    let _path = PinnedSearchPath::pin();
     Spi::get_one_with_args::<i64>(
         "SELECT count(*) FROM lead_scoring.experiment_assignments WHERE experiment = $1",
         &[name.into()],
@@ -98,6 +103,7 @@ pub fn assignment_count(name: &str) -> i64 {
 
 /// Marks an experiment stopped.
 pub fn mark_stopped(name: &str) {
+    let _path = PinnedSearchPath::pin();
     Spi::run_with_args(
         "UPDATE lead_scoring.experiments SET status = 'stopped', stopped_at = clock_timestamp() WHERE name = $1",
         &[name.into()],
@@ -118,6 +124,7 @@ pub struct AssignedLead {
 /// score (highest first, ties in a random order fixed by the lead key). `converted_sql`,
 /// `days_sql` and `value_sql` are expressions over the target row `t`.
 pub fn assigned_leads(e: &ExperimentRow, converted_sql: &str, days_sql: &str, value_sql: &str) -> Vec<AssignedLead> {
+    let _path = PinnedSearchPath::pin();
     let key = crate::errors::quote_ident(&e.key_column);
     let sql = format!(
         "SELECT a.arm, ({converted_sql})::bool, ({days_sql})::float8, ({value_sql})::float8
@@ -145,6 +152,7 @@ pub fn assigned_leads(e: &ExperimentRow, converted_sql: &str, days_sql: &str, va
 /// Only the experiment's owner, its members and superusers may stop it or read its report (the
 /// arms of a blind experiment are the owner's to see).
 pub fn require_experiment_owner(e: &ExperimentRow) {
+    let _path = PinnedSearchPath::pin();
     let allowed = Spi::get_one_with_args::<bool>(
         "SELECT coalesce(pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'),
                          (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) current_user))
