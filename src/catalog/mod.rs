@@ -1,10 +1,11 @@
-//! Catalog tables (`models`, `model_events`) and the `model_overview` view; the DDL lives in
+//! Catalog tables (`models`, `model_events`, `experiments`, `experiment_assignments`) and the `model_overview` view; the DDL lives in
 //! sql/catalog.sql and runs before every generated function.
 
 pgrx::extension_sql_file!("../../sql/catalog.sql", name = "catalog", bootstrap);
 
 pub mod distribution;
 pub mod events;
+pub mod experiments;
 pub mod feedback;
 pub mod invalidation;
 pub mod models;
