@@ -27,6 +27,9 @@ CREATE TABLE models (
     importance   jsonb       NOT NULL DEFAULT '[]',
     -- reference distributions for drift(): per feature on the training part, the score on validation
     reference    jsonb       NOT NULL DEFAULT '{}',
+    -- which part each lead was in: per part the sorted 64-bit hashes of the lead keys' text
+    -- (see core/src/data/lead_keys.rs); NULL when trained without a lead key; read by split_of()
+    split_keys   bytea,
     created_at   timestamptz NOT NULL DEFAULT now(),
     created_by   name        NOT NULL DEFAULT current_user,
     deployed     boolean     NOT NULL DEFAULT false,

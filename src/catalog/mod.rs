@@ -8,3 +8,4 @@ pub mod feedback;
 pub mod invalidation;
 pub mod models;
 pub mod monitoring;
+pub mod split_keys;

@@ -148,6 +148,20 @@ pub fn find_column<'a>(columns: &'a [SourceColumn], name: &str, role: &str, sour
     })
 }
 
+/// The single-column primary key of a table source, if it has one: the lead key train() records
+/// the split by when options.key names none.
+pub fn primary_key_column(source: &Source) -> Option<String> {
+    let relation = source.relation.as_deref()?;
+    Spi::get_one_with_args::<String>(
+        "SELECT a.attname::text FROM pg_catalog.pg_index i
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+          WHERE i.indrelid = $1::regclass AND i.indisprimary AND i.indnkeyatts = 1",
+        &[relation.into()],
+    )
+    .ok()
+    .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::looks_like_query;
