@@ -97,13 +97,80 @@ pub fn fit_segments(
             report.push(entry);
             continue;
         }
-        entry["model"] = json!("segment");
-        entry["validation_roc_auc"] = json!(roc_auc(&probabilities(&model, data, seg_validation)?, &labels));
-        entry["global_validation_roc_auc"] = json!(roc_auc(&probabilities(global, data, seg_validation)?, &labels));
+        let segment_auc = roc_auc(&probabilities(&model, data, seg_validation)?, &labels);
+        let global_auc = roc_auc(&probabilities(global, data, seg_validation)?, &labels);
+        entry["validation_roc_auc"] = json!(segment_auc);
+        entry["global_validation_roc_auc"] = json!(global_auc);
+        if keeps_segment_model(segment_auc, global_auc) {
+            entry["model"] = json!("segment");
+            entry["importance"] = segment_importance(&model, data, seg_validation)?;
+            models.push((segment.clone(), model));
+        } else {
+            entry["model"] = json!("global");
+            entry["fell_back"] = json!(true);
+            entry["reason"] = json!(format!(
+                "the segment model's validation ROC AUC {} is below the global model's {} on the same rows",
+                rounded(segment_auc),
+                rounded(global_auc)
+            ));
+        }
         report.push(entry);
-        models.push((segment.clone(), model));
     }
     Ok((Segments { feature: column, models }, json!({"column": name, "segments": report})))
+}
+
+/// A segment keeps its own model unless that model ranks the segment's validation leads worse
+/// than the global model does (ROC AUC, same rows). When either AUC is undefined (one class
+/// among the validation rows) nothing shows it worse, and it is kept.
+pub fn keeps_segment_model(segment_auc: Option<f64>, global_auc: Option<f64>) -> bool {
+    match (segment_auc, global_auc) {
+        (Some(s), Some(g)) => s >= g,
+        _ => true,
+    }
+}
+
+/// The segment model's five most important features on its validation rows (mean |SHAP|), with
+/// their coefficients for a logistic model: `feature_importance()` reports the global model's.
+fn segment_importance(model: &LeadModel, data: &TrainingData, validation: &[usize]) -> CoreResult<Value> {
+    let items = crate::explain::feature_importance(model, &data.columns, validation, SEGMENT_IMPORTANCE_ROWS)?;
+    Ok(Value::Array(
+        items
+            .iter()
+            .take(5)
+            .map(|i| json!({"feature": i.feature, "importance": i.importance, "coefficient": i.coefficient}))
+            .collect(),
+    ))
+}
+
+/// Validation rows a segment's importance is computed on, at most.
+const SEGMENT_IMPORTANCE_ROWS: usize = 500;
+
+fn rounded(auc: Option<f64>) -> String {
+    auc.map_or("undefined".to_string(), |a| format!("{a:.3}"))
+}
+
+/// "segment A (0.612 < global 0.655), segment B (...)": the segments that fell back, for a NOTICE.
+pub fn fallback_notice(report: &Value) -> Option<String> {
+    let fell: Vec<String> = report["segments"]
+        .as_array()?
+        .iter()
+        .filter(|e| e["fell_back"] == json!(true))
+        .map(|e| {
+            format!(
+                "{} ({} < global {})",
+                e["segment"].as_str().unwrap_or("?"),
+                rounded(e["validation_roc_auc"].as_f64()),
+                rounded(e["global_validation_roc_auc"].as_f64())
+            )
+        })
+        .collect();
+    (!fell.is_empty()).then(|| {
+        format!(
+            "segments of \"{}\" scored by the global model because their own model ranks their validation leads worse (ROC AUC): {}",
+            report["column"].as_str().unwrap_or("?"),
+            fell.join(", ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -166,6 +233,20 @@ mod tests {
         let report = &seg.summary.to_json()["segments"]["segments"];
         let partner = report.as_array().unwrap().iter().find(|e| e["segment"] == "Partner").unwrap();
         assert_eq!(partner["model"], "global", "{partner}");
+        // feature_importance's rows describe the global model alone: its SHAP and its coefficients
+        // (visits barely matter globally, the two segments' opposite effects cancel out) ...
+        let visits = seg.importance.iter().find(|i| i.feature == "visits").unwrap();
+        let global_visits = seg.model.coefficients().into_iter().find(|(n, _)| n == "visits").unwrap().1;
+        assert_eq!(visits.coefficient, Some(global_visits));
+        let mut unsegmented = seg.model.clone();
+        unsegmented.segments = None;
+        let rows: Vec<usize> = (0..seg.parts.len()).filter(|&i| seg.parts[i] == crate::data::Part::Validation).collect();
+        let expected = crate::explain::feature_importance(&unsegmented, &d.columns, &rows, 2000).unwrap();
+        assert_eq!(seg.importance, expected);
+        // ... and each segment model's own importance is in its report entry.
+        for e in report.as_array().unwrap().iter().filter(|e| e["model"] == "segment") {
+            assert_eq!(e["importance"][0]["feature"], "visits", "{e}");
+        }
 
         // Routing: a segment's own model, and the global one for unseen or missing values.
         let mut scratch = Vec::new();
@@ -181,6 +262,72 @@ mod tests {
         });
         assert_eq!(Some(unseen), global_p);
         assert!(std::ptr::eq(seg.model.for_lead(&[RawValue::Number(1.0), RawValue::Null]), &seg.model));
+    }
+
+    #[test]
+    fn a_segment_model_worse_than_the_global_one_falls_back() {
+        assert!(keeps_segment_model(Some(0.8), Some(0.7)));
+        assert!(keeps_segment_model(Some(0.7), Some(0.7)), "a tie keeps the segment model");
+        assert!(!keeps_segment_model(Some(0.69), Some(0.7)));
+        assert!(keeps_segment_model(None, Some(0.7)));
+        assert!(keeps_segment_model(Some(0.6), None));
+        let report = json!({"column": "source", "segments": [
+            {"segment": "Webinar", "model": "segment", "validation_roc_auc": 0.9, "global_validation_roc_auc": 0.8},
+            {"segment": "Events", "model": "global", "fell_back": true, "validation_roc_auc": 0.61234, "global_validation_roc_auc": 0.655},
+        ]});
+        assert_eq!(
+            fallback_notice(&report).unwrap(),
+            "segments of \"source\" scored by the global model because their own model ranks their validation leads worse (ROC AUC): Events (0.612 < global 0.655)"
+        );
+        assert_eq!(fallback_notice(&json!({"column": "source", "segments": []})), None);
+    }
+
+    /// Where visits have the same effect in every segment, a segment's own model (fitted on
+    /// fewer rows) is no better than the global one: the segments that rank worse fall back,
+    /// are scored by the global model, and say so in the report.
+    #[test]
+    fn fallen_back_segments_are_scored_by_the_global_model() {
+        let mut rng = SeededRng::new(21);
+        let u = |rng: &mut SeededRng| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let (mut visits, mut noise, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+        let mut source = CategoricalBuilder::default();
+        let sources = ["A", "B", "C", "D", "E", "F"];
+        for i in 0..3000 {
+            let v = (u(&mut rng) * 10.0).floor();
+            labels.push(u(&mut rng) < 1.0 / (1.0 + (-(-3.0 + 0.5 * v)).exp()));
+            visits.push(Some(v));
+            noise.push(Some(u(&mut rng)));
+            source.push(Some(sources[i % sources.len()]));
+        }
+        let d = TrainingData {
+            columns: vec![
+                Column { name: "visits".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(visits) },
+                Column { name: "noise".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(noise) },
+                Column { name: "source".into(), kind: FeatureKind::Categorical, data: source.finish() },
+            ],
+            labels,
+            split_key: SplitKey::None,
+        };
+        let opts = TrainOptions { segment_by: Some("source".into()), ..Default::default() };
+        let seg = train_model(&d, &opts, &mut |_, _| Ok(())).unwrap();
+        let report = seg.summary.to_json()["segments"].clone();
+        let entries = report["segments"].as_array().unwrap();
+        let fell: Vec<&str> =
+            entries.iter().filter(|e| e["fell_back"] == json!(true)).map(|e| e["segment"].as_str().unwrap()).collect();
+        assert!(!fell.is_empty(), "{report}");
+        for e in entries {
+            let kept = e["model"] == "segment";
+            if let (Some(s), Some(g)) = (e["validation_roc_auc"].as_f64(), e["global_validation_roc_auc"].as_f64()) {
+                assert_eq!(kept, s >= g, "{e}");
+            }
+        }
+        let routed: Vec<&str> = seg.model.segments.as_ref().unwrap().models.iter().map(|(v, _)| v.as_str()).collect();
+        for f in &fell {
+            assert!(!routed.contains(f), "{f} fell back but still has a model");
+            let raw = [RawValue::Number(5.0), RawValue::Number(0.5), RawValue::Text(f)];
+            assert!(std::ptr::eq(seg.model.for_lead(&raw), &seg.model));
+        }
+        assert!(fallback_notice(&report).unwrap().contains(fell[0]));
     }
 
     #[test]

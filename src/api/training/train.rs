@@ -251,6 +251,9 @@ fn fit(data: &crate::core::data::TrainingData, opts: &TrainOptions, passes: Opti
             );
         }
     }
+    if let Some(fell_back) = trained.summary.segments.as_ref().and_then(crate::core::training::fallback_notice) {
+        notice!("{fell_back}");
+    }
     for capped in &trained.summary.capped_levels {
         notice!(
             "feature \"{}\" has {} levels seen at least min_level_count times; kept the {} most frequent (options.max_levels), the rest are pooled into \"(other)\"",
