@@ -80,3 +80,18 @@ fn time_ranges_per_part() {
     let r = part_time_ranges(&times, &parts);
     assert_eq!(r, [Some((1.0, 3.0)), Some((5.0, 5.0)), Some((9.0, 9.0))]);
 }
+
+/// README's size claim: a million leads take 8 bytes each plus the 28-byte header.
+#[test]
+fn a_million_leads_take_eight_bytes_each() {
+    let n = 1_000_000;
+    let keys: Vec<u64> = (0..n).map(|i| lead_key_hash(&i.to_string())).collect();
+    let parts: Vec<Part> = (0..n).map(|i| Part::ALL[usize::from(i % 10 >= 8) + usize::from(i % 10 == 9)]).collect();
+    let pk = PartKeys::from_rows(&keys, &parts).unwrap();
+    assert_eq!((pk.count(Part::Train), pk.count(Part::Validation), pk.count(Part::Test)), (800_000, 100_000, 100_000));
+    let bytes = pk.encode();
+    assert_eq!(bytes.len(), 8_000_028);
+    let back = PartKeys::decode(&bytes).unwrap();
+    assert_eq!(back.part_of(lead_key_hash("999999")), Some(Part::Test));
+    assert_eq!(back.part_of(lead_key_hash("1000000")), None);
+}
