@@ -17,8 +17,8 @@ SELECT version FROM lead_scoring.train('repro', 'lead_scoring_demo.lead_features
 SELECT jsonb_pretty(split - 'seed') AS split FROM lead_scoring.models WHERE name = 'repro';
 
 -- split_of() for every lead: each part in creation order, with the recorded rows per part.
-SELECT lead_scoring.split_of('repro', lead_id) AS part, count(*) AS leads, min(created_at)::date AS first_created,
-       max(created_at)::date AS last_created
+SELECT lead_scoring.split_of('repro', lead_id) AS part, count(*) AS leads, to_char(min(created_at), 'YYYY-MM-DD') AS first_created,
+       to_char(max(created_at), 'YYYY-MM-DD') AS last_created
   FROM lead_scoring_demo.lead_features GROUP BY 1 ORDER BY min(created_at);
 
 -- It agrees with the split recomputed in plain SQL for every lead.
