@@ -46,8 +46,10 @@ SELECT x ->> 'reason' AS reason
 
 -- Segments by lead source. The NOTICE names the sources whose own model ranked their
 -- validation leads worse than the global model; training.segments records both numbers.
+SET client_min_messages = notice;
 SELECT version FROM lead_scoring.train('reasons_by_source', 'lead_scoring_demo.lead_features', 'converted',
   options => '{"key": "lead_id", "exclude": ["created_at"], "segment_by": "lead_source"}');
+RESET client_min_messages;
 SELECT s ->> 'segment' AS segment, s ->> 'model' AS model, coalesce(s ->> 'fell_back', 'false') AS fell_back,
        round((s ->> 'validation_roc_auc')::numeric, 3) AS segment_auc,
        round((s ->> 'global_validation_roc_auc')::numeric, 3) AS global_auc
