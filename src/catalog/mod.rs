@@ -8,4 +8,5 @@ pub mod feedback;
 pub mod invalidation;
 pub mod models;
 pub mod monitoring;
+pub mod segments;
 pub mod split_keys;

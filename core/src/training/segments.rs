@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::core_err;
 use crate::data::value_text;
 use crate::data::TrainingData;
-use crate::evaluation::roc_auc;
+use crate::evaluation::{max_f1_threshold, roc_auc, Tiers};
 use crate::models::{LeadModel, Segments};
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Progress};
 use crate::training::options::TrainOptions;
@@ -97,13 +97,19 @@ pub fn fit_segments(
             report.push(entry);
             continue;
         }
-        let segment_auc = roc_auc(&probabilities(&model, data, seg_validation)?, &labels);
+        let segment_scores = probabilities(&model, data, seg_validation)?;
+        let segment_auc = roc_auc(&segment_scores, &labels);
         let global_auc = roc_auc(&probabilities(global, data, seg_validation)?, &labels);
         entry["validation_roc_auc"] = json!(segment_auc);
         entry["global_validation_roc_auc"] = json!(global_auc);
         if keeps_segment_model(segment_auc, global_auc) {
             entry["model"] = json!("segment");
             entry["importance"] = segment_importance(&model, data, seg_validation)?;
+            if opts.segment_tiers {
+                let (threshold, tiers) = segment_threshold_and_tiers(&segment_scores, &labels, positives, seg_train.len());
+                entry["threshold"] = json!(threshold);
+                entry["tiers"] = tiers.to_json();
+            }
             models.push((segment.clone(), model));
         } else {
             entry["model"] = json!("global");
@@ -140,6 +146,14 @@ fn segment_importance(model: &LeadModel, data: &TrainingData, validation: &[usiz
             .map(|i| json!({"feature": i.feature, "importance": i.importance, "coefficient": i.coefficient}))
             .collect(),
     ))
+}
+
+/// A segment's own threshold (max F1 on its validation leads, else its training base rate) and
+/// the default hot / warm / cold tiers around it (`Tiers::default_for`), for `segment_tiers`.
+pub fn segment_threshold_and_tiers(scores: &[f64], labels: &[bool], positives: usize, rows: usize) -> (f64, Tiers) {
+    let base_rate = positives as f64 / rows.max(1) as f64;
+    let threshold = max_f1_threshold(scores, labels).map_or(base_rate, |(t, _)| t);
+    (threshold, Tiers::default_for(threshold, base_rate))
 }
 
 /// Validation rows a segment's importance is computed on, at most.
@@ -328,6 +342,36 @@ mod tests {
             assert!(std::ptr::eq(seg.model.for_lead(&raw), &seg.model));
         }
         assert!(fallback_notice(&report).unwrap().contains(fell[0]));
+    }
+
+    #[test]
+    fn segment_tiers_are_chosen_on_each_segments_validation_leads() {
+        let d = data(6000);
+        let opts = TrainOptions { segment_by: Some("source".into()), segment_tiers: true, ..Default::default() };
+        let seg = train_model(&d, &opts, &mut |_, _| Ok(())).unwrap();
+        let report = seg.summary.to_json()["segments"]["segments"].clone();
+        let mut thresholds = Vec::new();
+        for e in report.as_array().unwrap().iter().filter(|e| e["model"] == "segment") {
+            let name = e["segment"].as_str().unwrap();
+            // The segment's validation leads, scored by the version (routed to the segment model).
+            let rows: Vec<usize> = (0..seg.parts.len())
+                .filter(|&i| seg.parts[i] == crate::data::Part::Validation && d.columns[1].value(i) == RawValue::Text(name))
+                .collect();
+            let scores: Vec<f64> = rows.iter().map(|&i| seg.predictions[i]).collect();
+            let labels: Vec<bool> = rows.iter().map(|&i| seg.labels[i]).collect();
+            let want = max_f1_threshold(&scores, &labels).unwrap().0;
+            assert_eq!(e["threshold"].as_f64(), Some(want), "{e}");
+            let tiers = Tiers::from_json(&e["tiers"]).unwrap();
+            assert_eq!(tiers.0[0].min_score, want);
+            thresholds.push(want);
+        }
+        assert_eq!(thresholds.len(), 2);
+        assert_ne!(thresholds[0], thresholds[1], "each segment its own threshold");
+        // Without the option no segment has tiers of its own.
+        let plain =
+            train_model(&d, &TrainOptions { segment_by: Some("source".into()), ..Default::default() }, &mut |_, _| Ok(()))
+                .unwrap();
+        assert!(plain.summary.to_json()["segments"]["segments"].as_array().unwrap().iter().all(|e| e.get("tiers").is_none()));
     }
 
     #[test]

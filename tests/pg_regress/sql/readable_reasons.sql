@@ -80,3 +80,21 @@ SELECT count(*) AS features,
 SELECT s ->> 'segment' AS segment, s -> 'importance' -> 0 ->> 'feature' AS most_important
   FROM lead_scoring.models, jsonb_array_elements(training -> 'segments' -> 'segments') s
  WHERE name = 'reasons_by_source' AND s ->> 'model' = 'segment' ORDER BY 1;
+
+-- Per-segment tiers: with segment_tiers each segment model gets its own threshold (max F1 on its
+-- validation leads) and hot / warm / cold tiers; tier() tiers each lead by its segment's tiers,
+-- and leads of segments scored by the global model by the version's.
+SELECT version FROM lead_scoring.train('reasons_tiers', 'lead_scoring_demo.lead_features', 'converted',
+  options => '{"key": "lead_id", "exclude": ["created_at"], "segment_by": "lead_source", "segment_tiers": true}');
+SELECT s ->> 'segment' AS segment, s ->> 'model' AS model, round((s ->> 'threshold')::numeric, 3) AS hot_from,
+       round((s -> 'tiers' -> 1 ->> 'min_score')::numeric, 3) AS warm_from
+  FROM lead_scoring.models, jsonb_array_elements(training -> 'segments' -> 'segments') s
+ WHERE name = 'reasons_tiers' ORDER BY 1;
+SELECT round(threshold::numeric, 3) AS version_hot_from FROM lead_scoring.models WHERE name = 'reasons_tiers';
+SELECT lead_source, count(*) FILTER (WHERE lead_scoring.tier('reasons_tiers', f) = 'hot') AS hot,
+       count(*) FILTER (WHERE lead_scoring.tier('reasons_tiers', f) = 'warm') AS warm,
+       count(*) FILTER (WHERE lead_scoring.tier('reasons_tiers', f) = 'cold') AS cold
+  FROM lead_scoring_demo.lead_features f GROUP BY 1 ORDER BY 1;
+-- segment_tiers needs segment_by.
+SELECT version FROM lead_scoring.train('reasons_tiers', 'lead_scoring_demo.lead_features', 'converted',
+  options => '{"segment_tiers": true}');
