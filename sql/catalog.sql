@@ -27,14 +27,15 @@ CREATE TABLE models (
     importance   jsonb       NOT NULL DEFAULT '[]',
     -- reference distributions for drift(): per feature on the training part, the score on validation
     reference    jsonb       NOT NULL DEFAULT '{}',
-    -- which part each lead was in: per part the sorted 64-bit hashes of the lead keys' text
-    -- (see core/src/data/lead_keys.rs); NULL when trained without a lead key; read by split_of()
-    split_keys   bytea,
     created_at   timestamptz NOT NULL DEFAULT now(),
     created_by   name        NOT NULL DEFAULT current_user,
     deployed     boolean     NOT NULL DEFAULT false,
     -- set by retire(): a retired version cannot be deployed or scored by version
     retired_at   timestamptz,
+    -- which part each lead was in: per part the sorted 64-bit hashes of the lead keys' text
+    -- (see core/src/data/lead_keys.rs); NULL when trained without a lead key; read by split_of().
+    -- Last, where ALTER TABLE ADD COLUMN puts it in an updated 0.1.0 database
+    split_keys   bytea,
     CHECK (NOT (deployed AND retired_at IS NOT NULL)),
     UNIQUE (name, version)
 );
