@@ -6,9 +6,11 @@ use pgrx::JsonB;
 
 use crate::catalog::models::ModelRow;
 use crate::errors::invalid;
+use crate::pg::pinned_search_path::PinnedSearchPath;
 
 /// (segment value, its tiers as stored) for each segment entry of the version that has tiers.
 pub fn segment_tiers(row: &ModelRow) -> Vec<(String, serde_json::Value)> {
+    let _path = PinnedSearchPath::pin();
     let entries = Spi::get_one_with_args::<JsonB>(
         "SELECT training #> '{segments,segments}' FROM lead_scoring.models WHERE name = $1 AND version = $2",
         &[row.name.as_str().into(), row.version.into()],

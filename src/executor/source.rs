@@ -155,9 +155,10 @@ pub fn primary_key_column(source: &Source) -> Option<String> {
     let relation = source.relation.as_deref()?;
     Spi::get_one_with_args::<String>(
         "SELECT a.attname::text FROM pg_catalog.pg_index i
-           JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-          WHERE i.indrelid = $1::regclass AND i.indisprimary AND i.indnkeyatts = 1
-            AND pg_catalog.has_column_privilege(i.indrelid, a.attnum, 'SELECT')",
+           JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+                                          AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
+          WHERE i.indrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass AND i.indisprimary
+            AND i.indnkeyatts OPERATOR(pg_catalog.=) 1 AND pg_catalog.has_column_privilege(i.indrelid, a.attnum, 'SELECT')",
         &[relation.into()],
     )
     .ok()

@@ -108,9 +108,9 @@ impl VersionKeys {
     fn check_key_type(&self, oid: pg_sys::Oid) {
         let agrees = *self.checked_types.borrow_mut().entry(oid).or_insert_with(|| {
             Spi::get_one_with_args::<bool>(
-                "SELECT a.typcategory = k.typcategory
+                "SELECT a.typcategory OPERATOR(pg_catalog.=) k.typcategory
                    FROM pg_catalog.pg_type a, pg_catalog.pg_type k
-                  WHERE a.oid = $1 AND k.oid = pg_catalog.to_regtype($2)",
+                  WHERE a.oid OPERATOR(pg_catalog.=) $1 AND k.oid OPERATOR(pg_catalog.=) pg_catalog.to_regtype($2)",
                 &[oid.into(), self.type_name.as_str().into()],
             )
             .ok()
