@@ -32,6 +32,10 @@ CREATE TABLE models (
     deployed     boolean     NOT NULL DEFAULT false,
     -- set by retire(): a retired version cannot be deployed or scored by version
     retired_at   timestamptz,
+    -- which part each lead was in: per part the sorted 64-bit hashes of the lead keys' text
+    -- (see core/src/data/lead_keys.rs); NULL when trained without a lead key; read by split_of().
+    -- Last, where ALTER TABLE ADD COLUMN puts it in an updated 0.1.0 database
+    split_keys   bytea,
     CHECK (NOT (deployed AND retired_at IS NOT NULL)),
     UNIQUE (name, version)
 );

@@ -230,3 +230,10 @@ CREATE FUNCTION lead_scoring."distribute_catalog"() RETURNS jsonb
 STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'distribute_catalog_wrapper';
+
+-- Reproducibility: each version's lead keys per part (sorted 64-bit hashes), and split_of().
+ALTER TABLE lead_scoring.models ADD COLUMN split_keys bytea;
+CREATE FUNCTION lead_scoring."split_of"("model" TEXT, "key" TEXT, "version" INT DEFAULT NULL) RETURNS TEXT
+STABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'split_of_wrapper';
+CREATE FUNCTION lead_scoring."split_of"("model" TEXT, "key" anyelement, "version" INT DEFAULT NULL) RETURNS TEXT
+STABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'split_of_any_wrapper';

@@ -67,7 +67,8 @@ fn reasons_json(model: &LoadedModel, raw: &[RawValue<'_>], k: i32) -> JsonB {
 }
 
 /// The top `k` reasons raising and lowering this lead's score, biggest first, in words a rep
-/// reads ("Lead Source is Reference: raises the score"), with each contribution.
+/// reads ("Lead Source = Reference: raises the score"), with the raw value, the readable
+/// condition ("industry = Software", "pricing_visits 3 to < 7") and each contribution.
 #[pg_extern(stable, parallel_safe, strict)]
 fn top_reasons(model_name: &str, lead: AnyElement, k: default!(i32, 5)) -> JsonB {
     let model = cache::get(model_name);

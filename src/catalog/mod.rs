@@ -10,3 +10,5 @@ pub mod feedback;
 pub mod invalidation;
 pub mod models;
 pub mod monitoring;
+pub mod segments;
+pub mod split_keys;

@@ -84,7 +84,7 @@ pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
     row.unwrap_or_else(|| missing_model(spec))
 }
 
-fn missing_model(spec: &ModelSpec) -> ! {
+pub fn missing_model(spec: &ModelSpec) -> ! {
     let _settings = CatalogSettings::pin();
     let versions: Vec<i32> = Spi::connect(|client| {
         let t = client.select(
@@ -389,6 +389,8 @@ pub struct NewVersion<'a> {
     pub importance: serde_json::Value,
     /// Reference distributions for drift() and monitor().
     pub reference: JsonB,
+    /// The lead keys of each part (`PartKeys::encode`), when the version had a lead key.
+    pub split_keys: Option<Vec<u8>>,
 }
 
 /// Stores a new version (call under [`lock_model_name`], with [`next_version`]'s number).
@@ -417,8 +419,8 @@ fn insert_version_row(v: NewVersion<'_>) {
     Spi::run_with_args(
         "INSERT INTO lead_scoring.models
            (name, version, algorithm, label, positive_label, source, features, options, split, training,
-            metrics, threshold, tiers, artifact, validation_predictions, deployed, importance, reference)
-         VALUES ($1, $2, $16, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18)",
+            metrics, threshold, tiers, artifact, validation_predictions, deployed, importance, reference, split_keys)
+         VALUES ($1, $2, $16, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19)",
         &[
             v.name.into(),
             v.version.into(),
@@ -438,6 +440,7 @@ fn insert_version_row(v: NewVersion<'_>) {
             v.algorithm.into(),
             JsonB(v.importance).into(),
             v.reference.into(),
+            v.split_keys.into(),
         ],
     )
     .unwrap_or_else(|e| invalid(format!("cannot store the model: {e}")));

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use crate::catalog::invalidation::generation;
 use crate::catalog::models::{load_model_row, parse_model_spec, ModelRow};
+use crate::core::data::RawValue;
 use crate::core::evaluation::Tiers;
 use crate::core::models::decode_model_as;
 use crate::core::models::LeadModel;
@@ -21,6 +22,9 @@ pub struct LoadedModel {
     pub row: ModelRow,
     pub model: LeadModel,
     pub tiers: Tiers,
+    /// With `options.segment_tiers`: the tiers of each segment model (indexed like
+    /// `model.segments.models`); None where a segment uses `tiers`.
+    pub segment_tiers: Vec<Option<Tiers>>,
     /// Resolved attribute numbers per row type seen (usually one).
     pub bindings: RowBindings,
     /// Reused buffer for the transformed inputs.
@@ -51,7 +55,9 @@ pub fn get(spec: &str) -> Rc<LoadedModel> {
         .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\"", row.name, row.version))));
     let tiers = Tiers::from_json(&row.tiers)
         .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\" has invalid tiers", row.name, row.version))));
+    let segment_tiers = load_segment_tiers(&row, &model);
     let loaded = Rc::new(LoadedModel {
+        segment_tiers,
         row,
         plan: crate::core::serving::ScoringPlan::new(&model),
         model,
@@ -61,6 +67,52 @@ pub fn get(spec: &str) -> Rc<LoadedModel> {
     });
     MODELS.with(|c| c.borrow_mut().insert(spec.to_string(), loaded.clone()));
     loaded
+}
+
+/// The stored tiers of each segment model, when the version chose them per segment.
+fn load_segment_tiers(row: &ModelRow, model: &LeadModel) -> Vec<Option<Tiers>> {
+    let Some(segments) = &model.segments else { return Vec::new() };
+    let stored = crate::catalog::segments::segment_tiers(row);
+    if stored.is_empty() {
+        return Vec::new();
+    }
+    segments
+        .models
+        .iter()
+        .map(|(value, _)| {
+            stored.iter().find(|(s, _)| s == value).map(|(s, json)| {
+                Tiers::from_json(json).unwrap_or_else(|e| {
+                    raise_core(e.context(format!("model \"{}@{}\" has invalid tiers for segment \"{s}\"", row.name, row.version)))
+                })
+            })
+        })
+        .collect()
+}
+
+impl LoadedModel {
+    /// The tiers a lead is tiered by: its segment model's own (`options.segment_tiers`), else
+    /// the version's. `value(i)` reads the lead's raw value of feature `i` (only the segment
+    /// column is read, and only for a version with segment tiers).
+    pub fn tiers_for<'a>(&self, value: impl Fn(usize) -> RawValue<'a>) -> &Tiers {
+        self.tiers_at(self.segment_tiers_of(value))
+    }
+
+    /// Which segment's tiers a lead is tiered by (see [`Self::tiers_for`]); None: the version's.
+    pub fn segment_tiers_of<'a>(&self, value: impl Fn(usize) -> RawValue<'a>) -> Option<usize> {
+        if self.segment_tiers.is_empty() {
+            return None;
+        }
+        let segments = self.model.segments.as_ref()?;
+        self.model.segment_of(&value(segments.feature)).filter(|&i| matches!(self.segment_tiers.get(i), Some(Some(_))))
+    }
+
+    /// The tiers [`Self::segment_tiers_of`] chose.
+    pub fn tiers_at(&self, segment: Option<usize>) -> &Tiers {
+        match segment.and_then(|i| self.segment_tiers.get(i)) {
+            Some(Some(tiers)) => tiers,
+            _ => &self.tiers,
+        }
+    }
 }
 
 impl BoundModel for LoadedModel {

@@ -1,6 +1,7 @@
 //! Reads a source into the core's columnar table in one pass, each row decoded straight from
 //! the executor's slot as it is produced (row_stream.rs): nothing but the columnar table grows.
 
+use crate::core::data::lead_key_hash;
 use crate::core::data::TrainingData;
 use crate::core::data::{CategoricalBuilder, Column, ColumnData};
 use crate::core::data::{ColumnClass, SourceColumn};
@@ -37,6 +38,9 @@ pub struct ReadRequest<'a> {
     /// None reads every row without a label (drift on unlabelled leads); `labels` stays empty.
     pub label: Option<LabelSpec<'a>>,
     pub key: Option<(&'a SourceColumn, KeyKind)>,
+    /// The lead key column (options.key or the table's primary key): its text form is hashed per
+    /// row into `ReadResult::lead_keys`, so a version records which part each lead was in.
+    pub lead_key: Option<&'a SourceColumn>,
     /// Training's memory limit: reading stops with an ERROR once the columns outgrow it.
     pub memory: Option<&'a MemoryLimit>,
 }
@@ -45,6 +49,8 @@ pub struct ReadRequest<'a> {
 pub struct ReadResult {
     pub data: TrainingData,
     pub null_labels: usize,
+    /// One hash of the lead key per row read (None for a NULL key); empty without `lead_key`.
+    pub lead_keys: Vec<Option<u64>>,
 }
 
 fn feature_expr(c: &SourceColumn) -> String {
@@ -135,6 +141,10 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     if let Some((c, kind)) = req.key {
         exprs.push(key_expr(c, kind));
     }
+    let lead_key_at = exprs.len();
+    if let Some(c) = req.lead_key {
+        exprs.push(format!("{}::text", quote_ident(&c.name)));
+    }
     let query = format!("SELECT {} FROM {}", exprs.join(", "), req.source.from_sql);
 
     let mut builders: Vec<Builder> = req
@@ -148,6 +158,7 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let mut labels = Vec::new();
     let mut times: Vec<Option<f64>> = Vec::new();
     let mut keys = CategoricalBuilder::default();
+    let mut lead_keys: Vec<Option<u64>> = Vec::new();
     let mut null_labels = 0usize;
 
     let utf8 = utf8_database();
@@ -158,7 +169,8 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
             let held = builders.iter().map(Builder::heap_bytes).sum::<usize>()
                 + labels.capacity()
                 + times.capacity() * 16
-                + keys.heap_bytes();
+                + keys.heap_bytes()
+                + lead_keys.capacity() * 16;
             if let Err(e) = limit
                 .check(Some(held as u64), || format!("the first {rows_read} rows of {} read into memory", req.source.display))
             {
@@ -167,7 +179,7 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
                 raise_core(CoreError { message: format!("{}; {hint}", e.message), ..e });
             }
         }
-        // The query's columns: the features, then the label, then the split key.
+        // The query's columns: the features, then the label, the split key and the lead key.
         if let Some(spec) = &req.label {
             if nulls[nf] {
                 null_labels += 1;
@@ -203,6 +215,10 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
             Some(_) => keys.push((!nulls[key_at]).then(|| unsafe { text_of(values[key_at], utf8) })),
             None => {}
         }
+        if req.lead_key.is_some() {
+            // SAFETY: a non-NULL text datum of this row.
+            lead_keys.push((!nulls[lead_key_at]).then(|| lead_key_hash(unsafe { text_of(values[lead_key_at], utf8) })));
+        }
     });
 
     let columns = builders
@@ -223,5 +239,5 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
         Some((_, KeyKind::Group)) => SplitKey::Group(TextKey::from_builder(keys)),
         Some((_, KeyKind::Column)) => SplitKey::Column(TextKey::from_builder(keys)),
     };
-    ReadResult { data: TrainingData { columns, labels, split_key }, null_labels }
+    ReadResult { data: TrainingData { columns, labels, split_key }, null_labels, lead_keys }
 }

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use pgrx::prelude::*;
 
 use crate::core::data::RawValue;
+use crate::core::evaluation::Tiers;
 use crate::executor::cache::{self, LoadedModel};
 use crate::executor::rows_binding::{binding_for, check_field_arguments, RowBinding};
 use crate::executor::scoring::{percent, probability_of};
@@ -60,7 +61,7 @@ impl CallSite {
 ///
 /// # Safety
 /// `fcinfo` must be a call of a `*_fields` function.
-unsafe fn fields_probability<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(&'a LoadedModel, f64)> {
+unsafe fn fields_probability<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(&'a LoadedModel, f64, &'a Tiers)> {
     let args = (*fcinfo).args.as_slice((*fcinfo).nargs as usize);
     if args.len() < FIRST_COLUMN || args[0].isnull || args[1].isnull {
         return None;
@@ -74,7 +75,10 @@ unsafe fn fields_probability<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(&'
     );
     // The buffer borrows this row's datums only until probability_of empties it.
     let p = probability_of(&site.model, |i| site.binding.argument_value(args, FIRST_COLUMN, i), &mut site.raw);
-    Some((&*Rc::as_ptr(&site.model), p))
+    let model: &'a LoadedModel = &*Rc::as_ptr(&site.model);
+    // The segment's tiers with options.segment_tiers (reads the segment column once more).
+    let tiers = model.tiers_for(|i| site.binding.argument_value(args, FIRST_COLUMN, i));
+    Some((model, p, tiers))
 }
 
 /// Declares a `*_fields` function's V1 info record and body: `$result` turns (model,
@@ -91,9 +95,9 @@ macro_rules! fields_function {
         #[pg_guard]
         pub unsafe extern "C-unwind" fn $name(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
             match fields_probability(fcinfo) {
-                Some((model, p)) => {
-                    let result: fn(&LoadedModel, f64) -> Option<pg_sys::Datum> = $result;
-                    result(model, p).expect("a datum")
+                Some((model, p, tiers)) => {
+                    let result: fn(&LoadedModel, f64, &Tiers) -> Option<pg_sys::Datum> = $result;
+                    result(model, p, tiers).expect("a datum")
                 }
                 None => {
                     (*fcinfo).isnull = true;
@@ -104,9 +108,9 @@ macro_rules! fields_function {
     };
 }
 
-fields_function!(pg_finfo_lead_scoring_score_fields, lead_scoring_score_fields, |_, p| p.into_datum());
-fields_function!(pg_finfo_lead_scoring_tier_fields, lead_scoring_tier_fields, |m, p| m.tiers.assign(p).into_datum());
-fields_function!(pg_finfo_lead_scoring_score_100_fields, lead_scoring_score_100_fields, |_, p| percent(p).into_datum());
+fields_function!(pg_finfo_lead_scoring_score_fields, lead_scoring_score_fields, |_, p, _| p.into_datum());
+fields_function!(pg_finfo_lead_scoring_tier_fields, lead_scoring_tier_fields, |_, p, tiers| tiers.assign(p).into_datum());
+fields_function!(pg_finfo_lead_scoring_score_100_fields, lead_scoring_score_100_fields, |_, p, _| percent(p).into_datum());
 
 pgrx::extension_sql!(
     r#"

@@ -105,8 +105,9 @@ impl TriggerSite {
         }
     }
 
-    /// The probability of the row `new` (NEW), or `None` for an UPDATE whose old row had a
-    /// score and whose feature values did not change.
+    /// The probability of the row `new` (NEW) and which segment's tiers tier it
+    /// (`LoadedModel::segment_tiers_of`), or `None` for an UPDATE whose old row had a score and
+    /// whose feature values did not change.
     ///
     /// # Safety
     /// `new` and `old` must be the firing trigger's rows.
@@ -116,20 +117,22 @@ impl TriggerSite {
         new: pg_sys::HeapTuple,
         old: Option<pg_sys::HeapTuple>,
         tupdesc: pg_sys::TupleDesc,
-    ) -> Option<f64> {
+    ) -> Option<(f64, Option<usize>)> {
         match old {
             Some(old) if get_attr(new, self.score_att, tupdesc).is_some() => {
                 let mut old_raw: Vec<RawValue<'_>> = Vec::with_capacity(self.model.model.preprocessor.features.len());
                 binding.read_tuple(old, &mut old_raw);
                 binding.read_tuple(new, &mut self.new_raw);
                 let p = (old_raw != self.new_raw).then(|| probability(&self.model, &self.new_raw));
+                let segment = self.model.segment_tiers_of(|i| self.new_raw[i]);
                 self.new_raw.clear();
-                p
+                p.map(|p| (p, segment))
             }
             // An INSERT, or an UPDATE of a row not scored yet: the values are read as the model needs them.
             _ => {
                 let row = binding.deform(new);
-                Some(probability_of(&self.model, |i| row.value(i), &mut self.new_raw))
+                let p = probability_of(&self.model, |i| row.value(i), &mut self.new_raw);
+                Some((p, self.model.segment_tiers_of(|i| row.value(i))))
             }
         }
     }
@@ -184,8 +187,8 @@ unsafe fn fire(flinfo: *mut pg_sys::FmgrInfo, td: &pg_sys::TriggerData) -> pg_sy
     // The tier this call stored, if it scored the row.
     let mut stored_tier = None;
     if let Some(binding) = site.binding.clone() {
-        if let Some(p) = site.rescore(&binding, new_tuple, old_tuple, tupdesc) {
-            let tier = site.model.tiers.assign(p);
+        if let Some((p, segment)) = site.rescore(&binding, new_tuple, old_tuple, tupdesc) {
+            let tier = site.model.tiers_at(segment).assign(p);
             result = with_columns(
                 new_tuple,
                 tupdesc,

@@ -148,6 +148,23 @@ pub fn find_column<'a>(columns: &'a [SourceColumn], name: &str, role: &str, sour
     })
 }
 
+/// The single-column primary key of a table source, if it has one and the caller may read it:
+/// the lead key train() records the split by when options.key names none (a key column the
+/// caller may not read is not recorded, rather than failing the training).
+pub fn primary_key_column(source: &Source) -> Option<String> {
+    let relation = source.relation.as_deref()?;
+    Spi::get_one_with_args::<String>(
+        "SELECT a.attname::text FROM pg_catalog.pg_index i
+           JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+                                          AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
+          WHERE i.indrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass AND i.indisprimary
+            AND i.indnkeyatts OPERATOR(pg_catalog.=) 1 AND pg_catalog.has_column_privilege(i.indrelid, a.attnum, 'SELECT')",
+        &[relation.into()],
+    )
+    .ok()
+    .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::looks_like_query;

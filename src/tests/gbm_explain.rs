@@ -96,11 +96,11 @@ mod tests {
         .0;
         let positive = r["positive"].as_array().unwrap();
         assert!(positive.len() <= 2 && !positive.is_empty());
-        assert_eq!(positive[0]["reason"], "visits is 9: raises the score");
-        assert!(positive.iter().any(|p| p["reason"] == "source is Reference: raises the score"));
+        assert_eq!(positive[0]["reason"], "visits = 9: raises the score");
+        assert!(positive.iter().any(|p| p["reason"] == "source = Reference: raises the score"));
         assert!(r["score"].as_f64().unwrap() > 0.5);
         let j = Spi::get_one::<JsonB>("SELECT lead_scoring.top_reasons('lin', '{\"visits\": 0, \"source\": \"Google\", \"opted_in\": false, \"noise\": 0.1}'::jsonb)").unwrap().unwrap().0;
-        assert_eq!(j["negative"][0]["reason"], "visits is 0: lowers the score");
+        assert_eq!(j["negative"][0]["reason"], "visits = 0: lowers the score");
     }
 
     #[pg_test]

@@ -22,6 +22,7 @@ mod perf;
 mod preprocessing;
 mod real_data;
 mod report;
+mod reproducibility;
 mod row_shapes;
 mod row_shapes_sql;
 mod schedule;

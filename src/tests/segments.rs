@@ -75,4 +75,72 @@ mod tests {
         make_segmented_leads();
         train("seg", r#"{"segment_by": "region"}"#);
     }
+
+    /// Leads whose tier by `tier_sql` (a SQL expression over the row `l` of `from`) differs from
+    /// the tier their segment's stored tiers (else the version's) give their score.
+    fn tiers_not_by_segment(from: &str, tier_sql: &str) -> (i64, i64) {
+        let (bad, all) = Spi::get_two::<i64, i64>(&format!(
+            "WITH m AS (SELECT tiers, training #> '{{segments,segments}}' AS segs FROM lead_scoring.models WHERE name = 'seg_tiers'),
+                  s AS (SELECT l.*, {tier_sql} AS tier, lead_scoring.score('seg_tiers', jsonb_build_object('visits', l.visits, 'source', l.source)) AS p,
+                               coalesce((SELECT e -> 'tiers' FROM m, jsonb_array_elements(m.segs) e WHERE e ->> 'segment' = l.source AND e ? 'tiers'),
+                                        (SELECT tiers FROM m)) AS t
+                          FROM {from} l)
+             SELECT count(*) FILTER (WHERE tier IS DISTINCT FROM (SELECT x ->> 'name' FROM jsonb_array_elements(t) x
+                                                                   WHERE p >= (x ->> 'min_score')::float8
+                                                                   ORDER BY (x ->> 'min_score')::float8 DESC LIMIT 1)),
+                    count(*)
+               FROM s"
+        ))
+        .unwrap();
+        (bad.unwrap(), all.unwrap())
+    }
+
+    #[pg_test]
+    fn segment_tiers_tier_each_lead_by_its_segment_in_every_scoring_path() {
+        make_segmented_leads();
+        train("seg_tiers", r#"{"segment_by": "source", "segment_tiers": true}"#);
+        let (segments_with_tiers, distinct_hot_bounds) = Spi::get_two::<i64, i64>(
+            "SELECT count(*), count(DISTINCT e -> 'tiers' -> 0 ->> 'min_score')
+               FROM lead_scoring.models, jsonb_array_elements(training #> '{segments,segments}') e
+              WHERE name = 'seg_tiers' AND e ? 'tiers'",
+        )
+        .unwrap();
+        assert_eq!((segments_with_tiers, distinct_hot_bounds), (Some(2), Some(2)), "Webinar and Outbound, each its own bound");
+        // The version's own tiers would tier some leads differently: the test can fail.
+        let by_version = Spi::get_one::<i64>(
+            "SELECT count(*) FROM seg_leads l, lead_scoring.models m
+              WHERE m.name = 'seg_tiers' AND lead_scoring.tier('seg_tiers', l) IS DISTINCT FROM
+                    (SELECT x ->> 'name' FROM jsonb_array_elements(m.tiers) x
+                      WHERE lead_scoring.score('seg_tiers', l) >= (x ->> 'min_score')::float8
+                      ORDER BY (x ->> 'min_score')::float8 DESC LIMIT 1)",
+        )
+        .unwrap();
+        assert!(by_version.unwrap() > 100, "{by_version:?}");
+        // A table row (the planner's fast path), a jsonb lead and a subquery row.
+        assert_eq!(tiers_not_by_segment("seg_leads", "lead_scoring.tier('seg_tiers', l)"), (0, 6000));
+        assert_eq!(
+            tiers_not_by_segment(
+                "seg_leads",
+                "lead_scoring.tier('seg_tiers', jsonb_build_object('visits', l.visits, 'source', l.source))"
+            ),
+            (0, 6000)
+        );
+        assert_eq!(
+            tiers_not_by_segment("(SELECT id, visits, source FROM seg_leads OFFSET 0)", "lead_scoring.tier('seg_tiers', l)"),
+            (0, 6000)
+        );
+        // The attach() trigger writes the same tiers on INSERT and on UPDATE.
+        Spi::run("CREATE TABLE seg_scored (id int, visits int, source text, converted boolean)").unwrap();
+        Spi::run("SELECT lead_scoring.attach('seg_scored', 'seg_tiers')").unwrap();
+        Spi::run("INSERT INTO seg_scored SELECT id, visits, source, converted FROM seg_leads").unwrap();
+        assert_eq!(tiers_not_by_segment("seg_scored", "l.lead_tier"), (0, 6000));
+        Spi::run("UPDATE seg_scored SET visits = 9 - visits").unwrap();
+        assert_eq!(tiers_not_by_segment("seg_scored", "l.lead_tier"), (0, 6000));
+    }
+
+    #[pg_test(error = "option \"segment_tiers\" needs option \"segment_by\", the column whose segments get their own tiers")]
+    fn segment_tiers_without_segments_is_an_error() {
+        make_segmented_leads();
+        train("seg_tiers", r#"{"segment_tiers": true}"#);
+    }
 }

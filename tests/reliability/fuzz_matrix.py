@@ -129,7 +129,8 @@ def main():
         cur.execute(FIXTURES)
         cur.execute("CREATE TABLE wide AS SELECT g AS id, " + ", ".join(f"(g * {i + 1} % 97)::float8 AS c{i}" for i in range(WIDE))
                     + ", (g % 13 + g % 5 > 9) AS converted FROM generate_series(1, 500) g")
-        cur.execute("SELECT lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\", \"created_at\"], \"leakage\": \"ignore\"}')")
+        # options.key: split_of() has the lead keys of 'm' to answer from.
+        cur.execute("SELECT lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\", \"created_at\"], \"leakage\": \"ignore\", \"key\": \"id\"}')")
         cur.execute("SELECT lead_scoring.train('g', 'leads', 'converted', algorithm => 'gbm', options => '{\"exclude\": [\"id\", \"created_at\"], \"trees\": 10, \"leakage\": \"ignore\"}')")
         cur.execute("CREATE TABLE scored AS SELECT * FROM leads")
         cur.execute("SELECT lead_scoring.attach('scored', 'm')")
@@ -168,6 +169,11 @@ def main():
         for i, (a, t) in enumerate(zip(args, types)):
             if a == "lead" and t == "jsonb":
                 base[i] = "'{\"visits\": 3, \"src\": \"web\"}'::jsonb"
+            # split_of(model, key, version): a model with recorded lead keys, one of its leads.
+            if name == "split_of" and a == "model":
+                base[i] = "'m'"
+            if name == "split_of" and a == "key":
+                base[i] = "'5'"
         call = lambda vals: f"SELECT * FROM lead_scoring.{name}({', '.join(vals)})" if kind != "a" else \
             f"SELECT lead_scoring.{name}({', '.join(vals)}) FROM leads"
         r.run(call(base))

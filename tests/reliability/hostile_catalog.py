@@ -22,13 +22,14 @@ READERS = [
     "SELECT count(*) FROM lead_scoring.optimal_threshold('{m}', 'f1')",
     "SELECT count(*) FROM lead_scoring.lift('{m}', 'leads')",
     "SELECT lead_scoring.model_sql('{m}')",
+    "SELECT lead_scoring.split_of('{m}', 5)",
 ]
 
 SETUP = """
 CREATE TABLE leads AS SELECT g AS id, (g % 13)::float8 AS visits,
   CASE g % 3 WHEN 0 THEN 'web' WHEN 1 THEN 'ads' ELSE 'call' END AS src,
   (g % 13 + g % 5 > 9) AS converted FROM generate_series(1, 3000) g;
-SELECT lead_scoring.train('m', 'leads', 'converted', options => '{"exclude": ["id"], "leakage": "ignore"}');
+SELECT lead_scoring.train('m', 'leads', 'converted', options => '{"exclude": ["id"], "leakage": "ignore", "key": "id"}');
 SELECT lead_scoring.train('m', 'leads', 'converted', options => '{"exclude": ["id"], "alpha": 30, "leakage": "ignore", "deploy": "never"}');
 SELECT lead_scoring.train('g', 'leads', 'converted', algorithm => 'gbm', options => '{"exclude": ["id"], "trees": 10, "leakage": "ignore"}');
 CREATE TABLE models_backup AS SELECT * FROM lead_scoring.models;
@@ -65,6 +66,10 @@ EDITS = {
     "validation predictions huge count": f"UPDATE lead_scoring.models SET validation_predictions = overlay(validation_predictions placing '\\xffffffffffffff7f'::bytea from 1) WHERE {M1}",
     "threshold at the edge": f"UPDATE lead_scoring.models SET threshold = 1 WHERE {M1}",
     "label renamed": f"UPDATE lead_scoring.models SET label = 'no_such_column' WHERE {M1}",
+    "split keys truncated": f"UPDATE lead_scoring.models SET split_keys = substr(split_keys, 1, length(split_keys) / 2) WHERE {M1}",
+    "split keys huge count": f"UPDATE lead_scoring.models SET split_keys = overlay(split_keys placing '\\xffffffffffffff7f'::bytea from 5) WHERE {M1}",
+    "split keys junk": f"UPDATE lead_scoring.models SET split_keys = '\\x00' WHERE {M1}",
+    "split lead key type unknown": f"UPDATE lead_scoring.models SET split = jsonb_set(split, '{{lead_keys,type}}', '\"no_such_type\"') WHERE {M1}",
 }
 # Edits after which a successful score must equal the score before the edit (the artifact is
 # the model; jsonb metadata does not change scores).

@@ -17,6 +17,12 @@ pub struct RowSetHash(u64);
 /// Reorders the rows of `data` (columns, labels and split key alike) by their content, and
 /// returns the hash of the rows as a set that the ordering computed on the way.
 pub fn put_in_content_order(data: &mut TrainingData) -> RowSetHash {
+    put_in_content_order_with::<u64>(data, &mut Vec::new())
+}
+
+/// `put_in_content_order`, moving `lead_keys` (one per row, or empty) along with the rows. The
+/// keys take no part in the order, so recording them never changes a split.
+pub fn put_in_content_order_with<K: Copy>(data: &mut TrainingData, lead_keys: &mut Vec<K>) -> RowSetHash {
     let hashes = row_hashes(data);
     let mut order: Vec<usize> = (0..hashes.len()).collect();
     // By hash, then by index for equal rows.
@@ -33,6 +39,9 @@ pub fn put_in_content_order(data: &mut TrainingData) -> RowSetHash {
         }
     }
     permute(&mut data.labels, &order);
+    if lead_keys.len() == order.len() {
+        permute(lead_keys, &order);
+    }
     match &mut data.split_key {
         SplitKey::None => {}
         SplitKey::Time(times) => permute(times, &order),

@@ -9,6 +9,7 @@ mod content_order;
 mod dates;
 mod design_matrix;
 mod float_sort;
+mod lead_keys;
 mod level_table;
 mod preprocess;
 mod resample;
@@ -17,10 +18,12 @@ mod split;
 mod training_data;
 mod values;
 
-pub use content_order::{content_fingerprint, put_in_content_order, RowSetHash};
+pub use binning::bin_of;
+pub use content_order::{content_fingerprint, put_in_content_order, put_in_content_order_with, RowSetHash};
 pub use dates::{format_timestamp, parse_timestamp};
 pub use design_matrix::{DesignMatrix, DesignRows, SparseRows, Storage};
 pub use float_sort::{sort_floats, total_order_key};
+pub use lead_keys::{lead_key_hash, part_time_ranges, PartKeys};
 pub use level_table::LevelTable;
 pub(crate) use preprocess::format_number;
 pub use preprocess::{

@@ -10,6 +10,7 @@ mod cv;
 mod experiments;
 mod funnel;
 mod metrics;
+mod scored_models;
 mod thresholds;
 mod tiers;
 
@@ -24,5 +25,6 @@ pub use metrics::{
     average_precision, brier, brier_term, confusion, ks_statistic, log_loss, log_loss_term, max_f1_threshold, part_metrics,
     precision_at_top, roc_auc, roc_auc_of_groups, Confusion,
 };
+pub use scored_models::models_scored_in;
 pub use thresholds::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
 pub use tiers::{Tier, Tiers};

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::format_timestamp;
 use crate::data::{row_values, value_text, Column, RawValue};
 use crate::data::{FeatureTransform, MISSING_LEVEL};
+use crate::explain::readable::condition;
 use crate::models::TreeBooster;
 use crate::models::{Estimator, LeadModel};
 use crate::CoreResult;
@@ -20,6 +21,9 @@ pub struct FeatureContribution {
     /// The lead's value as text; None when missing.
     pub value: Option<String>,
     pub contribution: f64,
+    /// The value as a reason names it: "industry = Software", "pricing_visits 3 to < 7".
+    #[serde(default)]
+    pub condition: String,
 }
 
 /// A lead's explanation: base value + sum of contributions = log-odds (before calibration).
@@ -63,11 +67,13 @@ pub fn explain(model: &LeadModel, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) 
     let mut at = 0;
     for (f, value) in p.features.iter().zip(raw) {
         let w = f.width();
+        let condition = condition(f, value, &p.missing_values);
         let value = shown_value(f, value, &p.missing_values);
         features.push(FeatureContribution {
             feature: f.name().to_string(),
             value,
             contribution: per_input[at..at + w].iter().sum(),
+            condition,
         });
         at += w;
     }
@@ -76,10 +82,12 @@ pub fn explain(model: &LeadModel, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) 
         let w = i.width();
         let shown =
             |k: usize| shown_value(&p.features[k], &raw[k], &p.missing_values).unwrap_or_else(|| MISSING_LEVEL.to_string());
+        let readable = |k: usize| condition(&p.features[k], &raw[k], &p.missing_values);
         features.push(FeatureContribution {
             feature: i.name(&p.features),
             value: Some(format!("{} × {}", shown(i.a), shown(i.b))),
             contribution: per_input[at..at + w].iter().sum(),
+            condition: format!("{} and {}", readable(i.a), readable(i.b)),
         });
         at += w;
     }
@@ -87,29 +95,28 @@ pub fn explain(model: &LeadModel, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) 
     Ok(Explanation { base_value, features, log_odds })
 }
 
-/// A reason in a rep's words.
+/// A reason in a rep's words, with the raw value and contribution it was made from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     pub feature: String,
     pub value: Option<String>,
     pub contribution: f64,
+    /// The value as the reason names it ("industry = Software", "pricing_visits 3 to < 7").
+    pub condition: String,
     pub reason: String,
 }
 
 /// The `k` largest positive and `k` largest negative contributions, biggest first, in words
-/// such as "Lead Source is Reference: raises the score".
+/// such as "Lead Source = Reference: raises the score" (see `readable.rs` for the conditions).
 pub fn top_reasons(explanation: &Explanation, k: usize) -> (Vec<Reason>, Vec<Reason>) {
     let to_reason = |c: &FeatureContribution| {
-        let what = match &c.value {
-            Some(v) => format!("{} is {v}", c.feature),
-            None => format!("{} is missing", c.feature),
-        };
         let effect = if c.contribution > 0.0 { "raises the score" } else { "lowers the score" };
         Reason {
             feature: c.feature.clone(),
             value: c.value.clone(),
             contribution: c.contribution,
-            reason: format!("{what}: {effect}"),
+            condition: c.condition.clone(),
+            reason: format!("{}: {effect}", c.condition),
         }
     };
     let mut pos: Vec<&FeatureContribution> = explanation.features.iter().filter(|c| c.contribution > 1e-12).collect();
@@ -327,15 +334,30 @@ mod tests {
         let e = Explanation {
             base_value: -1.0,
             features: vec![
-                FeatureContribution { feature: "Lead Source".into(), value: Some("Reference".into()), contribution: 1.2 },
-                FeatureContribution { feature: "TotalVisits".into(), value: None, contribution: -0.4 },
-                FeatureContribution { feature: "City".into(), value: Some("Mumbai".into()), contribution: 0.0 },
+                FeatureContribution {
+                    feature: "Lead Source".into(),
+                    value: Some("Reference".into()),
+                    contribution: 1.2,
+                    condition: "Lead Source = Reference".into(),
+                },
+                FeatureContribution {
+                    feature: "TotalVisits".into(),
+                    value: None,
+                    contribution: -0.4,
+                    condition: "TotalVisits is missing".into(),
+                },
+                FeatureContribution {
+                    feature: "City".into(),
+                    value: Some("Mumbai".into()),
+                    contribution: 0.0,
+                    condition: "City = Mumbai".into(),
+                },
             ],
             log_odds: -0.2,
         };
         let (pos, neg) = top_reasons(&e, 5);
         assert_eq!(pos.len(), 1);
-        assert_eq!(pos[0].reason, "Lead Source is Reference: raises the score");
+        assert_eq!(pos[0].reason, "Lead Source = Reference: raises the score");
         assert_eq!(neg[0].reason, "TotalVisits is missing: lowers the score");
     }
 }

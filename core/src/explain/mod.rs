@@ -4,5 +4,7 @@
 //! Imports: `resources`, `data`, `models`.
 
 mod contributions;
+mod readable;
 
 pub use contributions::{explain, feature_importance, top_reasons, Explanation, Importance};
+pub use readable::{bin_range, condition, readable_number};

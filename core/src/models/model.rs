@@ -85,21 +85,27 @@ impl LeadModel {
 
     /// The model that scores this lead: its segment's, or this (global) one.
     pub fn for_lead(&self, raw: &[RawValue<'_>]) -> &LeadModel {
-        let Some(segments) = &self.segments else { return self };
-        let value = &raw[segments.feature];
+        match (&self.segments, self.segments.as_ref().and_then(|s| self.segment_of(&raw[s.feature]))) {
+            (Some(segments), Some(i)) => &segments.models[i].1,
+            _ => self,
+        }
+    }
+
+    /// The index (in `segments.models`) of the segment model that scores a lead whose segment
+    /// column holds `value`; None when the global model does (no segments, a missing value, a
+    /// value without a model of its own).
+    pub fn segment_of(&self, value: &RawValue<'_>) -> Option<usize> {
+        let segments = self.segments.as_ref()?;
         let text;
         let key: &str = match value {
             RawValue::Text(s) if !self.preprocessor.missing_values.iter().any(|m| m == s) => s,
-            RawValue::Number(_) => match value_text(value, &self.preprocessor.missing_values) {
-                Some(t) => {
-                    text = t;
-                    &text
-                }
-                None => return self,
-            },
-            _ => return self,
+            RawValue::Number(_) => {
+                text = value_text(value, &self.preprocessor.missing_values)?;
+                &text
+            }
+            _ => return None,
         };
-        segments.models.iter().find(|(v, _)| v == key).map_or(self, |(_, m)| m)
+        segments.models.iter().position(|(v, _)| v == key)
     }
 
     /// Log-odds of conversion before calibration. `scratch` is reused between calls to avoid an allocation per lead.

@@ -21,4 +21,5 @@ pub use outcomes::{tally_outcomes, DataWindow, LabelValueRows, OutcomeClass, Out
 #[cfg(test)]
 pub(crate) use pipeline::tests as pipeline_tests;
 pub use pipeline::{train_model, train_model_with, TrainedModel};
+pub use segments::{fallback_notice, keeps_segment_model};
 pub use summary::{EffectiveOptions, EngineReport};

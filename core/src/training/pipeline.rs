@@ -234,7 +234,12 @@ pub fn train_model_with(
         source_fingerprint: None,
     };
     cancel.check("training")?;
-    let importance = crate::explain::feature_importance(&model, &data.columns, &validation, IMPORTANCE_ROWS)?;
+    // A segmented version's importance is its global model's alone, so the importance, the
+    // direction and the coefficients all describe one model; each segment model's importance is
+    // in its entry of training.segments.
+    let global_only = model.segments.is_some().then(|| LeadModel { segments: None, ..model.clone() });
+    let importance =
+        crate::explain::feature_importance(global_only.as_ref().unwrap_or(&model), &data.columns, &validation, IMPORTANCE_ROWS)?;
     clock.lap("importance");
     summary.seconds = clock.seconds();
     Ok(TrainedModel {

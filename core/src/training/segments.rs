@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::core_err;
 use crate::data::value_text;
 use crate::data::TrainingData;
-use crate::evaluation::roc_auc;
+use crate::evaluation::{max_f1_threshold, roc_auc, Tiers};
 use crate::models::{LeadModel, Segments};
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Progress};
 use crate::training::options::TrainOptions;
@@ -97,13 +97,94 @@ pub fn fit_segments(
             report.push(entry);
             continue;
         }
-        entry["model"] = json!("segment");
-        entry["validation_roc_auc"] = json!(roc_auc(&probabilities(&model, data, seg_validation)?, &labels));
-        entry["global_validation_roc_auc"] = json!(roc_auc(&probabilities(global, data, seg_validation)?, &labels));
+        let segment_scores = probabilities(&model, data, seg_validation)?;
+        let segment_auc = roc_auc(&segment_scores, &labels);
+        let global_auc = roc_auc(&probabilities(global, data, seg_validation)?, &labels);
+        entry["validation_roc_auc"] = json!(segment_auc);
+        entry["global_validation_roc_auc"] = json!(global_auc);
+        if keeps_segment_model(segment_auc, global_auc) {
+            entry["model"] = json!("segment");
+            entry["importance"] = segment_importance(&model, data, seg_validation)?;
+            if opts.segment_tiers {
+                let (threshold, tiers) = segment_threshold_and_tiers(&segment_scores, &labels, positives, seg_train.len());
+                entry["threshold"] = json!(threshold);
+                entry["tiers"] = tiers.to_json();
+            }
+            models.push((segment.clone(), model));
+        } else {
+            entry["model"] = json!("global");
+            entry["fell_back"] = json!(true);
+            entry["reason"] = json!(format!(
+                "the segment model's validation ROC AUC {} is below the global model's {} on the same rows",
+                rounded(segment_auc),
+                rounded(global_auc)
+            ));
+        }
         report.push(entry);
-        models.push((segment.clone(), model));
     }
     Ok((Segments { feature: column, models }, json!({"column": name, "segments": report})))
+}
+
+/// A segment keeps its own model unless that model ranks the segment's validation leads worse
+/// than the global model does (ROC AUC, same rows). When either AUC is undefined (one class
+/// among the validation rows) nothing shows it worse, and it is kept.
+pub fn keeps_segment_model(segment_auc: Option<f64>, global_auc: Option<f64>) -> bool {
+    match (segment_auc, global_auc) {
+        (Some(s), Some(g)) => s >= g,
+        _ => true,
+    }
+}
+
+/// The segment model's five most important features on its validation rows (mean |SHAP|), with
+/// their coefficients for a logistic model: `feature_importance()` reports the global model's.
+fn segment_importance(model: &LeadModel, data: &TrainingData, validation: &[usize]) -> CoreResult<Value> {
+    let items = crate::explain::feature_importance(model, &data.columns, validation, SEGMENT_IMPORTANCE_ROWS)?;
+    Ok(Value::Array(
+        items
+            .iter()
+            .take(5)
+            .map(|i| json!({"feature": i.feature, "importance": i.importance, "coefficient": i.coefficient}))
+            .collect(),
+    ))
+}
+
+/// A segment's own threshold (max F1 on its validation leads, else its training base rate) and
+/// the default hot / warm / cold tiers around it (`Tiers::default_for`), for `segment_tiers`.
+pub fn segment_threshold_and_tiers(scores: &[f64], labels: &[bool], positives: usize, rows: usize) -> (f64, Tiers) {
+    let base_rate = positives as f64 / rows.max(1) as f64;
+    let threshold = max_f1_threshold(scores, labels).map_or(base_rate, |(t, _)| t);
+    (threshold, Tiers::default_for(threshold, base_rate))
+}
+
+/// Validation rows a segment's importance is computed on, at most.
+const SEGMENT_IMPORTANCE_ROWS: usize = 500;
+
+fn rounded(auc: Option<f64>) -> String {
+    auc.map_or("undefined".to_string(), |a| format!("{a:.3}"))
+}
+
+/// "segment A (0.612 < global 0.655), segment B (...)": the segments that fell back, for a NOTICE.
+pub fn fallback_notice(report: &Value) -> Option<String> {
+    let fell: Vec<String> = report["segments"]
+        .as_array()?
+        .iter()
+        .filter(|e| e["fell_back"] == json!(true))
+        .map(|e| {
+            format!(
+                "{} ({} < global {})",
+                e["segment"].as_str().unwrap_or("?"),
+                rounded(e["validation_roc_auc"].as_f64()),
+                rounded(e["global_validation_roc_auc"].as_f64())
+            )
+        })
+        .collect();
+    (!fell.is_empty()).then(|| {
+        format!(
+            "segments of \"{}\" scored by the global model because their own model ranks their validation leads worse (ROC AUC): {}",
+            report["column"].as_str().unwrap_or("?"),
+            fell.join(", ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -166,6 +247,20 @@ mod tests {
         let report = &seg.summary.to_json()["segments"]["segments"];
         let partner = report.as_array().unwrap().iter().find(|e| e["segment"] == "Partner").unwrap();
         assert_eq!(partner["model"], "global", "{partner}");
+        // feature_importance's rows describe the global model alone: its SHAP and its coefficients
+        // (visits barely matter globally, the two segments' opposite effects cancel out) ...
+        let visits = seg.importance.iter().find(|i| i.feature == "visits").unwrap();
+        let global_visits = seg.model.coefficients().into_iter().find(|(n, _)| n == "visits").unwrap().1;
+        assert_eq!(visits.coefficient, Some(global_visits));
+        let mut unsegmented = seg.model.clone();
+        unsegmented.segments = None;
+        let rows: Vec<usize> = (0..seg.parts.len()).filter(|&i| seg.parts[i] == crate::data::Part::Validation).collect();
+        let expected = crate::explain::feature_importance(&unsegmented, &d.columns, &rows, 2000).unwrap();
+        assert_eq!(seg.importance, expected);
+        // ... and each segment model's own importance is in its report entry.
+        for e in report.as_array().unwrap().iter().filter(|e| e["model"] == "segment") {
+            assert_eq!(e["importance"][0]["feature"], "visits", "{e}");
+        }
 
         // Routing: a segment's own model, and the global one for unseen or missing values.
         let mut scratch = Vec::new();
@@ -181,6 +276,102 @@ mod tests {
         });
         assert_eq!(Some(unseen), global_p);
         assert!(std::ptr::eq(seg.model.for_lead(&[RawValue::Number(1.0), RawValue::Null]), &seg.model));
+    }
+
+    #[test]
+    fn a_segment_model_worse_than_the_global_one_falls_back() {
+        assert!(keeps_segment_model(Some(0.8), Some(0.7)));
+        assert!(keeps_segment_model(Some(0.7), Some(0.7)), "a tie keeps the segment model");
+        assert!(!keeps_segment_model(Some(0.69), Some(0.7)));
+        assert!(keeps_segment_model(None, Some(0.7)));
+        assert!(keeps_segment_model(Some(0.6), None));
+        let report = json!({"column": "source", "segments": [
+            {"segment": "Webinar", "model": "segment", "validation_roc_auc": 0.9, "global_validation_roc_auc": 0.8},
+            {"segment": "Events", "model": "global", "fell_back": true, "validation_roc_auc": 0.61234, "global_validation_roc_auc": 0.655},
+        ]});
+        assert_eq!(
+            fallback_notice(&report).unwrap(),
+            "segments of \"source\" scored by the global model because their own model ranks their validation leads worse (ROC AUC): Events (0.612 < global 0.655)"
+        );
+        assert_eq!(fallback_notice(&json!({"column": "source", "segments": []})), None);
+    }
+
+    /// Where visits have the same effect in every segment, a segment's own model (fitted on
+    /// fewer rows) is no better than the global one: the segments that rank worse fall back,
+    /// are scored by the global model, and say so in the report.
+    #[test]
+    fn fallen_back_segments_are_scored_by_the_global_model() {
+        let mut rng = SeededRng::new(21);
+        let u = |rng: &mut SeededRng| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let (mut visits, mut noise, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+        let mut source = CategoricalBuilder::default();
+        let sources = ["A", "B", "C", "D", "E", "F"];
+        for i in 0..3000 {
+            let v = (u(&mut rng) * 10.0).floor();
+            labels.push(u(&mut rng) < 1.0 / (1.0 + (-(-3.0 + 0.5 * v)).exp()));
+            visits.push(Some(v));
+            noise.push(Some(u(&mut rng)));
+            source.push(Some(sources[i % sources.len()]));
+        }
+        let d = TrainingData {
+            columns: vec![
+                Column { name: "visits".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(visits) },
+                Column { name: "noise".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(noise) },
+                Column { name: "source".into(), kind: FeatureKind::Categorical, data: source.finish() },
+            ],
+            labels,
+            split_key: SplitKey::None,
+        };
+        let opts = TrainOptions { segment_by: Some("source".into()), ..Default::default() };
+        let seg = train_model(&d, &opts, &mut |_, _| Ok(())).unwrap();
+        let report = seg.summary.to_json()["segments"].clone();
+        let entries = report["segments"].as_array().unwrap();
+        let fell: Vec<&str> =
+            entries.iter().filter(|e| e["fell_back"] == json!(true)).map(|e| e["segment"].as_str().unwrap()).collect();
+        assert!(!fell.is_empty(), "{report}");
+        for e in entries {
+            let kept = e["model"] == "segment";
+            if let (Some(s), Some(g)) = (e["validation_roc_auc"].as_f64(), e["global_validation_roc_auc"].as_f64()) {
+                assert_eq!(kept, s >= g, "{e}");
+            }
+        }
+        let routed: Vec<&str> = seg.model.segments.as_ref().unwrap().models.iter().map(|(v, _)| v.as_str()).collect();
+        for f in &fell {
+            assert!(!routed.contains(f), "{f} fell back but still has a model");
+            let raw = [RawValue::Number(5.0), RawValue::Number(0.5), RawValue::Text(f)];
+            assert!(std::ptr::eq(seg.model.for_lead(&raw), &seg.model));
+        }
+        assert!(fallback_notice(&report).unwrap().contains(fell[0]));
+    }
+
+    #[test]
+    fn segment_tiers_are_chosen_on_each_segments_validation_leads() {
+        let d = data(6000);
+        let opts = TrainOptions { segment_by: Some("source".into()), segment_tiers: true, ..Default::default() };
+        let seg = train_model(&d, &opts, &mut |_, _| Ok(())).unwrap();
+        let report = seg.summary.to_json()["segments"]["segments"].clone();
+        let mut thresholds = Vec::new();
+        for e in report.as_array().unwrap().iter().filter(|e| e["model"] == "segment") {
+            let name = e["segment"].as_str().unwrap();
+            // The segment's validation leads, scored by the version (routed to the segment model).
+            let rows: Vec<usize> = (0..seg.parts.len())
+                .filter(|&i| seg.parts[i] == crate::data::Part::Validation && d.columns[1].value(i) == RawValue::Text(name))
+                .collect();
+            let scores: Vec<f64> = rows.iter().map(|&i| seg.predictions[i]).collect();
+            let labels: Vec<bool> = rows.iter().map(|&i| seg.labels[i]).collect();
+            let want = max_f1_threshold(&scores, &labels).unwrap().0;
+            assert_eq!(e["threshold"].as_f64(), Some(want), "{e}");
+            let tiers = Tiers::from_json(&e["tiers"]).unwrap();
+            assert_eq!(tiers.0[0].min_score, want);
+            thresholds.push(want);
+        }
+        assert_eq!(thresholds.len(), 2);
+        assert_ne!(thresholds[0], thresholds[1], "each segment its own threshold");
+        // Without the option no segment has tiers of its own.
+        let plain =
+            train_model(&d, &TrainOptions { segment_by: Some("source".into()), ..Default::default() }, &mut |_, _| Ok(()))
+                .unwrap();
+        assert!(plain.summary.to_json()["segments"]["segments"].as_array().unwrap().iter().all(|e| e.get("tiers").is_none()));
     }
 
     #[test]

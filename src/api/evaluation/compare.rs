@@ -3,7 +3,12 @@
 
 use pgrx::prelude::*;
 
-use crate::core::data::ColumnClass;
+use std::rc::Rc;
+
+use crate::api::training::split_of::{recorded_keys, VersionKeys};
+use crate::catalog::models::parse_model_spec;
+use crate::core::data::{ColumnClass, Part, SourceColumn};
+use crate::core::evaluation::models_scored_in;
 use crate::core::evaluation::{delong_compare, top_shares};
 use crate::errors::{bad_data, core_ok, invalid, quote_ident, required};
 use crate::executor::source::{describe, find_column, resolve_source};
@@ -15,7 +20,8 @@ type CompareRow = (String, Option<f64>, Option<f64>, Option<f64>, Option<f64>, O
 /// top 10%, 20% and 30% of leads by each score. `score_a` and `score_b` are SQL expressions over
 /// the source's rows, available as `src` (a column name, or for example
 /// `lead_scoring.score('inbound', src)`), evaluated with the caller's privileges. Rows where a
-/// score or the label is NULL are skipped.
+/// score or the label is NULL are skipped. A WARNING counts the compared leads that were in the
+/// training part of a model the expressions name (`score('name', ...)`, by its recorded keys).
 #[pg_extern(stable, parallel_unsafe)]
 fn compare(
     source: Option<&str>,
@@ -53,8 +59,14 @@ fn compare(
         }
         _ => invalid(format!("label column \"{label}\" must be boolean or 0/1")),
     };
-    let query = format!("SELECT ({a})::float8, ({b})::float8, {label_expr} FROM (SELECT * FROM {}) AS src", src.from_sql);
+    // The models the score expressions call, with the lead key column their split was recorded by.
+    let checks = trained_on_checks(&[a, b], &columns);
+    let key_exprs: String = checks.iter().map(|c| format!(", (src.{})::text", quote_ident(&c.column))).collect();
+    let query =
+        format!("SELECT ({a})::float8, ({b})::float8, {label_expr}{key_exprs} FROM (SELECT * FROM {}) AS src", src.from_sql);
     let (mut sa, mut sb, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    // Per checked model: compared rows in its train and validation parts.
+    let mut seen = vec![(0usize, 0usize); checks.len()];
     // The source and both score expressions run read-only (crate::pg::read_only).
     crate::pg::read_only::read_only(|| {
         Spi::connect(|client| {
@@ -66,12 +78,32 @@ fn compare(
                     sa.push(x);
                     sb.push(y);
                     labels.push(l);
+                    for (k, check) in checks.iter().enumerate() {
+                        match row.get::<String>(4 + k)?.and_then(|key| check.part_of(&key)) {
+                            Some(Part::Train) => seen[k].0 += 1,
+                            Some(Part::Validation) => seen[k].1 += 1,
+                            _ => {}
+                        }
+                    }
                 }
             }
             Ok::<_, pgrx::spi::Error>(())
         })
     })
     .unwrap_or_else(|e| invalid(format!("cannot compute the scores: {e}")));
+    for (check, (train, validation)) in checks.iter().zip(seen) {
+        if train > 0 {
+            warning!(
+                "{train} of the {} compared leads were in the training part of model \"{}@{}\" (and {validation} in its validation part): its score is optimistic on them; compare on leads it did not learn from, for example with WHERE lead_scoring.split_of('{}@{}', {}) = 'test' in the source",
+                sa.len(),
+                check.name,
+                check.version,
+                check.name,
+                check.version,
+                quote_ident(&check.column)
+            );
+        }
+    }
     let auc = core_ok(delong_compare(&sa, &sb, &labels, confidence));
     let mut rows: Vec<CompareRow> = vec![(
         "roc_auc".into(),
@@ -100,4 +132,31 @@ fn compare(
         rows.push((format!("lift_top_{pct}%"), Some(t.lift_a), Some(t.lift_b), Some(t.lift_a - t.lift_b), None, None, None));
     }
     TableIterator::new(rows)
+}
+
+/// The recorded lead keys of each model `exprs` score with (`lead_scoring.score('name', src)`),
+/// for those whose key column the source has; a NOTICE for a model that cannot be checked.
+fn trained_on_checks(exprs: &[&str], columns: &[SourceColumn]) -> Vec<Rc<VersionKeys>> {
+    let mut models: Vec<String> = Vec::new();
+    for m in exprs.iter().flat_map(|e| models_scored_in(e)) {
+        if !models.contains(&m) {
+            models.push(m);
+        }
+    }
+    let mut checks = Vec::new();
+    for model in models {
+        match recorded_keys(&parse_model_spec(&model)) {
+            Ok(keys) if columns.iter().any(|c| c.name == keys.column) => checks.push(keys),
+            Ok(keys) => notice!(
+                "compare() cannot tell which compared leads model \"{}@{}\" was trained on: the source has no column \"{}\", its lead key",
+                keys.name,
+                keys.version,
+                keys.column
+            ),
+            Err((name, version)) => notice!(
+                "compare() cannot tell which compared leads model \"{name}@{version}\" was trained on: that version recorded no lead keys (train with options.key)"
+            ),
+        }
+    }
+    checks
 }

@@ -59,6 +59,7 @@ pub fn score_rows(model: Rc<LoadedModel>, src: &Source, labelled: bool, time_col
             outcomes: model.row.outcomes.as_ref(),
         }),
         key,
+        lead_key: None,
         memory: Some(&crate::settings::max_memory()),
     });
     let data = read.data;

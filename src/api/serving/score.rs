@@ -42,15 +42,19 @@ fn score_jsonb(model_name: &str, lead: JsonB) -> f64 {
 /// The lead's tier (for example hot / warm / cold) under the model's stored tiers.
 #[pg_extern(stable, parallel_safe, strict)]
 fn tier(model_name: &str, lead: AnyElement) -> String {
-    let (model, p) = row_probability(model_name, &lead);
-    model.tiers.assign(p).to_string()
+    let model = cache::get(model_name);
+    let raw = row_raw_values(&model, &lead);
+    let p = probability(&model, &raw);
+    model.tiers_for(|i| raw[i]).assign(p).to_string()
 }
 
 /// The lead's tier, for a jsonb object with one key per feature.
 #[pg_extern(stable, parallel_safe, strict, name = "tier")]
 fn tier_jsonb(model_name: &str, lead: JsonB) -> String {
-    let (model, p) = json_probability(model_name, &lead);
-    model.tiers.assign(p).to_string()
+    let model = cache::get(model_name);
+    let raw = json_raw_values(&model, &lead);
+    let p = probability(&model, &raw);
+    model.tiers_for(|i| raw[i]).assign(p).to_string()
 }
 
 /// The score as a whole number from 0 to 100 (the probability in percent, rounded), for CRM

@@ -8,6 +8,7 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::{json, Value};
 
+use crate::api::training::recorded_split::{record_split, RecordedSplit};
 use crate::catalog::events::log_event;
 use crate::catalog::models::{
     insert_version, latest_version_if_unchanged, lock_model_name, next_version, require_owner, NewVersion,
@@ -27,7 +28,7 @@ use crate::executor::aggregate_engine::SqlPasses;
 use crate::executor::attachment::attached_output_columns;
 use crate::executor::outcome_filter::OutcomeRead;
 use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
-use crate::executor::source::{describe, find_column, resolve_source, Source};
+use crate::executor::source::{describe, find_column, primary_key_column, resolve_source, Source};
 use crate::pg::interrupts::PendingCancel;
 
 type TrainRow = (String, i32, String, bool, JsonB);
@@ -112,16 +113,23 @@ fn train(
     let (mut chosen, notes) = core_ok(choose_features(&columns, request, &reserved));
     notes.iter().for_each(|n| notice!("{n}"));
 
+    // The lead key the split is recorded by: options.key, else a table's primary key.
+    let lead_key = match opts.key.as_deref() {
+        Some(k) => Some(find_column(&columns, k, "key", &src)),
+        None => primary_key_column(&src).and_then(|k| columns.iter().find(|c| c.name == k)),
+    };
+
     let mut clock = PhaseTimes::start();
     let mut read = read_rows(&ReadRequest {
         source: &src,
         features: chosen.clone(),
         label: Some(LabelSpec { column: label_col, positive: opts.positive_label.as_deref(), outcomes: opts.outcomes.as_ref() }),
         key,
+        lead_key,
         memory: Some(&opts.max_memory),
     });
     // A seed's split must not depend on the order the source returns its rows in.
-    let rows_read = crate::core::data::put_in_content_order(&mut read.data);
+    let rows_read = crate::core::data::put_in_content_order_with(&mut read.data, &mut read.lead_keys);
     pgrx::check_for_interrupts!();
     if explicit.is_none() {
         drop_id_like_columns(&mut read.data.columns, &mut chosen);
@@ -162,7 +170,8 @@ fn train(
     trained.summary.source_fingerprint = Some(fingerprint);
     // The core recorded its own phases (fit, calibrate, score_rows, metrics, importance).
     clock.restart();
-    store(&name, &src, label_col, &opts, given_options, &read.data, &trained, clock)
+    let recorded = record_split(key, lead_key, &read, &trained);
+    store(&name, &src, label_col, &opts, given_options, &read.data, &trained, recorded, clock)
 }
 
 /// The content fingerprint of the rows read, with what else makes a retrain the same: the label,
@@ -242,6 +251,9 @@ fn fit(data: &crate::core::data::TrainingData, opts: &TrainOptions, passes: Opti
             );
         }
     }
+    if let Some(fell_back) = trained.summary.segments.as_ref().and_then(crate::core::training::fallback_notice) {
+        notice!("{fell_back}");
+    }
     for capped in &trained.summary.capped_levels {
         notice!(
             "feature \"{}\" has {} levels seen at least min_level_count times; kept the {} most frequent (options.max_levels), the rest are pooled into \"(other)\"",
@@ -275,15 +287,17 @@ fn store(
     given_options: Value,
     data: &crate::core::data::TrainingData,
     trained: &TrainedModel,
+    recorded: RecordedSplit,
     mut clock: PhaseTimes,
 ) -> TableIterator<'static, TrainRow> {
-    let split = json!({
+    let mut split = json!({
         "method": opts.split.method_name(),
         "column": opts.split.key_column(),
         "train": opts.split.train_fraction,
         "validation": opts.split.validation_fraction,
         "seed": opts.split.seed,
     });
+    split.as_object_mut().expect("an object").extend(recorded.extra);
     let reference = crate::api::monitoring::drift::reference_json(data, trained);
     clock.lap("reference");
     let mut training = trained.summary.clone();
@@ -315,6 +329,7 @@ fn store(
         validation_predictions: validation_predictions(trained),
         importance: serde_json::to_value(&trained.importance).expect("importance serializes"),
         reference,
+        split_keys: recorded.keys,
     });
     let test_auc = trained.metrics["test"]["roc_auc"].clone();
     log_event(

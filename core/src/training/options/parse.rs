@@ -102,6 +102,11 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             }
             "key" => o.key = Some(scalar_text("key", v)?),
             "segment_by" => o.segment_by = Some(scalar_text("segment_by", v)?),
+            "segment_tiers" => {
+                o.segment_tiers = v
+                    .as_bool()
+                    .ok_or_else(|| core_err!(InvalidArgument, "option \"segment_tiers\" must be true or false, got {v}"))?
+            }
             "engine" => o.engine = Engine::parse(v)?,
             "tol" => {
                 o.tol = non_negative("tol", v)?;
@@ -125,6 +130,18 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
         ));
     }
     o.window.check()?;
+    if o.segment_tiers && o.segment_by.is_none() {
+        return Err(core_err!(
+            InvalidArgument,
+            "option \"segment_tiers\" needs option \"segment_by\", the column whose segments get their own tiers"
+        ));
+    }
+    if o.segment_tiers && (o.tiers.is_some() || o.threshold.is_some()) {
+        return Err(core_err!(
+            InvalidArgument,
+            "option \"segment_tiers\" chooses each segment's threshold and tiers; it cannot be combined with options \"tiers\" or \"threshold\""
+        ));
+    }
     if o.search.is_some() && o.cv.is_none() {
         o.cv = Some(5);
     }

@@ -46,6 +46,12 @@ fn errors_name_the_key() {
         (json!({"split": {"method": "stratified", "column": "part"}}), "takes no \"column\" (got \"part\")"),
         (json!({"split": {"column": "part"}}), "split method \"stratified\" takes no \"column\""),
         (json!({"skip_unchanged": "yes"}), "\"skip_unchanged\" must be true or false"),
+        (json!({"segment_tiers": 1, "segment_by": "x"}), "\"segment_tiers\" must be true or false"),
+        (json!({"segment_tiers": true}), "\"segment_tiers\" needs option \"segment_by\""),
+        (
+            json!({"segment_tiers": true, "segment_by": "x", "threshold": 0.4}),
+            "cannot be combined with options \"tiers\" or \"threshold\"",
+        ),
         (json!({"threshold": 1.0}), "\"threshold\""),
         (json!({"min_level_count": 0}), "\"min_level_count\""),
         (json!({"tiers": {"hot": 2}}), "\"tiers\""),

@@ -67,6 +67,9 @@ pub struct TrainOptions {
     pub key: Option<String>,
     /// Train one model per value of this feature column, plus the global fallback.
     pub segment_by: Option<String>,
+    /// With `segment_by`: each segment model gets its own threshold (max F1 on the segment's
+    /// validation leads) and hot / warm / cold tiers, applied by segment at scoring.
+    pub segment_tiers: bool,
     /// How a logistic model is fitted: in memory or by aggregate passes (`training::engine`).
     pub engine: Engine,
     /// The most memory this training may use (`options.max_memory`, else the
@@ -117,6 +120,7 @@ impl Default for TrainOptions {
             skip_unchanged: false,
             key: None,
             segment_by: None,
+            segment_tiers: false,
             engine: Engine::Auto,
             max_memory: MemoryLimit::default(),
         }
@@ -158,6 +162,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "search",
     "seed",
     "segment_by",
+    "segment_tiers",
     "skip_unchanged",
     "since",
     "split",
