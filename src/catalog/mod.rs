@@ -1,10 +1,11 @@
-//! Catalog tables (`models`, `model_events`) and the `model_overview` view; the DDL lives in
+//! Catalog tables (`models`, `model_events`) and the `model_overview` and `decisions` views; the DDL lives in
 //! sql/catalog.sql and runs before every generated function.
 
 pgrx::extension_sql_file!("../../sql/catalog.sql", name = "catalog", bootstrap);
 
 pub mod events;
 pub mod feedback;
+pub mod governance;
 pub mod invalidation;
 pub mod models;
 pub mod monitoring;
