@@ -8,7 +8,7 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::{json, Value};
 
-use crate::catalog::models::{require_owner, ModelRow};
+use crate::catalog::models::{refused_owner, require_owner, ModelRow};
 use crate::core::report::{CardInput, EditedCard};
 use crate::errors::{invalid, raise_with_hint};
 
@@ -16,9 +16,10 @@ use crate::errors::{invalid, raise_with_hint};
 pub const CARD_FIELDS: [&str; 3] = ["owner", "intended_use", "limitations"];
 
 /// Refuses (`42501`) a caller who may not approve, reject, edit the card of or log decisions
-/// about `name`: with `lead_scoring.approvers` set, members of one of its roles (and
-/// superusers); with it empty, the model's owner, its members and superusers.
-pub fn require_approver(name: &str, approvers: &[String], action: &str) {
+/// about `name`: with `lead_scoring.approvers` set, members of one of its roles and superusers
+/// (and, when `owner_too`, the model's owner and its members: the card and the decision log
+/// are the owner's too); with it empty, the model's owner, its members and superusers.
+pub fn require_approver(name: &str, approvers: &[String], action: &str, owner_too: bool) {
     if approvers.is_empty() {
         require_owner(name);
         return;
@@ -31,14 +32,18 @@ pub fn require_approver(name: &str, approvers: &[String], action: &str) {
         &[approvers.to_vec().into()],
     )
     .unwrap_or_else(|e| invalid(format!("cannot check lead_scoring.approvers: {e}")));
-    if allowed != Some(true) {
-        let who = Spi::get_one::<String>("SELECT current_user::text").ok().flatten().unwrap_or_default();
-        raise_with_hint(
-            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-            format!("role \"{who}\" may not {action} model \"{name}\": it is not a member of a role in lead_scoring.approvers"),
-            format!("lead_scoring.approvers is \"{}\"; GRANT one of these roles to \"{who}\"", approvers.join(", ")),
-        );
+    if allowed == Some(true) || (owner_too && refused_owner(name).is_none()) {
+        return;
     }
+    let who = Spi::get_one::<String>("SELECT current_user::text").ok().flatten().unwrap_or_default();
+    let owners = if owner_too { " nor of the model's owner" } else { "" };
+    raise_with_hint(
+        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        format!(
+            "role \"{who}\" may not {action} model \"{name}\": it is not a member of a role in lead_scoring.approvers{owners}"
+        ),
+        format!("lead_scoring.approvers is \"{}\"; GRANT one of these roles to \"{who}\"", approvers.join(", ")),
+    );
 }
 
 /// Raises `42704` unless model `name` (and `version`, when given; retired ones count) exists.

@@ -133,6 +133,17 @@ pub fn lock_name(name: &str) {
 /// of it. A name nobody trained yet is free; a name whose owner role was dropped belongs to
 /// superusers.
 pub fn require_owner(name: &str) {
+    if let Some(owner) = refused_owner(name) {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!("only the role that trained model \"{name}\" first, its members and superusers may change it"),
+            format!("it belongs to role \"{owner}\"; GRANT \"{owner}\" TO a role to share it"),
+        );
+    }
+}
+
+/// The owning role of `name` when the caller may not change it (see [`require_owner`]).
+pub fn refused_owner(name: &str) -> Option<String> {
     let found = Spi::get_two_with_args::<String, bool>(
         "SELECT m.created_by::text,
                 coalesce(pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'),
@@ -142,12 +153,9 @@ pub fn require_owner(name: &str) {
            LEFT JOIN pg_catalog.pg_roles AS r ON r.rolname OPERATOR(pg_catalog.=) m.created_by",
         &[name.into()],
     );
-    if let Ok((Some(owner), Some(false))) = found {
-        raise_with_hint(
-            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-            format!("only the role that trained model \"{name}\" first, its members and superusers may change it"),
-            format!("it belongs to role \"{owner}\"; GRANT \"{owner}\" TO a role to share it"),
-        );
+    match found {
+        Ok((Some(owner), Some(false))) => Some(owner),
+        _ => None,
     }
 }
 

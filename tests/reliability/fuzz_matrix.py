@@ -68,7 +68,11 @@ JSONS = ['NULL::jsonb', "'\"str\"'", "'[]'", "'[1, [2, {}]]'", "'{\"alpha\": \"x
          "'{\"created_column\": \"created_at\", \"mature_after\": \"100000000 years\", \"as_of\": \"2025-01-01\"}'",
          "'{\"created_column\": \"created_at\", \"since\": \"99999-12-31\"}'",
          "'{\"created_column\": \"\\\"; DROP TABLE leads; --\", \"since\": \"2025-01-01\"}'",
-         "'{\"created_column\": \"visits\", \"mature_after\": \"30 days\"}'", "'{\"mature_after\": \"30 days\"}'"]
+         "'{\"created_column\": \"visits\", \"mature_after\": \"30 days\"}'", "'{\"mature_after\": \"30 days\"}'",
+         # The deploy policy's refinements and the retrain gate.
+         "'{\"deploy\": \"approval\"}'", "'{\"deploy_margin\": 1e308}'", "'{\"deploy_margin\": -0.999}'",
+         "'{\"deploy_test\": \"significant\", \"deploy_margin\": \"NaN\"}'", "'{\"retrain_on_alert\": \"yes\"}'",
+         "'{\"retrain_on_alert\": true, \"skip_unchanged\": true}'"]
 INTERVALS = ["NULL::interval", "'0'", "'-1 day'", "'1 microsecond'", "'1000000 years'", "'100000 years'", "'1 month'"]
 TIMES = ["NULL::timestamptz", "'infinity'", "'-infinity'", "now()"]
 ARRAYS = ["NULL::text[]", "'{}'::text[]", "ARRAY[NULL]::text[]", "ARRAY['visits', 'visits']", "ARRAY['no_such']",
@@ -89,6 +93,7 @@ GOOD = {
     "lead_key": "'l1'", "correct_label": "true", "note": "'n'", "schedule": "'0 3 * * *'", "job": "NULL",
     "ts": "now()", "half_life": "'7 days'", "window": "'7 days'", "value": "1", "threshold": "0.5",
     "indexes": "ARRAY[0]", "values": "ARRAY[1.0]::float8[]", "weight": "1", "theta": "ARRAY[0, 0]::float8[]",
+    "owner": "'RevOps'", "intended_use": "'inbound leads'", "limitations": "'not for partners'", "decision": "'keep v1'",
 }
 BY_TYPE = {"text": [f"'{t}'" for t in (s.replace("'", "''") for s in TEXTS)] + ["NULL::text", f"{TEN_MB}"],
            "double precision": FLOATS, "integer": INTS, "bigint": INTS, "jsonb": JSONS, "interval": INTERVALS,

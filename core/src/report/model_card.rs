@@ -274,7 +274,11 @@ pub fn render_model_card(c: &CardInput) -> String {
     let _ = writeln!(md, "\n## Change history\n\n| at | event | version | by | reason |\n| --- | --- | --- | --- | --- |");
     for e in changes {
         let reason = e.reason.clone().unwrap_or_else(|| {
-            if e.detail.as_object().is_some_and(|d| !d.is_empty()) {
+            // A card edit names the fields it changed; their texts are on the card itself.
+            if e.event == "card_changed" {
+                let fields: Vec<&str> = e.detail.as_object().map(|d| d.keys().map(String::as_str).collect()).unwrap_or_default();
+                format!("changed {}", fields.join(", "))
+            } else if e.detail.as_object().is_some_and(|d| !d.is_empty()) {
                 e.detail.to_string()
             } else {
                 String::new()

@@ -125,7 +125,15 @@ fn card_shows_the_edited_fields_the_approval_and_the_decisions() {
             intended_use: Some("Inbound demo requests in EMEA.".into()),
             limitations: Some("Not for partner leads.".into()),
         },
-        events: vec![event("decision", "keep v1 until Q3 | review"), event("approved", "looks fine")],
+        events: vec![
+            event("decision", "keep v1 until Q3 | review"),
+            event("approved", "looks fine"),
+            CardEvent {
+                reason: None,
+                detail: json!({"owner": "RevOps", "limitations": "old text"}),
+                ..event("card_changed", "")
+            },
+        ],
         ..input()
     });
     assert!(md.contains("# Model card: inbound (version 2, pending approval)"), "{md}");
@@ -137,6 +145,8 @@ fn card_shows_the_edited_fields_the_approval_and_the_decisions() {
     // A decision is listed once, under Decisions, not again in the change history.
     assert_eq!(md.matches("keep v1 until Q3").count(), 1, "{md}");
     assert!(md.contains("| 2026-05-01 | approved | 2 | risk_lead | looks fine |"), "{md}");
+    assert!(md.contains("| card_changed | 2 | risk_lead | changed limitations, owner |"), "{md}");
+    assert!(!md.contains("old text"), "{md}");
     let plain = render_model_card(&input());
     assert!(plain.contains("## Decisions\n\nNone logged"), "{plain}");
     assert!(!plain.contains("Owner:"), "{plain}");

@@ -1,7 +1,8 @@
 //! The approval workflow and the card people write: `approve()` and `reject()` of a version
 //! trained under `options.deploy = 'approval'`, `set_card()` (owner, intended use, known
-//! limitations) and `log_decision()`. Who may: members of a role in `lead_scoring.approvers`,
-//! or, with the setting empty, the model's owner (see `catalog::governance::require_approver`).
+//! limitations) and `log_decision()`. Who may: members of a role in `lead_scoring.approvers`
+//! (and the model's owner, for the card and the decision log), or, with the setting empty, the
+//! model's owner (see `catalog::governance::require_approver`).
 //! Each call runs in the caller's transaction: an ERROR leaves no state or event behind.
 
 use pgrx::prelude::*;
@@ -36,7 +37,7 @@ fn pending_version(model_name: Option<&str>, version: Option<i32>, action: &str)
     let version = required(version, "version");
     lock_name(&name);
     require_exists(&name, Some(version));
-    require_approver(&name, &crate::settings::approvers(), action);
+    require_approver(&name, &crate::settings::approvers(), action, false);
     match approval_of(&name, version).as_deref() {
         Some("pending") => (name, version),
         state => raise_with_hint(
@@ -103,7 +104,7 @@ fn set_card(
     }
     lock_name(&name);
     require_exists(&name, None);
-    require_approver(&name, &crate::settings::approvers(), "edit the card of");
+    require_approver(&name, &crate::settings::approvers(), "edit the card of", true);
     write_card(&name, &Value::Object(changes));
     let card = edited_card(&name);
     JsonB(json!({"model": name, "owner": card.owner, "intended_use": card.intended_use, "limitations": card.limitations}))
@@ -118,6 +119,6 @@ fn log_decision(model_name: Option<&str>, decision: Option<&str>) -> i64 {
     let decision = written_text(decision, "decision");
     lock_name(&spec.name);
     require_exists(&spec.name, spec.version);
-    require_approver(&spec.name, &crate::settings::approvers(), "log decisions about");
+    require_approver(&spec.name, &crate::settings::approvers(), "log decisions about", true);
     append_decision(&spec.name, spec.version, decision)
 }
