@@ -54,6 +54,9 @@ for t in scorers_vs_deploy concurrent_train cancel memory_limits; do
   LEAD_SCORING_SKIP_INSTALL=1 bash "tests/concurrency/$t.sh" 2>&1 | tee -a "$scratch/concurrency.log"
 done
 
+echo "== Citus: a coordinator and two workers (tests/citus/run.sh; builds Citus from ../shared/vendor on first use)"
+LEAD_SCORING_SKIP_INSTALL=1 bash tests/citus/run.sh 2>&1 | tee "$scratch/citus.log"
+
 # One closing line for both suites (pipefail above already stopped on any failure).
 unit=$(cat "$scratch/core-test.log" "$scratch/pgrx-test.log" | grep -Eo 'test result: ok\. [0-9]+ passed'  | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
 regress=$(grep -Eo 'All [0-9]+ tests passed' "$scratch/regress.log" | grep -Eo '[0-9]+')
@@ -63,4 +66,5 @@ durability=$(grep -Ec '^(dump_restore|drop_create|upgrade): ok: ' "$scratch/dura
 reliability=$(cat "$scratch/fuzz.log" "$scratch/hostile.log" | grep -Ec '^(fuzz_matrix|hostile_catalog): ok: ' || true)
 # Each checked property ("NAME: ok: ...") and each cancelled function ("cancel: FUNCTION: ok").
 concurrency=$(grep -cE '^(scorers_vs_deploy|concurrent_train|cancel|memory_limits): (ok: |.+: ok)' "$scratch/concurrency.log" || true)
-echo "lead_scoring: $((unit + regress + report + crash + durability + reliability + concurrency)) passed, 0 failed"
+citus=$(grep -Eo '^citus: ok: [0-9]+ specs' "$scratch/citus.log" | grep -Eo '[0-9]+')
+echo "lead_scoring: $((unit + regress + report + crash + durability + reliability + concurrency + citus)) passed, 0 failed"

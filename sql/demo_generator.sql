@@ -83,7 +83,29 @@ SELECT b.lead_id, b.company_id, b.source,
             ELSE 'company' || b.company_id || '.com' END AS email,
        b.created_at,
        t.converted,
-       CASE WHEN t.converted THEN b.created_at + interval '30 days' + lead_scoring_demo.unit(b.lead_id, 31) * interval '90 days' END AS converted_at
+       CASE WHEN t.converted THEN b.created_at + interval '30 days' + lead_scoring_demo.unit(b.lead_id, 31) * interval '90 days' END AS converted_at,
+       -- The sales funnel as the CRM shows it on 2026-07-01 (README "The demo CRM"): new draws
+       -- use salts 40 and up, so every column above keeps its values.
+       CASE WHEN t.converted AND f.converted_at <= d0.data_end THEN 'won'
+            WHEN NOT t.converted AND f.closed_at <= d0.data_end THEN 'lost'
+            WHEN f.sql_at <= d0.data_end THEN 'SQL'
+            WHEN f.mql_at <= d0.data_end THEN 'MQL'
+            WHEN b.created_at > d0.data_end - interval '14 days' THEN 'new'
+            ELSE 'in_pipeline' END AS stage,
+       CASE WHEN f.mql_at <= d0.data_end THEN f.mql_at END AS mql_at,
+       CASE WHEN f.sql_at <= d0.data_end THEN f.sql_at END AS sql_at,
+       -- Won deals only: log-normal, larger for larger companies (median about 12,000 at 50
+       -- employees, times 1.6 per tenfold headcount).
+       CASE WHEN t.converted AND f.converted_at <= d0.data_end THEN
+            round((12000 * power(c.employees / 50.0, 0.2)
+                   * exp(0.6 * sqrt(-2 * ln(1 - lead_scoring_demo.unit(b.lead_id, 45)))
+                               * cos(2 * pi() * lead_scoring_demo.unit(b.lead_id, 46))))::numeric, 2) END AS deal_value,
+       -- A typical hand-made points rule of the first 30 days: seniority, any pricing visit, a
+       -- demo request, a large company (which the truth ignores); no weights fitted to outcomes.
+       (CASE WHEN b.seniority_rank >= 3 THEN 20 WHEN b.seniority_rank = 2 THEN 10 ELSE 0 END
+        + CASE WHEN coalesce(s.pricing, 0) > 0 THEN 10 ELSE 0 END
+        + CASE WHEN coalesce(s.demos, 0) > 0 THEN 30 ELSE 0 END
+        + CASE WHEN c.employees > 200 THEN 10 ELSE 0 END)::int AS rule_score
   FROM lead_scoring_demo.demo_leads_base b
   JOIN lead_scoring_demo.companies c USING (company_id)
   LEFT JOIN (SELECT e.lead_id,
@@ -110,7 +132,20 @@ SELECT b.lead_id, b.company_id, b.source,
                + CASE b.source WHEN 'Referral' THEN 0.5 WHEN 'Partner' THEN 0.3 WHEN 'Paid Search' THEN -0.2
                                WHEN 'Outbound' THEN -0.3 ELSE 0 END
                + 0.3 * cos(2 * pi() * (extract(month FROM b.created_at AT TIME ZONE 'UTC') - 10) / 12)
-             ))) AS converted) t;
+             ))) AS converted) t,
+  LATERAL (SELECT timestamptz '2026-07-01 00:00+00' AS data_end) d0,
+  -- The funnel's dates: every converted lead became an MQL within 14 days and an SQL between
+  -- then and its conversion; of the others, engaged leads become MQLs more often and a quarter
+  -- of the MQLs SQLs; a lost lead closes 60 to 150 days after creation.
+  LATERAL (SELECT conv.converted_at, mql.mql_at,
+                  CASE WHEN t.converted THEN mql.mql_at + (0.2 + 0.6 * lead_scoring_demo.unit(b.lead_id, 43)) * (conv.converted_at - mql.mql_at)
+                       WHEN mql.mql_at IS NOT NULL AND lead_scoring_demo.unit(b.lead_id, 44) < 0.25
+                       THEN mql.mql_at + interval '5 days' + lead_scoring_demo.unit(b.lead_id, 47) * interval '20 days' END AS sql_at,
+                  b.created_at + interval '60 days' + lead_scoring_demo.unit(b.lead_id, 41) * interval '90 days' AS closed_at
+             FROM (SELECT CASE WHEN t.converted THEN b.created_at + interval '30 days' + lead_scoring_demo.unit(b.lead_id, 31) * interval '90 days' END AS converted_at) conv,
+                  LATERAL (SELECT CASE WHEN t.converted OR lead_scoring_demo.unit(b.lead_id, 40)
+                                          < 0.15 + 0.35 * (coalesce(s.demos, 0) + coalesce(s.pricing, 0) > 0)::int
+                                       THEN b.created_at + interval '1 day' + lead_scoring_demo.unit(b.lead_id, 42) * interval '13 days' END AS mql_at) mql) f;
 ALTER TABLE lead_scoring_demo.leads ADD PRIMARY KEY (lead_id);
 ALTER TABLE lead_scoring_demo.lead_events ADD PRIMARY KEY (event_id);
 CREATE INDEX ON lead_scoring_demo.lead_events (lead_id);

@@ -215,7 +215,14 @@ fn the_checker_sees_imports() {
 fn only_the_catalog_layer_touches_the_catalog_tables() {
     // The extension's tables are read and written in one place, so their columns can change
     // with one file's edit (sql/*.sql holds their DDL).
-    let tables = ["lead_scoring.models", "lead_scoring.model_events", "lead_scoring.monitoring", "lead_scoring.lead_feedback"];
+    let tables = [
+        "lead_scoring.models",
+        "lead_scoring.model_events",
+        "lead_scoring.monitoring",
+        "lead_scoring.lead_feedback",
+        "lead_scoring.experiments",
+        "lead_scoring.experiment_assignments",
+    ];
     let mut outside = Vec::new();
     for (module, code) in modules(EXTENSION) {
         if module == "catalog" || module.starts_with("catalog::") {
@@ -228,6 +235,39 @@ fn only_the_catalog_layer_touches_the_catalog_tables() {
         }
     }
     assert!(outside.is_empty(), "catalog tables used outside src/catalog:\n{}", outside.join("\n"));
+}
+
+/// Every catalog function that runs SQL pins the search_path first (src/pg/catalog_settings.rs),
+/// so a caller's path that lists `pg_catalog` late cannot replace an operator in its queries.
+#[test]
+fn every_catalog_query_runs_with_the_search_path_pinned() {
+    let mut unpinned = Vec::new();
+    for (module, code) in modules(EXTENSION) {
+        if module != "catalog" && !module.starts_with("catalog::") {
+            continue;
+        }
+        // A function runs from its `fn` line to the next top-level `}`.
+        let lines: Vec<&str> = code.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i];
+            let starts_fn = line.starts_with("fn ") || line.starts_with("pub fn ") || line.starts_with("pub(crate) fn ");
+            if !starts_fn {
+                i += 1;
+                continue;
+            }
+            let end = (i + 1..lines.len()).find(|&j| lines[j] == "}").unwrap_or(lines.len());
+            let body = &lines[i + 1..end];
+            // Pinned before the first query.
+            let first_sql = body.iter().position(|l| l.contains("Spi::"));
+            let pin = body.iter().position(|l| l.contains("CatalogSettings::pin()"));
+            if first_sql.is_some_and(|q| pin.is_none_or(|p| p > q)) {
+                unpinned.push(format!("{module}: {}", line.trim()));
+            }
+            i = end + 1;
+        }
+    }
+    assert!(unpinned.is_empty(), "catalog functions that run SQL without CatalogSettings::pin():\n{}", unpinned.join("\n"));
 }
 
 /// Every `unsafe` block of the extension says why it is sound (`// SAFETY:` in the lines just

@@ -9,6 +9,7 @@
 
 pub mod data;
 pub mod evaluation;
+pub mod experiments;
 pub mod explain;
 pub mod governance;
 pub mod monitoring;

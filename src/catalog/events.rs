@@ -7,9 +7,11 @@ use pgrx::JsonB;
 use crate::core::governance::HistoryEvent;
 use crate::core::report::CardEvent;
 use crate::errors::invalid;
+use crate::pg::catalog_settings::CatalogSettings;
 
 /// Appends to the event log.
 pub fn log_event(name: &str, version: Option<i32>, event: &str, detail: serde_json::Value, reason: Option<&str>) {
+    let _settings = CatalogSettings::pin();
     Spi::run_with_args(
         "INSERT INTO lead_scoring.model_events (model_name, version, event, detail, reason) VALUES ($1, $2, $3, $4, $5)",
         &[name.into(), version.into(), event.into(), JsonB(detail).into(), reason.into()],
@@ -19,6 +21,7 @@ pub fn log_event(name: &str, version: Option<i32>, event: &str, detail: serde_js
 
 /// Every event of a model name, oldest first (the model card's change history).
 pub fn events_of(name: &str) -> Vec<CardEvent> {
+    let _settings = CatalogSettings::pin();
     Spi::connect(|client| {
         let t = client.select(
             "SELECT to_char(at, 'YYYY-MM-DD HH24:MI:SS'), event, version, actor::text, reason, detail
@@ -43,6 +46,7 @@ pub fn events_of(name: &str) -> Vec<CardEvent> {
 
 /// The deployment history of a name (deploys, rollbacks, retirements), oldest first.
 pub fn deployment_history(name: &str) -> Vec<HistoryEvent> {
+    let _settings = CatalogSettings::pin();
     Spi::connect(|client| {
         let rows = client.select(
             "SELECT event, version, (detail->>'from')::int, (detail->>'to')::int FROM lead_scoring.model_events

@@ -4,9 +4,11 @@
 use pgrx::prelude::*;
 
 use crate::errors::invalid;
+use crate::pg::catalog_settings::CatalogSettings;
 
 /// Stores one rep's label for a lead; returns the feedback row's id.
 pub fn record_feedback(model: &str, lead_key: &str, correct_label: bool, note: Option<&str>) -> i64 {
+    let _settings = CatalogSettings::pin();
     Spi::get_one_with_args::<i64>(
         "INSERT INTO lead_scoring.lead_feedback (model_name, lead_key, correct_label, note) VALUES ($1, $2, $3, $4) RETURNING id",
         &[model.into(), lead_key.into(), correct_label.into(), note.into()],
@@ -21,6 +23,7 @@ pub fn latest_feedback_join(model: &str, key_sql: &str, alias: &str) -> String {
     let model_literal = format!("'{}'", model.replace('\'', "''"));
     format!(
         "LEFT JOIN LATERAL (SELECT f.correct_label FROM lead_scoring.lead_feedback f
-                WHERE f.model_name = {model_literal} AND f.lead_key = {key_sql}::text ORDER BY f.id DESC LIMIT 1) AS {alias} ON true"
+                WHERE f.model_name OPERATOR(pg_catalog.=) {model_literal}::text
+                  AND f.lead_key OPERATOR(pg_catalog.=) ({key_sql})::text ORDER BY f.id DESC LIMIT 1) AS {alias} ON true"
     )
 }

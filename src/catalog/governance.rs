@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::catalog::models::{refused_owner, require_owner, ModelRow};
 use crate::core::report::{CardInput, EditedCard};
 use crate::errors::{invalid, raise_with_hint};
+use crate::pg::catalog_settings::CatalogSettings;
 
 /// The card fields `set_card()` writes, in the order of its arguments.
 pub const CARD_FIELDS: [&str; 3] = ["owner", "intended_use", "limitations"];
@@ -20,6 +21,7 @@ pub const CARD_FIELDS: [&str; 3] = ["owner", "intended_use", "limitations"];
 /// (and, when `owner_too`, the model's owner and its members: the card and the decision log
 /// are the owner's too); with it empty, the model's owner, its members and superusers.
 pub fn require_approver(name: &str, approvers: &[String], action: &str, owner_too: bool) {
+    let _settings = CatalogSettings::pin();
     if approvers.is_empty() {
         require_owner(name);
         return;
@@ -48,6 +50,7 @@ pub fn require_approver(name: &str, approvers: &[String], action: &str, owner_to
 
 /// Raises `42704` unless model `name` (and `version`, when given; retired ones count) exists.
 pub fn require_exists(name: &str, version: Option<i32>) {
+    let _settings = CatalogSettings::pin();
     let (model, exact) = Spi::get_two_with_args::<bool, bool>(
         "SELECT EXISTS (SELECT 1 FROM lead_scoring.models WHERE name OPERATOR(pg_catalog.=) $1),
                 EXISTS (SELECT 1 FROM lead_scoring.models WHERE name OPERATOR(pg_catalog.=) $1
@@ -73,6 +76,7 @@ pub fn require_exists(name: &str, version: Option<i32>) {
 
 /// Sets a version's approval state (`approved` or `rejected`).
 pub fn set_approval(name: &str, version: i32, state: &str) {
+    let _settings = CatalogSettings::pin();
     Spi::run_with_args(
         "UPDATE lead_scoring.models SET approval = $3
           WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
@@ -85,6 +89,7 @@ pub fn set_approval(name: &str, version: i32, state: &str) {
 /// The card fields of `name`: for each, the value of its latest `card_changed` event (an
 /// empty text clears it).
 pub fn edited_card(name: &str) -> EditedCard {
+    let _settings = CatalogSettings::pin();
     let fields = Spi::connect(|client| {
         let t = client.select(
             "SELECT f, (SELECT e.detail OPERATOR(pg_catalog.->>) f FROM lead_scoring.model_events AS e
@@ -109,6 +114,7 @@ pub fn write_card(name: &str, changes: &Value) {
 
 /// Appends a `decision` event and returns its id.
 pub fn log_decision(name: &str, version: Option<i32>, decision: &str) -> i64 {
+    let _settings = CatalogSettings::pin();
     Spi::get_one_with_args::<i64>(
         "INSERT INTO lead_scoring.model_events (model_name, version, event, detail, reason)
          VALUES ($1, $2, 'decision', $3, $4) RETURNING id",
@@ -120,6 +126,7 @@ pub fn log_decision(name: &str, version: Option<i32>, decision: &str) -> i64 {
 
 /// The model card's fields of a version (its change history is filled from the event log).
 pub fn card_input(row: &ModelRow) -> CardInput {
+    let _settings = CatalogSettings::pin();
     Spi::connect(|client| {
         let t = client.select(
             "SELECT deployed, retired_at IS NOT NULL, algorithm, label, positive_label, source,

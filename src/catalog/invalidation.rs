@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use pgrx::prelude::*;
 
+use crate::pg::catalog_settings::CatalogSettings;
+
 thread_local! {
     static MODELS_RELID: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
 }
@@ -31,6 +33,7 @@ fn advance() {
 
 fn models_relid() -> pg_sys::Oid {
     if MODELS_RELID.get() == pg_sys::InvalidOid {
+        let _settings = CatalogSettings::pin();
         let oid = Spi::get_one::<pg_sys::Oid>("SELECT 'lead_scoring.models'::regclass::oid").ok().flatten();
         MODELS_RELID.set(oid.unwrap_or(pg_sys::InvalidOid));
     }

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::catalog::events::log_event;
 use crate::core::training::OutcomeDefinition;
 use crate::errors::{core_ok, invalid, raise_with_hint};
+use crate::pg::catalog_settings::CatalogSettings;
 
 /// A model name with an optional version: `inbound` or `inbound@3`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,7 @@ pub struct ModelRow {
 
 /// Loads a model version, or raises an ERROR saying what is missing.
 pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
+    let _settings = CatalogSettings::pin();
     let row = Spi::connect(|client| {
         let table = client.select(
             "SELECT name, version, label, positive_label, threshold, tiers, artifact, retired_at IS NOT NULL,
@@ -82,6 +84,7 @@ pub fn load_model_row(spec: &ModelSpec) -> ModelRow {
 }
 
 fn missing_model(spec: &ModelSpec) -> ! {
+    let _settings = CatalogSettings::pin();
     let versions: Vec<i32> = Spi::connect(|client| {
         let t = client.select(
             "SELECT version FROM lead_scoring.models WHERE name = $1 ORDER BY version",
@@ -124,6 +127,7 @@ pub fn lock_model_name(name: &str) {
 /// The lock of [`lock_model_name`] without its rights check, for callers that check other
 /// rights (approvers, see `catalog::governance`).
 pub fn lock_name(name: &str) {
+    let _settings = CatalogSettings::pin();
     Spi::run_with_args("SELECT pg_advisory_xact_lock(hashtextextended('lead_scoring.models:' || $1, 0))", &[name.into()])
         .unwrap_or_else(|e| invalid(format!("cannot lock model \"{name}\": {e}")));
 }
@@ -144,6 +148,7 @@ pub fn require_owner(name: &str) {
 
 /// The owning role of `name` when the caller may not change it (see [`require_owner`]).
 pub fn refused_owner(name: &str) -> Option<String> {
+    let _settings = CatalogSettings::pin();
     let found = Spi::get_two_with_args::<String, bool>(
         "SELECT m.created_by::text,
                 coalesce(pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'),
@@ -166,6 +171,7 @@ pub fn latest_version_if_unchanged(
     fingerprint: &str,
     options: &serde_json::Value,
 ) -> Option<(i32, String, bool, JsonB)> {
+    let _settings = CatalogSettings::pin();
     Spi::connect(|client| {
         let t = client.select(
             "SELECT version, algorithm, deployed, metrics FROM lead_scoring.models
@@ -192,6 +198,7 @@ pub fn latest_version_if_unchanged(
 
 /// The next version number for a name (call under [`lock_model_name`]).
 pub fn next_version(name: &str) -> i32 {
+    let _settings = CatalogSettings::pin();
     Spi::get_one_with_args::<i32>("SELECT coalesce(max(version), 0) + 1 FROM lead_scoring.models WHERE name = $1", &[name.into()])
         .ok()
         .flatten()
@@ -200,6 +207,7 @@ pub fn next_version(name: &str) -> i32 {
 
 /// The deployed version of a name, if any.
 pub fn deployed_version(name: &str) -> Option<i32> {
+    let _settings = CatalogSettings::pin();
     Spi::get_one_with_args::<i32>("SELECT version FROM lead_scoring.models WHERE name = $1 AND deployed", &[name.into()])
         .ok()
         .flatten()
@@ -207,6 +215,7 @@ pub fn deployed_version(name: &str) -> Option<i32> {
 
 /// Makes `version` the deployed version of `name`, logs it and tells every session's cache.
 pub fn deploy_version(name: &str, version: i32, reason: Option<&str>) -> Option<i32> {
+    let _settings = CatalogSettings::pin();
     lock_model_name(name);
     deploy_locked(name, version, reason)
 }
@@ -214,6 +223,7 @@ pub fn deploy_version(name: &str, version: i32, reason: Option<&str>) -> Option<
 /// [`deploy_version`] for a caller that holds the name's lock and checked the caller's rights.
 /// A version pending approval or rejected is refused: only `approve()` deploys those.
 pub fn deploy_locked(name: &str, version: i32, reason: Option<&str>) -> Option<i32> {
+    let _settings = CatalogSettings::pin();
     load_model_row(&ModelSpec { name: name.to_string(), version: Some(version) });
     match approval_of(name, version).as_deref() {
         Some("pending") => raise_with_hint(
@@ -248,6 +258,7 @@ pub fn deploy_locked(name: &str, version: i32, reason: Option<&str>) -> Option<i
 /// `models.approval` of a version: `pending`, `approved`, `rejected`, or `None` (not trained
 /// under `options.deploy = 'approval'`).
 pub fn approval_of(name: &str, version: i32) -> Option<String> {
+    let _settings = CatalogSettings::pin();
     Spi::get_one_with_args::<String>(
         "SELECT approval FROM lead_scoring.models WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
         &[name.into(), version.into()],
@@ -257,6 +268,7 @@ pub fn approval_of(name: &str, version: i32) -> Option<String> {
 
 /// Whether any version of `name` exists (retired ones included).
 pub fn model_exists(name: &str) -> bool {
+    let _settings = CatalogSettings::pin();
     Spi::get_one_with_args::<bool>("SELECT EXISTS (SELECT 1 FROM lead_scoring.models WHERE name = $1)", &[name.into()])
         .ok()
         .flatten()
@@ -265,6 +277,7 @@ pub fn model_exists(name: &str) -> bool {
 
 /// The encoded validation predictions stored with a version (see `decode_scored_labels`).
 pub fn validation_predictions(row: &ModelRow) -> Vec<u8> {
+    let _settings = CatalogSettings::pin();
     Spi::get_one_with_args::<Vec<u8>>(
         "SELECT validation_predictions FROM lead_scoring.models WHERE name = $1 AND version = $2",
         &[row.name.as_str().into(), row.version.into()],
@@ -276,6 +289,7 @@ pub fn validation_predictions(row: &ModelRow) -> Vec<u8> {
 
 /// The global importance stored with a version (jsonb; null when absent).
 pub fn stored_importance(row: &ModelRow) -> serde_json::Value {
+    let _settings = CatalogSettings::pin();
     Spi::get_one_with_args::<JsonB>(
         "SELECT importance FROM lead_scoring.models WHERE name = $1 AND version = $2",
         &[row.name.as_str().into(), row.version.into()],
@@ -288,6 +302,7 @@ pub fn stored_importance(row: &ModelRow) -> serde_json::Value {
 
 /// The reference distributions and the test metrics stored with a version.
 pub fn reference_and_test_metrics(row: &ModelRow) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+    let _settings = CatalogSettings::pin();
     Spi::connect(|client| {
         let t = client.select(
             "SELECT reference, metrics -> 'test' FROM lead_scoring.models WHERE name = $1 AND version = $2",
@@ -302,6 +317,7 @@ pub fn reference_and_test_metrics(row: &ModelRow) -> (Option<serde_json::Value>,
 
 /// Replaces the tiers of a version.
 pub fn store_tiers(row: &ModelRow, tiers: serde_json::Value) {
+    let _settings = CatalogSettings::pin();
     Spi::run_with_args(
         "UPDATE lead_scoring.models SET tiers = $3 WHERE name = $1 AND version = $2",
         &[row.name.as_str().into(), row.version.into(), JsonB(tiers).into()],
@@ -311,6 +327,7 @@ pub fn store_tiers(row: &ModelRow, tiers: serde_json::Value) {
 
 /// Marks a version retired.
 pub fn mark_retired(name: &str, version: i32) {
+    let _settings = CatalogSettings::pin();
     Spi::run_with_args(
         "UPDATE lead_scoring.models SET retired_at = now() WHERE name = $1 AND version = $2",
         &[name.into(), version.into()],
@@ -331,6 +348,7 @@ pub struct StoredForReport {
 
 /// The stored fields `report()` draws from.
 pub fn stored_for_report(row: &ModelRow) -> StoredForReport {
+    let _settings = CatalogSettings::pin();
     let (deployed, algorithm, created_at, metrics, predictions, importance) = Spi::connect(|client| {
         let t = client.select(
             "SELECT deployed, algorithm, to_char(created_at, 'YYYY-MM-DD HH24:MI TZ'), metrics, validation_predictions, importance
@@ -401,6 +419,7 @@ pub fn insert_version(v: NewVersion<'_>) {
 }
 
 fn insert_version_row(v: NewVersion<'_>) {
+    let _settings = CatalogSettings::pin();
     Spi::run_with_args(
         "INSERT INTO lead_scoring.models
            (name, version, algorithm, label, positive_label, source, features, options, split, training,

@@ -6,6 +6,7 @@ use pgrx::JsonB;
 
 use crate::core::report::{drift_rows_from_json, MonitoringSnapshot};
 use crate::errors::invalid;
+use crate::pg::catalog_settings::CatalogSettings;
 
 pgrx::extension_sql_file!("../../sql/monitoring.sql", name = "monitoring", requires = ["catalog"]);
 
@@ -25,6 +26,7 @@ pub struct MonitoringCheck<'a> {
 
 /// Stores a check; returns its id, time and the role that ran it.
 pub fn record_check(c: &MonitoringCheck<'_>) -> (i64, TimestampWithTimeZone, String) {
+    let _settings = CatalogSettings::pin();
     Spi::connect_mut(|client| {
         let t = client.update(
             "INSERT INTO lead_scoring.monitoring
@@ -58,6 +60,7 @@ pub fn record_check(c: &MonitoringCheck<'_>) -> (i64, TimestampWithTimeZone, Str
 /// The latest row of `lead_scoring.monitoring` for the model, when that table exists (it is
 /// written by `monitor()`) and has one.
 pub fn latest_monitoring(name: &str) -> Option<MonitoringSnapshot> {
+    let _settings = CatalogSettings::pin();
     let exists =
         Spi::get_one::<bool>("SELECT to_regclass('lead_scoring.monitoring') IS NOT NULL").ok().flatten().unwrap_or(false);
     if !exists {
@@ -97,6 +100,7 @@ pub fn latest_monitoring(name: &str) -> Option<MonitoringSnapshot> {
 /// version was stored (`options.retrain_on_alert`): its version, algorithm, deployed flag and
 /// metrics. `None` when there was such an alert, or when the name has no version yet.
 pub fn latest_version_without_alert(name: &str) -> Option<(i32, String, bool, JsonB)> {
+    let _settings = CatalogSettings::pin();
     Spi::connect(|client| {
         let t = client.select(
             "SELECT m.version, m.algorithm, m.deployed, m.metrics FROM lead_scoring.models AS m

@@ -2,8 +2,8 @@
 //! row was the cost that mattered: heap tuples (deforming the columns a model needs, appending
 //! score and tier to a row from COPY), `numeric` bytes, per-call-site state in `fn_extra`, and
 //! a `DestReceiver` that hands query rows to Rust as the executor produces them, and the
-//! pending-cancel flags the core's long loops ask about, and the read-only flag a source's
-//! query runs under.
+//! pending-cancel flags the core's long loops ask about, the read-only flag a source's query
+//! runs under, and the settings (search_path, Citus) the catalog's queries run under.
 //!
 //! Every `unsafe` block here carries a Safety note saying which server invariant it relies on;
 //! each file is tested against the server's own routines (`src/tests/tuple_*.rs` and the
@@ -13,6 +13,7 @@ pub mod call_state;
 pub mod datum;
 pub mod interrupts;
 pub mod numeric_bytes;
+pub mod catalog_settings;
 pub mod read_only;
 pub mod row_stream;
 pub mod tuple_append;

@@ -288,6 +288,50 @@ mod tests {
     }
 
     #[pg_test]
+    fn catalog_queries_use_pg_catalog_even_when_the_search_path_lists_it_late() {
+        setup();
+        // With pg_catalog listed after `evil`, an unqualified `=` on text or int4 in a catalog
+        // query would resolve to these spies (exact matches, found first).
+        Spi::run(
+            "CREATE SCHEMA evil;
+             CREATE FUNCTION evil.eq_text(text, text) RETURNS bool LANGUAGE plpgsql SET search_path = pg_catalog
+               AS $$ BEGIN PERFORM set_config('evil.called', 'text = text', false); RETURN $1 = $2; END $$;
+             CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.eq_text);
+             CREATE FUNCTION evil.eq_int4(int4, int4) RETURNS bool LANGUAGE plpgsql SET search_path = pg_catalog
+               AS $$ BEGIN PERFORM set_config('evil.called', 'int4 = int4', false); RETURN $1 = $2; END $$;
+             CREATE OPERATOR evil.= (LEFTARG = int4, RIGHTARG = int4, FUNCTION = evil.eq_int4);
+             SELECT set_config('evil.called', '', false);
+             SET LOCAL search_path = evil, pg_catalog, public;",
+        )
+        .unwrap();
+        assert_eq!(Spi::get_one::<bool>("SELECT 'a'::text = 'a'::text").unwrap(), Some(true));
+        assert_eq!(Spi::get_one::<String>("SELECT current_setting('evil.called')").unwrap().as_deref(), Some("text = text"));
+        Spi::run("SELECT set_config('evil.called', '', false)").unwrap();
+        for sql in [
+            "SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"deploy\": \"never\"}')",
+            "SELECT lead_scoring.deploy('m', 2, 'checked')",
+            "SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"deploy\": \"never\", \"skip_unchanged\": true}')",
+            "SELECT lead_scoring.rollback('m', 'back')",
+            "SELECT lead_scoring.score('m@2', l) FROM leads l LIMIT 5",
+            "SELECT lead_scoring.tier('m', l) FROM leads l LIMIT 5",
+            "SELECT lead_scoring.model_card('m')",
+            "SELECT lead_scoring.flag('m', '7', true, 'rep says so')",
+            "SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\"], \"use_feedback\": true, \"key\": \"id\", \"deploy\": \"never\"}')",
+            "SELECT lead_scoring.retire('m', 2, 'old')",
+        ] {
+            Spi::run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let called = Spi::get_one::<String>("SELECT current_setting('evil.called')").unwrap();
+            assert_eq!(called.as_deref(), Some(""), "{sql} called the operator evil.=");
+        }
+        // The caller's own path is back after each call, and after an ERROR raised while it was
+        // pinned and caught by the caller.
+        assert_eq!(Spi::get_one::<String>("SHOW search_path").unwrap().as_deref(), Some("evil, pg_catalog, public"));
+        let missing = outcome("SELECT lead_scoring.score('no_such_model', l) FROM leads l");
+        assert!(missing.starts_with("42704"), "{missing}");
+        assert_eq!(Spi::get_one::<String>("SHOW search_path").unwrap().as_deref(), Some("evil, pg_catalog, public"));
+    }
+
+    #[pg_test]
     fn a_model_belongs_to_the_role_that_trained_it_first() {
         setup();
         Spi::run(

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # pg_dump / pg_restore keeps everything lead_scoring holds. A database with models of every
 # kind, their events, a monitoring row, rep feedback, a table scored on write (attach()) and one
-# rescored from events (attach_events()) is dumped with pg_dump -Fc and restored with
+# rescored from events (attach_events()) and a running experiment is dumped with pg_dump -Fc and restored with
 # pg_restore into a new, empty database; then:
 #   - pg_restore creates the extension itself, without errors (and restoring into a database
 #     that already has it, as managed services pre-create extensions, works too);
 #   - the catalog tables have the same rows and their sequences continue where they were;
 #   - every version of every model scores the same leads bit for bit (float8send);
 #   - the attached tables keep their scores, and their triggers still score new rows;
+#   - a running experiment keeps its assignments and assigns new leads;
 #   - train() adds a version after the restore.
 # Prints one "dump_restore: ok: ..." line per guarantee; exits non-zero at the first failure.
 set -euo pipefail
@@ -21,7 +22,8 @@ start_cluster lead_scoring_dump
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
 
 new_db original
-db original -c "CREATE EXTENSION lead_scoring" -f $HERE/build_catalog.sql -f $HERE/events_attachment.sql >/dev/null
+db original -c "CREATE EXTENSION lead_scoring" -f $HERE/build_catalog.sql -f $HERE/events_attachment.sql \
+  -f $HERE/experiment.sql >/dev/null
 scores_of original >"$work/scores.original"
 catalog_counts original >"$work/counts.original"
 attached_rows="SELECT id, encode(float8send(lead_score), 'hex'), lead_tier, lead_score_history FROM crm.leads ORDER BY id"
@@ -72,6 +74,11 @@ result=$(db restored -At -f $HERE/check_events.sql 2>"$work/events.log" | tr '\n
   || fail $S "new events after the restore: attach_events() triggers or rescore() failed" "$work/events.log"
 [ "$result" = "4|4 10 " ] || fail $S "after the restore attach_events() rescored $result (viewed|exactly, rescore rows), expected 4|4 10"
 ok $S "attach_events() triggers and rescore() find their table and feature view after the restore ($result)"
+
+result=$(db restored -At -f $HERE/check_experiment.sql 2>"$work/experiment.log") \
+  || fail $S "new leads after the restore: the experiment's trigger or report failed" "$work/experiment.log"
+[ "$result" = "24|24|24" ] || fail $S "after the restore the experiment assigned $result (assigned|by the hash, in the row|reported), expected 24|24|24"
+ok $S "a running experiment keeps its 12 assignments and its trigger assigns new leads after the restore ($result)"
 
 next=$(dbq restored "SELECT max(version) + 1 FROM lead_scoring.models WHERE name = 'logit_mem'")
 trained=$(dbq restored "SELECT version FROM lead_scoring.train('logit_mem', 'crm.history', 'converted',

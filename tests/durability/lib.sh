@@ -56,6 +56,7 @@ catalog_counts() {
             UNION ALL SELECT 'model_events', count(*) FROM lead_scoring.model_events
             UNION ALL SELECT 'lead_feedback', count(*) FROM lead_scoring.lead_feedback
             UNION ALL SELECT 'monitoring', count(*) FROM lead_scoring.monitoring
+            UNION ALL SELECT 'experiment_assignments', count(*) FROM lead_scoring.experiment_assignments
             UNION ALL SELECT sequencename, coalesce(last_value, 0) FROM pg_sequences
                        WHERE schemaname = 'lead_scoring' ORDER BY 1"
 }

@@ -22,7 +22,7 @@ TEN_MB = "repeat('x', 10 * 1024 * 1024)"
 
 # Internal objects (state, final, combine, serialize functions, triggers, planner support).
 INTERNAL = re.compile(r"_accum|_final|_combine|_serialize|_deserialize|_support$|score_lead_row|rescore_from_feature_view|"
-                      r"models_changed_trigger|_accum_int|^metric_pairs|^feature_sums")
+                      r"models_changed_trigger|experiment_assign_row|_accum_int|^metric_pairs|^feature_sums")
 
 FIXTURES = f"""
 CREATE TABLE leads AS SELECT g AS id, (g % 13)::float8 AS visits,
@@ -72,7 +72,17 @@ JSONS = ['NULL::jsonb', "'\"str\"'", "'[]'", "'[1, [2, {}]]'", "'{\"alpha\": \"x
          # The deploy policy's refinements and the retrain gate.
          "'{\"deploy\": \"approval\"}'", "'{\"deploy_margin\": 1e308}'", "'{\"deploy_margin\": -0.999}'",
          "'{\"deploy_test\": \"significant\", \"deploy_margin\": \"NaN\"}'", "'{\"retrain_on_alert\": \"yes\"}'",
-         "'{\"retrain_on_alert\": true, \"skip_unchanged\": true}'"]
+         "'{\"retrain_on_alert\": true, \"skip_unchanged\": true}'",
+         # Experiment options: column names that end in generated SQL and the trigger, bounds.
+         "'{\"key\": \"\\\"; DROP TABLE leads; --\"}'", "'{\"key\": \"id\", \"sample_size\": 1e30}'",
+         "'{\"key\": \"id\", \"capacity\": \"NaN\"}'", "'{\"key\": \"id\", \"capacity\": 0}'",
+         "'{\"key\": \"id\", \"arm_column\": \"id\"}'", "'{\"key\": \"id\", \"score_column\": \"src\"}'",
+         "'{\"key\": \"id\", \"arm_column\": \"\\\"; DROP TABLE leads; --\", \"score_column\": \"léad😀\"}'",
+         "'{\"key\": \"id\", \"outcome\": \"visits\"}'", "'{\"key\": \"id\", \"blind\": \"yes\"}'",
+         "'{\"key\": \"id\", \"created_column\": \"created_at\", \"converted_at_column\": \"created_at\", \"value_column\": \"visits\"}'",
+         # funnel() options.
+         "'{\"mql_column\": \"\\\"; DROP TABLE leads; --\"}'", "'{\"mql_column\": \"created_at\", \"sql_column\": \"converted\"}'",
+         "'{\"feedback_model\": \"m\", \"key\": \"id\"}'", "'{\"feedback_model\": \"\\u0000\", \"key\": \"src\"}'"]
 INTERVALS = ["NULL::interval", "'0'", "'-1 day'", "'1 microsecond'", "'1000000 years'", "'100000 years'", "'1 month'"]
 TIMES = ["NULL::timestamptz", "'infinity'", "'-infinity'", "now()"]
 ARRAYS = ["NULL::text[]", "'{}'::text[]", "ARRAY[NULL]::text[]", "ARRAY['visits', 'visits']", "ARRAY['no_such']",
@@ -94,7 +104,12 @@ GOOD = {
     "ts": "now()", "half_life": "'7 days'", "window": "'7 days'", "value": "1", "threshold": "0.5",
     "indexes": "ARRAY[0]", "values": "ARRAY[1.0]::float8[]", "weight": "1", "theta": "ARRAY[0, 0]::float8[]",
     "owner": "'RevOps'", "intended_use": "'inbound leads'", "limitations": "'not for partners'", "decision": "'keep v1'",
+    "name": "'fz_exp'", "arms": "ARRAY['model', 'random']", "experiment": "'fz_exp'", "salt": "0",
 }
+# Per function, working values that differ from GOOD's.
+GOOD_FOR = {"start_experiment": {"name": "'fz_new'", "target": "'keyed'::regclass", "fraction": "0.5",
+                                 "options": "'{\"capacity\": 0.2, \"score_column\": \"priority\"}'"},
+           "funnel": {"tier": "'src'", "period": "'month'", "cost_per_lead": "10", "options": "'{}'"}}
 BY_TYPE = {"text": [f"'{t}'" for t in (s.replace("'", "''") for s in TEXTS)] + ["NULL::text", f"{TEN_MB}"],
            "double precision": FLOATS, "integer": INTS, "bigint": INTS, "jsonb": JSONS, "interval": INTERVALS,
            "timestamp with time zone": TIMES, "text[]": ARRAYS, "boolean": ["NULL::boolean"],
@@ -123,6 +138,10 @@ def main():
         cur.execute("SELECT lead_scoring.train('g', 'leads', 'converted', algorithm => 'gbm', options => '{\"exclude\": [\"id\", \"created_at\"], \"trees\": 10, \"leakage\": \"ignore\"}')")
         cur.execute("CREATE TABLE scored AS SELECT * FROM leads")
         cur.execute("SELECT lead_scoring.attach('scored', 'm')")
+        # A running experiment with assigned leads, for experiment_report() and stop_experiment().
+        cur.execute("CREATE TABLE keyed AS SELECT * FROM leads WHERE false; ALTER TABLE keyed ADD PRIMARY KEY (id)")
+        cur.execute("SELECT lead_scoring.start_experiment('fz_exp', 'm', 'keyed', options => '{\"capacity\": 0.3}')")
+        cur.execute("INSERT INTO keyed SELECT * FROM leads")
         cur.execute("""SELECT p.proname, coalesce(array_agg(a.name ORDER BY a.ord) FILTER (WHERE a.name IS NOT NULL), '{}'),
                               coalesce(array_agg(format_type(a.typ, NULL) ORDER BY a.ord) FILTER (WHERE a.typ IS NOT NULL), '{}'),
                               p.prokind
@@ -146,7 +165,8 @@ def main():
     for name, args, types, kind in sorted(procs):
         if name.endswith("_fields") or "any" in types or "internal" in types:
             continue
-        base = [GOOD.get(a, "NULL") if not (a == "model_name" and name == "train") else "'fz'" for a in args]
+        base = [GOOD_FOR.get(name, {}).get(a, GOOD.get(a, "NULL")) if not (a == "model_name" and name == "train") else "'fz'"
+                for a in args]
         if name == "backtest" or name == "drift":
             base = [v.replace("'m'", "'m'") for v in base]
         # anyelement leads for score() / explain(): a row of leads; jsonb leads likewise.

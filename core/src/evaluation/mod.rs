@@ -1,11 +1,14 @@
 //! How good a score is, on any scored rows: metrics and their curves, cross-validation folds,
-//! thresholds, tiers, and the comparison of two scores on the same leads.
+//! thresholds, tiers, the comparison of two scores on the same leads, and the statistics of a
+//! prospective experiment's arms.
 //!
 //! Imports: `resources`, `data`.
 
 mod compare;
 mod curves;
 mod cv;
+mod experiments;
+mod funnel;
 mod metrics;
 mod thresholds;
 mod tiers;
@@ -13,6 +16,10 @@ mod tiers;
 pub use compare::{delong_compare, top_shares};
 pub use curves::{calibration_curve, downsample_curve, lift_table, pr_curve, roc_curve};
 pub use cv::{expanding_window_folds, stratified_k_fold, summarize, MetricSummary};
+pub use experiments::{
+    compare_arms, fisher_exact, median, two_proportion_z_test, verdict, wilson_interval, ArmComparison, ArmTest,
+};
+pub use funnel::{funnel_rates, FunnelCounts, FunnelRates};
 pub use metrics::{
     average_precision, brier, brier_term, confusion, ks_statistic, log_loss, log_loss_term, max_f1_threshold, part_metrics,
     precision_at_top, roc_auc, roc_auc_of_groups, Confusion,

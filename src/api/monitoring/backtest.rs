@@ -21,7 +21,7 @@ type BacktestRow =
 
 /// Period starts (and their epochs) covering the time column: from the earliest time truncated
 /// to the month (when the period has months or years) or to the day, in steps of `period`.
-fn periods(src: &Source, time: &str, period: Interval) -> Vec<(TimestampWithTimeZone, f64)> {
+fn periods(src: &Source, time: &str, period: Interval) -> Vec<(TimestampWithTimeZone, f64, f64)> {
     let t = format!("{}::timestamptz", quote_ident(time));
     let positive =
         Spi::get_one_with_args::<bool>("SELECT $1::interval > interval '0'", &[period.into()]).ok().flatten().unwrap_or(false);
@@ -59,35 +59,43 @@ fn periods(src: &Source, time: &str, period: Interval) -> Vec<(TimestampWithTime
         )),
         Some(_) => {}
     }
-    read_only(|| Spi::connect(|client| {
-        let t = client.select(
-            &format!(
-                "SELECT g, extract(epoch FROM g)::float8 FROM ({bounds}) b, generate_series(b.lo, b.hi, $1::interval) g ORDER BY g"
-            ),
-            None,
-            &[period.into()],
-        )?;
-        t.map(|r| Ok((r.get::<TimestampWithTimeZone>(1)?.expect("a period start"), r.get::<f64>(2)?.unwrap_or_default())))
+    read_only(|| {
+        Spi::connect(|client| {
+            let t = client.select(
+                &format!(
+                    "SELECT g, extract(epoch FROM g)::float8, extract(epoch FROM g + $1::interval)::float8
+                   FROM ({bounds}) b, generate_series(b.lo, b.hi, $1::interval) g ORDER BY g"
+                ),
+                None,
+                &[period.into()],
+            )?;
+            t.map(|r| {
+                Ok((
+                    r.get::<TimestampWithTimeZone>(1)?.expect("a period start"),
+                    r.get::<f64>(2)?.unwrap_or_default(),
+                    r.get::<f64>(3)?.unwrap_or_default(),
+                ))
+            })
             .collect::<Result<Vec<_>, pgrx::spi::Error>>()
-    }))
+        })
+    })
     .unwrap_or_else(|e| invalid(format!("cannot compute periods of source {}: {e}", src.display)))
 }
 
 /// The source with each row's period start added (rows whose time is NULL or outside every
-/// period drop out). Period starts go in as epochs, which float8 text round-trips exactly.
-fn with_periods(src: &Source, time: &str, period: Interval, starts: &[(TimestampWithTimeZone, f64)]) -> Source {
-    let step = Spi::get_one_with_args::<String>("SELECT $1::interval::text", &[period.into()])
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| invalid("period must be an interval"))
-        .replace('\'', "''");
-    let epochs = starts.iter().map(|s| s.1.to_string()).collect::<Vec<_>>().join(",");
+/// period drop out). Period starts and ends go in as epochs, which float8 text round-trips
+/// exactly: absolute instants, so the join means the same wherever it runs (on Citus, the
+/// workers' sessions have their own TimeZone, in which `start + '1 month'` could differ).
+fn with_periods(src: &Source, time: &str, starts: &[(TimestampWithTimeZone, f64, f64)]) -> Source {
+    let epochs =
+        |f: fn(&(TimestampWithTimeZone, f64, f64)) -> f64| starts.iter().map(|s| f(s).to_string()).collect::<Vec<_>>().join(",");
+    let (start_epochs, end_epochs) = (epochs(|s| s.1), epochs(|s| s.2));
     let t = format!("s.{}::timestamptz", quote_ident(time));
     let from_sql = format!(
         "(SELECT s.*, p.{PERIOD_COLUMN}
             FROM (SELECT * FROM {from}) s
-            JOIN (SELECT to_timestamp(e) AS {PERIOD_COLUMN}, to_timestamp(e) + '{step}'::interval AS period_end
-                    FROM pg_catalog.unnest('{{{epochs}}}'::float8[]) AS e) p
+            JOIN (SELECT to_timestamp(b) AS {PERIOD_COLUMN}, to_timestamp(e) AS period_end
+                    FROM ROWS FROM (pg_catalog.unnest('{{{start_epochs}}}'::float8[]), pg_catalog.unnest('{{{end_epochs}}}'::float8[])) AS p(b, e)) p
               ON {t} >= p.{PERIOD_COLUMN} AND {t} < p.period_end) AS lead_scoring_backtest",
         from = src.from_sql
     );
@@ -132,7 +140,7 @@ fn backtest(
         invalid(format!("time column \"{time}\" has type {}; it must be a date or timestamp", time_col.type_name));
     }
     let starts = periods(&src, time, period);
-    let wrapped = with_periods(&src, time, period, &starts);
+    let wrapped = with_periods(&src, time, &starts);
     let scored = score_rows(model.clone(), &wrapped, true, Some(PERIOD_COLUMN));
     let SplitKey::Time(keys) = &scored.split_key else { unreachable!("a time key was asked for") };
 

@@ -7,6 +7,7 @@ use pgrx::prelude::*;
 use pgrx::{PgRelation, PgSqlErrorCode};
 use serde_json::json;
 
+use crate::catalog::distribution::{is_distributed, with_triggers_on_distributed_tables};
 use crate::catalog::events::log_event;
 use crate::catalog::models::parse_model_spec;
 use crate::errors::{invalid, raise_with_hint, required};
@@ -129,6 +130,19 @@ fn attach(
         invalid(format!("model name \"{model}\" is too long to name a trigger after (at most 50 characters)"));
     }
     require_features(table, &model, "table");
+    let distributed = is_distributed(table);
+    if distributed && alerts {
+        // NOTIFY would run on the worker holding the row, not where clients LISTEN, and Citus'
+        // two-phase commit of a multi-shard INSERT refuses a transaction that notified.
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!(
+                "{} is a Citus distributed table: its rows are scored on the workers, which cannot send alerts",
+                table_display(table)
+            ),
+            "attach it with alerts => false",
+        );
+    }
     ensure_output_columns(table, score_column, tier_column);
     let a = Attachment {
         model: model.clone(),
@@ -138,7 +152,15 @@ fn attach(
         feature_view: None,
         alerts,
     };
-    create_row_trigger(table, &a);
+    if distributed {
+        with_triggers_on_distributed_tables(|| {
+            create_row_trigger(table, &a);
+            Ok(())
+        })
+        .unwrap_or_else(|e| invalid(format!("cannot attach to a Citus distributed table: {e}")));
+    } else {
+        create_row_trigger(table, &a);
+    }
     log_event(
         &parse_model_spec(&model).name,
         None,

@@ -3,5 +3,6 @@
 pub mod attach;
 pub mod attach_events;
 pub mod model_sql;
+pub mod scale_out;
 pub mod score;
 pub mod scored_view;

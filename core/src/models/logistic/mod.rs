@@ -31,7 +31,7 @@ pub use by_passes::{accumulate_row, combine, fit_logistic_by_passes, new_state, 
 pub use fit::fit_logistic;
 pub(crate) use fit::fit_logistic_rows;
 #[cfg(test)]
-pub(crate) use fit::fit_logistic_with;
+pub(crate) use fit::{fit_logistic_with, fit_rows};
 pub use hyperparams::{LogisticParams, ValidLogisticParams};
 pub use objective::sigmoid;
 pub use params::{newton_system_bytes, LogisticError, LogisticFit, LogisticOptions};

@@ -1,7 +1,7 @@
 //! Unit tests of `passes.rs`.
 
 use super::*;
-use crate::models::logistic::{fit_logistic_with, LogisticOptions};
+use crate::models::logistic::{fit_logistic_with, fit_rows, LogisticError, LogisticOptions};
 use ndarray::Array2;
 
 fn plan(dense_share: f64, parts: usize, threads: usize) -> Plan {
@@ -150,6 +150,48 @@ fn fit_with_threads_and_sparsity_matches_the_dense_single_thread_fit() {
     let r = [[reference.intercept].as_slice(), &reference.coefficients].concat();
     assert_near(&b, &r, 1e-9, "theta");
     assert!((default.objective - reference.objective).abs() <= 1e-12 * reference.objective);
+}
+
+#[test]
+fn a_warm_start_from_the_first_rows_reaches_the_same_optimum_in_fewer_passes() {
+    let (x, y, w) = one_hot_like(24_000, 3);
+    let opts = LogisticOptions { tol: 1e-10, ..Default::default() };
+    let rows = DesignRows::Dense { x: x.as_slice().unwrap(), rows: x.nrows(), cols: x.ncols() };
+    // The fit and how often it reported progress.
+    let fit = |warm_from: usize| {
+        let mut calls = 0;
+        let m = fit_rows(rows, &y, &w, &opts, None, warm_from, &mut |_, _| {
+            calls += 1;
+            Ok(())
+        })
+        .unwrap();
+        (m, calls)
+    };
+    let (cold, cold_calls) = fit(usize::MAX);
+    let (warm, warm_calls) = fit(20_000);
+    assert!(cold.converged && warm.converged);
+    assert!(warm.iterations + 2 <= cold.iterations, "{} warm vs {} cold iterations", warm.iterations, cold.iterations);
+    // The share's fit reports as iteration 0, so a cancel can stop it too.
+    assert_eq!(cold_calls, cold.iterations + 1);
+    assert!(warm_calls > warm.iterations + 1, "{warm_calls} calls for {} iterations", warm.iterations);
+    let b = [[warm.intercept].as_slice(), &warm.coefficients].concat();
+    let r = [[cold.intercept].as_slice(), &cold.coefficients].concat();
+    assert_near(&b, &r, 1e-9, "theta");
+    assert!((warm.objective - cold.objective).abs() <= 1e-12 * cold.objective);
+    // A cancel during the share's fit stops the whole fit.
+    let stopped = fit_rows(rows, &y, &w, &opts, None, 20_000, &mut |_, _| Err("canceled".into()));
+    assert!(matches!(stopped, Err(LogisticError::Interrupted(_))), "{stopped:?}");
+    // A share with one class: a cold start, same result.
+    let mut one_class_first = y.clone();
+    let mut order: Vec<usize> = (0..y.len()).collect();
+    order.sort_by_key(|&i| y[i]);
+    let xs: Vec<f64> = order.iter().flat_map(|&i| x.row(i).to_vec()).collect();
+    one_class_first.sort();
+    let ws: Vec<f64> = order.iter().map(|&i| w[i]).collect();
+    let sorted = DesignRows::Dense { x: &xs, rows: x.nrows(), cols: x.ncols() };
+    let a = fit_rows(sorted, &one_class_first, &ws, &opts, None, 20_000, &mut |_, _| Ok(())).unwrap();
+    let c = fit_rows(sorted, &one_class_first, &ws, &opts, None, usize::MAX, &mut |_, _| Ok(())).unwrap();
+    assert_eq!(a, c);
 }
 
 /// xorshift64 uniform in [0, 1).

@@ -1,0 +1,120 @@
+-- lead_scoring on Citus: a coordinator and two workers (scripts/citus.sh), lead_scoring and
+-- citus installed on every node. Everything below runs on the coordinator.
+
+-- 1. The catalog on every node: its tables become reference tables.
+SELECT lead_scoring.distribute_catalog();
+SELECT logicalrelid::text, partmethod FROM pg_dist_partition
+ WHERE logicalrelid::text LIKE 'lead_scoring.%' ORDER BY 1;
+-- Calling it again changes nothing.
+SELECT lead_scoring.distribute_catalog();
+
+-- 2. The same leads twice: a distributed table (32 shards on the two workers) and a local copy.
+SELECT (lead_scoring.generate_demo(20000, 42))->>'leads' AS leads;
+CREATE TABLE local_leads AS
+SELECT *, CASE WHEN lead_id % 5 = 0 THEN 'test' WHEN lead_id % 5 = 1 THEN 'validation' ELSE 'train' END AS part
+  FROM lead_scoring_demo.lead_features;
+CREATE TABLE leads (LIKE local_leads);
+SELECT create_distributed_table('leads', 'lead_id');
+INSERT INTO leads SELECT * FROM local_leads;
+SELECT count(*) FROM leads;
+
+-- 3. Training by aggregate passes: each Newton pass is one aggregate, computed per shard on the
+-- workers and combined on the coordinator.
+EXPLAIN (COSTS OFF)
+SELECT lead_scoring.logistic_irls_pass(ARRAY[0], ARRAY[pricing_visits::float8], converted, 1.0::float8, ARRAY[0, 0]::float8[])
+  FROM leads WHERE part = 'train';
+SELECT version, round((metrics->'test'->>'roc_auc')::numeric, 4) AS test_auc
+  FROM lead_scoring.train('dist', 'leads', 'converted', options => '{"engine": "aggregate",
+       "split": {"method": "column", "column": "part"}, "exclude": ["lead_id", "created_at"]}');
+SELECT version, round((metrics->'test'->>'roc_auc')::numeric, 4) AS test_auc
+  FROM lead_scoring.train('local', 'local_leads', 'converted', options => '{"engine": "aggregate",
+       "split": {"method": "column", "column": "part"}, "exclude": ["lead_id", "created_at"]}');
+SELECT name, training->>'engine' AS engine FROM lead_scoring.models ORDER BY name;
+-- The same coefficients as on the local copy.
+SELECT count(*) AS features, max(abs(d.coefficient - l.coefficient)) < 1e-6 AS same_coefficients
+  FROM lead_scoring.feature_importance('dist') d JOIN lead_scoring.feature_importance('local') l USING (feature);
+
+-- 4. Scoring in queries over the distributed table runs on the workers, which read the model
+-- from their replica of the catalog; the values equal scoring the local copy.
+EXPLAIN (COSTS OFF) SELECT lead_scoring.score('dist', l) FROM leads l;
+CREATE TEMP TABLE scored_on_workers AS
+SELECT lead_id, lead_scoring.score('dist', x) AS score, lead_scoring.tier('dist', x) AS tier,
+       CASE WHEN lead_id % 50 = 0 THEN lead_scoring.top_reasons('dist', x) END AS reasons
+  FROM leads x;
+CREATE TEMP TABLE scored_here AS
+SELECT lead_id, lead_scoring.score('dist', x) AS score, lead_scoring.tier('dist', x) AS tier,
+       CASE WHEN lead_id % 50 = 0 THEN lead_scoring.top_reasons('dist', x) END AS reasons
+  FROM local_leads x;
+SELECT count(*) AS leads,
+       count(*) FILTER (WHERE w.score IS DISTINCT FROM h.score) AS different_scores,
+       count(*) FILTER (WHERE w.tier IS DISTINCT FROM h.tier) AS different_tiers,
+       count(*) FILTER (WHERE w.reasons::text IS DISTINCT FROM h.reasons::text) AS different_reasons
+  FROM scored_on_workers w JOIN scored_here h USING (lead_id);
+-- explain() of one lead: the query goes to the worker that holds lead 7.
+CREATE TEMP TABLE explained_on_worker AS
+SELECT e.* FROM leads x, LATERAL lead_scoring.explain('dist', x) e WHERE x.lead_id = 7;
+CREATE TEMP TABLE explained_here AS
+SELECT e.* FROM local_leads x, LATERAL lead_scoring.explain('dist', x) e WHERE x.lead_id = 7;
+SELECT count(*) AS contributions, count(*) FILTER (WHERE w.contribution IS DISTINCT FROM h.contribution) AS different
+  FROM explained_on_worker w JOIN explained_here h USING (feature);
+
+-- 5. A deploy reaches the workers: version 2 trained without deploying, deployed, rolled back.
+-- Each mean over the distributed table (scored on the workers) is compared with the mean of
+-- the named version over the local copy (scored here).
+SELECT version FROM lead_scoring.train('dist', 'leads', 'converted', options => '{"engine": "aggregate", "alpha": 50,
+       "deploy": "never", "split": {"method": "column", "column": "part"}, "exclude": ["lead_id", "created_at"]}');
+CREATE TEMP TABLE means_here AS
+SELECT avg(lead_scoring.score('dist@1', l)) AS v1, avg(lead_scoring.score('dist@2', l)) AS v2 FROM local_leads l;
+SELECT v1 <> v2 AS versions_differ FROM means_here;
+WITH w AS MATERIALIZED (SELECT avg(lead_scoring.score('dist', l)) AS mean FROM leads l)
+SELECT abs(w.mean - h.v1) < 1e-12 AS workers_score_v1 FROM w, means_here h;
+SELECT lead_scoring.deploy('dist', 2, 'stronger regularization')->>'deployed_version' AS deployed_version;
+WITH w AS MATERIALIZED (SELECT avg(lead_scoring.score('dist', l)) AS mean FROM leads l)
+SELECT abs(w.mean - h.v2) < 1e-12 AS workers_score_v2 FROM w, means_here h;
+SELECT lead_scoring.rollback('dist', 'back to v1')->>'deployed_version' AS deployed_version;
+WITH w AS MATERIALIZED (SELECT avg(lead_scoring.score('dist', l)) AS mean FROM leads l)
+SELECT abs(w.mean - h.v1) < 1e-12 AS workers_score_v1_again FROM w, means_here h;
+
+-- 6. Metrics over the distributed table: the same numbers as over the local copy.
+CREATE TEMP TABLE metrics_here AS
+SELECT lead_scoring.roc_auc(lead_scoring.score('dist', l), converted) AS roc_auc,
+       lead_scoring.log_loss(lead_scoring.score('dist', l), converted) AS log_loss,
+       lead_scoring.brier(lead_scoring.score('dist', l), converted) AS brier
+  FROM local_leads l;
+WITH w AS MATERIALIZED (
+  SELECT lead_scoring.roc_auc(lead_scoring.score('dist', l), converted) AS roc_auc,
+         lead_scoring.log_loss(lead_scoring.score('dist', l), converted) AS log_loss,
+         lead_scoring.brier(lead_scoring.score('dist', l), converted) AS brier
+    FROM leads l)
+SELECT abs(w.roc_auc - h.roc_auc) < 1e-12 AS same_roc_auc, abs(w.log_loss - h.log_loss) < 1e-12 AS same_log_loss,
+       abs(w.brier - h.brier) < 1e-12 AS same_brier
+  FROM w, metrics_here h;
+SELECT abs((lead_scoring.evaluate('dist', 'leads')->>'roc_auc')::float8
+         - (lead_scoring.evaluate('dist', 'local_leads')->>'roc_auc')::float8) < 1e-12 AS evaluate_agrees;
+
+-- 7. attach() on the distributed table: the trigger runs on the shards and scores rows inserted
+-- through the coordinator. Alerts (NOTIFY) cannot be sent from the workers.
+SELECT lead_scoring.attach('leads', 'dist');
+SELECT lead_scoring.attach('leads', 'dist', alerts => false);
+INSERT INTO leads (lead_id, created_at, lead_source, seniority, industry, company_size, funding_stage, country,
+                   personal_email, pricing_visits, demo_requests, webinars, content_downloads, email_opens,
+                   engagement_velocity, converted, part)
+SELECT lead_id + 100000, created_at, lead_source, seniority, industry, company_size, funding_stage, country,
+       personal_email, pricing_visits, demo_requests, webinars, content_downloads, email_opens,
+       engagement_velocity, converted, part
+  FROM local_leads WHERE lead_id <= 200;
+CREATE TEMP TABLE inserted AS SELECT lead_id - 100000 AS lead_id, lead_score, lead_tier FROM leads WHERE lead_id > 100000;
+SELECT count(*) AS inserted, count(*) FILTER (WHERE i.lead_score IS DISTINCT FROM h.score) AS different_scores,
+       count(*) FILTER (WHERE i.lead_tier IS DISTINCT FROM h.tier) AS different_tiers
+  FROM inserted i JOIN scored_here h USING (lead_id);
+DELETE FROM leads WHERE lead_id > 100000;
+
+-- 8. drift(), monitor() and backtest() read the distributed table as they read a local one.
+CREATE TEMP TABLE drift_here AS SELECT * FROM lead_scoring.drift('dist', 'local_leads');
+SELECT count(*) AS features, count(*) FILTER (WHERE abs(w.psi - h.psi) > 1e-12 OR w.status <> h.status) AS different
+  FROM lead_scoring.drift('dist', 'leads') w JOIN drift_here h USING (feature);
+SELECT status FROM lead_scoring.monitor('dist', 'leads');
+CREATE TEMP TABLE backtest_here AS SELECT * FROM lead_scoring.backtest('dist', 'local_leads', 'created_at', interval '3 months');
+SELECT count(*) AS periods,
+       count(*) FILTER (WHERE w.leads <> h.leads OR abs(w.roc_auc - h.roc_auc) > 1e-12) AS different
+  FROM lead_scoring.backtest('dist', 'leads', 'created_at', interval '3 months') w JOIN backtest_here h USING (period_start);
