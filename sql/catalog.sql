@@ -34,8 +34,9 @@ CREATE TABLE models (
     retired_at   timestamptz,
     -- which part each lead was in: per part the sorted 64-bit hashes of the lead keys' text
     -- (see core/src/data/lead_keys.rs); NULL when trained without a lead key; read by split_of().
-    -- Last, where ALTER TABLE ADD COLUMN puts it in an updated 0.1.0 database
     split_keys   bytea,
+    -- options.deploy = 'approval': 'pending' until approve() or reject(); NULL otherwise
+    approval     text CHECK (approval IN ('pending', 'approved', 'rejected')),
     CHECK (NOT (deployed AND retired_at IS NOT NULL)),
     UNIQUE (name, version)
 );
@@ -50,7 +51,8 @@ CREATE TABLE model_events (
     version     integer,
     event       text        NOT NULL CHECK (event IN ('trained', 'deployed', 'undeployed', 'retired', 'tiers_changed', 'threshold_changed',
                                                  'rolled_back', 'deploy_decision', 'attached', 'detached',
-                                                 'scheduled', 'unscheduled')),
+                                                 'scheduled', 'unscheduled', 'approved', 'rejected', 'card_changed',
+                                                 'decision')),
     detail      jsonb       NOT NULL DEFAULT '{}',
     reason      text,
     actor       name        NOT NULL DEFAULT current_user,
@@ -92,16 +94,31 @@ SELECT m.name,
        (m.metrics -> 'test' ->> 'pr_auc')::float8              AS test_pr_auc,
        m.threshold,
        m.created_at,
-       m.created_by
+       m.created_by,
+       m.approval
 FROM models m
 ORDER BY m.name, m.version;
 COMMENT ON VIEW model_overview IS 'lead_scoring: model names, versions, algorithm, deployed flag and test metrics';
+
+-- The decision log (log_decision()): free-form decisions about a model or one of its versions,
+-- with who wrote them and when.
+CREATE VIEW decisions AS
+SELECT e.id,
+       e.model_name,
+       e.version,
+       e.reason AS decision,
+       e.actor  AS decided_by,
+       e.at     AS decided_at
+FROM model_events e
+WHERE e.event = 'decision'
+ORDER BY e.model_name, e.id;
+COMMENT ON VIEW decisions IS 'lead_scoring: the decision log of each model (log_decision())';
 
 -- Security (README "Roles and grants"): every role may use the schema, score with any model
 -- (which reads models) and read the overview and the event log; changing models (train, deploy,
 -- rollback, retire, set_tiers) needs INSERT/UPDATE on the catalog, granted explicitly to admins.
 -- Reps may record feedback with flag().
 GRANT USAGE ON SCHEMA lead_scoring TO PUBLIC;
-GRANT SELECT ON models, model_events, model_overview, lead_feedback TO PUBLIC;
+GRANT SELECT ON models, model_events, model_overview, decisions, lead_feedback TO PUBLIC;
 GRANT INSERT ON lead_feedback TO PUBLIC;
 GRANT USAGE ON SEQUENCE lead_feedback_id_seq TO PUBLIC;

@@ -237,3 +237,79 @@ CREATE FUNCTION lead_scoring."split_of"("model" TEXT, "key" TEXT, "version" INT 
 STABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'split_of_wrapper';
 CREATE FUNCTION lead_scoring."split_of"("model" TEXT, "key" anyelement, "version" INT DEFAULT NULL) RETURNS TEXT
 STABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'split_of_any_wrapper';
+-- The approval workflow, the card people write and the decision log (README "Approvals and the
+-- decision log"): a version's approval state, the events they log, the approval column in the
+-- overview, the decisions view and the four functions.
+ALTER TABLE lead_scoring.models
+  ADD COLUMN approval text CHECK (approval IN ('pending', 'approved', 'rejected'));
+ALTER TABLE lead_scoring.model_events DROP CONSTRAINT model_events_event_check;
+ALTER TABLE lead_scoring.model_events ADD CONSTRAINT model_events_event_check
+  CHECK (event IN ('trained', 'deployed', 'undeployed', 'retired', 'tiers_changed', 'threshold_changed',
+                   'rolled_back', 'deploy_decision', 'attached', 'detached',
+                   'scheduled', 'unscheduled', 'approved', 'rejected', 'card_changed',
+                   'decision'));
+
+CREATE OR REPLACE VIEW lead_scoring.model_overview AS
+SELECT m.name,
+       m.version,
+       m.algorithm,
+       m.deployed,
+       m.label,
+       (m.training ->> 'rows')::bigint                         AS training_rows,
+       (m.metrics -> 'test' ->> 'roc_auc')::float8             AS test_roc_auc,
+       (m.metrics -> 'test' ->> 'pr_auc')::float8              AS test_pr_auc,
+       m.threshold,
+       m.created_at,
+       m.created_by,
+       m.approval
+FROM lead_scoring.models m
+ORDER BY m.name, m.version;
+
+CREATE VIEW lead_scoring.decisions AS
+SELECT e.id,
+       e.model_name,
+       e.version,
+       e.reason AS decision,
+       e.actor  AS decided_by,
+       e.at     AS decided_at
+FROM lead_scoring.model_events e
+WHERE e.event = 'decision'
+ORDER BY e.model_name, e.id;
+COMMENT ON VIEW lead_scoring.decisions IS 'lead_scoring: the decision log of each model (log_decision())';
+GRANT SELECT ON lead_scoring.decisions TO PUBLIC;
+
+CREATE FUNCTION lead_scoring."approve"(
+	"model_name" TEXT,
+	"version" INT,
+	"reason" TEXT
+) RETURNS jsonb
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'approve_wrapper';
+
+CREATE FUNCTION lead_scoring."reject"(
+	"model_name" TEXT,
+	"version" INT,
+	"reason" TEXT
+) RETURNS jsonb
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'reject_wrapper';
+
+CREATE FUNCTION lead_scoring."set_card"(
+	"model_name" TEXT,
+	"owner" TEXT DEFAULT NULL,
+	"intended_use" TEXT DEFAULT NULL,
+	"limitations" TEXT DEFAULT NULL
+) RETURNS jsonb
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'set_card_wrapper';
+
+CREATE FUNCTION lead_scoring."log_decision"(
+	"model_name" TEXT,
+	"decision" TEXT
+) RETURNS bigint
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'log_decision_wrapper';

@@ -1,6 +1,10 @@
 //! The extension's settings (GUCs). `lead_scoring.max_memory` caps what one train() may hold in
 //! memory: past it training stops with an ERROR that names the buffer and the setting,
 //! instead of an allocation failure that aborts the backend and restarts every session.
+//! `lead_scoring.approvers` names the roles whose members may approve versions trained under
+//! `options.deploy = 'approval'`.
+
+use std::ffi::CString;
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 
@@ -9,8 +13,20 @@ use crate::core::resources::{LimitOrigin, MemoryLimit};
 /// In MB; -1 means a quarter of the machine's physical memory.
 static MAX_MEMORY_MB: GucSetting<i32> = GucSetting::<i32>::new(-1);
 
+/// Comma-separated role names; empty means the model's owner (and superusers) approve.
+static APPROVERS: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+
 /// Registers the settings; called once per backend from `_PG_init`.
 pub fn register() {
+    // SUSET: a role that could set it could name itself an approver.
+    GucRegistry::define_string_guc(
+        c"lead_scoring.approvers",
+        c"Roles whose members may approve, reject and edit the cards of every model.",
+        c"Comma-separated role names, matched exactly. Empty (the default): each model's owner, its members and superusers. Only superusers may set it (ALTER SYSTEM, ALTER DATABASE ... SET, postgresql.conf).",
+        &APPROVERS,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"lead_scoring.max_memory",
         c"Most memory one lead_scoring.train() call may use.",
@@ -33,4 +49,17 @@ pub fn max_memory() -> MemoryLimit {
         ),
         _ => MemoryLimit::default(),
     }
+}
+
+/// The role names in `lead_scoring.approvers`, trimmed, empty entries dropped (surrounding
+/// double quotes are taken off, so `"Risk Team"` names the role `Risk Team`).
+pub fn approvers() -> Vec<String> {
+    let raw = APPROVERS.get().map(|c| c.to_string_lossy().into_owned()).unwrap_or_default();
+    raw.split(',')
+        .map(|r| {
+            let r = r.trim();
+            r.strip_prefix('"').and_then(|q| q.strip_suffix('"')).unwrap_or(r).to_string()
+        })
+        .filter(|r| !r.is_empty())
+        .collect()
 }

@@ -6,7 +6,6 @@ use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::json;
 
 use crate::catalog::events::log_event;
-use crate::core::report::CardInput;
 use crate::core::training::OutcomeDefinition;
 use crate::errors::{core_ok, invalid, raise_with_hint};
 use crate::pg::catalog_settings::CatalogSettings;
@@ -121,10 +120,16 @@ pub fn missing_model(spec: &ModelSpec) -> ! {
 /// the caller may change it (every change of a model takes this lock: train, deploy, rollback,
 /// retire, set_tiers).
 pub fn lock_model_name(name: &str) {
+    lock_name(name);
+    require_owner(name);
+}
+
+/// The lock of [`lock_model_name`] without its rights check, for callers that check other
+/// rights (approvers, see `catalog::governance`).
+pub fn lock_name(name: &str) {
     let _settings = CatalogSettings::pin();
     Spi::run_with_args("SELECT pg_advisory_xact_lock(hashtextextended('lead_scoring.models:' || $1, 0))", &[name.into()])
         .unwrap_or_else(|e| invalid(format!("cannot lock model \"{name}\": {e}")));
-    require_owner(name);
 }
 
 /// A model name belongs to the role that trained its first version: only that role, its
@@ -132,6 +137,17 @@ pub fn lock_model_name(name: &str) {
 /// of it. A name nobody trained yet is free; a name whose owner role was dropped belongs to
 /// superusers.
 pub fn require_owner(name: &str) {
+    if let Some(owner) = refused_owner(name) {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!("only the role that trained model \"{name}\" first, its members and superusers may change it"),
+            format!("it belongs to role \"{owner}\"; GRANT \"{owner}\" TO a role to share it"),
+        );
+    }
+}
+
+/// The owning role of `name` when the caller may not change it (see [`require_owner`]).
+pub fn refused_owner(name: &str) -> Option<String> {
     let _settings = CatalogSettings::pin();
     let found = Spi::get_two_with_args::<String, bool>(
         "SELECT m.created_by::text,
@@ -142,12 +158,9 @@ pub fn require_owner(name: &str) {
            LEFT JOIN pg_catalog.pg_roles AS r ON r.rolname OPERATOR(pg_catalog.=) m.created_by",
         &[name.into()],
     );
-    if let Ok((Some(owner), Some(false))) = found {
-        raise_with_hint(
-            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-            format!("only the role that trained model \"{name}\" first, its members and superusers may change it"),
-            format!("it belongs to role \"{owner}\"; GRANT \"{owner}\" TO a role to share it"),
-        );
+    match found {
+        Ok((Some(owner), Some(false))) => Some(owner),
+        _ => None,
     }
 }
 
@@ -204,7 +217,27 @@ pub fn deployed_version(name: &str) -> Option<i32> {
 pub fn deploy_version(name: &str, version: i32, reason: Option<&str>) -> Option<i32> {
     let _settings = CatalogSettings::pin();
     lock_model_name(name);
+    deploy_locked(name, version, reason)
+}
+
+/// [`deploy_version`] for a caller that holds the name's lock and checked the caller's rights.
+/// A version pending approval or rejected is refused: only `approve()` deploys those.
+pub fn deploy_locked(name: &str, version: i32, reason: Option<&str>) -> Option<i32> {
+    let _settings = CatalogSettings::pin();
     load_model_row(&ModelSpec { name: name.to_string(), version: Some(version) });
+    match approval_of(name, version).as_deref() {
+        Some("pending") => raise_with_hint(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("version {version} of model \"{name}\" is pending approval and cannot be deployed directly"),
+            "an approver deploys it with lead_scoring.approve(model, version, reason)",
+        ),
+        Some("rejected") => raise_with_hint(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("version {version} of model \"{name}\" was rejected and cannot be deployed"),
+            "train a new version, or deploy another one",
+        ),
+        _ => {}
+    }
     let previous = deployed_version(name);
     if previous == Some(version) {
         return previous;
@@ -220,6 +253,17 @@ pub fn deploy_version(name: &str, version: i32, reason: Option<&str>) -> Option<
     log_event(name, Some(version), "deployed", json!({"previous_version": previous}), reason);
     crate::catalog::invalidation::models_changed();
     previous
+}
+
+/// `models.approval` of a version: `pending`, `approved`, `rejected`, or `None` (not trained
+/// under `options.deploy = 'approval'`).
+pub fn approval_of(name: &str, version: i32) -> Option<String> {
+    let _settings = CatalogSettings::pin();
+    Spi::get_one_with_args::<String>(
+        "SELECT approval FROM lead_scoring.models WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+        &[name.into(), version.into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")))
 }
 
 /// Whether any version of `name` exists (retired ones included).
@@ -328,46 +372,6 @@ pub fn stored_for_report(row: &ModelRow) -> StoredForReport {
     StoredForReport { deployed, algorithm, created_at, metrics, predictions, importance }
 }
 
-/// The model card's fields of a version (its change history is filled from the event log).
-pub fn card_input(row: &ModelRow) -> CardInput {
-    let _settings = CatalogSettings::pin();
-    Spi::connect(|client| {
-        let t = client.select(
-            "SELECT deployed, retired_at IS NOT NULL, algorithm, label, positive_label, source,
-                    to_char(created_at, 'YYYY-MM-DD HH24:MI:SS TZ'), created_by::text, features, split, training, metrics,
-                    threshold, tiers
-               FROM lead_scoring.models WHERE name = $1 AND version = $2",
-            Some(1),
-            &[row.name.as_str().into(), row.version.into()],
-        )?;
-        let r = t.first();
-        let json =
-            |i: usize| -> Result<serde_json::Value, pgrx::spi::Error> { Ok(r.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default()) };
-        Ok::<_, pgrx::spi::Error>(CardInput {
-            name: row.name.clone(),
-            version: row.version,
-            deployed: r.get(1)?.unwrap_or(false),
-            retired: r.get(2)?.unwrap_or(false),
-            algorithm: r.get(3)?.unwrap_or_default(),
-            label: r.get(4)?.unwrap_or_default(),
-            positive_label: r.get(5)?,
-            converted_values: row.outcomes.as_ref().map(|o| o.converted.clone()).unwrap_or_default(),
-            source: r.get(6)?.unwrap_or_default(),
-            created_at: r.get(7)?.unwrap_or_default(),
-            created_by: r.get(8)?.unwrap_or_default(),
-            time_window: None,
-            features: json(9)?,
-            split: json(10)?,
-            training: json(11)?,
-            metrics: json(12)?,
-            threshold: r.get(13)?.unwrap_or_default(),
-            tiers: json(14)?,
-            events: Vec::new(),
-        })
-    })
-    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")))
-}
-
 /// A newly trained version, stored undeployed (deployment is its own step, see [`deploy_version`]).
 pub struct NewVersion<'a> {
     pub name: &'a str,
@@ -391,6 +395,8 @@ pub struct NewVersion<'a> {
     pub reference: JsonB,
     /// The lead keys of each part (`PartKeys::encode`), when the version had a lead key.
     pub split_keys: Option<Vec<u8>>,
+    /// Stored pending approval (`options.deploy = 'approval'`).
+    pub pending: bool,
 }
 
 /// Stores a new version (call under [`lock_model_name`], with [`next_version`]'s number).
@@ -419,8 +425,9 @@ fn insert_version_row(v: NewVersion<'_>) {
     Spi::run_with_args(
         "INSERT INTO lead_scoring.models
            (name, version, algorithm, label, positive_label, source, features, options, split, training,
-            metrics, threshold, tiers, artifact, validation_predictions, deployed, importance, reference, split_keys)
-         VALUES ($1, $2, $16, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19)",
+            metrics, threshold, tiers, artifact, validation_predictions, deployed, importance, reference, split_keys, approval)
+         VALUES ($1, $2, $16, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19,
+                 CASE WHEN $20 THEN 'pending' END)",
         &[
             v.name.into(),
             v.version.into(),
@@ -441,6 +448,7 @@ fn insert_version_row(v: NewVersion<'_>) {
             JsonB(v.importance).into(),
             v.reference.into(),
             v.split_keys.into(),
+            v.pending.into(),
         ],
     )
     .unwrap_or_else(|e| invalid(format!("cannot store the model: {e}")));

@@ -95,3 +95,35 @@ pub fn latest_monitoring(name: &str) -> Option<MonitoringSnapshot> {
     })
     .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.monitoring: {e}")))
 }
+
+/// The latest version of `name` when `monitor()` recorded no `alert` for the model since that
+/// version was stored (`options.retrain_on_alert`): its version, algorithm, deployed flag and
+/// metrics. `None` when there was such an alert, or when the name has no version yet.
+pub fn latest_version_without_alert(name: &str) -> Option<(i32, String, bool, JsonB)> {
+    let _settings = CatalogSettings::pin();
+    Spi::connect(|client| {
+        let t = client.select(
+            "SELECT m.version, m.algorithm, m.deployed, m.metrics FROM lead_scoring.models AS m
+              WHERE m.name OPERATOR(pg_catalog.=) $1
+                AND m.version OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(version) FROM lead_scoring.models
+                                                        WHERE name OPERATOR(pg_catalog.=) $1)
+                AND NOT EXISTS (SELECT 1 FROM lead_scoring.monitoring AS c
+                                 WHERE c.model_name OPERATOR(pg_catalog.=) $1
+                                   AND c.status OPERATOR(pg_catalog.=) 'alert'
+                                   AND c.checked_at OPERATOR(pg_catalog.>) m.created_at)",
+            Some(1),
+            &[name.into()],
+        )?;
+        if t.is_empty() {
+            return Ok::<_, pgrx::spi::Error>(None);
+        }
+        let r = t.first();
+        Ok(Some((
+            r.get::<i32>(1)?.unwrap_or_default(),
+            r.get::<String>(2)?.unwrap_or_default(),
+            r.get::<bool>(3)?.unwrap_or_default(),
+            r.get::<JsonB>(4)?.unwrap_or(JsonB(serde_json::Value::Null)),
+        )))
+    })
+    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.monitoring: {e}")))
+}

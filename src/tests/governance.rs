@@ -139,7 +139,7 @@ mod tests {
         assert_eq!(live(), 5);
     }
 
-    #[pg_test(error = "option \"deploy\" must be \"always\", \"if_better\" or \"never\", got \"sometimes\"")]
+    #[pg_test(error = "option \"deploy\" must be \"always\", \"if_better\", \"never\" or \"approval\", got \"sometimes\"")]
     fn unknown_deploy_policy() {
         make_leads("leads", 200);
         train(r#"{"deploy": "sometimes"}"#);

@@ -3,6 +3,7 @@
 // Rows read back from SQL are compared as the tuples they are.
 #![allow(clippy::type_complexity)]
 
+mod approvals;
 mod audit;
 mod datum;
 mod demo;

@@ -220,7 +220,7 @@ mod tests {
         Spi::run("SELECT lead_scoring.schedule_retraining('m', 'leads', 'won', '0 6 * * *')").unwrap();
     }
 
-    #[pg_test(error = "option \"deploy\" must be \"always\", \"if_better\" or \"never\", got \"sometimes\"")]
+    #[pg_test(error = "option \"deploy\" must be \"always\", \"if_better\", \"never\" or \"approval\", got \"sometimes\"")]
     fn schedule_retraining_bad_options() {
         with_cron();
         make_leads("leads", 1000);

@@ -47,6 +47,10 @@ mod tests {
             "SELECT lead_scoring.retire('m', 2, 'mine now')",
             "SELECT lead_scoring.set_tiers('m', '{\"A\": 0.5, \"B\": 0}')",
             "SELECT * FROM lead_scoring.train('m', 'leads', 'converted')",
+            "SELECT lead_scoring.approve('m', 2, 'mine now')",
+            "SELECT lead_scoring.reject('m', 2, 'mine now')",
+            "SELECT lead_scoring.set_card('m', owner => 'me')",
+            "SELECT lead_scoring.log_decision('m', 'mine now')",
         ];
         let mut refused = 0;
         for sql in statements {
@@ -57,7 +61,7 @@ mod tests {
             refused += 1;
         }
         Spi::run("RESET ROLE").unwrap();
-        assert_eq!(refused, 14);
+        assert_eq!(refused, 18);
         let unchanged = "SELECT string_agg(version || ':' || deployed || ':' || (retired_at IS NULL) || ':' || (threshold > 0.01), ',' ORDER BY version)
                            FROM lead_scoring.models";
         assert_eq!(Spi::get_one::<String>(unchanged).unwrap().as_deref(), Some("1:true:true:true,2:false:true:true"));

@@ -69,6 +69,10 @@ JSONS = ['NULL::jsonb', "'\"str\"'", "'[]'", "'[1, [2, {}]]'", "'{\"alpha\": \"x
          "'{\"created_column\": \"created_at\", \"since\": \"99999-12-31\"}'",
          "'{\"created_column\": \"\\\"; DROP TABLE leads; --\", \"since\": \"2025-01-01\"}'",
          "'{\"created_column\": \"visits\", \"mature_after\": \"30 days\"}'", "'{\"mature_after\": \"30 days\"}'",
+         # The deploy policy's refinements and the retrain gate.
+         "'{\"deploy\": \"approval\"}'", "'{\"deploy_margin\": 1e308}'", "'{\"deploy_margin\": -0.999}'",
+         "'{\"deploy_test\": \"significant\", \"deploy_margin\": \"NaN\"}'", "'{\"retrain_on_alert\": \"yes\"}'",
+         "'{\"retrain_on_alert\": true, \"skip_unchanged\": true}'",
          # Experiment options: column names that end in generated SQL and the trigger, bounds.
          "'{\"key\": \"\\\"; DROP TABLE leads; --\"}'", "'{\"key\": \"id\", \"sample_size\": 1e30}'",
          "'{\"key\": \"id\", \"capacity\": \"NaN\"}'", "'{\"key\": \"id\", \"capacity\": 0}'",
@@ -99,6 +103,7 @@ GOOD = {
     "lead_key": "'l1'", "correct_label": "true", "note": "'n'", "schedule": "'0 3 * * *'", "job": "NULL",
     "ts": "now()", "half_life": "'7 days'", "window": "'7 days'", "value": "1", "threshold": "0.5",
     "indexes": "ARRAY[0]", "values": "ARRAY[1.0]::float8[]", "weight": "1", "theta": "ARRAY[0, 0]::float8[]",
+    "owner": "'RevOps'", "intended_use": "'inbound leads'", "limitations": "'not for partners'", "decision": "'keep v1'",
     "name": "'fz_exp'", "arms": "ARRAY['model', 'random']", "experiment": "'fz_exp'", "salt": "0",
 }
 # Per function, working values that differ from GOOD's.

@@ -1,10 +1,13 @@
-//! Rules about versions without a database: the auto-deploy policy, the version a rollback
-//! returns to, and the pg_cron jobs of scheduled monitoring and retraining.
+//! Rules about versions without a database: the auto-deploy policy (with its margin and
+//! significance test), the version a rollback returns to, and the pg_cron jobs of scheduled
+//! monitoring and retraining.
 //!
 //! Imports: `data`, `evaluation`, `models`.
 
 mod deploy_policy;
 mod schedule;
 
-pub use deploy_policy::{decide, live_auc_on_test_rows, rollback_target, DeployPolicy, HistoryEvent};
+pub use deploy_policy::{
+    decide, rollback_target, score_test_rows, DeployDecision, DeployPolicy, DeployRule, HistoryEvent, SameRows, DEPLOY_TEST_ALPHA,
+};
 pub use schedule::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};

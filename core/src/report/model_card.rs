@@ -28,7 +28,22 @@ pub struct CardInput {
     pub metrics: Value,
     pub threshold: f64,
     pub tiers: Value,
+    /// Every event of the name, oldest first: `decision` events form the Decisions section,
+    /// the rest the change history.
     pub events: Vec<CardEvent>,
+    /// `models.approval` of the version: `pending`, `approved`, `rejected`, or none.
+    pub approval: Option<String>,
+    /// What the model's owner wrote on the card (`set_card()`).
+    pub edited: EditedCard,
+}
+
+/// The card fields people write (`lead_scoring.set_card()`); `None` when never set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EditedCard {
+    /// Who answers for the model (a person or a team, as written).
+    pub owner: Option<String>,
+    pub intended_use: Option<String>,
+    pub limitations: Option<String>,
 }
 
 /// One line of the change history.
@@ -106,12 +121,12 @@ fn outcome_lines(md: &mut String, o: &Value) {
 /// Renders the card.
 pub fn render_model_card(c: &CardInput) -> String {
     let mut md = String::new();
-    let status = if c.deployed {
-        "deployed"
-    } else if c.retired {
-        "retired"
-    } else {
-        "not deployed"
+    let status = match (c.deployed, c.retired, c.approval.as_deref()) {
+        (true, _, _) => "deployed",
+        (_, true, _) => "retired",
+        (_, _, Some("pending")) => "pending approval",
+        (_, _, Some("rejected")) => "rejected",
+        _ => "not deployed",
     };
     let positive = match (&c.positive_label, c.converted_values.as_slice()) {
         (Some(p), _) => format!(" = '{p}'"),
@@ -121,7 +136,14 @@ pub fn render_model_card(c: &CardInput) -> String {
     let _ = writeln!(md, "# Model card: {} (version {}, {status})\n", text(&c.name), c.version);
     let _ = writeln!(md, "Trained {} by {} on {}.\n", c.created_at, text(&c.created_by), code(&c.source));
 
+    if let Some(owner) = &c.edited.owner {
+        let _ = writeln!(md, "Owner: {}.\n", text(owner));
+    }
+
     let _ = writeln!(md, "## Intended use\n");
+    if let Some(intended) = &c.edited.intended_use {
+        let _ = writeln!(md, "{}\n", text(intended));
+    }
     let _ = writeln!(
         md,
         "Ranks sales leads by the probability that {} (the lead converts), so reps follow up the most \
@@ -229,14 +251,34 @@ pub fn render_model_card(c: &CardInput) -> String {
     }
 
     let _ = writeln!(md, "\n## Known limitations\n");
+    if let Some(known) = &c.edited.limitations {
+        let _ = writeln!(md, "- {}", text(known));
+    }
     for line in limitations(c) {
         let _ = writeln!(md, "- {line}");
     }
 
+    let (decisions, changes): (Vec<&CardEvent>, Vec<&CardEvent>) = c.events.iter().partition(|e| e.event == "decision");
+    let _ = writeln!(md, "\n## Decisions\n");
+    if decisions.is_empty() {
+        let _ = writeln!(md, "None logged (`lead_scoring.log_decision()`).");
+    } else {
+        let _ = writeln!(md, "| at | version | by | decision |\n| --- | --- | --- | --- |");
+        for e in decisions {
+            let version = e.version.map(|v| v.to_string()).unwrap_or_default();
+            let said = e.reason.as_deref().unwrap_or_default();
+            let _ = writeln!(md, "| {} | {version} | {} | {} |", e.at, cell(&e.actor), cell(said));
+        }
+    }
+
     let _ = writeln!(md, "\n## Change history\n\n| at | event | version | by | reason |\n| --- | --- | --- | --- | --- |");
-    for e in &c.events {
+    for e in changes {
         let reason = e.reason.clone().unwrap_or_else(|| {
-            if e.detail.as_object().is_some_and(|d| !d.is_empty()) {
+            // A card edit names the fields it changed; their texts are on the card itself.
+            if e.event == "card_changed" {
+                let fields: Vec<&str> = e.detail.as_object().map(|d| d.keys().map(String::as_str).collect()).unwrap_or_default();
+                format!("changed {}", fields.join(", "))
+            } else if e.detail.as_object().is_some_and(|d| !d.is_empty()) {
                 e.detail.to_string()
             } else {
                 String::new()
@@ -278,109 +320,5 @@ fn limitations(c: &CardInput) -> Vec<String> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use serde_json::json;
-
-    /// A card input for tests (also used by markdown.rs's rendering test).
-    pub(crate) fn input() -> CardInput {
-        CardInput {
-            name: "inbound".into(),
-            version: 2,
-            deployed: true,
-            retired: false,
-            algorithm: "logistic".into(),
-            label: "converted".into(),
-            positive_label: None,
-            converted_values: Vec::new(),
-            source: "crm.leads".into(),
-            created_at: "2026-01-01".into(),
-            created_by: "analyst".into(),
-            time_window: None,
-            features: json!([{"name": "visits", "kind": "numeric", "median": 3, "mean": 3.2, "scale": 2.1, "missing_indicator": true},
-                             {"name": "source", "kind": "text", "levels": ["a", "b"]}]),
-            split: json!({"method": "stratified"}),
-            training: json!({"rows": 1000, "parts": {"test": {"rows": 100, "positives": 25}}, "converged": true}),
-            metrics: json!({"train": {"roc_auc": 0.95, "positives": 50}, "test": {"rows": 100, "roc_auc": 0.80}}),
-            threshold: 0.4,
-            tiers: json!([{"name": "hot", "min_score": 0.4}, {"name": "cold", "min_score": 0}]),
-            events: vec![CardEvent {
-                at: "t".into(),
-                event: "deployed".into(),
-                version: Some(2),
-                actor: "a|b".into(),
-                reason: Some("why".into()),
-                detail: json!({}),
-            }],
-        }
-    }
-
-    #[test]
-    fn card_has_every_section_and_data_driven_limitations() {
-        let md = render_model_card(&input());
-        for section in [
-            "## Intended use",
-            "## Training data",
-            "## Features",
-            "## Algorithm and hyperparameters",
-            "## Metrics",
-            "## Threshold and tiers",
-            "## Known limitations",
-            "## Change history",
-        ] {
-            assert!(md.contains(section), "missing {section}");
-        }
-        assert!(md.contains("| visits | numeric | median 3 imputed with a missing indicator"));
-        assert!(md.contains("| source | text | one-hot, 2 levels plus (other) |"));
-        assert!(md.contains("The test part has only 100 rows"));
-        assert!(md.contains("Only 50 converted leads"));
-        assert!(md.contains("may overfit"));
-        assert!(md.contains("| t | deployed | 2 | a\\|b | why |"));
-    }
-
-    #[test]
-    fn names_and_levels_cannot_inject_html_or_leave_a_code_span() {
-        let hostile = "<script>alert(1)</script>";
-        let md = render_model_card(&CardInput {
-            name: format!("m{hostile}"),
-            source: "leads` <img src=x onerror=alert(1)>".into(),
-            created_by: format!("\"o'<b>{hostile}"),
-            features: json!([{"name": format!("f\"'<{hostile}"), "kind": "text", "levels": [hostile]}]),
-            tiers: json!([{"name": hostile, "min_score": 0.4}, {"name": "cold", "min_score": 0}]),
-            events: vec![CardEvent {
-                at: "t".into(),
-                event: hostile.into(),
-                version: None,
-                actor: hostile.into(),
-                reason: Some(hostile.into()),
-                detail: json!({}),
-            }],
-            ..input()
-        });
-        assert!(!md.contains('<'), "{md}");
-        assert!(md.contains("- tier **&lt;script&gt;alert(1)&lt;/script&gt;** from score"), "{md}");
-        assert!(md.contains("on leads` &lt;img src=x onerror=alert(1)&gt;."), "{md}");
-    }
-
-    #[test]
-    fn card_shows_outcomes_maturity_and_the_data_window() {
-        let plain = render_model_card(&input());
-        assert!(!plain.contains("outcomes:") && !plain.contains("data window"), "{plain}");
-        let outcomes = json!({"converted": 13, "not_converted": 10, "open": 6, "immature": 4, "before_since": 7,
-                              "created_column": "created_at", "mature_after": "30 days", "immature_after": "2025-01-30",
-                              "since": "2024-07-01"});
-        let md = render_model_card(&CardInput {
-            label: "stage".into(),
-            converted_values: vec!["won".into(), "SQL".into()],
-            training: json!({"rows": 23, "parts": {}, "outcomes": outcomes}),
-            ..input()
-        });
-        assert!(md.contains("probability that `stage in ('won', 'SQL')` (the lead converts)"), "{md}");
-        assert!(md.contains("- outcomes: 13 converted, 10 not converted, 6 open (excluded)\n"), "{md}");
-        assert!(
-            md.contains("- label maturity: 4 rows not converted and created (`created_at`) after 2025-01-30 (as-of minus 30 days) excluded as too young\n"),
-            "{md}"
-        );
-        assert!(md.contains("- data window: rows created (`created_at`) from 2024-07-01 on; 7 older rows dropped\n"), "{md}");
-    }
-}
+#[path = "model_card_tests.rs"]
+pub(crate) mod tests;

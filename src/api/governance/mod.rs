@@ -1,5 +1,7 @@
-//! Versions and the people around them: `deploy`, `rollback`, `retire`, rep feedback, scheduled jobs, the model card.
+//! Versions and the people around them: `deploy`, `rollback`, `retire`, approvals, the card
+//! people write and the decision log, rep feedback, scheduled jobs, the model card.
 
+pub mod approvals;
 pub mod feedback;
 pub mod model_card;
 pub mod schedule;

@@ -3,7 +3,8 @@
 use pgrx::prelude::*;
 
 use crate::catalog::events::events_of;
-use crate::catalog::models::{card_input, load_model_row, parse_model_spec, ModelSpec};
+use crate::catalog::governance::{card_input, edited_card};
+use crate::catalog::models::{load_model_row, parse_model_spec, ModelSpec};
 use crate::core::report::render_model_card;
 use crate::errors::required;
 
@@ -25,9 +26,10 @@ fn time_window(source: &str, split: &serde_json::Value) -> Option<(String, Strin
     Some((a.to_string(), b.to_string()))
 }
 
-/// A markdown model card for `model_name` (its deployed version, or 'name@version'): intended
-/// use, training data and window, features, algorithm and hyperparameters, metrics per part,
-/// threshold and tiers, known limitations, and the change history from `model_events`.
+/// A markdown model card for `model_name` (its deployed version, or 'name@version'): owner,
+/// intended use, training data and window, features, algorithm and hyperparameters, metrics per
+/// part, threshold and tiers, known limitations, the decision log and the change history from
+/// `model_events`.
 #[pg_extern(stable, parallel_safe)]
 fn model_card(model_name: Option<&str>) -> String {
     card_markdown(&parse_model_spec(required(model_name, "model_name")))
@@ -39,5 +41,6 @@ pub fn card_markdown(spec: &ModelSpec) -> String {
     let mut card = card_input(&row);
     card.time_window = time_window(&card.source, &card.split);
     card.events = events_of(&row.name);
+    card.edited = edited_card(&row.name);
     render_model_card(&card)
 }

@@ -11,14 +11,14 @@ use crate::catalog::models::{
     deploy_version, deployed_version, load_model_row, lock_model_name, mark_retired, parse_model_spec, ModelSpec,
 };
 use crate::core::data::TrainingData;
-use crate::core::governance::{decide, live_auc_on_test_rows, rollback_target};
+use crate::core::governance::{decide, rollback_target, score_test_rows, DeployDecision};
 use crate::core::training::TrainOptions;
 use crate::core::training::TrainedModel;
 use crate::errors::{invalid, raise_with_hint, required};
 use crate::executor::cache;
 
 /// A model name without a version (rejects 'name@3').
-fn plain_name(model_name: Option<&str>) -> String {
+pub fn plain_name(model_name: Option<&str>) -> String {
     let spec = parse_model_spec(required(model_name, "model_name"));
     if spec.version.is_some() {
         invalid("give the model name without a version; the version is its own argument");
@@ -26,32 +26,52 @@ fn plain_name(model_name: Option<&str>) -> String {
     spec.name
 }
 
-/// Decides whether a newly trained `version` of `name` is deployed, under `options.deploy`, and
-/// logs a `deploy_decision` event with the numbers that decided it. Called by `store()` before
-/// the new row is inserted (undeployed); the caller deploys it with [`deploy_new_version`].
-pub fn decide_deployment(name: &str, version: i32, opts: &TrainOptions, data: &TrainingData, trained: &TrainedModel) -> bool {
+/// Decides whether a newly trained `version` of `name` is deployed, under `options.deploy` (with
+/// its margin and significance test), and logs a `deploy_decision` event with the numbers that
+/// decided it. Called by `store()` before the new row is inserted (undeployed); the caller
+/// deploys it with [`deploy_new_version`]. Returns the decision and its record for the training
+/// summary.
+pub fn decide_deployment(
+    name: &str,
+    version: i32,
+    opts: &TrainOptions,
+    data: &TrainingData,
+    trained: &TrainedModel,
+) -> (DeployDecision, Value) {
     let live_version = deployed_version(name);
     let new_auc = trained.metrics["test"]["roc_auc"].as_f64();
+    let rule = opts.deploy_rule();
     let live = live_version.map(|v| {
         let live = cache::get(&format!("{name}@{v}"));
-        live_auc_on_test_rows(&live.model, &data.columns, &trained.parts, &trained.labels)
+        score_test_rows(&live.model, &data.columns, &trained.parts, &trained.labels, &trained.predictions)
     });
-    let live_auc = match &live {
-        Some(Ok(auc)) => json!(auc),
-        Some(Err(why)) => json!(why),
-        None => Value::Null,
+    let unmeasured = match &live {
+        Some(Err(why)) => Some(why.clone()),
+        _ => None,
     };
-    let decision = decide(opts.deploy, new_auc, live);
+    let decision = decide(rule, new_auc, live);
+    let live_auc = match (decision.live_auc, unmeasured) {
+        (Some(auc), _) => json!(auc),
+        (None, Some(why)) => json!(why),
+        (None, None) => Value::Null,
+    };
     let test_rows = trained.parts.iter().filter(|p| **p == crate::core::data::Part::Test).count();
-    log_event(
-        name,
-        Some(version),
-        "deploy_decision",
-        json!({"policy": opts.deploy.as_str(), "deploy": decision.deploy, "live_version": live_version,
-               "new_test_roc_auc": new_auc, "live_test_roc_auc_on_same_rows": live_auc, "test_rows": test_rows}),
-        Some(&decision.because),
-    );
-    decision.deploy
+    let mut detail = json!({"policy": rule.policy.as_str(), "deploy": decision.deploy, "live_version": live_version,
+                            "new_test_roc_auc": new_auc, "live_test_roc_auc_on_same_rows": live_auc, "test_rows": test_rows});
+    // The refinements' keys only when asked for, so plain policies log what they always did.
+    if rule.margin != 0.0 {
+        detail["margin"] = json!(rule.margin);
+    }
+    if rule.significant {
+        detail["deploy_test"] = json!("significant");
+        detail["p_value"] = json!(decision.p_value);
+    }
+    if decision.pending {
+        detail["approval"] = json!("pending");
+    }
+    log_event(name, Some(version), "deploy_decision", detail.clone(), Some(&decision.because));
+    detail["reason"] = json!(decision.because);
+    (decision, detail)
 }
 
 /// Deploys a version `train()` just stored, after a positive [`decide_deployment`].

@@ -13,6 +13,7 @@ use crate::catalog::events::log_event;
 use crate::catalog::models::{
     insert_version, latest_version_if_unchanged, lock_model_name, next_version, require_owner, NewVersion,
 };
+use crate::catalog::monitoring::latest_version_without_alert;
 use crate::core::data::FeatureTransform;
 use crate::core::data::SourceColumn;
 use crate::core::data::{Part, SplitMethod};
@@ -70,6 +71,17 @@ fn train(
     let src = resolve_source(source_text);
     let columns = describe(&src);
     let label_col = find_column(&columns, label, "label", &src);
+    // options.retrain_on_alert: nothing to train until monitor() raises an alert for the model;
+    // checked before any row is read, so a frequent scheduled run costs one catalog query.
+    if opts.retrain_on_alert {
+        if let Some((version, algorithm, deployed, metrics)) = latest_version_without_alert(&name) {
+            require_owner(&name);
+            notice!(
+                "model \"{name}\": no monitor() alert since version {version} was trained; no new version stored (options.retrain_on_alert)"
+            );
+            return TableIterator::once((name, version, algorithm, deployed, metrics));
+        }
+    }
     // With options.outcomes any label type is read as text through the lists.
     if opts.outcomes.is_none() {
         core_ok(check_label_type(label_col, opts.positive_label.as_deref()));
@@ -308,9 +320,18 @@ fn store(
 
     lock_model_name(name);
     let version = next_version(name);
-    // options.deploy decides (logged as a deploy_decision event); the row is stored
-    // undeployed and deployed below through the registry.
-    let deploy = crate::api::governance::versions::decide_deployment(name, version, opts, data, trained);
+    // options.deploy decides (logged as a deploy_decision event and kept in the training
+    // summary); the row is stored undeployed and deployed below through the registry.
+    let (decision, decision_record) = crate::api::governance::versions::decide_deployment(name, version, opts, data, trained);
+    let deploy = decision.deploy;
+    if decision.pending {
+        notice!("model \"{name}\" version {version} is pending approval; an approver deploys it with lead_scoring.approve('{name}', {version}, reason)");
+    } else if opts.deploy_margin != 0.0 || opts.deploy_test_significant {
+        let verb = if deploy { "deployed" } else { "not deployed" };
+        notice!("model \"{name}\" version {version} {verb}: {}", decision.because);
+    }
+    let mut training = training.to_json();
+    training["deploy_decision"] = decision_record;
     insert_version(NewVersion {
         name,
         version,
@@ -321,7 +342,7 @@ fn store(
         features: features_json(trained),
         options: given_options,
         split,
-        training: training.to_json(),
+        training,
         metrics: trained.metrics.clone(),
         threshold: trained.threshold,
         tiers: trained.tiers.to_json(),
@@ -330,6 +351,7 @@ fn store(
         importance: serde_json::to_value(&trained.importance).expect("importance serializes"),
         reference,
         split_keys: recorded.keys,
+        pending: decision.pending,
     });
     let test_auc = trained.metrics["test"]["roc_auc"].clone();
     log_event(

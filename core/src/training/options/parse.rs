@@ -10,7 +10,7 @@ use crate::data::Resample;
 use crate::data::{parse_preprocess_option, PREPROCESS_KEYS};
 use crate::data::{SplitMethod, SplitSpec};
 use crate::evaluation::Tiers;
-use crate::governance::DeployPolicy;
+use crate::governance::{DeployPolicy, DeployRule};
 use crate::models::{MAX_TREES, MAX_TREE_DEPTH};
 use crate::resources::{parse_memory_size, LimitOrigin, MemoryLimit};
 use crate::training::outcomes::OutcomeDefinition;
@@ -90,16 +90,11 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "resample" => o.resample = parse_resample(v)?,
             "leakage" => o.leakage = crate::audit::parse_leakage_policy(v)?,
             "deploy" => o.deploy = DeployPolicy::parse(v)?,
-            "use_feedback" => {
-                o.use_feedback = v
-                    .as_bool()
-                    .ok_or_else(|| core_err!(InvalidArgument, "option \"use_feedback\" must be true or false, got {v}"))?
-            }
-            "skip_unchanged" => {
-                o.skip_unchanged = v
-                    .as_bool()
-                    .ok_or_else(|| core_err!(InvalidArgument, "option \"skip_unchanged\" must be true or false, got {v}"))?
-            }
+            "deploy_margin" => o.deploy_margin = DeployRule::parse_margin(v)?,
+            "deploy_test" => o.deploy_test_significant = DeployRule::parse_test(v)?,
+            "retrain_on_alert" => o.retrain_on_alert = flag("retrain_on_alert", v)?,
+            "use_feedback" => o.use_feedback = flag("use_feedback", v)?,
+            "skip_unchanged" => o.skip_unchanged = flag("skip_unchanged", v)?,
             "key" => o.key = Some(scalar_text("key", v)?),
             "segment_by" => o.segment_by = Some(scalar_text("segment_by", v)?),
             "segment_tiers" => {
@@ -142,6 +137,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "option \"segment_tiers\" chooses each segment's threshold and tiers; it cannot be combined with options \"tiers\" or \"threshold\""
         ));
     }
+    o.deploy_rule().check(map.contains_key("deploy_margin"), map.contains_key("deploy_test"))?;
     if o.search.is_some() && o.cv.is_none() {
         o.cv = Some(5);
     }
@@ -382,6 +378,10 @@ fn string_list(key: &str, v: &Value) -> CoreResult<Vec<String>> {
 }
 
 /// A label value given as a string, number or boolean, compared as Postgres prints it.
+fn flag(key: &str, v: &Value) -> CoreResult<bool> {
+    v.as_bool().ok_or_else(|| core_err!(InvalidArgument, "option \"{key}\" must be true or false, got {v}"))
+}
+
 fn scalar_text(key: &str, v: &Value) -> CoreResult<String> {
     match v {
         Value::String(s) => Ok(s.clone()),

@@ -8,7 +8,7 @@ use crate::data::PreprocessOptions;
 use crate::data::Resample;
 use crate::data::SplitSpec;
 use crate::evaluation::Tiers;
-use crate::governance::DeployPolicy;
+use crate::governance::{DeployPolicy, DeployRule};
 use crate::models::GbmOptions;
 use crate::resources::MemoryLimit;
 use crate::training::outcomes::{DataWindow, OutcomeDefinition};
@@ -58,6 +58,12 @@ pub struct TrainOptions {
     pub leakage: LeakagePolicy,
     /// Whether retraining deploys the new version (`governance::deploy_policy`).
     pub deploy: DeployPolicy,
+    /// `options.deploy_margin` and `options.deploy_test` (if_better only; see `deploy_rule`).
+    pub deploy_margin: f64,
+    pub deploy_test_significant: bool,
+    /// Train only when `monitor()` raised an alert for the model since its latest version
+    /// (for scheduled retraining that reacts to alerts).
+    pub retrain_on_alert: bool,
     /// Apply rep feedback (`lead_scoring.lead_feedback`) to the labels, matched on `key`.
     pub use_feedback: bool,
     /// Store no new version when the rows read, the features, the label, the algorithm and
@@ -78,6 +84,11 @@ pub struct TrainOptions {
 }
 
 impl TrainOptions {
+    /// `options.deploy` with its margin and significance test.
+    pub fn deploy_rule(&self) -> DeployRule {
+        DeployRule { policy: self.deploy, margin: self.deploy_margin, significant: self.deploy_test_significant }
+    }
+
     /// The calibration to fit: `auto` means Platt exactly when class weights or resampling
     /// shift the predicted probabilities away from the real conversion rate.
     pub fn effective_calibration(&self) -> CalibrationChoice {
@@ -116,6 +127,9 @@ impl Default for TrainOptions {
             min_gain: 0.01,
             leakage: LeakagePolicy::Warn,
             deploy: DeployPolicy::IfBetter,
+            deploy_margin: 0.0,
+            deploy_test_significant: false,
+            retrain_on_alert: false,
             use_feedback: false,
             skip_unchanged: false,
             key: None,
@@ -136,6 +150,8 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "created_column",
     "cv",
     "deploy",
+    "deploy_margin",
+    "deploy_test",
     "early_stopping_rounds",
     "engine",
     "exclude",
@@ -159,6 +175,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "outcomes",
     "positive_label",
     "resample",
+    "retrain_on_alert",
     "search",
     "seed",
     "segment_by",
