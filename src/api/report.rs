@@ -24,7 +24,7 @@ fn report(model_name: Option<&str>) -> String {
     let row = load_model_row(&spec);
     let card_markdown = card_markdown(&spec);
     let label = format!("{}@{}", row.name, row.version);
-    let StoredForReport { deployed, algorithm, created_at, metrics, predictions, importance } = stored_for_report(&row);
+    let StoredForReport { status, algorithm, created_at, metrics, predictions, importance } = stored_for_report(&row);
     let (scores, labels) = decode_scored_labels(&predictions)
         .unwrap_or_else(|e| raise_core(e.context(format!("model \"{label}\" has unreadable validation predictions"))));
     let importance: Vec<Importance> = serde_json::from_value(importance)
@@ -34,7 +34,7 @@ fn report(model_name: Option<&str>) -> String {
     render_report(&ReportInput {
         name: row.name.clone(),
         version: row.version,
-        deployed,
+        status,
         algorithm,
         created_at,
         threshold: row.threshold,

@@ -6,6 +6,7 @@ use pgrx::{JsonB, PgSqlErrorCode};
 use serde_json::json;
 
 use crate::catalog::events::log_event;
+use crate::core::report::version_status;
 use crate::core::training::OutcomeDefinition;
 use crate::errors::{core_ok, invalid, raise_with_hint};
 use crate::pg::catalog_settings::CatalogSettings;
@@ -337,7 +338,8 @@ pub fn mark_retired(name: &str, version: i32) {
 
 /// What `report()` shows of a version beside its model card.
 pub struct StoredForReport {
-    pub deployed: bool,
+    /// deployed, retired, pending approval, rejected or not deployed.
+    pub status: String,
     pub algorithm: String,
     pub created_at: String,
     pub metrics: serde_json::Value,
@@ -349,9 +351,10 @@ pub struct StoredForReport {
 /// The stored fields `report()` draws from.
 pub fn stored_for_report(row: &ModelRow) -> StoredForReport {
     let _settings = CatalogSettings::pin();
-    let (deployed, algorithm, created_at, metrics, predictions, importance) = Spi::connect(|client| {
+    let (status, algorithm, created_at, metrics, predictions, importance) = Spi::connect(|client| {
         let t = client.select(
-            "SELECT deployed, algorithm, to_char(created_at, 'YYYY-MM-DD HH24:MI TZ'), metrics, validation_predictions, importance
+            "SELECT deployed, algorithm, to_char(created_at, 'YYYY-MM-DD HH24:MI TZ'), metrics, validation_predictions, importance,
+                    retired_at IS NOT NULL, approval
                FROM lead_scoring.models WHERE name = $1 AND version = $2",
             Some(1),
             &[row.name.as_str().into(), row.version.into()],
@@ -359,8 +362,10 @@ pub fn stored_for_report(row: &ModelRow) -> StoredForReport {
         let r = t.first();
         let json =
             |i: usize| -> Result<serde_json::Value, pgrx::spi::Error> { Ok(r.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default()) };
+        let approval = r.get::<String>(8)?;
+        let status = version_status(r.get::<bool>(1)?.unwrap_or(false), r.get::<bool>(7)?.unwrap_or(false), approval.as_deref());
         Ok::<_, pgrx::spi::Error>((
-            r.get::<bool>(1)?.unwrap_or(false),
+            status.to_string(),
             r.get::<String>(2)?.unwrap_or_default(),
             r.get::<String>(3)?.unwrap_or_default(),
             json(4)?,
@@ -369,7 +374,7 @@ pub fn stored_for_report(row: &ModelRow) -> StoredForReport {
         ))
     })
     .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")));
-    StoredForReport { deployed, algorithm, created_at, metrics, predictions, importance }
+    StoredForReport { status, algorithm, created_at, metrics, predictions, importance }
 }
 
 /// A newly trained version, stored undeployed (deployment is its own step, see [`deploy_version`]).

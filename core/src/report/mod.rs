@@ -11,6 +11,6 @@ mod svg_bar_chart;
 mod svg_chart;
 
 pub use drift_section::{drift_rows_from_json, MonitoringSnapshot};
-pub use model_card::{render_model_card, CardEvent, CardInput, EditedCard};
+pub use model_card::{render_model_card, version_status, CardEvent, CardInput, EditedCard};
 pub use page::{render_report, ReportInput};
 pub use svg_chart::format_number;

@@ -118,16 +118,22 @@ fn outcome_lines(md: &mut String, o: &Value) {
     }
 }
 
-/// Renders the card.
-pub fn render_model_card(c: &CardInput) -> String {
-    let mut md = String::new();
-    let status = match (c.deployed, c.retired, c.approval.as_deref()) {
+/// A version's state as the card and the report name it: deployed, retired, pending approval,
+/// rejected or not deployed (`approval` is `models.approval`).
+pub fn version_status(deployed: bool, retired: bool, approval: Option<&str>) -> &'static str {
+    match (deployed, retired, approval) {
         (true, _, _) => "deployed",
         (_, true, _) => "retired",
         (_, _, Some("pending")) => "pending approval",
         (_, _, Some("rejected")) => "rejected",
         _ => "not deployed",
-    };
+    }
+}
+
+/// Renders the card.
+pub fn render_model_card(c: &CardInput) -> String {
+    let mut md = String::new();
+    let status = version_status(c.deployed, c.retired, c.approval.as_deref());
     let positive = match (&c.positive_label, c.converted_values.as_slice()) {
         (Some(p), _) => format!(" = '{p}'"),
         (None, []) => String::new(),

@@ -27,7 +27,8 @@ const MAX_IMPORTANCE_BARS: usize = 15;
 pub struct ReportInput {
     pub name: String,
     pub version: i32,
-    pub deployed: bool,
+    /// The version's state (`version_status`): deployed, pending approval, ...
+    pub status: String,
     pub algorithm: String,
     pub created_at: String,
     pub threshold: f64,
@@ -67,7 +68,7 @@ pub fn render_report(r: &ReportInput) -> String {
         out,
         "<p class=\"note\">{} model, {}, trained {}. Charts use the validation part stored with the model ({} leads, {} converted); the headline metrics are on the test part.</p>",
         escape(&r.algorithm),
-        if r.deployed { "deployed" } else { "not deployed" },
+        escape(&r.status),
         escape(&r.created_at),
         r.scores.len(),
         positives
@@ -257,7 +258,7 @@ mod tests {
         ReportInput {
             name: "demo".into(),
             version: 2,
-            deployed: true,
+            status: "pending approval".into(),
             algorithm: "logistic".into(),
             created_at: "2026-07-01".into(),
             threshold: 0.6,
@@ -296,6 +297,10 @@ mod tests {
     fn page_has_every_chart_table_and_the_card() {
         let html = render_report(&input());
         assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+        assert!(
+            html.contains("gbm model, pending approval, trained") || html.contains(" model, pending approval, trained"),
+            "the version's state"
+        );
         assert_eq!(html.matches("<svg").count(), 5, "ROC, PR, calibration, lift, importance");
         for text in [
             "ROC curve (validation, AUC ",
