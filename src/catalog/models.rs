@@ -165,6 +165,21 @@ pub fn refused_owner(name: &str) -> Option<String> {
     }
 }
 
+/// A version's number, algorithm, deployed flag and metrics (in that column order) from a
+/// query's first row: what train() returns for a version it did not store. `None`: no row.
+pub fn version_summary(t: pgrx::spi::SpiTupleTable) -> Result<Option<(i32, String, bool, JsonB)>, pgrx::spi::Error> {
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let r = t.first();
+    Ok(Some((
+        r.get::<i32>(1)?.unwrap_or_default(),
+        r.get::<String>(2)?.unwrap_or_default(),
+        r.get::<bool>(3)?.unwrap_or_default(),
+        r.get::<JsonB>(4)?.unwrap_or(JsonB(serde_json::Value::Null)),
+    )))
+}
+
 /// The latest version of `name` when it was trained on rows with this content fingerprint and
 /// with these options (`options.skip_unchanged`): its version, algorithm, deployed flag, metrics.
 pub fn latest_version_if_unchanged(
@@ -183,16 +198,7 @@ pub fn latest_version_if_unchanged(
             Some(1),
             &[name.into(), fingerprint.into(), JsonB(options.clone()).into()],
         )?;
-        if t.is_empty() {
-            return Ok::<_, pgrx::spi::Error>(None);
-        }
-        let r = t.first();
-        Ok(Some((
-            r.get::<i32>(1)?.unwrap_or_default(),
-            r.get::<String>(2)?.unwrap_or_default(),
-            r.get::<bool>(3)?.unwrap_or_default(),
-            r.get::<JsonB>(4)?.unwrap_or(JsonB(serde_json::Value::Null)),
-        )))
+        version_summary(t)
     })
     .unwrap_or_else(|e| invalid(format!("cannot read the latest version of model \"{name}\": {e}")))
 }

@@ -4,6 +4,7 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
+use crate::catalog::models::version_summary;
 use crate::core::report::{drift_rows_from_json, MonitoringSnapshot};
 use crate::errors::invalid;
 use crate::pg::catalog_settings::CatalogSettings;
@@ -114,16 +115,7 @@ pub fn latest_version_without_alert(name: &str) -> Option<(i32, String, bool, Js
             Some(1),
             &[name.into()],
         )?;
-        if t.is_empty() {
-            return Ok::<_, pgrx::spi::Error>(None);
-        }
-        let r = t.first();
-        Ok(Some((
-            r.get::<i32>(1)?.unwrap_or_default(),
-            r.get::<String>(2)?.unwrap_or_default(),
-            r.get::<bool>(3)?.unwrap_or_default(),
-            r.get::<JsonB>(4)?.unwrap_or(JsonB(serde_json::Value::Null)),
-        )))
+        version_summary(t)
     })
     .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.monitoring: {e}")))
 }
