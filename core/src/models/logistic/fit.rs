@@ -98,19 +98,14 @@ pub(crate) fn fit_rows(
     let prob = Problem::over(x, y, weights, opts.alpha, plan);
 
     let d = p + 1;
-    let theta = match warm {
-        Some(theta) => theta,
-        None => {
-            let mut theta = vec![0.0; d];
-            let positive: f64 = y.iter().zip(weights).filter(|(&yi, _)| yi).map(|(_, w)| w).sum();
-            let rate = positive / sw;
-            if rate > 0.0 && rate < 1.0 {
-                theta[0] = (rate / (1.0 - rate)).ln();
-            }
-            theta
+    let mut theta = warm.unwrap_or_else(|| {
+        let mut theta = vec![0.0; d];
+        let rate = positive_weight(y, weights) / sw;
+        if rate > 0.0 && rate < 1.0 {
+            theta[0] = (rate / (1.0 - rate)).ln();
         }
-    };
-    let mut theta = theta;
+        theta
+    });
     let (mut g, mut step, mut trial) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
     let (mut h, mut l) = (vec![0.0; d * d], vec![0.0; d * d]);
     let mut f = prob.objective(&theta).map_err(E::Worker)?;
@@ -169,6 +164,11 @@ pub(crate) fn fit_rows(
     Ok(LogisticFit { intercept: theta[0], coefficients, iterations, converged, objective: f })
 }
 
+/// The total weight of the positive rows.
+fn positive_weight(y: &[bool], weights: &[f64]) -> f64 {
+    y.iter().zip(weights).filter(|(&yi, _)| yi).map(|(_, w)| w).sum()
+}
+
 /// Rows from which a dense fit starts where a fit on a share of its rows ended.
 pub(crate) const WARM_START_MIN_ROWS: usize = 200_000;
 /// The warm start fits the first `1 / WARM_START_SHARE` of the rows.
@@ -197,7 +197,7 @@ fn warm_start(
     let DesignRows::Dense { x: xs, rows, cols } = *x else { return Ok(None) };
     let m = rows / WARM_START_SHARE;
     let share_weight: f64 = weights[..m].iter().sum();
-    let positive: f64 = y[..m].iter().zip(&weights[..m]).filter(|(&yi, _)| yi).map(|(_, w)| w).sum();
+    let positive = positive_weight(&y[..m], &weights[..m]);
     if !(positive > 0.0 && positive < share_weight) {
         return Ok(None);
     }
