@@ -78,19 +78,12 @@ pub fn is_distributed(table: pg_sys::Oid) -> bool {
         .unwrap_or(false)
 }
 
-/// Runs `f` with `citus.enable_unsafe_triggers` on, and its old value back afterwards (both
-/// transaction-local). Citus refuses a trigger on a distributed table without it; with it,
-/// the trigger is created on every shard. "Unsafe" is about triggers that query other shards;
-/// the extension's triggers read only their own row and, for the model, the node's replica of
-/// the catalog.
+/// Runs `f` with `citus.enable_unsafe_triggers` on, the caller's value back afterwards (also
+/// when `f` fails). Citus refuses a trigger on a distributed table without it; with it, the
+/// trigger is created on every shard. "Unsafe" is about triggers that query other shards; the
+/// extension's triggers read only their own row and, for the model, the node's replica of the
+/// catalog.
 pub fn with_triggers_on_distributed_tables<R>(f: impl FnOnce() -> Result<R, pgrx::spi::Error>) -> Result<R, pgrx::spi::Error> {
-    let _settings = CatalogSettings::pin();
-    let old = Spi::get_one::<String>("SELECT pg_catalog.current_setting('citus.enable_unsafe_triggers')")?;
-    Spi::run("SELECT pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true)")?;
-    let result = f()?;
-    Spi::run_with_args(
-        "SELECT pg_catalog.set_config('citus.enable_unsafe_triggers', $1, true)",
-        &[old.unwrap_or_else(|| "off".into()).into()],
-    )?;
-    Ok(result)
+    let _settings = CatalogSettings::pin_with(&[(c"citus.enable_unsafe_triggers", c"on")]);
+    f()
 }

@@ -31,6 +31,13 @@ pub struct CatalogSettings {
 
 impl CatalogSettings {
     pub fn pin() -> CatalogSettings {
+        Self::pin_with(&[])
+    }
+
+    /// [`pin`](Self::pin), and `extra` settings (name, value) at the same nest level, restored
+    /// with the others (for example Citus' `citus.enable_unsafe_triggers` while a trigger is
+    /// created on a distributed table).
+    pub fn pin_with(extra: &[(&CStr, &CStr)]) -> CatalogSettings {
         // SAFETY: called from the backend's main thread inside a transaction (every SQL entry
         // point is). set_config_option with GUC_ACTION_SAVE records the old value at the new
         // nest level; elevel ERROR makes a rejected value an ERROR, not a silent no-op. The
@@ -41,6 +48,9 @@ impl CatalogSettings {
             set(c"search_path", c"pg_catalog, pg_temp");
             if !pg_sys::GetConfigOption(NESTED_DISTRIBUTED.as_ptr(), true, false).is_null() {
                 set(NESTED_DISTRIBUTED, c"on");
+            }
+            for (name, value) in extra {
+                set(name, value);
             }
             CatalogSettings { nest_level }
         }
