@@ -33,6 +33,21 @@ if ! python3 -c 'import psycopg' 2>/dev/null; then
   python3 -m pip install --quiet 'psycopg[binary]==3.2.3'
 fi
 
+# LightGBM (the boosted trees engine, crate lightgbm3-sys) compiles its C++ source with cmake
+# >= 3.28 and a C++ compiler (build-essential), generates its bindings with libclang, and links
+# libgomp (gcc's OpenMP). Debian 12's cmake is 3.25: PyPI's cmake, linked where .cargo/config.toml
+# tells the build to find it (CMAKE), so no PATH order matters.
+cmake_new_enough() {
+  "$1" --version 2>/dev/null | awk 'NR == 1 { split($3, v, "."); ok = v[1] > 3 || (v[1] == 3 && v[2] >= 28) } END { exit !ok }'
+}
+if ! cmake_new_enough /usr/local/bin/cmake; then
+  echo "setup: installing cmake from PyPI for LightGBM's build"
+  python3 -m pip install --quiet 'cmake>=3.28,<5'
+  cmake_bin=$(python3 -c 'import cmake, os; print(os.path.join(cmake.CMAKE_BIN_DIR, "cmake"))')
+  $SUDO ln -sf "$cmake_bin" /usr/local/bin/cmake
+  cmake_new_enough /usr/local/bin/cmake || { echo "setup: /usr/local/bin/cmake is older than 3.28" >&2; exit 1; }
+fi
+
 # The test command checks formatting and lints: rustfmt and clippy come with the toolchain.
 for tool in fmt clippy; do
   cargo "$tool" --version >/dev/null 2>&1 || { echo "setup: cargo $tool is missing; install it with: rustup component add ${tool/fmt/rustfmt}" >&2; exit 1; }

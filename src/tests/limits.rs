@@ -5,9 +5,8 @@
 #[pgrx::pg_schema]
 mod tests {
     use pgrx::prelude::*;
-    use serde_json::Value;
 
-    use crate::core::models::ForustModel;
+    use crate::core::models::GbmModel;
     use crate::core::models::{decode_model, encode_model};
     use crate::core::models::{Estimator, LeadModel};
     use crate::tests::fixtures::make_leads;
@@ -99,17 +98,13 @@ mod tests {
         Spi::run("SELECT lead_scoring.train('g', 'leads', 'converted', algorithm => 'gbm', options => '{\"exclude\": [\"id\"], \"trees\": 10}')").unwrap();
         let model = stored_model("g");
         let Estimator::Gbm(booster) = &model.estimator else { panic!("a gbm model") };
-        let mut json: Value = serde_json::from_str(serde_json::to_value(booster).unwrap().as_str().unwrap()).unwrap();
-        let template = json["trees"][0]["nodes"][0].clone();
-        let node = |num: usize, leaf: bool| {
-            let mut n = template.clone();
-            (n["num"], n["is_leaf"], n["split_feature"], n["split_value"]) =
-                (num.into(), leaf.into(), 999_999.into(), 0.5.into());
-            (n["left_child"], n["right_child"], n["missing_node"]) = (1.into(), 2.into(), 1.into());
-            n
-        };
-        json["trees"][0]["nodes"] = Value::Array(vec![node(0, false), node(1, true), node(2, true)]);
-        let booster: ForustModel = serde_json::from_value(Value::String(json.to_string())).unwrap();
+        // Tree 0 replaced by a stump on an input the model does not have.
+        let text = booster.model_text();
+        let (start, end) = (text.find("Tree=0\n").unwrap(), text.find("Tree=1\n").unwrap());
+        let stump = "Tree=0\nnum_leaves=2\nnum_cat=0\nsplit_feature=999999\nsplit_gain=1\nthreshold=0.5\ndecision_type=2\n\
+                     left_child=-1\nright_child=-2\nleaf_value=0.1 -0.1\nleaf_weight=1 1\nleaf_count=1 1\ninternal_value=0\n\
+                     internal_weight=2\ninternal_count=2\nis_linear=0\nshrinkage=1\n\n\n";
+        let booster = GbmModel::from_model_text(format!("{}{stump}{}", &text[..start], &text[end..])).unwrap();
         store_artifact("g", &LeadModel { estimator: Estimator::Gbm(booster), ..model });
         Spi::run("SELECT lead_scoring.score('g', l) FROM leads l").unwrap();
     }

@@ -2,8 +2,8 @@
 //! foreign bytea is a clear error and never a crash or a silently wrong score.
 //!
 //! Layout: 8-byte magic `LSMODEL\0`, format version (u16 LE), CRC-32 of the body (u32 LE), then
-//! the body: bincode (standard config) of [`Envelope`] (format 3) or of the older envelope
-//! without the model's name and version (format 2, still read so installed models score).
+//! the body: bincode (standard config) of [`Envelope`] (formats 3 and 4) or of the older
+//! envelope without the model's name and version (format 2, still read so installed models score).
 //!
 //! Format 3 binds the artifact to the model name and version it was trained as: a valid
 //! artifact copied into another row of `lead_scoring.models` (another model, another version)
@@ -19,7 +19,12 @@ const MAGIC: &[u8; 8] = b"LSMODEL\0";
 /// Bumped whenever the body's layout changes; older formats get a migration or a clear error.
 /// 2: log scaling, quantile bins, date features and interaction terms in the preprocessor.
 /// 3: the envelope names the model and version the artifact belongs to.
-pub const FORMAT_VERSION: u16 = 3;
+/// 4: boosted trees are LightGBM's model text (estimator variant 2). Formats 2 and 3 hold
+///    forust-ml's JSON (variant 1): still read, and scored bit for bit as before
+///    (`forust_json.rs`), so an upgrade keeps every model working.
+pub const FORMAT_VERSION: u16 = 4;
+/// Format 3: the same envelope as format 4.
+const FORUST_FORMAT_VERSION: u16 = 3;
 /// The previous format, read for models trained before format 3 (not bound to a name).
 const UNBOUND_FORMAT_VERSION: u16 = 2;
 const HEADER: usize = 8 + 2 + 4;
@@ -127,10 +132,10 @@ fn decode_envelope(bytes: &[u8]) -> CoreResult<(LeadModel, Option<(String, i32)>
         return Err(core_err!(CorruptArtifact, "model artifact is not a lead_scoring model (bad header)"));
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-    if version != FORMAT_VERSION && version != UNBOUND_FORMAT_VERSION {
+    if !(UNBOUND_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(core_err!(
             Unsupported,
-            "model artifact has format version {version}, this build of lead_scoring reads versions {UNBOUND_FORMAT_VERSION} and {FORMAT_VERSION}; retrain the model"
+            "model artifact has format version {version}, this build of lead_scoring reads versions {UNBOUND_FORMAT_VERSION} to {FORMAT_VERSION}; retrain the model"
         ));
     }
     let expected = u32::from_le_bytes([bytes[10], bytes[11], bytes[12], bytes[13]]);
@@ -138,7 +143,7 @@ fn decode_envelope(bytes: &[u8]) -> CoreResult<(LeadModel, Option<(String, i32)>
     if crc32fast::hash(body) != expected {
         return Err(core_err!(CorruptArtifact, "model artifact is corrupt (checksum mismatch)"));
     }
-    let (model, owner) = if version == FORMAT_VERSION {
+    let (model, owner) = if version == FORMAT_VERSION || version == FORUST_FORMAT_VERSION {
         let e: Envelope = decode_body(body)?;
         (e.model, Some((e.model_name, e.model_version)))
     } else {
@@ -246,6 +251,52 @@ mod tests {
         let old = encode_unbound_model(&m);
         assert_eq!(u16::from_le_bytes([old[8], old[9]]), 2);
         assert_eq!(decode_model_as(&old, "anything", 7).unwrap(), m);
+    }
+
+    /// The layout format 3 wrote (derived serde, as before LightGBM): the estimator's variant 1
+    /// was forust-ml's boosted trees, holding forust's JSON.
+    #[derive(Serialize)]
+    enum Format3Estimator {
+        Logistic(LogisticFit),
+        Gbm(String),
+    }
+
+    #[derive(Serialize)]
+    struct Format3Model {
+        preprocessor: Preprocessor,
+        estimator: Format3Estimator,
+        calibration: crate::models::calibration::Calibration,
+        input_means: Vec<f64>,
+        segments: Option<()>,
+    }
+
+    fn format_3_artifact(estimator: Format3Estimator) -> Vec<u8> {
+        let m = model();
+        let model = Format3Model {
+            preprocessor: m.preprocessor,
+            estimator,
+            calibration: m.calibration,
+            input_means: m.input_means,
+            segments: None,
+        };
+        let envelope = (String::from("gbm"), String::from("0.1.0"), String::from("g"), 1i32, model);
+        with_header(3, bincode::serde::encode_to_vec(&envelope, bincode::config::standard()).unwrap())
+    }
+
+    #[test]
+    fn a_forust_model_of_format_3_still_scores_and_encodes_back_as_forust() {
+        let json = r#"{"base_score": -0.5, "missing": null, "trees": [{"nodes": [{"num": 0, "weight_value": 0.25,
+            "hessian_sum": 8.0, "depth": 0, "split_value": 0.0, "split_feature": 0, "split_gain": 0.0, "missing_node": 0,
+            "left_child": 0, "right_child": 0, "is_leaf": true}]}]}"#;
+        let old = format_3_artifact(Format3Estimator::Gbm(json.into()));
+        let m = decode_model_as(&old, "g", 1).unwrap();
+        let Estimator::Gbm(trees) = &m.estimator else { panic!("{m:?}") };
+        assert!(trees.is_forust());
+        assert_eq!(m.estimator.log_odds(&[0.0; 4]), -0.25);
+        // Re-encoded (format 4) it is the same forust model, not a LightGBM one.
+        assert_eq!(decode_model(&encode_model(&m, "g", 1)).unwrap(), m);
+        let Estimator::Logistic(fit) = model().estimator else { unreachable!() };
+        assert_eq!(decode_model_as(&format_3_artifact(Format3Estimator::Logistic(fit)), "g", 1).unwrap(), model());
     }
 
     #[test]

@@ -1,27 +1,26 @@
-//! Gradient boosted trees (log-loss objective) behind the small [`TreeBooster`] interface, so
-//! another booster can replace forust-ml without touching the pipeline, scoring or explanations.
+//! Gradient boosted trees (log-loss objective) grown by LightGBM 4.x behind the small
+//! [`TreeBooster`] interface: the pipeline, scoring and explanations do not see the engine.
 //!
-//! Training runs on a worker thread that never touches Postgres (signals blocked), with a
-//! bounded number of threads; the caller's `progress` callback runs on the calling thread while
-//! it waits, so a user's cancel returns at once, and the worker stops after its current tree
-//! ([`super::gbm_stop`]).
+//! Training runs on a worker thread that never touches Postgres (signals blocked, so LightGBM's
+//! OpenMP threads, started from it, inherit a blocked mask too), one tree per LightGBM call; the
+//! caller's `progress` callback runs on the calling thread while it waits, so a user's cancel
+//! returns at once, and the worker stops before its next tree. The fitted model is LightGBM's
+//! model text; scoring and TreeSHAP walk our own copy of its trees ([`super::trees`]).
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
-use forust_ml::gradientbooster::{ContributionsMethod, GrowPolicy};
-use forust_ml::metric::Metric;
-use forust_ml::objective::ObjectiveType;
-use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::models::gbm_stop;
+use crate::models::forust_json::parse_forust_json;
+use crate::models::lightgbm_ffi::{LgbmBooster, LgbmDataset};
+use crate::models::lightgbm_text::parse_model_text;
+use crate::models::trees::{Tree, MAX_TREES};
 use crate::models::treeshap::TreeShapPlan;
 use crate::resources::block_signals;
 use crate::{core_err, CoreResult};
-
-pub const MAX_TREES: usize = 100_000;
-pub const MAX_TREE_DEPTH: usize = 64;
 
 /// What the pipeline, scoring and explanations need from a tree booster.
 pub trait TreeBooster {
@@ -79,139 +78,117 @@ impl GbmOptions {
     }
 }
 
-/// A fitted forust-ml booster, stored in artifacts as forust's own JSON.
-pub struct ForustModel {
-    booster: GradientBooster,
+/// A fitted booster: the text it was stored as (what artifacts hold) and its trees in our form.
+pub struct GbmModel {
+    source: TreeSource,
+    /// Added to the trees' sum (0 for LightGBM, whose first tree holds the starting score).
+    base_score: f64,
+    trees: Vec<Tree>,
     /// TreeSHAP tables and constants, computed once per model, on its first explanation.
-    shap: std::sync::OnceLock<TreeShapPlan>,
+    shap: OnceLock<TreeShapPlan>,
 }
 
-impl ForustModel {
-    fn new(booster: GradientBooster) -> ForustModel {
-        ForustModel { booster, shap: std::sync::OnceLock::new() }
+#[derive(Clone, PartialEq)]
+enum TreeSource {
+    /// LightGBM's model text.
+    LightGbm(String),
+    /// forust-ml's JSON, for a model trained before LightGBM (see `forust_json.rs`).
+    Forust(String),
+}
+
+impl GbmModel {
+    /// Reads LightGBM's model text; an error says what in it this build cannot score.
+    pub fn from_model_text(text: String) -> Result<GbmModel, String> {
+        let trees = parse_model_text(&text)?;
+        Ok(GbmModel { source: TreeSource::LightGbm(text), base_score: 0.0, trees, shap: OnceLock::new() })
+    }
+
+    /// Reads a forust-ml booster's JSON (artifacts written before LightGBM).
+    pub fn from_forust_json(json: String) -> Result<GbmModel, String> {
+        let (base_score, trees) = parse_forust_json(&json)?;
+        Ok(GbmModel { source: TreeSource::Forust(json), base_score, trees, shap: OnceLock::new() })
+    }
+
+    /// LightGBM's model text, or forust's JSON for a model trained before LightGBM.
+    pub fn model_text(&self) -> &str {
+        match &self.source {
+            TreeSource::LightGbm(t) | TreeSource::Forust(t) => t,
+        }
+    }
+
+    /// Whether the trees came from forust-ml (stored as such again).
+    pub fn is_forust(&self) -> bool {
+        matches!(self.source, TreeSource::Forust(_))
+    }
+
+    /// The trees used for prediction, in boosting order.
+    pub fn tree_list(&self) -> &[Tree] {
+        &self.trees
     }
 
     /// Whether the booster (read from an artifact) can score rows of `inputs` inputs safely and
-    /// correctly. Each tree must be a tree: every split's children come after it (so no walk can
-    /// loop) and every node but the root has exactly one parent (so every node is reached once);
-    /// split features within the inputs; finite numbers; depth at most [`MAX_TREE_DEPTH`]
-    /// (explanations recurse and size buffers by depth).
+    /// correctly (see [`Tree::check`]).
     pub fn check(&self, inputs: usize) -> Result<(), String> {
-        let b = &self.booster;
-        if !b.base_score.is_finite() {
-            return Err(format!("the booster's base score is {}", b.base_score));
+        if !self.base_score.is_finite() {
+            return Err(format!("the booster's base score is {}", self.base_score));
         }
-        if b.trees.len() > MAX_TREES {
-            return Err(format!("the booster has {} trees, more than {MAX_TREES}", b.trees.len()));
+        if self.trees.len() > MAX_TREES {
+            return Err(format!("the booster has {} trees, more than {MAX_TREES}", self.trees.len()));
         }
-        for (t, tree) in b.trees.iter().enumerate() {
-            check_tree(tree, inputs).map_err(|e| format!("tree {t}: {e}"))?;
+        for (t, tree) in self.trees.iter().enumerate() {
+            tree.check(inputs).map_err(|e| format!("tree {t}: {e}"))?;
         }
         Ok(())
     }
-
-    /// forust's own Shapley values (slow: for cross-checking [`TreeBooster::contributions`]).
-    pub fn reference_contributions(&self, inputs: &[f64]) -> Vec<f64> {
-        let m = Matrix::new(inputs, 1, inputs.len());
-        self.booster.predict_contributions(&m, ContributionsMethod::Shapley, false)
-    }
 }
 
-impl std::fmt::Debug for ForustModel {
+impl std::fmt::Debug for GbmModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ForustModel({} trees)", self.trees())
+        write!(f, "GbmModel({} trees)", self.trees())
     }
 }
 
-impl Clone for ForustModel {
+impl Clone for GbmModel {
     fn clone(&self) -> Self {
-        let json = self.booster.json_dump().expect("a fitted booster serializes");
-        ForustModel::new(GradientBooster::from_json(&json).expect("its own JSON parses"))
+        let (source, base_score, trees) = (self.source.clone(), self.base_score, self.trees.clone());
+        GbmModel { source, base_score, trees, shap: OnceLock::new() }
     }
 }
 
-impl PartialEq for ForustModel {
+impl PartialEq for GbmModel {
     fn eq(&self, other: &Self) -> bool {
-        self.booster.json_dump().ok() == other.booster.json_dump().ok()
+        self.source == other.source
     }
 }
 
-impl Serialize for ForustModel {
+impl Serialize for GbmModel {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let json = self.booster.json_dump().map_err(serde::ser::Error::custom)?;
-        s.serialize_str(&json)
+        s.serialize_str(self.model_text())
     }
 }
 
-impl<'de> Deserialize<'de> for ForustModel {
+impl<'de> Deserialize<'de> for GbmModel {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let json = String::deserialize(d)?;
-        let booster = GradientBooster::from_json(&json).map_err(serde::de::Error::custom)?;
-        Ok(ForustModel::new(booster))
+        GbmModel::from_model_text(String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 
-impl TreeBooster for ForustModel {
+impl TreeBooster for GbmModel {
+    #[inline]
     fn log_odds(&self, inputs: &[f64]) -> f64 {
-        let n = self.trees();
-        self.booster.base_score
-            + self.booster.trees[..n].iter().map(|t| t.predict_row_from_row_slice(inputs, &self.booster.missing)).sum::<f64>()
+        // The base plus the trees' sum, in this order: forust's models score bit for bit.
+        self.base_score + self.trees.iter().map(|t| t.predict(inputs)).sum::<f64>()
     }
 
     fn contributions(&self, inputs: &[f64], out: &mut [f64]) -> f64 {
-        let trees = &self.booster.trees[..self.trees()];
-        let plan = self.shap.get_or_init(|| TreeShapPlan::new(trees));
+        let plan = self.shap.get_or_init(|| TreeShapPlan::new(&self.trees));
         out.fill(0.0);
-        self.booster.base_score + plan.contributions(trees, inputs, &self.booster.missing, out)
+        self.base_score + plan.contributions(&self.trees, inputs, out)
     }
 
     fn trees(&self) -> usize {
-        self.booster.prediction_iteration.unwrap_or(self.booster.trees.len()).min(self.booster.trees.len())
+        self.trees.len()
     }
-}
-
-fn check_tree(tree: &forust_ml::tree::Tree, inputs: usize) -> Result<(), String> {
-    let n = tree.nodes.len();
-    if n == 0 {
-        return Err("it has no nodes".into());
-    }
-    let mut parents = vec![0u8; n];
-    let mut depth = vec![0usize; n];
-    for (i, node) in tree.nodes.iter().enumerate() {
-        if !node.weight_value.is_finite() || !node.hessian_sum.is_finite() || node.hessian_sum < 0.0 {
-            return Err(format!("node {i} has weight {} and cover {}", node.weight_value, node.hessian_sum));
-        }
-        if i > 0 && parents[i] != 1 {
-            return Err(format!("node {i} has {} parents", parents[i]));
-        }
-        if node.is_leaf {
-            continue;
-        }
-        if node.split_feature >= inputs || node.split_value.is_nan() {
-            return Err(format!(
-                "node {i} splits input {} at {} (the model has {inputs} inputs)",
-                node.split_feature, node.split_value
-            ));
-        }
-        let mut children = vec![node.left_child, node.right_child];
-        if node.missing_node != node.left_child && node.missing_node != node.right_child {
-            children.push(node.missing_node);
-        }
-        if node.left_child == node.right_child {
-            return Err(format!("node {i} has the same left and right child"));
-        }
-        for c in children {
-            if c <= i || c >= n {
-                return Err(format!("node {i} points to node {c} (children come after their parent, {n} nodes)"));
-            }
-            parents[c] = parents[c].saturating_add(1);
-            depth[c] = depth[i] + 1;
-            if depth[c] > MAX_TREE_DEPTH {
-                return Err(format!("it is deeper than {MAX_TREE_DEPTH} levels"));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Row-major training inputs owned by the worker thread.
@@ -223,128 +200,193 @@ pub struct GbmData {
     pub weights: Vec<f64>,
 }
 
-/// Histogram bins per input forust cuts numbers into (its default).
+/// Histogram bins per input LightGBM cuts numbers into (its default `max_bin`).
 const HISTOGRAM_BINS: u64 = 256;
 
 /// Bytes a boosted-trees fit holds at its peak, None if too many to count: the row-major inputs
-/// and forust's column-major copy (8 bytes each per input), its bin indexes (2), the validation
-/// inputs twice, and a histogram (8 bytes per bin) for every leaf still open to splitting.
+/// (8 bytes each) and LightGBM's binned copy (up to 4 bytes per bin index with its row-wise
+/// copy), for the training and validation rows; per training row the scores, gradients and
+/// hessians (16); and a histogram (gradient and hessian sums, 16 bytes per bin) for every leaf
+/// still open to splitting.
 pub fn gbm_training_bytes(rows: usize, validation_rows: usize, inputs: usize, opts: &GbmOptions) -> Option<u64> {
-    let cells = (rows as u64).checked_mul(inputs as u64)?;
-    let valid_cells = (validation_rows as u64).checked_mul(inputs as u64)?;
+    let cells = (rows as u64).checked_add(validation_rows as u64)?.checked_mul(inputs as u64)?;
     // A tree has at most max_leaves leaves, 2^max_depth, and one per training row.
     let open_leaves = (opts.max_leaves as u64).min(1u64 << opts.max_depth.min(63)).min(rows.max(1) as u64);
-    let histograms = open_leaves.checked_mul(inputs as u64)?.checked_mul(HISTOGRAM_BINS * 8)?;
-    cells.checked_mul(18)?.checked_add(valid_cells.checked_mul(16)?)?.checked_add(histograms)
+    let histograms = open_leaves.checked_mul(inputs as u64)?.checked_mul(HISTOGRAM_BINS * 16)?;
+    cells.checked_mul(12)?.checked_add((rows as u64).checked_mul(16)?)?.checked_add(histograms)
 }
 
-fn column_major(d: &GbmData) -> CoreResult<Vec<f64>> {
-    let mut out = crate::resources::filled_vec(d.x.len(), 0.0, "the boosted trees' column-major inputs")?;
-    for r in 0..d.rows {
-        for c in 0..d.cols {
-            out[c * d.rows + r] = d.x[r * d.cols + c];
+/// LightGBM's rows per leaf at least (its default `min_data_in_leaf`).
+const MIN_ROWS_PER_LEAF: usize = 20;
+
+/// LightGBM's parameters for these options (the same for the datasets and the booster).
+/// Deterministic: the same rows, options and seed give the same trees, whatever the timing.
+/// LightGBM allocates a histogram for each of `num_leaves` leaves up front, so the leaves are
+/// capped at what `rows` rows can fill (MIN_ROWS_PER_LEAF each) and `max_depth` allows: the same
+/// trees, with memory bounded by the rows (as [`gbm_training_bytes`] counts it).
+pub(crate) fn lightgbm_parameters(opts: &GbmOptions, validation: bool, rows: usize) -> String {
+    let reachable = (rows / MIN_ROWS_PER_LEAF).min(1usize << opts.max_depth.clamp(1, 62)).max(2);
+    let bagging =
+        if opts.subsample < 1.0 { format!(" bagging_fraction={} bagging_freq=1", opts.subsample) } else { String::new() };
+    format!(
+        "objective=binary metric={} verbosity=-1 num_threads={} seed={} deterministic=true force_row_wise=true \
+         num_iterations={} learning_rate={} num_leaves={} max_depth={} min_data_in_leaf={MIN_ROWS_PER_LEAF} \
+         min_sum_hessian_in_leaf={} lambda_l2={}{bagging}",
+        if validation { "binary_logloss" } else { "none" },
+        opts.threads.max(1),
+        opts.seed % (i32::MAX as u64),
+        opts.trees,
+        opts.learning_rate,
+        opts.max_leaves.min(reachable),
+        if opts.max_depth == 0 { -1 } else { opts.max_depth as i64 },
+        opts.min_child_weight,
+        opts.l2,
+    )
+}
+
+fn dataset(d: &GbmData, params: &str, reference: Option<&LgbmDataset>) -> CoreResult<LgbmDataset> {
+    let lightgbm = |e: String| core_err!(FitFailed, "LightGBM: {e}");
+    let mut set = LgbmDataset::from_rows(&d.x, d.rows, d.cols, params, reference).map_err(lightgbm)?;
+    let labels: Vec<f32> = d.y.iter().map(|&l| l as u8 as f32).collect();
+    set.set_field("label", &labels).map_err(lightgbm)?;
+    let weights: Vec<f32> = d.weights.iter().map(|&w| w as f32).collect();
+    set.set_field("weight", &weights).map_err(lightgbm)?;
+    Ok(set)
+}
+
+/// What the worker tells the waiting thread: a tree grown (trees so far, validation log loss,
+/// NaN without validation), then the result.
+enum Report {
+    Grown(usize, f64),
+    Done(CoreResult<GbmModel>),
+}
+
+fn fit_blocking(
+    train: GbmData,
+    valid: Option<GbmData>,
+    opts: GbmOptions,
+    stop: &AtomicBool,
+    report: &mpsc::Sender<Report>,
+) -> CoreResult<GbmModel> {
+    let lightgbm = |e: String| core_err!(FitFailed, "LightGBM: {e}");
+    let rounds = opts.early_stopping_rounds.filter(|_| valid.is_some());
+    let params = lightgbm_parameters(&opts, rounds.is_some(), train.rows);
+    let train_set = dataset(&train, &params, None)?;
+    // LightGBM has its binned copy: the row-major inputs are not needed any more.
+    drop(train);
+    let valid_set = match valid.filter(|_| rounds.is_some()) {
+        Some(v) => Some(dataset(&v, &params, Some(&train_set))?),
+        None => None,
+    };
+    let mut booster = LgbmBooster::new(&train_set, &params).map_err(lightgbm)?;
+    if let Some(v) = &valid_set {
+        booster.add_validation(v).map_err(lightgbm)?;
+    }
+    let (mut best_trees, mut best_loss, mut trees) = (0usize, f64::INFINITY, 0usize);
+    while trees < opts.trees {
+        if stop.load(Ordering::Relaxed) {
+            return Err(core_err!(Canceled, "the fit was stopped"));
+        }
+        let finished = booster.grow_one_tree().map_err(lightgbm)?;
+        if finished {
+            break; // no split left worth making: LightGBM added no tree
+        }
+        trees += 1;
+        let loss = match rounds {
+            Some(_) => booster.evaluate(1).map_err(lightgbm)?.first().copied().unwrap_or(f64::NAN),
+            None => f64::NAN,
+        };
+        let _ = report.send(Report::Grown(trees, loss));
+        if let Some(rounds) = rounds {
+            if loss < best_loss {
+                (best_loss, best_trees) = (loss, trees);
+            } else if trees - best_trees >= rounds {
+                break;
+            }
         }
     }
-    Ok(out)
+    // With early stopping the model keeps the trees up to the best validation loss.
+    let keep = if rounds.is_some() { best_trees.max(1) } else { 0 };
+    let text = booster.model_text(keep).map_err(lightgbm)?;
+    GbmModel::from_model_text(text).map_err(|e| core_err!(Internal, "LightGBM's model text does not read back: {e}"))
 }
 
-fn booster(opts: &GbmOptions, early_stopping: bool) -> CoreResult<GradientBooster> {
-    let threads = opts.threads.max(1);
-    let mut b = GradientBooster::default()
-        .set_objective_type(ObjectiveType::LogLoss)
-        .set_iterations(opts.trees)
-        .set_learning_rate(opts.learning_rate as f32)
-        .set_max_depth(opts.max_depth)
-        .set_max_leaves(opts.max_leaves)
-        .set_min_leaf_weight(opts.min_child_weight as f32)
-        .set_subsample(opts.subsample as f32)
-        .set_l2(opts.l2 as f32)
-        .set_seed(opts.seed)
-        .set_parallel(threads > 1)
-        .set_num_threads(Some(threads));
-    // A log record after every tree: the point where a cancelled fit stops (gbm_stop.rs).
-    b.log_iterations = 1;
-    // Leaf-wise growth, as LightGBM: max_leaves bounds each tree, max_depth caps it.
-    b.grow_policy = GrowPolicy::LossGuide;
-    Ok(if early_stopping {
-        b.set_evaluation_metric(Some(Metric::LogLoss)).set_early_stopping_rounds(opts.early_stopping_rounds)
-    } else {
-        b
-    })
-}
+/// A fit that was canceled and had not stopped a second later: the next fit waits for it, so
+/// at most one abandoned fit ever runs.
+static ABANDONED: Mutex<Option<JoinHandle<()>>> = Mutex::new(None);
 
-fn fit_blocking(train: GbmData, valid: Option<GbmData>, opts: GbmOptions) -> CoreResult<ForustModel> {
-    let early = valid.is_some() && opts.early_stopping_rounds.is_some();
-    let mut b = booster(&opts, early)?;
-    let xcm = column_major(&train)?;
-    // The row-major copy is not needed once forust has its own layout.
-    let train = GbmData { x: Vec::new(), ..train };
-    let y: Vec<f64> = train.y.iter().map(|&l| l as u8 as f64).collect();
-    let m = Matrix::new(&xcm, train.rows, train.cols);
-    match valid.filter(|_| early) {
-        Some(v) => {
-            let vcm = column_major(&v)?;
-            let vy: Vec<f64> = v.y.iter().map(|&l| l as u8 as f64).collect();
-            let vm = Matrix::new(&vcm, v.rows, v.cols);
-            b.fit(&m, &y, &train.weights, Some(vec![(vm, &vy, &v.weights)]))
-        }
-        None => b.fit(&m, &y, &train.weights, None),
-    }
-    .map_err(|e| core_err!(FitFailed, "{e}"))?;
-    Ok(ForustModel::new(b))
-}
-
-/// Fits boosted trees on a worker thread, calling `progress(0, elapsed_seconds)` every 50 ms
-/// on this thread; an Err from it abandons the fit and is returned as [`crate::ErrorKind::Canceled`].
+/// Fits boosted trees on a worker thread, calling `progress(trees grown, validation log loss)`
+/// on this thread after each tree and at least every 50 ms; an Err from it stops the fit before its next tree and is
+/// returned as [`crate::ErrorKind::Canceled`].
 pub fn fit_gbm(
     train: GbmData,
     valid: Option<GbmData>,
     opts: &GbmOptions,
     progress: &mut dyn FnMut(usize, f64) -> Result<(), String>,
-) -> CoreResult<ForustModel> {
+) -> CoreResult<GbmModel> {
     if train.rows == 0 || train.x.len() != train.rows * train.cols {
         return Err(core_err!(InsufficientData, "boosted trees need a non-empty training matrix"));
     }
     opts.check()?;
-    let _turn = gbm_stop::begin_fit();
+    if let Some(earlier) = ABANDONED.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let _ = earlier.join();
+    }
     let (tx, rx) = mpsc::channel();
-    let opts_owned = *opts;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (opts_owned, worker_stop) = (*opts, stop.clone());
     let handle = std::thread::Builder::new()
         .name("lead_scoring_gbm".into())
         .spawn(move || {
             block_signals();
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fit_blocking(train, valid, opts_owned)))
+            let fit = || fit_blocking(train, valid, opts_owned, &worker_stop, &tx);
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(fit))
                 .unwrap_or_else(|_| Err(core_err!(Internal, "the booster panicked")));
-            let _ = tx.send(r);
+            let _ = tx.send(Report::Done(r));
         })
         .map_err(|e| core_err!(Internal, "cannot start a training thread: {e}"))?;
-    let started = std::time::Instant::now();
+    let (mut trees, mut loss) = (0, f64::NAN);
     loop {
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(r) => {
+        let asked = match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(Report::Done(r)) => {
                 let _ = handle.join();
                 return r;
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if let Err(m) = progress(0, started.elapsed().as_secs_f64()) {
-                    // Stop the fit after its current tree and wait for that (up to a second),
-                    // so the cancel leaves no thread running.
-                    gbm_stop::stop_fit();
-                    match rx.recv_timeout(Duration::from_secs(1)) {
-                        Ok(_) => {
-                            let _ = handle.join();
-                        }
-                        Err(_) => gbm_stop::abandon(handle),
-                    }
-                    return Err(core_err!(Canceled, "{m}"));
-                }
+            Ok(Report::Grown(t, l)) => {
+                (trees, loss) = (t, l);
+                progress(trees, loss)
             }
+            Err(mpsc::RecvTimeoutError::Timeout) => progress(trees, loss),
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let _ = handle.join();
                 return Err(core_err!(Internal, "the training thread stopped unexpectedly"));
             }
+        };
+        if let Err(m) = asked {
+            // Stop before the next tree and wait for that (up to a second), so the cancel
+            // leaves no thread running.
+            stop.store(true, Ordering::Relaxed);
+            let deadline = std::time::Instant::now() + Duration::from_secs(1);
+            let finished = loop {
+                match rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+                    Ok(Report::Grown(..)) => continue,
+                    Ok(Report::Done(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => break true,
+                    Err(mpsc::RecvTimeoutError::Timeout) => break false,
+                }
+            };
+            if finished {
+                let _ = handle.join();
+            } else {
+                *ABANDONED.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+            }
+            return Err(core_err!(Canceled, "{m}"));
         }
     }
+}
+
+/// Whether an abandoned fit's thread is still running (for tests: a cancel must leave none).
+#[cfg(test)]
+pub fn abandoned_fit_running() -> bool {
+    ABANDONED.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|h| !h.is_finished())
 }
 
 #[cfg(test)]

@@ -43,36 +43,39 @@ fn shap_values_add_up_to_the_log_odds() {
     }
 }
 
+fn fit(data: GbmData, opts: GbmOptions) -> GbmModel {
+    fit_gbm(data, None, &opts, &mut |_, _| Ok(())).unwrap()
+}
+
 #[test]
-fn our_treeshap_equals_forusts_shapley_values() {
-    let model =
-        fit_gbm(data(3000, 9), None, &GbmOptions { trees: 60, max_depth: 8, ..Default::default() }, &mut |_, _| Ok(())).unwrap();
-    let probe = data(100, 10);
+fn our_scores_and_treeshap_equal_lightgbms_own() {
+    let model = fit(data(3000, 9), GbmOptions { trees: 60, max_depth: 8, ..Default::default() });
+    let lightgbm = crate::models::LgbmBooster::from_model_text(model.model_text()).unwrap();
+    let probe = data(200, 10);
+    let raw = lightgbm.raw_scores(&probe.x, 3).unwrap();
+    let contributions = lightgbm.contributions(&probe.x, 3).unwrap();
     let mut ours = vec![0.0; 3];
-    for row in probe.x.chunks(3) {
+    for (i, row) in probe.x.chunks(3).enumerate() {
+        assert!((model.log_odds(row) - raw[i]).abs() < 1e-12, "row {i}: {} vs {}", model.log_odds(row), raw[i]);
         let base = model.contributions(row, &mut ours);
-        let reference = model.reference_contributions(row);
-        // forust keeps path weights in f32, so agreement is to f32 precision; our f64 values
-        // add up to the log-odds exactly (see shap_values_add_up_to_the_log_odds).
+        let reference = &contributions[i * 4..i * 4 + 4];
         for j in 0..3 {
-            assert!((ours[j] - reference[j]).abs() < 1e-5, "feature {j}: {} vs {}", ours[j], reference[j]);
+            assert!((ours[j] - reference[j]).abs() < 1e-9, "row {i} feature {j}: {} vs {}", ours[j], reference[j]);
         }
-        assert!((base - reference[3]).abs() < 1e-5);
+        assert!((base - reference[3]).abs() < 1e-9, "base {base} vs {}", reference[3]);
     }
 }
 
 #[test]
 fn leaf_tables_equal_algorithm_2_on_fitted_trees_with_missing_values() {
-    let opts = GbmOptions { trees: 30, max_depth: 8, ..Default::default() };
-    let model = fit_gbm(data(3000, 11), None, &opts, &mut |_, _| Ok(())).unwrap();
-    let trees = &model.booster.trees[..model.trees()];
+    let model = fit(data(3000, 11), GbmOptions { trees: 30, max_depth: 8, ..Default::default() });
+    let trees = model.tree_list();
     let plan = TreeShapPlan::new(trees);
     assert_eq!(plan.trees_without_tables(), 0);
-    let missing = model.booster.missing;
     for row in data(100, 12).x.chunks(3) {
         let (mut fast, mut reference) = (vec![0.0; 3], vec![0.0; 3]);
-        plan.contributions(trees, row, &missing, &mut fast);
-        plan.path_contributions(trees, row, &missing, &mut reference);
+        plan.contributions(trees, row, &mut fast);
+        plan.path_contributions(trees, row, &mut reference);
         for j in 0..3 {
             assert!((fast[j] - reference[j]).abs() < 1e-9, "feature {j}: {} vs {}", fast[j], reference[j]);
         }
@@ -80,12 +83,56 @@ fn leaf_tables_equal_algorithm_2_on_fitted_trees_with_missing_values() {
 }
 
 #[test]
+fn early_stopping_keeps_the_trees_up_to_the_best_validation_loss() {
+    // Labels are coin flips: validation loss stops improving after a few trees.
+    let mut noise = data(3000, 13);
+    let mut rng = SeededRng::new(14);
+    noise.y.iter_mut().for_each(|y| *y = rng.below(2) == 1);
+    let mut valid = data(1000, 15);
+    valid.y.iter_mut().for_each(|y| *y = rng.below(2) == 1);
+    let opts = GbmOptions { trees: 500, early_stopping_rounds: Some(10), ..Default::default() };
+    let mut reported = Vec::new();
+    let model = fit_gbm(noise, Some(valid), &opts, &mut |trees, loss| {
+        reported.push((trees, loss));
+        Ok(())
+    })
+    .unwrap();
+    assert!(model.trees() < 100, "{} trees", model.trees());
+    // The fit went on `rounds` trees past the best one, then kept the best.
+    let (last_grown, _) = *reported.last().unwrap();
+    assert!(last_grown <= model.trees() + 10, "grew {last_grown}, kept {}", model.trees());
+    // Without a validation part all trees are grown.
+    let all = fit(data(500, 16), GbmOptions { trees: 25, early_stopping_rounds: Some(2), ..Default::default() });
+    assert_eq!(all.trees(), 25);
+}
+
+#[test]
+fn the_same_rows_options_and_seed_give_the_same_model() {
+    for threads in [1, 2] {
+        let opts = GbmOptions { trees: 30, subsample: 0.7, threads, ..Default::default() };
+        let (a, b) = (fit(data(2000, 17), opts), fit(data(2000, 17), opts));
+        assert_eq!(a.model_text(), b.model_text(), "threads {threads}");
+        let other_seed = fit(data(2000, 17), GbmOptions { seed: 7, ..opts });
+        assert_ne!(a.model_text(), other_seed.model_text(), "bagging depends on the seed");
+    }
+}
+
+#[test]
+fn lightgbm_errors_are_clear_errors() {
+    let err = fit_gbm(data(200, 18), None, &GbmOptions { max_leaves: 1, ..Default::default() }, &mut |_, _| Ok(())).unwrap_err();
+    assert_eq!(err.kind, crate::ErrorKind::FitFailed);
+    assert!(err.message.starts_with("LightGBM: ") && err.message.contains("num_leaves"), "{}", err.message);
+}
+
+#[test]
 fn serializes_through_json_and_predicts_the_same() {
     let model = fit_gbm(data(500, 6), None, &GbmOptions { trees: 10, ..Default::default() }, &mut |_, _| Ok(())).unwrap();
     let json = serde_json::to_string(&model).unwrap();
-    let back: ForustModel = serde_json::from_str(&json).unwrap();
-    let row = [0.2, 0.9, f64::NAN];
-    assert_eq!(model.log_odds(&row), back.log_odds(&row));
+    let back: GbmModel = serde_json::from_str(&json).unwrap();
+    for row in [[0.2, 0.9, f64::NAN], [0.7, 0.1, 0.4]] {
+        assert_eq!(model.log_odds(&row), back.log_odds(&row));
+    }
+    assert_eq!(back, model);
 }
 
 #[test]
@@ -94,9 +141,9 @@ fn cancel_returns_at_once() {
         fit_gbm(data(20000, 7), None, &GbmOptions { trees: 2000, ..Default::default() }, &mut |_, _| Err("canceled".into()))
             .unwrap_err();
     assert_eq!((err.kind, err.message.as_str()), (crate::ErrorKind::Canceled, "canceled"));
-    // The fit stopped after its current tree (within the second fit_gbm waits for it): no
+    // The fit stopped before its next tree (within the second fit_gbm waits for it): no
     // thread of it is left running, though 2,000 trees would take far longer.
-    assert!(!crate::models::gbm_stop::abandoned_fit_running());
+    assert!(!abandoned_fit_running());
     // The next fit is not stopped by the flag the cancel set.
     let model = fit_gbm(data(2000, 8), None, &GbmOptions { trees: 20, ..Default::default() }, &mut |_, _| Ok(())).unwrap();
     assert!(model.log_odds(&[0.9, 0.9, f64::NAN]).is_finite());
@@ -106,9 +153,9 @@ fn cancel_returns_at_once() {
 fn training_bytes_count_inputs_copies_and_open_leaves() {
     let opts = GbmOptions { max_leaves: 65_536, max_depth: 64, ..Default::default() };
     // 10 rows cannot make more than 10 leaves.
-    assert_eq!(gbm_training_bytes(10, 0, 4, &opts), Some(10 * 4 * 18 + 10 * 4 * 256 * 8));
+    assert_eq!(gbm_training_bytes(10, 0, 4, &opts), Some(10 * 4 * 12 + 10 * 16 + 10 * 4 * 256 * 16));
     let shallow = GbmOptions { max_leaves: 65_536, max_depth: 3, ..Default::default() };
-    assert_eq!(gbm_training_bytes(1000, 100, 2, &shallow), Some(1000 * 2 * 18 + 100 * 2 * 16 + 8 * 2 * 256 * 8));
+    assert_eq!(gbm_training_bytes(1000, 100, 2, &shallow), Some(1100 * 2 * 12 + 1000 * 16 + 8 * 2 * 256 * 16));
     assert_eq!(gbm_training_bytes(usize::MAX, 0, 3, &opts), None);
 }
 

@@ -7,17 +7,56 @@ use crate::data::DesignMatrix;
 use crate::data::Preprocessor;
 use crate::data::{value_text, RawValue};
 use crate::models::calibration::Calibration;
-use crate::models::gbm::{ForustModel, TreeBooster};
+use crate::models::gbm::{GbmModel, TreeBooster};
 use crate::models::logistic::{sigmoid, LogisticFit};
 use crate::CoreResult;
 
 /// The fitted estimator. An enum rather than a trait object so artifacts stay plain data.
 /// Unboxed although the variants differ in size: a model exists once per cache entry.
+/// Stored as [`StoredEstimator`], which keeps the variant numbers artifacts were written with.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "StoredEstimator")]
 pub enum Estimator {
     Logistic(LogisticFit),
-    Gbm(ForustModel),
+    Gbm(GbmModel),
+}
+
+/// The estimator as artifacts number it: variant 1 is forust-ml's boosted trees (artifact
+/// formats 2 and 3), read into the same [`GbmModel`] and written back as such.
+#[derive(Deserialize)]
+enum StoredEstimator {
+    Logistic(LogisticFit),
+    ForustGbm(ForustJson),
+    Gbm(GbmModel),
+}
+
+/// A forust-ml booster's JSON, read into a [`GbmModel`].
+struct ForustJson(GbmModel);
+
+impl<'de> Deserialize<'de> for ForustJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        GbmModel::from_forust_json(String::deserialize(d)?).map(ForustJson).map_err(serde::de::Error::custom)
+    }
+}
+
+impl From<StoredEstimator> for Estimator {
+    fn from(stored: StoredEstimator) -> Estimator {
+        match stored {
+            StoredEstimator::Logistic(fit) => Estimator::Logistic(fit),
+            StoredEstimator::ForustGbm(ForustJson(model)) | StoredEstimator::Gbm(model) => Estimator::Gbm(model),
+        }
+    }
+}
+
+impl Serialize for Estimator {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Estimator::Logistic(fit) => s.serialize_newtype_variant("StoredEstimator", 0, "Logistic", fit),
+            Estimator::Gbm(model) if model.is_forust() => s.serialize_newtype_variant("StoredEstimator", 1, "ForustGbm", model),
+            Estimator::Gbm(model) => s.serialize_newtype_variant("StoredEstimator", 2, "Gbm", model),
+        }
+    }
 }
 
 impl Estimator {

@@ -2,15 +2,13 @@
 //! over gbm artifacts (numbers and bytes edited, checksum recomputed) never yields a model that
 //! panics, loops or crashes when it scores or explains.
 
-use serde_json::Value;
-
 use super::*;
 use crate::data::row_values;
 use crate::data::SeededRng;
 use crate::data::TrainingData;
 use crate::models::artifact::{decode_model, encode_model};
 use crate::models::calibration::Calibration;
-use crate::models::gbm::{ForustModel, TreeBooster};
+use crate::models::gbm::{GbmModel, TreeBooster};
 use crate::training::train_model;
 use crate::training::{Algorithm, TrainOptions};
 
@@ -26,15 +24,26 @@ fn err_of(model: &LeadModel) -> String {
     check_model(model).unwrap_err().message
 }
 
-/// The booster's forust JSON as a value, for edits, and back.
-fn booster_json(model: &LeadModel) -> Value {
+/// The booster's LightGBM model text, for edits.
+fn booster_text(model: &LeadModel) -> String {
     let Estimator::Gbm(b) = &model.estimator else { panic!("a gbm model") };
-    serde_json::from_str(serde_json::to_value(b).unwrap().as_str().unwrap()).unwrap()
+    b.model_text().to_string()
 }
 
-fn with_booster(model: &LeadModel, json: &Value) -> LeadModel {
-    let booster: ForustModel = serde_json::from_value(Value::String(json.to_string())).unwrap();
-    LeadModel { estimator: Estimator::Gbm(booster), ..model.clone() }
+/// Why the model with this booster text is refused: the text does not read, or the check fails.
+fn err_with_text(model: &LeadModel, text: String) -> String {
+    match GbmModel::from_model_text(text) {
+        Err(e) => e,
+        Ok(booster) => err_of(&LeadModel { estimator: Estimator::Gbm(booster), ..model.clone() }),
+    }
+}
+
+/// The text with the first value of `key` in tree 0 set to `value`.
+fn edit_first_tree(text: &str, key: &str, value: &str) -> String {
+    let tree = text.find("\nTree=0\n").unwrap();
+    let at = tree + text[tree..].find(&format!("\n{key}=")).unwrap() + key.len() + 2;
+    let end = at + text[at..].find([' ', '\n']).unwrap();
+    format!("{}{value}{}", &text[..at], &text[end..])
 }
 
 #[test]
@@ -79,46 +88,41 @@ fn logistic_inconsistencies_are_errors() {
 #[test]
 fn tree_inconsistencies_are_errors() {
     let (model, _) = trained(Algorithm::Gbm);
-    let json = booster_json(&model);
-    let split = json["trees"][0]["nodes"].as_array().unwrap().iter().position(|n| n["is_leaf"] == false).unwrap();
-    let edit = |field: &str, value: Value| {
-        let mut j = json.clone();
-        j["trees"][0]["nodes"][split][field] = value;
-        err_of(&with_booster(&model, &j))
-    };
-    let nodes = json["trees"][0]["nodes"].as_array().unwrap().len();
-    assert!(edit("left_child", Value::from(nodes + 5)).contains("points to node"), "past the end");
-    assert!(edit("right_child", Value::from(split)).contains("points to node"), "a cycle");
-    assert!(edit("left_child", Value::from(0)).contains("points to node"), "back to the root");
-    assert!(edit("split_feature", Value::from(1_000_000)).contains("splits input 1000000"));
-    assert!(edit("hessian_sum", Value::from(-1.0)).contains("cover -1"));
-    let mut j = json.clone();
-    j["trees"][0]["nodes"] = Value::Array(vec![]);
-    assert!(err_of(&with_booster(&model, &j)).contains("no nodes"));
+    let text = booster_text(&model);
+    let edit = |key: &str, value: &str| err_with_text(&model, edit_first_tree(&text, key, value));
+    assert!(edit("left_child", "1000").contains("out of range"), "past the end");
+    assert!(edit("right_child", "0").contains("reached twice"), "a cycle back to the root");
+    assert!(edit("split_feature", "1000000").contains("splits input 1000000"));
+    assert!(edit("leaf_count", "-1").contains("cover -1"));
+    assert!(edit("leaf_value", "nan").contains("weight NaN"));
+    assert!(edit("num_leaves", "3").contains("values, expected"));
+    assert!(edit("decision_type", "1").contains("categorical"));
+    assert!(edit("decision_type", "14").contains("missing type 3"));
+    assert!(err_with_text(&model, text.replace("objective=binary sigmoid:1", "objective=regression")).contains("not binary"));
 }
 
 #[test]
 fn a_chain_deeper_than_the_depth_bound_is_an_error() {
     let (model, _) = trained(Algorithm::Gbm);
-    let mut json = booster_json(&model);
-    let template = json["trees"][0]["nodes"][0].clone();
+    let text = booster_text(&model);
     // A root-to-leaf chain of 200 splits, each with a leaf beside it: a well-formed tree, too deep.
-    let mut nodes = Vec::new();
-    for i in 0..200usize {
-        let mut split = template.clone();
-        (split["num"], split["is_leaf"], split["split_feature"], split["split_value"]) =
-            (Value::from(2 * i), Value::from(false), Value::from(0), Value::from(1.0));
-        (split["left_child"], split["right_child"], split["missing_node"]) =
-            (Value::from(2 * i + 1), Value::from(2 * i + 2), Value::from(2 * i + 1));
-        let mut leaf = template.clone();
-        (leaf["num"], leaf["is_leaf"]) = (Value::from(2 * i + 1), Value::from(true));
-        nodes.extend([split, leaf]);
-    }
-    let mut last = template.clone();
-    (last["num"], last["is_leaf"]) = (Value::from(400), Value::from(true));
-    nodes.push(last);
-    json["trees"][0]["nodes"] = Value::Array(nodes);
-    assert!(err_of(&with_booster(&model, &json)).contains("deeper than 64"));
+    let splits = 200usize;
+    let list = |f: &dyn Fn(usize) -> String, n: usize| (0..n).map(f).collect::<Vec<_>>().join(" ");
+    let chain = format!(
+        "Tree=0\nnum_leaves={}\nnum_cat=0\nsplit_feature={}\nthreshold={}\ndecision_type={}\nleft_child={}\nright_child={}\n\
+         leaf_value={}\nleaf_count={}\ninternal_count={}\nis_linear=0\nshrinkage=1\n\n\nend of trees",
+        splits + 1,
+        list(&|_| "0".into(), splits),
+        list(&|_| "1".into(), splits),
+        list(&|_| "10".into(), splits),
+        list(&|i| format!("{}", -(i as i64) - 1), splits),
+        list(&|i| if i + 1 < splits { format!("{}", i + 1) } else { format!("{}", -(splits as i64) - 1) }, splits),
+        list(&|_| "0.5".into(), splits + 1),
+        list(&|_| "1".into(), splits + 1),
+        list(&|i| format!("{}", splits + 1 - i), splits),
+    );
+    let head = &text[..text.find("Tree=0\n").unwrap()];
+    assert!(err_with_text(&model, format!("{head}{chain}")).contains("deeper than 64"));
 }
 
 /// The artifact with its body edited by `edit` and the checksum recomputed.

@@ -1,11 +1,11 @@
-//! Exact path-dependent TreeSHAP over forust-ml's trees. Each tree uses Fast TreeSHAP v2's
+//! Exact path-dependent TreeSHAP over the model's trees ([`crate::models::trees`]). Each tree uses Fast TreeSHAP v2's
 //! per-leaf tables ([`LeafTables`], O(leaves x depth) per lead) when they fit the memory budget,
 //! else Lundberg, Erion & Lee's Algorithm 2 (O(leaves x depth^2), no tables), which also serves
 //! as the reference the tables are tested against. Tables and each tree's expected value are
-//! computed once per model, not once per explanation. Covers are the nodes' hessian sums, as
-//! forust uses them.
+//! computed once per model, not once per explanation. Covers are the nodes' training row
+//! counts, as LightGBM's own TreeSHAP uses them.
 
-use forust_ml::tree::Tree;
+use crate::models::trees::Tree;
 
 use crate::models::treeshap_leaf_tables::{children, cover, LeafTables, TREE_TABLE_BUDGET};
 
@@ -34,7 +34,7 @@ pub struct TreeShapPlan {
 fn expected_value(tree: &Tree, i: usize) -> f64 {
     let n = &tree.nodes[i];
     if n.is_leaf {
-        return n.weight_value as f64;
+        return n.weight_value;
     }
     let (mut sum, mut total) = (0.0, 0.0);
     for c in children(tree, i).into_iter().flatten() {
@@ -89,17 +89,17 @@ impl TreeShapPlan {
 
     /// Adds each feature's contribution over `trees` to `phi`; returns the sum of the trees'
     /// expected values (the base value, before the booster's base score).
-    pub fn contributions(&self, trees: &[Tree], row: &[f64], missing: &f64, phi: &mut [f64]) -> f64 {
+    pub fn contributions(&self, trees: &[Tree], row: &[f64], phi: &mut [f64]) -> f64 {
         let mut cold = vec![0u32; self.max_nodes];
         let mut path = Vec::new();
         let mut base = 0.0;
         for (t, tree) in trees.iter().enumerate() {
             base += self.expected[t];
             match &self.tables[t] {
-                Some(tables) => tables.add_contributions(tree, row, missing, &mut cold, phi),
+                Some(tables) => tables.add_contributions(tree, row, &mut cold, phi),
                 None => {
                     path.resize(self.buffer_len, PathElement::default());
-                    recurse(tree, row, missing, phi, &self.recip, 0, &mut path, 0, 0, 1.0, 1.0, -1);
+                    recurse(tree, row, phi, &self.recip, 0, &mut path, 0, 0, 1.0, 1.0, -1);
                 }
             }
         }
@@ -108,10 +108,10 @@ impl TreeShapPlan {
 
     /// Algorithm 2 for every tree: the reference the tables are tested against.
     #[cfg(test)]
-    pub(crate) fn path_contributions(&self, trees: &[Tree], row: &[f64], missing: &f64, phi: &mut [f64]) {
+    pub(crate) fn path_contributions(&self, trees: &[Tree], row: &[f64], phi: &mut [f64]) {
         let mut path = vec![PathElement::default(); self.buffer_len];
         for tree in trees {
-            recurse(tree, row, missing, phi, &self.recip, 0, &mut path, 0, 0, 1.0, 1.0, -1);
+            recurse(tree, row, phi, &self.recip, 0, &mut path, 0, 0, 1.0, 1.0, -1);
         }
     }
 }
@@ -170,7 +170,6 @@ fn unwound_sum(path: &[PathElement], r: &[f64], depth: usize, index: usize) -> f
 fn recurse(
     tree: &Tree,
     row: &[f64],
-    missing: &f64,
     phi: &mut [f64],
     r: &[f64],
     node: usize,
@@ -193,11 +192,11 @@ fn recurse(
         for i in 1..=depth {
             let w = unwound_sum(path, r, depth, i);
             let el = path[i];
-            phi[el.feature as usize] += w * (el.one_fraction - el.zero_fraction) * n.weight_value as f64;
+            phi[el.feature as usize] += w * (el.one_fraction - el.zero_fraction) * n.weight_value;
         }
         return;
     }
-    let hot = n.get_child_idx(&row[n.split_feature], missing);
+    let hot = n.child_for(row[n.split_feature]);
     let kids = children(tree, node);
     let total: f64 = kids.iter().flatten().map(|&c| cover(tree, c)).sum();
     let (mut incoming_zero, mut incoming_one) = (1.0, 1.0);
@@ -213,7 +212,7 @@ fn recurse(
     for c in kids.into_iter().flatten() {
         let share = if total > 0.0 { cover(tree, c) / total } else { 0.0 };
         let one = if c == hot { incoming_one } else { 0.0 };
-        recurse(tree, row, missing, phi, r, c, buffer, next, depth + 1, share * incoming_zero, one, split);
+        recurse(tree, row, phi, r, c, buffer, next, depth + 1, share * incoming_zero, one, split);
     }
 }
 
@@ -221,21 +220,21 @@ fn recurse(
 mod tests {
     use super::*;
     use crate::data::SeededRng;
-    use crate::models::treeshap_leaf_tables::test_trees::{leaf, tree_of, TestNode};
+    use crate::models::trees::{MissingRule, Node};
 
     fn unit(rng: &mut SeededRng) -> f64 {
         (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// Grows a random subtree at `nodes.len()`, children after parents as forust numbers them:
+    /// Grows a random subtree at `nodes.len()`, children after their parent:
     /// features repeat on paths, a quarter of the splits have a separate missing branch, and
     /// some leaves (so some whole branches) have zero cover.
-    fn grow(rng: &mut SeededRng, nodes: &mut Vec<TestNode>, depth: usize, max_depth: usize, features: usize) -> usize {
+    fn grow(rng: &mut SeededRng, nodes: &mut Vec<Node>, depth: usize, max_depth: usize, features: usize) -> usize {
         let at = nodes.len();
-        nodes.push(TestNode { depth, ..leaf(at, 0.0, 0.0) });
+        nodes.push(Node::leaf(0.0, 0.0));
         if depth == max_depth || (depth > 0 && unit(rng) < 0.3) {
-            nodes[at].weight_value = (unit(rng) * 2.0 - 1.0) as f32;
-            nodes[at].hessian_sum = if unit(rng) < 0.15 { 0.0 } else { (unit(rng) * 10.0) as f32 };
+            nodes[at].weight_value = unit(rng) * 2.0 - 1.0;
+            nodes[at].cover = if unit(rng) < 0.15 { 0.0 } else { unit(rng) * 10.0 };
             return at;
         }
         let left = grow(rng, nodes, depth + 1, max_depth, features);
@@ -245,15 +244,16 @@ mod tests {
             1 => left,
             _ => right,
         };
-        let mut cover = nodes[left].hessian_sum + nodes[right].hessian_sum;
+        let mut cover = nodes[left].cover + nodes[right].cover;
         if missing != left && missing != right {
-            cover += nodes[missing].hessian_sum;
+            cover += nodes[missing].cover;
         }
         let n = &mut nodes[at];
         n.is_leaf = false;
         n.split_feature = rng.below(features);
         n.split_value = unit(rng);
-        n.hessian_sum = cover;
+        n.cover = cover;
+        n.missing = MissingRule::NaN;
         (n.left_child, n.right_child, n.missing_node) = (left, right, missing);
         at
     }
@@ -264,7 +264,7 @@ mod tests {
             .map(|_| {
                 let mut nodes = Vec::new();
                 grow(&mut rng, &mut nodes, 0, max_depth, features);
-                tree_of(&nodes)
+                Tree { nodes }
             })
             .collect()
     }
@@ -280,12 +280,12 @@ mod tests {
     fn assert_matches_algorithm_2(plan: &TreeShapPlan, trees: &[Tree], features: usize, seed: u64) {
         for row in leads(seed, 40, features) {
             let (mut fast, mut reference) = (vec![0.0; features], vec![0.0; features]);
-            let base = plan.contributions(trees, &row, &f64::NAN, &mut fast);
-            plan.path_contributions(trees, &row, &f64::NAN, &mut reference);
+            let base = plan.contributions(trees, &row, &mut fast);
+            plan.path_contributions(trees, &row, &mut reference);
             for j in 0..features {
                 assert!((fast[j] - reference[j]).abs() < 1e-9, "feature {j}: {} vs {}", fast[j], reference[j]);
             }
-            let predicted: f64 = trees.iter().map(|t| t.predict_row_from_row_slice(&row, &f64::NAN)).sum();
+            let predicted: f64 = trees.iter().map(|t| t.predict(&row)).sum();
             let total = base + fast.iter().sum::<f64>();
             assert!((total - predicted).abs() < 1e-9, "{total} vs {predicted}");
         }
@@ -331,8 +331,8 @@ mod tests {
         let trees = forest(3, 1, 0, 2);
         let plan = TreeShapPlan::new(&trees);
         let mut phi = vec![0.0; 2];
-        let base = plan.contributions(&trees, &[0.5, f64::NAN], &f64::NAN, &mut phi);
+        let base = plan.contributions(&trees, &[0.5, f64::NAN], &mut phi);
         assert_eq!(phi, vec![0.0, 0.0]);
-        assert_eq!(base, trees[0].nodes[0].weight_value as f64);
+        assert_eq!(base, trees[0].nodes[0].weight_value);
     }
 }

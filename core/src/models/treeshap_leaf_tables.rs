@@ -1,4 +1,4 @@
-//! Fast TreeSHAP v2 (Yang 2021) for one forust tree: exact path-dependent SHAP values in
+//! Fast TreeSHAP v2 (Yang 2021) for one tree: exact path-dependent SHAP values in
 //! O(leaves x depth) per lead instead of Algorithm 2's O(leaves x depth^2), by precomputing
 //! per leaf everything that does not depend on the lead.
 //!
@@ -13,7 +13,7 @@
 //! G depends only on the leaf and a subset of U, so it is tabulated once per model (2^d values
 //! per leaf); a lead then costs one mask per node and O(d) work per leaf.
 
-use forust_ml::tree::Tree;
+use crate::models::trees::Tree;
 
 /// Table entries one tree may use (8 bytes each): bounds the memory of very deep trees, which
 /// fall back to Algorithm 2.
@@ -67,9 +67,9 @@ pub fn children(tree: &Tree, i: usize) -> [Option<usize>; 3] {
     [Some(n.left_child), Some(n.right_child), missing]
 }
 
-/// Covers are the nodes' hessian sums, as forust uses them.
+/// Covers are the nodes' training row counts, as LightGBM's TreeSHAP uses them.
 pub fn cover(tree: &Tree, i: usize) -> f64 {
-    tree.nodes[i].hessian_sum as f64
+    tree.nodes[i].cover
 }
 
 /// Distinct features on the path to each leaf, or None if the tree is deeper than masks allow.
@@ -114,7 +114,7 @@ impl LeafTables {
         while let Some((node, path)) = pending.pop_front() {
             let n = &tree.nodes[node];
             if n.is_leaf {
-                tables.add_leaf(node, &path, n.weight_value as f64);
+                tables.add_leaf(node, &path, n.weight_value);
                 continue;
             }
             let feature = n.split_feature as u32;
@@ -166,12 +166,12 @@ impl LeafTables {
 
     /// Adds this tree's part of each feature's contribution to `phi`. `cold` is scratch of at
     /// least the tree's node count.
-    pub fn add_contributions(&self, tree: &Tree, row: &[f64], missing: &f64, cold: &mut [u32], phi: &mut [f64]) {
+    pub fn add_contributions(&self, tree: &Tree, row: &[f64], cold: &mut [u32], phi: &mut [f64]) {
         // cold[node]: bit s set when the lead leaves the path to `node` at a split on slot s.
         cold[0] = 0;
         for s in &self.splits {
             let n = &tree.nodes[s.node as usize];
-            let hot = n.get_child_idx(&row[n.split_feature], missing);
+            let hot = n.child_for(row[n.split_feature]);
             let parent = cold[s.node as usize];
             let bit = 1u32 << s.slot;
             for &c in &s.kids[..s.kid_count as usize] {
@@ -227,65 +227,23 @@ fn fill_subsets(zero: &[f64], w: &[f64], value: f64, slot: usize, mask: usize, s
     fill_subsets(zero, w, value, slot + 1, mask | (1 << slot), size + 1, with, out);
 }
 
-/// Hand-built forust trees for tests (forust's `Node` cannot be named outside the crate, but a
-/// tree deserializes from its JSON).
-#[cfg(test)]
-pub(crate) mod test_trees {
-    use forust_ml::tree::Tree;
-
-    /// The fields of a forust node; a leaf unless `is_leaf` is cleared.
-    #[derive(serde::Serialize, Clone)]
-    pub struct TestNode {
-        pub num: usize,
-        pub weight_value: f32,
-        pub hessian_sum: f32,
-        pub depth: usize,
-        pub split_value: f64,
-        pub split_feature: usize,
-        pub split_gain: f32,
-        pub missing_node: usize,
-        pub left_child: usize,
-        pub right_child: usize,
-        pub is_leaf: bool,
-    }
-
-    pub fn leaf(num: usize, value: f32, cover: f32) -> TestNode {
-        TestNode {
-            num,
-            weight_value: value,
-            hessian_sum: cover,
-            depth: 0,
-            split_value: 0.0,
-            split_feature: 0,
-            split_gain: 0.0,
-            missing_node: 0,
-            left_child: 0,
-            right_child: 0,
-            is_leaf: true,
-        }
-    }
-
-    pub fn tree_of(nodes: &[TestNode]) -> Tree {
-        serde_json::from_value(serde_json::json!({ "nodes": nodes })).expect("a forust tree")
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::test_trees::{leaf, tree_of};
     use super::*;
+    use crate::models::trees::{MissingRule, Node};
 
-    /// x0 < 0.5 -> 1.0 (cover 3), else -1.0 (cover 1), missing -> 2.0 (cover 4).
+    /// x0 <= 0.5 -> 1.0 (cover 3), else -1.0 (cover 1), missing -> 2.0 (cover 4).
     fn stump() -> Tree {
-        let root = super::test_trees::TestNode {
+        let root = Node {
+            is_leaf: false,
             split_value: 0.5,
+            missing: MissingRule::NaN,
             missing_node: 3,
             left_child: 1,
             right_child: 2,
-            is_leaf: false,
-            ..leaf(0, 0.0, 8.0)
+            ..Node::leaf(0.0, 8.0)
         };
-        tree_of(&[root, leaf(1, 1.0, 3.0), leaf(2, -1.0, 1.0), leaf(3, 2.0, 4.0)])
+        Tree { nodes: vec![root, Node::leaf(1.0, 3.0), Node::leaf(-1.0, 1.0), Node::leaf(2.0, 4.0)] }
     }
 
     #[test]
@@ -296,7 +254,7 @@ mod tests {
         let expected = (3.0 - 1.0 + 8.0) / 8.0;
         for (x, value) in [(0.2, 1.0), (0.7, -1.0), (f64::NAN, 2.0)] {
             let (mut phi, mut cold) = (vec![0.0; 2], vec![0; 4]);
-            tables.add_contributions(&tree, &[x, 9.0], &f64::NAN, &mut cold, &mut phi);
+            tables.add_contributions(&tree, &[x, 9.0], &mut cold, &mut phi);
             assert!((phi[0] - (value - expected)).abs() < 1e-12, "x = {x}: {}", phi[0]);
             assert_eq!(phi[1], 0.0);
         }
@@ -305,6 +263,6 @@ mod tests {
     #[test]
     fn tables_over_the_budget_are_not_built() {
         assert!(LeafTables::new(&stump(), 5).is_none());
-        assert!(LeafTables::new(&tree_of(&[]), 100).is_none());
+        assert!(LeafTables::new(&Tree::default(), 100).is_none());
     }
 }
