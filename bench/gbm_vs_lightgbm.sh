@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Boosted trees against LightGBM: train gbm in the database and LightGBM in Python on the same 100,000 synthetic leads
+# Boosted trees against LightGBM: train gbm in the database and LightGBM in Python on the same synthetic leads
 # and split, in the same run; print both times, their ratio and both test ROC AUCs.
 # Both: 300 trees, learning rate 0.05, 31 leaves, no early stopping, 2 threads.
-# Usage: bash bench/gbm_vs_lightgbm.sh   (adds lightgbm from PyPI to bench/.venv if missing)
+# Usage: bash bench/gbm_vs_lightgbm.sh [LEADS]   (LEADS defaults to 100000; adds lightgbm from PyPI
+# to bench/.venv if missing)
 source "$(dirname "$0")/lib.sh"
 bench_venv
 "$BENCH_PY" -c "import lightgbm" 2>/dev/null || "$BENCH_ROOT/bench/.venv/bin/pip" install -q lightgbm >&2
 bench_start
 csv="$BENCH_DIR/leads.csv"
-"$BENCH_PY" "$BENCH_ROOT/bench/make_leads.py" 100000 7 > "$csv"
+leads=${1:-100000}
+"$BENCH_PY" "$BENCH_ROOT/bench/make_leads.py" "$leads" 7 > "$csv"
 bench_psql -f "$BENCH_ROOT/bench/load_leads.sql" < "$csv" >/dev/null
 opts='{"split": {"method": "column", "column": "part"}, "exclude": ["id"], "trees": 300, "learning_rate": 0.05, "max_leaves": 31, "max_depth": 64, "early_stopping_rounds": 0, "threads": 2}'
 t0=$(date +%s%N)
@@ -34,6 +36,7 @@ print(f"{t1 - t0:.2f} {t2 - t1:.2f} {auc:.4f}")
 PY
 )
 lgb_total=$(awk -v a="$lgb_load" -v b="$lgb_fit" 'BEGIN { printf "%.2f", a + b }')
+echo "$leads leads"
 echo "| path | time (s) | test ROC AUC |"
 echo "| --- | --- | --- |"
 echo "| lead_scoring.train(algorithm => 'gbm'), reading the table included | $ours | $auc |"

@@ -98,7 +98,7 @@ SQL
   [ "$mode" = timeout ] && expected="canceling statement due to statement timeout"
   grep -qF "$expected" "$err" || fail "$fn ($mode): expected the ERROR '$expected', got: $(cat "$err")"
   within "$RESULT" "$WITHIN" || fail "$fn ($mode): returned $RESULT s after the cancel (bound ${WITHIN} s)"
-  # Boosted trees too: the fit stops after its current tree (models/gbm_stop.rs).
+  # Boosted trees too: the fit stops before its next tree (LightGBM grows one per call, models/gbm.rs).
   if [ $((c2 - c1)) -gt 2 ] || [ "$th" != 1 ]; then fail "$fn ($mode): the backend used $((c2 - c1)) CPU ticks (of $TICKS per second) in the second after the cancel, with $th threads"; fi
   after=$(leftovers)
   [ "$before" = "$after" ] || fail "$fn ($mode): left something behind: before '$before', after '$after'"

@@ -74,11 +74,11 @@ small "smote k" '"resample": {"method": "smote", "k": 1000000000}' logistic '"re
 small "max_levels" '"max_levels": 1000000000' logistic '"max_levels" must be a whole number from 1 to 100000'
 small "early stopping" '"early_stopping_rounds": 1000000000' gbm '"early_stopping_rounds" must be at most'
 small "max_memory" '"max_memory": "1kB"' logistic '"max_memory" must be at least 1MB'
-# A huge max_leaves within its bound still meets the memory limit before forust allocates.
+# A huge max_leaves within its bound still meets the memory limit before LightGBM allocates.
 small "gbm histograms" '"max_leaves": 65536, "max_depth": 64, "max_memory": "16MB"' gbm 'more than the memory limit of 16.0 MB'
 
 # The shared X Education leads, where large options once aborted at 120 GB: bounds hold, and
-# sizes within them train within the memory limit (forust's histograms are counted first).
+# sizes within them train within the memory limit (LightGBM's histograms are counted first).
 DATA=${LEAD_SCORING_DATA:-../shared/data/x_education_leads.csv}
 db -f scripts/x_education.sql >/dev/null 2>&1
 db -c "$(grep '^\\copy x_education.leads' scripts/demo.sql)" < "$DATA" >/dev/null
