@@ -18,6 +18,7 @@ bench_psql -c "CREATE TABLE train_sample AS SELECT * FROM bench_leads WHERE id <
 opts='{"split": {"method": "column", "column": "part"}, "exclude": ["id"], "trees": 300, "learning_rate": 0.05, "max_leaves": 31, "max_depth": 64, "early_stopping_rounds": 0, "threads": 2}'
 bench_psql -c "SELECT version FROM lead_scoring.train('g', 'train_sample', 'converted', algorithm => 'gbm', options => '$opts')" >/dev/null
 trees=$(bench_psql -tA -c "SELECT training->>'iterations' FROM lead_scoring.models WHERE name = 'g'")
+phases=$(bench_psql -tA -c "SELECT training->'seconds' FROM lead_scoring.models WHERE name = 'g'")
 echo "bench: timing" >&2
 count=""; score=""
 for _ in $(seq 5); do
@@ -28,7 +29,7 @@ read -r py_out py_predict py_back < <("$BENCH_PY" "$BENCH_ROOT/bench/sklearn_bas
 python=$(awk -v a="$py_out" -v b="$py_predict" -v c="$py_back" 'BEGIN { printf "%.3f", a + b + c }')
 r_count=$(ratio "$score" "$count"); r_python=$(ratio "$python" "$score")
 met() { if awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { exit !((op == "<=") ? v <= t : v >= t) }'; then echo met; else echo "**MISSED**"; fi; }
-echo "rows: $rows; gbm model: ${trees:-?} trees"
+echo "rows: $rows; gbm model: ${trees:-?} trees; its training's seconds per phase: $phases"
 echo "| path | time (s) |"
 echo "| --- | --- |"
 echo "| SELECT count(l.*) FROM bench_leads l | $count |"
