@@ -10,9 +10,11 @@ SUDO=""
 
 need_pkgs=()
 # postgresql-15-cron: pg_cron, for schedule_monitoring/schedule_retraining and their test;
-# chromium: renders report() to PNG in tests/report/render_report.sh.
+# chromium: renders report() to PNG in tests/report/render_report.sh. ccache: LightGBM's C++ is
+# compiled by every cargo unit of lightgbm3-sys (test, clippy, pgrx test and install each hash
+# theirs apart); .cargo/config.toml makes cmake compile through ccache, so it is compiled once.
 for p in postgresql-15 postgresql-server-dev-15 sudo libclang-dev clang pkg-config build-essential libssl-dev python3 \
-         postgresql-15-cron chromium; do
+         postgresql-15-cron chromium ccache; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -243,7 +243,9 @@ fn fit(data: &crate::core::data::TrainingData, opts: &TrainOptions, passes: Opti
             return Err("training was canceled".into());
         }
         if last_notice.elapsed().as_secs_f64() > 5.0 {
-            notice!("training: iteration {iteration}, objective {objective:.6}, {:.0} s", started.elapsed().as_secs_f64());
+            // Boosted trees without a validation part have no objective to show (NaN).
+            let objective = if objective.is_finite() { format!(", objective {objective:.6}") } else { String::new() };
+            notice!("training: iteration {iteration}{objective}, {:.0} s", started.elapsed().as_secs_f64());
             last_notice = Instant::now();
         }
         Ok(())
