@@ -164,3 +164,71 @@ fn bad_options_are_rejected() {
     let opts = GbmOptions { trees: 0, ..Default::default() };
     assert_eq!(fit_gbm(data(10, 8), None, &opts, &mut |_, _| Ok(())).unwrap_err().kind, crate::ErrorKind::InvalidArgument);
 }
+
+/// `rows` rows of `cols` inputs: the columns of [`data`] repeated with noise, so every input
+/// has many distinct values (the slowest to bin).
+fn wide(rows: usize, cols: usize, seed: u64) -> GbmData {
+    let base = data(rows, seed);
+    let mut rng = SeededRng::new(seed + 1);
+    let mut x = Vec::with_capacity(rows * cols);
+    for r in 0..rows {
+        for j in 0..cols {
+            let v = base.x[r * 3 + j % 3];
+            x.push(v + (rng.next_u64() >> 40) as f64 * 1e-9);
+        }
+    }
+    GbmData { x, rows, cols, y: base.y, weights: base.weights }
+}
+
+#[test]
+fn a_cancel_stops_the_building_of_a_large_dataset() {
+    // 600,000 rows x 40 inputs: LightGBM builds their dataset in about 2 s in one call. Built
+    // in parts, the worker stops at the next part: the fit returns soon after the cancel and
+    // leaves no thread running.
+    let big = wide(600_000, 40, 21);
+    let started = std::time::Instant::now();
+    let mut asked = None;
+    let err = fit_gbm(big, None, &GbmOptions { trees: 10, ..Default::default() }, &mut |_, _| {
+        asked.get_or_insert_with(std::time::Instant::now);
+        Err("canceled".into())
+    })
+    .unwrap_err();
+    let returned = asked.expect("progress was called").elapsed();
+    assert_eq!(err.kind, crate::ErrorKind::Canceled);
+    assert!(
+        returned < Duration::from_millis(400),
+        "returned {returned:?} after the cancel ({:?} after the start)",
+        started.elapsed()
+    );
+    assert!(!abandoned_fit_running());
+}
+
+#[test]
+fn a_dataset_built_in_parts_grows_the_trees_of_one_built_in_one_call() {
+    // 100,000 rows x 40 inputs: LightGBM bins from a sample of 75,000 rows and the rows arrive
+    // in 4 parts, with a validation set binned by reference.
+    let (train, valid) = (wide(100_000, 40, 31), wide(5_000, 40, 32));
+    let opts = GbmOptions { trees: 5, ..Default::default() };
+    let params = lightgbm_parameters(&opts, true, train.rows, train.cols);
+    assert!(params.contains("bin_construct_sample_cnt=75000"), "{params}");
+    let grown = |set: LgbmDataset, valid: LgbmDataset| {
+        let mut booster = LgbmBooster::new(&set, &params).unwrap();
+        booster.add_validation(&valid).unwrap();
+        let losses: Vec<f64> = (0..5).map(|_| (booster.grow_one_tree().unwrap(), booster.evaluate(1).unwrap()[0]).1).collect();
+        (booster.model_text(0).unwrap(), losses)
+    };
+    let never = AtomicBool::new(false);
+    let in_parts = dataset(&train, &params, None, &never).unwrap();
+    let valid_in_parts = dataset(&valid, &params, Some(&in_parts), &never).unwrap();
+    let fields = |set: &mut LgbmDataset, d: &GbmData| {
+        set.set_field("label", &d.y.iter().map(|&l| l as u8 as f32).collect::<Vec<_>>()).unwrap();
+        set.set_field("weight", &d.weights.iter().map(|&w| w as f32).collect::<Vec<_>>()).unwrap();
+    };
+    let mut at_once = LgbmDataset::from_rows(&train.x, train.rows, train.cols, &params, None).unwrap();
+    fields(&mut at_once, &train);
+    let mut valid_at_once = LgbmDataset::from_rows(&valid.x, valid.rows, valid.cols, &params, Some(&at_once)).unwrap();
+    fields(&mut valid_at_once, &valid);
+    let (ours, theirs) = (grown(in_parts, valid_in_parts), grown(at_once, valid_at_once));
+    assert_eq!(ours.1, theirs.1, "validation losses");
+    assert_eq!(ours.0, theirs.0, "model texts");
+}

@@ -45,6 +45,7 @@ pub struct LgbmDataset(sys::DatasetHandle);
 impl LgbmDataset {
     /// A dataset of `rows` rows of `cols` inputs, row-major (NaN = missing), binned with
     /// `params`; a validation set gives its training set as `reference` (the same bins).
+    /// In one call: tests and benchmarks; training builds it in parts ([`Self::from_sample`]).
     pub fn from_rows(x: &[f64], rows: usize, cols: usize, params: &str, reference: Option<&LgbmDataset>) -> Result<Self, String> {
         if x.len() != rows * cols {
             return Err(format!("{} values for {rows} rows x {cols} inputs", x.len()));
@@ -66,6 +67,82 @@ impl LgbmDataset {
             )
         })?;
         Ok(LgbmDataset(handle))
+    }
+
+    /// The rows LightGBM bins its inputs from (`bin_construct_sample_cnt` of them, drawn with
+    /// `data_random_seed`): the sample `LGBM_DatasetCreateFromMat` draws for these parameters.
+    pub fn sample_rows(rows: usize, params: &str) -> Result<Vec<usize>, String> {
+        let (r, p) = (count(rows, "rows")?, c_text(params)?);
+        let mut wanted = 0i32;
+        // SAFETY: `p` is NUL-terminated; LightGBM writes one int.
+        ok(unsafe { sys::LGBM_GetSampleCount(r, p.as_ptr(), &mut wanted) })?;
+        let mut out = vec![0i32; wanted.max(0) as usize];
+        let mut written = 0i32;
+        // SAFETY: `out` has room for the sample count LightGBM just gave for the same parameters.
+        ok(unsafe { sys::LGBM_SampleIndices(r, p.as_ptr(), out.as_mut_ptr() as *mut c_void, &mut written) })?;
+        out.truncate(written.clamp(0, wanted) as usize);
+        Ok(out.into_iter().map(|i| i as usize).collect())
+    }
+
+    /// An empty dataset of `rows` rows whose bins are found from a sample: per input, its
+    /// values in the sample that are not zero (NaN included) and their positions among the
+    /// `sample_rows` sampled rows (as `LGBM_DatasetCreateFromMat` collects them). The rows
+    /// follow through [`Self::push_rows`].
+    pub fn from_sample(
+        values: &[Vec<f64>],
+        positions: &[Vec<i32>],
+        sample_rows: usize,
+        rows: usize,
+        params: &str,
+    ) -> Result<Self, String> {
+        if values.len() != positions.len() || values.iter().zip(positions).any(|(v, p)| v.len() != p.len()) {
+            return Err("sample values and positions differ in length".into());
+        }
+        let cols = count(values.len(), "inputs")?;
+        let per_column: Vec<i32> = values.iter().map(|v| count(v.len(), "sample values")).collect::<Result<_, _>>()?;
+        let mut value_ptrs: Vec<*mut f64> = values.iter().map(|v| v.as_ptr() as *mut f64).collect();
+        let mut position_ptrs: Vec<*mut i32> = positions.iter().map(|p| p.as_ptr() as *mut i32).collect();
+        let (s, r, p) = (count(sample_rows, "sample rows")?, count(rows, "rows")?, c_text(params)?);
+        let mut handle: sys::DatasetHandle = ptr::null_mut();
+        // SAFETY: one pointer per input to its values and positions (lengths in `per_column`,
+        // checked equal above); LightGBM only reads them during the call, despite the mutable
+        // pointer types of its signature; `p` is NUL-terminated.
+        ok(unsafe {
+            sys::LGBM_DatasetCreateFromSampledColumn(
+                value_ptrs.as_mut_ptr(),
+                position_ptrs.as_mut_ptr(),
+                cols,
+                per_column.as_ptr(),
+                s,
+                r,
+                r as i64,
+                p.as_ptr(),
+                &mut handle,
+            )
+        })?;
+        Ok(LgbmDataset(handle))
+    }
+
+    /// An empty dataset of `rows` rows binned as `reference` is (a validation set), filled by
+    /// [`Self::push_rows`].
+    pub fn by_reference(reference: &LgbmDataset, rows: usize) -> Result<Self, String> {
+        let mut handle: sys::DatasetHandle = ptr::null_mut();
+        // SAFETY: `reference` is a live dataset; LightGBM writes one handle.
+        ok(unsafe { sys::LGBM_DatasetCreateByReference(reference.0, count(rows, "rows")? as i64, &mut handle) })?;
+        Ok(LgbmDataset(handle))
+    }
+
+    /// Bins rows `start..start + rows` (row-major `x`, `cols` inputs each); LightGBM finishes
+    /// the dataset when its last row arrives.
+    pub fn push_rows(&mut self, x: &[f64], cols: usize, start: usize) -> Result<(), String> {
+        let rows = x.len() / cols.max(1);
+        if rows * cols != x.len() {
+            return Err(format!("{} values are not rows of {cols} inputs", x.len()));
+        }
+        let (r, c, at) = (count(rows, "rows")?, count(cols, "inputs")?, count(start, "rows")?);
+        // SAFETY: the handle is live; `x` holds rows*cols f64 values that LightGBM only reads
+        // during the call (and LightGBM checks start + rows against the dataset's rows).
+        ok(unsafe { sys::LGBM_DatasetPushRows(self.0, x.as_ptr() as *const c_void, DTYPE_FLOAT64, r, c, at) })
     }
 
     /// Sets a float field ("label" or "weight"), one value per row.

@@ -7,8 +7,9 @@
 pub const MAX_TREES: usize = 100_000;
 pub const MAX_TREE_DEPTH: usize = 64;
 
-/// LightGBM's `kZeroThreshold`: numbers this close to 0 count as zero for [`MissingRule::Zero`].
-const ZERO_THRESHOLD: f64 = 1e-35;
+/// LightGBM's `kZeroThreshold` (`1e-35f`, a float widened to double): numbers this close to 0
+/// count as zero for [`MissingRule::Zero`] and are left out of the sample LightGBM bins from.
+pub const ZERO_THRESHOLD: f64 = 1e-35f32 as f64;
 
 /// Which inputs a split sends to its missing branch, as LightGBM decides it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
