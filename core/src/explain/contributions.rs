@@ -166,7 +166,10 @@ pub fn feature_importance(model: &LeadModel, columns: &[Column], rows: &[usize],
                 (RawValue::Number(x), FeatureTransform::Numeric { .. } | FeatureTransform::Date { .. }) => {
                     numeric_pairs[i].push((*x, c.contribution))
                 }
-                (_, FeatureTransform::Categorical { .. } | FeatureTransform::Binned { .. }) => {
+                (
+                    _,
+                    FeatureTransform::Categorical { .. } | FeatureTransform::Binned { .. } | FeatureTransform::TextCodes { .. },
+                ) => {
                     let level = c.value.clone().unwrap_or_else(|| MISSING_LEVEL.to_string());
                     let entry = level_sums[i].entry(level).or_insert((0.0, 0));
                     entry.0 += c.contribution;
@@ -193,7 +196,7 @@ pub fn feature_importance(model: &LeadModel, columns: &[Column], rows: &[usize],
                 Some(c) if c < -0.05 => "more recent dates lower the score".to_string(),
                 _ => "no consistent direction".to_string(),
             },
-            FeatureTransform::Categorical { .. } | FeatureTransform::Binned { .. } => {
+            FeatureTransform::Categorical { .. } | FeatureTransform::Binned { .. } | FeatureTransform::TextCodes { .. } => {
                 let means: Vec<(&String, f64)> = level_sums[i].iter().map(|(l, (s, k))| (l, s / *k as f64)).collect();
                 let best = means.iter().max_by(|a, b| a.1.total_cmp(&b.1));
                 let worst = means.iter().min_by(|a, b| a.1.total_cmp(&b.1));

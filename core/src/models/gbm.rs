@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::models::forust_json::parse_forust_json;
-use crate::models::lightgbm_ffi::{LgbmBooster, LgbmDataset};
+use crate::models::lightgbm_ffi::{exclusive_unless, LgbmBooster, LgbmDataset};
 use crate::models::lightgbm_text::parse_model_text;
 use crate::models::trees::{Tree, MAX_TREES, ZERO_THRESHOLD};
 use crate::models::treeshap::TreeShapPlan;
@@ -316,6 +316,7 @@ fn fit_blocking(
     report: &mpsc::Sender<Report>,
 ) -> CoreResult<GbmModel> {
     let lightgbm = |e: String| core_err!(FitFailed, "LightGBM: {e}");
+    let Some(_alone) = exclusive_unless(stop) else { return Err(core_err!(Canceled, "the fit was stopped")) };
     let rounds = opts.early_stopping_rounds.filter(|_| valid.is_some());
     let params = lightgbm_parameters(&opts, rounds.is_some(), train.rows, train.cols);
     let train_set = dataset(&train, &params, None, stop)?;

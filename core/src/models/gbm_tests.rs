@@ -218,6 +218,7 @@ fn a_dataset_built_in_parts_grows_the_trees_of_one_built_in_one_call() {
         (booster.model_text(0).unwrap(), losses)
     };
     let never = AtomicBool::new(false);
+    let _alone = crate::models::lightgbm_ffi::exclusive();
     let in_parts = dataset(&train, &params, None, &never).unwrap();
     let valid_in_parts = dataset(&valid, &params, Some(&in_parts), &never).unwrap();
     let fields = |set: &mut LgbmDataset, d: &GbmData| {
@@ -230,5 +231,8 @@ fn a_dataset_built_in_parts_grows_the_trees_of_one_built_in_one_call() {
     fields(&mut valid_at_once, &valid);
     let (ours, theirs) = (grown(in_parts, valid_in_parts), grown(at_once, valid_at_once));
     assert_eq!(ours.1, theirs.1, "validation losses");
-    assert_eq!(ours.0, theirs.0, "model texts");
+    if ours.0 != theirs.0 {
+        let differ: Vec<(&str, &str)> = ours.0.lines().zip(theirs.0.lines()).filter(|(a, b)| a != b).take(3).collect();
+        panic!("the model texts differ: {differ:?}");
+    }
 }

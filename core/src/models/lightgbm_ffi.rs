@@ -8,6 +8,9 @@
 
 use std::ffi::{c_void, CStr, CString};
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::time::Duration;
 
 use lightgbm3_sys as sys;
 
@@ -15,6 +18,30 @@ const DTYPE_FLOAT32: i32 = 0;
 const DTYPE_FLOAT64: i32 = 1;
 const PREDICT_RAW_SCORE: i32 = 1;
 const PREDICT_CONTRIB: i32 = 3;
+
+/// LightGBM keeps its thread count in one process-wide variable that every dataset, booster and
+/// prediction call sets from its own parameters (a model read back sets it to "all cores"): two
+/// fits at once in one process would run with each other's count, and differ in the last bits.
+/// A backend runs one fit at a time anyway; tests run many, so every fit and every read-back
+/// holds this lock.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The lock a LightGBM fit (or read-back with its predictions) holds while it runs.
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// [`exclusive`] for a fit, which waits for the lock only until `stop` is set (None then).
+pub fn exclusive_unless(stop: &AtomicBool) -> Option<MutexGuard<'static, ()>> {
+    loop {
+        match ONE_AT_A_TIME.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) if stop.load(Ordering::Relaxed) => return None,
+            Err(TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
 
 /// LightGBM's message for the call that just failed on this thread.
 fn last_error() -> String {
@@ -174,6 +201,7 @@ impl LgbmBooster {
     /// A booster read back from its model text (for predictions in tests and benchmarks).
     pub fn from_model_text(text: &str) -> Result<Self, String> {
         let t = c_text(text)?;
+        let _alone = exclusive();
         let (mut iterations, mut handle) = (0i32, ptr::null_mut());
         // SAFETY: `t` is NUL-terminated and only read during the call.
         ok(unsafe { sys::LGBM_BoosterLoadModelFromString(t.as_ptr(), &mut iterations, &mut handle) })?;
@@ -228,6 +256,7 @@ impl LgbmBooster {
         let mut out = vec![0.0f64; rows * per_row];
         let mut len = 0i64;
         let p = c_text("num_threads=1")?;
+        let _alone = exclusive();
         // SAFETY: `x` holds rows*cols values; `out` has room for rows*per_row results, the
         // size LightGBM writes for this kind of prediction.
         ok(unsafe {

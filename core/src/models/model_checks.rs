@@ -71,7 +71,7 @@ fn check_preprocessor(p: &Preprocessor) -> Result<usize, String> {
             FeatureTransform::Binned { edges, .. } => {
                 edges.iter().all(|e| e.is_finite()) && edges.windows(2).all(|w| w[0] <= w[1])
             }
-            FeatureTransform::Categorical { .. } => true,
+            FeatureTransform::Categorical { .. } | FeatureTransform::TextCodes { .. } => true,
         };
         if !ok {
             return Err(format!(

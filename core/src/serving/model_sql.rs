@@ -121,7 +121,9 @@ fn feature_term(feature: &FeatureTransform, coef: &[f64], placeholders: &[String
                 float(coef[0])
             )
         }
-        FeatureTransform::Binned { name, .. } | FeatureTransform::Date { name, .. } => return Err(unsupported(name)),
+        FeatureTransform::Binned { name, .. }
+        | FeatureTransform::Date { name, .. }
+        | FeatureTransform::TextCodes { name, .. } => return Err(unsupported(name)),
         FeatureTransform::Categorical { name, levels, .. } => {
             let col = quote_identifier(name);
             let other = coef[levels.len()];
@@ -185,7 +187,9 @@ pub fn input_sql(preprocessor: &Preprocessor) -> CoreResult<(String, String)> {
                 ));
                 values.push("1::float8".to_string());
             }
-            FeatureTransform::Binned { name, .. } | FeatureTransform::Date { name, .. } => return Err(unsupported(name)),
+            FeatureTransform::Binned { name, .. }
+            | FeatureTransform::Date { name, .. }
+            | FeatureTransform::TextCodes { name, .. } => return Err(unsupported(name)),
         }
         at += feature.width();
     }

@@ -72,7 +72,9 @@ impl ScoringPlan {
                     let slots = LevelTable::new(kept.chain(pre.missing_values.iter().map(|m| (m.as_str(), missing))));
                     Term::Categorical { slots, missing, other }
                 }
-                FeatureTransform::Binned { .. } | FeatureTransform::Date { .. } => unreachable!("checked above"),
+                FeatureTransform::Binned { .. } | FeatureTransform::Date { .. } | FeatureTransform::TextCodes { .. } => {
+                    unreachable!("checked above")
+                }
             });
             at += feature.width();
         }

@@ -9,7 +9,7 @@ use crate::data::row_values;
 use crate::data::DesignMatrix;
 use crate::data::Preprocessor;
 use crate::data::TrainingData;
-use crate::data::{fit_preprocessor_reporting, CappedLevels, PreprocessOptions};
+use crate::data::{fit_preprocessor_checked, CappedLevels, PreprocessOptions};
 use crate::data::{resample, Resample};
 use crate::models::fit_logistic_by_passes;
 use crate::models::gbm_training_bytes;
@@ -60,6 +60,12 @@ fn preprocess_options(opts: &TrainOptions, algorithm: Algorithm) -> PreprocessOp
     PreprocessOptions { impute_numeric: !native_missing, ..opts.preprocess.clone() }
 }
 
+/// Asks `progress` (with no iteration yet) whether to go on: the cancel check between the
+/// steps that come before the optimizer's own iterations.
+fn go_on(progress: &mut dyn FnMut(usize, f64) -> Result<(), String>) -> CoreResult<()> {
+    progress(0, f64::NAN).map_err(|m| crate::core_err!(Canceled, "{m}"))
+}
+
 /// Fits preprocessing and an estimator on `rows` only (resampling them first if asked). Trees
 /// stop early on `early_stopping_rows` when given. Every large buffer is sized against
 /// `opts.max_memory` before it is built.
@@ -73,7 +79,7 @@ pub fn fit_on_rows(
     progress: Progress<'_>,
 ) -> CoreResult<Fitted> {
     let (preprocessor, capped_levels) =
-        fit_preprocessor_reporting(&data.columns, rows, &preprocess_options(opts, params.algorithm))?;
+        fit_preprocessor_checked(&data.columns, rows, &preprocess_options(opts, params.algorithm), &mut || go_on(progress))?;
     let limit = &opts.max_memory;
     let width = preprocessor.width();
     if params.algorithm == Algorithm::Logistic {
@@ -91,7 +97,9 @@ pub fn fit_on_rows(
     limit.check(design_bytes(rows.len()), || {
         format!("the design matrix of {} rows x {width} inputs ({})", rows.len(), widest_inputs(&preprocessor))
     })?;
+    go_on(progress)?;
     let x = preprocessor.transform_rows(&data.columns, rows)?;
+    go_on(progress)?;
     let input_means = x.column_means();
     let y: Vec<bool> = rows.iter().map(|&i| data.labels[i]).collect();
     // Resampling sees the training rows and nothing else.
@@ -124,6 +132,7 @@ pub fn fit_on_rows(
             let valid = match valid_rows {
                 Some(v) => {
                     let vx = preprocessor.transform_rows(&data.columns, v)?.into_dense(limit, "boosted trees")?;
+                    go_on(progress)?;
                     let vy: Vec<bool> = v.iter().map(|&i| data.labels[i]).collect();
                     let vw = vy.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
                     Some(GbmData { rows: vx.nrows(), cols: vx.ncols(), x: vx.into_raw_vec_and_offset().0, y: vy, weights: vw })
@@ -131,6 +140,7 @@ pub fn fit_on_rows(
                 None => None,
             };
             let x = resampled.x.into_dense(limit, "boosted trees")?;
+            go_on(progress)?;
             let (rows_n, cols_n) = x.dim();
             let train = GbmData { x: x.into_raw_vec_and_offset().0, rows: rows_n, cols: cols_n, y: resampled.y, weights };
             let model = fit_gbm(train, valid, &params.gbm, &mut *progress).map_err(|e| e.context("gradient boosting failed"))?;

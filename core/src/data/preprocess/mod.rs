@@ -19,7 +19,7 @@ mod options;
 mod preprocessor;
 mod transform;
 
-pub use fit::{fit_preprocessor, fit_preprocessor_reporting, CappedLevels};
+pub use fit::{fit_preprocessor, fit_preprocessor_checked, fit_preprocessor_reporting, CappedLevels};
 pub use interactions::Interaction;
 pub use options::{parse_preprocess_option, PreprocessOptions, PREPROCESS_KEYS};
 pub(crate) use preprocessor::format_number;

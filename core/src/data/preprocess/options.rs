@@ -32,6 +32,11 @@ pub struct PreprocessOptions {
     pub interactions: Vec<(String, String)>,
     /// Reference time of date features, in seconds since 1970-01-01 UTC.
     pub as_of: Option<f64>,
+    /// Text columns become one input each, their level's code, for boosted trees that split on
+    /// categories themselves (LightGBM's categorical features); false: one-hot inputs. Columns
+    /// in an interaction pair stay one-hot (a term multiplies inputs).
+    #[serde(default)]
+    pub text_codes: bool,
 }
 
 impl Default for PreprocessOptions {
@@ -45,6 +50,7 @@ impl Default for PreprocessOptions {
             bins: Vec::new(),
             interactions: Vec::new(),
             as_of: None,
+            text_codes: false,
         }
     }
 }

@@ -153,6 +153,7 @@ impl Preprocessor {
                     slots.fill(0.0);
                     slots[slot_of(i, levels, value)] = 1.0;
                 }
+                FeatureTransform::TextCodes { levels, .. } => slots[0] = slot_of(i, levels, value) as f64,
             }
             at += feature.width();
         }
@@ -196,7 +197,10 @@ impl Preprocessor {
             .iter()
             .zip(columns)
             .map(|(feature, column)| match (feature, &column.data) {
-                (FeatureTransform::Categorical { levels, .. }, ColumnData::Categorical { dictionary, codes }) => Some((
+                (
+                    FeatureTransform::Categorical { levels, .. } | FeatureTransform::TextCodes { levels, .. },
+                    ColumnData::Categorical { dictionary, codes },
+                ) => Some((
                     codes.as_slice(),
                     dictionary.iter().map(|d| self.level_slot(levels, RawValue::Text(d))).collect(),
                     self.level_slot(levels, RawValue::Null),

@@ -47,6 +47,14 @@ pub enum FeatureTransform {
         as_of: f64,
         scaling: Scaling,
     },
+    /// A text column as one input: the position of its level in `levels`, and `levels.len()`
+    /// for "(other)" (rare and unseen levels); NULL is "(missing)" as for one-hot inputs. For
+    /// boosted trees, which split on these codes as categories.
+    TextCodes {
+        name: String,
+        kind: FeatureKind,
+        levels: Vec<String>,
+    },
 }
 
 impl FeatureTransform {
@@ -55,14 +63,15 @@ impl FeatureTransform {
             FeatureTransform::Numeric { name, .. }
             | FeatureTransform::Categorical { name, .. }
             | FeatureTransform::Binned { name, .. }
-            | FeatureTransform::Date { name, .. } => name,
+            | FeatureTransform::Date { name, .. }
+            | FeatureTransform::TextCodes { name, .. } => name,
         }
     }
 
     pub fn kind(&self) -> FeatureKind {
         match self {
             FeatureTransform::Numeric { .. } | FeatureTransform::Binned { .. } => FeatureKind::Numeric,
-            FeatureTransform::Categorical { kind, .. } => *kind,
+            FeatureTransform::Categorical { kind, .. } | FeatureTransform::TextCodes { kind, .. } => *kind,
             FeatureTransform::Date { .. } => FeatureKind::Date,
         }
     }
@@ -74,6 +83,15 @@ impl FeatureTransform {
             FeatureTransform::Categorical { levels, .. } => levels.len() + 1,
             FeatureTransform::Binned { edges, .. } => edges.len() + 2,
             FeatureTransform::Date { scaling, .. } => 1 + scaling.indicator as usize + DAY_NAMES.len(),
+            FeatureTransform::TextCodes { .. } => 1,
+        }
+    }
+
+    /// The kept levels of a text column, however it is encoded.
+    pub fn levels(&self) -> Option<&[String]> {
+        match self {
+            FeatureTransform::Categorical { levels, .. } | FeatureTransform::TextCodes { levels, .. } => Some(levels),
+            _ => None,
         }
     }
 
@@ -81,7 +99,7 @@ impl FeatureTransform {
     pub fn max_nonzeros(&self) -> usize {
         match self {
             FeatureTransform::Numeric { scaling, .. } => 1 + scaling.indicator as usize,
-            FeatureTransform::Categorical { .. } | FeatureTransform::Binned { .. } => 1,
+            FeatureTransform::Categorical { .. } | FeatureTransform::Binned { .. } | FeatureTransform::TextCodes { .. } => 1,
             FeatureTransform::Date { scaling, .. } => 2 + scaling.indicator as usize,
         }
     }
@@ -92,6 +110,7 @@ impl FeatureTransform {
             FeatureTransform::Numeric { name, log: false, .. } => vec![name.clone()],
             FeatureTransform::Numeric { name, log: true, .. } => vec![format!("log {name}")],
             FeatureTransform::Date { name, .. } => vec![format!("{name} days before as-of")],
+            FeatureTransform::TextCodes { name, .. } => vec![name.clone()],
             FeatureTransform::Categorical { name, levels, .. } => {
                 return levels.iter().chain([&OTHER_LEVEL.to_string()]).map(|l| format!("{name} = {l}")).collect()
             }
@@ -115,7 +134,7 @@ impl FeatureTransform {
     /// or bin of the others.
     pub fn interaction_slots(&self) -> (usize, usize) {
         match self {
-            FeatureTransform::Numeric { .. } | FeatureTransform::Date { .. } => (0, 1),
+            FeatureTransform::Numeric { .. } | FeatureTransform::Date { .. } | FeatureTransform::TextCodes { .. } => (0, 1),
             _ => (0, self.width()),
         }
     }
@@ -132,6 +151,9 @@ impl FeatureTransform {
             }
             FeatureTransform::Categorical { name, kind, levels } => {
                 json!({"name": name, "kind": kind.as_str(), "levels": levels, "other_level": true})
+            }
+            FeatureTransform::TextCodes { name, kind, levels } => {
+                json!({"name": name, "kind": kind.as_str(), "levels": levels, "other_level": true, "encoding": "codes"})
             }
             FeatureTransform::Binned { name, edges } => {
                 json!({"name": name, "kind": "numeric", "bins": bin_labels(edges), "edges": edges})
