@@ -63,6 +63,7 @@ fn node(n: ForustNode) -> Node {
         left_child: n.left_child,
         right_child: n.right_child,
         missing_node: n.missing_node,
+        categories: None,
     }
 }
 

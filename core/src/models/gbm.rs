@@ -198,6 +198,9 @@ pub struct GbmData {
     pub cols: usize,
     pub y: Vec<bool>,
     pub weights: Vec<f64>,
+    /// The inputs that are category codes (whole numbers from 0; LightGBM's categorical
+    /// features); the training data's list holds for its validation data too.
+    pub categorical: Vec<usize>,
 }
 
 /// Histogram bins per input LightGBM cuts numbers into (its default `max_bin`).
@@ -231,7 +234,18 @@ const SAMPLE_ROWS: (usize, usize) = (50_000, 200_000);
 /// LightGBM allocates a histogram for each of `num_leaves` leaves up front, so the leaves are
 /// capped at what `rows` rows can fill (MIN_ROWS_PER_LEAF each) and `max_depth` allows: the same
 /// trees, with memory bounded by the rows (as [`gbm_training_bytes`] counts it).
-pub(crate) fn lightgbm_parameters(opts: &GbmOptions, validation: bool, rows: usize, inputs: usize) -> String {
+pub(crate) fn lightgbm_parameters(
+    opts: &GbmOptions,
+    validation: bool,
+    rows: usize,
+    inputs: usize,
+    categorical: &[usize],
+) -> String {
+    let categorical = if categorical.is_empty() {
+        String::new()
+    } else {
+        format!(" categorical_feature={}", categorical.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(","))
+    };
     let sample = (SAMPLE_VALUES / inputs.max(1)).clamp(SAMPLE_ROWS.0, SAMPLE_ROWS.1);
     let reachable = (rows / MIN_ROWS_PER_LEAF).min(1usize << opts.max_depth.clamp(1, 62)).max(2);
     let bagging =
@@ -239,7 +253,7 @@ pub(crate) fn lightgbm_parameters(opts: &GbmOptions, validation: bool, rows: usi
     format!(
         "objective=binary metric={} verbosity=-1 num_threads={} seed={} deterministic=true force_row_wise=true \
          num_iterations={} learning_rate={} num_leaves={} max_depth={} min_data_in_leaf={MIN_ROWS_PER_LEAF} \
-         min_sum_hessian_in_leaf={} lambda_l2={} bin_construct_sample_cnt={sample}{bagging}",
+         min_sum_hessian_in_leaf={} lambda_l2={} bin_construct_sample_cnt={sample}{bagging}{categorical}",
         if validation { "binary_logloss" } else { "none" },
         opts.threads.max(1),
         opts.seed % (i32::MAX as u64),
@@ -318,7 +332,7 @@ fn fit_blocking(
     let lightgbm = |e: String| core_err!(FitFailed, "LightGBM: {e}");
     let Some(_alone) = exclusive_unless(stop) else { return Err(core_err!(Canceled, "the fit was stopped")) };
     let rounds = opts.early_stopping_rounds.filter(|_| valid.is_some());
-    let params = lightgbm_parameters(&opts, rounds.is_some(), train.rows, train.cols);
+    let params = lightgbm_parameters(&opts, rounds.is_some(), train.rows, train.cols, &train.categorical);
     let train_set = dataset(&train, &params, None, stop)?;
     // LightGBM has its binned copy: the row-major inputs are not needed any more.
     drop(train);

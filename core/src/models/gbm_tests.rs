@@ -16,7 +16,7 @@ fn data(n: usize, seed: u64) -> GbmData {
         y.push(u(&mut rng) < 1.0 / (1.0 + (-z).exp()));
         x.extend([a, b, c]);
     }
-    GbmData { x, rows: n, cols: 3, y, weights: vec![1.0; n] }
+    GbmData { x, rows: n, cols: 3, y, weights: vec![1.0; n], categorical: Vec::new() }
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn wide(rows: usize, cols: usize, seed: u64) -> GbmData {
             x.push(v + (rng.next_u64() >> 40) as f64 * 1e-9);
         }
     }
-    GbmData { x, rows, cols, y: base.y, weights: base.weights }
+    GbmData { x, rows, cols, y: base.y, weights: base.weights, categorical: Vec::new() }
 }
 
 #[test]
@@ -209,7 +209,7 @@ fn a_dataset_built_in_parts_grows_the_trees_of_one_built_in_one_call() {
     // in 4 parts, with a validation set binned by reference.
     let (train, valid) = (wide(100_000, 40, 31), wide(5_000, 40, 32));
     let opts = GbmOptions { trees: 5, ..Default::default() };
-    let params = lightgbm_parameters(&opts, true, train.rows, train.cols);
+    let params = lightgbm_parameters(&opts, true, train.rows, train.cols, &[]);
     assert!(params.contains("bin_construct_sample_cnt=75000"), "{params}");
     let grown = |set: LgbmDataset, valid: LgbmDataset| {
         let mut booster = LgbmBooster::new(&set, &params).unwrap();
@@ -234,5 +234,45 @@ fn a_dataset_built_in_parts_grows_the_trees_of_one_built_in_one_call() {
     if ours.0 != theirs.0 {
         let differ: Vec<(&str, &str)> = ours.0.lines().zip(theirs.0.lines()).filter(|(a, b)| a != b).take(3).collect();
         panic!("the model texts differ: {differ:?}");
+    }
+}
+
+/// [`data`] plus a text column as codes 0..40 (input 3): the odd codes below 20 convert more.
+fn with_categories(n: usize, seed: u64) -> GbmData {
+    let base = data(n, seed);
+    let mut rng = SeededRng::new(seed + 7);
+    let (mut x, mut y) = (Vec::with_capacity(n * 4), Vec::with_capacity(n));
+    for r in 0..n {
+        let code = (rng.next_u64() % 40) as f64;
+        x.extend_from_slice(&base.x[r * 3..r * 3 + 3]);
+        x.push(code);
+        let lifted = code < 20.0 && code as u64 % 2 == 1;
+        y.push(base.y[r] || (lifted && rng.next_u64().is_multiple_of(3)));
+    }
+    GbmData { x, rows: n, cols: 4, y, weights: vec![1.0; n], categorical: vec![3] }
+}
+
+#[test]
+fn categorical_splits_score_and_explain_as_lightgbm_does() {
+    let model = fit(with_categories(4000, 41), GbmOptions { trees: 60, max_depth: 8, ..Default::default() });
+    let categorical = model.tree_list().iter().flat_map(|t| &t.nodes).filter(|n| n.categories.is_some()).count();
+    assert!(categorical >= 10, "{categorical} categorical splits");
+    let lightgbm = crate::models::LgbmBooster::from_model_text(model.model_text()).unwrap();
+    // Probe codes seen in training, unseen ones (40, 1000), negative and fractional ones, and NaN.
+    let mut probe = with_categories(300, 42);
+    for (i, code) in [40.0, 1000.0, -1.0, -0.5, 2.5, 3.9, f64::NAN].into_iter().enumerate() {
+        probe.x[i * 4 + 3] = code;
+    }
+    let raw = lightgbm.raw_scores(&probe.x, 4).unwrap();
+    let contributions = lightgbm.contributions(&probe.x, 4).unwrap();
+    let mut ours = vec![0.0; 4];
+    for (i, row) in probe.x.chunks(4).enumerate() {
+        assert!((model.log_odds(row) - raw[i]).abs() < 1e-12, "row {i} {row:?}: {} vs {}", model.log_odds(row), raw[i]);
+        let base = model.contributions(row, &mut ours);
+        let reference = &contributions[i * 5..i * 5 + 5];
+        for j in 0..4 {
+            assert!((ours[j] - reference[j]).abs() < 1e-9, "row {i} input {j}: {} vs {}", ours[j], reference[j]);
+        }
+        assert!((base - reference[4]).abs() < 1e-9, "base {base} vs {}", reference[4]);
     }
 }

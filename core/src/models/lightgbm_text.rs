@@ -1,8 +1,9 @@
 //! Reads LightGBM's model text (what `LGBM_BoosterSaveModelToString` writes) into the project's
 //! own [`Tree`]s: numerical splits with LightGBM's missing-value rules, leaf values as stored
 //! (shrinkage already applied), and the training row counts as covers (what LightGBM's own
-//! TreeSHAP weighs branches by). Anything this reader does not run (categorical splits, linear
-//! trees, another objective) is an error, never a silently different model.
+//! TreeSHAP weighs branches by), and categorical splits with their category bitsets. Anything
+//! this reader does not run (linear trees, another objective) is an error, never a silently
+//! different model.
 
 use std::collections::HashMap;
 
@@ -67,9 +68,6 @@ fn parse_tree(block: &str) -> Result<Tree, String> {
     if leaves == 0 || leaves > 1 << 24 {
         return Err(format!("{leaves} leaves"));
     }
-    if kv.get("num_cat").is_some_and(|v| v.trim() != "0") {
-        return Err("it has categorical splits, which this build does not score".into());
-    }
     if kv.get("is_linear").is_some_and(|v| v.trim() != "0") {
         return Err("it is a linear tree, which this build does not score".into());
     }
@@ -79,6 +77,20 @@ fn parse_tree(block: &str) -> Result<Tree, String> {
         return Ok(Tree { nodes: vec![Node::leaf(leaf_value[0], count)] });
     }
     let splits = leaves - 1;
+    let categorical: usize = kv.get("num_cat").map_or(Ok(0), |v| v.trim().parse()).map_err(|_| "num_cat is not a count")?;
+    if categorical > splits {
+        return Err(format!("{categorical} categorical splits of {splits}"));
+    }
+    let (boundaries, bits) = if categorical > 0 {
+        let boundaries: Vec<usize> = numbers(&kv, "cat_boundaries", categorical + 1)?;
+        if boundaries[0] != 0 || boundaries.windows(2).any(|w| w[0] > w[1]) {
+            return Err("cat_boundaries are not ascending from 0".into());
+        }
+        let bits: Vec<u32> = numbers(&kv, "cat_threshold", boundaries[categorical])?;
+        (boundaries, bits)
+    } else {
+        (vec![0], Vec::new())
+    };
     let tables = Splits {
         feature: numbers(&kv, "split_feature", splits)?,
         threshold: numbers(&kv, "threshold", splits)?,
@@ -88,6 +100,8 @@ fn parse_tree(block: &str) -> Result<Tree, String> {
         internal_count: numbers(&kv, "internal_count", splits)?,
         leaf_count: numbers(&kv, "leaf_count", leaves)?,
         leaf_value,
+        cat_boundaries: boundaries,
+        cat_bits: bits,
     };
     let mut tree = Tree { nodes: Vec::with_capacity(2 * leaves - 1) };
     let mut seen = vec![false; splits + leaves];
@@ -109,6 +123,10 @@ struct Splits {
     internal_count: Vec<f64>,
     leaf_count: Vec<f64>,
     leaf_value: Vec<f64>,
+    /// Categorical split k's bitset is `cat_bits[cat_boundaries[k]..cat_boundaries[k + 1]]`;
+    /// a categorical split's threshold is its k.
+    cat_boundaries: Vec<usize>,
+    cat_bits: Vec<u32>,
 }
 
 impl Splits {
@@ -135,9 +153,16 @@ impl Splits {
         }
         let i = id as usize;
         let decision = self.decision[i];
-        if decision & CATEGORICAL_MASK != 0 {
-            return Err(format!("split {i} is categorical"));
-        }
+        let categories = if decision & CATEGORICAL_MASK != 0 {
+            let k = self.threshold[i];
+            let (from, to) = match (k >= 0.0 && k.fract() == 0.0).then_some(k as usize) {
+                Some(k) if k + 1 < self.cat_boundaries.len() => (self.cat_boundaries[k], self.cat_boundaries[k + 1]),
+                _ => return Err(format!("split {i} names category set {k}, which the tree does not have")),
+            };
+            Some(self.cat_bits[from..to].into())
+        } else {
+            None
+        };
         let missing = match (decision >> 2) & 3 {
             0 => MissingRule::None,
             1 => MissingRule::Zero,
@@ -155,6 +180,7 @@ impl Splits {
             left_child: 0,
             right_child: 0,
             missing_node: 0,
+            categories,
         });
         let left = self.add(tree, self.left[i], depth + 1, seen)?;
         let right = self.add(tree, self.right[i], depth + 1, seen)?;

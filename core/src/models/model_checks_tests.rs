@@ -96,7 +96,8 @@ fn tree_inconsistencies_are_errors() {
     assert!(edit("leaf_count", "-1").contains("cover -1"));
     assert!(edit("leaf_value", "nan").contains("weight NaN"));
     assert!(edit("num_leaves", "3").contains("values, expected"));
-    assert!(edit("decision_type", "1").contains("categorical"));
+    // A categorical split whose threshold (the index of its category set) names no set.
+    assert!(edit("decision_type", "1").contains("category set"));
     assert!(edit("decision_type", "14").contains("missing type 3"));
     assert!(err_with_text(&model, text.replace("objective=binary sigmoid:1", "objective=regression")).contains("not binary"));
 }

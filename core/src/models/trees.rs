@@ -37,6 +37,10 @@ pub struct Node {
     pub right_child: usize,
     /// Where missing inputs go: the left or right child, or a third branch of its own.
     pub missing_node: usize,
+    /// A categorical split (LightGBM's): the categories that go left, as its bitset (category c
+    /// is bit c % 32 of word c / 32); any other category, a negative number and NaN go right.
+    /// None for a numeric split.
+    pub categories: Option<Box<[u32]>>,
 }
 
 impl Node {
@@ -51,12 +55,16 @@ impl Node {
             left_child: 0,
             right_child: 0,
             missing_node: 0,
+            categories: None,
         }
     }
 
-    /// The child an input goes to (LightGBM's `NumericalDecision`).
+    /// The child an input goes to (LightGBM's `NumericalDecision` or `CategoricalDecision`).
     #[inline]
     pub fn child_for(&self, x: f64) -> usize {
+        if let Some(bits) = &self.categories {
+            return if in_category_set(bits, x) { self.left_child } else { self.right_child };
+        }
         let x = if x.is_nan() && self.missing != MissingRule::NaN { 0.0 } else { x };
         let missing = match self.missing {
             MissingRule::None => false,
@@ -71,6 +79,17 @@ impl Node {
             self.right_child
         }
     }
+}
+
+/// Whether category `x` (a code; truncated toward zero as C++'s int cast does) is in `bits`.
+#[inline]
+fn in_category_set(bits: &[u32], x: f64) -> bool {
+    let x = x.trunc();
+    if x.is_nan() || x < 0.0 || x >= i32::MAX as f64 {
+        return false;
+    }
+    let c = x as usize;
+    bits.get(c / 32).is_some_and(|w| (w >> (c % 32)) & 1 == 1)
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -53,11 +53,13 @@ pub struct Fitted {
 /// Called once per optimizer iteration with (iteration, objective); an Err cancels training.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, f64) -> Result<(), String>;
 
-/// Preprocessing for an algorithm: trees route missing numbers themselves (NaN), except after
-/// SMOTE, which interpolates between rows and so needs complete numbers.
+/// Preprocessing for an algorithm: trees route missing numbers themselves (NaN) and split text
+/// columns as categories (one input of level codes each, LightGBM's categorical features),
+/// except after SMOTE, which interpolates between rows and so needs complete numbers and
+/// one-hot levels.
 fn preprocess_options(opts: &TrainOptions, algorithm: Algorithm) -> PreprocessOptions {
     let native_missing = algorithm == Algorithm::Gbm && !matches!(opts.resample, Resample::Smote { .. });
-    PreprocessOptions { impute_numeric: !native_missing, ..opts.preprocess.clone() }
+    PreprocessOptions { impute_numeric: !native_missing, text_codes: native_missing, ..opts.preprocess.clone() }
 }
 
 /// Asks `progress` (with no iteration yet) whether to go on: the cancel check between the
@@ -135,14 +137,17 @@ pub fn fit_on_rows(
                     go_on(progress)?;
                     let vy: Vec<bool> = v.iter().map(|&i| data.labels[i]).collect();
                     let vw = vy.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
-                    Some(GbmData { rows: vx.nrows(), cols: vx.ncols(), x: vx.into_raw_vec_and_offset().0, y: vy, weights: vw })
+                    let (rows, cols, x) = (vx.nrows(), vx.ncols(), vx.into_raw_vec_and_offset().0);
+                    Some(GbmData { rows, cols, x, y: vy, weights: vw, categorical: Vec::new() })
                 }
                 None => None,
             };
             let x = resampled.x.into_dense(limit, "boosted trees")?;
             go_on(progress)?;
             let (rows_n, cols_n) = x.dim();
-            let train = GbmData { x: x.into_raw_vec_and_offset().0, rows: rows_n, cols: cols_n, y: resampled.y, weights };
+            let categorical = preprocessor.code_inputs();
+            let train =
+                GbmData { x: x.into_raw_vec_and_offset().0, rows: rows_n, cols: cols_n, y: resampled.y, weights, categorical };
             let model = fit_gbm(train, valid, &params.gbm, &mut *progress).map_err(|e| e.context("gradient boosting failed"))?;
             let trees = crate::models::TreeBooster::trees(&model);
             (Estimator::Gbm(model), true, trees)

@@ -164,7 +164,10 @@ fn training_past_the_memory_limit_is_an_error_naming_the_limit() {
     // 1,000 kept levels: the Newton system of about 1,000 inputs is past 4 MB.
     assert!(err.contains("Newton system") && err.contains("options.max_memory") && err.contains("\"company\" 1001"), "{err}");
     assert!(err.contains("options.max_levels"), "{err}");
+    // Trees read "company" as one input of codes: their memory is the histograms of up to
+    // 4,096 leaves open at once.
     opts.algorithm = Algorithm::Gbm;
+    (opts.gbm.max_leaves, opts.gbm.max_depth) = (4096, 64);
     let err = train_model(&data, &opts, &mut |_, _| Ok(())).err().unwrap().message;
     assert!(err.contains("boosted trees") && err.contains("4.0 MB"), "{err}");
 }
@@ -249,4 +252,35 @@ fn balanced_class_weight_raises_scores_of_the_minority() {
     let base = data.labels.iter().filter(|&&l| l).count() as f64 / data.labels.len() as f64;
     assert!(base < 0.5);
     assert!(mean(&balanced.predictions) > mean(&plain.predictions));
+}
+
+#[test]
+fn gbm_reads_a_text_column_as_one_input_of_codes_and_explains_it_once() {
+    // 300 companies: the trees split on their codes.
+    let data = many_companies(20_000, 300);
+    let opts = TrainOptions { algorithm: Algorithm::Gbm, ..TrainOptions::default() };
+    let out = train_model(&data, &opts, &mut |_, _| Ok(())).unwrap();
+    let p = &out.model.preprocessor;
+    assert!(matches!(&p.features[0], crate::data::FeatureTransform::TextCodes { levels, .. } if levels.len() == 300));
+    assert_eq!((p.width(), p.code_inputs()), (2, vec![0]));
+    let crate::models::Estimator::Gbm(trees) = &out.model.estimator else { panic!("a gbm model") };
+    assert!(trees.tree_list().iter().flat_map(|t| &t.nodes).any(|n| n.categories.is_some()));
+    // One contribution per source column; with the base they add up to the log-odds.
+    let (mut raw, mut scratch) = (Vec::new(), Vec::new());
+    row_values(&data.columns, 7, &mut raw);
+    let e = crate::explain::explain(&out.model, &raw, &mut scratch).unwrap();
+    assert_eq!(e.features.iter().map(|f| f.feature.as_str()).collect::<Vec<_>>(), ["company", "n"]);
+    assert_eq!(e.features[0].condition, "company = company 7");
+    let total = e.base_value + e.features.iter().map(|f| f.contribution).sum::<f64>();
+    assert!((total - e.log_odds).abs() < 1e-9, "{total} vs {}", e.log_odds);
+    // A company never seen in training scores as the "(other)" code, as at training.
+    let unseen = [crate::data::RawValue::Text("company 99999"), crate::data::RawValue::Number(3.0)];
+    let other = [crate::data::RawValue::Text("company 299"), crate::data::RawValue::Number(3.0)];
+    assert!(out.model.probability(&unseen, &mut scratch).unwrap().is_finite());
+    assert_eq!(p.code_inputs().len(), 1);
+    let mut inputs = vec![0.0; 2];
+    p.transform_into(&unseen, &mut inputs).unwrap();
+    assert_eq!(inputs[0], 300.0);
+    p.transform_into(&other, &mut inputs).unwrap();
+    assert!(inputs[0] < 300.0);
 }

@@ -41,6 +41,19 @@ impl Preprocessor {
         self.features.iter().map(FeatureTransform::width).sum()
     }
 
+    /// The inputs that are text level codes ([`FeatureTransform::TextCodes`]), ascending.
+    pub fn code_inputs(&self) -> Vec<usize> {
+        let mut at = 0;
+        let mut codes = Vec::new();
+        for f in &self.features {
+            if matches!(f, FeatureTransform::TextCodes { .. }) {
+                codes.push(at);
+            }
+            at += f.width();
+        }
+        codes
+    }
+
     /// Total number of model inputs.
     pub fn width(&self) -> usize {
         self.feature_width() + self.interactions.iter().map(Interaction::width).sum::<usize>()
