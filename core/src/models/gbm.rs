@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::models::flat_trees::FlatTrees;
 use crate::models::forust_json::parse_forust_json;
 use crate::models::lightgbm_ffi::{exclusive_unless, LgbmBooster, LgbmDataset};
 use crate::models::lightgbm_text::parse_model_text;
@@ -84,6 +85,9 @@ pub struct GbmModel {
     /// Added to the trees' sum (0 for LightGBM, whose first tree holds the starting score).
     base_score: f64,
     trees: Vec<Tree>,
+    /// The same trees as scoring walks them (None for forust-ml trees with missing branches of
+    /// their own, which scoring walks as `trees`).
+    flat: Option<FlatTrees>,
     /// TreeSHAP tables and constants, computed once per model, on its first explanation.
     shap: OnceLock<TreeShapPlan>,
 }
@@ -100,13 +104,18 @@ impl GbmModel {
     /// Reads LightGBM's model text; an error says what in it this build cannot score.
     pub fn from_model_text(text: String) -> Result<GbmModel, String> {
         let trees = parse_model_text(&text)?;
-        Ok(GbmModel { source: TreeSource::LightGbm(text), base_score: 0.0, trees, shap: OnceLock::new() })
+        Ok(GbmModel::of(TreeSource::LightGbm(text), 0.0, trees))
     }
 
     /// Reads a forust-ml booster's JSON (artifacts written before LightGBM).
     pub fn from_forust_json(json: String) -> Result<GbmModel, String> {
         let (base_score, trees) = parse_forust_json(&json)?;
-        Ok(GbmModel { source: TreeSource::Forust(json), base_score, trees, shap: OnceLock::new() })
+        Ok(GbmModel::of(TreeSource::Forust(json), base_score, trees))
+    }
+
+    fn of(source: TreeSource, base_score: f64, trees: Vec<Tree>) -> GbmModel {
+        let flat = FlatTrees::new(&trees);
+        GbmModel { source, base_score, trees, flat, shap: OnceLock::new() }
     }
 
     /// LightGBM's model text, or forust's JSON for a model trained before LightGBM.
@@ -150,8 +159,8 @@ impl std::fmt::Debug for GbmModel {
 
 impl Clone for GbmModel {
     fn clone(&self) -> Self {
-        let (source, base_score, trees) = (self.source.clone(), self.base_score, self.trees.clone());
-        GbmModel { source, base_score, trees, shap: OnceLock::new() }
+        let (source, base_score, trees, flat) = (self.source.clone(), self.base_score, self.trees.clone(), self.flat.clone());
+        GbmModel { source, base_score, trees, flat, shap: OnceLock::new() }
     }
 }
 
@@ -177,7 +186,10 @@ impl TreeBooster for GbmModel {
     #[inline]
     fn log_odds(&self, inputs: &[f64]) -> f64 {
         // The base plus the trees' sum, in this order: forust's models score bit for bit.
-        self.base_score + self.trees.iter().map(|t| t.predict(inputs)).sum::<f64>()
+        match &self.flat {
+            Some(flat) => self.base_score + flat.sum(inputs),
+            None => self.base_score + self.trees.iter().map(|t| t.predict(inputs)).sum::<f64>(),
+        }
     }
 
     fn contributions(&self, inputs: &[f64], out: &mut [f64]) -> f64 {

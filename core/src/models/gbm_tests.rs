@@ -276,3 +276,20 @@ fn categorical_splits_score_and_explain_as_lightgbm_does() {
         assert!((base - reference[4]).abs() < 1e-9, "base {base} vs {}", reference[4]);
     }
 }
+
+#[test]
+fn flat_trees_score_bit_for_bit_as_the_tree_walk() {
+    let model = fit(with_categories(3000, 51), GbmOptions { trees: 80, max_depth: 10, ..Default::default() });
+    let flat = crate::models::flat_trees::FlatTrees::new(model.tree_list()).expect("LightGBM's trees flatten");
+    let mut probe = with_categories(500, 52);
+    // Zeros, tiny numbers, NaN and odd codes, in every input.
+    let odd = [0.0, -0.0, 1e-36, -1e-36, f64::NAN, -1.0, 40.0, 2.5];
+    for (k, v) in probe.x.iter_mut().enumerate().filter(|(k, _)| k % 3 == 0) {
+        *v = odd[k % odd.len()];
+    }
+    for row in probe.x.chunks(4) {
+        let walked = model.tree_list().iter().map(|t| t.predict(row)).sum::<f64>();
+        assert_eq!(flat.sum(row).to_bits(), walked.to_bits(), "{row:?}");
+        assert_eq!(model.log_odds(row).to_bits(), walked.to_bits());
+    }
+}

@@ -6,6 +6,7 @@
 
 mod artifact;
 mod calibration;
+pub(crate) mod flat_trees;
 mod forust_json;
 mod gbm;
 mod gbm_estimator;

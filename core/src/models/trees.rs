@@ -83,7 +83,7 @@ impl Node {
 
 /// Whether category `x` (a code; truncated toward zero as C++'s int cast does) is in `bits`.
 #[inline]
-fn in_category_set(bits: &[u32], x: f64) -> bool {
+pub(crate) fn in_category_set(bits: &[u32], x: f64) -> bool {
     let x = x.trunc();
     if x.is_nan() || x < 0.0 || x >= i32::MAX as f64 {
         return false;
