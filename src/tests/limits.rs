@@ -90,8 +90,9 @@ mod tests {
         decode_model(&bytes.unwrap().unwrap()).unwrap()
     }
 
+    // 4 inputs: the leads' numbers, and each text column as one input of level codes.
     #[pg_test(
-        error = "model \"g@1\": model artifact is corrupt: tree 0: node 0 splits input 999999 at 0.5 (the model has 10 inputs)"
+        error = "model \"g@1\": model artifact is corrupt: tree 0: node 0 splits input 999999 at 0.5 (the model has 4 inputs)"
     )]
     fn an_edited_tree_is_an_error_not_a_crash() {
         make_leads("leads", 1000);
