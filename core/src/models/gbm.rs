@@ -331,7 +331,7 @@ fn dataset(d: &GbmData, params: &str, reference: Option<&LgbmDataset>, stop: &At
 /// NaN without validation), then the result.
 enum Report {
     Grown(usize, f64),
-    Done(CoreResult<GbmModel>),
+    Done(Box<CoreResult<GbmModel>>),
 }
 
 fn fit_blocking(
@@ -414,7 +414,7 @@ pub fn fit_gbm(
             let fit = || fit_blocking(train, valid, opts_owned, &worker_stop, &tx);
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(fit))
                 .unwrap_or_else(|_| Err(core_err!(Internal, "the booster panicked")));
-            let _ = tx.send(Report::Done(r));
+            let _ = tx.send(Report::Done(Box::new(r)));
         })
         .map_err(|e| core_err!(Internal, "cannot start a training thread: {e}"))?;
     let (mut trees, mut loss) = (0, f64::NAN);
@@ -422,7 +422,7 @@ pub fn fit_gbm(
         let asked = match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(Report::Done(r)) => {
                 let _ = handle.join();
-                return r;
+                return *r;
             }
             Ok(Report::Grown(t, l)) => {
                 (trees, loss) = (t, l);
