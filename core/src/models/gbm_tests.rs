@@ -3,6 +3,7 @@
 use super::*;
 use crate::data::SeededRng;
 use crate::evaluation::roc_auc;
+use crate::models::lightgbm_ffi::LgbmDataset;
 
 /// y depends on an interaction a*b (which a linear model cannot fit) and on missingness of c.
 fn data(n: usize, seed: u64) -> GbmData {

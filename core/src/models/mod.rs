@@ -9,6 +9,7 @@ mod calibration;
 pub(crate) mod flat_trees;
 mod forust_json;
 mod gbm;
+mod gbm_inputs;
 mod gbm_estimator;
 mod lightgbm_ffi;
 mod lightgbm_text;
