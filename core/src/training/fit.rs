@@ -18,7 +18,7 @@ use crate::models::{fit_gbm, GbmData, GbmOptions};
 use crate::models::{fit_isotonic, fit_platt, Calibration};
 use crate::models::{fit_logistic_rows, newton_system_bytes, LogisticOptions};
 use crate::models::{Estimator, LeadModel};
-use crate::resources::{map_tasks, worker_threads};
+use crate::resources::{map_tasks, worker_threads, Cancel};
 use crate::training::options::{Algorithm, CalibrationChoice, ClassWeight, TrainOptions};
 use crate::{CoreError, CoreResult};
 
@@ -63,6 +63,7 @@ fn preprocess_options(opts: &TrainOptions, algorithm: Algorithm) -> PreprocessOp
 /// Fits preprocessing and an estimator on `rows` only (resampling them first if asked). Trees
 /// stop early on `early_stopping_rows` when given. Every large buffer is sized against
 /// `opts.max_memory` before it is built.
+#[allow(clippy::too_many_arguments)]
 pub fn fit_on_rows(
     data: &TrainingData,
     rows: &[usize],
@@ -71,6 +72,7 @@ pub fn fit_on_rows(
     early_stopping_rows: Option<&[usize]>,
     passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
+    cancel: &dyn Cancel,
 ) -> CoreResult<Fitted> {
     let (preprocessor, capped_levels) =
         fit_preprocessor_reporting(&data.columns, rows, &preprocess_options(opts, params.algorithm))?;
@@ -139,7 +141,7 @@ pub fn fit_on_rows(
         }
         _ => {
             let lopts = LogisticOptions { alpha: params.alpha, max_iter: opts.max_iter, tol: opts.tol };
-            let fit = fit_logistic_rows(resampled.x.rows(), &resampled.y, &weights, &lopts, None, progress)
+            let fit = fit_logistic_rows(resampled.x.rows(), &resampled.y, &weights, &lopts, None, cancel, progress)
                 .map_err(|e| CoreError::from(e).context("logistic regression failed"))?;
             let (c, i) = (fit.converged, fit.iterations);
             (Estimator::Logistic(fit), c, i)

@@ -76,7 +76,7 @@ fn select_and_fit(
         }
     }
     cancel.check("training")?;
-    let fitted = fit_on_rows(data, train, &params, opts, Some(validation), passes, &mut *progress)?;
+    let fitted = fit_on_rows(data, train, &params, opts, Some(validation), passes, &mut *progress, cancel)?;
     Ok((fitted, params, cv_report, search_report))
 }
 
@@ -166,8 +166,16 @@ pub fn train_model_with(
     // threshold and tiers are those of the routed model score() uses.
     let segments_report = match &opts.segment_by {
         Some(_) => {
-            let (segments, report) =
-                crate::training::segments::fit_segments(data, &train, &validation, &model, &params, opts, &mut *progress)?;
+            let (segments, report) = crate::training::segments::fit_segments(
+                data,
+                &train,
+                &validation,
+                &model,
+                &params,
+                opts,
+                &mut *progress,
+                cancel,
+            )?;
             model.segments = Some(segments);
             Some(report)
         }
