@@ -313,3 +313,14 @@ CREATE FUNCTION lead_scoring."log_decision"(
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'log_decision_wrapper';
+
+-- report() gains the funnel argument (a Funnel section from funnel() over a CRM source); it
+-- reads that source, so it is no longer PARALLEL SAFE.
+DROP FUNCTION lead_scoring."report"(TEXT);
+CREATE FUNCTION lead_scoring."report"(
+	"model_name" TEXT,
+	"funnel" jsonb DEFAULT NULL
+) RETURNS TEXT
+STABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'report_wrapper';

@@ -20,7 +20,7 @@ pub use cv::{expanding_window_folds, stratified_k_fold, summarize, MetricSummary
 pub use experiments::{
     compare_arms, fisher_exact, median, two_proportion_z_test, verdict, wilson_interval, ArmComparison, ArmTest,
 };
-pub use funnel::{funnel_rates, FunnelCounts, FunnelRates};
+pub use funnel::{funnel_rates, FunnelCounts, FunnelRates, FunnelRow};
 pub use metrics::{
     average_precision, brier, brier_term, confusion, ks_statistic, log_loss, log_loss_term, max_f1_threshold, part_metrics,
     precision_at_top, roc_auc, roc_auc_of_groups, Confusion,
