@@ -138,6 +138,32 @@ mod tests {
         assert_eq!(tiers_not_by_segment("seg_scored", "l.lead_tier"), (0, 6000));
     }
 
+    #[pg_test]
+    fn monitor_counts_conversion_per_tier_by_each_leads_segment_tiers() {
+        make_segmented_leads();
+        train("seg_tiers", r#"{"segment_by": "source", "segment_tiers": true}"#);
+        let shown = Spi::get_one::<JsonB>(
+            "SELECT jsonb_agg(jsonb_build_array(t ->> 'tier', (t ->> 'leads')::int, (t ->> 'conversions')::int) ORDER BY n)
+               FROM lead_scoring.monitor('seg_tiers', 'seg_leads') m, jsonb_array_elements(m.metrics -> 'tiers') WITH ORDINALITY AS x(t, n)",
+        )
+        .unwrap()
+        .unwrap()
+        .0;
+        // tier() in SQL, the version's tier order.
+        let expected = Spi::get_one::<JsonB>(
+            "SELECT jsonb_agg(jsonb_build_array(x ->> 'name', coalesce(c.leads, 0), coalesce(c.conversions, 0)) ORDER BY n)
+               FROM lead_scoring.models m, jsonb_array_elements(m.tiers) WITH ORDINALITY AS v(x, n)
+               LEFT JOIN (SELECT lead_scoring.tier('seg_tiers', l) AS tier, count(*)::int AS leads,
+                                 count(*) FILTER (WHERE converted)::int AS conversions
+                            FROM seg_leads l GROUP BY 1) c ON c.tier = x ->> 'name'
+              WHERE m.name = 'seg_tiers'",
+        )
+        .unwrap()
+        .unwrap()
+        .0;
+        assert_eq!(shown, expected);
+    }
+
     #[pg_test(error = "option \"segment_tiers\" needs option \"segment_by\", the column whose segments get their own tiers")]
     fn segment_tiers_without_segments_is_an_error() {
         make_segmented_leads();
