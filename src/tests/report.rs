@@ -5,7 +5,7 @@
 mod tests {
     use pgrx::prelude::*;
 
-    use crate::tests::fixtures::{make_leads, train_default};
+    use crate::tests::fixtures::{error_of, make_leads, train_default};
 
     fn report(model: &str) -> String {
         Spi::get_one_with_args::<String>("SELECT lead_scoring.report($1)", &[model.into()]).unwrap().unwrap()
@@ -155,18 +155,6 @@ mod tests {
     fn report_funnel_errors() {
         make_leads("leads", 1000);
         train_default("m", "leads");
-        Spi::run(
-            "CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-             DECLARE state text; msg text;
-             BEGIN
-               EXECUTE statement;
-               RETURN 'no error';
-             EXCEPTION WHEN OTHERS THEN
-               GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-               RETURN state || ': ' || msg;
-             END $f$",
-        )
-        .unwrap();
         let cases = [
             (r#"[1]"#, "22023: funnel must be a JSON object"),
             (r#"{"period": "month"}"#, "22023: funnel.source is required"),
@@ -182,7 +170,7 @@ mod tests {
         ];
         for (funnel, message) in cases {
             let sql = format!("SELECT lead_scoring.report('m', funnel => '{funnel}')");
-            let err = Spi::get_one_with_args::<String>("SELECT pg_temp.error_of($1)", &[sql.into()]).unwrap().unwrap();
+            let err = error_of(&sql);
             assert!(err.contains(message), "{funnel}: {err}");
         }
     }
