@@ -239,5 +239,5 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
         Some((_, KeyKind::Group)) => SplitKey::Group(TextKey::from_builder(keys)),
         Some((_, KeyKind::Column)) => SplitKey::Column(TextKey::from_builder(keys)),
     };
-    ReadResult { data: TrainingData { columns, labels, split_key }, null_labels, lead_keys }
+    ReadResult { data: TrainingData { columns, labels, targets, split_key }, null_labels, lead_keys }
 }

@@ -1,4 +1,4 @@
-//! How good a score is, on any scored rows: metrics and their curves, cross-validation folds,
+//! How good a score is, on any scored rows: metrics and their curves, a predicted value's metrics, cross-validation folds,
 //! thresholds, tiers, the comparison of two scores on the same leads, and the statistics of a
 //! prospective experiment's arms.
 //!
@@ -10,6 +10,7 @@ mod cv;
 mod experiments;
 mod funnel;
 mod metrics;
+mod regression_metrics;
 mod scored_models;
 mod thresholds;
 mod tiers;
@@ -25,6 +26,7 @@ pub use metrics::{
     average_precision, brier, brier_term, confusion, ks_statistic, log_loss, log_loss_term, max_f1_threshold, part_metrics,
     precision_at_top, roc_auc, roc_auc_of_groups, Confusion,
 };
+pub use regression_metrics::{median_of, regression_metrics, RegressionMetrics};
 pub use scored_models::models_scored_in;
 pub use thresholds::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
-pub use tiers::{Tier, Tiers};
+pub use tiers::{tiers_from_quantiles, Tier, TierScale, Tiers};

@@ -18,6 +18,10 @@ use crate::CoreResult;
 pub enum Estimator {
     Logistic(LogisticFit),
     Gbm(ForustModel),
+    /// Ridge regression of a numeric label (`options.task = 'regression'`): the linear
+    /// predictor is the predicted value itself, with no link function and no calibration.
+    /// Last, so artifacts of the two older variants decode unchanged.
+    Linear(LogisticFit),
 }
 
 impl Estimator {
@@ -25,13 +29,19 @@ impl Estimator {
         match self {
             Estimator::Logistic(_) => "logistic",
             Estimator::Gbm(_) => "gbm",
+            Estimator::Linear(_) => "linear",
         }
     }
 
-    /// Log-odds for one transformed input row.
+    /// Whether the estimator predicts a value (regression) rather than a probability.
+    pub fn is_regression(&self) -> bool {
+        matches!(self, Estimator::Linear(_))
+    }
+
+    /// Log-odds for one transformed input row (the predicted value for a regression).
     pub fn log_odds(&self, inputs: &[f64]) -> f64 {
         match self {
-            Estimator::Logistic(fit) => fit.log_odds(inputs),
+            Estimator::Logistic(fit) | Estimator::Linear(fit) => fit.log_odds(inputs),
             Estimator::Gbm(model) => model.log_odds(inputs),
         }
     }
@@ -42,7 +52,7 @@ impl Estimator {
     pub fn log_odds_of_design_row(&self, x: &DesignMatrix, i: usize, scratch: &mut Vec<f64>) -> f64 {
         match (self, x) {
             (_, DesignMatrix::Dense(x)) => self.log_odds(x.row(i).to_slice().expect("row-major")),
-            (Estimator::Logistic(fit), DesignMatrix::Sparse(s)) => {
+            (Estimator::Logistic(fit) | Estimator::Linear(fit), DesignMatrix::Sparse(s)) => {
                 let (idx, val) = s.row(i);
                 fit.intercept + idx.iter().zip(val).map(|(&j, v)| v * fit.coefficients[j as usize]).sum::<f64>()
             }
@@ -126,15 +136,24 @@ impl LeadModel {
     }
 
     /// The calibrated probability for this model's log-odds: the last step of every scoring path.
+    /// A regression model's linear predictor is its prediction, returned as it is.
     #[inline]
     pub fn probability_from_log_odds(&self, log_odds: f64) -> f64 {
+        if self.estimator.is_regression() {
+            return log_odds;
+        }
         self.calibration.apply(sigmoid(log_odds))
+    }
+
+    /// Whether the model predicts a value (`options.task = 'regression'`) rather than a probability.
+    pub fn is_regression(&self) -> bool {
+        self.estimator.is_regression()
     }
 
     /// Named coefficients of a logistic model (input name, coefficient); empty for trees.
     pub fn coefficients(&self) -> Vec<(String, f64)> {
         match &self.estimator {
-            Estimator::Logistic(fit) => {
+            Estimator::Logistic(fit) | Estimator::Linear(fit) => {
                 self.preprocessor.output_names().into_iter().zip(fit.coefficients.iter().copied()).collect()
             }
             Estimator::Gbm(_) => Vec::new(),

@@ -10,16 +10,17 @@ mod fit;
 mod options;
 mod outcomes;
 mod pipeline;
+mod regression;
 mod segments;
 mod selection;
 mod summary;
 
 pub use columns::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
 pub use engine::uses_aggregate_engine;
-pub use options::{parse_train_options, Algorithm, TrainOptions, KNOWN_OPTIONS};
+pub use options::{parse_train_options, Algorithm, Task, TrainOptions, KNOWN_OPTIONS};
 pub use outcomes::{tally_outcomes, DataWindow, LabelValueRows, OutcomeClass, OutcomeCounts, OutcomeDefinition};
 #[cfg(test)]
 pub(crate) use pipeline::tests as pipeline_tests;
 pub use pipeline::{train_model, train_model_with, TrainedModel};
 pub use segments::{fallback_notice, keeps_segment_model};
-pub use summary::{EffectiveOptions, EngineReport};
+pub use summary::{EffectiveOptions, EngineReport, RegressionReport};

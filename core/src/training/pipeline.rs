@@ -15,7 +15,7 @@ use crate::models::LogisticPasses;
 use crate::models::{expected_calibration_error, ECE_BINS};
 use crate::resources::{Cancel, NeverCancel, PhaseTimes};
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Fitted, Progress};
-use crate::training::options::{Algorithm, CalibrationChoice, TrainOptions};
+use crate::training::options::{Algorithm, CalibrationChoice, Task, TrainOptions};
 use crate::training::selection::{cross_validate, search, training_folds};
 use crate::training::summary::{AutoChoice, ClassWeights, EngineReport, PartCount, ResampleReport, TrainingSummary};
 use crate::CoreResult;
@@ -96,6 +96,9 @@ pub fn train_model_with(
     progress: Progress<'_>,
     cancel: &dyn Cancel,
 ) -> CoreResult<TrainedModel> {
+    if opts.task == Task::Regression {
+        return crate::training::regression::train_regression(data, opts, cancel);
+    }
     let mut clock = PhaseTimes::start();
     let n = data.labels.len();
     let parts = assign_parts(&opts.split, &data.labels, &data.split_key)?;
@@ -240,6 +243,7 @@ pub fn train_model_with(
         outcomes: None,
         effective_options: None,
         source_fingerprint: None,
+        regression: None,
     };
     cancel.check("training")?;
     // A segmented version's importance is its global model's alone, so the importance, the

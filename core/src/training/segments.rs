@@ -225,6 +225,7 @@ mod tests {
                 Column { name: "source".into(), kind: FeatureKind::Categorical, data: source.finish() },
             ],
             labels,
+            targets: Vec::new(),
             split_key: SplitKey::None,
         }
     }
@@ -323,6 +324,7 @@ mod tests {
                 Column { name: "source".into(), kind: FeatureKind::Categorical, data: source.finish() },
             ],
             labels,
+            targets: Vec::new(),
             split_key: SplitKey::None,
         };
         let opts = TrainOptions { segment_by: Some("source".into()), ..Default::default() };
