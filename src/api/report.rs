@@ -37,8 +37,9 @@ fn report(model_name: Option<&str>, funnel: default!(Option<pgrx::JsonB>, "NULL"
         .unwrap_or_else(|e| raise_core(e.context(format!("model \"{label}\" has unreadable validation predictions"))));
     let importance: Vec<Importance> = serde_json::from_value(importance)
         .unwrap_or_else(|e| bad_data(format!("model \"{label}\" has unreadable importance: {e}")));
-    let tiers =
-        Tiers::from_json(&row.tiers).unwrap_or_else(|e| raise_core(e.context(format!("model \"{label}\" has unreadable tiers"))));
+    // Shown only: any finite bound reads (a regression's tiers are amounts).
+    let tiers = Tiers::from_json_scaled(&row.tiers, crate::core::evaluation::TierScale::Amount)
+        .unwrap_or_else(|e| raise_core(e.context(format!("model \"{label}\" has unreadable tiers"))));
     render_report(&ReportInput {
         name: row.name.clone(),
         version: row.version,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::DesignMatrix;
 use crate::data::Preprocessor;
 use crate::data::{value_text, RawValue};
+use crate::evaluation::TierScale;
 use crate::models::calibration::Calibration;
 use crate::models::gbm::{ForustModel, TreeBooster};
 use crate::models::logistic::{sigmoid, LogisticFit};
@@ -148,6 +149,15 @@ impl LeadModel {
     /// Whether the model predicts a value (`options.task = 'regression'`) rather than a probability.
     pub fn is_regression(&self) -> bool {
         self.estimator.is_regression()
+    }
+
+    /// What this model's tier bounds measure: amounts of the predicted value for a regression.
+    pub fn tier_scale(&self) -> TierScale {
+        if self.is_regression() {
+            TierScale::Amount
+        } else {
+            TierScale::Probability
+        }
     }
 
     /// Named coefficients of a logistic model (input name, coefficient); empty for trees.

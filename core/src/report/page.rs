@@ -77,7 +77,48 @@ pub fn render_report(r: &ReportInput) -> String {
         r.scores.len(),
         positives
     );
-    summary(&mut out, r);
+    if r.metrics["test"].get("rmse").is_some() {
+        regression_body(&mut out, r);
+    } else {
+        classification_body(&mut out, r);
+    }
+    out.push_str(&drift_section(&r.name, r.monitoring.as_ref()));
+    if let Some(f) = &r.funnel {
+        out.push_str(&funnel_section(f));
+    }
+    out.push_str("<section class=\"card\">\n");
+    out.push_str(&markdown_to_html(&r.card_markdown, 1));
+    out.push_str("</section>\n</body></html>\n");
+    out
+}
+
+/// A regression model (`options.task = 'regression'`): its test RMSE, MAE and R², importance and
+/// value tiers; the probability charts do not apply to a predicted value.
+fn regression_body(out: &mut String, r: &ReportInput) {
+    let test = &r.metrics["test"];
+    let metric = |key: &str, digits: usize| test[key].as_f64().map_or("n/a".into(), |v| format_number(v, digits));
+    let kpis = [
+        (metric("rmse", 2), "test RMSE"),
+        (metric("mae", 2), "test MAE"),
+        (metric("r2", 3), "test R²"),
+        (metric("mean_label", 2), "test mean label"),
+        (metric("rows", 0), "test leads"),
+    ];
+    out.push_str("<p class=\"note\">A regression model (options.task 'regression'): score() returns the predicted value in the label's unit.</p>\n<div class=\"summary\">");
+    for (value, label) in kpis {
+        let _ = write!(out, "<div class=\"kpi\"><b>{}</b><span>{label}</span></div>", escape(&value));
+    }
+    out.push_str("</div>\n<h2>Feature importance</h2>\n");
+    out.push_str(&importance_chart(&r.importance));
+    out.push_str("\n<h2>Value tiers</h2>\n<table><tr><th>tier</th><th>from predicted value</th></tr>\n");
+    for t in &r.tiers.0 {
+        let _ = writeln!(out, "<tr><td>{}</td><td>{}</td></tr>", escape(&t.name), escape(&format_number(t.min_score, 2)));
+    }
+    out.push_str("</table>\n");
+}
+
+fn classification_body(out: &mut String, r: &ReportInput) {
+    summary(out, r);
     out.push_str("<h2>Performance</h2>\n<div class=\"charts\">\n");
     for chart in [
         roc_chart(&r.scores, &r.labels),
@@ -92,14 +133,6 @@ pub fn render_report(r: &ReportInput) -> String {
     out.push_str(&importance_chart(&r.importance));
     out.push('\n');
     out.push_str(&tier_table(&r.tiers, r.threshold, &r.scores, &r.labels));
-    out.push_str(&drift_section(&r.name, r.monitoring.as_ref()));
-    if let Some(f) = &r.funnel {
-        out.push_str(&funnel_section(f));
-    }
-    out.push_str("<section class=\"card\">\n");
-    out.push_str(&markdown_to_html(&r.card_markdown, 1));
-    out.push_str("</section>\n</body></html>\n");
-    out
 }
 
 /// Headline numbers of the test part.

@@ -17,7 +17,7 @@ mod summary;
 
 pub use columns::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
 pub use engine::uses_aggregate_engine;
-pub use options::{parse_train_options, Algorithm, Task, TrainOptions, KNOWN_OPTIONS};
+pub use options::{default_value_tiers, parse_train_options, regression_algorithm, Algorithm, Task, TrainOptions, KNOWN_OPTIONS};
 pub use outcomes::{tally_outcomes, DataWindow, LabelValueRows, OutcomeClass, OutcomeCounts, OutcomeDefinition};
 #[cfg(test)]
 pub(crate) use pipeline::tests as pipeline_tests;

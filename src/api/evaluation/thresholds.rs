@@ -14,6 +14,7 @@ use crate::errors::{bad_data, core_ok, invalid, raise_core, required};
 
 /// Validation predictions of a model version: (name@version, scores, labels).
 fn validation_of(model_name: &str) -> (String, Vec<f64>, Vec<bool>) {
+    crate::executor::cache::get(model_name).require_classification("optimal_threshold()");
     let spec = parse_model_spec(model_name);
     let row = load_model_row(&spec);
     let bytes = validation_predictions(&row);
@@ -97,7 +98,11 @@ fn optimal_threshold(
 fn set_tiers(model_name: Option<&str>, tiers: Option<JsonB>, reason: default!(Option<&str>, "NULL")) -> JsonB {
     let spec = parse_model_spec(required(model_name, "model_name"));
     let tiers = required(tiers, "tiers");
-    let parsed = Tiers::from_json(&tiers.0).unwrap_or_else(|e| raise_core(e.context("tiers")));
+    // A regression model's tiers are amounts of its predicted value.
+    let scale = crate::executor::cache::get(&format!("{}{}", spec.name, spec.version.map_or(String::new(), |v| format!("@{v}"))))
+        .model
+        .tier_scale();
+    let parsed = Tiers::from_json_scaled(&tiers.0, scale).unwrap_or_else(|e| raise_core(e.context("tiers")));
     lock_model_name(&spec.name);
     let row = load_model_row(&spec);
     store_tiers(&row, parsed.to_json());

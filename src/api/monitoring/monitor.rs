@@ -50,6 +50,7 @@ fn monitor(
     let name = required(model_name, "model_name");
     let source = required(source, "source").trim();
     let model = crate::executor::cache::get(name);
+    model.require_classification("monitor()");
     let (reference, test) = reference_of(&model);
     let scored = score_rows(model.clone(), &resolve_source(source), true, None);
 
