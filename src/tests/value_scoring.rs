@@ -22,7 +22,7 @@ mod tests {
         .unwrap();
         // The deal value is known only once a deal closes: never a feature of the conversion model.
         Spi::run(
-            "SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"id\", \"deal_value\"]}')",
+            "SELECT * FROM lead_scoring.train('m', 'leads', 'converted', options => '{\"exclude\": [\"deal_value\"], \"key\": \"id\"}')",
         )
         .unwrap();
         Spi::run(
@@ -119,6 +119,30 @@ mod tests {
     }
 
     #[pg_test]
+    fn optimal_threshold_prices_each_validation_lead_by_the_value_model() {
+        setup();
+        let chosen = "FROM lead_scoring.optimal_threshold('m', 'expected_value', cost_per_lead => 1500, value_model => 'v')";
+        let (threshold, share): (Option<f64>, Option<f64>) =
+            Spi::get_two(&format!("SELECT threshold, share_pursued {chosen}")).unwrap();
+        let (expected, realized): (Option<f64>, Option<f64>) =
+            Spi::get_two(&format!("SELECT expected_profit_per_1000, realized_profit_per_1000 {chosen}")).unwrap();
+        assert_eq!(threshold, None, "no single probability threshold");
+        // The same numbers computed in SQL over the validation leads.
+        let (want_share, want_expected, want_realized): (Option<f64>, Option<f64>, Option<f64>) = Spi::get_three(
+            "SELECT avg((ev > 1500)::int)::float8,
+                    1000 * sum(CASE WHEN ev > 1500 THEN ev - 1500 ELSE 0 END) / count(*),
+                    1000 * sum(CASE WHEN ev > 1500 THEN (CASE WHEN converted THEN value ELSE 0 END) - 1500 ELSE 0 END) / count(*)
+               FROM (SELECT converted, lead_scoring.expected_value('m', 'v', l) AS ev, greatest(lead_scoring.score('v', l), 0) AS value
+                       FROM leads l WHERE lead_scoring.split_of('m', l.id) = 'validation') s",
+        )
+        .unwrap();
+        assert!(share.unwrap() > 0.0 && share.unwrap() < 1.0, "{share:?}");
+        assert!((share.unwrap() - want_share.unwrap()).abs() < 1e-12, "{share:?} vs {want_share:?}");
+        assert!((expected.unwrap() - want_expected.unwrap()).abs() < 1e-6, "{expected:?} vs {want_expected:?}");
+        assert!((realized.unwrap() - want_realized.unwrap()).abs() < 1e-6, "{realized:?} vs {want_realized:?}");
+    }
+
+    #[pg_test]
     fn value_tiers_from_quantiles_and_amounts() {
         setup();
         // Default value tiers: Gold for the top 10% of validation predictions, Silver the next 30%.
@@ -146,10 +170,11 @@ mod tests {
                                              options => '{\"task\": \"regression\", \"value_tiers\": {\"top\": 0.5, \"rest\": 0}}')",
         )
         .unwrap();
-        let top =
-            Spi::get_one::<f64>("SELECT avg((lead_scoring.tier('q', l) = 'top')::int)::float8 FROM leads l WHERE deal_value IS NOT NULL")
-                .unwrap()
-                .unwrap();
+        let top = Spi::get_one::<f64>(
+            "SELECT avg((lead_scoring.tier('q', l) = 'top')::int)::float8 FROM leads l WHERE deal_value IS NOT NULL",
+        )
+        .unwrap()
+        .unwrap();
         assert!((0.35..0.65).contains(&top), "{top}");
     }
 
@@ -183,6 +208,18 @@ mod tests {
             (error_of("SELECT * FROM lead_scoring.evaluate('v', 'leads')"), "0A000: evaluating on labelled rows"),
             (error_of("SELECT * FROM lead_scoring.monitor('v', 'leads')"), "0A000: monitor() needs a classification model"),
             (error_of("SELECT lead_scoring.model_sql('v')"), "0A000: model_sql supports logistic models only"),
+            (
+                error_of("SELECT * FROM lead_scoring.optimal_threshold('m', 'expected_value', cost_per_lead => 1, value_model => 'm')"),
+                "42809: optimal_threshold()'s value_model \"m@1\" is a classification model",
+            ),
+            (
+                error_of("SELECT * FROM lead_scoring.optimal_threshold('m', 'f1', value_model => 'v')"),
+                "22023: value_model prices leads for method \"expected_value\" only",
+            ),
+            (
+                error_of("SELECT * FROM lead_scoring.optimal_threshold('m', 'expected_value', 5000, 1, value_model => 'v')"),
+                "22023: give deal_value or value_model, not both",
+            ),
         ];
         for (got, want) in cases {
             assert!(got.starts_with(want) || (want.starts_with("model") && got.contains(want)), "got {got:?}, want {want:?}");

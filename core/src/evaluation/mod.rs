@@ -28,5 +28,7 @@ pub use metrics::{
 };
 pub use regression_metrics::{median_of, regression_metrics, RegressionMetrics};
 pub use scored_models::models_scored_in;
-pub use thresholds::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
+pub use thresholds::{
+    expected_value_threshold, f1_threshold, per_lead_value_choice, precision_target_threshold, Economics, ThresholdChoice,
+};
 pub use tiers::{tiers_from_quantiles, Tier, TierScale, Tiers};

@@ -7,3 +7,4 @@ pub mod evaluate;
 pub mod funnel;
 pub mod metric_aggregates;
 pub mod thresholds;
+pub mod value_threshold;

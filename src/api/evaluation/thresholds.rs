@@ -32,6 +32,10 @@ fn validation_of(model_name: &str) -> (String, Vec<f64>, Vec<bool>) {
 /// - `precision`: the lowest threshold whose precision is at least `precision_at_least`.
 ///
 /// Economics are optional for `f1` and `precision` (they add the profit columns).
+/// `expected_value` with `value_model` (a regression model of deal value) instead of `deal_value`
+/// prices each validation lead by its own predicted value: pursue when p x value > cost_per_lead
+/// (threshold is then NULL: there is no single probability threshold). The leads are read again
+/// from the model's source by their recorded keys (`value_threshold.rs`).
 #[allow(clippy::type_complexity)]
 #[pg_extern(stable, parallel_safe)]
 fn optimal_threshold(
@@ -40,12 +44,13 @@ fn optimal_threshold(
     deal_value: default!(Option<f64>, "NULL"),
     cost_per_lead: default!(Option<f64>, "NULL"),
     precision_at_least: default!(Option<f64>, "NULL"),
+    value_model: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (
         name!(model, String),
         name!(method, String),
-        name!(threshold, f64),
+        name!(threshold, Option<f64>),
         name!(precision, f64),
         name!(recall, f64),
         name!(f1, f64),
@@ -56,6 +61,27 @@ fn optimal_threshold(
 > {
     let model_name = required(model_name, "model_name");
     let method = required(method, "method");
+    if let Some(value_model) = value_model {
+        if method != "expected_value" {
+            invalid(format!("value_model prices leads for method \"expected_value\" only, not \"{method}\""));
+        }
+        if deal_value.is_some() || precision_at_least.is_some() {
+            invalid("give deal_value or value_model, not both (and no precision_at_least)");
+        }
+        let cost = cost_per_lead.unwrap_or_else(|| invalid("method \"expected_value\" needs cost_per_lead"));
+        let (model, c) = crate::api::evaluation::value_threshold::per_lead_value_threshold(model_name, value_model, cost);
+        return TableIterator::once((
+            model,
+            c.method,
+            c.threshold,
+            c.precision,
+            c.recall,
+            c.f1,
+            c.share_pursued,
+            c.expected_profit_per_1000,
+            c.realized_profit_per_1000,
+        ));
+    }
     let economics = match (deal_value, cost_per_lead) {
         (Some(v), Some(c)) => Some(core_ok(Economics::new(v, c))),
         (None, None) => None,

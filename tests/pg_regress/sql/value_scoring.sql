@@ -44,9 +44,9 @@ SELECT jsonb_array_length(lead_scoring.set_tiers('demo_deal_value', '{"Gold": 20
 SELECT lead_scoring.tier('demo_deal_value', w) AS tier, count(*) AS deals
   FROM won_deals w GROUP BY 1 ORDER BY 1;
 
--- The conversion model, on every lead.
+-- The conversion model, on every lead; options.key records which leads were in which part.
 SELECT model_name, version FROM lead_scoring.train('demo_convert', 'lead_scoring_demo.lead_features', 'converted',
-  options => '{"exclude": ["lead_id", "created_at"]}');
+  options => '{"exclude": ["created_at"], "key": "lead_id"}');
 
 -- Expected value = p(convert) x predicted deal value, per lead: the leads worth most.
 SELECT lead_id, round(lead_scoring.score('demo_convert', f)::numeric, 2) AS p_convert,
@@ -61,6 +61,20 @@ SELECT max(abs(lead_scoring.expected_value('demo_convert', 'demo_deal_value', f)
 SELECT lead_scoring.expected_value_tier('demo_convert', 'demo_deal_value', f, '{"A": 5000, "B": 1000, "C": 0}') AS tier,
        count(*) AS leads, round(avg(converted::int), 3) AS conversion
   FROM lead_scoring_demo.lead_features f GROUP BY 1 ORDER BY 1;
+
+-- Which leads to work: optimal_threshold's expected-value rule with one deal value for all
+-- leads pursues every lead above one probability ...
+SELECT method, round(threshold::numeric, 3) AS threshold, round(share_pursued::numeric, 3) AS pursued,
+       round(expected_profit_per_1000::numeric, -3) AS expected_per_1000, round(realized_profit_per_1000::numeric, -3) AS realized_per_1000
+  FROM lead_scoring.optimal_threshold('demo_convert', 'expected_value', deal_value => 20000, cost_per_lead => 500);
+-- ... with value_model, each validation lead is priced by its own predicted deal value: pursue
+-- when p x value > cost_per_lead (no single probability threshold, so threshold is NULL).
+SELECT method, threshold, round(share_pursued::numeric, 3) AS pursued,
+       round(expected_profit_per_1000::numeric, -3) AS expected_per_1000, round(realized_profit_per_1000::numeric, -3) AS realized_per_1000
+  FROM lead_scoring.optimal_threshold('demo_convert', 'expected_value', cost_per_lead => 500, value_model => 'demo_deal_value');
+-- The same share, counted by hand on the validation leads:
+SELECT round(avg((lead_scoring.expected_value('demo_convert', 'demo_deal_value', f) > 500)::int), 3) AS pursued
+  FROM lead_scoring_demo.lead_features f WHERE lead_scoring.split_of('demo_convert', f.lead_id) = 'validation';
 
 -- The order matters: the value model where the conversion model goes is an ERROR.
 SELECT lead_scoring.expected_value('demo_deal_value', 'demo_convert', f) FROM lead_scoring_demo.lead_features f LIMIT 1;
