@@ -324,3 +324,68 @@ CREATE FUNCTION lead_scoring."report"(
 STABLE PARALLEL UNSAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'report_wrapper';
+
+-- Value-based scoring (README "Value-based scoring"): expected_value() and expected_value_tier()
+-- (a conversion model's probability x a regression model's predicted deal value), and
+-- optimal_threshold()'s value_model argument (its threshold column is NULL with it).
+-- options.task 'regression' and options.value_tiers are train() options: no DDL.
+CREATE FUNCTION lead_scoring."expected_value"(
+	"model_name" TEXT,
+	"value_model" TEXT,
+	"lead" anyelement
+) RETURNS double precision
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'expected_value_wrapper';
+
+CREATE FUNCTION lead_scoring."expected_value"(
+	"model_name" TEXT,
+	"value_model" TEXT,
+	"lead" jsonb
+) RETURNS double precision
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'expected_value_jsonb_wrapper';
+
+CREATE FUNCTION lead_scoring."expected_value_tier"(
+	"model_name" TEXT,
+	"value_model" TEXT,
+	"lead" anyelement,
+	"tiers" jsonb
+) RETURNS TEXT
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'expected_value_tier_wrapper';
+
+CREATE FUNCTION lead_scoring."expected_value_tier"(
+	"model_name" TEXT,
+	"value_model" TEXT,
+	"lead" jsonb,
+	"tiers" jsonb
+) RETURNS TEXT
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'expected_value_tier_jsonb_wrapper';
+
+DROP FUNCTION lead_scoring.optimal_threshold(text, text, double precision, double precision, double precision);
+CREATE FUNCTION lead_scoring."optimal_threshold"(
+	"model_name" TEXT,
+	"method" TEXT,
+	"deal_value" double precision DEFAULT NULL,
+	"cost_per_lead" double precision DEFAULT NULL,
+	"precision_at_least" double precision DEFAULT NULL,
+	"value_model" TEXT DEFAULT NULL
+) RETURNS TABLE (
+	"model" TEXT,
+	"method" TEXT,
+	"threshold" double precision,
+	"precision" double precision,
+	"recall" double precision,
+	"f1" double precision,
+	"share_pursued" double precision,
+	"expected_profit_per_1000" double precision,
+	"realized_profit_per_1000" double precision
+)
+STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'optimal_threshold_wrapper';
