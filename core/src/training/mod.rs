@@ -14,6 +14,7 @@ mod regression;
 mod segments;
 mod selection;
 mod summary;
+mod trained;
 
 pub use columns::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
 pub use engine::uses_aggregate_engine;
@@ -21,6 +22,7 @@ pub use options::{default_value_tiers, parse_train_options, regression_algorithm
 pub use outcomes::{tally_outcomes, DataWindow, LabelValueRows, OutcomeClass, OutcomeCounts, OutcomeDefinition};
 #[cfg(test)]
 pub(crate) use pipeline::tests as pipeline_tests;
-pub use pipeline::{train_model, train_model_with, TrainedModel};
+pub use pipeline::{train_model, train_model_with};
 pub use segments::{fallback_notice, keeps_segment_model};
 pub use summary::{EffectiveOptions, EngineReport, RegressionReport};
+pub use trained::TrainedModel;

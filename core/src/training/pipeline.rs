@@ -18,30 +18,9 @@ use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Fit
 use crate::training::options::{Algorithm, CalibrationChoice, Task, TrainOptions};
 use crate::training::selection::{cross_validate, search, training_folds};
 use crate::training::summary::{AutoChoice, ClassWeights, EngineReport, PartCount, ResampleReport, TrainingSummary};
+use crate::training::trained::{TrainedModel, IMPORTANCE_ROWS};
 use crate::CoreResult;
 use std::collections::BTreeMap;
-
-/// What training produced, ready to be stored.
-pub struct TrainedModel {
-    pub model: LeadModel,
-    pub threshold: f64,
-    pub tiers: Tiers,
-    /// Metrics per part: {"train": {...}, "validation": {...}, "test": {...}}.
-    pub metrics: Value,
-    /// Rows and positives per part, class weights, convergence, CV and search results.
-    pub summary: TrainingSummary,
-    pub converged: bool,
-    pub iterations: usize,
-    /// Each row's part, predicted probability and label, in row order.
-    pub parts: Vec<Part>,
-    pub predictions: Vec<f64>,
-    pub labels: Vec<bool>,
-    /// Global importance (mean |SHAP|) on the validation part.
-    pub importance: Vec<crate::explain::Importance>,
-}
-
-/// Validation rows used for global importance at most (evenly spaced), to bound training time.
-pub const IMPORTANCE_ROWS: usize = 2000;
 
 /// One algorithm's fit on the training part, the parameters it used, and the cross-validation
 /// and search results that chose them.

@@ -14,8 +14,8 @@ use crate::models::{fit_linear, newton_system_bytes, Calibration, Estimator, Lea
 use crate::resources::{Cancel, PhaseTimes};
 use crate::training::fit::probabilities;
 use crate::training::options::{default_value_tiers, regression_algorithm, ClassWeight, TrainOptions};
-use crate::training::pipeline::{TrainedModel, IMPORTANCE_ROWS};
 use crate::training::summary::{ClassWeights, EngineReport, PartCount, RegressionReport, ResampleReport, TrainingSummary};
+use crate::training::trained::{TrainedModel, IMPORTANCE_ROWS};
 use crate::CoreResult;
 
 /// Trains a ridge regression of `data.targets` (one finite number per row).

@@ -230,7 +230,7 @@ mod tests {
         }
     }
 
-    fn test_auc(t: &crate::training::pipeline::TrainedModel) -> f64 {
+    fn test_auc(t: &crate::training::trained::TrainedModel) -> f64 {
         let rows: Vec<usize> = (0..t.parts.len()).filter(|&i| t.parts[i] == crate::data::Part::Test).collect();
         let s: Vec<f64> = rows.iter().map(|&i| t.predictions[i]).collect();
         let l: Vec<bool> = rows.iter().map(|&i| t.labels[i]).collect();

@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
+use super::choices::Task;
 use super::choices::{AlphaSpace, CalibrationChoice, ClassWeight, Engine, SearchSpec};
-use super::task::{check_task_options, parse_value_tiers, Task};
+use super::task::{check_task_options, parse_value_tiers};
 use super::train_options::*;
 use crate::core_err;
 use crate::data::Resample;

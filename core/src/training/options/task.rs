@@ -1,42 +1,13 @@
-//! `options.task`: a classification (converted or not, the default) or a regression of a numeric
-//! label such as deal value, and the regression's own options (value tiers by quantile) and the
-//! options that do not apply to it.
+//! What `options.task = 'regression'` (a numeric label such as deal value) accepts: its own
+//! options (value tiers by quantile), the options that do not apply to it, and its algorithm.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::choices::Algorithm;
+use super::choices::{Algorithm, Task};
 use super::train_options::TrainOptions;
 use crate::core_err;
 use crate::evaluation::Tiers;
 use crate::CoreResult;
-
-/// What the label is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Task {
-    /// Converted or not: the model predicts a probability.
-    #[default]
-    Classification,
-    /// A number (a deal value, say): the model predicts the value.
-    Regression,
-}
-
-impl Task {
-    pub fn parse(v: &Value) -> CoreResult<Task> {
-        match v.as_str() {
-            Some("classification") => Ok(Task::Classification),
-            Some("regression") => Ok(Task::Regression),
-            _ => Err(core_err!(InvalidArgument, "option \"task\" must be \"classification\" or \"regression\", got {v}")),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Classification => "classification",
-            Task::Regression => "regression",
-        }
-    }
-}
 
 /// `options.value_tiers` = `{"Gold": 0.9, "Silver": 0.6, "Bronze": 0}`: a regression model's tiers
 /// at quantiles of its predicted value on the validation part ("Gold" = the top 10%).

@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::choices::{Algorithm, CalibrationChoice, ClassWeight, Engine, SearchSpec};
-use super::task::Task;
+use super::choices::{Algorithm, CalibrationChoice, ClassWeight, Engine, SearchSpec, Task};
 use crate::audit::LeakagePolicy;
 use crate::data::PreprocessOptions;
 use crate::data::Resample;
