@@ -83,6 +83,21 @@ mod tests {
         assert!(gap < 1e-6, "{gap}");
         let model_card = Spi::get_one::<String>("SELECT lead_scoring.model_card('v')").unwrap().unwrap();
         assert!(model_card.contains("task: regression") && model_card.contains("RMSE"), "{model_card}");
+        let report = Spi::get_one::<String>("SELECT lead_scoring.report('v')").unwrap().unwrap();
+        assert!(report.contains("test RMSE") && !report.contains("ROC curve"), "the report shows the regression's metrics");
+        // A second version deploys only if its test RMSE is no worse than the live one's on the
+        // same rows: penalised to almost a constant, it is worse.
+        let deployed = Spi::get_one::<bool>(
+            "SELECT deployed FROM lead_scoring.train('v', 'leads', 'deal_value', ARRAY['visits', 'source', 'opted_in'],
+                                                      options => '{\"task\": \"regression\", \"alpha\": 1e6}')",
+        )
+        .unwrap();
+        let reason = Spi::get_one::<String>(
+            "SELECT training->'deploy_decision'->>'reason' FROM lead_scoring.models WHERE name = 'v' AND version = 2",
+        )
+        .unwrap();
+        assert_eq!(deployed, Some(false), "{reason:?}");
+        assert!(reason.as_deref().is_some_and(|r| r.contains("new test RMSE") && r.contains("> live")), "{reason:?}");
     }
 
     #[pg_test]

@@ -79,6 +79,10 @@ fn amount_tiers_are_kept_as_given() {
 
 #[test]
 fn what_a_regression_refuses() {
+    // 'auto' with a regression is the linear model.
+    let mut auto = options(serde_json::json!({"task": "regression"}));
+    auto.algorithm = Algorithm::Auto;
+    assert_eq!(train_regression(&deals(200), &auto, &NeverCancel).unwrap().model.estimator.algorithm(), "linear");
     let mut opts = options(serde_json::json!({"task": "regression"}));
     opts.algorithm = Algorithm::Gbm;
     let err = train_regression(&deals(200), &opts, &NeverCancel).err().unwrap();
