@@ -148,7 +148,7 @@ mod tests {
                     1000 * sum(CASE WHEN ev > 1500 THEN ev - 1500 ELSE 0 END) / count(*),
                     1000 * sum(CASE WHEN ev > 1500 THEN (CASE WHEN converted THEN value ELSE 0 END) - 1500 ELSE 0 END) / count(*)
                FROM (SELECT converted, lead_scoring.expected_value('m', 'v', l) AS ev, greatest(lead_scoring.score('v', l), 0) AS value
-                       FROM leads l WHERE lead_scoring.split_of('m', l.id) = 'validation') s",
+                       FROM leads l WHERE lead_scoring.split_of('m', l.id::text) = 'validation') s",
         )
         .unwrap();
         assert!(share.unwrap() > 0.0 && share.unwrap() < 1.0, "{share:?}");

@@ -74,7 +74,7 @@ SELECT method, threshold, round(share_pursued::numeric, 3) AS pursued,
   FROM lead_scoring.optimal_threshold('demo_convert', 'expected_value', cost_per_lead => 500, value_model => 'demo_deal_value');
 -- The same share, counted by hand on the validation leads:
 SELECT round(avg((lead_scoring.expected_value('demo_convert', 'demo_deal_value', f) > 500)::int), 3) AS pursued
-  FROM lead_scoring_demo.lead_features f WHERE lead_scoring.split_of('demo_convert', f.lead_id) = 'validation';
+  FROM lead_scoring_demo.lead_features f WHERE lead_scoring.split_of('demo_convert', f.lead_id::text) = 'validation';
 
 -- The order matters: the value model where the conversion model goes is an ERROR.
 SELECT lead_scoring.expected_value('demo_deal_value', 'demo_convert', f) FROM lead_scoring_demo.lead_features f LIMIT 1;
