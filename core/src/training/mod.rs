@@ -1,6 +1,8 @@
 //! The top of the core: train()'s options, the pipeline from columns to a stored model (split,
 //! preprocess, fit, calibrate, evaluate, thresholds, tiers, importance), segment models,
-//! hyperparameter search and the aggregate (IRLS-by-passes) engine.
+//! hyperparameter search and the aggregate (IRLS-by-passes) engine; a regression of a numeric
+//! label (`options.task = 'regression'`) has its own pipeline (`regression`), and both return a
+//! `TrainedModel` (`trained`).
 //!
 //! Imports: everything below it; nothing imports it.
 
