@@ -83,6 +83,14 @@ mod tests {
         assert!(gap < 1e-6, "{gap}");
         let model_card = Spi::get_one::<String>("SELECT lead_scoring.model_card('v')").unwrap().unwrap();
         assert!(model_card.contains("task: regression") && model_card.contains("RMSE"), "{model_card}");
+        // A scored view of a regression model: the value as score, no score_100.
+        Spi::run("SELECT lead_scoring.create_scored_view('valued_leads', 'leads', 'v')").unwrap();
+        let (without_100, valued): (Option<i64>, Option<i64>) = Spi::get_two(
+            "SELECT count(*) FILTER (WHERE score_100 IS NULL), count(*) FILTER (WHERE score > 1 AND tier IN ('Gold', 'Silver', 'Bronze'))
+               FROM valued_leads",
+        )
+        .unwrap();
+        assert_eq!((without_100, valued), (Some(3000), Some(3000)));
         let report = Spi::get_one::<String>("SELECT lead_scoring.report('v')").unwrap().unwrap();
         assert!(report.contains("test RMSE") && !report.contains("ROC curve"), "the report shows the regression's metrics");
         // A second version deploys only if its test RMSE is no worse than the live one's on the
