@@ -247,6 +247,13 @@ def targeted_checks(r):
            "does not support options.task 'regression'", f, "train() refuses gbm regression")
     expect(r, "SELECT * FROM lead_scoring.optimal_threshold('m', 'expected_value', cost_per_lead => 'NaN', value_model => 'v')",
            "cost_per_lead must be zero or a positive number", f, "optimal_threshold() with value_model refuses a NaN cost")
+    # split_of() by a key of the key's own type (an integer) in a parallel worker: its type check
+    # once ran read-write SPI there ("cannot assign XIDs during a parallel operation").
+    out = r.run("SET force_parallel_mode = on; SELECT count(*) FROM leads l WHERE lead_scoring.split_of('m', l.id) IS NOT NULL")
+    if out.ok:
+        print("fuzz_matrix: ok: split_of(model, integer key) runs in a parallel worker")
+    else:
+        f.append(f"split_of(model, integer key) in a parallel worker: {out.message}")
     expect(r, "SELECT lead_scoring.detach('scored', '  ')", "model name must not be empty", f, "detach() refuses a blank model name")
     expect(r, "SELECT lead_scoring.rescore('scored', '')", "model name must not be empty", f, "rescore() refuses an empty model name")
     expect(r, "SET lead_scoring.max_memory = 0; SELECT lead_scoring.train('z', 'leads', 'converted')", "lead_scoring.max_memory = 0", f,
