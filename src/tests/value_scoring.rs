@@ -5,7 +5,7 @@
 mod tests {
     use pgrx::prelude::*;
 
-    use crate::tests::fixtures::make_leads;
+    use crate::tests::fixtures::{error_of, make_leads};
 
     /// `leads` with `deal_value` = 1000 + 400 per visit + 3000 for Reference leads, +-250 noise;
     /// 20 rows have a NULL and 10 a NaN deal value. The conversion model `m` and the value model `v`.
@@ -30,21 +30,6 @@ mod tests {
                                              options => '{\"task\": \"regression\"}')",
         )
         .unwrap();
-    }
-
-    /// "SQLSTATE: message" of the error `statement` raises ("no error" if it succeeds).
-    fn error_of(statement: &str) -> String {
-        Spi::run(
-            "CREATE OR REPLACE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-             BEGIN
-               EXECUTE statement;
-               RETURN 'no error';
-             EXCEPTION WHEN OTHERS THEN
-               RETURN SQLSTATE || ': ' || SQLERRM;
-             END $f$",
-        )
-        .unwrap();
-        Spi::get_one_with_args::<String>("SELECT pg_temp.error_of($1)", &[statement.into()]).unwrap().unwrap()
     }
 
     #[pg_test]
