@@ -327,7 +327,8 @@ AS 'MODULE_PATHNAME', 'report_wrapper';
 
 -- Value-based scoring (README "Value-based scoring"): expected_value() and expected_value_tier()
 -- (a conversion model's probability x a regression model's predicted deal value), and
--- optimal_threshold()'s value_model argument (its threshold column is NULL with it).
+-- optimal_threshold()'s value_model argument (its threshold column is NULL with it) and its
+-- segment argument (a threshold on one segment's validation leads).
 -- options.task 'regression' and options.value_tiers are train() options: no DDL.
 CREATE FUNCTION lead_scoring."expected_value"(
 	"model_name" TEXT,
@@ -374,7 +375,8 @@ CREATE FUNCTION lead_scoring."optimal_threshold"(
 	"deal_value" double precision DEFAULT NULL,
 	"cost_per_lead" double precision DEFAULT NULL,
 	"precision_at_least" double precision DEFAULT NULL,
-	"value_model" TEXT DEFAULT NULL
+	"value_model" TEXT DEFAULT NULL,
+	"segment" TEXT DEFAULT NULL
 ) RETURNS TABLE (
 	"model" TEXT,
 	"method" TEXT,
@@ -389,3 +391,16 @@ CREATE FUNCTION lead_scoring."optimal_threshold"(
 STABLE PARALLEL SAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'optimal_threshold_wrapper';
+
+-- set_tiers() gains the segment argument: the tiers of one segment's model of a version trained
+-- with options.segment_tiers.
+DROP FUNCTION lead_scoring."set_tiers"(TEXT, jsonb, TEXT);
+CREATE FUNCTION lead_scoring."set_tiers"(
+	"model_name" TEXT,
+	"tiers" jsonb,
+	"reason" TEXT DEFAULT NULL,
+	"segment" TEXT DEFAULT NULL
+) RETURNS jsonb
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'set_tiers_wrapper';

@@ -6,5 +6,6 @@ pub mod curves;
 pub mod evaluate;
 pub mod funnel;
 pub mod metric_aggregates;
+pub mod segment_threshold;
 pub mod thresholds;
 pub mod value_threshold;

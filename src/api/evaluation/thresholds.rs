@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::catalog::events::log_event;
 use crate::catalog::models::{load_model_row, lock_model_name, parse_model_spec, store_tiers, validation_predictions};
+use crate::catalog::segments::{segment_tiers, store_segment_tiers};
 use crate::core::evaluation::Tiers;
 use crate::core::evaluation::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};
 use crate::core::models::decode_scored_labels;
@@ -36,6 +37,8 @@ fn validation_of(model_name: &str) -> (String, Vec<f64>, Vec<bool>) {
 /// prices each validation lead by its own predicted value: pursue when p x value > cost_per_lead
 /// (threshold is then NULL: there is no single probability threshold). The leads are read again
 /// from the model's source by their recorded keys (`value_threshold.rs`).
+/// `segment` (a segmented version) chooses on that segment's validation leads only, read again
+/// the same way (`segment_threshold.rs`): the threshold to give it with `set_tiers(..., segment)`.
 #[allow(clippy::type_complexity)]
 #[pg_extern(stable, parallel_safe)]
 fn optimal_threshold(
@@ -45,6 +48,7 @@ fn optimal_threshold(
     cost_per_lead: default!(Option<f64>, "NULL"),
     precision_at_least: default!(Option<f64>, "NULL"),
     value_model: default!(Option<&str>, "NULL"),
+    segment: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -62,6 +66,9 @@ fn optimal_threshold(
     let model_name = required(model_name, "model_name");
     let method = required(method, "method");
     if let Some(value_model) = value_model {
+        if segment.is_some() {
+            invalid("give value_model or segment, not both");
+        }
         if method != "expected_value" {
             invalid(format!("value_model prices leads for method \"expected_value\" only, not \"{method}\""));
         }
@@ -91,7 +98,10 @@ fn optimal_threshold(
     if method != "precision" && precision_at_least.is_some() {
         invalid(format!("method \"{method}\" does not use precision_at_least; use method \"precision\" or leave it NULL"));
     }
-    let (model, scores, labels) = validation_of(model_name);
+    let (model, scores, labels) = match segment {
+        Some(s) => crate::api::evaluation::segment_threshold::segment_validation(model_name, s),
+        None => validation_of(model_name),
+    };
     let choice = match method {
         "f1" => core_ok(f1_threshold(&scores, &labels, economics)),
         "expected_value" => {
@@ -119,9 +129,16 @@ fn optimal_threshold(
 
 /// Replaces a model version's tiers (the deployed version, or 'name@3'), for example
 /// `'{"hot": 0.6, "warm": 0.3, "cold": 0}'` or grades `'{"A": 0.8, "B": 0.5, "C": 0.2, "D": 0}'`.
-/// Logs the change and takes effect in every session. Returns the stored tiers.
+/// Logs the change and takes effect in every session. Returns the stored tiers. `segment`
+/// replaces the tiers of that segment's model instead (a version trained with
+/// `options.segment_tiers`).
 #[pg_extern(volatile, parallel_unsafe)]
-fn set_tiers(model_name: Option<&str>, tiers: Option<JsonB>, reason: default!(Option<&str>, "NULL")) -> JsonB {
+fn set_tiers(
+    model_name: Option<&str>,
+    tiers: Option<JsonB>,
+    reason: default!(Option<&str>, "NULL"),
+    segment: default!(Option<&str>, "NULL"),
+) -> JsonB {
     let spec = parse_model_spec(required(model_name, "model_name"));
     let tiers = required(tiers, "tiers");
     // A regression model's tiers are amounts of its predicted value.
@@ -131,8 +148,18 @@ fn set_tiers(model_name: Option<&str>, tiers: Option<JsonB>, reason: default!(Op
     let parsed = Tiers::from_json_scaled(&tiers.0, scale).unwrap_or_else(|e| raise_core(e.context("tiers")));
     lock_model_name(&spec.name);
     let row = load_model_row(&spec);
-    store_tiers(&row, parsed.to_json());
-    log_event(&row.name, Some(row.version), "tiers_changed", json!({"from": row.tiers, "to": parsed.to_json()}), reason);
+    match segment {
+        Some(segment) => {
+            let from = segment_tiers(&row).into_iter().find(|(s, _)| s == segment).map(|(_, t)| t);
+            store_segment_tiers(&row, segment, parsed.to_json());
+            let change = json!({"segment": segment, "from": from, "to": parsed.to_json()});
+            log_event(&row.name, Some(row.version), "tiers_changed", change, reason);
+        }
+        None => {
+            store_tiers(&row, parsed.to_json());
+            log_event(&row.name, Some(row.version), "tiers_changed", json!({"from": row.tiers, "to": parsed.to_json()}), reason);
+        }
+    }
     crate::catalog::invalidation::models_changed();
     JsonB(parsed.to_json())
 }
