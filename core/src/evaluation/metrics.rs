@@ -133,7 +133,38 @@ pub fn roc_auc_of_groups(groups: &mut [(f64, u64, u64)]) -> Option<f64> {
 ///
 /// `None` when there are no positives (scikit-learn warns and returns 0 there).
 pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    let c = curve(scores, labels);
+    average_precision_of_curve(&curve(scores, labels))
+}
+
+/// The curve of `(positives, negatives)` per distinct score, highest score first.
+fn curve_of_counts(counts: impl Iterator<Item = (u64, u64)>) -> Curve {
+    let (mut tp, mut fp) = (0u64, 0u64);
+    let points = counts
+        .map(|(p, n)| {
+            (tp, fp) = (tp + p, fp + n);
+            (0.0, tp, fp)
+        })
+        .collect();
+    Curve { points, pos: tp, neg: fp }
+}
+
+/// [`roc_auc`] from the count of positives and negatives per distinct score, highest score
+/// first (the state of the `roc_auc` aggregate): the same value, bit for bit.
+pub fn roc_auc_of_counts(counts: impl Iterator<Item = (u64, u64)>) -> Option<f64> {
+    area_under(&curve_of_counts(counts))
+}
+
+/// [`average_precision`] from counts per distinct score, highest first: the same value, bit for bit.
+pub fn average_precision_of_counts(counts: impl Iterator<Item = (u64, u64)>) -> Option<f64> {
+    average_precision_of_curve(&curve_of_counts(counts))
+}
+
+/// [`ks_statistic`] from counts per distinct score, highest first: the same value, bit for bit.
+pub fn ks_statistic_of_counts(counts: impl Iterator<Item = (u64, u64)>) -> Option<f64> {
+    ks_of_curve(&curve_of_counts(counts))
+}
+
+fn average_precision_of_curve(c: &Curve) -> Option<f64> {
     if c.pos == 0 {
         return None;
     }
@@ -188,7 +219,10 @@ pub fn brier(scores: &[f64], labels: &[bool]) -> f64 {
 ///
 /// `None` when either class is absent.
 pub fn ks_statistic(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    let c = curve(scores, labels);
+    ks_of_curve(&curve(scores, labels))
+}
+
+fn ks_of_curve(c: &Curve) -> Option<f64> {
     if c.pos == 0 || c.neg == 0 {
         return None;
     }

@@ -6,4 +6,5 @@ pub mod curves;
 pub mod evaluate;
 pub mod funnel;
 pub mod metric_aggregates;
+pub mod ranking_aggregates;
 pub mod thresholds;

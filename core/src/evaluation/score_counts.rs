@@ -1,0 +1,253 @@
+//! The state of the ranking metric aggregates (`roc_auc`, `pr_auc`, `ks_statistic`): the count of
+//! positive and negative rows per distinct score. That is all the three metrics read (they
+//! treat tied scores as one threshold), it is exact, and two states merge into the state of the
+//! union of their rows, so a sharded table can be aggregated per shard and combined.
+//!
+//! The state is a byte buffer the server keeps (and copies, and sends between nodes) as one value:
+//!
+//! ```text
+//! sorted: u64 | unsorted: u64 | entries: (score key: u64, positives: u32, negatives: u32) ...
+//! ```
+//!
+//! The first `sorted` entries are in ascending order of score, one per distinct score (a count
+//! past `u32::MAX` continues in the next entry with the same score); the next `unsorted` entries
+//! are rows appended as they came (one row each), and the rest of the buffer is room for more.
+//! Appending a row writes 16 bytes in place; when the buffer is full, [`ScoreCounts::compact`]
+//! sorts the appended rows into the sorted part, and only when that frees less than half of
+//! the room does the caller move the state to a buffer twice as large. Scores are stored as
+//! order-preserving integers ([`total_order_key`] of `score + 0.0`, so -0.0 and 0.0 are one
+//! score, as `==` has them); they must be finite.
+
+use crate::data::total_order_key;
+use crate::error::{CoreError, CoreResult, ErrorKind};
+
+/// Bytes before the first entry: the two counts.
+pub const HEADER_BYTES: usize = 16;
+/// Bytes per entry.
+pub const ENTRY_BYTES: usize = 16;
+
+/// `(score key, positives, negatives)`, one per distinct score, in ascending order of score.
+pub type Counts = Vec<(u64, u64, u64)>;
+
+/// A state buffer, read and written in place.
+pub struct ScoreCounts<'a> {
+    bytes: &'a mut [u8],
+}
+
+fn read_u64(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+fn read_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn write_entry(b: &mut [u8], index: usize, key: u64, pos: u32, neg: u32) {
+    let at = HEADER_BYTES + index * ENTRY_BYTES;
+    b[at..at + 8].copy_from_slice(&key.to_le_bytes());
+    b[at + 8..at + 12].copy_from_slice(&pos.to_le_bytes());
+    b[at + 12..at + 16].copy_from_slice(&neg.to_le_bytes());
+}
+
+fn read_entry(b: &[u8], index: usize) -> (u64, u64, u64) {
+    let at = HEADER_BYTES + index * ENTRY_BYTES;
+    (read_u64(b, at), u64::from(read_u32(b, at + 8)), u64::from(read_u32(b, at + 12)))
+}
+
+/// The buffer length that holds `entries` entries.
+pub fn bytes_for(entries: usize) -> usize {
+    HEADER_BYTES + entries * ENTRY_BYTES
+}
+
+/// The key a score is stored under; -0.0 and 0.0 share one.
+#[inline]
+fn score_key(score: f64) -> u64 {
+    total_order_key(score + 0.0)
+}
+
+impl<'a> ScoreCounts<'a> {
+    /// An empty state in `bytes` (at least [`HEADER_BYTES`] long).
+    pub fn init(bytes: &'a mut [u8]) -> Self {
+        bytes[..HEADER_BYTES].fill(0);
+        ScoreCounts { bytes }
+    }
+
+    /// A state written before, checked: its counts must fit the buffer.
+    pub fn open(bytes: &'a mut [u8]) -> CoreResult<Self> {
+        check_layout(bytes)?;
+        Ok(ScoreCounts { bytes })
+    }
+
+    fn sorted(&self) -> usize {
+        read_u64(self.bytes, 0) as usize
+    }
+
+    fn unsorted(&self) -> usize {
+        read_u64(self.bytes, 8) as usize
+    }
+
+    fn set_counts(&mut self, sorted: usize, unsorted: usize) {
+        self.bytes[0..8].copy_from_slice(&(sorted as u64).to_le_bytes());
+        self.bytes[8..16].copy_from_slice(&(unsorted as u64).to_le_bytes());
+    }
+
+    /// Entries the buffer has room for.
+    pub fn capacity(&self) -> usize {
+        (self.bytes.len() - HEADER_BYTES) / ENTRY_BYTES
+    }
+
+    /// Entries in use; the bytes past `bytes_for(used())` are free room.
+    pub fn used(&self) -> usize {
+        self.sorted() + self.unsorted()
+    }
+
+    /// Appends one row (a finite score); false, changing nothing, when the buffer is full.
+    #[inline]
+    pub fn push(&mut self, score: f64, positive: bool) -> bool {
+        let (sorted, unsorted) = (self.sorted(), self.unsorted());
+        if sorted + unsorted == self.capacity() {
+            return false;
+        }
+        write_entry(self.bytes, sorted + unsorted, score_key(score), positive as u32, !positive as u32);
+        self.bytes[8..16].copy_from_slice(&(unsorted as u64 + 1).to_le_bytes());
+        true
+    }
+
+    /// Sorts the appended rows into the sorted part, merging equal scores.
+    pub fn compact(&mut self) {
+        if self.unsorted() == 0 {
+            return;
+        }
+        let counts = self.counts();
+        // One entry per distinct score (or more for a count past u32::MAX, which needs more
+        // rows than entries): never more entries than before.
+        let written = write_counts(self.bytes, &counts);
+        self.set_counts(written, 0);
+    }
+
+    /// The counts per distinct score, ascending; the state itself is not changed.
+    pub fn counts(&self) -> Counts {
+        counts_of(self.bytes, self.sorted(), self.unsorted())
+    }
+
+    /// Copies this state's entries into `bytes`, a larger buffer, which then holds the same state.
+    pub fn move_to(&self, bytes: &mut [u8]) {
+        let end = bytes_for(self.used());
+        bytes[..end].copy_from_slice(&self.bytes[..end]);
+    }
+}
+
+/// Checks the two counts against the buffer's length.
+pub fn check_layout(bytes: &[u8]) -> CoreResult<()> {
+    let corrupt = || CoreError::new(ErrorKind::CorruptArtifact, "corrupt score_counts value");
+    if bytes.len() < HEADER_BYTES || !(bytes.len() - HEADER_BYTES).is_multiple_of(ENTRY_BYTES) {
+        return Err(corrupt());
+    }
+    let (sorted, unsorted) = (read_u64(bytes, 0), read_u64(bytes, 8));
+    let room = ((bytes.len() - HEADER_BYTES) / ENTRY_BYTES) as u64;
+    if sorted > room || unsorted > room - sorted {
+        return Err(corrupt());
+    }
+    Ok(())
+}
+
+/// The counts of a state read only (a final function's argument), checked.
+pub fn counts_of_state(bytes: &[u8]) -> CoreResult<Counts> {
+    check_layout(bytes)?;
+    let (sorted, unsorted) = (read_u64(bytes, 0) as usize, read_u64(bytes, 8) as usize);
+    if (1..sorted).any(|i| read_entry(bytes, i - 1).0 > read_entry(bytes, i).0) {
+        return Err(CoreError::new(ErrorKind::CorruptArtifact, "corrupt score_counts value: the sorted scores are out of order"));
+    }
+    Ok(counts_of(bytes, sorted, unsorted))
+}
+
+fn counts_of(bytes: &[u8], sorted: usize, unsorted: usize) -> Counts {
+    let mut appended: Vec<(u64, u64, u64)> = (sorted..sorted + unsorted).map(|i| read_entry(bytes, i)).collect();
+    appended.sort_unstable_by_key(|e| e.0);
+    let mut out: Counts = Vec::with_capacity(sorted + appended.len());
+    let mut add = |(key, pos, neg): (u64, u64, u64)| match out.last_mut() {
+        Some(last) if last.0 == key => {
+            last.1 += pos;
+            last.2 += neg;
+        }
+        _ => out.push((key, pos, neg)),
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < sorted || j < appended.len() {
+        let from_sorted = j == appended.len() || (i < sorted && read_entry(bytes, i).0 <= appended[j].0);
+        if from_sorted {
+            add(read_entry(bytes, i));
+            i += 1;
+        } else {
+            add(appended[j]);
+            j += 1;
+        }
+    }
+    out
+}
+
+/// The union of two states' counts.
+pub fn merge_counts(a: &[(u64, u64, u64)], b: &[(u64, u64, u64)]) -> Counts {
+    let mut out: Counts = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let next = if j == b.len() || (i < a.len() && a[i].0 < b[j].0) {
+            i += 1;
+            a[i - 1]
+        } else if i == a.len() || b[j].0 < a[i].0 {
+            j += 1;
+            b[j - 1]
+        } else {
+            i += 1;
+            j += 1;
+            (a[i - 1].0, a[i - 1].1 + b[j - 1].1, a[i - 1].2 + b[j - 1].2)
+        };
+        out.push(next);
+    }
+    out
+}
+
+/// Entries `counts` takes (one per score, more for a count past `u32::MAX`).
+pub fn entries_for(counts: &[(u64, u64, u64)]) -> usize {
+    let max = u64::from(u32::MAX);
+    counts.iter().map(|&(_, p, n)| (p.max(n).div_ceil(max)).max(1) as usize).sum()
+}
+
+/// Writes `counts` as the sorted part of `bytes` (room for [`entries_for`] entries) and returns
+/// how many entries that took; the caller sets the header.
+fn write_counts(bytes: &mut [u8], counts: &[(u64, u64, u64)]) -> usize {
+    let max = u64::from(u32::MAX);
+    let mut index = 0;
+    for &(key, mut pos, mut neg) in counts {
+        loop {
+            let (p, n) = (pos.min(max), neg.min(max));
+            write_entry(bytes, index, key, p as u32, n as u32);
+            index += 1;
+            (pos, neg) = (pos - p, neg - n);
+            if pos == 0 && neg == 0 {
+                break;
+            }
+        }
+    }
+    index
+}
+
+/// A new state buffer holding `counts`, with room for `spare` more rows.
+pub fn state_of_counts(counts: &[(u64, u64, u64)], spare: usize) -> Vec<u8> {
+    let entries = entries_for(counts);
+    let mut bytes = vec![0u8; bytes_for(entries + spare)];
+    let written = write_counts(&mut bytes, counts);
+    let mut state = ScoreCounts { bytes: &mut bytes };
+    state.set_counts(written, 0);
+    bytes
+}
+
+/// The positives and negatives per distinct score, highest score first: what the ranking
+/// metrics of [`super::metrics`] read.
+pub fn descending(counts: &[(u64, u64, u64)]) -> impl Iterator<Item = (u64, u64)> + '_ {
+    counts.iter().rev().map(|&(_, p, n)| (p, n))
+}
+
+#[cfg(test)]
+#[path = "score_counts_tests.rs"]
+mod tests;
