@@ -6,23 +6,24 @@
 //! The state is a byte buffer the server keeps (and copies, and sends between nodes) as one value:
 //!
 //! ```text
-//! sorted: u64 | unsorted: u64 | entries: (score key: u64, positives: u32, negatives: u32) ...
+//! sorted: u64 | unsorted: u64 | compact at: u64 | entries: (score key: u64, positives: u32, negatives: u32) ...
 //! ```
 //!
 //! The first `sorted` entries are in ascending order of score, one per distinct score (a count
 //! past `u32::MAX` continues in the next entry with the same score); the next `unsorted` entries
 //! are rows appended as they came (one row each), and the rest of the buffer is room for more.
-//! Appending a row writes 16 bytes in place; when the buffer is full, [`ScoreCounts::compact`]
+//! Appending a row writes 16 bytes in place; when the buffer is full, [`ScoreCounts::make_room`]
 //! sorts the appended rows into the sorted part, and only when that frees less than half of
-//! the room does the caller move the state to a buffer twice as large. Scores are stored as
+//! the room does the caller move the state to a buffer twice as large (after such a compaction,
+//! scores rarely repeat, so the next one waits until the buffer is 4 times larger: `compact at`). Scores are stored as
 //! order-preserving integers ([`total_order_key`] of `score + 0.0`, so -0.0 and 0.0 are one
 //! score, as `==` has them); they must be finite.
 
 use crate::data::total_order_key;
 use crate::error::{CoreError, CoreResult, ErrorKind};
 
-/// Bytes before the first entry: the two counts.
-pub const HEADER_BYTES: usize = 16;
+/// Bytes before the first entry: the two counts and the capacity to compact at.
+pub const HEADER_BYTES: usize = 24;
 /// Bytes per entry.
 pub const ENTRY_BYTES: usize = 16;
 
@@ -113,6 +114,22 @@ impl<'a> ScoreCounts<'a> {
         true
     }
 
+    /// Called when [`push`](Self::push) found the buffer full: compacts it unless the last
+    /// compaction found few repeated scores; returns the capacity of the larger buffer to move
+    /// the state to ([`move_to`](Self::move_to)) when less than half the room is free.
+    pub fn make_room(&mut self) -> Option<usize> {
+        let capacity = self.capacity();
+        if capacity as u64 >= read_u64(self.bytes, 16) {
+            self.compact();
+            if capacity - self.used() >= capacity / 2 {
+                return None;
+            }
+            let next = (capacity as u64).saturating_mul(4);
+            self.bytes[16..24].copy_from_slice(&next.to_le_bytes());
+        }
+        Some(capacity.saturating_mul(2))
+    }
+
     /// Sorts the appended rows into the sorted part, merging equal scores.
     pub fn compact(&mut self) {
         if self.unsorted() == 0 {
@@ -162,8 +179,40 @@ pub fn counts_of_state(bytes: &[u8]) -> CoreResult<Counts> {
 }
 
 fn counts_of(bytes: &[u8], sorted: usize, unsorted: usize) -> Counts {
-    let mut appended: Vec<(u64, u64, u64)> = (sorted..sorted + unsorted).map(|i| read_entry(bytes, i)).collect();
-    appended.sort_unstable_by_key(|e| e.0);
+    // Appended rows are one positive or one negative each: their keys sort as plain integers,
+    // one class apart (several times faster than sorting entries), then merge by key.
+    let (mut positives, mut negatives, mut others) = (Vec::new(), Vec::with_capacity(unsorted), Vec::new());
+    for i in sorted..sorted + unsorted {
+        match read_entry(bytes, i) {
+            (key, 1, 0) => positives.push(key),
+            (key, 0, 1) => negatives.push(key),
+            other => others.push(other),
+        }
+    }
+    positives.sort_unstable();
+    negatives.sort_unstable();
+    others.sort_unstable_by_key(|e| e.0);
+    let mut appended: Counts = Vec::with_capacity(unsorted);
+    let (mut i, mut j) = (0, 0);
+    while i < positives.len() || j < negatives.len() {
+        let key = match (positives.get(i), negatives.get(j)) {
+            (Some(&p), Some(&n)) => p.min(n),
+            (Some(&p), None) => p,
+            (None, Some(&n)) => n,
+            (None, None) => unreachable!(),
+        };
+        let (i0, j0) = (i, j);
+        while positives.get(i) == Some(&key) {
+            i += 1;
+        }
+        while negatives.get(j) == Some(&key) {
+            j += 1;
+        }
+        appended.push((key, (i - i0) as u64, (j - j0) as u64));
+    }
+    if !others.is_empty() {
+        appended = merge_counts(&appended, &coalesced(others));
+    }
     let mut out: Counts = Vec::with_capacity(sorted + appended.len());
     let mut add = |(key, pos, neg): (u64, u64, u64)| match out.last_mut() {
         Some(last) if last.0 == key => {
@@ -172,15 +221,28 @@ fn counts_of(bytes: &[u8], sorted: usize, unsorted: usize) -> Counts {
         }
         _ => out.push((key, pos, neg)),
     };
-    let (mut i, mut j) = (0, 0);
-    while i < sorted || j < appended.len() {
-        let from_sorted = j == appended.len() || (i < sorted && read_entry(bytes, i).0 <= appended[j].0);
-        if from_sorted {
-            add(read_entry(bytes, i));
-            i += 1;
-        } else {
-            add(appended[j]);
-            j += 1;
+    let mut next = appended.into_iter().peekable();
+    for i in 0..sorted {
+        let entry = read_entry(bytes, i);
+        while let Some(a) = next.next_if(|a| a.0 < entry.0) {
+            add(a);
+        }
+        add(entry);
+    }
+    next.for_each(add);
+    out
+}
+
+/// Sorted entries with equal scores added up.
+fn coalesced(sorted: Vec<(u64, u64, u64)>) -> Counts {
+    let mut out: Counts = Vec::with_capacity(sorted.len());
+    for (key, pos, neg) in sorted {
+        match out.last_mut() {
+            Some(last) if last.0 == key => {
+                last.1 += pos;
+                last.2 += neg;
+            }
+            _ => out.push((key, pos, neg)),
         }
     }
     out
@@ -244,7 +306,7 @@ pub fn state_of_counts(counts: &[(u64, u64, u64)], spare: usize) -> Vec<u8> {
 
 /// The positives and negatives per distinct score, highest score first: what the ranking
 /// metrics of [`super::metrics`] read.
-pub fn descending(counts: &[(u64, u64, u64)]) -> impl Iterator<Item = (u64, u64)> + '_ {
+pub fn descending(counts: &[(u64, u64, u64)]) -> impl Iterator<Item = (u64, u64)> + Clone + '_ {
     counts.iter().rev().map(|&(_, p, n)| (p, n))
 }
 

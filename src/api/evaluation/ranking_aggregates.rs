@@ -104,9 +104,8 @@ unsafe fn accumulate(fcinfo: pg_sys::FunctionCallInfo, label_of: impl Fn(pg_sys:
     let positive = label_of(arg(2));
     let mut state = ScoreCounts::open(body(value)).unwrap_or_else(|e| raise_core(e));
     if !state.push(score, positive) {
-        state.compact();
-        if state.capacity() - state.used() < state.capacity() / 2 {
-            let larger = new_value(score_counts_bytes(checked_capacity(state.capacity() * 2)));
+        if let Some(capacity) = state.make_room() {
+            let larger = new_value(score_counts_bytes(checked_capacity(capacity)));
             state.move_to(body(larger));
             value = larger;
             state = ScoreCounts::open(body(value)).unwrap_or_else(|e| raise_core(e));
@@ -232,16 +231,12 @@ pub unsafe extern "C-unwind" fn lead_scoring_score_counts_out(fcinfo: pg_sys::Fu
 ///
 /// # Safety
 /// `fcinfo` must be a call with one `score_counts` argument.
-unsafe fn final_metric(
-    fcinfo: pg_sys::FunctionCallInfo,
-    metric: fn(&mut dyn Iterator<Item = (u64, u64)>) -> Option<f64>,
-) -> pg_sys::Datum {
+unsafe fn final_metric(fcinfo: pg_sys::FunctionCallInfo, metric: fn(&[(u64, u64, u64)]) -> Option<f64>) -> pg_sys::Datum {
     let result = if pgrx::fcinfo::pg_arg_is_null(fcinfo, 0) {
         None
     } else {
         let counts = counts_of(state_arg(pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 0)));
-        let mut descending = counts_by_descending_score(&counts);
-        metric(&mut descending)
+        metric(&counts)
     };
     match result {
         Some(x) => x.into_datum().expect("a float8"),
@@ -261,7 +256,7 @@ macro_rules! final_function {
         #[no_mangle]
         #[pg_guard]
         pub unsafe extern "C-unwind" fn $symbol(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-            final_metric(fcinfo, |counts| $metric(counts))
+            final_metric(fcinfo, |counts| $metric(counts_by_descending_score(counts)))
         }
     };
 }
