@@ -18,7 +18,7 @@ use crate::core::evaluation::{
     ks_statistic_of_counts, roc_auc, roc_auc_of_counts, score_count_entries, score_counts_bytes, score_counts_of_state,
     score_counts_state, ScoreCounts,
 };
-use crate::errors::{bad_data, invalid, raise_core};
+use crate::errors::{invalid, raise_core};
 
 /// Rows the first state of a group has room for (4 KB).
 const FIRST_CAPACITY: usize = 256;
@@ -43,14 +43,18 @@ unsafe fn body<'a>(v: *mut pg_sys::varlena) -> &'a mut [u8] {
 unsafe fn new_value(body_len: usize) -> *mut pg_sys::varlena {
     let total = body_len + pg_sys::VARHDRSZ;
     if total > MAX_ALLOC {
-        bad_data(format!(
-            "roc_auc, pr_auc and ks_statistic keep the count of rows per distinct score, and a group needs more than the 1 GB one value may take ({} distinct scores)",
-            (body_len - score_counts_bytes(0)) / 16
-        ));
+        too_large((body_len - score_counts_bytes(0)) / 16);
     }
     let v = pg_sys::palloc0(total).cast::<pg_sys::varlena>();
     pgrx::varlena::set_varsize_4b(v, total as i32);
     v
+}
+
+fn too_large(entries: usize) -> ! {
+    raise_core(lead_scoring_core::core_err!(
+        MemoryLimit,
+        "roc_auc, pr_auc and ks_statistic keep the count of rows per distinct score, and a group needs more than the 1 GB one value may hold ({entries} distinct scores or more)"
+    ))
 }
 
 /// A state argument, detoasted (a value from a tuple or the input function may have any header).
@@ -104,11 +108,17 @@ unsafe fn accumulate(fcinfo: pg_sys::FunctionCallInfo, label_of: impl Fn(pg_sys:
     let positive = label_of(arg(2));
     let mut state = ScoreCounts::open(body(value)).unwrap_or_else(|e| raise_core(e));
     if !state.push(score, positive) {
-        if let Some(capacity) = state.make_room() {
-            let larger = new_value(score_counts_bytes(checked_capacity(capacity)));
-            state.move_to(body(larger));
-            value = larger;
-            state = ScoreCounts::open(body(value)).unwrap_or_else(|e| raise_core(e));
+        if let Some(wanted) = state.make_room() {
+            // Up to the largest value PostgreSQL allocates; full at that size, it is an ERROR.
+            let capacity = wanted.min((MAX_ALLOC - pg_sys::VARHDRSZ - score_counts_bytes(0)) / 16);
+            if capacity > state.capacity() {
+                let larger = new_value(score_counts_bytes(checked_capacity(capacity)));
+                state.move_to(body(larger));
+                value = larger;
+                state = ScoreCounts::open(body(value)).unwrap_or_else(|e| raise_core(e));
+            } else if state.used() == state.capacity() {
+                too_large(state.used());
+            }
         }
         state.push(score, positive);
     }
