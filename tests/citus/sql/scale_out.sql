@@ -125,6 +125,9 @@ SELECT count(*) AS inserted, count(*) FILTER (WHERE i.lead_score IS DISTINCT FRO
        count(*) FILTER (WHERE i.lead_tier IS DISTINCT FROM h.tier) AS different_tiers
   FROM inserted i JOIN scored_here h USING (lead_id);
 DELETE FROM leads WHERE lead_id > 100000;
+-- An experiment's assigning trigger would have to write the experiment tables from the shards:
+-- start_experiment() refuses a Citus table.
+SELECT lead_scoring.start_experiment('on_workers', 'dist', 'leads', options => '{"key": "lead_id"}');
 
 -- 8. drift(), monitor() and backtest() read the distributed table as they read a local one.
 CREATE TEMP TABLE drift_here AS SELECT * FROM lead_scoring.drift('dist', 'local_leads');
