@@ -3,8 +3,9 @@
 # changes it): the score_counts state (counts per distinct score, appended in place, mergeable
 # per shard) against the 0.1.0 aggregates that kept every pair in an internal state, rebuilt in
 # the bench database from the library's 0.1.0 final functions. Two tables: distinct scores
-# (random()) and scores with ties (1,000 values). Prints the best of 3 wall times of each, the
-# ratio new / old, and fails unless both give the same values. Release build, scratch cluster.
+# (random()) and scores with ties (1,000 values). Prints the best of 5 wall times of each (the
+# two run in turn, so a change of the machine's load hits both), the ratio new / old, and fails
+# unless both give the same values. Release build, scratch cluster.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ROWS=${LEAD_SCORING_RANKING_ROWS:-1000000}
@@ -23,14 +24,17 @@ CREATE TABLE tied_scores AS SELECT round(p::numeric, 3)::float8 AS p, y FROM dis
 VACUUM ANALYZE distinct_scores; VACUUM ANALYZE tied_scores;
 SQL
 
-echo "ranking aggregates over $ROWS rows (best of 3, seconds): score_counts state vs 0.1.0 pairs"
+echo "ranking aggregates over $ROWS rows (best of 5, seconds): score_counts state vs 0.1.0 pairs"
 for table in distinct_scores tied_scores; do
   for metric in roc_auc:pairs_roc_auc pr_auc:pairs_pr_auc ks_statistic:pairs_ks; do
     new=${metric%%:*} old=${metric##*:}
     same=$(bench_psql -At -c "SELECT lead_scoring.$new(p, y) = $old(p, y) FROM $table")
     [ "$same" = t ] || { echo "ranking: $new on $table differs from the 0.1.0 aggregate" >&2; exit 1; }
-    t_new=$(best_seconds "SELECT lead_scoring.$new(p, y) FROM $table")
-    t_old=$(best_seconds "SELECT $old(p, y) FROM $table")
+    t_new="" t_old=""
+    for _ in 1 2 3 4 5; do
+      t_new=$(best_of "$t_new" "$(best_seconds "SELECT lead_scoring.$new(p, y) FROM $table" 1)")
+      t_old=$(best_of "$t_old" "$(best_seconds "SELECT $old(p, y) FROM $table" 1)")
+    done
     printf '%-16s %-13s new %6.3f  0.1.0 %6.3f  ratio %s  (equal values)\n' "$table" "$new" "$t_new" "$t_old" "$(ratio "$t_new" "$t_old")"
   done
 done
