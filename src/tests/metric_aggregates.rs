@@ -166,7 +166,8 @@ mod tests {
     fn counts_aggregate() {
         Spi::run(
             "CREATE AGGREGATE counts_of(float8, boolean) (SFUNC = lead_scoring.score_counts_accum, STYPE = lead_scoring.score_counts);
-             CREATE TABLE tied AS SELECT ((i * 7919) % 1000) / 1000.0 AS score, ((i * 104729) % 3 = 0) AS label
+             CREATE AGGREGATE merged(lead_scoring.score_counts) (SFUNC = lead_scoring.score_counts_combine, STYPE = lead_scoring.score_counts);
+             CREATE TABLE tied AS SELECT i % 7 AS shard, ((i * 7919) % 1000) / 1000.0 AS score, ((i * 104729) % 3 = 0) AS label
                FROM generate_series(1::bigint, 50000) i",
         )
         .unwrap();
@@ -188,6 +189,23 @@ mod tests {
         .unwrap();
         assert_eq!(same, Some(true));
         assert_eq!(text_bytes, Some(24 + 16 * 1000));
+    }
+
+    #[pg_test]
+    fn shard_states_merge_into_the_state_of_all_rows() {
+        counts_aggregate();
+        // As on Citus: one state per shard, sent as text, merged by the combine function.
+        let same = Spi::get_one::<bool>(
+            "WITH shards AS (SELECT counts_of(score, label)::text AS t FROM tied GROUP BY shard),
+                  whole AS (SELECT merged(t::lead_scoring.score_counts) AS m FROM shards)
+             SELECT lead_scoring.roc_auc_of_counts(m) = (SELECT lead_scoring.roc_auc(score, label) FROM tied)
+                AND lead_scoring.pr_auc_of_counts(m) = (SELECT lead_scoring.pr_auc(score, label) FROM tied)
+                AND lead_scoring.ks_statistic_of_counts(m) = (SELECT lead_scoring.ks_statistic(score, label) FROM tied)
+                AND m::text = (SELECT counts_of(score, label)::text FROM tied)
+               FROM whole",
+        )
+        .unwrap();
+        assert_eq!(same, Some(true));
     }
 
     #[pg_test(error = "corrupt score_counts value")]

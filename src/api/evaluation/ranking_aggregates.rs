@@ -192,16 +192,27 @@ unsafe fn counts_of(v: *mut pg_sys::varlena) -> Vec<(u64, u64, u64)> {
     score_counts_of_state(body(v)).unwrap_or_else(|e| raise_core(e))
 }
 
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// `bytes` in hexadecimal into `out` (twice as long): a shard's state is megabytes of it.
+fn write_hex(bytes: &[u8], out: &mut [u8]) {
+    for (&b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        pair[0] = HEX_DIGITS[usize::from(b >> 4)];
+        pair[1] = HEX_DIGITS[usize::from(b & 15)];
+    }
 }
 
 fn from_hex(text: &[u8]) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    text.chunks(2).map(|p| Some(digit(p[0])? << 4 | digit(p[1])?)).collect()
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    text.chunks_exact(2).map(|p| Some(digit(p[0])? << 4 | digit(p[1])?)).collect()
 }
 
 crate::pg::v1_function_info!(pg_finfo_lead_scoring_score_counts_in);
@@ -232,9 +243,12 @@ crate::pg::v1_function_info!(pg_finfo_lead_scoring_score_counts_out);
 #[pg_guard]
 pub unsafe extern "C-unwind" fn lead_scoring_score_counts_out(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     let counts = counts_of(state_arg(pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 0)));
-    let text = to_hex(&score_counts_state(&counts, 0));
-    let text = std::ffi::CString::new(text).expect("hex has no NUL");
-    pg_sys::Datum::from(pg_sys::pstrdup(text.as_ptr()))
+    let bytes = score_counts_state(&counts, 0);
+    let text = pg_sys::palloc(bytes.len() * 2 + 1).cast::<u8>();
+    let out = std::slice::from_raw_parts_mut(text, bytes.len() * 2 + 1);
+    write_hex(&bytes, &mut out[..bytes.len() * 2]);
+    out[bytes.len() * 2] = 0;
+    pg_sys::Datum::from(text)
 }
 
 /// A final function: `metric` of the counts, NULL without rows.
