@@ -334,29 +334,29 @@ CREATE FUNCTION score_counts_accum(state score_counts, score float8, label bigin
   AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_accum_int' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION score_counts_combine(a score_counts, b score_counts) RETURNS score_counts
   AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION roc_auc_of_counts(state score_counts) RETURNS float8
-  AS 'MODULE_PATHNAME', 'lead_scoring_roc_auc_of_counts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION pr_auc_of_counts(state score_counts) RETURNS float8
-  AS 'MODULE_PATHNAME', 'lead_scoring_pr_auc_of_counts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ks_statistic_of_counts(state score_counts) RETURNS float8
-  AS 'MODULE_PATHNAME', 'lead_scoring_ks_statistic_of_counts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION roc_auc_counts_final(state score_counts) RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_roc_auc_counts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pr_auc_counts_final(state score_counts) RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_pr_auc_counts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ks_statistic_counts_final(state score_counts) RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_ks_statistic_counts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE OR REPLACE AGGREGATE roc_auc(score float8, label boolean) (
-    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = roc_auc_of_counts,
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = roc_auc_counts_final,
     COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE roc_auc(score float8, label bigint) (
-    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = roc_auc_of_counts,
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = roc_auc_counts_final,
     COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE pr_auc(score float8, label boolean) (
-    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = pr_auc_of_counts,
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = pr_auc_counts_final,
     COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE pr_auc(score float8, label bigint) (
-    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = pr_auc_of_counts,
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = pr_auc_counts_final,
     COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE ks_statistic(score float8, label boolean) (
-    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = ks_statistic_of_counts,
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = ks_statistic_counts_final,
     COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE ks_statistic(score float8, label bigint) (
-    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = ks_statistic_of_counts,
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = ks_statistic_counts_final,
     COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
 DROP FUNCTION roc_auc_final(internal);
 DROP FUNCTION pr_auc_final(internal);

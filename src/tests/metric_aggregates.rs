@@ -180,9 +180,9 @@ mod tests {
         // metrics bit for bit, and the text holds one 16-byte entry per distinct score.
         let (same, text_bytes) = Spi::get_two::<bool, i64>(
             "WITH c AS (SELECT counts_of(score, label)::text AS t FROM tied)
-             SELECT lead_scoring.roc_auc_of_counts(t::lead_scoring.score_counts) = (SELECT lead_scoring.roc_auc(score, label) FROM tied)
-                AND lead_scoring.pr_auc_of_counts(t::lead_scoring.score_counts) = (SELECT lead_scoring.pr_auc(score, label) FROM tied)
-                AND lead_scoring.ks_statistic_of_counts(t::lead_scoring.score_counts) = (SELECT lead_scoring.ks_statistic(score, label) FROM tied),
+             SELECT lead_scoring.roc_auc_counts_final(t::lead_scoring.score_counts) = (SELECT lead_scoring.roc_auc(score, label) FROM tied)
+                AND lead_scoring.pr_auc_counts_final(t::lead_scoring.score_counts) = (SELECT lead_scoring.pr_auc(score, label) FROM tied)
+                AND lead_scoring.ks_statistic_counts_final(t::lead_scoring.score_counts) = (SELECT lead_scoring.ks_statistic(score, label) FROM tied),
                     length(t) / 2
                FROM c",
         )
@@ -198,9 +198,9 @@ mod tests {
         let same = Spi::get_one::<bool>(
             "WITH shards AS (SELECT counts_of(score, label)::text AS t FROM tied GROUP BY shard),
                   whole AS (SELECT merged(t::lead_scoring.score_counts) AS m FROM shards)
-             SELECT lead_scoring.roc_auc_of_counts(m) = (SELECT lead_scoring.roc_auc(score, label) FROM tied)
-                AND lead_scoring.pr_auc_of_counts(m) = (SELECT lead_scoring.pr_auc(score, label) FROM tied)
-                AND lead_scoring.ks_statistic_of_counts(m) = (SELECT lead_scoring.ks_statistic(score, label) FROM tied)
+             SELECT lead_scoring.roc_auc_counts_final(m) = (SELECT lead_scoring.roc_auc(score, label) FROM tied)
+                AND lead_scoring.pr_auc_counts_final(m) = (SELECT lead_scoring.pr_auc(score, label) FROM tied)
+                AND lead_scoring.ks_statistic_counts_final(m) = (SELECT lead_scoring.ks_statistic(score, label) FROM tied)
                 AND m::text = (SELECT counts_of(score, label)::text FROM tied)
                FROM whole",
         )
