@@ -147,6 +147,21 @@ impl<'a> ScoreCounts<'a> {
         counts_of(self.bytes, self.sorted(), self.unsorted())
     }
 
+    /// Appends the entries of `other` (a checked state, see [`check_layout`]) to the appended
+    /// part, as a combine function merges another state in place; false, changing nothing,
+    /// without room for them. The next compaction sorts them in.
+    pub fn append_state(&mut self, other: &[u8]) -> bool {
+        let (used, more) = (self.used(), read_u64(other, 0) as usize + read_u64(other, 8) as usize);
+        if more > self.capacity() - used {
+            return false;
+        }
+        let (from, to) = (HEADER_BYTES, bytes_for(used));
+        self.bytes[to..to + more * ENTRY_BYTES].copy_from_slice(&other[from..from + more * ENTRY_BYTES]);
+        let unsorted = self.unsorted() + more;
+        self.set_counts(self.sorted(), unsorted);
+        true
+    }
+
     /// Copies this state's entries into `bytes`, a larger buffer, which then holds the same state.
     pub fn move_to(&self, bytes: &mut [u8]) {
         let end = bytes_for(self.used());

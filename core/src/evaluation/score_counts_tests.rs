@@ -97,6 +97,24 @@ fn merged_states_equal_the_state_of_all_rows() {
 }
 
 #[test]
+fn states_appended_in_place_merge_like_their_counts() {
+    let (scores, labels) = rows(6_000, 500, 5);
+    let whole = counts_of_state(&state_of_rows(&scores, &labels, 8)).unwrap();
+    let mut combined = state_of_counts(&[], 6_000);
+    for part in 0..3 {
+        let (lo, hi) = (part * 2_000, part * 2_000 + 2_000);
+        let state = state_of_rows(&scores[lo..hi], &labels[lo..hi], 8);
+        assert!(ScoreCounts::open(&mut combined).unwrap().append_state(&state));
+    }
+    assert_eq!(counts_of_state(&combined).unwrap(), whole);
+    // Without room it changes nothing.
+    let mut small = state_of_counts(&[(1, 1, 0)], 0);
+    let before = small.clone();
+    assert!(!ScoreCounts::open(&mut small).unwrap().append_state(&combined));
+    assert_eq!(small, before);
+}
+
+#[test]
 fn a_count_past_u32_continues_in_another_entry() {
     let key = total_order_key(0.5);
     let counts = vec![(total_order_key(0.1), 1, 2), (key, u64::from(u32::MAX) * 2 + 5, 3)];

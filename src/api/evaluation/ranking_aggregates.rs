@@ -50,6 +50,11 @@ unsafe fn new_value(body_len: usize) -> *mut pg_sys::varlena {
     v
 }
 
+/// The most entries one value can hold.
+fn max_entries() -> usize {
+    (MAX_ALLOC - pg_sys::VARHDRSZ - score_counts_bytes(0)) / 16
+}
+
 fn too_large(entries: usize) -> ! {
     raise_core(lead_scoring_core::core_err!(
         MemoryLimit,
@@ -110,7 +115,7 @@ unsafe fn accumulate(fcinfo: pg_sys::FunctionCallInfo, label_of: impl Fn(pg_sys:
     if !state.push(score, positive) {
         if let Some(wanted) = state.make_room() {
             // Up to the largest value PostgreSQL allocates; full at that size, it is an ERROR.
-            let capacity = wanted.min((MAX_ALLOC - pg_sys::VARHDRSZ - score_counts_bytes(0)) / 16);
+            let capacity = wanted.min(max_entries());
             if capacity > state.capacity() {
                 let larger = new_value(score_counts_bytes(checked_capacity(capacity)));
                 state.move_to(body(larger));
@@ -175,10 +180,17 @@ pub unsafe extern "C-unwind" fn lead_scoring_score_counts_combine(fcinfo: pg_sys
         (true, false) => pg_sys::Datum::from(state_arg(arg(1))),
         (false, false) => {
             let (a, b) = (state_arg(arg(0)), state_arg(arg(1)));
+            // In place when there is room (the state is the aggregate's; AggCheckCallContext),
+            // so combining many shards' states costs a sort of their entries, not a merge each.
+            if ScoreCounts::open(body(a)).unwrap_or_else(|e| raise_core(e)).append_state(body(b)) {
+                return pg_sys::Datum::from(a);
+            }
+            // Otherwise the merged counts in a new value with as much room again.
             let merged = crate::core::evaluation::merge_score_counts(&counts_of(a), &counts_of(b));
-            let entries = checked_capacity(score_count_entries(&merged));
-            let v = new_value(score_counts_bytes(entries));
-            body(v).copy_from_slice(&score_counts_state(&merged, 0));
+            let entries = score_count_entries(&merged);
+            let spare = checked_capacity(entries.saturating_mul(2)).min(max_entries()).saturating_sub(entries);
+            let v = new_value(score_counts_bytes(entries + spare));
+            body(v).copy_from_slice(&score_counts_state(&merged, spare));
             pg_sys::Datum::from(v)
         }
     }
