@@ -112,7 +112,7 @@ fn area_under(c: &Curve) -> Option<f64> {
 }
 
 /// The ROC area from the cumulative `(tp, fp)` after each distinct score, highest score first.
-fn area_under_points(points: impl Iterator<Item = (u64, u64)>, pos: u64, neg: u64) -> Option<f64> {
+pub(super) fn area_under_points(points: impl Iterator<Item = (u64, u64)>, pos: u64, neg: u64) -> Option<f64> {
     if pos == 0 || neg == 0 {
         return None;
     }
@@ -141,36 +141,6 @@ pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
     average_precision_of_curve(&curve(scores, labels))
 }
 
-/// The cumulative `(tp, fp)` of `(positives, negatives)` per distinct score (highest score
-/// first), and the totals: the curve without storing its points.
-fn cumulative_counts(counts: impl Iterator<Item = (u64, u64)> + Clone) -> (impl Iterator<Item = (u64, u64)>, u64, u64) {
-    let (pos, neg) = counts.clone().fold((0, 0), |(p, n), (dp, dn)| (p + dp, n + dn));
-    let points = counts.scan((0u64, 0u64), |acc, (p, n)| {
-        *acc = (acc.0 + p, acc.1 + n);
-        Some(*acc)
-    });
-    (points, pos, neg)
-}
-
-/// [`roc_auc`] from the count of positives and negatives per distinct score, highest score
-/// first (the state of the `roc_auc` aggregate): the same value, bit for bit.
-pub fn roc_auc_of_counts(counts: impl Iterator<Item = (u64, u64)> + Clone) -> Option<f64> {
-    let (points, pos, neg) = cumulative_counts(counts);
-    area_under_points(points, pos, neg)
-}
-
-/// [`average_precision`] from counts per distinct score, highest first: the same value, bit for bit.
-pub fn average_precision_of_counts(counts: impl Iterator<Item = (u64, u64)> + Clone) -> Option<f64> {
-    let (points, pos, _) = cumulative_counts(counts);
-    average_precision_of_points(points, pos)
-}
-
-/// [`ks_statistic`] from counts per distinct score, highest first: the same value, bit for bit.
-pub fn ks_statistic_of_counts(counts: impl Iterator<Item = (u64, u64)> + Clone) -> Option<f64> {
-    let (points, pos, neg) = cumulative_counts(counts);
-    ks_of_points(points, pos, neg)
-}
-
 impl Curve {
     fn cumulative(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
         self.points.iter().map(|&(_, tp, fp)| (tp, fp))
@@ -181,7 +151,7 @@ fn average_precision_of_curve(c: &Curve) -> Option<f64> {
     average_precision_of_points(c.cumulative(), c.pos)
 }
 
-fn average_precision_of_points(points: impl Iterator<Item = (u64, u64)>, pos: u64) -> Option<f64> {
+pub(super) fn average_precision_of_points(points: impl Iterator<Item = (u64, u64)>, pos: u64) -> Option<f64> {
     if pos == 0 {
         return None;
     }
@@ -243,7 +213,7 @@ fn ks_of_curve(c: &Curve) -> Option<f64> {
     ks_of_points(c.cumulative(), c.pos, c.neg)
 }
 
-fn ks_of_points(points: impl Iterator<Item = (u64, u64)>, pos: u64, neg: u64) -> Option<f64> {
+pub(super) fn ks_of_points(points: impl Iterator<Item = (u64, u64)>, pos: u64, neg: u64) -> Option<f64> {
     if pos == 0 || neg == 0 {
         return None;
     }

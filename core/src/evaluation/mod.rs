@@ -23,13 +23,14 @@ pub use experiments::{
 };
 pub use funnel::{funnel_rates, FunnelCounts, FunnelRates};
 pub use metrics::{
-    average_precision, average_precision_of_counts, brier, brier_term, confusion, ks_statistic, ks_statistic_of_counts, log_loss,
-    log_loss_term, max_f1_threshold, part_metrics, precision_at_top, roc_auc, roc_auc_of_counts, roc_auc_of_groups, Confusion,
+    average_precision, brier, brier_term, confusion, ks_statistic, log_loss, log_loss_term, max_f1_threshold, part_metrics,
+    precision_at_top, roc_auc, roc_auc_of_groups, Confusion,
 };
 pub use score_counts::{
-    bytes_for as score_counts_bytes, check_layout as check_score_counts, counts_of_state as score_counts_of_state,
-    descending as counts_by_descending_score, entries_for as score_count_entries, merge_counts as merge_score_counts,
-    state_of_counts as score_counts_state, ScoreCounts,
+    average_precision_of_counts, bytes_for as score_counts_bytes, check_layout as check_score_counts,
+    counts_of_state as score_counts_of_state, descending as counts_by_descending_score, entries_for as score_count_entries,
+    ks_statistic_of_counts, merge_counts as merge_score_counts, roc_auc_of_counts, state_of_counts as score_counts_state,
+    ScoreCounts,
 };
 pub use scored_models::models_scored_in;
 pub use thresholds::{expected_value_threshold, f1_threshold, precision_target_threshold, Economics};

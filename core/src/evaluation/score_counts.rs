@@ -19,6 +19,7 @@
 //! order-preserving integers ([`total_order_key`] of `score + 0.0`, so -0.0 and 0.0 are one
 //! score, as `==` has them); they must be finite.
 
+use super::metrics::{area_under_points, average_precision_of_points, ks_of_points};
 use crate::data::total_order_key;
 use crate::error::{CoreError, CoreResult, ErrorKind};
 
@@ -319,8 +320,38 @@ pub fn state_of_counts(counts: &[(u64, u64, u64)], spare: usize) -> Vec<u8> {
     bytes
 }
 
+/// The cumulative `(tp, fp)` of `(positives, negatives)` per distinct score (highest score
+/// first), and the totals: the curve without storing its points.
+fn cumulative_counts(counts: impl Iterator<Item = (u64, u64)> + Clone) -> (impl Iterator<Item = (u64, u64)>, u64, u64) {
+    let (pos, neg) = counts.clone().fold((0, 0), |(p, n), (dp, dn)| (p + dp, n + dn));
+    let points = counts.scan((0u64, 0u64), |acc, (p, n)| {
+        *acc = (acc.0 + p, acc.1 + n);
+        Some(*acc)
+    });
+    (points, pos, neg)
+}
+
+/// [`roc_auc`](super::roc_auc) from the count of positives and negatives per distinct score, highest score
+/// first (the state of the `roc_auc` aggregate): the same value, bit for bit.
+pub fn roc_auc_of_counts(counts: impl Iterator<Item = (u64, u64)> + Clone) -> Option<f64> {
+    let (points, pos, neg) = cumulative_counts(counts);
+    area_under_points(points, pos, neg)
+}
+
+/// [`average_precision`](super::average_precision) from counts per distinct score, highest first: the same value, bit for bit.
+pub fn average_precision_of_counts(counts: impl Iterator<Item = (u64, u64)> + Clone) -> Option<f64> {
+    let (points, pos, _) = cumulative_counts(counts);
+    average_precision_of_points(points, pos)
+}
+
+/// [`ks_statistic`](super::ks_statistic) from counts per distinct score, highest first: the same value, bit for bit.
+pub fn ks_statistic_of_counts(counts: impl Iterator<Item = (u64, u64)> + Clone) -> Option<f64> {
+    let (points, pos, neg) = cumulative_counts(counts);
+    ks_of_points(points, pos, neg)
+}
+
 /// The positives and negatives per distinct score, highest score first: what the ranking
-/// metrics of [`super::metrics`] read.
+/// metrics above read.
 pub fn descending(counts: &[(u64, u64, u64)]) -> impl Iterator<Item = (u64, u64)> + Clone + '_ {
     counts.iter().rev().map(|&(_, p, n)| (p, n))
 }

@@ -2,9 +2,7 @@
 //! gives the ranking metrics of the rows bit for bit.
 
 use super::*;
-use crate::evaluation::metrics::{
-    average_precision, average_precision_of_counts, ks_statistic, ks_statistic_of_counts, roc_auc, roc_auc_of_counts,
-};
+use crate::evaluation::metrics::{average_precision, ks_statistic, roc_auc};
 
 /// Rows with many ties (scores on a grid of `levels`), -0.0 among them, from a fixed seed.
 fn rows(n: usize, levels: u64, seed: u64) -> (Vec<f64>, Vec<bool>) {
