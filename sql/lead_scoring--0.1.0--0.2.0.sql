@@ -404,3 +404,50 @@ CREATE FUNCTION lead_scoring."set_tiers"(
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'set_tiers_wrapper';
+-- roc_auc, pr_auc and ks_statistic keep the count of positive and negative rows per distinct
+-- score in a score_counts value instead of every pair in an internal state, so Citus can run
+-- them as partial aggregates per shard. CREATE OR REPLACE keeps the aggregates' oids, so views
+-- and functions that call them keep working; the 0.1.0 final functions are then unused.
+CREATE TYPE score_counts;
+CREATE FUNCTION score_counts_in(cstring) RETURNS score_counts
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION score_counts_out(score_counts) RETURNS cstring
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE score_counts (
+    INPUT = score_counts_in, OUTPUT = score_counts_out,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE score_counts IS
+  'State of roc_auc, pr_auc and ks_statistic: the count of positive and negative rows per distinct score.';
+CREATE FUNCTION score_counts_accum(state score_counts, score float8, label boolean) RETURNS score_counts
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION score_counts_accum(state score_counts, score float8, label bigint) RETURNS score_counts
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_accum_int' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION score_counts_combine(a score_counts, b score_counts) RETURNS score_counts
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION roc_auc_counts_final(state score_counts) RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_roc_auc_counts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pr_auc_counts_final(state score_counts) RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_pr_auc_counts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ks_statistic_counts_final(state score_counts) RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_ks_statistic_counts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE roc_auc(score float8, label boolean) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = roc_auc_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE roc_auc(score float8, label bigint) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = roc_auc_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pr_auc(score float8, label boolean) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = pr_auc_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pr_auc(score float8, label bigint) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = pr_auc_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE ks_statistic(score float8, label boolean) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = ks_statistic_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE ks_statistic(score float8, label bigint) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = ks_statistic_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+DROP FUNCTION roc_auc_final(internal);
+DROP FUNCTION pr_auc_final(internal);
+DROP FUNCTION ks_statistic_final(internal);

@@ -20,8 +20,9 @@ WIDE = 1000 if FULL else 300
 LEVELS = 100000 if FULL else 20000
 TEN_MB = "repeat('x', 10 * 1024 * 1024)"
 
-# Internal objects (state, final, combine, serialize functions, triggers, planner support).
-INTERNAL = re.compile(r"_accum|_final|_combine|_serialize|_deserialize|_support$|score_lead_row|rescore_from_feature_view|"
+# Internal objects (state, final, combine, serialize functions, a state type's input and output
+# functions, triggers, planner support).
+INTERNAL = re.compile(r"_accum|_final|_combine|_serialize|_deserialize|_support$|^score_counts_(in|out)$|score_lead_row|rescore_from_feature_view|"
                       r"models_changed_trigger|experiment_assign_row|_accum_int|^metric_pairs|^feature_sums")
 
 FIXTURES = f"""

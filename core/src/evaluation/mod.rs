@@ -11,6 +11,7 @@ mod experiments;
 mod funnel;
 mod metrics;
 mod regression_metrics;
+mod score_counts;
 mod scored_models;
 mod thresholds;
 mod tiers;
@@ -27,6 +28,12 @@ pub use metrics::{
     precision_at_top, roc_auc, roc_auc_of_groups, Confusion,
 };
 pub use regression_metrics::{median_of, regression_metrics, RegressionMetrics};
+pub use score_counts::{
+    average_precision_of_counts, bytes_for as score_counts_bytes, check_layout as check_score_counts,
+    counts_of_state as score_counts_of_state, descending as counts_by_descending_score, entries_for as score_count_entries,
+    ks_statistic_of_counts, merge_counts as merge_score_counts, roc_auc_of_counts, state_of_counts as score_counts_state,
+    ScoreCounts,
+};
 pub use scored_models::models_scored_in;
 pub use thresholds::{
     expected_value_threshold, f1_threshold, per_lead_value_choice, precision_target_threshold, Economics, ThresholdChoice,

@@ -7,5 +7,6 @@ pub mod evaluate;
 pub mod funnel;
 pub mod metric_aggregates;
 pub mod segment_threshold;
+pub mod ranking_aggregates;
 pub mod thresholds;
 pub mod value_threshold;
