@@ -35,7 +35,7 @@ SELECT l::bigint AS lead_id,
        floor(power(lead_scoring_demo.unit(l, 12), 1.4) * 5)::int AS seniority_rank,
        (ARRAY['Engineering', 'Marketing', 'Sales', 'Operations', 'Finance'])[1 + floor(lead_scoring_demo.unit(l, 16) * 5)::int] AS department,
        lead_scoring_demo.unit(l, 13) < 0.3 AS personal,
-       timestamptz '2025-01-01 00:00+00' + lead_scoring_demo.unit(l, 14) * interval '546 days' AS created_at,
+       timestamptz '2025-01-01 00:00+00' + lead_scoring_demo.unit(l, 14) * interval '13104 hours' AS created_at,
        lead_scoring_demo.unit(l, 15) AS intent
   FROM generate_series(1, {n}) l;
 ALTER TABLE lead_scoring_demo.demo_leads_base ADD PRIMARY KEY (lead_id);
@@ -65,7 +65,7 @@ SELECT k AS event_id, lead_id,
                0.01 + 0.07 * b.intent * b.intent AS p_demo,
                0.03 + 0.20 * b.intent + CASE WHEN b.created_at >= '2026-04-01 00:00+00' THEN 0.17 ELSE 0 END AS p_pricing,
                0.20 - CASE WHEN b.created_at >= '2026-04-01 00:00+00' THEN 0.17 ELSE 0 END AS p_other_pages,
-               b.created_at + power(lead_scoring_demo.unit(b.lead_id * 64 + e, 21), 1.5) * interval '45 days' AS occurred_at
+               b.created_at + power(lead_scoring_demo.unit(b.lead_id * 64 + e, 21), 1.5) * interval '1080 hours' AS occurred_at
           FROM lead_scoring_demo.demo_leads_base b,
                LATERAL generate_series(1, 2 + floor(18 * b.intent * b.intent)::int) e) ev
  WHERE occurred_at <= '2026-07-01 00:00+00';
@@ -83,14 +83,14 @@ SELECT b.lead_id, b.company_id, b.source,
             ELSE 'company' || b.company_id || '.com' END AS email,
        b.created_at,
        t.converted,
-       CASE WHEN t.converted THEN b.created_at + interval '30 days' + lead_scoring_demo.unit(b.lead_id, 31) * interval '90 days' END AS converted_at,
+       CASE WHEN t.converted THEN b.created_at + interval '720 hours' + lead_scoring_demo.unit(b.lead_id, 31) * interval '2160 hours' END AS converted_at,
        -- The sales funnel as the CRM shows it on 2026-07-01 (README "The demo CRM"): new draws
        -- use salts 40 and up, so every column above keeps its values.
        CASE WHEN t.converted AND f.converted_at <= d0.data_end THEN 'won'
             WHEN NOT t.converted AND f.closed_at <= d0.data_end THEN 'lost'
             WHEN f.sql_at <= d0.data_end THEN 'SQL'
             WHEN f.mql_at <= d0.data_end THEN 'MQL'
-            WHEN b.created_at > d0.data_end - interval '14 days' THEN 'new'
+            WHEN b.created_at > d0.data_end - interval '336 hours' THEN 'new'
             ELSE 'in_pipeline' END AS stage,
        CASE WHEN f.mql_at <= d0.data_end THEN f.mql_at END AS mql_at,
        CASE WHEN f.sql_at <= d0.data_end THEN f.sql_at END AS sql_at,
@@ -115,7 +115,7 @@ SELECT b.lead_id, b.company_id, b.source,
                     count(*) FILTER (WHERE e.event_type = 'content_download') AS downloads,
                     count(*) FILTER (WHERE e.event_type = 'email_open') AS opens
                FROM lead_scoring_demo.lead_events e JOIN lead_scoring_demo.demo_leads_base b2 USING (lead_id)
-              WHERE e.occurred_at < b2.created_at + interval '30 days'
+              WHERE e.occurred_at < b2.created_at + interval '720 hours'
               GROUP BY e.lead_id) s USING (lead_id),
   LATERAL (SELECT b.created_at >= '2026-04-01 00:00+00' AS after_change) d,
   LATERAL (SELECT lead_scoring_demo.unit(b.lead_id, 30) < 1 / (1 + exp(-(
@@ -138,14 +138,14 @@ SELECT b.lead_id, b.company_id, b.source,
   -- then and its conversion; of the others, engaged leads become MQLs more often and a quarter
   -- of the MQLs SQLs; a lost lead closes 60 to 150 days after creation.
   LATERAL (SELECT conv.converted_at, mql.mql_at,
-                  CASE WHEN t.converted THEN mql.mql_at + (0.2 + 0.6 * lead_scoring_demo.unit(b.lead_id, 43)) * (conv.converted_at - mql.mql_at)
+                  CASE WHEN t.converted THEN mql.mql_at + (0.2 + 0.6 * lead_scoring_demo.unit(b.lead_id, 43)) * extract(epoch FROM conv.converted_at - mql.mql_at) * interval '1 second'
                        WHEN mql.mql_at IS NOT NULL AND lead_scoring_demo.unit(b.lead_id, 44) < 0.25
-                       THEN mql.mql_at + interval '5 days' + lead_scoring_demo.unit(b.lead_id, 47) * interval '20 days' END AS sql_at,
-                  b.created_at + interval '60 days' + lead_scoring_demo.unit(b.lead_id, 41) * interval '90 days' AS closed_at
-             FROM (SELECT CASE WHEN t.converted THEN b.created_at + interval '30 days' + lead_scoring_demo.unit(b.lead_id, 31) * interval '90 days' END AS converted_at) conv,
+                       THEN mql.mql_at + interval '120 hours' + lead_scoring_demo.unit(b.lead_id, 47) * interval '480 hours' END AS sql_at,
+                  b.created_at + interval '1440 hours' + lead_scoring_demo.unit(b.lead_id, 41) * interval '2160 hours' AS closed_at
+             FROM (SELECT CASE WHEN t.converted THEN b.created_at + interval '720 hours' + lead_scoring_demo.unit(b.lead_id, 31) * interval '2160 hours' END AS converted_at) conv,
                   LATERAL (SELECT CASE WHEN t.converted OR lead_scoring_demo.unit(b.lead_id, 40)
                                           < 0.15 + 0.35 * (coalesce(s.demos, 0) + coalesce(s.pricing, 0) > 0)::int
-                                       THEN b.created_at + interval '1 day' + lead_scoring_demo.unit(b.lead_id, 42) * interval '13 days' END AS mql_at) mql) f;
+                                       THEN b.created_at + interval '24 hours' + lead_scoring_demo.unit(b.lead_id, 42) * interval '312 hours' END AS mql_at) mql) f;
 ALTER TABLE lead_scoring_demo.leads ADD PRIMARY KEY (lead_id);
 ALTER TABLE lead_scoring_demo.lead_events ADD PRIMARY KEY (event_id);
 CREATE INDEX ON lead_scoring_demo.lead_events (lead_id);
@@ -173,7 +173,7 @@ SELECT l.lead_id, l.created_at, l.source AS lead_source, l.seniority, c.industry
                     lead_scoring.engagement_velocity(e.occurred_at, x.as_of, '15 days') AS engagement_velocity
                FROM lead_scoring_demo.lead_events e
                JOIN lead_scoring_demo.leads l2 USING (lead_id),
-               LATERAL (SELECT l2.created_at + interval '30 days' AS as_of) x
+               LATERAL (SELECT l2.created_at + interval '720 hours' AS as_of) x
               GROUP BY e.lead_id) f USING (lead_id);
 ANALYZE lead_scoring_demo.companies;
 ANALYZE lead_scoring_demo.leads;

@@ -313,3 +313,141 @@ CREATE FUNCTION lead_scoring."log_decision"(
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'log_decision_wrapper';
+
+-- report() gains the funnel argument (a Funnel section from funnel() over a CRM source); it
+-- reads that source, so it is no longer PARALLEL SAFE.
+DROP FUNCTION lead_scoring."report"(TEXT);
+CREATE FUNCTION lead_scoring."report"(
+	"model_name" TEXT,
+	"funnel" jsonb DEFAULT NULL
+) RETURNS TEXT
+STABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'report_wrapper';
+
+-- Value-based scoring (README "Value-based scoring"): expected_value() and expected_value_tier()
+-- (a conversion model's probability x a regression model's predicted deal value), and
+-- optimal_threshold()'s value_model argument (its threshold column is NULL with it) and its
+-- segment argument (a threshold on one segment's validation leads).
+-- options.task 'regression' and options.value_tiers are train() options: no DDL.
+CREATE FUNCTION lead_scoring."expected_value"(
+	"model_name" TEXT,
+	"value_model" TEXT,
+	"lead" anyelement
+) RETURNS double precision
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'expected_value_wrapper';
+
+CREATE FUNCTION lead_scoring."expected_value"(
+	"model_name" TEXT,
+	"value_model" TEXT,
+	"lead" jsonb
+) RETURNS double precision
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'expected_value_jsonb_wrapper';
+
+CREATE FUNCTION lead_scoring."expected_value_tier"(
+	"model_name" TEXT,
+	"value_model" TEXT,
+	"lead" anyelement,
+	"tiers" jsonb
+) RETURNS TEXT
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'expected_value_tier_wrapper';
+
+CREATE FUNCTION lead_scoring."expected_value_tier"(
+	"model_name" TEXT,
+	"value_model" TEXT,
+	"lead" jsonb,
+	"tiers" jsonb
+) RETURNS TEXT
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'expected_value_tier_jsonb_wrapper';
+
+DROP FUNCTION lead_scoring.optimal_threshold(text, text, double precision, double precision, double precision);
+CREATE FUNCTION lead_scoring."optimal_threshold"(
+	"model_name" TEXT,
+	"method" TEXT,
+	"deal_value" double precision DEFAULT NULL,
+	"cost_per_lead" double precision DEFAULT NULL,
+	"precision_at_least" double precision DEFAULT NULL,
+	"value_model" TEXT DEFAULT NULL,
+	"segment" TEXT DEFAULT NULL
+) RETURNS TABLE (
+	"model" TEXT,
+	"method" TEXT,
+	"threshold" double precision,
+	"precision" double precision,
+	"recall" double precision,
+	"f1" double precision,
+	"share_pursued" double precision,
+	"expected_profit_per_1000" double precision,
+	"realized_profit_per_1000" double precision
+)
+STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'optimal_threshold_wrapper';
+
+-- set_tiers() gains the segment argument: the tiers of one segment's model of a version trained
+-- with options.segment_tiers.
+DROP FUNCTION lead_scoring."set_tiers"(TEXT, jsonb, TEXT);
+CREATE FUNCTION lead_scoring."set_tiers"(
+	"model_name" TEXT,
+	"tiers" jsonb,
+	"reason" TEXT DEFAULT NULL,
+	"segment" TEXT DEFAULT NULL
+) RETURNS jsonb
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'set_tiers_wrapper';
+-- roc_auc, pr_auc and ks_statistic keep the count of positive and negative rows per distinct
+-- score in a score_counts value instead of every pair in an internal state, so Citus can run
+-- them as partial aggregates per shard. CREATE OR REPLACE keeps the aggregates' oids, so views
+-- and functions that call them keep working; the 0.1.0 final functions are then unused.
+CREATE TYPE score_counts;
+CREATE FUNCTION score_counts_in(cstring) RETURNS score_counts
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION score_counts_out(score_counts) RETURNS cstring
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE score_counts (
+    INPUT = score_counts_in, OUTPUT = score_counts_out,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = plain);
+COMMENT ON TYPE score_counts IS
+  'State of roc_auc, pr_auc and ks_statistic: the count of positive and negative rows per distinct score.';
+CREATE FUNCTION score_counts_accum(state score_counts, score float8, label boolean) RETURNS score_counts
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION score_counts_accum(state score_counts, score float8, label bigint) RETURNS score_counts
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_accum_int' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION score_counts_combine(a score_counts, b score_counts) RETURNS score_counts
+  AS 'MODULE_PATHNAME', 'lead_scoring_score_counts_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION roc_auc_counts_final(state score_counts) RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_roc_auc_counts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pr_auc_counts_final(state score_counts) RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_pr_auc_counts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ks_statistic_counts_final(state score_counts) RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_ks_statistic_counts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE roc_auc(score float8, label boolean) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = roc_auc_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE roc_auc(score float8, label bigint) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = roc_auc_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pr_auc(score float8, label boolean) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = pr_auc_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pr_auc(score float8, label bigint) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = pr_auc_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE ks_statistic(score float8, label boolean) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = ks_statistic_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE ks_statistic(score float8, label bigint) (
+    SFUNC = score_counts_accum, STYPE = score_counts, FINALFUNC = ks_statistic_counts_final,
+    COMBINEFUNC = score_counts_combine, PARALLEL = SAFE);
+DROP FUNCTION roc_auc_final(internal);
+DROP FUNCTION pr_auc_final(internal);
+DROP FUNCTION ks_statistic_final(internal);

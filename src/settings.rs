@@ -2,7 +2,8 @@
 //! memory: past it training stops with an ERROR that names the buffer and the setting,
 //! instead of an allocation failure that aborts the backend and restarts every session.
 //! `lead_scoring.approvers` names the roles whose members may approve versions trained under
-//! `options.deploy = 'approval'`.
+//! `options.deploy = 'approval'`; `lead_scoring.approval_separation` keeps the role that trained
+//! a version from approving it (four eyes).
 
 use std::ffi::CString;
 
@@ -16,6 +17,9 @@ static MAX_MEMORY_MB: GucSetting<i32> = GucSetting::<i32>::new(-1);
 /// Comma-separated role names; empty means the model's owner (and superusers) approve.
 static APPROVERS: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
+/// On: the role that trained a version may not approve it.
+static APPROVAL_SEPARATION: GucSetting<bool> = GucSetting::<bool>::new(false);
+
 /// Registers the settings; called once per backend from `_PG_init`.
 pub fn register() {
     // SUSET: a role that could set it could name itself an approver.
@@ -24,6 +28,15 @@ pub fn register() {
         c"Roles whose members may approve, reject and edit the cards of every model.",
         c"Comma-separated role names, matched exactly. Empty (the default): each model's owner, its members and superusers. Only superusers may set it (ALTER SYSTEM, ALTER DATABASE ... SET, postgresql.conf).",
         &APPROVERS,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    // SUSET too: the trainer must not be able to switch it off for its own session.
+    GucRegistry::define_bool_guc(
+        c"lead_scoring.approval_separation",
+        c"Whether the role that trained a version may not approve it.",
+        c"On: approve() refuses a version to the role that trained it (models.created_by), so a second person approves every deployment. Off (the default): any approver may. Only superusers may set it.",
+        &APPROVAL_SEPARATION,
         GucContext::Suset,
         GucFlags::default(),
     );
@@ -62,4 +75,9 @@ pub fn approvers() -> Vec<String> {
         })
         .filter(|r| !r.is_empty())
         .collect()
+}
+
+/// Whether `lead_scoring.approval_separation` is on.
+pub fn approval_separation() -> bool {
+    APPROVAL_SEPARATION.get()
 }

@@ -14,13 +14,13 @@
 //! | `features` | the math of the feature building blocks (decay, velocity, intent) |
 //! | `evaluation` | metrics, curves, folds, thresholds, tiers, score comparison |
 //! | `audit` | the data-quality scorecard and the leakage guard |
-//! | `models` | logistic regression, boosted trees, calibration, the model and its artifact |
+//! | `models` | logistic regression, ridge regression, boosted trees, calibration, the model and its artifact |
 //! | `serving` | the fast scoring plan and the model as a SQL expression |
 //! | `explain` | contributions, top reasons, importance |
 //! | `monitoring` | drift, performance on new labels, score trends |
 //! | `governance` | deploy policy, rollback target, scheduled jobs |
 //! | `report` | the model card and the HTML report |
-//! | `training` | options, the training pipeline, segments, search, the aggregate engine |
+//! | `training` | options, the training pipelines (classification, regression), segments, search, the aggregate engine |
 
 pub mod error;
 pub mod resources;

@@ -56,7 +56,8 @@ fn reasons_json(model: &LoadedModel, raw: &[RawValue<'_>], k: i32) -> JsonB {
         invalid(format!("k must be between 1 and 100, got {k}"));
     }
     let e = explanation(model, raw);
-    let probability = model.model.calibration.apply(crate::core::models::sigmoid(e.log_odds));
+    // A probability, or a regression model's predicted value (contributions in the label's unit).
+    let probability = model.model.for_lead(raw).probability_from_log_odds(e.log_odds);
     let (positive, negative) = reasons_of(&e, k as usize);
     JsonB(json!({
         "model": format!("{}@{}", model.row.name, model.row.version),

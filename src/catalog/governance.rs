@@ -165,3 +165,32 @@ pub fn card_input(row: &ModelRow) -> CardInput {
     })
     .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")))
 }
+
+/// The role that trained version `version` of model `name` (`models.created_by`).
+pub fn trained_by(name: &str, version: i32) -> String {
+    let _settings = CatalogSettings::pin();
+    Spi::get_one_with_args::<String>(
+        "SELECT created_by::text FROM lead_scoring.models WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+        &[name.into(), version.into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")))
+    .unwrap_or_default()
+}
+
+/// Raises `42501` when the current role trained the version and `lead_scoring.approval_separation`
+/// is on: then a second role must approve it.
+pub fn require_second_approver(name: &str, version: i32) {
+    if !crate::settings::approval_separation() {
+        return;
+    }
+    let _settings = CatalogSettings::pin();
+    let trainer = trained_by(name, version);
+    let me = Spi::get_one::<String>("SELECT current_user::text").ok().flatten().unwrap_or_default();
+    if trainer == me {
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!("role \"{me}\" trained version {version} of model \"{name}\" and may not approve it: lead_scoring.approval_separation is on"),
+            "another role that may approve (lead_scoring.approvers, or the model's owner) approves it; reject() is still allowed",
+        );
+    }
+}

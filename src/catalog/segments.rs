@@ -26,3 +26,37 @@ pub fn segment_tiers(row: &ModelRow) -> Vec<(String, serde_json::Value)> {
         })
         .collect()
 }
+
+/// Replaces the tiers of one segment's model in the version's `training.segments` entry.
+/// Raises `22023` when the version has no entry for `segment` with tiers of its own.
+pub fn store_segment_tiers(row: &ModelRow, segment: &str, tiers: serde_json::Value) {
+    let _settings = CatalogSettings::pin();
+    let updated = Spi::get_one_with_args::<i64>(
+        "WITH entry AS (
+           SELECT e.n - 1 AS i FROM lead_scoring.models m,
+                  jsonb_array_elements(m.training #> '{segments,segments}') WITH ORDINALITY AS e(v, n)
+            WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.version OPERATOR(pg_catalog.=) $2
+              AND e.v ->> 'segment' OPERATOR(pg_catalog.=) $3 AND e.v ? 'tiers')
+         , changed AS (
+           UPDATE lead_scoring.models m
+              SET training = jsonb_set(m.training, ARRAY['segments', 'segments', (SELECT i FROM entry)::text, 'tiers'], $4)
+            WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.version OPERATOR(pg_catalog.=) $2 AND EXISTS (SELECT 1 FROM entry)
+           RETURNING 1)
+         SELECT count(*) FROM changed",
+        &[row.name.as_str().into(), row.version.into(), segment.into(), JsonB(tiers).into()],
+    )
+    .unwrap_or_else(|e| invalid(format!("cannot update the segment's tiers: {e}")));
+    if updated != Some(1) {
+        let kept: Vec<String> = segment_tiers(row).into_iter().map(|(s, _)| s).collect();
+        crate::errors::raise_with_hint(
+            pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("model \"{}@{}\" has no tiers of its own for segment \"{segment}\"", row.name, row.version),
+            if kept.is_empty() {
+                "only versions trained with options.segment_tiers have per-segment tiers; set the version's tiers without segment"
+                    .to_string()
+            } else {
+                format!("segments with their own tiers: {}", kept.join(", "))
+            },
+        );
+    }
+}

@@ -14,8 +14,9 @@ use crate::core::data::RawValue;
 use crate::core::evaluation::Tiers;
 use crate::core::models::decode_model_as;
 use crate::core::models::LeadModel;
-use crate::errors::raise_core;
+use crate::errors::{raise_core, raise_with_hint};
 use crate::executor::rows_binding::{BoundModel, RowBindings};
+use pgrx::PgSqlErrorCode;
 
 /// A model ready to score: the artifact decoded, tiers parsed, row layouts resolved lazily.
 pub struct LoadedModel {
@@ -53,7 +54,7 @@ pub fn get(spec: &str) -> Rc<LoadedModel> {
     // Bound to the row's name and version: an artifact copied from another row is refused.
     let model = decode_model_as(&row.artifact, &row.name, row.version)
         .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\"", row.name, row.version))));
-    let tiers = Tiers::from_json(&row.tiers)
+    let tiers = Tiers::from_json_scaled(&row.tiers, model.tier_scale())
         .unwrap_or_else(|e| raise_core(e.context(format!("model \"{}@{}\" has invalid tiers", row.name, row.version))));
     let segment_tiers = load_segment_tiers(&row, &model);
     let loaded = Rc::new(LoadedModel {
@@ -81,7 +82,7 @@ fn load_segment_tiers(row: &ModelRow, model: &LeadModel) -> Vec<Option<Tiers>> {
         .iter()
         .map(|(value, _)| {
             stored.iter().find(|(s, _)| s == value).map(|(s, json)| {
-                Tiers::from_json(json).unwrap_or_else(|e| {
+                Tiers::from_json_scaled(json, model.tier_scale()).unwrap_or_else(|e| {
                     raise_core(e.context(format!("model \"{}@{}\" has invalid tiers for segment \"{s}\"", row.name, row.version)))
                 })
             })
@@ -90,6 +91,35 @@ fn load_segment_tiers(row: &ModelRow, model: &LeadModel) -> Vec<Option<Tiers>> {
 }
 
 impl LoadedModel {
+    /// Raises feature_not_supported when this is a regression model (`options.task =
+    /// 'regression'`) and `what` (a function) needs a probability of conversion.
+    pub fn require_classification(&self, what: &str) {
+        if self.model.is_regression() {
+            raise_with_hint(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!(
+                    "{what} needs a classification model; \"{}@{}\" is a regression model (options.task 'regression') that predicts a value, not a probability",
+                    self.row.name, self.row.version
+                ),
+                "a regression model's test RMSE, MAE and R² are in its metrics (lead_scoring.model_card(), lead_scoring.report())",
+            );
+        }
+    }
+
+    /// Raises wrong_object_type unless this is a regression model; `role` names the argument.
+    pub fn require_regression(&self, role: &str) {
+        if !self.model.is_regression() {
+            raise_with_hint(
+                PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
+                format!(
+                    "{role} \"{}@{}\" is a classification model; it must be a regression model (options.task 'regression')",
+                    self.row.name, self.row.version
+                ),
+                "train the value model with lead_scoring.train(..., options => '{\"task\": \"regression\"}')",
+            );
+        }
+    }
+
     /// The tiers a lead is tiered by: its segment model's own (`options.segment_tiers`), else
     /// the version's. `value(i)` reads the lead's raw value of feature `i` (only the segment
     /// column is read, and only for a version with segment tiers).

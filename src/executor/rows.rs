@@ -21,6 +21,8 @@ pub struct LabelSpec<'a> {
     pub positive: Option<&'a str>,
     /// The model's outcome lists, instead of `positive`.
     pub outcomes: Option<&'a OutcomeDefinition>,
+    /// A regression's label: read as a number into `targets` (NaN rows skipped and counted).
+    pub numeric: bool,
 }
 
 /// Which kind of split key is read alongside the features.
@@ -49,6 +51,8 @@ pub struct ReadRequest<'a> {
 pub struct ReadResult {
     pub data: TrainingData,
     pub null_labels: usize,
+    /// Rows skipped because their numeric (regression) label is NaN.
+    pub nan_labels: usize,
     /// One hash of the lead key per row read (None for a NULL key); empty without `lead_key`.
     pub lead_keys: Vec<Option<u64>>,
 }
@@ -131,9 +135,14 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
     let bool_label = req
         .label
         .as_ref()
-        .is_some_and(|l| l.positive.is_none() && l.outcomes.is_none() && l.column.class == ColumnClass::Boolean);
+        .is_some_and(|l| !l.numeric && l.positive.is_none() && l.outcomes.is_none() && l.column.class == ColumnClass::Boolean);
+    let numeric_label = req.label.as_ref().is_some_and(|l| l.numeric);
     if let Some(label) = &req.label {
-        let cast = if bool_label { "boolean" } else { "text" };
+        let cast = match (bool_label, numeric_label) {
+            (true, _) => "boolean",
+            (_, true) => "float8",
+            _ => "text",
+        };
         exprs.push(format!("{}::{cast}", quote_ident(&label.column.name)));
     }
     // Index of the split key after the features and the optional label.
@@ -156,6 +165,8 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
         })
         .collect();
     let mut labels = Vec::new();
+    let mut targets: Vec<f64> = Vec::new();
+    let mut nan_labels = 0usize;
     let mut times: Vec<Option<f64>> = Vec::new();
     let mut keys = CategoricalBuilder::default();
     let mut lead_keys: Vec<Option<u64>> = Vec::new();
@@ -168,6 +179,7 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
         if let Some(limit) = req.memory.filter(|_| rows_read.is_multiple_of(MEMORY_CHECK_ROWS)) {
             let held = builders.iter().map(Builder::heap_bytes).sum::<usize>()
                 + labels.capacity()
+                + targets.capacity() * 8
                 + times.capacity() * 16
                 + keys.heap_bytes()
                 + lead_keys.capacity() * 16;
@@ -185,12 +197,29 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
                 null_labels += 1;
                 return;
             }
-            labels.push(if bool_label {
-                values[nf].value() != 0 // DatumGetBool
+            if numeric_label {
+                let value = f64::from_bits(values[nf].value() as u64); // DatumGetFloat8
+                if value.is_nan() {
+                    nan_labels += 1;
+                    return;
+                }
+                if value.is_infinite() {
+                    bad_data(format!(
+                        "label column \"{}\" has the value {}; a regression's label must be a finite number",
+                        spec.column.name,
+                        crate::core::error::sql_float(value)
+                    ));
+                }
+                targets.push(value);
+                labels.push(false);
             } else {
-                // SAFETY: a non-NULL text datum of this row.
-                parse_label(unsafe { text_of(values[nf], utf8) }, spec)
-            });
+                labels.push(if bool_label {
+                    values[nf].value() != 0 // DatumGetBool
+                } else {
+                    // SAFETY: a non-NULL text datum of this row.
+                    parse_label(unsafe { text_of(values[nf], utf8) }, spec)
+                });
+            }
         }
         for (i, b) in builders.iter_mut().enumerate() {
             match b {
@@ -239,5 +268,5 @@ pub fn read_rows(req: &ReadRequest<'_>) -> ReadResult {
         Some((_, KeyKind::Group)) => SplitKey::Group(TextKey::from_builder(keys)),
         Some((_, KeyKind::Column)) => SplitKey::Column(TextKey::from_builder(keys)),
     };
-    ReadResult { data: TrainingData { columns, labels, split_key }, null_labels, lead_keys }
+    ReadResult { data: TrainingData { columns, labels, targets, split_key }, null_labels, nan_labels, lead_keys }
 }

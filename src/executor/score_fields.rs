@@ -110,7 +110,10 @@ macro_rules! fields_function {
 
 fields_function!(pg_finfo_lead_scoring_score_fields, lead_scoring_score_fields, |_, p, _| p.into_datum());
 fields_function!(pg_finfo_lead_scoring_tier_fields, lead_scoring_tier_fields, |_, p, tiers| tiers.assign(p).into_datum());
-fields_function!(pg_finfo_lead_scoring_score_100_fields, lead_scoring_score_100_fields, |_, p, _| percent(p).into_datum());
+fields_function!(pg_finfo_lead_scoring_score_100_fields, lead_scoring_score_100_fields, |model, p, _| {
+    model.require_classification("score_100()");
+    percent(p).into_datum()
+});
 
 pgrx::extension_sql!(
     r#"

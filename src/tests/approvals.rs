@@ -168,6 +168,43 @@ mod tests {
         assert_eq!(outcome_as("ls_alice", "SELECT lead_scoring.set_card('bobs', limitations => 'EMEA only')"), "ok");
     }
 
+    /// Four eyes: with lead_scoring.approval_separation on, the role that trained a version
+    /// cannot approve it, even as an approver; another approver can, and the trainer may reject.
+    #[pg_test]
+    fn with_separation_the_trainer_does_not_approve_its_own_version() {
+        setup();
+        Spi::run("GRANT SELECT ON leads TO ls_alice; CREATE ROLE ls_carol NOLOGIN IN ROLE ls_risk;").unwrap();
+        Spi::run(
+            "GRANT INSERT, UPDATE ON lead_scoring.models TO ls_carol; GRANT INSERT ON lead_scoring.model_events TO ls_carol; GRANT USAGE ON SEQUENCE lead_scoring.models_id_seq, lead_scoring.model_events_id_seq TO ls_carol;",
+        )
+        .unwrap();
+        let train_alices = r#"SELECT * FROM lead_scoring.train('alices', 'leads', 'converted', options => '{"exclude": ["id"], "deploy": "approval"}')"#;
+        assert_eq!(outcome_as("ls_alice", train_alices), "ok");
+        Spi::run("SET LOCAL lead_scoring.approvers = 'ls_risk'").unwrap();
+        // Off (the default): an approver approves what she trained.
+        assert_eq!(outcome_as("ls_alice", "SELECT lead_scoring.approve('alices', 1, 'looks right')"), "ok");
+        // On: refused to her, with nothing changed; a second approver approves.
+        assert_eq!(outcome_as("ls_alice", train_alices), "ok");
+        Spi::run("SET LOCAL lead_scoring.approval_separation = on").unwrap();
+        let approve = "SELECT lead_scoring.approve('alices', 2, 'looks right')";
+        assert_state(&outcome_as("ls_alice", approve), "42501", "trained version 2 of model \"alices\" and may not approve it");
+        let state =
+            Spi::get_one::<String>("SELECT approval FROM lead_scoring.model_overview WHERE name = 'alices' AND version = 2")
+                .unwrap();
+        assert_eq!(state.as_deref(), Some("pending"));
+        assert_eq!(outcome_as("ls_carol", approve), "ok");
+        let approver = Spi::get_one::<String>(
+            "SELECT actor::text FROM lead_scoring.model_events WHERE model_name = 'alices' AND event = 'approved' AND version = 2",
+        )
+        .unwrap();
+        assert_eq!(approver.as_deref(), Some("ls_carol"));
+        // The trainer may still reject a version of hers.
+        assert_eq!(outcome_as("ls_alice", train_alices), "ok");
+        assert_eq!(outcome_as("ls_alice", "SELECT lead_scoring.reject('alices', 3, 'withdrawn')"), "ok");
+        // Only superusers set it.
+        assert_state(&outcome_as("ls_alice", "SET lead_scoring.approval_separation = off"), "42501", "approval_separation");
+    }
+
     /// Only a superuser may set the approvers: a role that could would name itself.
     #[pg_test]
     fn only_superusers_set_the_approvers() {

@@ -29,6 +29,23 @@ mod tests {
     }
 
     #[pg_test]
+    fn demo_is_the_same_in_every_time_zone() {
+        // Days are added as 24 hours: with `interval 'N days'` a zone with daylight saving moved
+        // every timestamp past a clock change by an hour, and the features with it.
+        let features = "SELECT md5(string_agg(f::text, ',' ORDER BY lead_id)) FROM lead_scoring_demo.lead_features f";
+        let fingerprint = |zone: &str| {
+            Spi::run(&format!("SET TimeZone = '{zone}'")).unwrap();
+            Spi::run("SELECT lead_scoring.generate_demo(2000, 7)").unwrap();
+            Spi::run("SET TimeZone = 'UTC'").unwrap();
+            (Spi::get_one::<String>(FINGERPRINT).unwrap(), Spi::get_one::<String>(features).unwrap())
+        };
+        let utc = fingerprint("UTC");
+        for zone in ["America/New_York", "Europe/Berlin", "Australia/Sydney"] {
+            assert_eq!(fingerprint(zone), utc, "generate_demo under TimeZone {zone}");
+        }
+    }
+
+    #[pg_test]
     fn model_on_the_feature_view_recovers_the_planted_signals() {
         let summary = Spi::get_one::<pgrx::JsonB>("SELECT lead_scoring.generate_demo(20000, 42)").unwrap().unwrap().0;
         let rate = summary["conversion_rate"].as_f64().unwrap();

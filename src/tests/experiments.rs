@@ -6,7 +6,7 @@
 mod tests {
     use pgrx::prelude::*;
 
-    use crate::tests::fixtures::{make_leads, train_default};
+    use crate::tests::fixtures::{error_of, make_leads, train_default};
 
     /// Model `m` trained on `leads` (1,000 rows), and an empty `inbox` with leads' columns and
     /// primary key `id`, where new leads arrive.
@@ -14,22 +14,6 @@ mod tests {
         make_leads("leads", 1000);
         train_default("m", "leads");
         Spi::run("CREATE TABLE inbox (LIKE leads); ALTER TABLE inbox ADD PRIMARY KEY (id);").unwrap();
-        Spi::run(
-            "CREATE OR REPLACE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-             DECLARE state text; msg text;
-             BEGIN
-               EXECUTE statement;
-               RETURN 'no error';
-             EXCEPTION WHEN OTHERS THEN
-               GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-               RETURN state || ': ' || msg;
-             END $f$",
-        )
-        .unwrap();
-    }
-
-    fn error_of(sql: &str) -> String {
-        Spi::get_one_with_args::<String>("SELECT pg_temp.error_of($1)", &[sql.into()]).unwrap().unwrap()
     }
 
     fn one<T: IntoDatum + FromDatum>(sql: &str) -> T {

@@ -54,3 +54,26 @@ pub fn trained_with_new_leads() {
     )
     .unwrap();
 }
+
+/// The ERROR a statement raises, as "SQLSTATE: message" ("no error" when it succeeds): run in
+/// a PL/pgSQL block, so a test checks many errors in one transaction.
+pub fn error_of(statement: &str) -> String {
+    // Defined once per session: a role the test switched to could not replace the superuser's.
+    let defined = Spi::get_one::<bool>("SELECT to_regprocedure('pg_temp.error_of(text)') IS NOT NULL").unwrap();
+    if defined == Some(true) {
+        return Spi::get_one_with_args::<String>("SELECT pg_temp.error_of($1)", &[statement.into()]).unwrap().unwrap();
+    }
+    Spi::run(
+        "CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
+         DECLARE state text; msg text;
+         BEGIN
+           EXECUTE statement;
+           RETURN 'no error';
+         EXCEPTION WHEN OTHERS THEN
+           GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+           RETURN state || ': ' || msg;
+         END $f$",
+    )
+    .expect("define pg_temp.error_of");
+    Spi::get_one_with_args::<String>("SELECT pg_temp.error_of($1)", &[statement.into()]).unwrap().unwrap()
+}

@@ -5,6 +5,8 @@
 mod tests {
     use pgrx::prelude::*;
 
+    use crate::tests::fixtures::error_of;
+
     /// 600 leads over two quarters of 2025 in three tiers; every third an MQL, every second
     /// MQL an SQL, converted leads among the SQLs with a deal value and a conversion date.
     fn make_crm() {
@@ -18,14 +20,6 @@ mod tests {
                     CASE WHEN i % 3 <> 2 AND i % 2 = 0 AND i % 5 < 2 THEN timestamptz '2025-01-01' + (i * 4) * interval '1 hour' + (20 + i % 40) * interval '1 day' END AS converted_at,
                     CASE WHEN i % 3 <> 2 AND i % 2 = 0 AND i % 5 < 2 THEN 1000 + i END::numeric AS deal_value
                FROM generate_series(1, 600) i",
-        )
-        .unwrap();
-        Spi::run(
-            "CREATE OR REPLACE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-             DECLARE state text; msg text;
-             BEGIN EXECUTE statement; RETURN 'no error';
-             EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT; RETURN state || ': ' || msg;
-             END $f$",
         )
         .unwrap();
     }
@@ -95,7 +89,7 @@ mod tests {
             ("SELECT * FROM lead_scoring.funnel(NULL)", "22004"),
         ];
         for (sql, state) in cases {
-            let got = Spi::get_one_with_args::<String>("SELECT pg_temp.error_of($1)", &[sql.into()]).unwrap().unwrap();
+            let got = error_of(sql);
             assert!(got.starts_with(state), "{sql}: {got}");
         }
     }

@@ -52,10 +52,22 @@ mod tests {
     }
 
     #[pg_test(
-        error = "this call would need 1.1 MB for 131072 (score, label) pairs, which roc_auc, pr_auc and ks_statistic keep until the end of a group, more than the memory limit of 1.0 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it)"
+        error = "this call would need 1.1 MB for 131072 (score, label) pairs, which lift, the curves and precision_at_top keep until the end of a group, more than the memory limit of 1.0 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it)"
     )]
     fn pair_keeping_aggregates_stay_within_the_memory_setting() {
         Spi::run("SET lead_scoring.max_memory = '1MB'").unwrap();
+        Spi::run("SELECT lead_scoring.lift((g / 200000.0)::float8, g % 2 = 0) FROM generate_series(1, 200000) g").unwrap();
+    }
+
+    #[pg_test(
+        error = "this call would need 1.0 MB for the count of rows per distinct score that roc_auc, pr_auc and ks_statistic keep for a group (65536 rows), more than the memory limit of 1.0 MB (the limit is lead_scoring.max_memory; in train(), options.max_memory overrides it)"
+    )]
+    fn ranking_aggregates_stay_within_the_memory_setting() {
+        Spi::run("SET lead_scoring.max_memory = '1MB'").unwrap();
+        // Many rows but few distinct scores fit: the state holds one entry per score.
+        let few =
+            Spi::get_one::<f64>("SELECT lead_scoring.roc_auc((g % 1000)::float8, g % 3 = 0) FROM generate_series(1, 500000) g");
+        assert!(few.unwrap().is_some());
         Spi::run("SELECT lead_scoring.roc_auc((g / 200000.0)::float8, g % 2 = 0) FROM generate_series(1, 200000) g").unwrap();
     }
 

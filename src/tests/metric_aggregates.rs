@@ -161,4 +161,71 @@ mod tests {
         let ((l1, b1), (l2, b2)) = (serial.1, parallel.1);
         assert!((l1.unwrap() - l2.unwrap()).abs() < 1e-12 && (b1.unwrap() - b2.unwrap()).abs() < 1e-12);
     }
+
+    /// The state of roc_auc, pr_auc and ks_statistic as a value (what a Citus shard computes).
+    fn counts_aggregate() {
+        Spi::run(
+            "CREATE AGGREGATE counts_of(float8, boolean) (SFUNC = lead_scoring.score_counts_accum, STYPE = lead_scoring.score_counts);
+             CREATE AGGREGATE merged(lead_scoring.score_counts) (SFUNC = lead_scoring.score_counts_combine, STYPE = lead_scoring.score_counts);
+             CREATE TABLE tied AS SELECT i % 7 AS shard, ((i * 7919) % 1000) / 1000.0 AS score, ((i * 104729) % 3 = 0) AS label
+               FROM generate_series(1::bigint, 50000) i",
+        )
+        .unwrap();
+    }
+
+    #[pg_test]
+    fn score_counts_round_trip_through_their_text_form() {
+        counts_aggregate();
+        // Through text and back, as Citus sends a shard's state to the coordinator: the same
+        // metrics bit for bit, and the text holds one 16-byte entry per distinct score.
+        let (same, text_bytes) = Spi::get_two::<bool, i64>(
+            "WITH c AS (SELECT counts_of(score, label)::text AS t FROM tied)
+             SELECT lead_scoring.roc_auc_counts_final(t::lead_scoring.score_counts) = (SELECT lead_scoring.roc_auc(score, label) FROM tied)
+                AND lead_scoring.pr_auc_counts_final(t::lead_scoring.score_counts) = (SELECT lead_scoring.pr_auc(score, label) FROM tied)
+                AND lead_scoring.ks_statistic_counts_final(t::lead_scoring.score_counts) = (SELECT lead_scoring.ks_statistic(score, label) FROM tied),
+                    length(t) / 2
+               FROM c",
+        )
+        .unwrap();
+        assert_eq!(same, Some(true));
+        assert_eq!(text_bytes, Some(24 + 16 * 1000));
+    }
+
+    #[pg_test]
+    fn shard_states_merge_into_the_state_of_all_rows() {
+        counts_aggregate();
+        // As on Citus: one state per shard, sent as text, merged by the combine function.
+        let same = Spi::get_one::<bool>(
+            "WITH shards AS (SELECT counts_of(score, label)::text AS t FROM tied GROUP BY shard),
+                  whole AS (SELECT merged(t::lead_scoring.score_counts) AS m FROM shards)
+             SELECT lead_scoring.roc_auc_counts_final(m) = (SELECT lead_scoring.roc_auc(score, label) FROM tied)
+                AND lead_scoring.pr_auc_counts_final(m) = (SELECT lead_scoring.pr_auc(score, label) FROM tied)
+                AND lead_scoring.ks_statistic_counts_final(m) = (SELECT lead_scoring.ks_statistic(score, label) FROM tied)
+                AND m::text = (SELECT counts_of(score, label)::text FROM tied)
+               FROM whole",
+        )
+        .unwrap();
+        assert_eq!(same, Some(true));
+    }
+
+    #[pg_test(error = "corrupt score_counts value")]
+    fn score_counts_text_is_checked() {
+        // A header that claims one sorted entry and no room for it.
+        Spi::run(&format!("SELECT '{}01{}'::lead_scoring.score_counts", "", "00".repeat(23))).unwrap();
+    }
+
+    #[pg_test]
+    fn running_window_gives_each_prefix_its_value() {
+        counts_aggregate();
+        // A window aggregate calls the final function on a state that keeps growing: it must
+        // read the state without changing it.
+        let different = Spi::get_one::<i64>(
+            "WITH t AS (SELECT row_number() OVER () AS i, score, label FROM tied LIMIT 3000),
+                  running AS (SELECT i, lead_scoring.roc_auc(score, label) OVER (ORDER BY i) AS auc FROM t)
+             SELECT count(*) FROM running r
+              WHERE r.i % 97 = 0 AND r.auc IS DISTINCT FROM (SELECT lead_scoring.roc_auc(score, label) FROM t WHERE t.i <= r.i)",
+        )
+        .unwrap();
+        assert_eq!(different, Some(0));
+    }
 }

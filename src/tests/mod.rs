@@ -36,4 +36,5 @@ mod thresholds;
 mod train_score;
 mod tuple_append;
 mod tuple_deform;
+mod value_scoring;
 mod workflow;

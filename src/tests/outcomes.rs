@@ -7,7 +7,7 @@ mod tests {
     use pgrx::JsonB;
     use serde_json::Value;
 
-    use crate::tests::fixtures::make_leads;
+    use crate::tests::fixtures::{error_of, make_leads};
 
     /// `leads` with a CRM stage: converted leads are 'won' (every fifth 'SQL'), the others
     /// 'lost', except every seventh still 'in_pipeline'; created_at runs hourly from
@@ -44,23 +44,7 @@ mod tests {
 
     fn train_err(options: &str) -> String {
         let sql = format!("SELECT * FROM lead_scoring.train('m', 'leads', 'stage', options => '{{\"exclude\": [\"id\", \"converted\"], {options}}}')");
-        Spi::get_one_with_args::<String>("SELECT pg_temp.error_of($1)", &[sql.into()]).unwrap().unwrap()
-    }
-
-    /// `error_of(statement)`: "SQLSTATE: message" of the statement's ERROR.
-    fn define_error_of() {
-        Spi::run(
-            "CREATE OR REPLACE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-             DECLARE state text; msg text;
-             BEGIN
-               EXECUTE statement;
-               RETURN 'no error';
-             EXCEPTION WHEN OTHERS THEN
-               GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-               RETURN state || ': ' || msg;
-             END $f$",
-        )
-        .unwrap();
+        error_of(&sql)
     }
 
     #[pg_test]
@@ -117,11 +101,9 @@ mod tests {
     #[pg_test]
     fn evaluate_refuses_a_value_the_model_has_no_class_for() {
         make_crm();
-        define_error_of();
         train(CRM);
         Spi::run("UPDATE leads SET stage = 'MQL' WHERE id = 3").unwrap();
-        let e =
-            Spi::get_one::<String>("SELECT pg_temp.error_of('SELECT lead_scoring.evaluate(''m'', ''leads'')')").unwrap().unwrap();
+        let e = error_of("SELECT lead_scoring.evaluate('m', 'leads')");
         assert_eq!(e, "22000: label column \"stage\" has the value 'MQL', which is in no list of the model's options.outcomes");
     }
 
@@ -185,7 +167,6 @@ mod tests {
     #[pg_test]
     fn every_bad_definition_is_an_error() {
         make_crm();
-        define_error_of();
         Spi::run("UPDATE leads SET stage = 'MQL' WHERE id IN (4, 8)").unwrap();
         let e = train_err(CRM);
         assert!(e.starts_with("22023: label column \"stage\" has values in no list of options.outcomes: 'MQL' (2 rows);"), "{e}");

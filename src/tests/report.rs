@@ -5,7 +5,7 @@
 mod tests {
     use pgrx::prelude::*;
 
-    use crate::tests::fixtures::{make_leads, train_default};
+    use crate::tests::fixtures::{error_of, make_leads, train_default};
 
     fn report(model: &str) -> String {
         Spi::get_one_with_args::<String>("SELECT lead_scoring.report($1)", &[model.into()]).unwrap().unwrap()
@@ -82,6 +82,97 @@ mod tests {
         assert!(html.contains("<td>visits</td><td class=\"num\">0.31</td>"));
         assert!(html.contains("<tr><td>roc_auc</td><td class=\"num\">0.71</td><td class=\"num\">0.8</td></tr>"));
         assert!(!html.contains("No monitoring run yet"));
+    }
+
+    /// The rows of the report's Funnel table: (period, tier, leads, conversions).
+    fn funnel_table(html: &str) -> Vec<(String, String, i64, i64)> {
+        let table = html.split("<table class=\"funnel\">").nth(1).expect("a funnel table").split("</table>").next().unwrap();
+        let text = |cell: &str| {
+            let mut out = String::new();
+            let mut in_tag = false;
+            for ch in cell.chars() {
+                match ch {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => out.push(c),
+                    _ => {}
+                }
+            }
+            out
+        };
+        table
+            .split("<tr>")
+            .skip(2) // before the header, the header
+            .map(|row| {
+                let cells: Vec<String> = row.split("</td>").map(text).collect();
+                (cells[0].clone(), cells[1].clone(), cells[2].parse().unwrap(), cells[3].parse().unwrap())
+            })
+            .collect()
+    }
+
+    #[pg_test]
+    fn report_funnel_counts_equal_funnel_over_the_models_tiers() {
+        make_leads("leads", 2000);
+        train_default("m", "leads");
+        // Without a tier column: the leads tiered by the reported version, as tier() does.
+        let html = Spi::get_one::<String>(
+            r#"SELECT lead_scoring.report('m@1', funnel => '{"source": "leads", "period": "month", "cost_per_lead": 10}')"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(html.contains("<h2>Funnel</h2>") && html.contains("tiers of m@1"), "no funnel section");
+        let shown = funnel_table(&html);
+        let expected: Vec<(String, String, i64, i64)> = Spi::connect(|c| {
+            c.select(
+                "SELECT period::text, tier, leads, conversions FROM lead_scoring.funnel(
+                        'SELECT *, lead_scoring.tier(''m'', l) AS t FROM leads l', 't', 'month')",
+                None,
+                &[],
+            )
+            .unwrap()
+            .map(|r| {
+                (r.get(1).unwrap().unwrap(), r.get(2).unwrap().unwrap(), r.get(3).unwrap().unwrap(), r.get(4).unwrap().unwrap())
+            })
+            .collect()
+        });
+        assert!(expected.len() >= 6, "{expected:?}");
+        assert_eq!(shown, expected);
+        // No MQL column: no cost per MQL, even with a cost.
+        assert!(!html.contains("<th>cost per MQL</th>") && html.contains("<th>conversion rate</th>"));
+        // With a tier column of the source, one group per value.
+        let by_source = Spi::get_one::<String>(
+            r#"SELECT lead_scoring.report('m', funnel => '{"source": "SELECT * FROM leads", "tier": "source", "period": "all"}')"#,
+        )
+        .unwrap()
+        .unwrap();
+        let rows = funnel_table(&by_source);
+        assert_eq!(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["Google", "Olark Chat", "Reference", "Select"]);
+        assert_eq!(rows.iter().map(|r| r.2).sum::<i64>(), 2000);
+        assert!(rows.iter().all(|r| r.0 == "all"));
+    }
+
+    #[pg_test]
+    fn report_funnel_errors() {
+        make_leads("leads", 1000);
+        train_default("m", "leads");
+        let cases = [
+            (r#"[1]"#, "22023: funnel must be a JSON object"),
+            (r#"{"period": "month"}"#, "22023: funnel.source is required"),
+            (r#"{"source": "leads", "tiers": "x"}"#, "22023: unknown funnel key \"tiers\""),
+            (r#"{"source": "leads", "tier": "nope"}"#, "nope"),
+            (r#"{"source": "no_such_table"}"#, "42P01: source \"no_such_table\" does not exist"),
+            (r#"{"source": "leads", "period": "fortnight"}"#, "22023: period must be one of"),
+            (r#"{"source": "leads", "cost_per_lead": "ten"}"#, "22023: funnel.cost_per_lead must be a number"),
+            (
+                r#"{"source": "leads", "options": {"mql_column": "source"}}"#,
+                "42804: column \"source\" (mql_column) has type text",
+            ),
+        ];
+        for (funnel, message) in cases {
+            let sql = format!("SELECT lead_scoring.report('m', funnel => '{funnel}')");
+            let err = error_of(&sql);
+            assert!(err.contains(message), "{funnel}: {err}");
+        }
     }
 
     #[pg_test(error = "model_name must not be NULL")]

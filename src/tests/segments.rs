@@ -6,6 +6,8 @@ mod tests {
     use pgrx::prelude::*;
     use pgrx::JsonB;
 
+    use crate::tests::fixtures::error_of;
+
     /// Visits raise conversion for Webinar leads and lower it for Outbound leads; Partner leads are few.
     fn make_segmented_leads() {
         Spi::run(
@@ -136,6 +138,96 @@ mod tests {
         assert_eq!(tiers_not_by_segment("seg_scored", "l.lead_tier"), (0, 6000));
         Spi::run("UPDATE seg_scored SET visits = 9 - visits").unwrap();
         assert_eq!(tiers_not_by_segment("seg_scored", "l.lead_tier"), (0, 6000));
+    }
+
+    #[pg_test]
+    fn monitor_counts_conversion_per_tier_by_each_leads_segment_tiers() {
+        make_segmented_leads();
+        train("seg_tiers", r#"{"segment_by": "source", "segment_tiers": true}"#);
+        let shown = Spi::get_one::<JsonB>(
+            "SELECT jsonb_agg(jsonb_build_array(t ->> 'tier', (t ->> 'leads')::int, (t ->> 'conversions')::int) ORDER BY n)
+               FROM lead_scoring.monitor('seg_tiers', 'seg_leads') m, jsonb_array_elements(m.metrics -> 'tiers') WITH ORDINALITY AS x(t, n)",
+        )
+        .unwrap()
+        .unwrap()
+        .0;
+        // tier() in SQL, the version's tier order.
+        let expected = Spi::get_one::<JsonB>(
+            "SELECT jsonb_agg(jsonb_build_array(x ->> 'name', coalesce(c.leads, 0), coalesce(c.conversions, 0)) ORDER BY n)
+               FROM lead_scoring.models m, jsonb_array_elements(m.tiers) WITH ORDINALITY AS v(x, n)
+               LEFT JOIN (SELECT lead_scoring.tier('seg_tiers', l) AS tier, count(*)::int AS leads,
+                                 count(*) FILTER (WHERE converted)::int AS conversions
+                            FROM seg_leads l GROUP BY 1) c ON c.tier = x ->> 'name'
+              WHERE m.name = 'seg_tiers'",
+        )
+        .unwrap()
+        .unwrap()
+        .0;
+        assert_eq!(shown, expected);
+    }
+
+    #[pg_test]
+    fn thresholds_and_tiers_of_one_segment() {
+        make_segmented_leads();
+        train("seg_tiers", r#"{"segment_by": "source", "segment_tiers": true, "key": "id"}"#);
+        // F1 on the segment's validation leads: the threshold training chose for that segment.
+        for segment in ["Webinar", "Outbound"] {
+            let (chosen, stored) = Spi::get_two::<f64, f64>(&format!(
+                "SELECT (SELECT threshold FROM lead_scoring.optimal_threshold('seg_tiers', 'f1', segment => '{segment}')),
+                        (SELECT (e ->> 'threshold')::float8 FROM lead_scoring.models m,
+                                jsonb_array_elements(m.training #> '{{segments,segments}}') e
+                          WHERE m.name = 'seg_tiers' AND e ->> 'segment' = '{segment}')"
+            ))
+            .unwrap();
+            let (chosen, stored) = (chosen.unwrap(), stored.unwrap());
+            assert!((chosen - stored).abs() < 1e-12, "{segment}: {chosen} vs {stored}");
+        }
+        let whole = Spi::get_one::<f64>("SELECT threshold FROM lead_scoring.optimal_threshold('seg_tiers', 'f1')").unwrap();
+        let webinar =
+            Spi::get_one::<f64>("SELECT threshold FROM lead_scoring.optimal_threshold('seg_tiers', 'f1', segment => 'Webinar')")
+                .unwrap();
+        assert_ne!(whole, webinar, "the segment's own leads give another threshold");
+        // New tiers for Webinar only: its leads follow them, Outbound's keep theirs.
+        let outbound_before = Spi::get_one::<String>(
+            "SELECT string_agg(lead_scoring.tier('seg_tiers', l), ',' ORDER BY id) FROM seg_leads l WHERE source = 'Outbound'",
+        )
+        .unwrap();
+        let stored = Spi::get_one::<JsonB>(
+            r#"SELECT lead_scoring.set_tiers('seg_tiers', '{"hot": 0.9, "warm": 0.5, "cold": 0}', 'SDR capacity', segment => 'Webinar')"#,
+        )
+        .unwrap()
+        .unwrap()
+        .0;
+        assert_eq!(stored[0]["min_score"], 0.9);
+        let wrong = Spi::get_one::<i64>(
+            "SELECT count(*) FROM seg_leads l WHERE source = 'Webinar' AND lead_scoring.tier('seg_tiers', l) <>
+                    CASE WHEN lead_scoring.score('seg_tiers', l) >= 0.9 THEN 'hot' WHEN lead_scoring.score('seg_tiers', l) >= 0.5 THEN 'warm' ELSE 'cold' END",
+        )
+        .unwrap();
+        assert_eq!(wrong, Some(0));
+        let outbound_after = Spi::get_one::<String>(
+            "SELECT string_agg(lead_scoring.tier('seg_tiers', l), ',' ORDER BY id) FROM seg_leads l WHERE source = 'Outbound'",
+        )
+        .unwrap();
+        assert_eq!(outbound_before, outbound_after);
+        let logged = Spi::get_one::<String>(
+            "SELECT detail ->> 'segment' FROM lead_scoring.model_events WHERE model_name = 'seg_tiers' AND event = 'tiers_changed'",
+        )
+        .unwrap();
+        assert_eq!(logged.as_deref(), Some("Webinar"));
+        // Mistakes.
+        let cases = [
+            ("SELECT * FROM lead_scoring.optimal_threshold('seg_tiers', 'f1', segment => 'Nowhere')", "22000: model \"seg_tiers@1\" has no validation leads with source = 'Nowhere'"),
+            (r#"SELECT lead_scoring.set_tiers('seg_tiers', '{"hot": 0.9, "cold": 0}', segment => 'Partner')"#, "22023: model \"seg_tiers@1\" has no tiers of its own for segment \"Partner\""),
+            ("SELECT * FROM lead_scoring.optimal_threshold('seg_tiers', 'expected_value', cost_per_lead => 1, value_model => 'v', segment => 'Webinar')", "22023: give value_model or segment, not both"),
+        ];
+        for (sql, expected) in cases {
+            let got = error_of(sql);
+            assert!(got.starts_with(expected), "{sql}: {got}");
+        }
+        train("plain", r#"{"key": "id"}"#);
+        assert!(error_of("SELECT * FROM lead_scoring.optimal_threshold('plain', 'f1', segment => 'Webinar')")
+            .starts_with("22023: model \"plain@1\" has no segments"));
     }
 
     #[pg_test(error = "option \"segment_tiers\" needs option \"segment_by\", the column whose segments get their own tiers")]

@@ -12,7 +12,7 @@ TEST=cancel NAME=lead_scoring_cancel PORT=${LEAD_SCORING_CANCEL_PORT:-28832}
 source "$(dirname "$0")/common.sh"
 ROWS=${LEAD_SCORING_CANCEL_ROWS:-200000}
 # train() reads fewer: one Newton pass over 160,000 rows x 37 inputs takes about 1.5 s in a debug
-# build (0.1 s optimised), and the fit asks between passes (README "Cancel and concurrency").
+# build (0.1 s optimised); the fit asks every 4,096 rows of a pass (README "Cancel and concurrency").
 TRAIN_ROWS=${LEAD_SCORING_CANCEL_TRAIN_ROWS:-60000}
 # When the cancel arrives (seconds after the call started), and the statement_timeout: two
 # different points of each function's work.

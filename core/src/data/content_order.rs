@@ -14,7 +14,7 @@ use crate::data::values::{ColumnData, NULL_CODE};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowSetHash(u64);
 
-/// Reorders the rows of `data` (columns, labels and split key alike) by their content, and
+/// Reorders the rows of `data` (columns, labels, targets and split key alike) by their content, and
 /// returns the hash of the rows as a set that the ordering computed on the way.
 pub fn put_in_content_order(data: &mut TrainingData) -> RowSetHash {
     put_in_content_order_with::<u64>(data, &mut Vec::new())
@@ -39,6 +39,9 @@ pub fn put_in_content_order_with<K: Copy>(data: &mut TrainingData, lead_keys: &m
         }
     }
     permute(&mut data.labels, &order);
+    if data.targets.len() == order.len() {
+        permute(&mut data.targets, &order);
+    }
     if lead_keys.len() == order.len() {
         permute(lead_keys, &order);
     }
@@ -75,6 +78,7 @@ fn row_hashes(data: &TrainingData) -> Vec<u64> {
     for (h, &label) in hashes.iter_mut().zip(&data.labels) {
         *h = mix(*h ^ (label as u64 + 1));
     }
+    add_numbers(&mut hashes, &data.targets.iter().map(|&t| Some(t)).collect::<Vec<_>>());
     match &data.split_key {
         SplitKey::None => {}
         SplitKey::Time(times) => add_numbers(&mut hashes, times),
@@ -143,6 +147,7 @@ mod tests {
                 Column { name: "source".into(), kind: FeatureKind::Categorical, data: text.finish() },
             ],
             labels: rows.iter().map(|r| r.2).collect(),
+            targets: Vec::new(),
             split_key: SplitKey::Group(TextKey::from_values(rows.iter().map(|r| r.1))),
         }
     }

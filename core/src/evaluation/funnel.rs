@@ -32,6 +32,25 @@ pub struct FunnelRates {
     pub cost_per_qualified_lead: Option<f64>,
 }
 
+/// One row of `funnel()`: a period and tier with its counts and rates (`None` where the input
+/// that makes a number was not given, or its denominator is 0).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunnelRow {
+    /// The period's first day as `YYYY-MM-DD`; `None` for period 'all'.
+    pub period: Option<String>,
+    pub tier: Option<String>,
+    pub leads: i64,
+    pub mqls: Option<i64>,
+    pub sqls: Option<i64>,
+    pub conversions: i64,
+    pub conversion_rate: Option<f64>,
+    pub mql_to_sql_rate: Option<f64>,
+    pub median_days_to_conversion: Option<f64>,
+    pub deal_velocity: Option<f64>,
+    pub sales_acceptance_rate: Option<f64>,
+    pub cost_per_qualified_lead: Option<f64>,
+}
+
 fn ratio(a: f64, b: u64) -> Option<f64> {
     (b > 0).then(|| a / b as f64)
 }

@@ -108,16 +108,21 @@ fn roc_auc_by_curve(scores: &[f64], labels: &[bool]) -> Option<f64> {
 
 /// The ROC area of a curve; `None` when either class is absent.
 fn area_under(c: &Curve) -> Option<f64> {
-    if c.pos == 0 || c.neg == 0 {
+    area_under_points(c.cumulative(), c.pos, c.neg)
+}
+
+/// The ROC area from the cumulative `(tp, fp)` after each distinct score, highest score first.
+pub(super) fn area_under_points(points: impl Iterator<Item = (u64, u64)>, pos: u64, neg: u64) -> Option<f64> {
+    if pos == 0 || neg == 0 {
         return None;
     }
     // Twice the area in integer units, exact; a single rounding at the end.
     let (mut twice_area, mut prev_tp, mut prev_fp) = (0u128, 0u64, 0u64);
-    for &(_, tp, fp) in &c.points {
+    for (tp, fp) in points {
         twice_area += u128::from(fp - prev_fp) * u128::from(tp + prev_tp);
         (prev_tp, prev_fp) = (tp, fp);
     }
-    Some(twice_area as f64 / (2.0 * c.pos as f64 * c.neg as f64))
+    Some(twice_area as f64 / (2.0 * pos as f64 * neg as f64))
 }
 
 /// [`roc_auc`] of scores that take few distinct values, from the count of converted and other
@@ -133,15 +138,28 @@ pub fn roc_auc_of_groups(groups: &mut [(f64, u64, u64)]) -> Option<f64> {
 ///
 /// `None` when there are no positives (scikit-learn warns and returns 0 there).
 pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    let c = curve(scores, labels);
-    if c.pos == 0 {
+    average_precision_of_curve(&curve(scores, labels))
+}
+
+impl Curve {
+    fn cumulative(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.points.iter().map(|&(_, tp, fp)| (tp, fp))
+    }
+}
+
+fn average_precision_of_curve(c: &Curve) -> Option<f64> {
+    average_precision_of_points(c.cumulative(), c.pos)
+}
+
+pub(super) fn average_precision_of_points(points: impl Iterator<Item = (u64, u64)>, pos: u64) -> Option<f64> {
+    if pos == 0 {
         return None;
     }
     let mut ap = 0.0;
     let mut prev_tp = 0u64;
-    for &(_, tp, fp) in &c.points {
+    for (tp, fp) in points {
         if tp > prev_tp {
-            ap += (tp - prev_tp) as f64 / c.pos as f64 * (tp as f64 / (tp + fp) as f64);
+            ap += (tp - prev_tp) as f64 / pos as f64 * (tp as f64 / (tp + fp) as f64);
         }
         prev_tp = tp;
     }
@@ -188,12 +206,19 @@ pub fn brier(scores: &[f64], labels: &[bool]) -> f64 {
 ///
 /// `None` when either class is absent.
 pub fn ks_statistic(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    let c = curve(scores, labels);
-    if c.pos == 0 || c.neg == 0 {
+    ks_of_curve(&curve(scores, labels))
+}
+
+fn ks_of_curve(c: &Curve) -> Option<f64> {
+    ks_of_points(c.cumulative(), c.pos, c.neg)
+}
+
+pub(super) fn ks_of_points(points: impl Iterator<Item = (u64, u64)>, pos: u64, neg: u64) -> Option<f64> {
+    if pos == 0 || neg == 0 {
         return None;
     }
-    let (p, n) = (c.pos as f64, c.neg as f64);
-    Some(c.points.iter().fold(0.0, |best: f64, &(_, tp, fp)| best.max(tp as f64 / p - fp as f64 / n)))
+    let (p, n) = (pos as f64, neg as f64);
+    Some(points.fold(0.0, |best: f64, (tp, fp)| best.max(tp as f64 / p - fp as f64 / n)))
 }
 
 /// Confusion-matrix counts for one threshold. Serialized with keys `tp, fp, tn, fn`.

@@ -13,7 +13,8 @@ use crate::CoreResult;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdChoice {
     pub method: String,
-    pub threshold: f64,
+    /// None for the per-lead value rule, which has no single probability threshold.
+    pub threshold: Option<f64>,
     pub precision: f64,
     pub recall: f64,
     pub f1: f64,
@@ -64,7 +65,7 @@ fn describe(method: &str, threshold: f64, scores: &[f64], labels: &[bool], econo
     };
     ThresholdChoice {
         method: method.to_string(),
-        threshold,
+        threshold: Some(threshold),
         precision: c.precision(),
         recall: c.recall(),
         f1: c.f1(),
@@ -86,6 +87,57 @@ pub fn f1_threshold(scores: &[f64], labels: &[bool], economics: Option<Economics
 pub fn expected_value_threshold(scores: &[f64], labels: &[bool], economics: Economics) -> ThresholdChoice {
     let t = economics.cost_per_lead / economics.deal_value;
     describe("expected_value", t, scores, labels, Some(economics))
+}
+
+/// Pursue a lead when p x its own value - cost_per_lead > 0, each lead's value from `values`
+/// (a regression model's predicted deal value; a negative one counts as 0). No probability
+/// threshold: a lead of higher value is worth pursuing at a lower probability. Profits per 1000
+/// leads: expected, sum of p x value - cost over the pursued leads; realized, the values of the
+/// pursued leads that converted minus their cost.
+pub fn per_lead_value_choice(scores: &[f64], labels: &[bool], values: &[f64], cost_per_lead: f64) -> CoreResult<ThresholdChoice> {
+    if !(cost_per_lead.is_finite() && cost_per_lead >= 0.0) {
+        return Err(core_err!(InvalidArgument, "cost_per_lead must be zero or a positive number, got {cost_per_lead}"));
+    }
+    if scores.len() != labels.len() || scores.len() != values.len() {
+        return Err(core_err!(
+            Internal,
+            "per-lead values: {} scores, {} labels, {} values",
+            scores.len(),
+            labels.len(),
+            values.len()
+        ));
+    }
+    let (mut tp, mut fp, mut positives) = (0usize, 0usize, 0usize);
+    let (mut expected, mut realized) = (0.0, 0.0);
+    for ((&p, &y), &v) in scores.iter().zip(labels).zip(values) {
+        positives += y as usize;
+        let value = v.max(0.0);
+        if p * value - cost_per_lead > 0.0 {
+            if y {
+                tp += 1;
+                realized += value;
+            } else {
+                fp += 1;
+            }
+            expected += p * value - cost_per_lead;
+            realized -= cost_per_lead;
+        }
+    }
+    let n = scores.len().max(1) as f64;
+    let pursued = tp + fp;
+    let precision = if pursued > 0 { tp as f64 / pursued as f64 } else { 0.0 };
+    let recall = if positives > 0 { tp as f64 / positives as f64 } else { 0.0 };
+    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+    Ok(ThresholdChoice {
+        method: "expected_value".to_string(),
+        threshold: None,
+        precision,
+        recall,
+        f1,
+        share_pursued: pursued as f64 / n,
+        expected_profit_per_1000: Some(expected * 1000.0 / n),
+        realized_profit_per_1000: Some(realized * 1000.0 / n),
+    })
 }
 
 /// The lowest observed threshold whose precision is at least `target` (so recall is as high as
@@ -133,7 +185,7 @@ mod tests {
         let (s, l) = data();
         let e = Economics::new(1000.0, 350.0).unwrap();
         let c = expected_value_threshold(&s, &l, e);
-        assert!((c.threshold - 0.35).abs() < 1e-12);
+        assert!((c.threshold.unwrap() - 0.35).abs() < 1e-12);
         assert_eq!(c.share_pursued, 0.625); // 0.9 .. 0.4
                                             // expected: (900+800+700+600+400 - 5*350) / 8 leads * 1000
         assert!((c.expected_profit_per_1000.unwrap() - (3400.0 - 1750.0) / 8.0 * 1000.0).abs() < 1e-6);
@@ -145,7 +197,7 @@ mod tests {
     fn precision_target_takes_the_lowest_threshold_that_keeps_it() {
         let (s, l) = data();
         let c = precision_target_threshold(&s, &l, 0.75, None).unwrap();
-        assert_eq!(c.threshold, 0.6); // top 4: 3 of 4 converted
+        assert_eq!(c.threshold, Some(0.6)); // top 4: 3 of 4 converted
         assert_eq!(c.precision, 0.75);
         assert!(precision_target_threshold(&s, &l, 1.5, None).is_err());
         let none = vec![false; 8];
@@ -158,6 +210,28 @@ mod tests {
         let c = f1_threshold(&s, &l, None).unwrap();
         assert_eq!(c.method, "f1");
         assert!(c.f1 > 0.0 && c.expected_profit_per_1000.is_none());
+    }
+
+    #[test]
+    fn per_lead_values_price_each_lead() {
+        let (s, l) = data();
+        // Values: leads 1-4 worth 1000, the rest 5000 (lead 8: negative, counted as 0).
+        let v = [1000.0, 1000.0, 1000.0, 1000.0, 5000.0, 5000.0, 5000.0, -20.0];
+        let c = per_lead_value_choice(&s, &l, &v, 350.0).unwrap();
+        // p x value: 900, 800, 700, 600, 2000, 1500, 1000, 0: all but the last beat 350.
+        assert_eq!((c.threshold, c.share_pursued), (None, 7.0 / 8.0));
+        let expected = (900.0 + 800.0 + 700.0 + 600.0 + 2000.0 + 1500.0 + 1000.0 - 7.0 * 350.0) / 8.0 * 1000.0;
+        assert!((c.expected_profit_per_1000.unwrap() - expected).abs() < 1e-6);
+        // Converted among the pursued: leads 1, 2, 4 (1000 each) and 7 (5000).
+        let realized = (3000.0 + 5000.0 - 7.0 * 350.0) / 8.0 * 1000.0;
+        assert!((c.realized_profit_per_1000.unwrap() - realized).abs() < 1e-6);
+        assert_eq!((c.precision, c.recall), (4.0 / 7.0, 1.0));
+        // With one value for every lead it pursues what the single-threshold rule does.
+        let flat = per_lead_value_choice(&s, &l, &[1000.0; 8], 350.0).unwrap();
+        let single = expected_value_threshold(&s, &l, Economics::new(1000.0, 350.0).unwrap());
+        assert_eq!(flat.share_pursued, single.share_pursued);
+        assert!((flat.expected_profit_per_1000.unwrap() - single.expected_profit_per_1000.unwrap()).abs() < 1e-9);
+        assert!(per_lead_value_choice(&s, &l, &v, -1.0).is_err());
     }
 
     #[test]

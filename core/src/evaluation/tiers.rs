@@ -22,6 +22,14 @@ pub struct Tier {
     pub min_score: f64,
 }
 
+/// What tier bounds measure: a probability (0 to 1), or an amount of a regression model's
+/// predicted value (a deal value: any finite number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TierScale {
+    Probability,
+    Amount,
+}
+
 /// Tiers ordered from the highest bound down. The last tier takes every lower score too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tiers(pub Vec<Tier>);
@@ -40,6 +48,12 @@ impl Tiers {
     /// Parses `{"A": 0.8, "B": 0.5, "C": 0.2, "D": 0}` or
     /// `[{"name": "hot", "min_score": 0.6}, ...]`.
     pub fn from_json(value: &serde_json::Value) -> CoreResult<Tiers> {
+        Tiers::from_json_scaled(value, TierScale::Probability)
+    }
+
+    /// [`Tiers::from_json`] with bounds on `scale`: amounts (value tiers) may be any finite number.
+    pub fn from_json_scaled(value: &serde_json::Value, scale: TierScale) -> CoreResult<Tiers> {
+        let bound_of = |name: &str, v: &serde_json::Value| bound_on(scale, name, v);
         let mut tiers = Vec::new();
         match value {
             serde_json::Value::Object(map) => {
@@ -120,11 +134,44 @@ impl Tiers {
     }
 }
 
-fn bound_of(name: &str, v: &serde_json::Value) -> CoreResult<f64> {
-    match v.as_f64() {
-        Some(x) if (0.0..=1.0).contains(&x) => Ok(x),
-        _ => Err(core_err!(InvalidArgument, "tier \"{name}\" needs a min_score between 0 and 1, got {v}")),
+fn bound_on(scale: TierScale, name: &str, v: &serde_json::Value) -> CoreResult<f64> {
+    match (scale, v.as_f64()) {
+        (TierScale::Probability, Some(x)) if (0.0..=1.0).contains(&x) => Ok(x),
+        (TierScale::Probability, _) => {
+            Err(core_err!(InvalidArgument, "tier \"{name}\" needs a min_score between 0 and 1, got {v}"))
+        }
+        (TierScale::Amount, Some(x)) if x.is_finite() => Ok(x),
+        (TierScale::Amount, _) => Err(core_err!(
+            InvalidArgument,
+            "tier \"{name}\" needs a min_score that is a finite amount of the predicted value, got {v}"
+        )),
     }
+}
+
+/// Value tiers at quantiles of `values` (a regression's predictions on validation): each tier of
+/// `quantiles` starts at its bound's quantile (0.9: the value 90% of the predictions are below),
+/// so `{"Gold": 0.9, ...}` puts the top 10% in Gold. The result holds amounts; the lowest tier
+/// takes every lower value. A bound is the prediction at rank `floor(q n)` (0-based, ascending):
+/// a prediction, never a value between two, so exactly the top `1 - q` share reaches it (ties aside).
+pub fn tiers_from_quantiles(quantiles: &Tiers, values: &[f64]) -> CoreResult<Tiers> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return Err(core_err!(InsufficientData, "value tiers need predictions on the validation part; it has none"));
+    }
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let mut tiers: Vec<Tier> = Vec::with_capacity(quantiles.0.len());
+    for t in &quantiles.0 {
+        let at = ((t.min_score * n as f64).floor() as usize).min(n - 1);
+        let mut bound = sorted[at];
+        // Equal predictions at two quantiles would give two tiers one bound: the lower tier
+        // then starts just below the higher one's.
+        if let Some(above) = tiers.last() {
+            bound = bound.min(above.min_score.next_down());
+        }
+        tiers.push(Tier { name: t.name.clone(), min_score: bound });
+    }
+    Ok(Tiers(tiers))
 }
 
 #[cfg(test)]
@@ -159,6 +206,32 @@ mod tests {
         let t = Tiers::from_json(&serde_json::json!([{"name": "hot", "min_score": 0.7}, {"name": "rest", "min_score": 0.4}]))
             .unwrap();
         assert_eq!(t.assign(0.1), "rest");
+    }
+
+    #[test]
+    fn amount_tiers_take_any_finite_bound() {
+        let v = serde_json::json!({"Gold": 50000, "Silver": 10000, "Bronze": 0});
+        assert!(Tiers::from_json(&v).is_err(), "probability tiers stay within 0 and 1");
+        let t = Tiers::from_json_scaled(&v, TierScale::Amount).unwrap();
+        assert_eq!((t.assign(50000.0), t.assign(49999.0), t.assign(-5.0)), ("Gold", "Silver", "Bronze"));
+        assert!(Tiers::from_json_scaled(&serde_json::json!({"Gold": "a lot"}), TierScale::Amount).is_err());
+    }
+
+    #[test]
+    fn quantile_tiers_split_the_values_as_asked() {
+        let q = Tiers::from_json(&serde_json::json!({"Gold": 0.9, "Silver": 0.6, "Bronze": 0})).unwrap();
+        let values: Vec<f64> = (1..=10).map(|v| v as f64 * 100.0).collect();
+        let t = tiers_from_quantiles(&q, &values).unwrap();
+        // Ranks floor(0.9 * 10) = 9 and floor(0.6 * 10) = 6 of 100..1000, and the smallest.
+        let bounds: Vec<f64> = t.0.iter().map(|x| x.min_score).collect();
+        assert_eq!(bounds, vec![1000.0, 700.0, 100.0]);
+        let count = |name: &str| values.iter().filter(|&&v| t.assign(v) == name).count();
+        assert_eq!((count("Gold"), count("Silver"), count("Bronze")), (1, 3, 6));
+        // All predictions equal: the tiers still have distinct, descending bounds.
+        let flat = tiers_from_quantiles(&q, &[5.0; 4]).unwrap();
+        assert!(flat.0.windows(2).all(|w| w[0].min_score > w[1].min_score), "{flat:?}");
+        assert_eq!(flat.assign(5.0), "Gold");
+        assert!(tiers_from_quantiles(&q, &[]).is_err());
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn explain(model: &LeadModel, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) 
     model.preprocessor.transform_into(raw, scratch)?;
     let mut per_input = vec![0.0; width];
     let base_value = match &model.estimator {
-        Estimator::Logistic(fit) => {
+        Estimator::Logistic(fit) | Estimator::Linear(fit) => {
             let mut base = fit.intercept;
             for j in 0..width {
                 let mean = model.input_means.get(j).copied().unwrap_or(0.0);
@@ -227,7 +227,8 @@ pub fn feature_importance(model: &LeadModel, columns: &[Column], rows: &[usize],
             feature: f.name().to_string(),
             importance: abs_sum[i] / n,
             direction,
-            odds_ratio: coefficient.map(f64::exp),
+            // A regression's coefficient is in the label's unit per input step: no odds.
+            odds_ratio: coefficient.filter(|_| !model.is_regression()).map(f64::exp),
             coefficient,
             level_coefficients,
         });
@@ -296,6 +297,7 @@ mod tests {
                 Column { name: "noise".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(noise) },
             ],
             labels,
+            targets: Vec::new(),
             split_key: SplitKey::None,
         }
     }

@@ -6,8 +6,10 @@
 
 mod deploy_policy;
 mod schedule;
+mod value_deploy;
 
 pub use deploy_policy::{
     decide, rollback_target, score_test_rows, DeployDecision, DeployPolicy, DeployRule, HistoryEvent, SameRows, DEPLOY_TEST_ALPHA,
 };
 pub use schedule::{cron_problem, job_name, monitoring_command, retraining_command, CronFacts, JobKind};
+pub use value_deploy::decide_regression;

@@ -1,5 +1,5 @@
 //! The estimators and the model they make: weighted logistic regression (and its passes over the
-//! rows), boosted trees with TreeSHAP, probability calibration, the model itself, and its versioned
+//! rows), ridge regression for a numeric label, boosted trees with TreeSHAP, probability calibration, the model itself, and its versioned
 //! artifact with the checks a decoded artifact must pass before it scores.
 //!
 //! Imports: `resources`, `data`, `evaluation`.
@@ -13,6 +13,7 @@ mod gbm_inputs;
 mod gbm_estimator;
 mod lightgbm_ffi;
 mod lightgbm_text;
+mod linear;
 pub(crate) mod linfa_dataset;
 mod logistic;
 mod model;
@@ -28,6 +29,7 @@ pub use calibration::{expected_calibration_error, fit_isotonic, fit_platt, Calib
 pub use gbm::{fit_gbm, gbm_training_bytes, GbmData, GbmModel, GbmOptions, TreeBooster};
 pub use gbm_estimator::{GbmParams, ValidGbmParams};
 pub use lightgbm_ffi::LgbmBooster;
+pub use linear::fit_linear;
 pub(crate) use logistic::fit_logistic_rows;
 pub use logistic::{
     accumulate_row, combine, fit_logistic, fit_logistic_by_passes, new_state, newton_system_bytes, sigmoid, LogisticError,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::DesignMatrix;
 use crate::data::Preprocessor;
 use crate::data::{value_text, RawValue};
+use crate::evaluation::TierScale;
 use crate::models::calibration::Calibration;
 use crate::models::gbm::{GbmModel, TreeBooster};
 use crate::models::logistic::{sigmoid, LogisticFit};
@@ -20,14 +21,19 @@ use crate::CoreResult;
 pub enum Estimator {
     Logistic(LogisticFit),
     Gbm(GbmModel),
+    /// Ridge regression of a numeric label (`options.task = 'regression'`): the linear
+    /// predictor is the predicted value itself, with no link function and no calibration.
+    Linear(LogisticFit),
 }
 
 /// The estimator as artifacts number it: variant 1 is forust-ml's boosted trees (artifact
-/// formats 2 and 3), read into the same [`GbmModel`] and written back as such.
+/// formats 2 and 3), read into the same [`GbmModel`] and written back as such; variant 2 the
+/// ridge regression (added in format 3); variant 3 LightGBM's boosted trees (format 4).
 #[derive(Deserialize)]
 enum StoredEstimator {
     Logistic(LogisticFit),
     ForustGbm(ForustJson),
+    Linear(LogisticFit),
     Gbm(GbmModel),
 }
 
@@ -44,6 +50,7 @@ impl From<StoredEstimator> for Estimator {
     fn from(stored: StoredEstimator) -> Estimator {
         match stored {
             StoredEstimator::Logistic(fit) => Estimator::Logistic(fit),
+            StoredEstimator::Linear(fit) => Estimator::Linear(fit),
             StoredEstimator::ForustGbm(ForustJson(model)) | StoredEstimator::Gbm(model) => Estimator::Gbm(model),
         }
     }
@@ -54,7 +61,8 @@ impl Serialize for Estimator {
         match self {
             Estimator::Logistic(fit) => s.serialize_newtype_variant("StoredEstimator", 0, "Logistic", fit),
             Estimator::Gbm(model) if model.is_forust() => s.serialize_newtype_variant("StoredEstimator", 1, "ForustGbm", model),
-            Estimator::Gbm(model) => s.serialize_newtype_variant("StoredEstimator", 2, "Gbm", model),
+            Estimator::Linear(fit) => s.serialize_newtype_variant("StoredEstimator", 2, "Linear", fit),
+            Estimator::Gbm(model) => s.serialize_newtype_variant("StoredEstimator", 3, "Gbm", model),
         }
     }
 }
@@ -64,13 +72,19 @@ impl Estimator {
         match self {
             Estimator::Logistic(_) => "logistic",
             Estimator::Gbm(_) => "gbm",
+            Estimator::Linear(_) => "linear",
         }
     }
 
-    /// Log-odds for one transformed input row.
+    /// Whether the estimator predicts a value (regression) rather than a probability.
+    pub fn is_regression(&self) -> bool {
+        matches!(self, Estimator::Linear(_))
+    }
+
+    /// Log-odds for one transformed input row (the predicted value for a regression).
     pub fn log_odds(&self, inputs: &[f64]) -> f64 {
         match self {
-            Estimator::Logistic(fit) => fit.log_odds(inputs),
+            Estimator::Logistic(fit) | Estimator::Linear(fit) => fit.log_odds(inputs),
             Estimator::Gbm(model) => model.log_odds(inputs),
         }
     }
@@ -81,7 +95,7 @@ impl Estimator {
     pub fn log_odds_of_design_row(&self, x: &DesignMatrix, i: usize, scratch: &mut Vec<f64>) -> f64 {
         match (self, x) {
             (_, DesignMatrix::Dense(x)) => self.log_odds(x.row(i).to_slice().expect("row-major")),
-            (Estimator::Logistic(fit), DesignMatrix::Sparse(s)) => {
+            (Estimator::Logistic(fit) | Estimator::Linear(fit), DesignMatrix::Sparse(s)) => {
                 let (idx, val) = s.row(i);
                 fit.intercept + idx.iter().zip(val).map(|(&j, v)| v * fit.coefficients[j as usize]).sum::<f64>()
             }
@@ -165,15 +179,33 @@ impl LeadModel {
     }
 
     /// The calibrated probability for this model's log-odds: the last step of every scoring path.
+    /// A regression model's linear predictor is its prediction, returned as it is.
     #[inline]
     pub fn probability_from_log_odds(&self, log_odds: f64) -> f64 {
+        if self.estimator.is_regression() {
+            return log_odds;
+        }
         self.calibration.apply(sigmoid(log_odds))
+    }
+
+    /// Whether the model predicts a value (`options.task = 'regression'`) rather than a probability.
+    pub fn is_regression(&self) -> bool {
+        self.estimator.is_regression()
+    }
+
+    /// What this model's tier bounds measure: amounts of the predicted value for a regression.
+    pub fn tier_scale(&self) -> TierScale {
+        if self.is_regression() {
+            TierScale::Amount
+        } else {
+            TierScale::Probability
+        }
     }
 
     /// Named coefficients of a logistic model (input name, coefficient); empty for trees.
     pub fn coefficients(&self) -> Vec<(String, f64)> {
         match &self.estimator {
-            Estimator::Logistic(fit) => {
+            Estimator::Logistic(fit) | Estimator::Linear(fit) => {
                 self.preprocessor.output_names().into_iter().zip(fit.coefficients.iter().copied()).collect()
             }
             Estimator::Gbm(_) => Vec::new(),

@@ -41,7 +41,7 @@ pub fn check_model(model: &LeadModel) -> CoreResult<()> {
 fn check_one(model: &LeadModel) -> Result<(), String> {
     let width = check_preprocessor(&model.preprocessor)?;
     match &model.estimator {
-        Estimator::Logistic(fit) => {
+        Estimator::Logistic(fit) | Estimator::Linear(fit) => {
             if fit.coefficients.len() != width {
                 return Err(format!("{} coefficients for {width} inputs", fit.coefficients.len()));
             }

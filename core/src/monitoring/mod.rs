@@ -10,6 +10,6 @@ mod trend;
 
 pub use drift::{build_reference, check_thresholds, drift_report, DriftRow, Reference, Status, DEFAULT_ALERT, DEFAULT_WARN};
 pub use performance::{
-    baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates,
+    baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates, tier_rates_of,
 };
 pub use trend::{push_history, trend, SCORE_HISTORY};

@@ -200,14 +200,26 @@ pub struct TierRate {
 }
 
 pub fn tier_rates(scores: &[f64], labels: &[bool], tiers: &Tiers) -> Vec<TierRate> {
+    tier_rates_of(scores.iter().map(|&s| tiers.assign(s)), labels, tiers)
+}
+
+/// Conversion per tier when each lead's tier is already known (`assigned`, one name per label):
+/// with per-segment tiers a lead's tier depends on its segment, not only on its score. Tiers in
+/// `order`'s order, then any other name in the order first seen.
+pub fn tier_rates_of<S: AsRef<str>>(assigned: impl IntoIterator<Item = S>, labels: &[bool], order: &Tiers) -> Vec<TierRate> {
     let mut out: Vec<TierRate> =
-        tiers.0.iter().map(|t| TierRate { tier: t.name.clone(), leads: 0, conversions: 0, conversion_rate: None }).collect();
-    for (&s, &y) in scores.iter().zip(labels) {
-        let name = tiers.assign(s);
-        if let Some(t) = out.iter_mut().find(|t| t.tier == name) {
-            t.leads += 1;
-            t.conversions += u64::from(y);
-        }
+        order.0.iter().map(|t| TierRate { tier: t.name.clone(), leads: 0, conversions: 0, conversion_rate: None }).collect();
+    for (name, &y) in assigned.into_iter().zip(labels) {
+        let name = name.as_ref();
+        let at = match out.iter().position(|t| t.tier == name) {
+            Some(i) => i,
+            None => {
+                out.push(TierRate { tier: name.to_string(), leads: 0, conversions: 0, conversion_rate: None });
+                out.len() - 1
+            }
+        };
+        out[at].leads += 1;
+        out[at].conversions += u64::from(y);
     }
     for t in &mut out {
         t.conversion_rate = ratio(t.conversions, t.leads);

@@ -116,3 +116,14 @@ fn tiers_count_conversions_in_tier_order() {
     assert_eq!(rates[0], TierRate { tier: "hot".into(), leads: 2, conversions: 1, conversion_rate: Some(0.5) });
     assert_eq!(rates[1].conversion_rate, Some(1.0));
 }
+
+#[test]
+fn tiers_already_assigned_count_by_name_in_tier_order() {
+    let tiers = Tiers(vec![Tier { name: "hot".into(), min_score: 0.5 }, Tier { name: "cold".into(), min_score: 0.0 }]);
+    // A lead's own (segment) tiers put it in "cold" at a score the version calls hot; a name the
+    // version does not have comes last.
+    let rates = tier_rates_of(["cold", "hot", "cold", "gold"], &[true, true, false, true], &tiers);
+    let rows: Vec<(&str, u64, u64)> = rates.iter().map(|r| (r.tier.as_str(), r.leads, r.conversions)).collect();
+    assert_eq!(rows, [("hot", 1, 1), ("cold", 2, 1), ("gold", 1, 1)]);
+    assert_eq!(rates[1].conversion_rate, Some(0.5));
+}

@@ -6,6 +6,32 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+/// A regression model's metrics per part and its value tiers (no threshold: it predicts a value).
+fn regression_metrics_section(md: &mut String, c: &CardInput) {
+    let _ = writeln!(md, "\n## Metrics\n\ntask: regression (the model predicts the label's value)\n");
+    let _ = writeln!(md, "| part | rows | RMSE | MAE | R² | mean label | median label | mean prediction |");
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for part in ["train", "validation", "test"] {
+        let m = &c.metrics[part];
+        let _ = writeln!(
+            md,
+            "| {part} | {} | {} | {} | {} | {} | {} | {} |",
+            num(&m["rows"]),
+            num(&m["rmse"]),
+            num(&m["mae"]),
+            num(&m["r2"]),
+            num(&m["mean_label"]),
+            num(&m["median_label"]),
+            num(&m["mean_prediction"])
+        );
+    }
+    let _ = writeln!(md, "\n## Value tiers\n");
+    for t in c.tiers.as_array().into_iter().flatten() {
+        let _ =
+            writeln!(md, "- tier **{}** from predicted value {}", text(t["name"].as_str().unwrap_or("?")), num(&t["min_score"]));
+    }
+}
+
 /// What the card is written from (the catalog row's fields, as stored).
 pub struct CardInput {
     pub name: String,
@@ -229,31 +255,35 @@ pub fn render_model_card(c: &CardInput) -> String {
         }
     }
 
-    let _ = writeln!(md, "\n## Metrics\n\n| part | rows | ROC AUC | PR AUC | log loss | Brier | precision | recall | F1 |");
-    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for part in ["train", "validation", "test"] {
-        let m = &c.metrics[part];
+    if c.metrics["test"].get("rmse").is_some() {
+        regression_metrics_section(&mut md, c);
+    } else {
+        let _ = writeln!(md, "\n## Metrics\n\n| part | rows | ROC AUC | PR AUC | log loss | Brier | precision | recall | F1 |");
+        let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        for part in ["train", "validation", "test"] {
+            let m = &c.metrics[part];
+            let _ = writeln!(
+                md,
+                "| {part} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                num(&m["rows"]),
+                num(&m["roc_auc"]),
+                num(&m["pr_auc"]),
+                num(&m["log_loss"]),
+                num(&m["brier"]),
+                num(&m["precision"]),
+                num(&m["recall"]),
+                num(&m["f1"])
+            );
+        }
+
         let _ = writeln!(
             md,
-            "| {part} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            num(&m["rows"]),
-            num(&m["roc_auc"]),
-            num(&m["pr_auc"]),
-            num(&m["log_loss"]),
-            num(&m["brier"]),
-            num(&m["precision"]),
-            num(&m["recall"]),
-            num(&m["f1"])
+            "\n## Threshold and tiers\n\n- threshold: {:.4} (a lead at or above it is predicted to convert)",
+            c.threshold
         );
-    }
-
-    let _ = writeln!(
-        md,
-        "\n## Threshold and tiers\n\n- threshold: {:.4} (a lead at or above it is predicted to convert)",
-        c.threshold
-    );
-    for t in c.tiers.as_array().into_iter().flatten() {
-        let _ = writeln!(md, "- tier **{}** from score {}", text(t["name"].as_str().unwrap_or("?")), num(&t["min_score"]));
+        for t in c.tiers.as_array().into_iter().flatten() {
+            let _ = writeln!(md, "- tier **{}** from score {}", text(t["name"].as_str().unwrap_or("?")), num(&t["min_score"]));
+        }
     }
 
     let _ = writeln!(md, "\n## Known limitations\n");

@@ -1,6 +1,7 @@
 //! The model report: one self-contained HTML page (inline CSS and SVG, no scripts, no external
 //! assets) with the headline numbers, ROC and precision-recall curves, calibration plot, lift
-//! by decile, feature importance, tier table, latest monitoring/drift and the model card.
+//! by decile, feature importance, tier table, latest monitoring/drift, the funnel when asked
+//! for, and the model card.
 //! Curves come from the validation predictions stored with the model, through the same
 //! functions as the SQL curve reports (`curves.rs`, `metrics.rs`, `calibration.rs`).
 
@@ -14,6 +15,7 @@ use crate::evaluation::{calibration_curve, downsample_curve, lift_table, pr_curv
 use crate::explain::Importance;
 use crate::models::expected_calibration_error;
 use crate::report::drift_section::{drift_section, MonitoringSnapshot};
+use crate::report::funnel_section::{funnel_section, FunnelSection};
 use crate::report::markdown::markdown_to_html;
 use crate::report::svg_bar_chart::bar_chart;
 use crate::report::svg_chart::{escape, format_number, line_chart, Axis, Bar, BarChart, LineChart, Series, BLUE, GREY, ORANGE};
@@ -42,6 +44,8 @@ pub struct ReportInput {
     pub labels: Vec<bool>,
     pub importance: Vec<Importance>,
     pub monitoring: Option<MonitoringSnapshot>,
+    /// `funnel()` over a CRM source, when the caller asked for it.
+    pub funnel: Option<FunnelSection>,
 }
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;color:#222;margin:24px auto;max-width:1160px;padding:0 16px;background:#fff}\
@@ -73,7 +77,48 @@ pub fn render_report(r: &ReportInput) -> String {
         r.scores.len(),
         positives
     );
-    summary(&mut out, r);
+    if r.metrics["test"].get("rmse").is_some() {
+        regression_body(&mut out, r);
+    } else {
+        classification_body(&mut out, r);
+    }
+    out.push_str(&drift_section(&r.name, r.monitoring.as_ref()));
+    if let Some(f) = &r.funnel {
+        out.push_str(&funnel_section(f));
+    }
+    out.push_str("<section class=\"card\">\n");
+    out.push_str(&markdown_to_html(&r.card_markdown, 1));
+    out.push_str("</section>\n</body></html>\n");
+    out
+}
+
+/// A regression model (`options.task = 'regression'`): its test RMSE, MAE and R², importance and
+/// value tiers; the probability charts do not apply to a predicted value.
+fn regression_body(out: &mut String, r: &ReportInput) {
+    let test = &r.metrics["test"];
+    let metric = |key: &str, digits: usize| test[key].as_f64().map_or("n/a".into(), |v| format_number(v, digits));
+    let kpis = [
+        (metric("rmse", 2), "test RMSE"),
+        (metric("mae", 2), "test MAE"),
+        (metric("r2", 3), "test R²"),
+        (metric("mean_label", 2), "test mean label"),
+        (metric("rows", 0), "test leads"),
+    ];
+    out.push_str("<p class=\"note\">A regression model (options.task 'regression'): score() returns the predicted value in the label's unit.</p>\n<div class=\"summary\">");
+    for (value, label) in kpis {
+        let _ = write!(out, "<div class=\"kpi\"><b>{}</b><span>{label}</span></div>", escape(&value));
+    }
+    out.push_str("</div>\n<h2>Feature importance</h2>\n");
+    out.push_str(&importance_chart(&r.importance));
+    out.push_str("\n<h2>Value tiers</h2>\n<table><tr><th>tier</th><th>from predicted value</th></tr>\n");
+    for t in &r.tiers.0 {
+        let _ = writeln!(out, "<tr><td>{}</td><td>{}</td></tr>", escape(&t.name), escape(&format_number(t.min_score, 2)));
+    }
+    out.push_str("</table>\n");
+}
+
+fn classification_body(out: &mut String, r: &ReportInput) {
+    summary(out, r);
     out.push_str("<h2>Performance</h2>\n<div class=\"charts\">\n");
     for chart in [
         roc_chart(&r.scores, &r.labels),
@@ -88,11 +133,6 @@ pub fn render_report(r: &ReportInput) -> String {
     out.push_str(&importance_chart(&r.importance));
     out.push('\n');
     out.push_str(&tier_table(&r.tiers, r.threshold, &r.scores, &r.labels));
-    out.push_str(&drift_section(&r.name, r.monitoring.as_ref()));
-    out.push_str("<section class=\"card\">\n");
-    out.push_str(&markdown_to_html(&r.card_markdown, 1));
-    out.push_str("</section>\n</body></html>\n");
-    out
 }
 
 /// Headline numbers of the test part.
@@ -240,148 +280,5 @@ pub fn tier_table(tiers: &Tiers, threshold: f64, scores: &[f64], labels: &[bool]
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::evaluation::Tier;
-    use crate::report::drift_section::drift_rows_from_json;
-    use serde_json::json;
-
-    fn data() -> (Vec<f64>, Vec<bool>) {
-        // 200 leads whose conversion rises with the score: a model with real signal.
-        let scores: Vec<f64> = (0..200).map(|i| (i as f64 + 0.5) / 200.0).collect();
-        let labels = (0..200).map(|i| (i * 7919) % 200 < i).collect();
-        (scores, labels)
-    }
-
-    fn input() -> ReportInput {
-        let (scores, labels) = data();
-        ReportInput {
-            name: "demo".into(),
-            version: 2,
-            status: "pending approval".into(),
-            algorithm: "logistic".into(),
-            created_at: "2026-07-01".into(),
-            threshold: 0.6,
-            tiers: Tiers(vec![
-                Tier { name: "hot".into(), min_score: 0.6 },
-                Tier { name: "warm".into(), min_score: 0.3 },
-                Tier { name: "cold".into(), min_score: 0.0 },
-            ]),
-            metrics: json!({"test": {"roc_auc": 0.8123, "pr_auc": 0.7, "precision": 0.6, "recall": 0.5, "rows": 100}}),
-            card_markdown: "# Model card: demo (version 2, deployed)\n\n## Known limitations\n\n- few rows\n".into(),
-            scores,
-            labels,
-            importance: vec![
-                Importance {
-                    feature: "visits".into(),
-                    importance: 0.2,
-                    direction: String::new(),
-                    coefficient: None,
-                    odds_ratio: None,
-                    level_coefficients: None,
-                },
-                Importance {
-                    feature: "Lead <Source> & \"x\"".into(),
-                    importance: 0.9,
-                    direction: String::new(),
-                    coefficient: None,
-                    odds_ratio: None,
-                    level_coefficients: None,
-                },
-            ],
-            monitoring: None,
-        }
-    }
-
-    #[test]
-    fn page_has_every_chart_table_and_the_card() {
-        let html = render_report(&input());
-        assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
-        assert!(
-            html.contains("gbm model, pending approval, trained") || html.contains(" model, pending approval, trained"),
-            "the version's state"
-        );
-        assert_eq!(html.matches("<svg").count(), 5, "ROC, PR, calibration, lift, importance");
-        for text in [
-            "ROC curve (validation, AUC ",
-            "Precision-recall (validation, AP ",
-            "Calibration (validation, ECE ",
-            ">Lift by decile (validation)</text>",
-            ">Feature importance (top 2 of 2)</text>",
-            "<h2>Tiers</h2>",
-            "No monitoring run yet",
-            "<h2>Model card: demo (version 2, deployed)</h2>",
-            "<li>few rows</li>",
-            "<b>0.812</b><span>test ROC AUC</span>",
-        ] {
-            assert!(html.contains(text), "missing {text}");
-        }
-        // Self-contained: no scripts, links or external references.
-        for banned in ["<script", "<link", "src=", "href=", "http://", "https://", "url("] {
-            let allowed = banned == "http://"
-                && html.matches(banned).count() == html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count();
-            assert!(!html.contains(banned) || allowed, "page contains {banned}");
-        }
-        // The feature name is escaped in the chart, most important first.
-        assert!(html.contains(">Lead &lt;Source&gt; &amp; &quot;x&quot;</text>"));
-        assert!(html.find("Lead &lt;Source&gt;").unwrap() < html.find(">visits</text>").unwrap());
-        assert!(!html.contains("<Source>"));
-    }
-
-    #[test]
-    fn curves_are_the_core_curves() {
-        let (s, y) = data();
-        let roc = roc_chart(&s, &y);
-        assert!(roc.contains(&format!("AUC {}", format_number(roc_auc(&s, &y).unwrap(), 3))));
-        // The first and last ROC points are (0, 0) and (1, 1): bottom left and top right of the plot.
-        assert!(roc.contains("points=\"64.0,304.0 "), "{roc}");
-        assert!(roc.contains(" 536.0,40.0\""));
-        let lift = lift_chart(&s, &y);
-        assert_eq!(lift.matches("<rect class=\"bar\"").count(), 10);
-        let first = &lift_table(&s, &y, 10)[0];
-        assert!(lift.contains(&format!(">{:.1}x</text>", first.lift)));
-        let cal = calibration_chart(&s, &y);
-        assert_eq!(cal.matches("<circle").count(), 10);
-        let pr = pr_chart(&s, &y);
-        assert!(pr.contains(">base rate ") && pr.contains("Precision (share of flagged leads converting)"));
-        // Degenerate data: charts still render, saying there is nothing to draw.
-        assert!(roc_chart(&[0.5], &[true]).contains("no data"));
-        assert!(lift_chart(&[], &[]).contains("no data"));
-    }
-
-    #[test]
-    fn tier_table_counts_validation_leads_per_tier() {
-        let r = input();
-        let html = tier_table(&r.tiers, r.threshold, &r.scores, &r.labels);
-        // Scores (i + 0.5) / 200: hot >= 0.6 is i >= 120 (80 leads), warm 0.3..0.6 is 60 leads, cold 60.
-        assert!(html.contains("<td><strong>hot</strong></td><td class=\"num\">0.6</td><td class=\"num\"></td><td class=\"num\">80</td><td class=\"num\">40.0%</td>"), "{html}");
-        assert!(html.contains(
-            "<td><strong>warm</strong></td><td class=\"num\">0.3</td><td class=\"num\">0.6</td><td class=\"num\">60</td>"
-        ));
-        assert!(html.contains(
-            "<td><strong>cold</strong></td><td class=\"num\">0</td><td class=\"num\">0.3</td><td class=\"num\">60</td>"
-        ));
-        let hot_converted = r.scores.iter().zip(&r.labels).filter(|(s, y)| **s >= 0.6 && **y).count();
-        assert!(html.contains(&format!("<td class=\"num\">{hot_converted}</td>")));
-    }
-
-    #[test]
-    fn latest_monitoring_run_is_shown() {
-        let mut r = input();
-        r.monitoring = Some(MonitoringSnapshot {
-            version: Some(2),
-            source: "crm.new".into(),
-            checked_at: "2026-07-02".into(),
-            rows: Some(10),
-            positives: Some(1),
-            status: "warn".into(),
-            recommendation: "Investigate pricing_visits.".into(),
-            metrics: json!({}),
-            baseline: json!({}),
-            drift: drift_rows_from_json(&json!([{"feature": "pricing_visits", "psi": 0.15, "status": "warn", "detail": ""}])),
-        });
-        let html = render_report(&r);
-        assert_eq!(html.matches("<svg").count(), 6);
-        assert!(html.contains("Investigate pricing_visits.") && !html.contains("No monitoring run yet"));
-    }
-}
+#[path = "page_tests.rs"]
+mod tests;

@@ -60,6 +60,12 @@ pub fn model_sql(model: &LeadModel) -> CoreResult<String> {
                 "model_sql supports logistic models only; this model is gbm (gradient boosted trees), score it with lead_scoring.score()"
             ))
         }
+        Estimator::Linear(_) => {
+            return Err(core_err!(
+                Unsupported,
+                "model_sql supports logistic models only; this model is a linear regression (options.task 'regression'), score it with lead_scoring.score()"
+            ))
+        }
     };
     if model.segments.is_some() {
         return Err(core_err!(

@@ -1,7 +1,7 @@
 //! Which engine fits a logistic model: in memory, or by aggregate passes over the source
 //! (memory independent of the row count; the passes themselves are `models::logistic::by_passes`).
 
-use super::options::{Algorithm, Engine, TrainOptions, AUTO_AGGREGATE_ROWS};
+use super::options::{Algorithm, Engine, Task, TrainOptions, AUTO_AGGREGATE_ROWS};
 use crate::core_err;
 use crate::data::Resample;
 use crate::data::SplitMethod;
@@ -12,7 +12,9 @@ use crate::CoreResult;
 /// cannot resample. `aggregate` asked for where it cannot apply is an
 /// error; `auto` then quietly stays in memory. Cross-validation folds are fitted in memory.
 pub fn uses_aggregate_engine(rows: usize, opts: &TrainOptions) -> CoreResult<bool> {
-    let blocker = if opts.algorithm == Algorithm::Gbm {
+    let blocker = if opts.task == Task::Regression {
+        Some("it fits logistic classification only, not options.task 'regression'")
+    } else if opts.algorithm == Algorithm::Gbm {
         Some("it fits logistic models only (algorithm 'logistic' or 'auto')")
     } else if !matches!(opts.split.method, SplitMethod::Column { .. }) {
         Some("it needs the split stored in a column: options.split = {\"method\": \"column\", \"column\": ...}")

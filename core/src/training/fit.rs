@@ -18,7 +18,7 @@ use crate::models::{fit_gbm, GbmData, GbmOptions};
 use crate::models::{fit_isotonic, fit_platt, Calibration};
 use crate::models::{fit_logistic_rows, newton_system_bytes, LogisticOptions};
 use crate::models::{Estimator, LeadModel};
-use crate::resources::{map_tasks, worker_threads};
+use crate::resources::{map_tasks, worker_threads, Cancel};
 use crate::training::options::{Algorithm, CalibrationChoice, ClassWeight, TrainOptions};
 use crate::{CoreError, CoreResult};
 
@@ -71,6 +71,7 @@ fn go_on(progress: &mut dyn FnMut(usize, f64) -> Result<(), String>) -> CoreResu
 /// Fits preprocessing and an estimator on `rows` only (resampling them first if asked). Trees
 /// stop early on `early_stopping_rows` when given. Every large buffer is sized against
 /// `opts.max_memory` before it is built.
+#[allow(clippy::too_many_arguments)]
 pub fn fit_on_rows(
     data: &TrainingData,
     rows: &[usize],
@@ -79,6 +80,7 @@ pub fn fit_on_rows(
     early_stopping_rows: Option<&[usize]>,
     passes: Option<&mut dyn LogisticPasses>,
     progress: Progress<'_>,
+    cancel: &dyn Cancel,
 ) -> CoreResult<Fitted> {
     let (preprocessor, capped_levels) =
         fit_preprocessor_checked(&data.columns, rows, &preprocess_options(opts, params.algorithm), &mut || go_on(progress))?;
@@ -154,7 +156,7 @@ pub fn fit_on_rows(
         }
         _ => {
             let lopts = LogisticOptions { alpha: params.alpha, max_iter: opts.max_iter, tol: opts.tol };
-            let fit = fit_logistic_rows(resampled.x.rows(), &resampled.y, &weights, &lopts, None, progress)
+            let fit = fit_logistic_rows(resampled.x.rows(), &resampled.y, &weights, &lopts, None, cancel, progress)
                 .map_err(|e| CoreError::from(e).context("logistic regression failed"))?;
             let (c, i) = (fit.converged, fit.iterations);
             (Estimator::Logistic(fit), c, i)

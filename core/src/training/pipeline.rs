@@ -15,33 +15,12 @@ use crate::models::LogisticPasses;
 use crate::models::{expected_calibration_error, ECE_BINS};
 use crate::resources::{Cancel, NeverCancel, PhaseTimes};
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Fitted, Progress};
-use crate::training::options::{Algorithm, CalibrationChoice, TrainOptions};
+use crate::training::options::{Algorithm, CalibrationChoice, Task, TrainOptions};
 use crate::training::selection::{cross_validate, search, training_folds};
 use crate::training::summary::{AutoChoice, ClassWeights, EngineReport, PartCount, ResampleReport, TrainingSummary};
+use crate::training::trained::{TrainedModel, IMPORTANCE_ROWS};
 use crate::CoreResult;
 use std::collections::BTreeMap;
-
-/// What training produced, ready to be stored.
-pub struct TrainedModel {
-    pub model: LeadModel,
-    pub threshold: f64,
-    pub tiers: Tiers,
-    /// Metrics per part: {"train": {...}, "validation": {...}, "test": {...}}.
-    pub metrics: Value,
-    /// Rows and positives per part, class weights, convergence, CV and search results.
-    pub summary: TrainingSummary,
-    pub converged: bool,
-    pub iterations: usize,
-    /// Each row's part, predicted probability and label, in row order.
-    pub parts: Vec<Part>,
-    pub predictions: Vec<f64>,
-    pub labels: Vec<bool>,
-    /// Global importance (mean |SHAP|) on the validation part.
-    pub importance: Vec<crate::explain::Importance>,
-}
-
-/// Validation rows used for global importance at most (evenly spaced), to bound training time.
-pub const IMPORTANCE_ROWS: usize = 2000;
 
 /// One algorithm's fit on the training part, the parameters it used, and the cross-validation
 /// and search results that chose them.
@@ -76,7 +55,7 @@ fn select_and_fit(
         }
     }
     cancel.check("training")?;
-    let fitted = fit_on_rows(data, train, &params, opts, Some(validation), passes, &mut *progress)?;
+    let fitted = fit_on_rows(data, train, &params, opts, Some(validation), passes, &mut *progress, cancel)?;
     Ok((fitted, params, cv_report, search_report))
 }
 
@@ -96,6 +75,9 @@ pub fn train_model_with(
     progress: Progress<'_>,
     cancel: &dyn Cancel,
 ) -> CoreResult<TrainedModel> {
+    if opts.task == Task::Regression {
+        return crate::training::regression::train_regression(data, opts, cancel);
+    }
     let mut clock = PhaseTimes::start();
     let n = data.labels.len();
     let parts = assign_parts(&opts.split, &data.labels, &data.split_key)?;
@@ -166,8 +148,16 @@ pub fn train_model_with(
     // threshold and tiers are those of the routed model score() uses.
     let segments_report = match &opts.segment_by {
         Some(_) => {
-            let (segments, report) =
-                crate::training::segments::fit_segments(data, &train, &validation, &model, &params, opts, &mut *progress)?;
+            let (segments, report) = crate::training::segments::fit_segments(
+                data,
+                &train,
+                &validation,
+                &model,
+                &params,
+                opts,
+                &mut *progress,
+                cancel,
+            )?;
             model.segments = Some(segments);
             Some(report)
         }
@@ -232,6 +222,7 @@ pub fn train_model_with(
         outcomes: None,
         effective_options: None,
         source_fingerprint: None,
+        regression: None,
     };
     cancel.check("training")?;
     // A segmented version's importance is its global model's alone, so the importance, the

@@ -30,6 +30,7 @@ pub(crate) fn synthetic(n: usize, seed: u64) -> TrainingData {
             Column { name: "source".into(), kind: FeatureKind::Categorical, data: source.finish() },
         ],
         labels,
+        targets: Vec::new(),
         split_key: SplitKey::None,
     }
 }
@@ -58,6 +59,7 @@ fn rows_in_another_order_train_the_same_model_once_in_content_order() {
             })
             .collect(),
         labels: data.labels.iter().rev().copied().collect(),
+        targets: Vec::new(),
         split_key: SplitKey::None,
     };
     let mut data = data;
@@ -127,6 +129,7 @@ fn many_companies(n: usize, levels: usize) -> TrainingData {
             Column { name: "n".into(), kind: FeatureKind::Numeric, data: ColumnData::Numeric(n7) },
         ],
         labels,
+        targets: Vec::new(),
         split_key: SplitKey::None,
     }
 }

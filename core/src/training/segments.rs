@@ -12,6 +12,7 @@ use crate::data::value_text;
 use crate::data::TrainingData;
 use crate::evaluation::{max_f1_threshold, roc_auc, Tiers};
 use crate::models::{LeadModel, Segments};
+use crate::resources::Cancel;
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Progress};
 use crate::training::options::TrainOptions;
 use crate::CoreResult;
@@ -33,6 +34,7 @@ fn by_segment(data: &TrainingData, column: usize, rows: &[usize], missing_values
 /// Fits the segment models. `parts` are the global split's (train, validation) rows; returns
 /// the segments and a report per segment (trained or why not, and validation ROC AUC of the
 /// segment model against the global one on the same rows).
+#[allow(clippy::too_many_arguments)]
 pub fn fit_segments(
     data: &TrainingData,
     train: &[usize],
@@ -41,6 +43,7 @@ pub fn fit_segments(
     params: &FitParams,
     opts: &TrainOptions,
     progress: Progress<'_>,
+    cancel: &dyn Cancel,
 ) -> CoreResult<(Segments, Value)> {
     let name = opts.segment_by.as_deref().expect("called with options.segment_by");
     let column = data.columns.iter().position(|c| c.name == name).ok_or_else(|| {
@@ -81,7 +84,7 @@ pub fn fit_segments(
             report.push(entry);
             continue;
         }
-        let fitted = fit_on_rows(data, seg_train, params, opts, Some(seg_validation), None, &mut *progress)?;
+        let fitted = fit_on_rows(data, seg_train, params, opts, Some(seg_validation), None, &mut *progress, cancel)?;
         let mut model = fitted.model;
         let labels: Vec<bool> = seg_validation.iter().map(|&r| data.labels[r]).collect();
         let calibrated = match opts.effective_calibration() {
@@ -222,11 +225,12 @@ mod tests {
                 Column { name: "source".into(), kind: FeatureKind::Categorical, data: source.finish() },
             ],
             labels,
+            targets: Vec::new(),
             split_key: SplitKey::None,
         }
     }
 
-    fn test_auc(t: &crate::training::pipeline::TrainedModel) -> f64 {
+    fn test_auc(t: &crate::training::trained::TrainedModel) -> f64 {
         let rows: Vec<usize> = (0..t.parts.len()).filter(|&i| t.parts[i] == crate::data::Part::Test).collect();
         let s: Vec<f64> = rows.iter().map(|&i| t.predictions[i]).collect();
         let l: Vec<bool> = rows.iter().map(|&i| t.labels[i]).collect();
@@ -320,6 +324,7 @@ mod tests {
                 Column { name: "source".into(), kind: FeatureKind::Categorical, data: source.finish() },
             ],
             labels,
+            targets: Vec::new(),
             split_key: SplitKey::None,
         };
         let opts = TrainOptions { segment_by: Some("source".into()), ..Default::default() };

@@ -75,7 +75,7 @@ pub fn cross_validate(
     let mut scratch = Vec::new();
     for (fold_train, fold_valid) in folds {
         cancel.check("cross-validation")?;
-        let fitted = fit_on_rows(data, fold_train, params, opts, None, None, &mut *progress)?;
+        let fitted = fit_on_rows(data, fold_train, params, opts, None, None, &mut *progress, cancel)?;
         let mut scores = Vec::with_capacity(fold_valid.len());
         for &r in fold_valid {
             row_values(&data.columns, r, &mut raw);

@@ -63,6 +63,14 @@ impl Default for EngineReport {
     }
 }
 
+/// A regression's own record: the task, and the rows whose numeric label was NULL or NaN and
+/// were left out (counted by the SQL layer, which reads them).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RegressionReport {
+    pub task: &'static str,
+    pub skipped_labels: usize,
+}
+
 /// The options that took effect, defaults included (the given ones are stored as given).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EffectiveOptions {
@@ -124,6 +132,9 @@ pub struct TrainingSummary {
     /// [`crate::data::content_fingerprint`] of the rows trained on (set by the SQL layer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_fingerprint: Option<String>,
+    /// Set for a regression (`options.task = 'regression'`), absent for a classification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regression: Option<RegressionReport>,
 }
 
 impl TrainingSummary {

@@ -37,6 +37,8 @@ pub struct ScoredSource {
 /// same path as score().
 pub fn scored_source(model_name: &str, source: &str) -> ScoredSource {
     let model = cache::get(model_name);
+    // evaluate() and the curves measure a probability against converted / not converted.
+    model.require_classification("evaluating on labelled rows (evaluate() and the curve functions)");
     score_rows(model, &resolve_source(source), true, None)
 }
 
@@ -54,6 +56,7 @@ pub fn score_rows(model: Rc<LoadedModel>, src: &Source, labelled: bool, time_col
         source: src,
         features,
         label: label.map(|label| LabelSpec {
+            numeric: false,
             column: label,
             positive: model.row.positive_label.as_deref(),
             outcomes: model.row.outcomes.as_ref(),

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::catalog::feedback::latest_feedback_join;
 use crate::core::data::{ColumnClass, SourceColumn};
 use crate::core::error::sql_float;
-use crate::core::evaluation::{funnel_rates, FunnelCounts};
+use crate::core::evaluation::{funnel_rates, FunnelCounts, FunnelRow};
 use crate::errors::{invalid, quote_ident, raise_with_hint, required};
 use crate::executor::source::{describe, find_column, resolve_source, Source};
 
@@ -88,7 +88,35 @@ fn funnel(
     ),
 > {
     let src = resolve_source(required(source, "source"));
-    let period = required(period, "period").trim().to_lowercase();
+    let options = required(options, "options").0;
+    let rows = funnel_rows(&src, tier, required(period, "period"), cost_per_lead, &options);
+    TableIterator::new(rows.into_iter().map(|(day, r)| {
+        (
+            day,
+            r.tier,
+            r.leads,
+            r.mqls,
+            r.sqls,
+            r.conversions,
+            r.conversion_rate,
+            r.mql_to_sql_rate,
+            r.median_days_to_conversion,
+            r.deal_velocity,
+            r.sales_acceptance_rate,
+            r.cost_per_qualified_lead,
+        )
+    }))
+}
+
+/// [`funnel`]'s rows (with each period's first day as a date too), for `funnel()` and `report()`.
+pub(crate) fn funnel_rows(
+    src: &Source,
+    tier: Option<&str>,
+    period: &str,
+    cost_per_lead: Option<f64>,
+    options: &Value,
+) -> Vec<(Option<pgrx::datum::Date>, FunnelRow)> {
+    let period = period.trim().to_lowercase();
     if !PERIODS.contains(&period.as_str()) {
         invalid(format!("period must be one of {}, got \"{period}\"", PERIODS.join(", ")));
     }
@@ -97,7 +125,6 @@ fn funnel(
             invalid(format!("cost_per_lead must be a finite amount of at least 0, got {}", sql_float(c)));
         }
     }
-    let options = required(options, "options").0;
     let Some(o) = options.as_object() else { invalid(format!("options must be a JSON object, got {options}")) };
     if let Some(unknown) = o.keys().find(|k| !KEYS.contains(&k.as_str())) {
         raise_with_hint(
@@ -106,13 +133,13 @@ fn funnel(
             format!("the options are {}", KEYS.join(", ")),
         );
     }
-    let cols = describe(&src);
+    let cols = describe(src);
     let time = [ColumnClass::Temporal];
     let created = column(
         &cols,
         &text_option(o, "created_column").unwrap_or("created_at".into()),
         "created_column",
-        &src,
+        src,
         &time,
         "a date or timestamp",
     );
@@ -120,20 +147,20 @@ fn funnel(
         &cols,
         &text_option(o, "outcome").unwrap_or("converted".into()),
         "outcome",
-        &src,
+        src,
         &[ColumnClass::Boolean],
         "boolean",
     );
     let stage = [ColumnClass::Temporal, ColumnClass::Boolean];
-    let mql = text_option(o, "mql_column").map(|c| column(&cols, &c, "mql_column", &src, &stage, "a timestamp or boolean"));
-    let sql = text_option(o, "sql_column").map(|c| column(&cols, &c, "sql_column", &src, &stage, "a timestamp or boolean"));
+    let mql = text_option(o, "mql_column").map(|c| column(&cols, &c, "mql_column", src, &stage, "a timestamp or boolean"));
+    let sql = text_option(o, "sql_column").map(|c| column(&cols, &c, "sql_column", src, &stage, "a timestamp or boolean"));
     let converted_at = text_option(o, "converted_at_column")
-        .map(|c| column(&cols, &c, "converted_at_column", &src, &time, "a date or timestamp"));
+        .map(|c| column(&cols, &c, "converted_at_column", src, &time, "a date or timestamp"));
     let value = text_option(o, "value_column")
-        .map(|c| column(&cols, &c, "value_column", &src, &[ColumnClass::Numeric { integer: false }], "numeric"));
-    let tier_col = tier.map(|t| find_column(&cols, t, "tier", &src));
+        .map(|c| column(&cols, &c, "value_column", src, &[ColumnClass::Numeric { integer: false }], "numeric"));
+    let tier_col = tier.map(|t| find_column(&cols, t, "tier", src));
     let feedback = match (text_option(o, "feedback_model"), text_option(o, "key")) {
-        (Some(model), Some(key)) => Some((model, find_column(&cols, &key, "key", &src).name.clone())),
+        (Some(model), Some(key)) => Some((model, find_column(&cols, &key, "key", src).name.clone())),
         (None, None) => None,
         _ => invalid(
             "options.feedback_model and options.key go together (the sales acceptance rate reads flag() feedback by lead key)",
@@ -169,7 +196,7 @@ fn funnel(
                 count(*) FILTER (WHERE {won}),
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY {days_sql}) FILTER (WHERE {won}),
                 avg({days_sql}) FILTER (WHERE {won}),
-                {value_sum}, {flagged}, {accepted}
+                {value_sum}, {flagged}, {accepted}, pg_catalog.to_char({period_sql}, 'YYYY-MM-DD')
            FROM (SELECT * FROM {from}) AS s {join}
           GROUP BY 1, 2 ORDER BY 1 NULLS FIRST, 2 NULLS FIRST",
         tier_sql = tier_col.map(|c| format!("{}::text", q(c))).unwrap_or("NULL::text".into()),
@@ -179,7 +206,7 @@ fn funnel(
         value_sum = value.map(|v| format!("sum({}::float8) FILTER (WHERE {won})", q(v))).unwrap_or("NULL::float8".into()),
         from = src.from_sql,
     );
-    let rows = crate::pg::read_only::read_only(|| {
+    crate::pg::read_only::read_only(|| {
         Spi::connect(|client| {
             let mut out = Vec::new();
             for r in client.select(&query, None, &[])? {
@@ -196,24 +223,24 @@ fn funnel(
                     accepted: n(12)?.unwrap_or(0) as u64,
                 };
                 let rates = funnel_rates(&counts, cost_per_lead);
-                out.push((
-                    r.get::<pgrx::datum::Date>(1)?,
-                    r.get::<String>(2)?,
-                    counts.leads as i64,
-                    n(4)?,
-                    n(5)?,
-                    counts.conversions as i64,
-                    rates.conversion_rate,
-                    if mql.is_some() && sql.is_some() { rates.mql_to_sql_rate } else { None },
-                    r.get::<f64>(8)?,
-                    rates.deal_velocity,
-                    if feedback.is_some() { rates.sales_acceptance_rate } else { None },
-                    if mql.is_some() { rates.cost_per_qualified_lead } else { None },
-                ));
+                let row = FunnelRow {
+                    period: r.get::<String>(13)?,
+                    tier: r.get::<String>(2)?,
+                    leads: counts.leads as i64,
+                    mqls: n(4)?,
+                    sqls: n(5)?,
+                    conversions: counts.conversions as i64,
+                    conversion_rate: rates.conversion_rate,
+                    mql_to_sql_rate: if mql.is_some() && sql.is_some() { rates.mql_to_sql_rate } else { None },
+                    median_days_to_conversion: r.get::<f64>(8)?,
+                    deal_velocity: rates.deal_velocity,
+                    sales_acceptance_rate: if feedback.is_some() { rates.sales_acceptance_rate } else { None },
+                    cost_per_qualified_lead: if mql.is_some() { rates.cost_per_qualified_lead } else { None },
+                };
+                out.push((r.get::<pgrx::datum::Date>(1)?, row));
             }
             Ok::<_, pgrx::spi::Error>(out)
         })
     })
-    .unwrap_or_else(|e| invalid(format!("cannot read the funnel of {}: {e}", src.display)));
-    TableIterator::new(rows)
+    .unwrap_or_else(|e| invalid(format!("cannot read the funnel of {}: {e}", src.display)))
 }

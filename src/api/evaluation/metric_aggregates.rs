@@ -1,14 +1,15 @@
 //! Metric aggregates over any (score, label) pairs, usable with GROUP BY and in parallel plans:
-//! `roc_auc`, `pr_auc`, `ks_statistic` (exact, so every pair is kept: internal state with
-//! serialize/deserialize for parallel workers), `log_loss` and `brier` (running sums in a
-//! float8[] state), and `confusion` (counts in an int8[] state). Rows with a NULL score or label
-//! are skipped. Labels are boolean or integer 0/1.
+//! `log_loss` and `brier` (running sums in a float8[] state), `confusion` (counts in an int8[]
+//! state), and the state of the aggregates that keep every pair (an `internal` state with
+//! serialize/deserialize for parallel workers: `lift`, the curves, `precision_at_top`).
+//! `roc_auc`, `pr_auc` and `ks_statistic` are in `ranking_aggregates`. Rows with a NULL score or
+//! label are skipped. Labels are boolean or integer 0/1.
 
 use pgrx::prelude::*;
 use pgrx::{Internal, JsonB};
 use serde_json::json;
 
-use crate::core::evaluation::{average_precision, brier_term, ks_statistic, log_loss_term, roc_auc, Confusion};
+use crate::core::evaluation::{brier_term, log_loss_term, Confusion};
 use crate::core::models::{decode_scored_labels, encode_scored_labels};
 use crate::errors::{bad_data, invalid, raise_core};
 
@@ -37,7 +38,7 @@ unsafe fn in_aggregate_context<R>(fcinfo: pg_sys::FunctionCallInfo, what: &str, 
     r
 }
 
-fn checked_score(score: f64) -> f64 {
+pub(crate) fn checked_score(score: f64) -> f64 {
     if !score.is_finite() {
         bad_data(format!("score {} is not a finite number", crate::core::error::sql_float(score)));
     }
@@ -82,7 +83,7 @@ fn reserve_pairs(pairs: &mut Pairs, more: usize) {
     let wanted = pairs.scores.len().saturating_add(more);
     let limit = crate::settings::max_memory();
     if let Err(e) = limit.check((wanted as u64).checked_mul(9), || {
-        format!("{wanted} (score, label) pairs, which roc_auc, pr_auc and ks_statistic keep until the end of a group")
+        format!("{wanted} (score, label) pairs, which lift, the curves and precision_at_top keep until the end of a group")
     }) {
         raise_core(e);
     }
@@ -163,24 +164,6 @@ fn metric_pairs_deserialize(bytes: &[u8], _unused: Internal, fcinfo: pg_sys::Fun
 pub(crate) fn with_pairs<R>(state: &Internal, f: impl FnOnce(&Pairs) -> Option<R>) -> Option<R> {
     // SAFETY: the state is only ever a `Pairs` (see `push_pair`).
     unsafe { state.get::<Pairs>() }.and_then(f)
-}
-
-/// Final function of `roc_auc`: NULL when either class is absent.
-#[pg_extern(immutable, parallel_safe)]
-fn roc_auc_final(state: Internal) -> Option<f64> {
-    with_pairs(&state, |p| roc_auc(&p.scores, &p.labels))
-}
-
-/// Final function of `pr_auc` (average precision): NULL without positives.
-#[pg_extern(immutable, parallel_safe)]
-fn pr_auc_final(state: Internal) -> Option<f64> {
-    with_pairs(&state, |p| average_precision(&p.scores, &p.labels))
-}
-
-/// Final function of `ks_statistic`: NULL when either class is absent.
-#[pg_extern(immutable, parallel_safe)]
-fn ks_statistic_final(state: Internal) -> Option<f64> {
-    with_pairs(&state, |p| ks_statistic(&p.scores, &p.labels))
 }
 
 fn probability(score: f64) -> f64 {
@@ -305,30 +288,6 @@ fn confusion_final(state: Vec<i64>) -> Option<JsonB> {
 
 pgrx::extension_sql!(
     r#"
-CREATE AGGREGATE roc_auc(score float8, label boolean) (
-    SFUNC = metric_pairs_accum, STYPE = internal, FINALFUNC = roc_auc_final,
-    COMBINEFUNC = metric_pairs_combine, SERIALFUNC = metric_pairs_serialize,
-    DESERIALFUNC = metric_pairs_deserialize, PARALLEL = SAFE);
-CREATE AGGREGATE roc_auc(score float8, label bigint) (
-    SFUNC = metric_pairs_accum_int, STYPE = internal, FINALFUNC = roc_auc_final,
-    COMBINEFUNC = metric_pairs_combine, SERIALFUNC = metric_pairs_serialize,
-    DESERIALFUNC = metric_pairs_deserialize, PARALLEL = SAFE);
-CREATE AGGREGATE pr_auc(score float8, label boolean) (
-    SFUNC = metric_pairs_accum, STYPE = internal, FINALFUNC = pr_auc_final,
-    COMBINEFUNC = metric_pairs_combine, SERIALFUNC = metric_pairs_serialize,
-    DESERIALFUNC = metric_pairs_deserialize, PARALLEL = SAFE);
-CREATE AGGREGATE pr_auc(score float8, label bigint) (
-    SFUNC = metric_pairs_accum_int, STYPE = internal, FINALFUNC = pr_auc_final,
-    COMBINEFUNC = metric_pairs_combine, SERIALFUNC = metric_pairs_serialize,
-    DESERIALFUNC = metric_pairs_deserialize, PARALLEL = SAFE);
-CREATE AGGREGATE ks_statistic(score float8, label boolean) (
-    SFUNC = metric_pairs_accum, STYPE = internal, FINALFUNC = ks_statistic_final,
-    COMBINEFUNC = metric_pairs_combine, SERIALFUNC = metric_pairs_serialize,
-    DESERIALFUNC = metric_pairs_deserialize, PARALLEL = SAFE);
-CREATE AGGREGATE ks_statistic(score float8, label bigint) (
-    SFUNC = metric_pairs_accum_int, STYPE = internal, FINALFUNC = ks_statistic_final,
-    COMBINEFUNC = metric_pairs_combine, SERIALFUNC = metric_pairs_serialize,
-    DESERIALFUNC = metric_pairs_deserialize, PARALLEL = SAFE);
 CREATE AGGREGATE log_loss(score float8, label boolean) (
     SFUNC = log_loss_accum, STYPE = float8[], INITCOND = '{0,0}', FINALFUNC = metric_mean_final,
     COMBINEFUNC = metric_sums_combine, PARALLEL = SAFE);
@@ -355,9 +314,6 @@ CREATE AGGREGATE confusion(score float8, label bigint, threshold float8) (
         metric_pairs_combine,
         metric_pairs_serialize,
         metric_pairs_deserialize,
-        roc_auc_final,
-        pr_auc_final,
-        ks_statistic_final,
         log_loss_accum,
         log_loss_accum_int,
         brier_accum,

@@ -6,4 +6,7 @@ pub mod curves;
 pub mod evaluate;
 pub mod funnel;
 pub mod metric_aggregates;
+pub mod segment_threshold;
+pub mod ranking_aggregates;
 pub mod thresholds;
+pub mod value_threshold;

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::api::experiments::options::{check_columns, parse_options};
 use crate::api::serving::attach::{check_model, column_type, key_column_for, require_features, run_formatted, table_oid};
+use crate::catalog::distribution::is_distributed;
 use crate::catalog::experiments::{
     assignment_count, experiment_exists, insert_experiment, load_experiment, mark_stopped, require_experiment_owner,
     ExperimentRow,
@@ -79,6 +80,20 @@ fn start_experiment(
     }
     let model = check_model(required(model_name, "model_name"));
     let table = table_oid(required(target, "target"));
+    if is_distributed(table) {
+        // The assigning trigger would run on the workers' shards, where the experiment tables
+        // are not (local to the coordinator) or, as reference tables, are written only by a
+        // nested distributed write from inside the shard's statement, which Citus refuses and,
+        // forced with citus.allow_nested_distributed_execution, runs incorrectly.
+        raise_with_hint(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!(
+                "{} is a Citus table: start_experiment() assigns leads in a row trigger that writes the experiment catalog, which a trigger on a worker's shard cannot do",
+                table_display(table)
+            ),
+            "run the experiment on a regular table of the coordinator (for example the table new leads arrive in before they are moved to the distributed one)",
+        );
+    }
     let arms = required(arms, "arms");
     if arms.len() != 2 {
         raise_with_hint(

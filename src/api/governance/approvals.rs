@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::api::governance::versions::plain_name;
 use crate::catalog::events::log_event;
 use crate::catalog::governance::{edited_card, log_decision as append_decision, require_approver, set_approval, write_card};
-use crate::catalog::governance::{require_exists, CARD_FIELDS};
+use crate::catalog::governance::{require_exists, require_second_approver, CARD_FIELDS};
 use crate::catalog::models::{approval_of, deploy_locked, lock_name, parse_model_spec};
 use crate::errors::{invalid, raise_with_hint, required};
 
@@ -56,11 +56,13 @@ fn pending_version(model_name: Option<&str>, version: Option<i32>, action: &str)
 
 /// Approves a version pending approval and deploys it, in one transaction: `score(name, ...)`
 /// uses it from the next transaction in every session. Logs `approved` and `deployed` with the
-/// approver's role and reason. Returns `{"model", "approved_version", "previous_version"}`.
+/// approver's role and reason. With `lead_scoring.approval_separation` on, the role that
+/// trained the version may not approve it. Returns `{"model", "approved_version", "previous_version"}`.
 #[pg_extern(volatile, parallel_unsafe)]
 fn approve(model_name: Option<&str>, version: Option<i32>, reason: Option<&str>) -> JsonB {
     let reason = written_text(reason, "reason");
     let (name, version) = pending_version(model_name, version, "approve");
+    require_second_approver(&name, version);
     set_approval(&name, version, "approved");
     log_event(&name, Some(version), "approved", json!({}), Some(reason));
     let previous = deploy_locked(&name, version, Some(reason));

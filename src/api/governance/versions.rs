@@ -11,7 +11,7 @@ use crate::catalog::models::{
     deploy_version, deployed_version, load_model_row, lock_model_name, mark_retired, parse_model_spec, ModelSpec,
 };
 use crate::core::data::TrainingData;
-use crate::core::governance::{decide, rollback_target, score_test_rows, DeployDecision};
+use crate::core::governance::{decide, decide_regression, rollback_target, score_test_rows, DeployDecision};
 use crate::core::training::TrainOptions;
 use crate::core::training::TrainedModel;
 use crate::errors::{invalid, raise_with_hint, required};
@@ -39,6 +39,9 @@ pub fn decide_deployment(
     trained: &TrainedModel,
 ) -> (DeployDecision, Value) {
     let live_version = deployed_version(name);
+    if trained.model.is_regression() {
+        return decide_regression_deployment(name, version, opts, data, trained, live_version);
+    }
     let new_auc = trained.metrics["test"]["roc_auc"].as_f64();
     let rule = opts.deploy_rule();
     let live = live_version.map(|v| {
@@ -66,6 +69,35 @@ pub fn decide_deployment(
         detail["deploy_test"] = json!("significant");
         detail["p_value"] = json!(decision.p_value);
     }
+    if decision.pending {
+        detail["approval"] = json!("pending");
+    }
+    log_event(name, Some(version), "deploy_decision", detail.clone(), Some(&decision.because));
+    detail["reason"] = json!(decision.because);
+    (decision, detail)
+}
+
+/// [`decide_deployment`] for a regression version: test RMSE against the live version's on the
+/// same test rows (`options.deploy_margin` and `deploy_test` are about ROC AUC and not read).
+fn decide_regression_deployment(
+    name: &str,
+    version: i32,
+    opts: &TrainOptions,
+    data: &TrainingData,
+    trained: &TrainedModel,
+    live_version: Option<i32>,
+) -> (DeployDecision, Value) {
+    let rule = opts.deploy_rule();
+    let live = live_version.map(|v| {
+        let live = cache::get(&format!("{name}@{v}"));
+        let rows = score_test_rows(&live.model, &data.columns, &trained.parts, &trained.labels, &trained.predictions);
+        (live.model.is_regression(), rows)
+    });
+    let targets: Vec<f64> =
+        trained.parts.iter().zip(&data.targets).filter(|(p, _)| **p == crate::core::data::Part::Test).map(|(_, &t)| t).collect();
+    let decision = decide_regression(rule, live, &targets);
+    let mut detail = json!({"policy": rule.policy.as_str(), "deploy": decision.deploy, "live_version": live_version,
+                            "new_test_rmse": trained.metrics["test"]["rmse"], "test_rows": targets.len()});
     if decision.pending {
         detail["approval"] = json!("pending");
     }

@@ -133,6 +133,7 @@ fn backtest(
     let time = required(time_column, "time_column");
     let period = required(period, "period");
     let model = crate::executor::cache::get(name);
+    model.require_classification("backtest()");
     let src = resolve_source(source);
     let columns = describe(&src);
     let time_col = find_column(&columns, time, "time", &src);

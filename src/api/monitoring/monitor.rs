@@ -10,7 +10,7 @@ use crate::api::evaluation::evaluate::score_rows;
 use crate::api::monitoring::drift::{drift_of, reference_of};
 use crate::catalog::monitoring::{record_check, MonitoringCheck};
 use crate::core::monitoring::{
-    baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates,
+    baseline_json, compare_with_baseline, group_metrics, metrics_json, overall_status, recommendation, tier_rates, tier_rates_of,
 };
 use crate::core::monitoring::{Status, DEFAULT_ALERT, DEFAULT_WARN};
 use crate::errors::{invalid, required};
@@ -50,12 +50,20 @@ fn monitor(
     let name = required(model_name, "model_name");
     let source = required(source, "source").trim();
     let model = crate::executor::cache::get(name);
+    model.require_classification("monitor()");
     let (reference, test) = reference_of(&model);
     let scored = score_rows(model.clone(), &resolve_source(source), true, None);
 
     let current = group_metrics(&scored.scores, &scored.labels, model.row.threshold);
     let checks = compare_with_baseline(&current, &test);
-    let tiers = tier_rates(&scored.scores, &scored.labels, &model.tiers);
+    let tiers = if model.segment_tiers.is_empty() {
+        tier_rates(&scored.scores, &scored.labels, &model.tiers)
+    } else {
+        // options.segment_tiers: each lead in its segment's tiers, as tier() puts it.
+        let assigned =
+            scored.scores.iter().enumerate().map(|(row, &p)| model.tiers_for(|i| scored.columns[i].value(row)).assign(p));
+        tier_rates_of(assigned, &scored.labels, &model.tiers)
+    };
     let drift = drift_of(&scored, &reference, DEFAULT_WARN, DEFAULT_ALERT);
     let status = overall_status(&checks, &drift);
     let advice = recommendation(&checks, &drift);

@@ -61,13 +61,17 @@ fn tier_jsonb(model_name: &str, lead: JsonB) -> String {
 /// fields and reps.
 #[pg_extern(stable, parallel_safe, strict)]
 fn score_100(model_name: &str, lead: AnyElement) -> i32 {
-    percent(row_probability(model_name, &lead).1)
+    let (model, p) = row_probability(model_name, &lead);
+    model.require_classification("score_100()");
+    percent(p)
 }
 
 /// The score from 0 to 100, for a jsonb object with one key per feature.
 #[pg_extern(stable, parallel_safe, strict, name = "score_100")]
 fn score_100_jsonb(model_name: &str, lead: JsonB) -> i32 {
-    percent(json_probability(model_name, &lead).1)
+    let (model, p) = json_probability(model_name, &lead);
+    model.require_classification("score_100()");
+    percent(p)
 }
 
 // A table row passed to score(), tier() or score_100() is given to the executor's `*_fields`

@@ -13,7 +13,8 @@ pub const ADDED_COLUMNS: &[&str] = &["score", "score_100", "tier", "top_reasons"
 
 /// Creates (or replaces) the view `view_name` with every column of `source` (a table or view)
 /// plus `score` (0 to 1), `score_100`, `tier` and `top_reasons` (jsonb, the top 3 reasons each
-/// way, as `lead_scoring.top_reasons` gives them). The view names
+/// way, as `lead_scoring.top_reasons` gives them). For a regression model `score` is the
+/// predicted value and `score_100` is NULL. The view names
 /// the model, not a version, so it always scores with the deployed version. Returns the view's
 /// name.
 #[pg_extern(volatile, parallel_unsafe)]
@@ -49,9 +50,15 @@ fn create_scored_view(view_name: Option<&str>, source: Option<&str>, model_name:
         }
     }
     let reasons = ", lead_scoring.top_reasons(%3$L, s.*, 3) AS top_reasons";
+    // A regression model's score is a value, not a probability in percent: score_100 is NULL.
+    let score_100 = if crate::executor::cache::get(&model).model.is_regression() {
+        "NULL::integer"
+    } else {
+        "lead_scoring.score_100(%3$L, s.*)"
+    };
     let template = format!(
         "CREATE OR REPLACE VIEW %1$s AS SELECT s.*, lead_scoring.score(%3$L, s.*) AS score,
-                lead_scoring.score_100(%3$L, s.*) AS score_100, lead_scoring.tier(%3$L, s.*) AS tier{reasons}
+                {score_100} AS score_100, lead_scoring.tier(%3$L, s.*) AS tier{reasons}
            FROM %2$s AS s"
     );
     let qualified = Spi::get_one_with_args::<String>(

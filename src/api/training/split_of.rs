@@ -107,22 +107,33 @@ impl VersionKeys {
     /// category (numbers, strings, dates, ...) differs from the key column's.
     fn check_key_type(&self, oid: pg_sys::Oid) {
         let agrees = *self.checked_types.borrow_mut().entry(oid).or_insert_with(|| {
-            Spi::get_one_with_args::<bool>(
-                "SELECT a.typcategory OPERATOR(pg_catalog.=) k.typcategory
-                   FROM pg_catalog.pg_type a, pg_catalog.pg_type k
-                  WHERE a.oid OPERATOR(pg_catalog.=) $1 AND k.oid OPERATOR(pg_catalog.=) pg_catalog.to_regtype($2)",
-                &[oid.into(), self.type_name.as_str().into()],
-            )
+            // Read-only SPI (select, not Spi::get_one_with_args' update): split_of() is PARALLEL
+            // SAFE, and a read-write SPI call in a parallel worker fails ("cannot assign XIDs
+            // during a parallel operation").
+            Spi::connect(|client| {
+                client
+                    .select(
+                        "SELECT a.typcategory OPERATOR(pg_catalog.=) k.typcategory
+                           FROM pg_catalog.pg_type a, pg_catalog.pg_type k
+                          WHERE a.oid OPERATOR(pg_catalog.=) $1 AND k.oid OPERATOR(pg_catalog.=) pg_catalog.to_regtype($2)",
+                        Some(1),
+                        &[oid.into(), self.type_name.as_str().into()],
+                    )?
+                    .first()
+                    .get_one::<bool>()
+            })
             .ok()
             .flatten()
             // A key type that no longer resolves is not held against the caller.
             .unwrap_or(true)
         });
         if !agrees {
-            let given = Spi::get_one_with_args::<String>("SELECT pg_catalog.format_type($1, NULL)", &[oid.into()])
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| format!("type {oid:?}"));
+            let given = Spi::connect(|client| {
+                client.select("SELECT pg_catalog.format_type($1, NULL)", Some(1), &[oid.into()])?.first().get_one::<String>()
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| format!("type {oid:?}"));
             raise_with_hint(
                 PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
                 format!(

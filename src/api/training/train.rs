@@ -21,7 +21,7 @@ use crate::core::models::LogisticPasses;
 use crate::core::models::{encode_model, encode_scored_labels};
 use crate::core::resources::{Cancel, PhaseTimes};
 use crate::core::training::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
-use crate::core::training::{parse_train_options, Algorithm, TrainOptions};
+use crate::core::training::{parse_train_options, regression_algorithm, Algorithm, Task, TrainOptions};
 use crate::core::training::{train_model_with, TrainedModel};
 use crate::core::training::{EffectiveOptions, EngineReport};
 use crate::errors::{core_ok, invalid, required};
@@ -57,6 +57,11 @@ fn train(
     let mut opts = core_ok(parse_train_options(&given_options));
     opts.algorithm = algorithm;
     core_ok(algorithm.check_options_apply(&given_options));
+    let regression = opts.task == Task::Regression;
+    if regression {
+        // gbm regression is refused before any row is read.
+        core_ok(regression_algorithm(algorithm));
+    }
     // options.max_memory, else the lead_scoring.max_memory setting.
     if given_options.get("max_memory").is_none() {
         opts.max_memory = crate::settings::max_memory();
@@ -82,8 +87,11 @@ fn train(
             return TableIterator::once((name, version, algorithm, deployed, metrics));
         }
     }
-    // With options.outcomes any label type is read as text through the lists.
-    if opts.outcomes.is_none() {
+    // A regression's label is a number; with options.outcomes any label type is read as text
+    // through the lists.
+    if regression {
+        check_numeric_label(label_col);
+    } else if opts.outcomes.is_none() {
         core_ok(check_label_type(label_col, opts.positive_label.as_deref()));
     }
     // With options.use_feedback, read the labels through rep feedback (sql/feedback.rs).
@@ -135,7 +143,12 @@ fn train(
     let mut read = read_rows(&ReadRequest {
         source: &src,
         features: chosen.clone(),
-        label: Some(LabelSpec { column: label_col, positive: opts.positive_label.as_deref(), outcomes: opts.outcomes.as_ref() }),
+        label: Some(LabelSpec {
+            column: label_col,
+            positive: opts.positive_label.as_deref(),
+            outcomes: opts.outcomes.as_ref(),
+            numeric: regression,
+        }),
         key,
         lead_key,
         memory: Some(&opts.max_memory),
@@ -149,7 +162,12 @@ fn train(
     if read.null_labels > 0 {
         notice!("skipped {} rows whose label \"{}\" is NULL", read.null_labels, label_col.name);
     }
-    core_ok(check_labels(&read.data.labels, &label_col.name, &src.display));
+    if read.nan_labels > 0 {
+        notice!("skipped {} rows whose label \"{}\" is NaN", read.nan_labels, label_col.name);
+    }
+    if !regression {
+        core_ok(check_labels(&read.data.labels, &label_col.name, &src.display));
+    }
     let fingerprint = source_fingerprint(rows_read, &read.data, &label_col.name, &opts);
     if opts.skip_unchanged {
         let stored_options = if given_options.is_null() { json!({}) } else { given_options.clone() };
@@ -179,11 +197,25 @@ fn train(
         engine_partial_states: passes.as_ref().map(|p| p.partial_states),
     };
     trained.summary.outcomes = outcome_counts;
+    if let Some(report) = trained.summary.regression.as_mut() {
+        report.skipped_labels = read.null_labels + read.nan_labels;
+    }
     trained.summary.source_fingerprint = Some(fingerprint);
     // The core recorded its own phases (fit, calibrate, score_rows, metrics, importance).
     clock.restart();
     let recorded = record_split(key, lead_key, &read, &trained);
     store(&name, &src, label_col, &opts, given_options, &read.data, &trained, recorded, clock)
+}
+
+/// A regression (`options.task = 'regression'`) learns a number: a boolean or text label is an
+/// ERROR naming the column and its type.
+fn check_numeric_label(label: &SourceColumn) {
+    if !matches!(label.class, crate::core::data::ColumnClass::Numeric { .. }) {
+        invalid(format!(
+            "label column \"{}\" has type {}; options.task 'regression' needs a numeric label (a deal value, say)",
+            label.name, label.type_name
+        ));
+    }
 }
 
 /// The content fingerprint of the rows read, with what else makes a retrain the same: the label,
@@ -355,14 +387,13 @@ fn store(
         split_keys: recorded.keys,
         pending: decision.pending,
     });
-    let test_auc = trained.metrics["test"]["roc_auc"].clone();
-    log_event(
-        name,
-        Some(version),
-        "trained",
-        json!({"source": src.display, "rows": trained.summary.rows, "test_roc_auc": test_auc}),
-        None,
-    );
+    let test = &trained.metrics["test"];
+    let detail = if trained.model.is_regression() {
+        json!({"source": src.display, "rows": trained.summary.rows, "test_rmse": test["rmse"]})
+    } else {
+        json!({"source": src.display, "rows": trained.summary.rows, "test_roc_auc": test["roc_auc"]})
+    };
+    log_event(name, Some(version), "trained", detail, None);
     if deploy {
         crate::api::governance::versions::deploy_new_version(name, version);
     }

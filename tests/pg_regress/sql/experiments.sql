@@ -81,7 +81,7 @@ SELECT arm, round(difference::numeric, 4) AS difference, round(difference_low::n
        round(difference_high::numeric, 4) AS high, p_value < 0.05 AS significant, test, verdict
   FROM lead_scoring.experiment_report('model_vs_random') WHERE arm = 'treatment';
 -- Against the points rule the model's lead is smaller (+1.3 points) and only just significant
--- (p = 0.046): the rule already uses the strongest signals; the model weighs them and the rest.
+-- (p = 0.04): the rule already uses the strongest signals; the model weighs them and the rest.
 SELECT arm, routing, leads, worked, conversions, round(conversion_rate::numeric, 4) AS rate,
        round(p_value::numeric, 4) AS p_value, verdict
   FROM lead_scoring.experiment_report('model_vs_rule');

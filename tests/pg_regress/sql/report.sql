@@ -53,7 +53,19 @@ SELECT (report_matches(r, '<h1>([^<]*)</h1>'))[1] AS title, (SELECT count(*) FRO
        position('(version 1): 1500 leads' IN r) > 0 AS run_of_version_1
   FROM lead_scoring.report('reported@2') r;
 
+-- The funnel per tier (funnel()'s arguments as JSON): without a tier column the leads of the
+-- source are tiered by the reported version itself; per quarter of created_at here.
+CREATE VIEW report_pipeline AS
+SELECT *, timestamptz '2026-01-02 12:00+00' + id * interval '3 hours' AS created_at FROM report_leads;
+SELECT regexp_replace(regexp_replace(r, '</t[dh]><t[dh][^>]*>', ' | ', 'g'), '<[^>]+>', '', 'g') AS funnel_row
+  FROM unnest(report_matches(substring(lead_scoring.report('reported', funnel => '{"source": "report_pipeline", "period": "quarter"}')
+                                       FROM '<table class="funnel">.*?</table>'), '<tr>(.*?)</tr>')) r;
+-- The same counts from funnel() itself.
+SELECT period, tier, leads, conversions
+  FROM lead_scoring.funnel('SELECT *, lead_scoring.tier(''reported'', p) AS model_tier FROM report_pipeline p', 'model_tier', 'quarter');
+
 -- Mistakes.
 SELECT lead_scoring.report('no_such_model');
 SELECT lead_scoring.report('reported@9');
 SELECT lead_scoring.report(NULL);
+SELECT lead_scoring.report('reported', funnel => '{"period": "month"}');

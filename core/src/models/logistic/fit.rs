@@ -8,6 +8,7 @@ use super::objective::dot;
 use super::params::{LogisticError, LogisticFit, LogisticOptions, STALLED_ITERATIONS};
 use super::passes::{Plan, Problem};
 use crate::data::DesignRows;
+use crate::resources::{Cancel, NeverCancel};
 
 /// Fits the model (objective in the module docs) by damped Newton iterations.
 ///
@@ -49,23 +50,28 @@ pub(crate) fn fit_logistic_with(
             &owned
         }
     };
-    fit_logistic_rows(DesignRows::Dense { x: xs, rows: x.nrows(), cols: x.ncols() }, y, weights, opts, plan, on_iteration)
+    let rows = DesignRows::Dense { x: xs, rows: x.nrows(), cols: x.ncols() };
+    fit_logistic_rows(rows, y, weights, opts, plan, &NeverCancel, on_iteration)
 }
 
 /// [`fit_logistic`] over a design matrix's rows, dense or sparse
-/// ([`crate::data::DesignMatrix::rows`]).
+/// ([`crate::data::DesignMatrix::rows`]). `cancel` is also asked inside each pass over the
+/// rows (every [`super::passes::CANCEL_CHECK_ROWS`] rows), because one pass over a large table
+/// can take longer than a user waits for a cancel; `on_iteration` runs between passes only.
 pub(crate) fn fit_logistic_rows(
     x: DesignRows<'_>,
     y: &[bool],
     weights: &[f64],
     opts: &LogisticOptions,
     plan: Option<Plan>,
+    cancel: &dyn Cancel,
     on_iteration: &mut dyn FnMut(usize, f64) -> Result<(), String>,
 ) -> Result<LogisticFit, LogisticError> {
-    fit_rows(x, y, weights, opts, plan, WARM_START_MIN_ROWS, on_iteration)
+    fit_rows(x, y, weights, opts, plan, WARM_START_MIN_ROWS, cancel, on_iteration)
 }
 
 /// [`fit_logistic_rows`], warm-started from `warm_from` rows on; tests compare starts.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_rows(
     x: DesignRows<'_>,
     y: &[bool],
@@ -73,6 +79,7 @@ pub(crate) fn fit_rows(
     opts: &LogisticOptions,
     plan: Option<Plan>,
     warm_from: usize,
+    cancel: &dyn Cancel,
     on_iteration: &mut dyn FnMut(usize, f64) -> Result<(), String>,
 ) -> Result<LogisticFit, LogisticError> {
     type E = LogisticError;
@@ -93,9 +100,10 @@ pub(crate) fn fit_rows(
     if let Some((i, j, v)) = x.first_non_finite() {
         return Err(E::NotFinite(format!("x[{i}, {j}] = {v}")));
     }
-    let warm = if x.nrows() >= warm_from { warm_start(&x, y, weights, opts, plan, warm_from, on_iteration)? } else { None };
+    let warm =
+        if x.nrows() >= warm_from { warm_start(&x, y, weights, opts, plan, warm_from, cancel, on_iteration)? } else { None };
     let plan = plan.unwrap_or_else(|| Plan::for_rows(n));
-    let prob = Problem::over(x, y, weights, opts.alpha, plan);
+    let prob = Problem::over(x, y, weights, opts.alpha, plan).stopping_on(cancel);
 
     let d = p + 1;
     let mut theta = warm.unwrap_or_else(|| {
@@ -108,8 +116,8 @@ pub(crate) fn fit_rows(
     });
     let (mut g, mut step, mut trial) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
     let (mut h, mut l) = (vec![0.0; d * d], vec![0.0; d * d]);
-    let mut f = prob.objective(&theta).map_err(E::Worker)?;
-    prob.accumulate(&theta, &mut g, &mut h).map_err(E::Worker)?;
+    let mut f = prob.objective(&theta)?;
+    prob.accumulate(&theta, &mut g, &mut h)?;
     // Iteration 0: the first passes over the rows are as long as an iteration, so the caller
     // may stop before the first Newton step too.
     on_iteration(0, f).map_err(E::Interrupted)?;
@@ -129,7 +137,7 @@ pub(crate) fn fit_rows(
             for ((v, th), s) in trial.iter_mut().zip(&theta).zip(&step) {
                 *v = th + t * s;
             }
-            let ft = prob.objective(&trial).map_err(E::Worker)?;
+            let ft = prob.objective(&trial)?;
             if full || (ft.is_finite() && ft <= f - 1e-4 * t * decrement) {
                 break Some(ft);
             }
@@ -154,7 +162,7 @@ pub(crate) fn fit_rows(
             break; // tol is finer than the objective can resolve: more steps change nothing
         }
         if iterations < opts.max_iter {
-            prob.accumulate(&theta, &mut g, &mut h).map_err(E::Worker)?;
+            prob.accumulate(&theta, &mut g, &mut h)?;
         }
     }
     if !f.is_finite() {
@@ -185,6 +193,7 @@ const WARM_START_TOL: f64 = 1e-3;
 /// rows come in content order (a hash order), so the first rows are a fair sample of them.
 /// `None` (start from zero): small or sparse data, a share with one class, or a share whose fit
 /// fails; the caller's cancel still stops it.
+#[allow(clippy::too_many_arguments)]
 fn warm_start(
     x: &DesignRows<'_>,
     y: &[bool],
@@ -192,6 +201,7 @@ fn warm_start(
     opts: &LogisticOptions,
     plan: Option<Plan>,
     warm_from: usize,
+    cancel: &dyn Cancel,
     on_iteration: &mut dyn FnMut(usize, f64) -> Result<(), String>,
 ) -> Result<Option<Vec<f64>>, LogisticError> {
     let DesignRows::Dense { x: xs, rows, cols } = *x else { return Ok(None) };
@@ -205,7 +215,7 @@ fn warm_start(
     let scaled: Vec<f64> = weights[..m].iter().map(|w| w * scale).collect();
     let share_opts = LogisticOptions { tol: opts.tol.max(WARM_START_TOL), ..*opts };
     let share = DesignRows::Dense { x: &xs[..m * cols], rows: m, cols };
-    match fit_rows(share, &y[..m], &scaled, &share_opts, plan, warm_from, &mut |_, f| on_iteration(0, f)) {
+    match fit_rows(share, &y[..m], &scaled, &share_opts, plan, warm_from, cancel, &mut |_, f| on_iteration(0, f)) {
         Ok(fit) => Ok(Some([[fit.intercept].as_slice(), &fit.coefficients].concat())),
         Err(LogisticError::Interrupted(why)) => Err(LogisticError::Interrupted(why)),
         Err(_) => Ok(None),

@@ -33,5 +33,6 @@ pub(crate) use fit::fit_logistic_rows;
 #[cfg(test)]
 pub(crate) use fit::{fit_logistic_with, fit_rows};
 pub use hyperparams::{LogisticParams, ValidLogisticParams};
+pub(crate) use newton::newton_step;
 pub use objective::sigmoid;
 pub use params::{newton_system_bytes, LogisticError, LogisticFit, LogisticOptions};

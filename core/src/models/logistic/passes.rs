@@ -14,8 +14,9 @@
 use std::ops::Range;
 
 use super::objective::{dot, logloss, residual_and_variance};
+use super::params::LogisticError;
 use crate::data::DesignRows;
-use crate::resources::{map_tasks, worker_threads};
+use crate::resources::{map_tasks, worker_threads, Cancel, NeverCancel};
 
 /// Rows per dense rank update: summing 4 rank-1 updates per sweep cuts loads/stores of H 4x.
 const BLOCK: usize = 4;
@@ -28,6 +29,9 @@ const DENSE_SHARE: f64 = 0.25;
 pub(crate) const PARALLEL_MIN_ROWS: usize = 20_000;
 const PARTS: usize = 4;
 const MAX_THREADS: usize = 4;
+/// Rows between two cancel checks inside a pass: a few milliseconds of work even in a debug
+/// build, and a multiple of [`BLOCK`] so the rank updates (and the sums) stay the same.
+pub(crate) const CANCEL_CHECK_ROWS: usize = 4096;
 
 /// How a [`Problem`] sums: which inputs count as dense, in how many parts, on how many threads.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +67,8 @@ pub(crate) struct Problem<'a> {
     position: Vec<usize>,
     parts: Vec<Range<usize>>,
     threads: usize,
+    /// Asked every [`CANCEL_CHECK_ROWS`] rows of a pass, by whichever thread sums them.
+    cancel: &'a dyn Cancel,
 }
 
 /// Gradient and Hessian sums of one part of the rows, in summing order: H's dense x dense and
@@ -110,18 +116,40 @@ impl<'a> Problem<'a> {
         }
         let k = plan.parts.max(1);
         let parts = (0..k).map(|i| n * i / k..n * (i + 1) / k).collect();
-        Problem { x, p, y, w, alpha, order, dense, sparse_mask, position, parts, threads: plan.threads }
+        Problem { x, p, y, w, alpha, order, dense, sparse_mask, position, parts, threads: plan.threads, cancel: &NeverCancel }
+    }
+
+    /// The same problem, its passes stopping early once `cancel` says so.
+    pub(crate) fn stopping_on(self, cancel: &'a dyn Cancel) -> Self {
+        Problem { cancel, ..self }
+    }
+
+    /// The error of a pass: a worker thread's panic, or a cancel seen inside the pass.
+    fn pass_error(&self, worker: Result<(), String>) -> LogisticError {
+        match worker {
+            Err(m) => LogisticError::Worker(m),
+            Ok(()) => LogisticError::Interrupted("training was canceled".into()),
+        }
     }
 
     /// Objective only, O(n p): what the line search needs.
-    pub(crate) fn objective(&self, theta: &[f64]) -> Result<f64, String> {
-        let losses = map_tasks(self.parts.len(), self.threads, |k| self.loss(self.parts[k].clone(), theta))?;
+    pub(crate) fn objective(&self, theta: &[f64]) -> Result<f64, LogisticError> {
+        let losses = map_tasks(self.parts.len(), self.threads, |k| self.loss(self.parts[k].clone(), theta));
+        let losses: Option<Vec<f64>> = match losses {
+            Ok(l) => l.into_iter().collect(),
+            Err(m) => return Err(self.pass_error(Err(m))),
+        };
+        let Some(losses) = losses else { return Err(self.pass_error(Ok(()))) };
         Ok(losses.iter().sum::<f64>() + 0.5 * self.alpha * dot(&theta[1..], &theta[1..]))
     }
 
-    fn loss(&self, rows: Range<usize>, theta: &[f64]) -> f64 {
+    /// The part's loss, or `None` when a cancel came while summing it.
+    fn loss(&self, rows: Range<usize>, theta: &[f64]) -> Option<f64> {
         let (p, mut loss) = (self.p, 0.0);
-        for i in rows {
+        for i in rows.clone() {
+            if (i - rows.start).is_multiple_of(CANCEL_CHECK_ROWS) && self.cancel.requested() {
+                return None;
+            }
             let wi = self.w[i];
             if wi != 0.0 {
                 let z = match self.x {
@@ -134,21 +162,26 @@ impl<'a> Problem<'a> {
                 loss += wi * logloss(z, self.y[i]);
             }
         }
-        loss
+        Some(loss)
     }
 
     /// One pass over the rows filling gradient `g` and the full Hessian `h` (d x d row-major,
     /// d = p + 1, penalty included). The objective is known from the line search: no logs here.
-    pub(crate) fn accumulate(&self, theta: &[f64], g: &mut [f64], h: &mut [f64]) -> Result<(), String> {
+    pub(crate) fn accumulate(&self, theta: &[f64], g: &mut [f64], h: &mut [f64]) -> Result<(), LogisticError> {
         let d = self.p + 1;
         let ordered: Vec<f64> = self.order.iter().map(|&j| theta[j]).collect();
-        let parts = map_tasks(self.parts.len(), self.threads, |k| self.sums(self.parts[k].clone(), &ordered))?;
+        let parts = map_tasks(self.parts.len(), self.threads, |k| self.sums(self.parts[k].clone(), &ordered));
+        let parts: Option<Vec<Sums>> = match parts {
+            Ok(p) => p.into_iter().collect(),
+            Err(m) => return Err(self.pass_error(Err(m))),
+        };
+        let Some(parts) = parts else { return Err(self.pass_error(Ok(()))) };
         let total = parts.into_iter().reduce(|mut a, b| {
             a.g.iter_mut().zip(&b.g).for_each(|(u, v)| *u += v);
             a.h.iter_mut().zip(&b.h).for_each(|(u, v)| *u += v);
             a
         });
-        let Some(Sums { g: gs, h: hs }) = total else { return Err("no parts to sum".into()) };
+        let Some(Sums { g: gs, h: hs }) = total else { return Err(LogisticError::Worker("no parts to sum".into())) };
         for (a, &ja) in self.order.iter().enumerate() {
             g[ja] = gs[a];
             for (b, &jb) in self.order.iter().enumerate().skip(a) {
@@ -164,7 +197,7 @@ impl<'a> Problem<'a> {
     }
 
     /// Sums of one part of the rows at `ordered` (theta in summing order).
-    fn sums(&self, rows: Range<usize>, ordered: &[f64]) -> Sums {
+    fn sums(&self, rows: Range<usize>, ordered: &[f64]) -> Option<Sums> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
             // SAFETY: both target features were detected on this CPU just above.
@@ -177,13 +210,13 @@ impl<'a> Problem<'a> {
     /// Two versions because without the `fma` feature `mul_add` is a slow libm call.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn sums_fma(&self, rows: Range<usize>, ordered: &[f64]) -> Sums {
+    fn sums_fma(&self, rows: Range<usize>, ordered: &[f64]) -> Option<Sums> {
         self.sums_with(rows, ordered, |a, u, acc| a.mul_add(u, acc))
     }
 
     /// `m(a, u, acc) = acc + a * u`, fused or not.
     #[inline(always)]
-    fn sums_with(&self, rows: Range<usize>, ordered: &[f64], m: impl Fn(f64, f64, f64) -> f64 + Copy) -> Sums {
+    fn sums_with(&self, rows: Range<usize>, ordered: &[f64], m: impl Fn(f64, f64, f64) -> f64 + Copy) -> Option<Sums> {
         let (p, d, nd) = (self.p, self.p + 1, self.dense);
         let (mut g, mut h) = (vec![0.0; d], vec![0.0; d * d]);
         let dense_cols = &self.order[1..nd];
@@ -193,6 +226,9 @@ impl<'a> Problem<'a> {
         let mut xa = vec![0.0; BLOCK * nd];
         let (mut at, mut val) = (vec![0usize; d - nd], vec![0.0; d - nd]);
         for i in rows.clone().step_by(BLOCK) {
+            if (i - rows.start).is_multiple_of(CANCEL_CHECK_ROWS) && self.cancel.requested() {
+                return None;
+            }
             let mut s = [0.0; BLOCK];
             for (r, sr) in s.iter_mut().enumerate().take(rows.end - i) {
                 let wi = self.w[i + r];
@@ -251,7 +287,7 @@ impl<'a> Problem<'a> {
             }
             rank_update_with(&mut h, d, nd, &xa, &s, m);
         }
-        Sums { g, h }
+        Some(Sums { g, h })
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::models::logistic::{fit_logistic_with, fit_rows, LogisticError, LogisticOptions};
+use crate::resources::NeverCancel;
 use ndarray::Array2;
 
 fn plan(dense_share: f64, parts: usize, threads: usize) -> Plan {
@@ -111,7 +112,10 @@ fn a_fit_on_sparse_rows_equals_the_dense_fit() {
     let dense =
         fit_logistic_with(Array2::from_shape_vec((n, p), x).unwrap().view(), &y, &w, &opts, None, &mut |_, _| Ok(())).unwrap();
     let fit =
-        crate::models::logistic::fit_logistic_rows(DesignRows::Sparse(&rows), &y, &w, &opts, None, &mut |_, _| Ok(())).unwrap();
+        crate::models::logistic::fit_logistic_rows(DesignRows::Sparse(&rows), &y, &w, &opts, None, &NeverCancel, &mut |_, _| {
+            Ok(())
+        })
+        .unwrap();
     assert!(fit.converged && dense.converged);
     assert_near(&fit.coefficients, &dense.coefficients, 1e-9, "coefficients");
     assert!((fit.intercept - dense.intercept).abs() < 1e-9);
@@ -160,7 +164,7 @@ fn a_warm_start_from_the_first_rows_reaches_the_same_optimum_in_fewer_passes() {
     // The fit and how often it reported progress.
     let fit = |warm_from: usize| {
         let mut calls = 0;
-        let m = fit_rows(rows, &y, &w, &opts, None, warm_from, &mut |_, _| {
+        let m = fit_rows(rows, &y, &w, &opts, None, warm_from, &NeverCancel, &mut |_, _| {
             calls += 1;
             Ok(())
         })
@@ -179,7 +183,7 @@ fn a_warm_start_from_the_first_rows_reaches_the_same_optimum_in_fewer_passes() {
     assert_near(&b, &r, 1e-9, "theta");
     assert!((warm.objective - cold.objective).abs() <= 1e-12 * cold.objective);
     // A cancel during the share's fit stops the whole fit.
-    let stopped = fit_rows(rows, &y, &w, &opts, None, 20_000, &mut |_, _| Err("canceled".into()));
+    let stopped = fit_rows(rows, &y, &w, &opts, None, 20_000, &NeverCancel, &mut |_, _| Err("canceled".into()));
     assert!(matches!(stopped, Err(LogisticError::Interrupted(_))), "{stopped:?}");
     // A share with one class: a cold start, same result.
     let mut one_class_first = y.clone();
@@ -189,9 +193,39 @@ fn a_warm_start_from_the_first_rows_reaches_the_same_optimum_in_fewer_passes() {
     one_class_first.sort();
     let ws: Vec<f64> = order.iter().map(|&i| w[i]).collect();
     let sorted = DesignRows::Dense { x: &xs, rows: x.nrows(), cols: x.ncols() };
-    let a = fit_rows(sorted, &one_class_first, &ws, &opts, None, 20_000, &mut |_, _| Ok(())).unwrap();
-    let c = fit_rows(sorted, &one_class_first, &ws, &opts, None, usize::MAX, &mut |_, _| Ok(())).unwrap();
+    let a = fit_rows(sorted, &one_class_first, &ws, &opts, None, 20_000, &NeverCancel, &mut |_, _| Ok(())).unwrap();
+    let c = fit_rows(sorted, &one_class_first, &ws, &opts, None, usize::MAX, &NeverCancel, &mut |_, _| Ok(())).unwrap();
     assert_eq!(a, c);
+}
+
+#[test]
+fn a_cancel_stops_a_pass_over_the_rows_before_it_ends() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // 40,000 rows in 4 parts of 10,000: each part asks 3 times per pass (rows 0, 4096, 8192).
+    let (x, y, w) = one_hot_like(40_000, 5);
+    let rows = DesignRows::Dense { x: x.as_slice().unwrap(), rows: x.nrows(), cols: x.ncols() };
+    let opts = LogisticOptions::default();
+    let asked = AtomicUsize::new(0);
+    // Says stop at its 5th question: inside the first pass, before any iteration could report.
+    let cancel = || asked.fetch_add(1, Ordering::Relaxed) >= 4;
+    let mut reports = 0;
+    let stopped = fit_rows(rows, &y, &w, &opts, None, usize::MAX, &cancel, &mut |_, _| {
+        reports += 1;
+        Ok(())
+    });
+    assert!(matches!(stopped, Err(LogisticError::Interrupted(_))), "{stopped:?}");
+    assert_eq!(reports, 0, "the first pass should have stopped before the first progress report");
+    // Never saying stop: each pass asked once per 4,096 rows of each part, and the same fit.
+    let asked_all = AtomicUsize::new(0);
+    let never = || {
+        asked_all.fetch_add(1, Ordering::Relaxed);
+        false
+    };
+    let fit = fit_rows(rows, &y, &w, &opts, None, usize::MAX, &never, &mut |_, _| Ok(())).unwrap();
+    let plain = fit_rows(rows, &y, &w, &opts, None, usize::MAX, &NeverCancel, &mut |_, _| Ok(())).unwrap();
+    assert_eq!(fit, plain);
+    assert_eq!(asked_all.load(Ordering::Relaxed) % 12, 0, "3 questions in each of 4 parts per pass");
+    assert!(asked_all.load(Ordering::Relaxed) >= 12 * 2 * fit.iterations);
 }
 
 /// xorshift64 uniform in [0, 1).

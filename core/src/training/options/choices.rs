@@ -1,5 +1,5 @@
 //! The choices train() offers beside numbers: class weights, algorithm, calibration, the
-//! hyperparameter search space and the training engine.
+//! hyperparameter search space, the training engine and the task (classification or regression).
 
 use serde::{Deserialize, Serialize};
 
@@ -139,6 +139,33 @@ impl Engine {
             Some("memory") => Ok(Engine::Memory),
             Some("aggregate") => Ok(Engine::Aggregate),
             _ => Err(core_err!(InvalidArgument, "option \"engine\" must be 'auto', 'memory' or 'aggregate', got {v}")),
+        }
+    }
+}
+
+/// What the label is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Task {
+    /// Converted or not: the model predicts a probability.
+    #[default]
+    Classification,
+    /// A number (a deal value, say): the model predicts the value.
+    Regression,
+}
+
+impl Task {
+    pub fn parse(v: &serde_json::Value) -> CoreResult<Task> {
+        match v.as_str() {
+            Some("classification") => Ok(Task::Classification),
+            Some("regression") => Ok(Task::Regression),
+            _ => Err(core_err!(InvalidArgument, "option \"task\" must be \"classification\" or \"regression\", got {v}")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
         }
     }
 }

@@ -3,13 +3,15 @@
 
 use serde_json::Value;
 
+use super::choices::Task;
 use super::choices::{AlphaSpace, CalibrationChoice, ClassWeight, Engine, SearchSpec};
+use super::task::{check_task_options, parse_value_tiers};
 use super::train_options::*;
 use crate::core_err;
 use crate::data::Resample;
 use crate::data::{parse_preprocess_option, PREPROCESS_KEYS};
 use crate::data::{SplitMethod, SplitSpec};
-use crate::evaluation::Tiers;
+use crate::evaluation::{TierScale, Tiers};
 use crate::governance::{DeployPolicy, DeployRule};
 use crate::models::{MAX_TREES, MAX_TREE_DEPTH};
 use crate::resources::{parse_memory_size, LimitOrigin, MemoryLimit};
@@ -28,6 +30,11 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
     if let Some(v) = map.get("seed") {
         o.split.seed = non_negative_int("seed", v)? as u64;
     }
+    // `task` first too: it decides how `tiers` is read.
+    if let Some(v) = map.get("task") {
+        o.task = Task::parse(v)?;
+    }
+    let tier_scale = if o.task == Task::Regression { TierScale::Amount } else { TierScale::Probability };
     for (key, v) in map {
         match key.as_str() {
             "seed" => {}
@@ -47,7 +54,10 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
             "created_column" => o.window.set_created_column(v)?,
             "split" => o.split = parse_split(v, o.split.seed)?,
             "threshold" => o.threshold = Some(probability("threshold", v)?),
-            "tiers" => o.tiers = Some(Tiers::from_json(v).map_err(|e| e.context("option \"tiers\""))?),
+            // A regression's tiers are amounts of the predicted value, not probabilities.
+            "tiers" => o.tiers = Some(Tiers::from_json_scaled(v, tier_scale).map_err(|e| e.context("option \"tiers\""))?),
+            "task" => {}
+            "value_tiers" => o.value_tiers = Some(parse_value_tiers(v)?),
             "trees" => o.gbm.trees = bounded_int("trees", v, MAX_TREES)?,
             "learning_rate" => o.gbm.learning_rate = positive_number("learning_rate", v)?,
             "max_depth" => o.gbm.max_depth = bounded_int("max_depth", v, MAX_TREE_DEPTH)?,
@@ -125,6 +135,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
         ));
     }
     o.window.check()?;
+    check_task_options(&o, map)?;
     if o.segment_tiers && o.segment_by.is_none() {
         return Err(core_err!(
             InvalidArgument,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::choices::{Algorithm, CalibrationChoice, ClassWeight, Engine, SearchSpec};
+use super::choices::{Algorithm, CalibrationChoice, ClassWeight, Engine, SearchSpec, Task};
 use crate::audit::LeakagePolicy;
 use crate::data::PreprocessOptions;
 use crate::data::Resample;
@@ -36,7 +36,12 @@ pub struct TrainOptions {
     pub outcomes: Option<OutcomeDefinition>,
     /// Rows read by creation time: label maturity and the data cut-off.
     pub window: DataWindow,
+    /// Probability bounds; for a regression, amounts of the predicted value.
     pub tiers: Option<Tiers>,
+    /// Classification (the default) or regression of a numeric label.
+    pub task: Task,
+    /// A regression's tiers as quantiles of the predicted value on validation.
+    pub value_tiers: Option<Tiers>,
     /// A fixed decision threshold instead of the F1-maximizing one.
     pub threshold: Option<f64>,
     pub max_iter: usize,
@@ -114,6 +119,8 @@ impl Default for TrainOptions {
             outcomes: None,
             window: DataWindow::default(),
             tiers: None,
+            task: Task::Classification,
+            value_tiers: None,
             threshold: None,
             max_iter: 100,
             tol: 1e-8,
@@ -184,10 +191,12 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "since",
     "split",
     "subsample",
+    "task",
     "threads",
     "threshold",
     "tiers",
     "tol",
     "trees",
     "use_feedback",
+    "value_tiers",
 ];

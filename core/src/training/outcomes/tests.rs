@@ -77,6 +77,38 @@ fn window_options_need_each_other() {
 }
 
 #[test]
+fn intervals_as_postgres_and_iso_8601_write_them() {
+    let (h, d) = (3_600.0, 86_400.0);
+    let cases = [
+        ("30 days", 30.0 * d),
+        ("1.5 days", 1.5 * d),
+        ("30d", 30.0 * d),
+        ("36h 30m", 36.5 * h),
+        ("2W", 14.0 * d),
+        ("1 mon 2 days", 32.0 * d),
+        ("90 MINUTES", 1.5 * h),
+        ("1 day 02:30", d + 2.5 * h),
+        ("36:00:00", 36.0 * h),
+        ("1 yr", 365.25 * d),
+        ("P30D", 30.0 * d),
+        ("P1M15D", 45.0 * d),
+        ("PT36H", 36.0 * h),
+        ("P2W", 14.0 * d),
+        ("P1DT12H30M", d + 12.5 * h),
+        ("p0.5d", 0.5 * d),
+    ];
+    for (text, seconds) in cases {
+        assert_eq!(parse_interval_seconds(text).ok(), Some(seconds), "{text}");
+    }
+    for bad in
+        ["", "P", "PT", "P30", "P3X", "30 days ago", "1:2:3:4", "12:xx", "d", "3 fortnights", "P-3D", "-1 day", "1 day 2", "P1DT"]
+    {
+        let e = parse_interval_seconds(bad).unwrap_err().to_string();
+        assert!(e.contains("positive interval") && e.contains("P30D"), "{bad}: {e}");
+    }
+}
+
+#[test]
 fn tally_counts_each_class_and_the_window() {
     let d = crm();
     let window = DataWindow {

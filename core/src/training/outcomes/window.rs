@@ -92,37 +92,103 @@ impl DataWindow {
     }
 }
 
-/// Seconds in an interval like "30 days", "2 weeks", "1 month 15 days" or "12 hours" (a month
-/// is 30 days and a year 365.25 days, as Postgres' `extract(epoch FROM interval)` counts).
+/// Seconds in an interval as Postgres writes one: number-unit pairs ("30 days", "2 weeks",
+/// "1 month 15 days", "12 hours 30 mins", "1.5 days", the unit glued on or abbreviated as
+/// "30d", "36h", "90 min", "2w", "1y"), a clock time ("1 day 02:30", "36:00:00"), or ISO 8601
+/// ("P30D", "P1M15D", "PT36H", "P2W"). A month is 30 days and a year 365.25 days, as Postgres'
+/// `extract(epoch FROM interval)` counts.
 pub fn parse_interval_seconds(text: &str) -> CoreResult<f64> {
     let bad = || {
         core_err!(
             InvalidArgument,
-            "option \"mature_after\" must be a positive interval like \"30 days\", \"6 weeks\" or \"3 months\", got \"{text}\""
+            "option \"mature_after\" must be a positive interval like \"30 days\", \"6 weeks\", \"3 months\", \"1 day 12:00\" or \"P30D\", got \"{text}\""
         )
     };
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if words.is_empty() || !words.len().is_multiple_of(2) {
-        return Err(bad());
+    let trimmed = text.trim();
+    let seconds = match trimmed.strip_prefix(['P', 'p']) {
+        Some(iso) => iso_8601_seconds(iso),
+        None => postgres_interval_seconds(trimmed),
     }
-    let mut seconds = 0.0;
-    for pair in words.chunks(2) {
-        let n: f64 = pair[0].parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0).ok_or_else(bad)?;
-        let unit = match pair[1].to_ascii_lowercase().trim_end_matches('s') {
-            "second" | "sec" => 1.0,
-            "minute" | "min" => 60.0,
-            "hour" => 3_600.0,
-            "day" => 86_400.0,
-            "week" => 7.0 * 86_400.0,
-            "month" | "mon" => 30.0 * 86_400.0,
-            "year" => 365.25 * 86_400.0,
-            _ => return Err(bad()),
-        };
-        seconds += n * unit;
-    }
+    .ok_or_else(bad)?;
     if seconds > 0.0 && seconds.is_finite() {
         Ok(seconds)
     } else {
         Err(bad())
     }
+}
+
+/// Seconds per unit name (singular, plural or abbreviated, any case), as Postgres reads them.
+fn unit_seconds(unit: &str) -> Option<f64> {
+    let unit = unit.to_ascii_lowercase();
+    let unit = if unit.len() > 1 { unit.trim_end_matches('s') } else { unit.as_str() };
+    Some(match unit {
+        "second" | "sec" | "s" => 1.0,
+        "minute" | "min" | "m" => 60.0,
+        "hour" | "hr" | "h" => 3_600.0,
+        "day" | "d" => 86_400.0,
+        "week" | "w" => 7.0 * 86_400.0,
+        "month" | "mon" => 30.0 * 86_400.0,
+        "year" | "yr" | "y" => 365.25 * 86_400.0,
+        _ => return None,
+    })
+}
+
+/// A non-negative finite number.
+fn amount(text: &str) -> Option<f64> {
+    text.parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)
+}
+
+/// "H:MM" or "H:MM:SS" (hours may exceed 24).
+fn clock_seconds(token: &str) -> Option<f64> {
+    let parts: Vec<&str> = token.split(':').collect();
+    if !(2..=3).contains(&parts.len()) {
+        return None;
+    }
+    let factors = [3_600.0, 60.0, 1.0];
+    parts.iter().zip(factors).map(|(p, f)| amount(p).map(|v| v * f)).sum()
+}
+
+fn postgres_interval_seconds(text: &str) -> Option<f64> {
+    let mut tokens = text.split_whitespace().peekable();
+    let (mut seconds, mut any) = (0.0, false);
+    while let Some(token) = tokens.next() {
+        any = true;
+        if token.contains(':') {
+            seconds += clock_seconds(token)?;
+            continue;
+        }
+        let split = token.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(token.len());
+        let (number, glued) = token.split_at(split);
+        let n = amount(number)?;
+        let unit = if glued.is_empty() { tokens.next()? } else { glued };
+        seconds += n * unit_seconds(unit)?;
+    }
+    any.then_some(seconds)
+}
+
+/// The part after "P" of an ISO 8601 duration: nY nM nW nD, then after "T" nH nM nS.
+fn iso_8601_seconds(text: &str) -> Option<f64> {
+    let (date, time) = match text.split_once(['T', 't']) {
+        Some((d, t)) if !t.is_empty() => (d, Some(t)),
+        Some(_) => return None,
+        None => (text, None),
+    };
+    let designators = |part: &str, units: &[(char, f64)]| -> Option<f64> {
+        let (mut total, mut number) = (0.0, String::new());
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' || c == ',' {
+                number.push(if c == ',' { '.' } else { c });
+            } else {
+                let (_, f) = units.iter().find(|(u, _)| u.eq_ignore_ascii_case(&c))?;
+                total += amount(&number)? * f;
+                number.clear();
+            }
+        }
+        number.is_empty().then_some(total)
+    };
+    let day = 86_400.0;
+    let date_units = [('Y', 365.25 * day), ('M', 30.0 * day), ('W', 7.0 * day), ('D', day)];
+    let time_units = [('H', 3_600.0), ('M', 60.0), ('S', 1.0)];
+    let seconds = designators(date, &date_units)? + time.map_or(Some(0.0), |t| designators(t, &time_units))?;
+    (!date.is_empty() || time.is_some()).then_some(seconds)
 }
