@@ -47,6 +47,9 @@ pub struct GbmModel {
     flat: Option<FlatTrees>,
     /// TreeSHAP tables and constants, computed once per model, on its first explanation.
     shap: OnceLock<TreeShapPlan>,
+    /// Squared-error trees of a numeric label (`options.task = 'regression'`): the sum of the
+    /// trees is the predicted value, not log-odds. Read from the model text's objective.
+    regression: bool,
 }
 
 #[derive(Clone, PartialEq)]
@@ -60,8 +63,8 @@ enum TreeSource {
 impl GbmModel {
     /// Reads LightGBM's model text; an error says what in it this build cannot score.
     pub fn from_model_text(text: String) -> Result<GbmModel, String> {
-        let trees = parse_model_text(&text)?;
-        Ok(GbmModel::of(TreeSource::LightGbm(text), 0.0, trees))
+        let (trees, regression) = parse_model_text(&text)?;
+        Ok(GbmModel { regression, ..GbmModel::of(TreeSource::LightGbm(text), 0.0, trees) })
     }
 
     /// Reads a forust-ml booster's JSON (artifacts written before LightGBM).
@@ -72,7 +75,7 @@ impl GbmModel {
 
     fn of(source: TreeSource, base_score: f64, trees: Vec<Tree>) -> GbmModel {
         let flat = FlatTrees::new(&trees);
-        GbmModel { source, base_score, trees, flat, shap: OnceLock::new() }
+        GbmModel { source, base_score, trees, flat, shap: OnceLock::new(), regression: false }
     }
 
     /// LightGBM's model text, or forust's JSON for a model trained before LightGBM.
@@ -85,6 +88,11 @@ impl GbmModel {
     /// Whether the trees came from forust-ml (stored as such again).
     pub fn is_forust(&self) -> bool {
         matches!(self.source, TreeSource::Forust(_))
+    }
+
+    /// Whether the trees predict a value (squared error) rather than log-odds.
+    pub fn is_regression(&self) -> bool {
+        self.regression
     }
 
     /// The trees used for prediction, in boosting order.
@@ -117,7 +125,7 @@ impl std::fmt::Debug for GbmModel {
 impl Clone for GbmModel {
     fn clone(&self) -> Self {
         let (source, base_score, trees, flat) = (self.source.clone(), self.base_score, self.trees.clone(), self.flat.clone());
-        GbmModel { source, base_score, trees, flat, shap: OnceLock::new() }
+        GbmModel { source, base_score, trees, flat, shap: OnceLock::new(), regression: self.regression }
     }
 }
 
@@ -193,7 +201,8 @@ fn fit_blocking(
     let lightgbm = |e: String| core_err!(FitFailed, "LightGBM: {e}");
     let Some(_alone) = exclusive_unless(stop) else { return Err(core_err!(Canceled, "the fit was stopped")) };
     let rounds = opts.early_stopping_rounds.filter(|_| valid.is_some());
-    let params = lightgbm_parameters(&opts, rounds.is_some(), train.rows, train.cols, &train.categorical);
+    let regression = train.targets.is_some();
+    let params = lightgbm_parameters(&opts, rounds.is_some(), train.rows, train.cols, &train.categorical, regression);
     let train_set = dataset(&train, &params, None, stop)?;
     // LightGBM has its binned copy: the row-major inputs are not needed any more.
     drop(train);

@@ -70,7 +70,7 @@ where
             ));
         }
         // Row-major, as fit_gbm takes it (it makes its own column-major copy).
-        let data = GbmData { x: x.iter().copied().collect(), rows, cols, y, weights, categorical: Vec::new() };
+        let data = GbmData { x: x.iter().copied().collect(), rows, cols, y, weights, categorical: Vec::new(), targets: None };
         fit_gbm(data, None, &self.0, &mut |_, _| Ok(()))
     }
 }

@@ -65,6 +65,9 @@ pub struct GbmData {
     /// The inputs that are category codes (whole numbers from 0; LightGBM's categorical
     /// features); the training data's list holds for its validation data too.
     pub categorical: Vec<usize>,
+    /// A regression's numeric label per row (`options.task = 'regression'`): then the trees fit
+    /// squared error to these and `y` is not read.
+    pub targets: Option<Vec<f64>>,
 }
 
 /// LightGBM's rows per leaf at least (its default `min_data_in_leaf`).
@@ -88,6 +91,7 @@ pub(crate) fn lightgbm_parameters(
     rows: usize,
     inputs: usize,
     categorical: &[usize],
+    regression: bool,
 ) -> String {
     let categorical = if categorical.is_empty() {
         String::new()
@@ -99,10 +103,15 @@ pub(crate) fn lightgbm_parameters(
     let bagging =
         if opts.subsample < 1.0 { format!(" bagging_fraction={} bagging_freq=1", opts.subsample) } else { String::new() };
     format!(
-        "objective=binary metric={} verbosity=-1 num_threads={} seed={} deterministic=true force_row_wise=true \
+        "objective={} metric={} verbosity=-1 num_threads={} seed={} deterministic=true force_row_wise=true \
          num_iterations={} learning_rate={} num_leaves={} max_depth={} min_data_in_leaf={MIN_ROWS_PER_LEAF} \
          min_sum_hessian_in_leaf={} lambda_l2={} bin_construct_sample_cnt={sample}{bagging}{categorical}",
-        if validation { "binary_logloss" } else { "none" },
+        if regression { "regression" } else { "binary" },
+        match (validation, regression) {
+            (false, _) => "none",
+            (true, false) => "binary_logloss",
+            (true, true) => "l2",
+        },
         opts.threads.max(1),
         opts.seed % (i32::MAX as u64),
         opts.trees,
@@ -156,7 +165,10 @@ pub(crate) fn dataset(d: &GbmData, params: &str, reference: Option<&LgbmDataset>
         stopped(stop)?;
         set.push_rows(rows, d.cols, part * PUSH_ROWS).map_err(lightgbm)?;
     }
-    let labels: Vec<f32> = d.y.iter().map(|&l| l as u8 as f32).collect();
+    let labels: Vec<f32> = match &d.targets {
+        Some(t) => t.iter().map(|&v| v as f32).collect(),
+        None => d.y.iter().map(|&l| l as u8 as f32).collect(),
+    };
     set.set_field("label", &labels).map_err(lightgbm)?;
     let weights: Vec<f32> = d.weights.iter().map(|&w| w as f32).collect();
     set.set_field("weight", &weights).map_err(lightgbm)?;

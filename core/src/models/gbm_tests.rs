@@ -17,7 +17,7 @@ fn data(n: usize, seed: u64) -> GbmData {
         y.push(u(&mut rng) < 1.0 / (1.0 + (-z).exp()));
         x.extend([a, b, c]);
     }
-    GbmData { x, rows: n, cols: 3, y, weights: vec![1.0; n], categorical: Vec::new() }
+    GbmData { x, rows: n, cols: 3, y, weights: vec![1.0; n], categorical: Vec::new(), targets: None }
 }
 
 #[test]
@@ -178,7 +178,7 @@ fn wide(rows: usize, cols: usize, seed: u64) -> GbmData {
             x.push(v + (rng.next_u64() >> 40) as f64 * 1e-9);
         }
     }
-    GbmData { x, rows, cols, y: base.y, weights: base.weights, categorical: Vec::new() }
+    GbmData { x, rows, cols, y: base.y, weights: base.weights, categorical: Vec::new(), targets: None }
 }
 
 #[test]
@@ -210,7 +210,7 @@ fn a_dataset_built_in_parts_grows_the_trees_of_one_built_in_one_call() {
     // in 4 parts, with a validation set binned by reference.
     let (train, valid) = (wide(100_000, 40, 31), wide(5_000, 40, 32));
     let opts = GbmOptions { trees: 5, ..Default::default() };
-    let params = lightgbm_parameters(&opts, true, train.rows, train.cols, &[]);
+    let params = lightgbm_parameters(&opts, true, train.rows, train.cols, &[], false);
     assert!(params.contains("bin_construct_sample_cnt=75000"), "{params}");
     let grown = |set: LgbmDataset, valid: LgbmDataset| {
         let mut booster = LgbmBooster::new(&set, &params).unwrap();
@@ -250,7 +250,7 @@ fn with_categories(n: usize, seed: u64) -> GbmData {
         let lifted = code < 20.0 && code as u64 % 2 == 1;
         y.push(base.y[r] || (lifted && rng.next_u64().is_multiple_of(3)));
     }
-    GbmData { x, rows: n, cols: 4, y, weights: vec![1.0; n], categorical: vec![3] }
+    GbmData { x, rows: n, cols: 4, y, weights: vec![1.0; n], categorical: vec![3], targets: None }
 }
 
 #[test]

@@ -13,22 +13,24 @@ use crate::models::trees::{MissingRule, Node, Tree, MAX_TREES, MAX_TREE_DEPTH};
 const CATEGORICAL_MASK: i64 = 1;
 const DEFAULT_LEFT_MASK: i64 = 2;
 
-/// The trees of a binary log-loss model text, in boosting order.
-pub fn parse_model_text(text: &str) -> Result<Vec<Tree>, String> {
+/// The trees of a binary log-loss or squared-error ("regression") model text, in boosting
+/// order, and whether it is the regression (the trees' sum is then the value, not log-odds).
+pub fn parse_model_text(text: &str) -> Result<(Vec<Tree>, bool), String> {
     let (header, body) = text.split_once("\nTree=").map_or((text, ""), |(h, b)| (h, b));
     let header = key_values(header);
-    match header.get("objective").copied() {
-        Some(o) if binary_log_loss(o) => {}
-        Some(o) => return Err(format!("the model's objective is \"{o}\", not binary log loss")),
+    let regression = match header.get("objective").copied() {
+        Some(o) if binary_log_loss(o) => false,
+        Some("regression") => true,
+        Some(o) => return Err(format!("the model's objective is \"{o}\", not binary log loss or squared error")),
         None => return Err("the model text names no objective".into()),
-    }
+    };
     if header.contains_key("average_output") {
         return Err("the model averages its trees (random forest mode), which this build does not score".into());
     }
     let body = body.split("\nend of trees").next().unwrap_or("");
     let mut trees = Vec::new();
     if body.trim().is_empty() {
-        return Ok(trees);
+        return Ok((trees, regression));
     }
     // Each block starts after "Tree=" with the tree's number.
     for (t, block) in body.split("\nTree=").enumerate() {
@@ -37,7 +39,7 @@ pub fn parse_model_text(text: &str) -> Result<Vec<Tree>, String> {
         }
         trees.push(parse_tree(block).map_err(|e| format!("tree {t}: {e}"))?);
     }
-    Ok(trees)
+    Ok((trees, regression))
 }
 
 /// "binary sigmoid:1": log-odds in, the logistic function out (as scoring applies it).

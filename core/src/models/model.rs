@@ -78,7 +78,11 @@ impl Estimator {
 
     /// Whether the estimator predicts a value (regression) rather than a probability.
     pub fn is_regression(&self) -> bool {
-        matches!(self, Estimator::Linear(_))
+        match self {
+            Estimator::Linear(_) => true,
+            Estimator::Gbm(model) => model.is_regression(),
+            Estimator::Logistic(_) => false,
+        }
     }
 
     /// Log-odds for one transformed input row (the predicted value for a regression).

@@ -99,7 +99,8 @@ fn tree_inconsistencies_are_errors() {
     // A categorical split whose threshold (the index of its category set) names no set.
     assert!(edit("decision_type", "1").contains("category set"));
     assert!(edit("decision_type", "14").contains("missing type 3"));
-    assert!(err_with_text(&model, text.replace("objective=binary sigmoid:1", "objective=regression")).contains("not binary"));
+    assert!(err_with_text(&model, text.replace("objective=binary sigmoid:1", "objective=poisson"))
+        .contains("not binary log loss or squared error"));
 }
 
 #[test]

@@ -368,7 +368,8 @@ mod tests {
     fn trees_are_refused_with_a_clear_error() {
         let mut m = model(Calibration::None);
         let (x, y) = ((0..40).map(|i| i as f64).collect(), (0..40).map(|i| i % 3 == 0).collect());
-        let data = crate::models::GbmData { x, rows: 40, cols: 1, y, weights: vec![1.0; 40], categorical: Vec::new() };
+        let data =
+            crate::models::GbmData { x, rows: 40, cols: 1, y, weights: vec![1.0; 40], categorical: Vec::new(), targets: None };
         let opts = crate::models::GbmOptions { trees: 2, ..Default::default() };
         m.estimator = Estimator::Gbm(crate::models::fit_gbm(data, None, &opts, &mut |_, _| Ok(())).unwrap());
         let err = model_sql(&m).unwrap_err();

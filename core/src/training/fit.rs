@@ -57,7 +57,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(usize, f64) -> Result<(), String>;
 /// columns as categories (one input of level codes each, LightGBM's categorical features),
 /// except after SMOTE, which interpolates between rows and so needs complete numbers and
 /// one-hot levels.
-fn preprocess_options(opts: &TrainOptions, algorithm: Algorithm) -> PreprocessOptions {
+pub(crate) fn preprocess_options(opts: &TrainOptions, algorithm: Algorithm) -> PreprocessOptions {
     let native_missing = algorithm == Algorithm::Gbm && !matches!(opts.resample, Resample::Smote { .. });
     PreprocessOptions { impute_numeric: !native_missing, text_codes: native_missing, ..opts.preprocess.clone() }
 }
@@ -140,7 +140,7 @@ pub fn fit_on_rows(
                     let vy: Vec<bool> = v.iter().map(|&i| data.labels[i]).collect();
                     let vw = vy.iter().map(|&l| if l { w_pos } else { w_neg }).collect();
                     let (rows, cols, x) = (vx.nrows(), vx.ncols(), vx.into_raw_vec_and_offset().0);
-                    Some(GbmData { rows, cols, x, y: vy, weights: vw, categorical: Vec::new() })
+                    Some(GbmData { rows, cols, x, y: vy, weights: vw, categorical: Vec::new(), targets: None })
                 }
                 None => None,
             };
@@ -148,8 +148,15 @@ pub fn fit_on_rows(
             go_on(progress)?;
             let (rows_n, cols_n) = x.dim();
             let categorical = preprocessor.code_inputs();
-            let train =
-                GbmData { x: x.into_raw_vec_and_offset().0, rows: rows_n, cols: cols_n, y: resampled.y, weights, categorical };
+            let train = GbmData {
+                x: x.into_raw_vec_and_offset().0,
+                rows: rows_n,
+                cols: cols_n,
+                y: resampled.y,
+                weights,
+                categorical,
+                targets: None,
+            };
             let model = fit_gbm(train, valid, &params.gbm, &mut *progress).map_err(|e| e.context("gradient boosting failed"))?;
             let trees = crate::models::TreeBooster::trees(&model);
             (Estimator::Gbm(model), true, trees)

@@ -9,18 +9,21 @@ use serde_json::Value;
 
 use crate::core_err;
 use crate::data::{assign_parts, fit_preprocessor_reporting, Part, PreprocessOptions, TrainingData};
+use crate::data::{DesignMatrix, Preprocessor};
 use crate::evaluation::{regression_metrics, tiers_from_quantiles, RegressionMetrics};
+use crate::models::{fit_gbm, gbm_training_bytes, GbmData, GbmModel, GbmOptions};
 use crate::models::{fit_linear, newton_system_bytes, Calibration, Estimator, LeadModel};
 use crate::resources::{Cancel, PhaseTimes};
-use crate::training::fit::probabilities;
-use crate::training::options::{default_value_tiers, regression_algorithm, ClassWeight, TrainOptions};
+use crate::training::fit::{preprocess_options, probabilities, FitParams};
+use crate::training::options::{default_value_tiers, regression_algorithm, Algorithm, ClassWeight, TrainOptions};
 use crate::training::summary::{ClassWeights, EngineReport, PartCount, RegressionReport, ResampleReport, TrainingSummary};
 use crate::training::trained::{TrainedModel, IMPORTANCE_ROWS};
 use crate::CoreResult;
 
-/// Trains a ridge regression of `data.targets` (one finite number per row).
+/// Trains a regression of `data.targets` (one finite number per row): ridge regression, or
+/// boosted trees of squared error with `algorithm => 'gbm'`.
 pub fn train_regression(data: &TrainingData, opts: &TrainOptions, cancel: &dyn Cancel) -> CoreResult<TrainedModel> {
-    regression_algorithm(opts.algorithm)?;
+    let algorithm = regression_algorithm(opts.algorithm)?;
     let mut clock = PhaseTimes::start();
     let n = data.targets.len();
     if n != data.labels.len() {
@@ -42,25 +45,34 @@ pub fn train_regression(data: &TrainingData, opts: &TrainOptions, cancel: &dyn C
             return Err(core_err!(InsufficientData, "the {name} part is empty; give the split more rows or larger fractions"));
         }
     }
-    let preprocess = PreprocessOptions { impute_numeric: true, ..opts.preprocess.clone() };
+    let preprocess = match algorithm {
+        Algorithm::Gbm => preprocess_options(opts, Algorithm::Gbm),
+        _ => PreprocessOptions { impute_numeric: true, ..opts.preprocess.clone() },
+    };
     let (preprocessor, capped_levels) = fit_preprocessor_reporting(&data.columns, &train, &preprocess)?;
     let width = preprocessor.width();
-    opts.max_memory.check(newton_system_bytes(width), || format!("the normal equations of {width} inputs"))?;
+    if algorithm != Algorithm::Gbm {
+        opts.max_memory.check(newton_system_bytes(width), || format!("the normal equations of {width} inputs"))?;
+    }
     opts.max_memory.check(preprocessor.design_size(train.len()).1, || {
         format!("the design matrix of {} rows x {width} inputs", train.len())
     })?;
     let x = preprocessor.transform_rows(&data.columns, &train)?;
     let y: Vec<f64> = train.iter().map(|&i| data.targets[i]).collect();
-    let fit = fit_linear(&x, &y, opts.alpha).map_err(|e| e.context("linear regression failed"))?;
     let input_means = x.column_means();
-    drop(x);
-    let model = LeadModel {
-        preprocessor,
-        estimator: Estimator::Linear(fit),
-        calibration: Calibration::None,
-        input_means,
-        segments: None,
+    let (estimator, gbm) = match algorithm {
+        Algorithm::Gbm => {
+            let params = FitParams::from_options(opts, Algorithm::Gbm).gbm;
+            let model = fit_value_trees(data, x, y, &validation, &preprocessor, &params, opts, cancel)?;
+            (Estimator::Gbm(model), Some(params))
+        }
+        _ => {
+            let fit = fit_linear(&x, &y, opts.alpha).map_err(|e| e.context("linear regression failed"))?;
+            drop(x);
+            (Estimator::Linear(fit), None)
+        }
     };
+    let model = LeadModel { preprocessor, estimator, calibration: Calibration::None, input_means, segments: None };
     clock.lap("fit");
     cancel.check("training")?;
     let predictions = probabilities(&model, data, &(0..n).collect::<Vec<_>>())?;
@@ -92,8 +104,8 @@ pub fn train_regression(data: &TrainingData, opts: &TrainOptions, cancel: &dyn C
         rows: n,
         parts: summary_parts,
         algorithm: model.estimator.algorithm(),
-        alpha: Some(opts.alpha),
-        gbm: None,
+        alpha: gbm.is_none().then_some(opts.alpha),
+        gbm,
         auto: None,
         class_weight: ClassWeight::None,
         class_weights: ClassWeights { negative: 1.0, positive: 1.0 },
@@ -127,6 +139,47 @@ pub fn train_regression(data: &TrainingData, opts: &TrainOptions, cancel: &dyn C
         predictions,
         labels: data.labels.clone(),
     })
+}
+
+/// Boosted trees of squared error on the training rows `x` (targets `y`), stopping early on the
+/// validation rows' squared error; a cancel stops them between trees.
+#[allow(clippy::too_many_arguments)]
+fn fit_value_trees(
+    data: &TrainingData,
+    x: DesignMatrix,
+    y: Vec<f64>,
+    validation: &[usize],
+    preprocessor: &Preprocessor,
+    params: &GbmOptions,
+    opts: &TrainOptions,
+    cancel: &dyn Cancel,
+) -> CoreResult<GbmModel> {
+    let limit = &opts.max_memory;
+    let valid_rows = params.early_stopping_rounds.map(|_| validation);
+    let needed = gbm_training_bytes(x.nrows(), valid_rows.map_or(0, <[usize]>::len), preprocessor.width(), params);
+    limit.check(needed, || format!("boosted trees on {} rows x {} inputs", x.nrows(), preprocessor.width()))?;
+    let categorical = preprocessor.code_inputs();
+    let data_of = |x: DesignMatrix, targets: Vec<f64>| -> CoreResult<GbmData> {
+        let x = x.into_dense(limit, "boosted trees")?;
+        let (rows, cols) = x.dim();
+        Ok(GbmData {
+            x: x.into_raw_vec_and_offset().0,
+            rows,
+            cols,
+            y: vec![false; rows],
+            weights: vec![1.0; rows],
+            categorical: categorical.clone(),
+            targets: Some(targets),
+        })
+    };
+    let valid = match valid_rows {
+        Some(v) => Some(data_of(preprocessor.transform_rows(&data.columns, v)?, v.iter().map(|&i| data.targets[i]).collect())?),
+        None => None,
+    };
+    let train = data_of(x, y)?;
+    let mut stop_on_cancel =
+        |_: usize, _: f64| if cancel.requested() { Err("training was canceled".to_string()) } else { Ok(()) };
+    fit_gbm(train, valid, params, &mut stop_on_cancel).map_err(|e| e.context("gradient boosting failed"))
 }
 
 #[cfg(test)]

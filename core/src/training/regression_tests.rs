@@ -83,11 +83,6 @@ fn what_a_regression_refuses() {
     let mut auto = options(serde_json::json!({"task": "regression"}));
     auto.algorithm = Algorithm::Auto;
     assert_eq!(train_regression(&deals(200), &auto, &NeverCancel).unwrap().model.estimator.algorithm(), "linear");
-    let mut opts = options(serde_json::json!({"task": "regression"}));
-    opts.algorithm = Algorithm::Gbm;
-    let err = train_regression(&deals(200), &opts, &NeverCancel).err().unwrap();
-    assert_eq!(err.kind, crate::ErrorKind::Unsupported);
-    assert!(err.message.contains("'gbm'"), "{err}");
     for bad in [
         serde_json::json!({"task": "regression", "positive_label": "won"}),
         serde_json::json!({"task": "regression", "outcomes": {"converted": ["won"], "not_converted": ["lost"]}}),
@@ -104,4 +99,45 @@ fn what_a_regression_refuses() {
     let mut too_few = options(serde_json::json!({"task": "regression"}));
     too_few.min_class_rows = 1000;
     assert!(train_regression(&deals(200), &too_few, &NeverCancel).is_err());
+}
+
+/// Deals worth 3000 below band 5 and 9000 from it (a step no straight line follows), 5000 more for
+/// Enterprise, plus noise of +-500.
+fn stepped_deals(n: usize) -> TrainingData {
+    let mut data = deals(n);
+    let ColumnData::Numeric(bands) = &data.columns[0].data else { unreachable!() };
+    let bands: Vec<f64> = bands.iter().map(|b| b.unwrap()).collect();
+    for (i, v) in data.targets.iter_mut().enumerate() {
+        let enterprise = *v - 2000.0 - 300.0 * bands[i] > 2500.0;
+        let noise = (*v - 2000.0 - 300.0 * bands[i] - if enterprise { 5000.0 } else { 0.0 }).clamp(-500.0, 500.0);
+        *v = if bands[i] < 5.0 { 3000.0 } else { 9000.0 } + if enterprise { 5000.0 } else { 0.0 } + noise;
+    }
+    data
+}
+
+#[test]
+fn gbm_regression_grows_trees_of_the_value() {
+    let data = stepped_deals(3000);
+    let mut opts = options(serde_json::json!({"task": "regression", "trees": 200}));
+    opts.algorithm = Algorithm::Gbm;
+    let trees = train_regression(&data, &opts, &NeverCancel).unwrap();
+    assert_eq!(trees.model.estimator.algorithm(), "gbm");
+    assert!(trees.model.is_regression());
+    assert!(trees.summary.gbm.is_some() && trees.summary.alpha.is_none());
+    let linear = train_regression(&data, &options(serde_json::json!({"task": "regression"})), &NeverCancel).unwrap();
+    let rmse = |t: &TrainedModel| t.metrics["test"]["rmse"].as_f64().unwrap();
+    // The noise alone gives 289; the line misses the step by far more.
+    assert!(rmse(&trees) < 350.0, "gbm test RMSE {}", rmse(&trees));
+    assert!(rmse(&linear) > 1.5 * rmse(&trees), "linear {} vs gbm {}", rmse(&linear), rmse(&trees));
+    // A value in the label's unit, and TreeSHAP contributions that add up to it.
+    let (mut raw, mut scratch) = (Vec::new(), Vec::new());
+    row_values(&data.columns, 7, &mut raw);
+    let predicted = trees.model.probability(&raw, &mut scratch).unwrap();
+    assert!(predicted > 1000.0, "{predicted}");
+    let e = crate::explain::explain(&trees.model, &raw, &mut scratch).unwrap();
+    let total = e.base_value + e.features.iter().map(|f| f.contribution).sum::<f64>();
+    assert!((total - predicted).abs() < 1e-6, "{total} vs {predicted}");
+    // The artifact keeps it a regression.
+    let decoded = crate::models::decode_model(&crate::models::encode_model(&trees.model, "deals", 1)).unwrap();
+    assert!(decoded.is_regression() && decoded.probability(&raw, &mut scratch).unwrap() == predicted);
 }

@@ -82,6 +82,17 @@ SELECT lead_scoring.expected_value('demo_convert', 'demo_convert', f) FROM lead_
 -- What needs a probability refuses a regression model.
 SELECT lead_scoring.score_100('demo_deal_value', w) FROM won_deals w LIMIT 1;
 SELECT * FROM lead_scoring.optimal_threshold('demo_deal_value', 'f1');
--- A text label, and boosted trees (not yet available for regression), are ERRORs.
+-- A text label is an ERROR.
 SELECT version FROM lead_scoring.train('demo_bad', 'won_deals', 'industry', ARRAY['company_size'], options => '{"task": "regression"}');
-SELECT version FROM lead_scoring.train('demo_bad', 'won_deals', 'deal_value', ARRAY['company_size'], 'gbm', '{"task": "regression"}');
+
+-- Boosted trees learn the value too (LightGBM's squared error, stopping early on the validation
+-- leads' squared error): the same columns, a value in the label's unit, contributions that add
+-- up to it.
+SELECT model_name, algorithm FROM lead_scoring.train('demo_deal_trees', 'won_deals', 'deal_value',
+  ARRAY['company_size', 'industry', 'funding_stage', 'seniority', 'lead_source'], 'gbm',
+  '{"task": "regression", "deploy": "always"}');
+SELECT (metrics -> 'test' ->> 'rmse')::float8 > 0 AS has_rmse, metrics -> 'test' ? 'roc_auc' AS has_auc
+  FROM lead_scoring.models WHERE name = 'demo_deal_trees';
+SELECT round(sum(contribution)::numeric, 6) = round(lead_scoring.score('demo_deal_trees', w)::numeric, 6) AS contributions_add_up,
+       lead_scoring.score('demo_deal_trees', w) > 1000 AS a_deal_value
+  FROM (SELECT * FROM won_deals ORDER BY lead_id LIMIT 1) w, lead_scoring.explain('demo_deal_trees', w) GROUP BY w.*;

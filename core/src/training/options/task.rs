@@ -73,13 +73,10 @@ pub fn check_task_options(o: &TrainOptions, map: &serde_json::Map<String, Value>
 }
 
 /// The algorithm a regression fits: `logistic` and `auto` mean the linear family (ridge
-/// regression); boosted-tree regression is not available yet.
+/// regression), `gbm` boosted trees of squared error (LightGBM's `regression` objective).
 pub fn regression_algorithm(algorithm: Algorithm) -> CoreResult<Algorithm> {
     match algorithm {
         Algorithm::Logistic | Algorithm::Auto => Ok(Algorithm::Logistic),
-        Algorithm::Gbm => Err(core_err!(
-            Unsupported,
-            "algorithm 'gbm' does not support options.task 'regression' yet; use algorithm => 'logistic' (ridge regression) or 'auto'"
-        )),
+        Algorithm::Gbm => Ok(Algorithm::Gbm),
     }
 }
