@@ -244,8 +244,8 @@ def targeted_checks(r):
            "expected_value() refuses a regression model as the conversion model")
     expect(r, "SELECT lead_scoring.expected_value('m', 'g', '{\"visits\": 3, \"src\": \"web\"}'::jsonb)", "must be a regression model", f,
            "expected_value() refuses a classification model as the value model")
-    expect(r, "SELECT lead_scoring.train('z', 'leads', 'visits', algorithm => 'gbm', options => '{\"task\": \"regression\"}')",
-           "does not support options.task 'regression'", f, "train() refuses gbm regression")
+    expect(r, "SELECT lead_scoring.train('z', 'leads', 'src', algorithm => 'gbm', options => '{\"task\": \"regression\"}')",
+           "needs a numeric label", f, "train() refuses a gbm regression of a text label")
     expect(r, "SELECT * FROM lead_scoring.optimal_threshold('m', 'expected_value', cost_per_lead => 'NaN', value_model => 'v')",
            "cost_per_lead must be zero or a positive number", f, "optimal_threshold() with value_model refuses a NaN cost")
     # split_of() by a key of the key's own type (an integer) in a parallel worker: its type check
