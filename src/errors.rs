@@ -72,9 +72,28 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// Quotes a text as a string literal for dynamic SQL, as PostgreSQL's quote_literal() does: a
+/// text with a backslash becomes an E'' literal with the backslashes doubled, so it reads the
+/// same whatever standard_conforming_strings says.
+pub fn quote_literal(text: &str) -> String {
+    let quoted = text.replace('\'', "''");
+    if quoted.contains('\\') {
+        format!("E'{}'", quoted.replace('\\', "\\\\"))
+    } else {
+        format!("'{quoted}'")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_double_quotes_and_backslashes() {
+        assert_eq!(quote_literal("Webinar"), "'Webinar'");
+        assert_eq!(quote_literal("O'Brien"), "'O''Brien'");
+        assert_eq!(quote_literal(r"a\b'c"), r"E'a\\b''c'");
+    }
 
     #[test]
     fn quoting_escapes_embedded_quotes() {

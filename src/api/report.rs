@@ -12,7 +12,7 @@ use crate::core::evaluation::Tiers;
 use crate::core::explain::Importance;
 use crate::core::models::decode_scored_labels;
 use crate::core::report::{render_report, FunnelSection, ReportInput};
-use crate::errors::{bad_data, invalid, raise_core, raise_with_hint, required};
+use crate::errors::{bad_data, invalid, quote_literal, raise_core, raise_with_hint, required};
 use crate::executor::source::resolve_source;
 use pgrx::PgSqlErrorCode;
 use serde_json::Value;
@@ -87,8 +87,8 @@ fn funnel_section(f: &Value, label: &str) -> FunnelSection {
         // The model's own tiers: the same scoring as tier() in a query.
         None => {
             let query = format!(
-                "SELECT s.*, lead_scoring.tier('{}', s) AS lead_scoring_tier FROM (SELECT * FROM {}) AS s",
-                label.replace('\'', "''"),
+                "SELECT s.*, lead_scoring.tier({}, s) AS lead_scoring_tier FROM (SELECT * FROM {}) AS s",
+                quote_literal(label),
                 given.from_sql
             );
             let mut src = resolve_source(&query);

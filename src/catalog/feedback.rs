@@ -3,7 +3,7 @@
 
 use pgrx::prelude::*;
 
-use crate::errors::invalid;
+use crate::errors::{invalid, quote_literal};
 use crate::pg::catalog_settings::CatalogSettings;
 
 /// Stores one rep's label for a lead; returns the feedback row's id.
@@ -20,7 +20,7 @@ pub fn record_feedback(model: &str, lead_key: &str, correct_label: bool, note: O
 /// SQL of a `LEFT JOIN LATERAL` giving `<alias>.correct_label`, the latest label flagged for the
 /// lead whose key is `key_sql` (an expression over the joined row, compared as text), or NULL.
 pub fn latest_feedback_join(model: &str, key_sql: &str, alias: &str) -> String {
-    let model_literal = format!("'{}'", model.replace('\'', "''"));
+    let model_literal = quote_literal(model);
     format!(
         "LEFT JOIN LATERAL (SELECT f.correct_label FROM lead_scoring.lead_feedback f
                 WHERE f.model_name OPERATOR(pg_catalog.=) {model_literal}::text

@@ -9,4 +9,5 @@ pub mod metric_aggregates;
 pub mod segment_threshold;
 pub mod ranking_aggregates;
 pub mod thresholds;
+pub mod validation_leads;
 pub mod value_threshold;

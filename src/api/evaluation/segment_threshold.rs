@@ -8,16 +8,10 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
 use crate::api::evaluation::evaluate::score_rows;
-use crate::api::training::split_of::version_keys;
-use crate::catalog::models::parse_model_spec;
-use crate::catalog::split_keys::split_record;
-use crate::errors::{bad_data, quote_ident, raise_with_hint};
+use crate::api::evaluation::validation_leads::validation_leads;
+use crate::errors::{bad_data, quote_ident, quote_literal, raise_with_hint};
 use crate::executor::cache;
 use crate::executor::source::resolve_source;
-
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
 
 /// (name@version, scores, labels) of the validation leads of `segment`.
 pub fn segment_validation(model_name: &str, segment: &str) -> (String, Vec<f64>, Vec<bool>) {
@@ -32,28 +26,18 @@ pub fn segment_validation(model_name: &str, segment: &str) -> (String, Vec<f64>,
         )
     };
     let column = model.model.feature_names().nth(segments.feature).expect("the segment column is a feature").to_string();
-    let record = split_record(&parse_model_spec(&spec));
-    if record.source == "query" {
-        raise_with_hint(
-            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            format!("model \"{spec}\" was trained on a query, so its validation leads cannot be read again by segment"),
-            "train on a table or a view (CREATE VIEW ... AS your query)",
-        );
-    }
-    let keys = version_keys(&spec, None);
+    let leads = validation_leads(&spec, "by segment", "train on a table or a view (CREATE VIEW ... AS your query)");
     let query = format!(
-        "SELECT s.* FROM {relation} s
-          WHERE s.{column}::text = {segment} AND lead_scoring.split_of({model}, s.{key}::text) = 'validation'",
-        relation = record.source,
+        "SELECT s.* FROM {relation} s WHERE s.{column}::text = {segment} AND {validation}",
+        relation = leads.relation,
         column = quote_ident(&column),
-        segment = literal(segment),
-        model = literal(&spec),
-        key = quote_ident(&keys.column),
+        segment = quote_literal(segment),
+        validation = leads.condition(),
     );
     let any = Spi::get_one::<bool>(&format!("SELECT EXISTS ({query})"))
         .unwrap_or_else(|e| bad_data(format!("cannot read the validation leads of model \"{spec}\": {e}")));
     if any != Some(true) {
-        bad_data(format!("model \"{spec}\" has no validation leads with {column} = '{segment}' in {}", record.source));
+        bad_data(format!("model \"{spec}\" has no validation leads with {column} = '{segment}' in {}", leads.relation));
     }
     let scored = score_rows(model.clone(), &resolve_source(&query), true, None);
     (spec, scored.scores, scored.labels)

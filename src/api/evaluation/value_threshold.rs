@@ -5,22 +5,15 @@
 //! read again from its source, by the lead keys the version recorded (as split_of() finds them).
 
 use crate::api::evaluation::evaluate::score_rows;
-use crate::api::training::split_of::version_keys;
-use crate::catalog::models::parse_model_spec;
-use crate::catalog::split_keys::split_record;
+use crate::api::evaluation::validation_leads::validation_leads;
 use crate::core::data::SplitKey;
 use crate::core::evaluation::{per_lead_value_choice, ThresholdChoice};
-use crate::errors::{bad_data, core_ok, quote_ident, raise_with_hint};
+use crate::errors::{bad_data, core_ok, quote_literal};
 use crate::executor::cache;
 use crate::executor::source::resolve_source;
-use pgrx::PgSqlErrorCode;
 
 /// The column the value model's prediction is read from in the re-read source.
 const VALUE_COLUMN: &str = "lead_scoring_lead_value";
-
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
 
 /// The per-lead expected-value choice on `model_name`'s validation leads, each priced by
 /// `value_model`'s prediction. Returns the model as name@version and the choice.
@@ -30,31 +23,24 @@ pub fn per_lead_value_threshold(model_name: &str, value_model: &str, cost_per_le
     let values = cache::get(value_model);
     values.require_regression("optimal_threshold()'s value_model");
     let spec = format!("{}@{}", model.row.name, model.row.version);
-    let record = split_record(&parse_model_spec(&spec));
-    if record.source == "query" {
-        raise_with_hint(
-            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            format!("model \"{spec}\" was trained on a query, so its validation leads cannot be read again for value_model"),
-            "train on a table or a view (CREATE VIEW ... AS your query), or give one deal_value",
-        );
-    }
-    // An ERROR with a hint when the version recorded no lead keys.
-    let keys = version_keys(&spec, None);
+    let leads = validation_leads(
+        &spec,
+        "for value_model",
+        "train on a table or a view (CREATE VIEW ... AS your query), or give one deal_value",
+    );
     let value_spec = format!("{}@{}", values.row.name, values.row.version);
     let query = format!(
-        "SELECT s.*, lead_scoring.score({value}, s) AS {VALUE_COLUMN} FROM {relation} s \
-          WHERE lead_scoring.split_of({model}, s.{key}::text) = 'validation'",
-        value = literal(&value_spec),
-        relation = record.source,
-        model = literal(&spec),
-        key = quote_ident(&keys.column),
+        "SELECT s.*, lead_scoring.score({value}, s) AS {VALUE_COLUMN} FROM {relation} s WHERE {validation}",
+        value = quote_literal(&value_spec),
+        relation = leads.relation,
+        validation = leads.condition(),
     );
     // The value is read as the rows' numeric key, one number per row in row order.
     let scored = score_rows(model.clone(), &resolve_source(&query), true, Some(VALUE_COLUMN));
     let SplitKey::Time(per_lead) = scored.split_key else { unreachable!("a numeric key column reads as numbers") };
     let lead_values: Vec<f64> = per_lead.iter().map(|v| v.unwrap_or(0.0)).collect();
     if lead_values.is_empty() {
-        bad_data(format!("none of the validation leads of model \"{spec}\" is in {} any more", record.source));
+        bad_data(format!("none of the validation leads of model \"{spec}\" is in {} any more", leads.relation));
     }
     (spec, core_ok(per_lead_value_choice(&scored.scores, &scored.labels, &lead_values, cost_per_lead)))
 }

@@ -10,7 +10,7 @@ use crate::catalog::feedback::{latest_feedback_join, record_feedback};
 use crate::catalog::models::{load_model_row, model_exists, parse_model_spec, ModelSpec};
 use crate::core::data::{ColumnClass, SourceColumn};
 use crate::core::training::TrainOptions;
-use crate::errors::{invalid, quote_ident, raise_with_hint, required};
+use crate::errors::{invalid, quote_ident, quote_literal, raise_with_hint, required};
 use crate::executor::source::{find_column, Source};
 
 /// Records that the lead `lead_key` of `model_name`'s source really is converted
@@ -49,15 +49,20 @@ pub fn with_feedback(model: &str, src: Source, columns: &[SourceColumn], label: 
         )
     });
     let key_col = find_column(columns, key, "key", &src);
-    let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
     let flagged = match (label.class, opts.positive_label.as_deref(), opts.outcomes.as_ref()) {
         // A flagged lead takes the first value of its class (the literal takes the label's type).
         (_, _, Some(o)) => {
-            format!("CASE WHEN fb.correct_label THEN {} ELSE {} END", literal(&o.converted[0]), literal(&o.not_converted[0]))
+            format!(
+                "CASE WHEN fb.correct_label THEN {} ELSE {} END",
+                quote_literal(&o.converted[0]),
+                quote_literal(&o.not_converted[0])
+            )
         }
         (ColumnClass::Boolean, _, None) => "fb.correct_label".to_string(),
         (ColumnClass::Numeric { .. }, None, None) => "fb.correct_label::int".to_string(),
-        (_, Some(p), None) => format!("CASE WHEN fb.correct_label THEN {} ELSE {} END", literal(p), literal(&format!("not {p}"))),
+        (_, Some(p), None) => {
+            format!("CASE WHEN fb.correct_label THEN {} ELSE {} END", quote_literal(p), quote_literal(&format!("not {p}")))
+        }
         _ => invalid(format!(
             "options.use_feedback needs a boolean or 0/1 label, options.positive_label or options.outcomes; \"{}\" is {}",
             label.name, label.type_name
