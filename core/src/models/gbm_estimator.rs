@@ -8,7 +8,7 @@
 //! stopping); the training pipeline calls [`fit_gbm`] with its validation part instead.
 
 use linfa::dataset::{AsSingleTargets, DatasetBase};
-use linfa::traits::{Fit, PredictInplace};
+use linfa::traits::Fit;
 use linfa::ParamGuard;
 use ndarray::{Array1, ArrayBase, Data, Ix2};
 
@@ -99,27 +99,7 @@ impl GbmModel {
     }
 }
 
-impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<f64>> for GbmModel {
-    fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, y: &mut Array1<f64>) {
-        assert_eq!(x.nrows(), y.len(), "one prediction per row");
-        self.each_probability(x, |i, p| y[i] = p);
-    }
-
-    fn default_target(&self, x: &ArrayBase<D, Ix2>) -> Array1<f64> {
-        Array1::zeros(x.nrows())
-    }
-}
-
-impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<bool>> for GbmModel {
-    fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, y: &mut Array1<bool>) {
-        assert_eq!(x.nrows(), y.len(), "one prediction per row");
-        self.each_probability(x, |i, p| y[i] = p >= 0.5);
-    }
-
-    fn default_target(&self, x: &ArrayBase<D, Ix2>) -> Array1<bool> {
-        Array1::from_elem(x.nrows(), false)
-    }
-}
+crate::models::linfa_dataset::probability_predictions!(GbmModel);
 
 #[cfg(test)]
 mod tests {

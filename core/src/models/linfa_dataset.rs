@@ -1,5 +1,6 @@
-//! What the core's estimators read from a linfa dataset when fitted through `linfa::traits::Fit`:
-//! the labels and the sample weights.
+//! The core's estimators as linfa sees them: what they read from a dataset when fitted through
+//! `linfa::traits::Fit` (the labels and the sample weights), and what they predict through
+//! `linfa::traits::Predict` (a probability or a class per row).
 
 use linfa::dataset::AsSingleTargets;
 use linfa::DatasetBase;
@@ -20,3 +21,37 @@ where
         None => vec![1.0; rows],
     }
 }
+
+/// linfa's `Predict` for a fitted classifier with an
+/// `each_probability(&self, x, put: impl FnMut(row, probability))` method: probabilities as
+/// `Array1<f64>`, classes (probability >= 0.5) as `Array1<bool>`.
+macro_rules! probability_predictions {
+    ($fitted:ty) => {
+        impl<D: ndarray::Data<Elem = f64>>
+            linfa::traits::PredictInplace<ndarray::ArrayBase<D, ndarray::Ix2>, ndarray::Array1<f64>> for $fitted
+        {
+            fn predict_inplace(&self, x: &ndarray::ArrayBase<D, ndarray::Ix2>, y: &mut ndarray::Array1<f64>) {
+                assert_eq!(x.nrows(), y.len(), "one prediction per row");
+                self.each_probability(x, |i, p| y[i] = p);
+            }
+
+            fn default_target(&self, x: &ndarray::ArrayBase<D, ndarray::Ix2>) -> ndarray::Array1<f64> {
+                ndarray::Array1::zeros(x.nrows())
+            }
+        }
+
+        impl<D: ndarray::Data<Elem = f64>>
+            linfa::traits::PredictInplace<ndarray::ArrayBase<D, ndarray::Ix2>, ndarray::Array1<bool>> for $fitted
+        {
+            fn predict_inplace(&self, x: &ndarray::ArrayBase<D, ndarray::Ix2>, y: &mut ndarray::Array1<bool>) {
+                assert_eq!(x.nrows(), y.len(), "one prediction per row");
+                self.each_probability(x, |i, p| y[i] = p >= 0.5);
+            }
+
+            fn default_target(&self, x: &ndarray::ArrayBase<D, ndarray::Ix2>) -> ndarray::Array1<bool> {
+                ndarray::Array1::from_elem(x.nrows(), false)
+            }
+        }
+    };
+}
+pub(crate) use probability_predictions;

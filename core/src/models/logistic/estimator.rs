@@ -9,7 +9,7 @@
 //! sparse, which a linfa dataset's dense records are not.
 
 use linfa::dataset::{AsSingleTargets, DatasetBase};
-use linfa::traits::{Fit, PredictInplace};
+use linfa::traits::Fit;
 use ndarray::{Array1, ArrayBase, Data, Ix2};
 
 use super::fit::fit_logistic;
@@ -65,27 +65,7 @@ impl LogisticFit {
     }
 }
 
-impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<f64>> for LogisticFit {
-    fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, y: &mut Array1<f64>) {
-        assert_eq!(x.nrows(), y.len(), "one prediction per row");
-        self.each_probability(x, |i, p| y[i] = p);
-    }
-
-    fn default_target(&self, x: &ArrayBase<D, Ix2>) -> Array1<f64> {
-        Array1::zeros(x.nrows())
-    }
-}
-
-impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<bool>> for LogisticFit {
-    fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, y: &mut Array1<bool>) {
-        assert_eq!(x.nrows(), y.len(), "one prediction per row");
-        self.each_probability(x, |i, p| y[i] = p >= 0.5);
-    }
-
-    fn default_target(&self, x: &ArrayBase<D, Ix2>) -> Array1<bool> {
-        Array1::from_elem(x.nrows(), false)
-    }
-}
+crate::models::linfa_dataset::probability_predictions!(LogisticFit);
 
 #[cfg(test)]
 mod tests {
