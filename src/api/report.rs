@@ -11,7 +11,7 @@ use crate::catalog::monitoring::latest_monitoring;
 use crate::core::evaluation::Tiers;
 use crate::core::explain::Importance;
 use crate::core::models::decode_scored_labels;
-use crate::core::report::{render_report, FunnelSection, ReportInput};
+use crate::core::report::{render_report, FunnelSection, ReportInput, SegmentTiers};
 use crate::errors::{bad_data, invalid, quote_literal, raise_core, raise_with_hint, required};
 use crate::executor::source::resolve_source;
 use pgrx::PgSqlErrorCode;
@@ -48,6 +48,7 @@ fn report(model_name: Option<&str>, funnel: default!(Option<pgrx::JsonB>, "NULL"
         created_at,
         threshold: row.threshold,
         tiers,
+        segment_tiers: segment_tiers(&row, &label),
         metrics,
         card_markdown,
         scores,
@@ -56,6 +57,23 @@ fn report(model_name: Option<&str>, funnel: default!(Option<pgrx::JsonB>, "NULL"
         monitoring: latest_monitoring(&row.name),
         funnel: funnel.map(|f| funnel_section(&f.0, &label)),
     })
+}
+
+/// The segments of a version trained with `options.segment_tiers`, each with the threshold chosen
+/// on its validation leads and its tiers as stored (set_tiers(..., segment) may have changed them).
+fn segment_tiers(row: &crate::catalog::models::ModelRow, label: &str) -> Vec<SegmentTiers> {
+    crate::catalog::segments::segment_entries(row)
+        .iter()
+        .filter_map(|e| {
+            let tiers = Tiers::from_json(e.get("tiers")?)
+                .unwrap_or_else(|err| raise_core(err.context(format!("model \"{label}\" has unreadable tiers for a segment"))));
+            Some(SegmentTiers {
+                segment: e.get("segment")?.as_str()?.to_string(),
+                threshold: e.get("threshold").and_then(Value::as_f64),
+                tiers,
+            })
+        })
+        .collect()
 }
 
 /// The Funnel section for the `funnel` argument, tiers from the model `label` (name@version)

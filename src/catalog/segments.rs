@@ -8,8 +8,9 @@ use crate::catalog::models::ModelRow;
 use crate::errors::invalid;
 use crate::pg::catalog_settings::CatalogSettings;
 
-/// (segment value, its tiers as stored) for each segment entry of the version that has tiers.
-pub fn segment_tiers(row: &ModelRow) -> Vec<(String, serde_json::Value)> {
+/// The version's `training.segments` entries (one object per segment value), empty for a
+/// version without segments.
+pub fn segment_entries(row: &ModelRow) -> Vec<serde_json::Value> {
     let _settings = CatalogSettings::pin();
     let entries = Spi::get_one_with_args::<JsonB>(
         "SELECT training #> '{segments,segments}' FROM lead_scoring.models WHERE name = $1 AND version = $2",
@@ -17,8 +18,15 @@ pub fn segment_tiers(row: &ModelRow) -> Vec<(String, serde_json::Value)> {
     )
     .unwrap_or_else(|e| invalid(format!("cannot read lead_scoring.models: {e}")))
     .map(|j| j.0);
-    let Some(serde_json::Value::Array(entries)) = entries else { return Vec::new() };
-    entries
+    match entries {
+        Some(serde_json::Value::Array(entries)) => entries,
+        _ => Vec::new(),
+    }
+}
+
+/// (segment value, its tiers as stored) for each segment entry of the version that has tiers.
+pub fn segment_tiers(row: &ModelRow) -> Vec<(String, serde_json::Value)> {
+    segment_entries(row)
         .into_iter()
         .filter_map(|mut e| {
             let tiers = e.get_mut("tiers")?.take();

@@ -210,6 +210,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(outbound_before, outbound_after);
+        // report() shows each segment's own tiers, Webinar's as just set.
+        let html = Spi::get_one::<String>("SELECT lead_scoring.report('seg_tiers')").unwrap().unwrap();
+        let table = &html[html.find("<h3>Tiers per segment</h3>").expect("the segment tiers table")..];
+        assert!(
+            table.contains("<td><strong>Webinar</strong></td>") && table.contains("<td>hot 0.9, warm 0.5, cold 0</td>"),
+            "{table}"
+        );
+        assert!(table.contains("<td><strong>Outbound</strong></td>"), "{table}");
         let logged = Spi::get_one::<String>(
             "SELECT detail ->> 'segment' FROM lead_scoring.model_events WHERE model_name = 'seg_tiers' AND event = 'tiers_changed'",
         )

@@ -14,5 +14,5 @@ mod svg_chart;
 pub use drift_section::{drift_rows_from_json, MonitoringSnapshot};
 pub use funnel_section::FunnelSection;
 pub use model_card::{render_model_card, version_status, CardEvent, CardInput, EditedCard};
-pub use page::{render_report, ReportInput};
+pub use page::{render_report, ReportInput, SegmentTiers};
 pub use svg_chart::format_number;

@@ -35,6 +35,8 @@ pub struct ReportInput {
     pub created_at: String,
     pub threshold: f64,
     pub tiers: Tiers,
+    /// The segments whose leads are tiered by tiers of their own (`options.segment_tiers`).
+    pub segment_tiers: Vec<SegmentTiers>,
     /// `models.metrics` (per part).
     pub metrics: Value,
     /// The model card in markdown (`model_card()`'s text).
@@ -46,6 +48,14 @@ pub struct ReportInput {
     pub monitoring: Option<MonitoringSnapshot>,
     /// `funnel()` over a CRM source, when the caller asked for it.
     pub funnel: Option<FunnelSection>,
+}
+
+/// One segment's own threshold and tiers, as `tier()` applies them to the segment's leads.
+pub struct SegmentTiers {
+    pub segment: String,
+    /// The threshold chosen on the segment's validation leads at training.
+    pub threshold: Option<f64>,
+    pub tiers: Tiers,
 }
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;color:#222;margin:24px auto;max-width:1160px;padding:0 16px;background:#fff}\
@@ -133,6 +143,7 @@ fn classification_body(out: &mut String, r: &ReportInput) {
     out.push_str(&importance_chart(&r.importance));
     out.push('\n');
     out.push_str(&tier_table(&r.tiers, r.threshold, &r.scores, &r.labels));
+    out.push_str(&segment_tier_table(&r.segment_tiers));
 }
 
 /// Headline numbers of the test part.
@@ -273,6 +284,32 @@ pub fn tier_table(tiers: &Tiers, threshold: f64, scores: &[f64], labels: &[bool]
             escape(&t.name),
             format_number(t.min_score, 4),
             members.len()
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    out
+}
+
+/// The segments with tiers of their own, one row each: the tier table above is the version's
+/// tiers, which tier() applies only to the leads of the other segments.
+pub fn segment_tier_table(segments: &[SegmentTiers]) -> String {
+    if segments.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<h3>Tiers per segment</h3>\n");
+    out.push_str("<p class=\"note\">Leads of these segments are tiered by their segment model's own threshold and tiers (options.segment_tiers, set_tiers(..., segment)); the table above holds for the other leads.</p>\n");
+    out.push_str(
+        "<table class=\"tiers\"><thead><tr><th>segment</th><th>threshold</th><th>tiers, scores from</th></tr></thead><tbody>\n",
+    );
+    for s in segments {
+        let threshold = s.threshold.map_or_else(|| "n/a".to_string(), |t| format_number(t, 4));
+        let bands: Vec<String> =
+            s.tiers.0.iter().map(|t| format!("{} {}", escape(&t.name), format_number(t.min_score, 4))).collect();
+        let _ = writeln!(
+            out,
+            "<tr><td><strong>{}</strong></td><td class=\"num\">{threshold}</td><td>{}</td></tr>",
+            escape(&s.segment),
+            bands.join(", ")
         );
     }
     out.push_str("</tbody></table>\n");

@@ -26,6 +26,7 @@ fn input() -> ReportInput {
             Tier { name: "warm".into(), min_score: 0.3 },
             Tier { name: "cold".into(), min_score: 0.0 },
         ]),
+        segment_tiers: Vec::new(),
         metrics: json!({"test": {"roc_auc": 0.8123, "pr_auc": 0.7, "precision": 0.6, "recall": 0.5, "rows": 100}}),
         card_markdown: "# Model card: demo (version 2, deployed)\n\n## Known limitations\n\n- few rows\n".into(),
         scores,
@@ -121,6 +122,24 @@ fn tier_table_counts_validation_leads_per_tier() {
         .contains("<td><strong>cold</strong></td><td class=\"num\">0</td><td class=\"num\">0.3</td><td class=\"num\">60</td>"));
     let hot_converted = r.scores.iter().zip(&r.labels).filter(|(s, y)| **s >= 0.6 && **y).count();
     assert!(html.contains(&format!("<td class=\"num\">{hot_converted}</td>")));
+}
+
+#[test]
+fn segments_with_their_own_tiers_get_a_row_each() {
+    let mut r = input();
+    assert!(!render_report(&r).contains("Tiers per segment"), "no segment table without segment tiers");
+    r.segment_tiers = vec![SegmentTiers {
+        segment: "Web <form>".into(),
+        threshold: Some(0.41234),
+        tiers: Tiers(vec![Tier { name: "hot".into(), min_score: 0.5 }, Tier { name: "cold".into(), min_score: 0.0 }]),
+    }];
+    let html = render_report(&r);
+    let table = &html[html.find("<h3>Tiers per segment</h3>").expect("the segment table")..];
+    assert!(html.find("<h2>Tiers</h2>").unwrap() < html.find("<h3>Tiers per segment</h3>").unwrap());
+    assert!(
+        table.contains("<td><strong>Web &lt;form&gt;</strong></td><td class=\"num\">0.4123</td><td>hot 0.5, cold 0</td>"),
+        "{table}"
+    );
 }
 
 #[test]
