@@ -68,8 +68,11 @@ fn main() {
     println!("{} trees, {} leads, leaf masks {} KiB", list.len(), n, masks.bytes() / 1024);
     let (walk_ns, reference) = time(&probe.x, cols, |r| list.iter().map(|t| t.predict(r)).sum::<f64>());
     println!("{:<40} {:>9.1} ns a lead", "node walk (Tree::predict)", walk_ns);
-    let variants: [Variant; 2] =
-        [("flat 24-byte nodes (FlatTrees)", &|r| flat.sum(r)), ("leaf masks per input bin (LeafMasks)", &|r| masks.sum(r))];
+    let variants: [Variant; 3] = [
+        ("flat 24-byte nodes (FlatTrees)", &|r| flat.sum(r)),
+        ("leaf masks, baseline x86-64 (SSE2)", &|r| masks.sum_portable(r)),
+        ("leaf masks, AVX2 where the CPU has it", &|r| masks.sum(r)),
+    ];
     for (name, sum) in variants {
         let (ns, sums) = time(&probe.x, cols, sum);
         assert!(sums == reference, "{name} differs from the node walk");
