@@ -19,7 +19,7 @@ const CODES: usize = 10;
 /// A way of summing the trees, named.
 type Variant<'a> = (&'static str, &'a dyn Fn(&[f64]) -> f64);
 
-/// `n` synthetic leads: numbers (10% missing), category codes with 3 to 48 levels, and a label
+/// `n` synthetic leads: continuous numbers (10% missing; LightGBM cuts each into 255 bins), category codes with 3 to 48 levels, and a label
 /// from a mix of both.
 fn leads(n: usize, seed: u64) -> GbmData {
     let mut rng = SeededRng::new(seed);
@@ -28,7 +28,7 @@ fn leads(n: usize, seed: u64) -> GbmData {
     for _ in 0..n {
         let mut z = 0.0;
         for j in 0..NUMERIC {
-            let v = if u() < 0.1 { f64::NAN } else { (u() * 100.0).round() / 10.0 * (j + 1) as f64 };
+            let v = if u() < 0.1 { f64::NAN } else { u() * 10.0 * (j + 1) as f64 };
             z += if v.is_nan() { 0.3 } else { ((v / (j + 1) as f64) - 5.0) * 0.1 * if j % 2 == 0 { 1.0 } else { -1.0 } };
             x.push(v);
         }
