@@ -62,10 +62,12 @@ fn main() {
     let model = fit_gbm(leads(50_000, 1), None, &opts, &mut |_, _| Ok(())).expect("LightGBM fits");
     let list: &[Tree] = model.tree_list();
     let flat = FlatTrees::new(list).expect("LightGBM's trees flatten");
+    let built = Instant::now();
     let masks = LeafMasks::new(list).expect("trees of up to 32 leaves");
+    let build_ms = built.elapsed().as_secs_f64() * 1e3;
     let probe = leads(n, 2);
     let cols = probe.cols;
-    println!("{} trees, {} leads, leaf masks {} KiB", list.len(), n, masks.bytes() / 1024);
+    println!("{} trees, {} leads, leaf masks {} KiB built in {build_ms:.1} ms", list.len(), n, masks.bytes() / 1024);
     let (walk_ns, reference) = time(&probe.x, cols, |r| list.iter().map(|t| t.predict(r)).sum::<f64>());
     println!("{:<40} {:>9.1} ns a lead", "node walk (Tree::predict)", walk_ns);
     let variants: [Variant; 3] = [
