@@ -27,6 +27,11 @@ const CHUNK: usize = 32;
 const MAX_CUTS: usize = 1 << 16;
 /// Bytes of masks a model may take before scoring walks the trees instead.
 const MAX_MASK_BYTES: usize = 64 << 20;
+/// Masks computed while building, at most (bins times trees, summed over the inputs): building
+/// runs when a backend loads the model and cannot be cancelled, so a model past it (thousands of
+/// trees on many inputs) walks its trees instead of stalling the load for seconds. 300 trees on
+/// 19 inputs of 255 bins take 1.5 million (a few ms).
+const MAX_BUILD_MASKS: usize = 1 << 26;
 /// Inputs counted on the stack while scoring (more take a heap buffer).
 const STACK_INPUTS: usize = 64;
 
@@ -83,8 +88,13 @@ impl LeafMasks {
         }
         let mut table = MaskTable { stride, masks: Vec::new(), seen: HashMap::new() };
         let mut inputs = Vec::with_capacity(splits.len());
+        let mut work = 0usize;
         for (input, on_input) in splits {
             let cuts = cut_points(trees, &on_input)?;
+            work = work.saturating_add((cuts.len() + 2).saturating_mul(stride));
+            if work > MAX_BUILD_MASKS {
+                return None;
+            }
             let mut rows = Vec::with_capacity(cuts.len() + 1);
             for k in 0..=cuts.len() {
                 // Bin k holds the values in (cuts[k - 1], cuts[k]]: cuts[k] is one of them.

@@ -132,6 +132,21 @@ fn trees_it_cannot_hold_get_none() {
     let mut huge_set = random_tree(&mut rng, 2, 2, false);
     huge_set.nodes[0].categories = Some(vec![1; MAX_CUTS / 32 + 1].into_boxed_slice());
     assert!(LeafMasks::new(&[huge_set]).is_none());
+    // Many trees, each with a threshold of its own on one input: bins times trees past the
+    // building budget (the same trees, fewer, are fine).
+    let mut stump = random_tree(&mut rng, 1, 2, false);
+    stump.nodes[0].categories = None;
+    let stumps = |n: usize| -> Vec<Tree> {
+        (0..n)
+            .map(|t| {
+                let mut s = stump.clone();
+                s.nodes[0].split_value = t as f64;
+                s
+            })
+            .collect()
+    };
+    assert!(LeafMasks::new(&stumps(1000)).is_some());
+    assert!(LeafMasks::new(&stumps(9000)).is_none());
 }
 
 #[test]
