@@ -18,6 +18,7 @@ use crate::models::flat_trees::FlatTrees;
 use crate::models::forust_json::parse_forust_json;
 use crate::models::gbm_inputs::{dataset, lightgbm_parameters, stopped};
 pub use crate::models::gbm_inputs::{GbmData, GbmOptions};
+use crate::models::leaf_masks::LeafMasks;
 use crate::models::lightgbm_ffi::{exclusive_unless, LgbmBooster};
 use crate::models::lightgbm_text::parse_model_text;
 use crate::models::trees::{Tree, MAX_TREES};
@@ -42,14 +43,33 @@ pub struct GbmModel {
     /// Added to the trees' sum (0 for LightGBM, whose first tree holds the starting score).
     base_score: f64,
     trees: Vec<Tree>,
-    /// The same trees as scoring walks them (None for forust-ml trees with missing branches of
-    /// their own, which scoring walks as `trees`).
-    flat: Option<FlatTrees>,
+    /// The same trees as scoring sums them.
+    scoring: Scoring,
     /// TreeSHAP tables and constants, computed once per model, on its first explanation.
     shap: OnceLock<TreeShapPlan>,
     /// Squared-error trees of a numeric label (`options.task = 'regression'`): the sum of the
     /// trees is the predicted value, not log-odds. Read from the model text's objective.
     regression: bool,
+}
+
+/// How scoring sums the trees, the fastest form that holds them; all sum bit for bit alike.
+#[derive(Debug, Clone)]
+enum Scoring {
+    /// Leaf masks per input bin (trees of up to 32 leaves: LightGBM's default is 31).
+    Masks(LeafMasks),
+    /// One flat array of nodes (trees of more leaves).
+    Flat(FlatTrees),
+    /// The trees themselves (forust-ml trees with missing branches of their own).
+    Walk,
+}
+
+impl Scoring {
+    fn of(trees: &[Tree]) -> Scoring {
+        match LeafMasks::new(trees) {
+            Some(masks) => Scoring::Masks(masks),
+            None => FlatTrees::new(trees).map_or(Scoring::Walk, Scoring::Flat),
+        }
+    }
 }
 
 #[derive(Clone, PartialEq)]
@@ -74,8 +94,8 @@ impl GbmModel {
     }
 
     fn of(source: TreeSource, base_score: f64, trees: Vec<Tree>) -> GbmModel {
-        let flat = FlatTrees::new(&trees);
-        GbmModel { source, base_score, trees, flat, shap: OnceLock::new(), regression: false }
+        let scoring = Scoring::of(&trees);
+        GbmModel { source, base_score, trees, scoring, shap: OnceLock::new(), regression: false }
     }
 
     /// LightGBM's model text, or forust's JSON for a model trained before LightGBM.
@@ -124,8 +144,9 @@ impl std::fmt::Debug for GbmModel {
 
 impl Clone for GbmModel {
     fn clone(&self) -> Self {
-        let (source, base_score, trees, flat) = (self.source.clone(), self.base_score, self.trees.clone(), self.flat.clone());
-        GbmModel { source, base_score, trees, flat, shap: OnceLock::new(), regression: self.regression }
+        let (source, base_score, trees, scoring) =
+            (self.source.clone(), self.base_score, self.trees.clone(), self.scoring.clone());
+        GbmModel { source, base_score, trees, scoring, shap: OnceLock::new(), regression: self.regression }
     }
 }
 
@@ -151,9 +172,10 @@ impl TreeBooster for GbmModel {
     #[inline]
     fn log_odds(&self, inputs: &[f64]) -> f64 {
         // The base plus the trees' sum, in this order: forust's models score bit for bit.
-        match &self.flat {
-            Some(flat) => self.base_score + flat.sum(inputs),
-            None => self.base_score + self.trees.iter().map(|t| t.predict(inputs)).sum::<f64>(),
+        match &self.scoring {
+            Scoring::Masks(masks) => self.base_score + masks.sum(inputs),
+            Scoring::Flat(flat) => self.base_score + flat.sum(inputs),
+            Scoring::Walk => self.base_score + self.trees.iter().map(|t| t.predict(inputs)).sum::<f64>(),
         }
     }
 

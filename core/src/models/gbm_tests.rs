@@ -279,9 +279,19 @@ fn categorical_splits_score_and_explain_as_lightgbm_does() {
 }
 
 #[test]
-fn flat_trees_score_bit_for_bit_as_the_tree_walk() {
-    let model = fit(with_categories(3000, 51), GbmOptions { trees: 80, max_depth: 10, ..Default::default() });
+fn flat_trees_and_leaf_masks_score_bit_for_bit_as_the_tree_walk() {
+    // 31 leaves score by leaf masks; 40 (more than a u32 of leaves) by the flat nodes.
+    for (max_leaves, by_masks) in [(31, true), (40, false)] {
+        let opts = GbmOptions { trees: 80, max_depth: 10, max_leaves, ..Default::default() };
+        let model = fit(with_categories(3000, 51), opts);
+        assert_eq!(matches!(model.scoring, Scoring::Masks(_)), by_masks, "{max_leaves} leaves");
+        assert_same_sums(&model);
+    }
+}
+
+fn assert_same_sums(model: &GbmModel) {
     let flat = crate::models::flat_trees::FlatTrees::new(model.tree_list()).expect("LightGBM's trees flatten");
+    let masks = crate::models::leaf_masks::LeafMasks::new(model.tree_list());
     let mut probe = with_categories(500, 52);
     // Zeros, tiny numbers, NaN and odd codes, in every input.
     let odd = [0.0, -0.0, 1e-36, -1e-36, f64::NAN, -1.0, 40.0, 2.5];
@@ -291,6 +301,9 @@ fn flat_trees_score_bit_for_bit_as_the_tree_walk() {
     for row in probe.x.chunks(4) {
         let walked = model.tree_list().iter().map(|t| t.predict(row)).sum::<f64>();
         assert_eq!(flat.sum(row).to_bits(), walked.to_bits(), "{row:?}");
+        if let Some(masks) = &masks {
+            assert_eq!(masks.sum(row).to_bits(), walked.to_bits(), "{row:?}");
+        }
         assert_eq!(model.log_odds(row).to_bits(), walked.to_bits());
     }
 }

@@ -11,6 +11,7 @@ mod forust_json;
 mod gbm;
 mod gbm_inputs;
 mod gbm_estimator;
+mod leaf_masks;
 mod lightgbm_ffi;
 mod lightgbm_text;
 mod linear;
@@ -26,8 +27,10 @@ pub use artifact::{
     decode_model, decode_model_as, decode_scored_labels, encode_model, encode_scored_labels, encode_unbound_model,
 };
 pub use calibration::{expected_calibration_error, fit_isotonic, fit_platt, Calibration, ECE_BINS, PLATT_EPS};
+pub use flat_trees::FlatTrees;
 pub use gbm::{fit_gbm, gbm_training_bytes, GbmData, GbmModel, GbmOptions, TreeBooster};
 pub use gbm_estimator::{GbmParams, ValidGbmParams};
+pub use leaf_masks::LeafMasks;
 pub use lightgbm_ffi::LgbmBooster;
 pub use linear::fit_linear;
 pub(crate) use logistic::fit_logistic_rows;

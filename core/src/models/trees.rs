@@ -1,6 +1,7 @@
-//! The project's own decision trees: what scoring walks and TreeSHAP explains. LightGBM's trees
-//! are converted into this form when a model is loaded (`lightgbm_text.rs`), so a lead is
-//! scored by a plain walk over a `Vec` (no FFI call per row) and explained with our TreeSHAP.
+//! The project's own decision trees: what TreeSHAP explains and scoring sums (in the faster forms
+//! built from them, `leaf_masks.rs` and `flat_trees.rs`, which score bit for bit alike). LightGBM's
+//! trees are converted into this form when a model is loaded (`lightgbm_text.rs`), so a lead is
+//! scored without an FFI call per row and explained with our TreeSHAP.
 //!
 //! Nodes are numbered so that children come after their parent (the root is node 0).
 

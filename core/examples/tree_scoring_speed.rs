@@ -1,0 +1,83 @@
+//! Nanoseconds per lead of each way the project can sum a boosted model's trees, in one run on
+//! the same model and leads: the node walk (`Tree::predict`), the flat 24-byte nodes
+//! (`FlatTrees`) and the leaf masks per input bin (`LeafMasks`, what scoring uses). The model is
+//! LightGBM's, shaped as bench/score_speed_gbm.sh trains it (300 trees of up to 31 leaves grown
+//! leaf-wise, max depth 64, 9 numeric inputs with missing values and 10 category codes);
+//! every variant's sums are checked bit for bit against the node walk's.
+//!
+//! `cargo run --release -p lead_scoring_core --example tree_scoring_speed -- [LEADS] [TREES]`
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use lead_scoring_core::data::SeededRng;
+use lead_scoring_core::models::{fit_gbm, FlatTrees, GbmData, GbmOptions, LeafMasks, Tree};
+
+const NUMERIC: usize = 9;
+const CODES: usize = 10;
+
+/// A way of summing the trees, named.
+type Variant<'a> = (&'static str, &'a dyn Fn(&[f64]) -> f64);
+
+/// `n` synthetic leads: continuous numbers (10% missing; LightGBM cuts each into 255 bins), category codes with 3 to 48 levels, and a label
+/// from a mix of both.
+fn leads(n: usize, seed: u64) -> GbmData {
+    let mut rng = SeededRng::new(seed);
+    let mut u = move || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let (mut x, mut y) = (Vec::with_capacity(n * (NUMERIC + CODES)), Vec::with_capacity(n));
+    for _ in 0..n {
+        let mut z = 0.0;
+        for j in 0..NUMERIC {
+            let v = if u() < 0.1 { f64::NAN } else { u() * 10.0 * (j + 1) as f64 };
+            z += if v.is_nan() { 0.3 } else { ((v / (j + 1) as f64) - 5.0) * 0.1 * if j % 2 == 0 { 1.0 } else { -1.0 } };
+            x.push(v);
+        }
+        for j in 0..CODES {
+            let code = (u() * (3 + 5 * j) as f64).floor();
+            z += ((code * 7.0 + j as f64) % 5.0 - 2.0) * 0.15;
+            x.push(code);
+        }
+        y.push(u() < 1.0 / (1.0 + (-z).exp()));
+    }
+    let categorical = (NUMERIC..NUMERIC + CODES).collect();
+    GbmData { x, rows: n, cols: NUMERIC + CODES, y, weights: vec![1.0; n], categorical, targets: None }
+}
+
+/// Best of three: nanoseconds per lead of `sum` over `rows`, and the sums of the last round.
+fn time(rows: &[f64], cols: usize, sum: impl Fn(&[f64]) -> f64) -> (f64, Vec<u64>) {
+    let mut best = f64::INFINITY;
+    let mut sums = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        sums = rows.chunks(cols).map(|r| black_box(sum(black_box(r))).to_bits()).collect();
+        best = best.min(start.elapsed().as_nanos() as f64 / sums.len() as f64);
+    }
+    (best, sums)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().expect("a whole number"));
+    let (n, trees) = (args.next().unwrap_or(100_000), args.next().unwrap_or(300));
+    let opts = GbmOptions { trees, max_depth: 64, max_leaves: 31, early_stopping_rounds: None, threads: 2, ..Default::default() };
+    let model = fit_gbm(leads(50_000, 1), None, &opts, &mut |_, _| Ok(())).expect("LightGBM fits");
+    let list: &[Tree] = model.tree_list();
+    let flat = FlatTrees::new(list).expect("LightGBM's trees flatten");
+    let built = Instant::now();
+    let masks = LeafMasks::new(list).expect("trees of up to 32 leaves");
+    let build_ms = built.elapsed().as_secs_f64() * 1e3;
+    let probe = leads(n, 2);
+    let cols = probe.cols;
+    println!("{} trees, {} leads, leaf masks {} KiB built in {build_ms:.1} ms", list.len(), n, masks.bytes() / 1024);
+    let (walk_ns, reference) = time(&probe.x, cols, |r| list.iter().map(|t| t.predict(r)).sum::<f64>());
+    println!("{:<40} {:>9.1} ns a lead", "node walk (Tree::predict)", walk_ns);
+    let variants: [Variant; 3] = [
+        ("flat 24-byte nodes (FlatTrees)", &|r| flat.sum(r)),
+        ("leaf masks, baseline x86-64 (SSE2)", &|r| masks.sum_portable(r)),
+        ("leaf masks, AVX2 where the CPU has it", &|r| masks.sum(r)),
+    ];
+    for (name, sum) in variants {
+        let (ns, sums) = time(&probe.x, cols, sum);
+        assert!(sums == reference, "{name} differs from the node walk");
+        println!("{name:<40} {ns:>9.1} ns a lead ({:.1}x the node walk's speed)", walk_ns / ns);
+    }
+}
