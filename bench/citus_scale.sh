@@ -3,7 +3,8 @@
 # leads (default 1,000,000; 32 shards on two workers) against the same on a local table of the
 # coordinator ("one node"), in the same run. All three nodes share this machine's cores, so the
 # ratio shows the overhead of distribution here, not the speed-up of real separate workers. Steps:
-# train() (with the coordinator backend's peak memory growth, VmHWM from /proc), score(), tier()
+# train() (with the rows it read into the backend, options.sample_rows, and the coordinator
+# backend's peak memory growth, VmHWM from /proc), score(), tier()
 # and roc_auc() over the table (a partial aggregate per shard on Citus).
 # Usage: bash bench/citus_scale.sh [ROWS]
 source "$(dirname "$0")/lib.sh"
@@ -42,6 +43,8 @@ echo "bench: training" >&2
 read -r train_local peak_local <<<"$(train_with_peak one_node bench_leads)"
 read -r train_dist peak_dist <<<"$(train_with_peak distributed dist_leads)"
 same=$(cpsql -tA -c "SELECT max(abs(d.coefficient - l.coefficient)) < 1e-6 FROM lead_scoring.feature_importance('distributed') d JOIN lead_scoring.feature_importance('one_node') l USING (feature)")
+# The rows the coordinator read (options.sample_rows) out of all of them.
+sampled=$(cpsql -tA -c "SELECT (training->'sample'->>'rows_sampled') || ' of ' || (training->>'rows') FROM lead_scoring.models WHERE name = 'distributed'")
 best3() {
   local best=""
   for _ in 1 2 3; do best=$(best_of "$best" "$(timed "$1")"); done
@@ -58,7 +61,7 @@ same_auc=$(cpsql -tA -c "SELECT (SELECT lead_scoring.roc_auc(lead_scoring.score(
                               = (SELECT lead_scoring.roc_auc(lead_scoring.score('one_node', l), converted) FROM dist_leads l)")
 echo "| rows | step | one node (s) | distributed, 2 workers (s) | distributed / one node |"
 echo "| --- | --- | --- | --- | --- |"
-echo "| $rows | train(), engine aggregate (coefficients equal to 1e-6: $same; coordinator peak memory growth: one node $peak_local MB, distributed $peak_dist MB) | $train_local | $train_dist | $(ratio "$train_dist" "$train_local")x |"
+echo "| $rows | train(), engine aggregate (coefficients equal to 1e-6: $same; rows read into the coordinator: $sampled; coordinator peak memory growth: one node $peak_local MB, distributed $peak_dist MB) | $train_local | $train_dist | $(ratio "$train_dist" "$train_local")x |"
 echo "| $rows | sum(score()) over the table, best of 3 | $score_local | $score_dist | $(ratio "$score_dist" "$score_local")x |"
 echo "| $rows | count(*) GROUP BY tier(), best of 3 | $tier_local | $tier_dist | $(ratio "$tier_dist" "$tier_local")x |"
 echo "| $rows | roc_auc(score(), converted), best of 3 (equal: $same_auc) | $auc_local | $auc_dist | $(ratio "$auc_dist" "$auc_local")x |"

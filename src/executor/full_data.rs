@@ -58,7 +58,9 @@ pub fn part_index(part: Part) -> usize {
 }
 
 fn run<R>(what: &str, f: impl FnOnce(&pgrx::spi::SpiClient<'_>) -> Result<R, pgrx::spi::Error>) -> R {
-    // The source runs read-only, as every read of a source by train() (crate::pg::read_only).
+    // The source runs read-only, as every read of a source by train() (crate::pg::read_only),
+    // and without JIT (see CatalogSettings::pin_only).
+    let _settings = crate::pg::catalog_settings::CatalogSettings::pin_only(&[(c"jit", c"off")]);
     crate::pg::read_only::read_only(|| Spi::connect(|client| f(&client)))
         .unwrap_or_else(|e| invalid(format!("the aggregate engine's {what} failed: {e}")))
 }
