@@ -234,7 +234,8 @@ impl LabeledRows<'_> {
         let upper: Vec<String> = k
             .clone()
             .flat_map(|k| {
-                let a = float(lower[k].unwrap_or(0.0));
+                // A NaN value makes the sum NaN, which the core refuses with the column's name.
+                let a = float(lower[k].filter(|x| x.is_finite()).unwrap_or(0.0));
                 [format!("count(*) FILTER (WHERE c{k} <= {a})::float8"), format!("min(c{k}) FILTER (WHERE c{k} > {a})")]
             })
             .collect();
