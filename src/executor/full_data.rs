@@ -294,59 +294,72 @@ impl LabeledRows<'_> {
 
     /// Every part's metrics over all its rows, at `threshold`, with its expected calibration
     /// error: the model's probability as SQL (`model_sql`), measured by the metric aggregates.
+    /// The planner copies the probability's expression into every place the subquery's column
+    /// is used (and evaluates each copy), so each query names it as few times as it can: five
+    /// aggregates per part, then a bin and a sum per (part, bin) for the calibration error.
     pub fn part_metrics(&self, model: &LeadModel, threshold: f64) -> [(PartMetrics, f64); 3] {
-        let p = core_ok(model_sql(model));
-        let edges = uniform_bin_edges(ECE_BINS);
-        let arms: Vec<String> = edges.iter().enumerate().map(|(k, e)| format!("WHEN p <= {} THEN {k}", float(*e))).collect();
-        let bin = if arms.is_empty() { "0".to_string() } else { format!("CASE {} ELSE {} END", arms.join(" "), edges.len()) };
-        let bins: Vec<String> = (0..ECE_BINS)
-            .flat_map(|b| {
-                [
-                    format!("count(*) FILTER (WHERE b = {b})::float8"),
-                    format!("coalesce(sum(p) FILTER (WHERE b = {b}), 0)"),
-                    format!("count(*) FILTER (WHERE b = {b} AND y)::float8"),
-                ]
-            })
-            .collect();
-        let t = float(threshold - threshold.abs() * AT_THRESHOLD);
-        let query = format!(
-            "SELECT part, lead_scoring.roc_auc(p, y), lead_scoring.pr_auc(p, y), lead_scoring.log_loss(p, y), lead_scoring.brier(p, y),
-                    count(*) FILTER (WHERE y AND p >= {t}), count(*) FILTER (WHERE NOT y AND p >= {t}),
-                    count(*) FILTER (WHERE NOT y AND p < {t}), count(*) FILTER (WHERE y AND p < {t}),
-                    ARRAY[{bins}]::float8[]
-               FROM (SELECT part, p, y, {bin} AS b
-                       FROM (SELECT {p} AS p, {y} AS y, {part} AS part FROM {from} WHERE {label} IS NOT NULL) AS lead_scoring_scored
-                    ) AS lead_scoring_binned
-              GROUP BY part",
-            bins = bins.join(", "),
+        let scored = format!(
+            "(SELECT {p} AS p, {y} AS y, {part} AS part FROM {from} WHERE {label} IS NOT NULL) AS lead_scoring_scored",
+            p = core_ok(model_sql(model)),
             y = self.converted,
             part = self.part_sql(),
             from = self.source.from_sql,
             label = self.label
         );
-        let empty = || (part_metrics_of(Confusion { tp: 0, fp: 0, tn: 0, fn_: 0 }, threshold, (None, None), (0.0, 0.0)), 0.0);
-        let mut out = [empty(), empty(), empty()];
+        let t = float(threshold - threshold.abs() * AT_THRESHOLD);
+        let query = format!(
+            "SELECT part, lead_scoring.roc_auc(p, y), lead_scoring.pr_auc(p, y), lead_scoring.log_loss(p, y),
+                    lead_scoring.brier(p, y), lead_scoring.confusion(p, y, {t})
+               FROM {scored} GROUP BY part"
+        );
+        let mut measured: [Option<(Confusion, (Option<f64>, Option<f64>), (f64, f64))>; 3] = [None, None, None];
         run("metrics of the parts", |client| {
             for row in client.select(&query, None, &[])? {
-                let index = match row.get::<String>(1)?.as_deref() {
-                    Some("train") => 0,
-                    Some("validation") => 1,
-                    Some("test") => 2,
-                    _ => continue,
-                };
-                let c = |n: usize| -> Result<u64, pgrx::spi::Error> { Ok(count(row.get(n)?) as u64) };
-                let cm = Confusion { tp: c(6)?, fp: c(7)?, tn: c(8)?, fn_: c(9)? };
+                let Some(index) = part_of(row.get::<String>(1)?.as_deref()) else { continue };
                 let ranking = (row.get::<f64>(2)?, row.get::<f64>(3)?);
                 let losses = (row.get::<f64>(4)?.unwrap_or(f64::NAN), row.get::<f64>(5)?.unwrap_or(f64::NAN));
-                let sums = row.get::<Vec<Option<f64>>>(10)?.unwrap_or_default();
-                let acc: Vec<(u64, f64, u64)> = sums
-                    .chunks(3)
-                    .map(|s| (s[0].unwrap_or(0.0) as u64, s[1].unwrap_or(0.0), s[2].unwrap_or(0.0) as u64))
-                    .collect();
-                out[index] = (part_metrics_of(cm, threshold, ranking, losses), ece_of_bins(&acc));
+                let counts = row.get::<pgrx::JsonB>(6)?.map(|j| j.0).unwrap_or_default();
+                let c = |key: &str| counts[key].as_u64().unwrap_or(0);
+                measured[index] = Some((Confusion { tp: c("tp"), fp: c("fp"), tn: c("tn"), fn_: c("fn") }, ranking, losses));
             }
             Ok(())
         });
+        // A score's calibration bin (as uniform_bin): the edges strictly below it, counted by
+        // width_bucket over the negated edges (which counts those at or below its argument).
+        let edges = uniform_bin_edges(ECE_BINS);
+        let negated: Vec<String> = edges.iter().rev().map(|e| float(-e)).collect();
+        let query = format!(
+            "SELECT part, {} - width_bucket(-p, ARRAY[{}]::float8[]) AS bin, count(*), sum(p), count(*) FILTER (WHERE y)
+               FROM {scored} GROUP BY 1, 2",
+            edges.len(),
+            negated.join(", ")
+        );
+        let mut bins = [vec![(0u64, 0.0f64, 0u64); ECE_BINS], vec![(0, 0.0, 0); ECE_BINS], vec![(0, 0.0, 0); ECE_BINS]];
+        run("calibration bins of the parts", |client| {
+            for row in client.select(&query, None, &[])? {
+                let Some(index) = part_of(row.get::<String>(1)?.as_deref()) else { continue };
+                let bin = row.get::<i32>(2)?.unwrap_or(0).clamp(0, ECE_BINS as i32 - 1) as usize;
+                bins[index][bin] = (count(row.get(3)?) as u64, row.get::<f64>(4)?.unwrap_or(0.0), count(row.get(5)?) as u64);
+            }
+            Ok(())
+        });
+        let mut out = measured.map(|m| {
+            let (cm, ranking, losses) = m.unwrap_or((Confusion { tp: 0, fp: 0, tn: 0, fn_: 0 }, (None, None), (0.0, 0.0)));
+            (part_metrics_of(cm, threshold, ranking, losses), 0.0)
+        });
+        for (o, b) in out.iter_mut().zip(&bins) {
+            o.1 = ece_of_bins(b);
+        }
         out
+    }
+}
+
+/// The index of a part's name in [`PartTotals::parts`]; None for any other value.
+fn part_of(name: Option<&str>) -> Option<usize> {
+    match name {
+        Some("train") => Some(0),
+        Some("validation") => Some(1),
+        Some("test") => Some(2),
+        _ => None,
     }
 }
