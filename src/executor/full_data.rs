@@ -227,9 +227,16 @@ impl LabeledRows<'_> {
         let rows = first[0].unwrap_or(0.0) as usize;
         let present: Vec<usize> = k.clone().map(|k| first[1 + 2 * k].unwrap_or(0.0) as usize).collect();
         let sums: Vec<f64> = k.clone().map(|k| first[2 + 2 * k].unwrap_or(0.0)).collect();
-        // The lower middle value (percentile_disc is the value at position ceil(m/2)).
-        let lower: Vec<String> = k.clone().map(|k| format!("percentile_disc(0.5) WITHIN GROUP (ORDER BY c{k})")).collect();
-        let lower = self.float_array("medians of the numbers", &lower, numbers);
+        // The lower middle value (percentile_disc is the value at position ceil(m/2)), one
+        // number per query: each sorts its column's training values within work_mem, and
+        // several in one query would each take that much at once.
+        let lower: Vec<Option<f64>> = numbers
+            .iter()
+            .map(|n| {
+                let median = ["percentile_disc(0.5) WITHIN GROUP (ORDER BY c0)".to_string()];
+                self.float_array("medians of the numbers", &median, std::slice::from_ref(n))[0]
+            })
+            .collect();
         // The upper middle value of an even count: the lower one again when it repeats.
         let upper: Vec<String> = k
             .clone()

@@ -35,13 +35,28 @@ mod tests {
     }
 
     fn coefficients(model: &str) -> Vec<f64> {
+        coefficients_of(
+            model,
+            Spi::get_one::<i32>(&format!("SELECT max(version) FROM lead_scoring.models WHERE name = '{model}'"))
+                .unwrap()
+                .unwrap(),
+        )
+    }
+
+    /// The intercept and coefficients of one version, and its calibration (isotonic: from the sample).
+    fn coefficients_of(model: &str, version: i32) -> Vec<f64> {
         let artifact = Spi::get_one::<Vec<u8>>(&format!(
-            "SELECT artifact FROM lead_scoring.models WHERE name = '{model}' ORDER BY version DESC LIMIT 1"
+            "SELECT artifact FROM lead_scoring.models WHERE name = '{model}' AND version = {version}"
         ))
         .unwrap()
         .unwrap();
-        match crate::core::models::decode_model(&artifact).unwrap().estimator {
-            crate::core::models::Estimator::Logistic(fit) => [vec![fit.intercept], fit.coefficients].concat(),
+        let decoded = crate::core::models::decode_model(&artifact).unwrap();
+        let calibration = match decoded.calibration {
+            crate::core::models::Calibration::Isotonic { x, y } => [x, y].concat(),
+            _ => Vec::new(),
+        };
+        match decoded.estimator {
+            crate::core::models::Estimator::Logistic(fit) => [vec![fit.intercept], fit.coefficients, calibration].concat(),
             _ => panic!("not logistic"),
         }
     }
@@ -109,12 +124,15 @@ mod tests {
         let opts = options(r#", "engine": "aggregate", "sample_rows": 1500, "calibration": "isotonic""#);
         train("x_again", &opts);
         train("x_again", &opts);
-        let versions = Spi::get_one::<bool>(
-            "SELECT count(DISTINCT artifact) = 1 AND count(DISTINCT threshold) = 1 AND count(*) = 2
+        // The artifact names its version: compare what was fitted and chosen.
+        let same = Spi::get_one::<bool>(
+            "SELECT count(DISTINCT threshold) = 1 AND count(DISTINCT tiers::text) = 1 AND count(DISTINCT metrics::text) = 1
+                    AND count(DISTINCT validation_predictions) = 1 AND count(*) = 2
                FROM lead_scoring.models WHERE name = 'x_again'",
         )
         .unwrap();
-        assert_eq!(versions, Some(true), "the two trainings differ");
+        assert_eq!(same, Some(true), "the two trainings chose differently");
+        assert_eq!(coefficients_of("x_again", 1), coefficients_of("x_again", 2));
         // skip_unchanged sees the same rows through the aggregate fingerprint.
         let skip = options(r#", "engine": "aggregate", "sample_rows": 1500, "calibration": "isotonic", "skip_unchanged": true"#);
         train("x_again", &skip);
