@@ -61,7 +61,7 @@ fn run<R>(what: &str, f: impl FnOnce(&pgrx::spi::SpiClient<'_>) -> Result<R, pgr
     // The source runs read-only, as every read of a source by train() (crate::pg::read_only),
     // and without JIT (see CatalogSettings::pin_only).
     let _settings = crate::pg::catalog_settings::CatalogSettings::pin_only(&[(c"jit", c"off")]);
-    crate::pg::read_only::read_only(|| Spi::connect(|client| f(&client)))
+    crate::pg::read_only::read_only(|| Spi::connect(|client| f(client)))
         .unwrap_or_else(|e| invalid(format!("the aggregate engine's {what} failed: {e}")))
 }
 
@@ -174,7 +174,7 @@ impl LabeledRows<'_> {
             .enumerate()
             .filter_map(|(i, c)| match c.kind {
                 FeatureKind::Numeric => {
-                    let log = opts.log_columns.iter().any(|l| *l == c.name);
+                    let log = opts.log_columns.contains(&c.name);
                     Some((i, numeric_value(&quote_ident(&c.name), log)))
                 }
                 FeatureKind::Date => invalid(format!(
@@ -319,7 +319,7 @@ impl LabeledRows<'_> {
                     lead_scoring.brier(p, y), lead_scoring.confusion(p, y, {t})
                FROM {scored} GROUP BY part"
         );
-        let mut measured: [Option<(Confusion, (Option<f64>, Option<f64>), (f64, f64))>; 3] = [None, None, None];
+        let mut measured: [Option<Measured>; 3] = [None, None, None];
         run("metrics of the parts", |client| {
             for row in client.select(&query, None, &[])? {
                 let Some(index) = part_of(row.get::<String>(1)?.as_deref()) else { continue };
@@ -360,6 +360,9 @@ impl LabeledRows<'_> {
         out
     }
 }
+
+/// One part's confusion counts, (ROC AUC, PR AUC) and (log loss, Brier score).
+type Measured = (Confusion, (Option<f64>, Option<f64>), (f64, f64));
 
 /// The index of a part's name in [`PartTotals::parts`]; None for any other value.
 fn part_of(name: Option<&str>) -> Option<usize> {
