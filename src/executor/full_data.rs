@@ -85,9 +85,10 @@ impl LabeledRows<'_> {
         )
     }
 
-    /// Rows and converted rows per part; a labeled row whose split column is not one of the
-    /// three parts is an ERROR, as in the memory engine.
-    pub fn part_totals(&self) -> PartTotals {
+    /// Rows and converted rows per part; Err with a value of the split column that is none of
+    /// the three parts in a labeled row (the least such value, NULL first), for the caller to
+    /// refuse as the memory engine does.
+    pub fn part_totals(&self) -> Result<PartTotals, Option<String>> {
         let query = format!(
             "SELECT {part}, count(*) FILTER (WHERE {label} IS NOT NULL), count(*) FILTER (WHERE {label} IS NOT NULL AND {y}),
                     count(*) FILTER (WHERE {label} IS NULL)
@@ -98,28 +99,32 @@ impl LabeledRows<'_> {
             from = self.source.from_sql
         );
         let mut totals = PartTotals { parts: [(0, 0); 3], null_labels: 0 };
+        let mut others: Vec<Option<String>> = Vec::new();
         run("count of rows per part", |client| {
             for row in client.select(&query, None, &[])? {
                 let (part, rows, positives) = (row.get::<String>(1)?, count(row.get(2)?), count(row.get(3)?));
                 totals.null_labels += count(row.get(4)?);
-                if rows == 0 {
-                    continue;
+                match part_of(part.as_deref()) {
+                    Some(index) => totals.parts[index] = (rows, positives),
+                    None if rows > 0 => others.push(part),
+                    None => {}
                 }
-                let index = match part.as_deref() {
-                    Some("train") => 0,
-                    Some("validation") => 1,
-                    Some("test") => 2,
-                    other => invalid(format!(
-                        "split column \"{}\" must hold 'train', 'validation' or 'test' in every row, found {}",
-                        self.part_column,
-                        other.map_or("NULL".to_string(), quote_literal)
-                    )),
-                };
-                totals.parts[index] = (rows, positives);
             }
             Ok(())
         });
-        totals
+        match others.into_iter().min() {
+            Some(other) => Err(other),
+            None => Ok(totals),
+        }
+    }
+
+    /// The ERROR of a split column value that is none of the parts.
+    pub fn refuse_part(&self, value: Option<String>) -> ! {
+        invalid(format!(
+            "split column \"{}\" must hold 'train', 'validation' or 'test' in every row, found {}",
+            self.part_column,
+            value.as_deref().map_or("NULL".to_string(), quote_literal)
+        ))
     }
 
     /// The labeled rows as a set: their count and the sum of a hash of each row's `columns`

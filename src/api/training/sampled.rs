@@ -47,7 +47,13 @@ pub fn aggregate_plan<'a>(
         converted: converted_sql(label, opts.positive_label.as_deref(), opts.outcomes.as_ref()),
         part_column,
     };
-    let totals = rows.part_totals();
+    // A value of the split column that is no part: refused here when the aggregate engine was
+    // asked for, else by the memory engine's read, as before.
+    let totals = match rows.part_totals() {
+        Ok(totals) => totals,
+        Err(value) if asked => rows.refuse_part(value),
+        Err(_) => return None,
+    };
     if !asked && !applies(totals.rows()) {
         return None;
     }
