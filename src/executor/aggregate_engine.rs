@@ -10,13 +10,14 @@ use pgrx::array::RawArray;
 use pgrx::prelude::*;
 use pgrx::IntoDatum;
 
-use crate::core::data::Preprocessor;
 use crate::core::data::SourceColumn;
+use crate::core::data::{preprocessor_from_statistics, CappedLevels, Column, PreprocessOptions, Preprocessor};
 use crate::core::models::{accumulate_row, combine, new_state, LogisticPasses};
 use crate::core::serving::{float, input_sql};
 use crate::core::training::OutcomeDefinition;
 use crate::core::CoreResult;
 use crate::errors::{bad_data, core_ok, invalid, quote_ident, raise_core};
+use crate::executor::full_data::LabeledRows;
 use crate::executor::source::Source;
 
 /// The passes of one training run over a source whose split is stored in `part_column`.
@@ -32,6 +33,9 @@ pub struct SqlPasses<'a> {
     pub seconds: f64,
     /// The most partial states one pass merged: 1 when no parallel worker contributed.
     pub partial_states: usize,
+    /// When the core holds a sample of the rows: all the labeled rows, and the training part's
+    /// rows and converted rows (the preprocessing is then fitted from aggregates over them).
+    pub full_data: Option<(&'a LabeledRows<'a>, (usize, usize))>,
 }
 
 thread_local! {
@@ -58,6 +62,7 @@ impl<'a> SqlPasses<'a> {
             passes: 0,
             seconds: 0.0,
             partial_states: 0,
+            full_data: None,
         }
     }
 }
@@ -86,6 +91,20 @@ pub fn pass_query(
 }
 
 impl LogisticPasses for SqlPasses<'_> {
+    fn full_preprocessor(
+        &mut self,
+        columns: &[Column],
+        opts: &PreprocessOptions,
+    ) -> CoreResult<Option<(Preprocessor, Vec<CappedLevels>)>> {
+        let Some((rows, _)) = self.full_data else { return Ok(None) };
+        let statistics = rows.training_statistics(columns, opts);
+        preprocessor_from_statistics(columns, &statistics, opts).map(Some)
+    }
+
+    fn training_counts(&self) -> Option<(usize, usize)> {
+        self.full_data.map(|(_, counts)| counts)
+    }
+
     fn prepare(&mut self, preprocessor: &Preprocessor, class_weights: (f64, f64)) -> CoreResult<()> {
         self.query = Some(pass_query(
             self.source,

@@ -57,6 +57,23 @@ impl CatalogSettings {
     }
 }
 
+impl CatalogSettings {
+    /// Only `settings` (name, value), at a new nest level restored on drop like the others: for
+    /// the aggregate engine's queries over a source, which run with `jit = off` (one of them
+    /// carries a model's whole SQL expression, which LLVM took minutes and gigabytes to compile
+    /// once the row count put the plan's cost above `jit_above_cost`).
+    pub fn pin_only(settings: &[(&CStr, &CStr)]) -> CatalogSettings {
+        // SAFETY: as in `pin_with`: main thread, inside a transaction, a new nest level first.
+        unsafe {
+            let nest_level = pg_sys::NewGUCNestLevel();
+            for (name, value) in settings {
+                set(name, value);
+            }
+            CatalogSettings { nest_level }
+        }
+    }
+}
+
 /// # Safety
 /// Main thread, inside a transaction, after `NewGUCNestLevel`.
 unsafe fn set(name: &CStr, value: &CStr) {

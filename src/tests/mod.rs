@@ -26,6 +26,7 @@ mod report;
 mod reproducibility;
 mod row_shapes;
 mod row_shapes_sql;
+mod sampled_training;
 mod schedule;
 mod scale_out;
 mod security;

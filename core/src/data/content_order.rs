@@ -14,6 +14,15 @@ use crate::data::values::{ColumnData, NULL_CODE};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowSetHash(u64);
 
+impl RowSetHash {
+    /// The hash of a row set that an aggregate summarized as its row count and the sum (modulo
+    /// 2^64) of one hash per row: the rows in any order give the same value. Not equal to the
+    /// hash of the same rows read into the backend, which folds other row hashes.
+    pub fn of_row_hash_sum(rows: u64, row_hash_sum: u64) -> RowSetHash {
+        RowSetHash(mix(mix(rows) ^ row_hash_sum))
+    }
+}
+
 /// Reorders the rows of `data` (columns, labels, targets and split key alike) by their content, and
 /// returns the hash of the rows as a set that the ordering computed on the way.
 pub fn put_in_content_order(data: &mut TrainingData) -> RowSetHash {

@@ -27,8 +27,9 @@ pub use lead_keys::{lead_key_hash, part_time_ranges, PartKeys};
 pub use level_table::LevelTable;
 pub(crate) use preprocess::format_number;
 pub use preprocess::{
-    fit_preprocessor, fit_preprocessor_checked, fit_preprocessor_reporting, parse_preprocess_option, signed_log1p, CappedLevels,
-    FeatureTransform, Interaction, PreprocessOptions, Preprocessor, Scaling, MISSING_LEVEL, PREPROCESS_KEYS,
+    fit_preprocessor, fit_preprocessor_checked, fit_preprocessor_reporting, parse_preprocess_option,
+    preprocessor_from_statistics, signed_log1p, CappedLevels, ColumnStatistics, FeatureTransform, Interaction, NumericMoments,
+    PreprocessOptions, Preprocessor, Scaling, MISSING_LEVEL, PREPROCESS_KEYS,
 };
 pub use resample::{resample, Resample};
 pub use source_columns::{ColumnClass, SourceColumn};

@@ -356,17 +356,24 @@ pub struct PartMetrics {
 /// All metrics of one partition at the given decision threshold.
 pub fn part_metrics(scores: &[f64], labels: &[bool], threshold: f64) -> PartMetrics {
     debug_assert_eq!(scores.len(), labels.len());
-    let cm = confusion(scores, labels, threshold);
-    let rows = scores.len() as u64;
+    let ranking = (roc_auc(scores, labels), average_precision(scores, labels));
+    let losses = (log_loss(scores, labels), brier(scores, labels));
+    part_metrics_of(confusion(scores, labels, threshold), threshold, ranking, losses)
+}
+
+/// [`part_metrics`] from what aggregates over the part give: the confusion counts at
+/// `threshold`, (ROC AUC, PR AUC) and (log loss, Brier score).
+pub fn part_metrics_of(cm: Confusion, threshold: f64, ranking: (Option<f64>, Option<f64>), losses: (f64, f64)) -> PartMetrics {
+    let rows = cm.tp + cm.fp + cm.tn + cm.fn_;
     let positives = cm.tp + cm.fn_;
     PartMetrics {
         rows,
         positives,
         base_rate: ratio(positives, rows),
-        roc_auc: roc_auc(scores, labels),
-        pr_auc: average_precision(scores, labels),
-        log_loss: log_loss(scores, labels),
-        brier: brier(scores, labels),
+        roc_auc: ranking.0,
+        pr_auc: ranking.1,
+        log_loss: losses.0,
+        brier: losses.1,
         threshold,
         precision: cm.precision(),
         recall: cm.recall(),

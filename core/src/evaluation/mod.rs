@@ -25,7 +25,7 @@ pub use experiments::{
 pub use funnel::{funnel_rates, FunnelCounts, FunnelRates, FunnelRow};
 pub use metrics::{
     average_precision, brier, brier_term, confusion, ks_statistic, log_loss, log_loss_term, max_f1_threshold, part_metrics,
-    precision_at_top, roc_auc, roc_auc_of_groups, Confusion,
+    part_metrics_of, precision_at_top, roc_auc, roc_auc_of_groups, Confusion, PartMetrics,
 };
 pub use regression_metrics::{median_of, regression_metrics, RegressionMetrics};
 pub use score_counts::{

@@ -303,11 +303,24 @@ pub fn expected_calibration_error(scores: &[f64], labels: &[bool], bins: usize) 
         a.1 += s;
         a.2 += u64::from(y);
     }
+    ece_of_bins(&acc)
+}
+
+/// [`expected_calibration_error`] from its bins' (rows, score sum, positives), in bin order:
+/// what an SQL aggregate grouped by the bins of [`uniform_bin_edges`] gives.
+pub fn ece_of_bins(acc: &[(u64, f64, u64)]) -> f64 {
     let n: u64 = acc.iter().map(|a| a.0).sum();
     if n == 0 {
         return 0.0;
     }
     acc.iter().filter(|a| a.0 > 0).map(|&(c, sum, p)| c as f64 / n as f64 * (sum / c as f64 - p as f64 / c as f64).abs()).sum()
+}
+
+/// The interior edges of [`uniform_bin`]'s bins, in order: a score is in bin k when it is
+/// above k edges and at or below the next (for the SQL form of the binning).
+pub fn uniform_bin_edges(bins: usize) -> Vec<f64> {
+    let step = 1.0 / bins.max(1) as f64;
+    (1..bins.max(1)).map(|k| k as f64 * step).collect()
 }
 
 #[cfg(test)]

@@ -125,3 +125,23 @@ fn matches_sklearn_fixtures() {
         }
     }
 }
+
+#[test]
+fn bin_edges_bin_as_uniform_bin() {
+    // The SQL form bins by "score <= edge k" in order; edges themselves go to the bin below.
+    for bins in [1, 3, 10] {
+        let edges = uniform_bin_edges(bins);
+        assert_eq!(edges.len(), bins - 1);
+        for s in [-0.5, 0.0, 0.1, 0.2, 0.3, 1.0 / 3.0, 0.5, 0.7, 0.9, 0.95, 1.0, 1.5].into_iter().chain(edges.clone()) {
+            let by_edges = edges.iter().position(|&e| s <= e).unwrap_or(bins - 1);
+            assert_eq!(by_edges, uniform_bin(s, bins), "score {s}, {bins} bins");
+        }
+    }
+    let (s, y) = ([0.2, 0.2, 0.9, 0.35], b(&[0, 1, 1, 0]));
+    let mut acc = vec![(0u64, 0.0, 0u64); 10];
+    for (&s, &y) in s.iter().zip(&y) {
+        let a = &mut acc[uniform_bin(s, 10)];
+        *a = (a.0 + 1, a.1 + s, a.2 + u64::from(y));
+    }
+    assert_eq!(ece_of_bins(&acc), expected_calibration_error(&s, &y, 10));
+}

@@ -26,7 +26,9 @@ mod trees;
 pub use artifact::{
     decode_model, decode_model_as, decode_scored_labels, encode_model, encode_scored_labels, encode_unbound_model,
 };
-pub use calibration::{expected_calibration_error, fit_isotonic, fit_platt, Calibration, ECE_BINS, PLATT_EPS};
+pub use calibration::{
+    ece_of_bins, expected_calibration_error, fit_isotonic, fit_platt, uniform_bin_edges, Calibration, ECE_BINS, PLATT_EPS,
+};
 pub use flat_trees::FlatTrees;
 pub use gbm::{fit_gbm, gbm_training_bytes, GbmData, GbmModel, GbmOptions, TreeBooster};
 pub use gbm_estimator::{GbmParams, ValidGbmParams};

@@ -6,5 +6,5 @@
 mod model_sql;
 mod scoring_plan;
 
-pub use model_sql::{float, input_sql, model_sql, quote_literal};
+pub use model_sql::{float, input_sql, model_sql, numeric_value, quote_literal};
 pub use scoring_plan::ScoringPlan;

@@ -203,7 +203,7 @@ pub fn input_sql(preprocessor: &Preprocessor) -> CoreResult<(String, String)> {
 }
 
 /// A numeric column as float8, log-scaled as [`signed_log1p`](crate::data::signed_log1p) when the model says so.
-fn numeric_value(col: &str, log: bool) -> String {
+pub fn numeric_value(col: &str, log: bool) -> String {
     if log {
         format!("(sign({col}::float8) * ln(1::float8 + abs({col}::float8)))")
     } else {

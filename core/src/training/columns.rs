@@ -180,15 +180,19 @@ pub fn id_like_columns(columns: &[Column]) -> (Vec<bool>, Vec<ColumnNote>) {
 
 /// A label needs rows, and both classes among them.
 pub fn check_labels(labels: &[bool], label: &str, source: &str) -> CoreResult<()> {
-    if labels.is_empty() {
+    check_label_counts(labels.len(), labels.iter().filter(|&&l| l).count(), label, source)
+}
+
+/// [`check_labels`] from the count of rows with a label and of converted ones among them.
+pub fn check_label_counts(rows: usize, positives: usize, label: &str, source: &str) -> CoreResult<()> {
+    if rows == 0 {
         return Err(core_err!(InsufficientData, "source {source} has no rows with a non-NULL label \"{label}\""));
     }
-    let positives = labels.iter().filter(|&&l| l).count();
-    if positives == 0 || positives == labels.len() {
+    if positives == 0 || positives == rows {
         return Err(core_err!(
             InsufficientData,
             "label \"{label}\" has only one class ({} rows, all {}); a model needs converted and non-converted leads",
-            labels.len(),
+            rows,
             if positives == 0 { "not converted" } else { "converted" }
         ));
     }

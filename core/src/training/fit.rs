@@ -82,8 +82,16 @@ pub fn fit_on_rows(
     progress: Progress<'_>,
     cancel: &dyn Cancel,
 ) -> CoreResult<Fitted> {
-    let (preprocessor, capped_levels) =
-        fit_preprocessor_checked(&data.columns, rows, &preprocess_options(opts, params.algorithm), &mut || go_on(progress))?;
+    let mut passes = passes.filter(|_| params.algorithm == Algorithm::Logistic);
+    let popts = preprocess_options(opts, params.algorithm);
+    let full = match passes.as_deref_mut() {
+        Some(p) => p.full_preprocessor(&data.columns, &popts)?,
+        None => None,
+    };
+    let (preprocessor, capped_levels) = match full {
+        Some(fitted) => fitted,
+        None => fit_preprocessor_checked(&data.columns, rows, &popts, &mut || go_on(progress))?,
+    };
     let limit = &opts.max_memory;
     let width = preprocessor.width();
     if params.algorithm == Algorithm::Logistic {
@@ -91,7 +99,7 @@ pub fn fit_on_rows(
             format!("the logistic fit's Newton system of {width} inputs ({})", widest_inputs(&preprocessor))
         })?;
     }
-    if let (Some(passes), Algorithm::Logistic) = (passes, params.algorithm) {
+    if let Some(passes) = passes {
         // The aggregate engine fits from passes over the source, no design matrix.
         let mut fitted = fit_by_passes(data, rows, preprocessor, params, opts, passes, progress)?;
         fitted.capped_levels = capped_levels;
@@ -259,10 +267,11 @@ pub fn fit_by_passes(
             "options.engine 'aggregate' cannot resample the training rows; drop options.resample or use engine 'memory'"
         ));
     }
-    let positives = rows.iter().filter(|&&r| data.labels[r]).count();
-    let (w_neg, w_pos) = params.class_weight.weights(rows.len() - positives, positives);
+    let (rows_n, positives) =
+        passes.training_counts().unwrap_or_else(|| (rows.len(), rows.iter().filter(|&&r| data.labels[r]).count()));
+    let (w_neg, w_pos) = params.class_weight.weights(rows_n - positives, positives);
     passes.prepare(&preprocessor, (w_neg, w_pos))?;
-    let (sw_pos, sw) = (w_pos * positives as f64, w_pos * positives as f64 + w_neg * (rows.len() - positives) as f64);
+    let (sw_pos, sw) = (w_pos * positives as f64, w_pos * positives as f64 + w_neg * (rows_n - positives) as f64);
     let rate = if sw > 0.0 { sw_pos / sw } else { 0.0 };
     let intercept0 = if rate > 0.0 && rate < 1.0 { (rate / (1.0 - rate)).ln() } else { 0.0 };
     let lopts = LogisticOptions { alpha: params.alpha, max_iter: opts.max_iter, tol: opts.tol };

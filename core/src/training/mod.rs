@@ -18,7 +18,7 @@ mod selection;
 mod summary;
 mod trained;
 
-pub use columns::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
+pub use columns::{check_label_counts, check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
 pub use engine::uses_aggregate_engine;
 pub use options::{default_value_tiers, parse_train_options, regression_algorithm, Algorithm, Task, TrainOptions, KNOWN_OPTIONS};
 pub use outcomes::{tally_outcomes, DataWindow, LabelValueRows, OutcomeClass, OutcomeCounts, OutcomeDefinition};
@@ -26,5 +26,5 @@ pub use outcomes::{tally_outcomes, DataWindow, LabelValueRows, OutcomeClass, Out
 pub(crate) use pipeline::tests as pipeline_tests;
 pub use pipeline::{train_model, train_model_with};
 pub use segments::{fallback_notice, keeps_segment_model};
-pub use summary::{EffectiveOptions, EngineReport, RegressionReport};
+pub use summary::{EffectiveOptions, EngineReport, PartCount, RegressionReport, SampleReport};
 pub use trained::TrainedModel;

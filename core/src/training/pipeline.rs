@@ -223,6 +223,7 @@ pub fn train_model_with(
         effective_options: None,
         source_fingerprint: None,
         regression: None,
+        sample: None,
     };
     cancel.check("training")?;
     // A segmented version's importance is its global model's alone, so the importance, the

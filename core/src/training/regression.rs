@@ -124,6 +124,7 @@ pub fn train_regression(data: &TrainingData, opts: &TrainOptions, cancel: &dyn C
         effective_options: None,
         source_fingerprint: None,
         regression: Some(RegressionReport { task: "regression", skipped_labels: 0 }),
+        sample: None,
     };
     Ok(TrainedModel {
         importance,

@@ -63,6 +63,16 @@ impl Default for EngineReport {
     }
 }
 
+/// The aggregate engine's sample: the rows read into the backend out of all the rows, and what
+/// was computed from them (everything else is an aggregate over all rows).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampleReport {
+    pub rows_sampled: usize,
+    pub rows_total: usize,
+    pub sample_rows: usize,
+    pub from_sample: Vec<&'static str>,
+}
+
 /// A regression's own record: the task, and the rows whose numeric label was NULL or NaN and
 /// were left out (counted by the SQL layer, which reads them).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -135,6 +145,9 @@ pub struct TrainingSummary {
     /// Set for a regression (`options.task = 'regression'`), absent for a classification.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regression: Option<RegressionReport>,
+    /// Set when the aggregate engine read a sample of the rows (set by the SQL layer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SampleReport>,
 }
 
 impl TrainingSummary {

@@ -2,13 +2,13 @@
 //! it as a new version. Everything happens in the caller's transaction, so a failed train()
 //! leaves no model row and no event behind.
 
-use std::time::Instant;
-
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::{json, Value};
 
+use crate::api::training::fitting::fit;
 use crate::api::training::recorded_split::{record_split, RecordedSplit};
+use crate::api::training::sampled::aggregate_plan;
 use crate::catalog::events::log_event;
 use crate::catalog::models::{
     insert_version, latest_version_if_unchanged, lock_model_name, next_version, require_owner, NewVersion,
@@ -19,10 +19,10 @@ use crate::core::data::SourceColumn;
 use crate::core::data::{Part, SplitMethod};
 use crate::core::models::LogisticPasses;
 use crate::core::models::{encode_model, encode_scored_labels};
-use crate::core::resources::{Cancel, PhaseTimes};
+use crate::core::resources::PhaseTimes;
+use crate::core::training::TrainedModel;
 use crate::core::training::{check_label_type, check_labels, choose_features, id_like_columns, FeatureRequest};
 use crate::core::training::{parse_train_options, regression_algorithm, Algorithm, Task, TrainOptions};
-use crate::core::training::{train_model_with, TrainedModel};
 use crate::core::training::{EffectiveOptions, EngineReport};
 use crate::errors::{core_ok, invalid, required};
 use crate::executor::aggregate_engine::SqlPasses;
@@ -30,7 +30,6 @@ use crate::executor::attachment::attached_output_columns;
 use crate::executor::outcome_filter::OutcomeRead;
 use crate::executor::rows::{read_rows, KeyKind, LabelSpec, ReadRequest};
 use crate::executor::source::{describe, find_column, primary_key_column, resolve_source, Source};
-use crate::pg::interrupts::PendingCancel;
 
 type TrainRow = (String, i32, String, bool, JsonB);
 
@@ -139,9 +138,17 @@ fn train(
         None => primary_key_column(&src).and_then(|k| columns.iter().find(|c| c.name == k)),
     };
 
+    // The aggregate engine reads a sample; what must hold for all rows is an aggregate.
+    let part_column = opts.split.key_column().unwrap_or_default().to_string();
+    let sampled = aggregate_plan(&src, label_col, &opts, &part_column);
+    let row_columns: Vec<&str> = chosen.iter().map(|c| c.name.as_str()).chain([label_col.name.as_str(), &part_column]).collect();
+    let sample = sampled.as_ref().map(|s| s.sample_source(lead_key, &row_columns));
+    if let Some(s) = &sampled {
+        s.check_labels(&label_col.name, &src.display);
+    }
     let mut clock = PhaseTimes::start();
     let mut read = read_rows(&ReadRequest {
-        source: &src,
+        source: sample.as_ref().unwrap_or(&src),
         features: chosen.clone(),
         label: Some(LabelSpec {
             column: label_col,
@@ -150,7 +157,7 @@ fn train(
             numeric: regression,
         }),
         key,
-        lead_key,
+        lead_key: lead_key.filter(|_| sampled.is_none()),
         memory: Some(&opts.max_memory),
     });
     // A seed's split must not depend on the order the source returns its rows in.
@@ -165,9 +172,16 @@ fn train(
     if read.nan_labels > 0 {
         notice!("skipped {} rows whose label \"{}\" is NaN", read.nan_labels, label_col.name);
     }
-    if !regression {
+    if !regression && sampled.is_none() {
         core_ok(check_labels(&read.data.labels, &label_col.name, &src.display));
     }
+    let rows_read = match &sampled {
+        Some(s) => {
+            let kept = read.data.columns.iter().map(|c| c.name.as_str());
+            s.row_set_hash(&kept.chain([label_col.name.as_str(), &part_column]).collect::<Vec<_>>())
+        }
+        None => rows_read,
+    };
     let fingerprint = source_fingerprint(rows_read, &read.data, &label_col.name, &opts);
     if opts.skip_unchanged {
         let stored_options = if given_options.is_null() { json!({}) } else { given_options.clone() };
@@ -185,10 +199,13 @@ fn train(
     pgrx::check_for_interrupts!();
 
     // options.engine fits a logistic model in memory or by aggregate passes over the source.
-    let aggregate = core_ok(crate::core::training::uses_aggregate_engine(read.data.labels.len(), &opts));
-    let part_column = opts.split.key_column().unwrap_or_default().to_string();
-    let mut passes =
-        aggregate.then(|| SqlPasses::new(&src, label_col, opts.positive_label.as_deref(), opts.outcomes.as_ref(), &part_column));
+    // An aggregate engine asked for where it cannot apply is an error here.
+    let aggregate = sampled.is_some() || core_ok(crate::core::training::uses_aggregate_engine(read.data.labels.len(), &opts));
+    let mut passes = sampled.as_ref().map(|s| {
+        let mut p = SqlPasses::new(&src, label_col, opts.positive_label.as_deref(), opts.outcomes.as_ref(), &part_column);
+        p.full_data = Some((&s.rows, s.totals.parts[0]));
+        p
+    });
     let mut trained = fit(&read.data, &opts, passes.as_mut().map(|p| p as &mut dyn LogisticPasses));
     trained.summary.engine = EngineReport {
         engine: if aggregate { "aggregate" } else { "memory" },
@@ -203,7 +220,15 @@ fn train(
     trained.summary.source_fingerprint = Some(fingerprint);
     // The core recorded its own phases (fit, calibrate, score_rows, metrics, importance).
     clock.restart();
-    let recorded = record_split(key, lead_key, &read, &trained);
+    let recorded = match &sampled {
+        Some(s) => {
+            s.measure_all_rows(&mut trained, read.data.labels.len());
+            clock.lap("metrics_all_rows");
+            // The parts are the split column's values; the sample's keys would be a few of them.
+            RecordedSplit { extra: Default::default(), keys: None }
+        }
+        None => record_split(key, lead_key, &read, &trained),
+    };
     store(&name, &src, label_col, &opts, given_options, &read.data, &trained, recorded, clock)
 }
 
@@ -262,51 +287,6 @@ fn transaction_start_epoch() -> f64 {
     // SAFETY: reads the backend's transaction start time; train() runs inside a transaction.
     let micros = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
     micros as f64 / 1e6 + 946_684_800.0
-}
-
-/// Runs the core pipeline, with cancel checks and progress NOTICEs for long fits. The callback
-/// only reads the pending-cancel flag and returns an error: the core stops, returns `Canceled`
-/// and the cancel's ERROR is raised here, never through the core's frames.
-fn fit(data: &crate::core::data::TrainingData, opts: &TrainOptions, passes: Option<&mut dyn LogisticPasses>) -> TrainedModel {
-    let started = Instant::now();
-    let mut last_notice = Instant::now();
-    let mut progress = |iteration: usize, objective: f64| -> Result<(), String> {
-        if PendingCancel.requested() {
-            return Err("training was canceled".into());
-        }
-        if last_notice.elapsed().as_secs_f64() > 5.0 {
-            // Boosted trees without a validation part have no objective to show (NaN).
-            let objective = if objective.is_finite() { format!(", objective {objective:.6}") } else { String::new() };
-            notice!("training: iteration {iteration}{objective}, {:.0} s", started.elapsed().as_secs_f64());
-            last_notice = Instant::now();
-        }
-        Ok(())
-    };
-    let trained = core_ok(train_model_with(data, opts, passes, &mut progress, &PendingCancel));
-    if !trained.converged && trained.model.estimator.algorithm() == "logistic" {
-        if trained.iterations < opts.max_iter {
-            warning!(
-                "logistic regression stopped at iteration {}: the objective no longer improves, but the Newton step is not yet below options.tol ({}); the coefficients are as good as floating point allows, raise tol to call this converged",
-                trained.iterations,
-                opts.tol
-            );
-        } else {
-            warning!(
-                "logistic regression did not converge in {} iterations; raise options.max_iter, or options.alpha for more regularization",
-                trained.iterations
-            );
-        }
-    }
-    if let Some(fell_back) = trained.summary.segments.as_ref().and_then(crate::core::training::fallback_notice) {
-        notice!("{fell_back}");
-    }
-    for capped in &trained.summary.capped_levels {
-        notice!(
-            "feature \"{}\" has {} levels seen at least min_level_count times; kept the {} most frequent (options.max_levels), the rest are pooled into \"(other)\"",
-            capped.feature, capped.frequent_levels, capped.kept_levels
-        );
-    }
-    trained
 }
 
 fn features_json(trained: &TrainedModel) -> Value {

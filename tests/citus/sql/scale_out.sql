@@ -23,16 +23,43 @@ SELECT count(*) FROM leads;
 EXPLAIN (COSTS OFF)
 SELECT lead_scoring.logistic_irls_pass(ARRAY[0], ARRAY[pricing_visits::float8], converted, 1.0::float8, ARRAY[0, 0]::float8[])
   FROM leads WHERE part = 'train';
+-- The coordinator reads a sample of 5,000 of the 20,000 leads (options.sample_rows, chosen by
+-- a hash of each row); the preprocessing, the counts and every part's metrics are aggregates
+-- over all rows.
 SELECT version, round((metrics->'test'->>'roc_auc')::numeric, 4) AS test_auc
-  FROM lead_scoring.train('dist', 'leads', 'converted', options => '{"engine": "aggregate",
+  FROM lead_scoring.train('dist', 'leads', 'converted', options => '{"engine": "aggregate", "sample_rows": 5000,
        "split": {"method": "column", "column": "part"}, "exclude": ["lead_id", "created_at"]}');
 SELECT version, round((metrics->'test'->>'roc_auc')::numeric, 4) AS test_auc
-  FROM lead_scoring.train('local', 'local_leads', 'converted', options => '{"engine": "aggregate",
+  FROM lead_scoring.train('local', 'local_leads', 'converted', options => '{"engine": "aggregate", "sample_rows": 5000,
        "split": {"method": "column", "column": "part"}, "exclude": ["lead_id", "created_at"]}');
-SELECT name, training->>'engine' AS engine FROM lead_scoring.models ORDER BY name;
--- The same coefficients as on the local copy.
+-- The memory engine on the local copy reads every row.
+SELECT version, round((metrics->'test'->>'roc_auc')::numeric, 4) AS test_auc
+  FROM lead_scoring.train('local_memory', 'local_leads', 'converted', options => '{"engine": "memory",
+       "split": {"method": "column", "column": "part"}, "exclude": ["lead_id", "created_at"]}');
+SELECT name, training->>'engine' AS engine, training->'rows' AS rows, training->'sample'->'rows_sampled' AS rows_sampled,
+       training->'sample'->'rows_total' AS rows_total
+  FROM lead_scoring.models ORDER BY name;
+-- The same coefficients as on the local copy, and as the memory engine's.
 SELECT count(*) AS features, max(abs(d.coefficient - l.coefficient)) < 1e-6 AS same_coefficients
   FROM lead_scoring.feature_importance('dist') d JOIN lead_scoring.feature_importance('local') l USING (feature);
+SELECT count(*) AS features, max(abs(d.coefficient - m.coefficient)) < 1e-6 AS same_as_memory_engine
+  FROM lead_scoring.feature_importance('dist') d JOIN lead_scoring.feature_importance('local_memory') m USING (feature);
+-- The stored test metrics are those of all test leads: equal to the metric aggregates over
+-- score() of the distributed table's test part, and to the memory engine's.
+WITH all_test AS MATERIALIZED (
+  SELECT count(*) AS rows, lead_scoring.roc_auc(s, y) AS roc_auc, lead_scoring.pr_auc(s, y) AS pr_auc,
+         lead_scoring.log_loss(s, y) AS log_loss, lead_scoring.brier(s, y) AS brier
+    FROM (SELECT lead_scoring.score('dist', l) AS s, converted AS y FROM leads l WHERE part = 'test') x)
+SELECT (d.metrics->'test'->>'rows')::int8 = a.rows AS same_rows,
+       abs((d.metrics->'test'->>'roc_auc')::float8 - a.roc_auc) < 1e-12 AS roc_auc_of_all_rows,
+       abs((d.metrics->'test'->>'pr_auc')::float8 - a.pr_auc) < 1e-12 AS pr_auc_of_all_rows,
+       abs((d.metrics->'test'->>'log_loss')::float8 - a.log_loss) < 1e-12 AS log_loss_of_all_rows,
+       abs((d.metrics->'test'->>'brier')::float8 - a.brier) < 1e-12 AS brier_of_all_rows,
+       abs((d.metrics->'test'->>'roc_auc')::float8 - (m.metrics->'test'->>'roc_auc')::float8) < 1e-6
+         AND abs((d.metrics->'test'->>'log_loss')::float8 - (m.metrics->'test'->>'log_loss')::float8) < 1e-6
+         AND abs((d.metrics->'test'->>'brier')::float8 - (m.metrics->'test'->>'brier')::float8) < 1e-6 AS memory_engine_metrics
+  FROM all_test a, lead_scoring.models d, lead_scoring.models m
+ WHERE d.name = 'dist' AND d.version = 1 AND m.name = 'local_memory';
 
 -- 4. Scoring in queries over the distributed table runs on the workers, which read the model
 -- from their replica of the catalog; the values equal scoring the local copy.

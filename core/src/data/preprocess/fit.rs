@@ -140,19 +140,37 @@ fn present_values(name: &str, values: impl Iterator<Item = Option<f64>>) -> Core
 
 fn fit_scaling(name: &str, train: &[Option<f64>], impute: bool) -> CoreResult<Scaling> {
     let mut present = present_values(name, train.iter().copied())?;
-    let missing = train.len() - present.len();
     crate::data::float_sort::sort_floats(&mut present);
     let m = present.len();
     let median = if m % 2 == 1 { present[m / 2] } else { (present[m / 2 - 1] + present[m / 2]) / 2.0 };
-    // Scaling statistics are taken after imputation, as a scikit-learn imputer-then-scaler pipeline does.
-    let n = train.len() as f64;
-    let sum: f64 = present.iter().sum::<f64>() + median * missing as f64;
-    let mean = sum / n;
-    let sq: f64 = present.iter().map(|x| (x - mean).powi(2)).sum::<f64>() + (median - mean).powi(2) * missing as f64;
-    let std = (sq / n).sqrt();
+    let mean = imputed_mean(train.len(), m, median, present.iter().sum::<f64>());
+    let squared_deviations: f64 = present.iter().map(|x| (x - mean).powi(2)).sum();
+    Ok(scaling_from_moments(train.len(), m, median, mean, squared_deviations, impute))
+}
+
+/// The mean of a column after its missing values are imputed with the median: `sum` is the
+/// sum of the `present` values among `rows`.
+pub(super) fn imputed_mean(rows: usize, present: usize, median: f64, sum: f64) -> f64 {
+    (sum + median * (rows - present) as f64) / rows as f64
+}
+
+/// The scaling of a column from its moments: `squared_deviations` is the sum of (x - mean)^2
+/// over the present values, `mean` the [`imputed_mean`]. Scaling statistics are taken after
+/// imputation, as a scikit-learn imputer-then-scaler pipeline does.
+pub(super) fn scaling_from_moments(
+    rows: usize,
+    present: usize,
+    median: f64,
+    mean: f64,
+    squared_deviations: f64,
+    impute: bool,
+) -> Scaling {
+    let missing = rows - present;
+    let sq = squared_deviations + (median - mean).powi(2) * missing as f64;
+    let std = (sq / rows as f64).sqrt();
     // A constant column keeps scale 1 (it then carries no signal, and no division by zero).
     let scale = if std > 1e-12 * mean.abs().max(1.0) { std } else { 1.0 };
-    Ok(Scaling { median, mean, scale, indicator: impute && missing > 0 })
+    Scaling { median, mean, scale, indicator: impute && missing > 0 }
 }
 
 fn fit_categorical(
@@ -171,12 +189,21 @@ fn fit_categorical(
             c => counts[c as usize] += 1,
         }
     }
-    let mut kept: Vec<(usize, &str)> = counts
-        .iter()
-        .enumerate()
-        .filter(|(_, &k)| k >= opts.min_level_count.max(1))
-        .map(|(c, &k)| (k, dictionary[c].as_str()))
-        .collect();
+    let counted = counts.iter().enumerate().map(|(c, &k)| (dictionary[c].as_str(), k));
+    kept_levels(column, counted, missing, opts)
+}
+
+/// The one-hot (or code) transform of a text column from its training rows per level and its
+/// missing rows: the levels seen at least `min_level_count` times, most frequent first, at most
+/// `max_levels` of them.
+pub(super) fn kept_levels<'a>(
+    column: &Column,
+    counts: impl Iterator<Item = (&'a str, usize)>,
+    missing: usize,
+    opts: &PreprocessOptions,
+) -> (FeatureTransform, Option<CappedLevels>) {
+    let mut kept: Vec<(usize, &str)> =
+        counts.filter(|&(_, k)| k >= opts.min_level_count.max(1)).map(|(level, k)| (k, level)).collect();
     if missing >= opts.min_level_count.max(1) {
         kept.push((missing, MISSING_LEVEL));
     }

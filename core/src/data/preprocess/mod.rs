@@ -11,12 +11,14 @@
 //! - interaction terms (`options.interactions`): products of two columns' inputs.
 //!
 //! Files: `options` (what shapes the fit), `transform` (one column's fitted transform),
-//! `interactions`, `fit` (fitting on the training part), `preprocessor` (applying it to rows).
+//! `interactions`, `fit` (fitting on the training part), `statistics` (the same fit from
+//! statistics of the training part), `preprocessor` (applying it to rows).
 
 mod fit;
 mod interactions;
 mod options;
 mod preprocessor;
+mod statistics;
 mod transform;
 
 pub use fit::{fit_preprocessor, fit_preprocessor_checked, fit_preprocessor_reporting, CappedLevels};
@@ -24,6 +26,7 @@ pub use interactions::Interaction;
 pub use options::{parse_preprocess_option, PreprocessOptions, PREPROCESS_KEYS};
 pub(crate) use preprocessor::format_number;
 pub use preprocessor::{signed_log1p, Preprocessor};
+pub use statistics::{preprocessor_from_statistics, ColumnStatistics, NumericMoments};
 pub use transform::{FeatureTransform, Scaling, MISSING_LEVEL};
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::newton::newton_step;
 use super::objective::{dot, logloss, residual_and_variance};
 use super::params::{LogisticError, LogisticFit, LogisticOptions, STALLED_ITERATIONS};
 use crate::core_err;
-use crate::data::Preprocessor;
+use crate::data::{CappedLevels, Column, PreprocessOptions, Preprocessor};
 use crate::CoreResult;
 
 /// Leading entries of a state: d (inputs + 1 for the intercept), rows, weighted log loss.
@@ -117,6 +117,23 @@ pub fn combine(a: &mut [f64], b: &[f64]) -> CoreResult<()> {
 
 /// The training rows of the aggregate engine (in SQL: one aggregate query per pass).
 pub trait LogisticPasses {
+    /// The preprocessing fitted on the whole training part, when the rows given to the core are
+    /// a sample of it (the SQL layer computes it from aggregates over the source); `columns`
+    /// name the features and their kinds. None: it is fitted on the rows given.
+    fn full_preprocessor(
+        &mut self,
+        _columns: &[Column],
+        _opts: &PreprocessOptions,
+    ) -> CoreResult<Option<(Preprocessor, Vec<CappedLevels>)>> {
+        Ok(None)
+    }
+
+    /// The whole training part's rows and converted rows, when the rows given are a sample of
+    /// it: the class weights and the starting intercept come from them.
+    fn training_counts(&self) -> Option<(usize, usize)> {
+        None
+    }
+
     /// Called once before the passes with the fitted preprocessing and the class weights
     /// (negative, positive) every row is to be transformed and weighted by.
     fn prepare(&mut self, _preprocessor: &Preprocessor, _class_weights: (f64, f64)) -> CoreResult<()> {

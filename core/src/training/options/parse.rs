@@ -113,6 +113,7 @@ pub fn parse_train_options(value: &Value) -> CoreResult<TrainOptions> {
                     .ok_or_else(|| core_err!(InvalidArgument, "option \"segment_tiers\" must be true or false, got {v}"))?
             }
             "engine" => o.engine = Engine::parse(v)?,
+            "sample_rows" => o.sample_rows = positive_int("sample_rows", v)?,
             "tol" => {
                 o.tol = non_negative("tol", v)?;
                 if o.tol == 0.0 {
