@@ -28,7 +28,7 @@ pub use level_table::LevelTable;
 pub(crate) use preprocess::format_number;
 pub use preprocess::{
     fit_preprocessor, fit_preprocessor_checked, fit_preprocessor_reporting, parse_preprocess_option, signed_log1p, CappedLevels,
-    FeatureTransform, Interaction, PreprocessOptions, Preprocessor, Scaling, MISSING_LEVEL, PREPROCESS_KEYS,
+    FeatureTransform, Interaction, LevelIndex, PreprocessOptions, Preprocessor, Scaling, MISSING_LEVEL, PREPROCESS_KEYS,
 };
 pub use resample::{resample, Resample};
 pub use source_columns::{ColumnClass, SourceColumn};
