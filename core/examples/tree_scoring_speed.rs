@@ -3,7 +3,8 @@
 //! (`FlatTrees`) and the leaf masks per input bin (`LeafMasks`, what scoring uses). The model is
 //! LightGBM's, shaped as bench/score_speed_gbm.sh trains it (300 trees of up to 31 leaves grown
 //! leaf-wise, max depth 64, 9 numeric inputs with missing values and 10 category codes);
-//! every variant's sums are checked bit for bit against the node walk's.
+//! every variant's sums are checked bit for bit against the node walk's. Last, the TreeSHAP
+//! contributions of the first 10,000 leads (what `explain()` computes per lead), timed alike.
 //!
 //! `cargo run --release -p lead_scoring_core --example tree_scoring_speed -- [LEADS] [TREES]`
 
@@ -11,7 +12,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use lead_scoring_core::data::SeededRng;
-use lead_scoring_core::models::{fit_gbm, FlatTrees, GbmData, GbmOptions, LeafMasks, Tree};
+use lead_scoring_core::models::{fit_gbm, FlatTrees, GbmData, GbmOptions, LeafMasks, Tree, TreeBooster};
 
 const NUMERIC: usize = 9;
 const CODES: usize = 10;
@@ -80,4 +81,18 @@ fn main() {
         assert!(sums == reference, "{name} differs from the node walk");
         println!("{name:<40} {ns:>9.1} ns a lead ({:.1}x the node walk's speed)", walk_ns / ns);
     }
+    // explain_speed.sh's model: the default depth (6), early stopping left out so all trees count.
+    let shallow = GbmOptions { max_depth: 6, ..opts };
+    let model = fit_gbm(leads(50_000, 1), None, &shallow, &mut |_, _| Ok(())).expect("LightGBM fits");
+    let shallow_masks = LeafMasks::new(model.tree_list()).expect("trees of up to 32 leaves");
+    let explained = &probe.x[..cols * n.min(10_000)];
+    let mut phi = vec![0.0; cols];
+    model.contributions(&explained[..cols], &mut phi); // builds the TreeSHAP tables once
+    let phi = std::cell::RefCell::new(phi);
+    let (ns, _) = time(explained, cols, |r| model.contributions(r, &mut phi.borrow_mut()));
+    println!(
+        "{:<40} {ns:>9.1} ns a lead ({:.1}x the leaf masks' time)",
+        "TreeSHAP contributions, depth 6",
+        ns / time(explained, cols, |r| shallow_masks.sum(r)).0
+    );
 }

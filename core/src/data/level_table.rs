@@ -1,4 +1,4 @@
-//! The coefficient of each level of a text column, found in one probe for the short values
+//! The coefficient (or one-hot slot) of each level of a text column, found in one probe for the short values
 //! CRM columns hold ("Google", "Olark Chat", "Landing Page Submission"). Scoring a row looks
 //! up every text feature, and a general hash map spent most of that time hashing the value and
 //! calling `memcmp` on the match; here a value of up to 16 bytes is compared as two machine
@@ -37,24 +37,25 @@ impl Key {
     }
 }
 
-struct Slot {
+struct Slot<T> {
     key: Key,
     /// The whole value, compared only when it is longer than 16 bytes.
     bytes: Box<[u8]>,
-    coefficient: f64,
+    coefficient: T,
 }
 
-/// An open-addressing table from a level's bytes to its coefficient.
-pub struct LevelTable {
-    slots: Vec<Option<Slot>>,
+/// An open-addressing table from a level's bytes to what the level stands for: its
+/// coefficient in a logistic plan, its input slot in the preprocessing.
+pub struct LevelTable<T: Copy = f64> {
+    slots: Vec<Option<Slot<T>>>,
     /// Right shift that turns a hash into a slot index (the table size is a power of two).
     shift: u32,
 }
 
-impl LevelTable {
+impl<T: Copy> LevelTable<T> {
     /// A table of `levels`; a level given twice keeps the last coefficient given.
-    pub fn new<'a>(levels: impl IntoIterator<Item = (&'a str, f64)>) -> LevelTable {
-        let levels: Vec<(&str, f64)> = levels.into_iter().collect();
+    pub fn new<'a>(levels: impl IntoIterator<Item = (&'a str, T)>) -> LevelTable<T> {
+        let levels: Vec<(&str, T)> = levels.into_iter().collect();
         // At most a quarter full: a probe usually ends at its first slot, so the branch that
         // checks for a match is predictable (scoring does ten lookups per row).
         let size = (4 * levels.len()).next_power_of_two().max(8);
@@ -65,7 +66,7 @@ impl LevelTable {
         table
     }
 
-    fn insert(&mut self, bytes: &[u8], coefficient: f64) {
+    fn insert(&mut self, bytes: &[u8], coefficient: T) {
         let at = self.probe(bytes);
         match &mut self.slots[at] {
             Some(slot) => slot.coefficient = coefficient,
@@ -75,7 +76,7 @@ impl LevelTable {
 
     /// The coefficient of `value`, if it is one of the levels.
     #[inline]
-    pub fn get(&self, value: &[u8]) -> Option<f64> {
+    pub fn get(&self, value: &[u8]) -> Option<T> {
         self.slots[self.probe(value)].as_ref().map(|slot| slot.coefficient)
     }
 
@@ -131,7 +132,7 @@ mod tests {
         assert_eq!(table.get("Zürich".as_bytes()), Some(4.0));
         assert_eq!(table.get(b""), Some(5.0));
         assert_eq!(table.get(b"google"), None);
-        let empty = LevelTable::new([]);
+        let empty = LevelTable::<f64>::new([]);
         assert_eq!(empty.get(b"x"), None);
     }
 }

@@ -28,8 +28,8 @@ pub use level_table::LevelTable;
 pub(crate) use preprocess::format_number;
 pub use preprocess::{
     fit_preprocessor, fit_preprocessor_checked, fit_preprocessor_reporting, parse_preprocess_option,
-    preprocessor_from_statistics, signed_log1p, CappedLevels, ColumnStatistics, FeatureTransform, Interaction, NumericMoments,
-    PreprocessOptions, Preprocessor, Scaling, MISSING_LEVEL, PREPROCESS_KEYS,
+    preprocessor_from_statistics, signed_log1p, CappedLevels, ColumnStatistics, FeatureTransform, Interaction, LevelIndex,
+    NumericMoments, PreprocessOptions, Preprocessor, Scaling, MISSING_LEVEL, PREPROCESS_KEYS,
 };
 pub use resample::{resample, Resample};
 pub use source_columns::{ColumnClass, SourceColumn};

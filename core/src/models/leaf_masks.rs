@@ -46,6 +46,10 @@ struct InputBins {
     /// Per bin (one more than cuts, then NaN's), where each chunk's block starts in
     /// `LeafMasks::masks`: `chunks` entries per bin.
     blocks: Vec<u32>,
+    /// For an input some category split reads: the bin of each whole number below the largest
+    /// category bitset's end (what the search finds for it), so that a category code costs
+    /// one load instead of a search; empty for other inputs.
+    by_code: Vec<u32>,
 }
 
 /// All the trees of a model as rows of leaf masks per input bin.
@@ -110,7 +114,9 @@ impl LeafMasks {
                 }
             }
             blocks.extend_from_slice(&nan);
-            inputs.push(InputBins { input, cuts: kept_cuts, blocks });
+            let codes = on_input.iter().filter_map(|&(t, i, _)| trees[t].nodes[i].categories.as_ref()).map(|b| b.len() * 32);
+            let by_code = (0..codes.max().unwrap_or(0)).map(|c| kept_cuts.partition_point(|&k| k < c as f64) as u32).collect();
+            inputs.push(InputBins { input, cuts: kept_cuts, blocks, by_code });
         }
         #[cfg(target_arch = "x86_64")]
         let avx2 = std::is_x86_feature_detected!("avx2");
@@ -207,7 +213,13 @@ impl LeafMasks {
     fn find_bins(&self, row: &[f64], at: &mut [u32]) {
         for (slot, bins) in at.iter_mut().zip(&self.inputs) {
             let x = row[bins.input];
-            let bin = if x.is_nan() { bins.cuts.len() + 1 } else { bins.cuts.partition_point(|&c| c < x) };
+            // `x as usize` is 0 for NaN and negatives and saturates past usize, so only a whole
+            // number inside the table passes the comparison.
+            let bin = match bins.by_code.get(x as usize) {
+                Some(&bin) if (x as usize) as f64 == x => bin as usize,
+                _ if x.is_nan() => bins.cuts.len() + 1,
+                _ => bins.cuts.partition_point(|&c| c < x),
+            };
             *slot = (bin * self.chunks) as u32;
         }
     }

@@ -184,6 +184,7 @@ mod tests {
                 missing_values: vec!["".into(), "Select".into()],
                 impute_numeric: true,
                 interactions: Vec::new(),
+                level_index: Default::default(),
             },
             estimator: Estimator::Logistic(LogisticFit {
                 intercept: -0.71,

@@ -114,8 +114,13 @@ pub fn fit_preprocessor_checked(
         });
     }
     let interactions = fit_interactions(&features, &opts.interactions)?;
-    let preprocessor =
-        Preprocessor { features, missing_values: opts.missing_values.clone(), impute_numeric: opts.impute_numeric, interactions };
+    let preprocessor = Preprocessor {
+        features,
+        missing_values: opts.missing_values.clone(),
+        impute_numeric: opts.impute_numeric,
+        interactions,
+        level_index: Default::default(),
+    };
     Ok((preprocessor, capped))
 }
 

@@ -16,6 +16,7 @@
 
 mod fit;
 mod interactions;
+mod level_index;
 mod options;
 mod preprocessor;
 mod statistics;
@@ -23,6 +24,7 @@ mod transform;
 
 pub use fit::{fit_preprocessor, fit_preprocessor_checked, fit_preprocessor_reporting, CappedLevels};
 pub use interactions::Interaction;
+pub use level_index::LevelIndex;
 pub use options::{parse_preprocess_option, PreprocessOptions, PREPROCESS_KEYS};
 pub(crate) use preprocessor::format_number;
 pub use preprocessor::{signed_log1p, Preprocessor};

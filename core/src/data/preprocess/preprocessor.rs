@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
 use super::interactions::Interaction;
+use super::level_index::LevelIndex;
 use super::transform::{FeatureTransform, Scaling, MISSING_LEVEL};
 use crate::core_err;
 use crate::data::binning::bin_of;
 use crate::data::dates::{day_of_week, days_before, parse_timestamp};
 use crate::data::design_matrix::{DesignMatrix, SparseRows, Storage};
 use crate::data::values::{Column, ColumnData, RawValue, NULL_CODE};
+use crate::data::LevelTable;
 use crate::resources::filled_vec;
 use crate::resources::{map_tasks, worker_threads};
 use crate::CoreResult;
@@ -33,6 +35,9 @@ pub struct Preprocessor {
     /// See [`PreprocessOptions::impute_numeric`].
     pub impute_numeric: bool,
     pub interactions: Vec<Interaction>,
+    /// The slot of each text value by one probe, built on first use (never stored).
+    #[serde(skip)]
+    pub level_index: LevelIndex,
 }
 
 impl Preprocessor {
@@ -108,12 +113,39 @@ impl Preprocessor {
     /// Writes the model inputs for one lead into `out` (length [`Self::width`]).
     /// `raw` holds one value per feature, in feature order.
     pub fn transform_into(&self, raw: &[RawValue<'_>], out: &mut [f64]) -> CoreResult<()> {
-        self.transform_into_with(raw, out, |_, levels, value| self.level_slot(levels, value))
+        let tables = self.level_index.tables(&self.features, &self.missing_values);
+        self.transform_into_with(raw, out, |i, levels, value| self.indexed_level_slot(tables[i].as_ref(), levels, value))
+    }
+
+    /// [`Self::scanned_level_slot`] by one probe of the feature's table (`table`, None for a
+    /// feature that is not text). A number given for a text feature takes the scan: it is
+    /// formatted first anyway, and the scan does not treat it as a placeholder.
+    #[inline]
+    fn indexed_level_slot(&self, table: Option<&LevelTable<usize>>, levels: &[String], value: RawValue<'_>) -> usize {
+        match (table, value) {
+            (Some(table), RawValue::Null) => table.get(MISSING_LEVEL.as_bytes()).unwrap_or(levels.len()),
+            (Some(table), RawValue::Text(s)) => table.get(s.as_bytes()).unwrap_or(levels.len()),
+            _ => self.scanned_level_slot(levels, value),
+        }
+    }
+
+    /// The slot of `value` for text feature `feature` through the level index; see
+    /// [`Self::scanned_level_slot`], which it equals.
+    pub fn level_slot(&self, feature: usize, value: RawValue<'_>) -> usize {
+        let table = self.level_index.tables(&self.features, &self.missing_values)[feature].as_ref();
+        match &self.features[feature] {
+            FeatureTransform::Categorical { levels, .. } | FeatureTransform::TextCodes { levels, .. } => {
+                self.indexed_level_slot(table, levels, value)
+            }
+            _ => 0,
+        }
     }
 
     /// The one-hot slot of a text feature's value: its level's position, or the last slot
     /// ("(other)") for a level not kept; NULL and placeholders are the "(missing)" level.
-    fn level_slot(&self, levels: &[String], value: RawValue<'_>) -> usize {
+    /// A linear scan: used once per distinct value of a dictionary column and as the
+    /// reference the level index is tested against.
+    pub fn scanned_level_slot(&self, levels: &[String], value: RawValue<'_>) -> usize {
         let number_text;
         let level = match value {
             RawValue::Null => MISSING_LEVEL,
@@ -215,8 +247,8 @@ impl Preprocessor {
                     ColumnData::Categorical { dictionary, codes },
                 ) => Some((
                     codes.as_slice(),
-                    dictionary.iter().map(|d| self.level_slot(levels, RawValue::Text(d))).collect(),
-                    self.level_slot(levels, RawValue::Null),
+                    dictionary.iter().map(|d| self.scanned_level_slot(levels, RawValue::Text(d))).collect(),
+                    self.scanned_level_slot(levels, RawValue::Null),
                 )),
                 _ => None,
             })
@@ -235,12 +267,13 @@ impl Preprocessor {
         out: &mut [f64],
     ) -> CoreResult<()> {
         crate::data::values::row_values(columns, row, raw);
+        let index = self.level_index.tables(&self.features, &self.missing_values);
         self.transform_into_with(raw, out, |i, levels, value| match &tables[i] {
             Some((codes, by_code, null_slot)) => match codes[row] {
                 NULL_CODE => *null_slot,
                 code => by_code[code as usize],
             },
-            None => self.level_slot(levels, value),
+            None => self.indexed_level_slot(index[i].as_ref(), levels, value),
         })
     }
 

@@ -88,6 +88,7 @@ pub fn preprocessor_from_statistics(
         missing_values: opts.missing_values.clone(),
         impute_numeric: opts.impute_numeric,
         interactions: Vec::new(),
+        level_index: Default::default(),
     };
     Ok((preprocessor, capped))
 }
