@@ -17,6 +17,8 @@ t0=$(date +%s%N)
 auc=$(bench_psql -tA -c "SELECT round((metrics->'test'->>'roc_auc')::numeric, 4) FROM lead_scoring.train('g', 'bench_leads', 'converted', algorithm => 'gbm', options => '$opts')")
 t1=$(date +%s%N)
 ours=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+# Where train()'s time went, phase by phase (the core's and the SQL layer's).
+phases=$(bench_psql -tA -c "SELECT training->'seconds' FROM lead_scoring.models WHERE name = 'g' ORDER BY version DESC LIMIT 1")
 read -r lgb_load lgb_fit lgb_auc < <("$BENCH_PY" - "$csv" <<'PY'
 import sys, time
 import lightgbm as lgb, pandas as pd
@@ -41,4 +43,5 @@ echo "| path | time (s) | test ROC AUC |"
 echo "| --- | --- | --- |"
 echo "| lead_scoring.train(algorithm => 'gbm'), reading the table included | $ours | $auc |"
 echo "| LightGBM $("$BENCH_PY" -c 'import lightgbm; print(lightgbm.__version__)'): read CSV into pandas + fit | $lgb_total ($lgb_load + $lgb_fit) | $lgb_auc |"
+echo "train() phases (s): $phases"
 echo "ratio (lead_scoring / LightGBM incl. load): $(ratio "$ours" "$lgb_total")x; AUC difference: $(awk -v a="$auc" -v b="$lgb_auc" 'BEGIN { printf "%+.4f", a - b }')"

@@ -270,7 +270,9 @@ mod tests {
         .unwrap();
         assert_eq!(rows, Some(900), "the 100 NULL labels are skipped");
         let seconds = seconds.unwrap().0;
-        for phase in ["read", "audit", "fit", "calibrate", "score_rows", "metrics", "importance", "reference"] {
+        for phase in
+            ["read", "audit", "fit", "calibrate", "score_rows", "metrics", "importance", "record_split", "reference", "encode"]
+        {
             assert!(seconds[phase].as_f64().is_some_and(|s| s >= 0.0), "{phase}: {seconds}");
         }
         // Each level read equals the stored value, long ones included.

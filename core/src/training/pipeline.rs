@@ -18,7 +18,7 @@ use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Fit
 use crate::training::options::{Algorithm, CalibrationChoice, Task, TrainOptions};
 use crate::training::selection::{cross_validate, search, training_folds};
 use crate::training::summary::{AutoChoice, ClassWeights, EngineReport, PartCount, ResampleReport, TrainingSummary};
-use crate::training::trained::{TrainedModel, IMPORTANCE_ROWS};
+use crate::training::trained::{importance_rows, TrainedModel};
 use crate::CoreResult;
 use std::collections::BTreeMap;
 
@@ -230,8 +230,8 @@ pub fn train_model_with(
     // direction and the coefficients all describe one model; each segment model's importance is
     // in its entry of training.segments.
     let global_only = model.segments.is_some().then(|| LeadModel { segments: None, ..model.clone() });
-    let importance =
-        crate::explain::feature_importance(global_only.as_ref().unwrap_or(&model), &data.columns, &validation, IMPORTANCE_ROWS)?;
+    let explained = global_only.as_ref().unwrap_or(&model);
+    let importance = crate::explain::feature_importance(explained, &data.columns, &validation, importance_rows(explained))?;
     clock.lap("importance");
     summary.seconds = clock.seconds();
     Ok(TrainedModel {

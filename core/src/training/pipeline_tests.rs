@@ -287,3 +287,21 @@ fn gbm_reads_a_text_column_as_one_input_of_codes_and_explains_it_once() {
     p.transform_into(&other, &mut inputs).unwrap();
     assert!(inputs[0] < 300.0);
 }
+
+#[test]
+fn a_model_of_many_trees_explains_fewer_validation_leads_for_its_importance() {
+    // 30,000 leads: 3,000 validation leads, more than any cap below.
+    let data = synthetic(30_000, 9);
+    let mut opts = TrainOptions { algorithm: Algorithm::Gbm, ..Default::default() };
+    (opts.gbm.trees, opts.gbm.early_stopping_rounds, opts.gbm.max_leaves) = (400, None, 4);
+    let trained = train_model(&data, &opts, &mut |_, _| Ok(())).unwrap();
+    assert_eq!(trained.model.estimator.algorithm(), "gbm");
+    assert_eq!(importance_rows(&trained.model), 500, "200,000 lead-trees / 400 trees, at least 500");
+    let validation: Vec<usize> = (0..data.labels.len()).filter(|&i| trained.parts[i] == Part::Validation).collect();
+    assert!(validation.len() > 2000, "{}", validation.len());
+    let on_500 = crate::explain::feature_importance(&trained.model, &data.columns, &validation, 500).unwrap();
+    assert_eq!(trained.importance, on_500, "the stored importance is that of the 500-row sample");
+    // A logistic model is cheap to explain: the full 2,000 rows.
+    let logistic = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
+    assert_eq!(importance_rows(&logistic.model), 2000);
+}

@@ -227,7 +227,11 @@ fn train(
             // The parts are the split column's values; the sample's keys would be a few of them.
             RecordedSplit { extra: Default::default(), keys: None }
         }
-        None => record_split(key, lead_key, &read, &trained),
+        None => {
+            let recorded = record_split(key, lead_key, &read, &trained);
+            clock.lap("record_split");
+            recorded
+        }
     };
     store(&name, &src, label_col, &opts, given_options, &read.data, &trained, recorded, clock)
 }
@@ -326,14 +330,16 @@ fn store(
     split.as_object_mut().expect("an object").extend(recorded.extra);
     let reference = crate::api::monitoring::drift::reference_json(data, trained);
     clock.lap("reference");
+    lock_model_name(name);
+    let version = next_version(name);
+    let artifact = encode_model(&trained.model, name, version);
+    clock.lap("encode");
     let mut training = trained.summary.clone();
-    // This layer's phases (read, audit, reference) join the core's.
+    // This layer's phases (read, audit, record_split, reference, encode) join the core's.
     training.seconds.extend(clock.seconds());
     training.effective_options = Some(EffectiveOptions::of(opts));
     let given_options = if given_options.is_null() { json!({}) } else { given_options };
 
-    lock_model_name(name);
-    let version = next_version(name);
     // options.deploy decides (logged as a deploy_decision event and kept in the training
     // summary); the row is stored undeployed and deployed below through the registry.
     let (decision, decision_record) = crate::api::governance::versions::decide_deployment(name, version, opts, data, trained);
@@ -360,7 +366,7 @@ fn store(
         metrics: trained.metrics.clone(),
         threshold: trained.threshold,
         tiers: trained.tiers.to_json(),
-        artifact: encode_model(&trained.model, name, version),
+        artifact,
         validation_predictions: validation_predictions(trained),
         importance: serde_json::to_value(&trained.importance).expect("importance serializes"),
         reference,
