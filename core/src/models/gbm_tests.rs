@@ -310,8 +310,8 @@ fn assert_same_sums(model: &GbmModel) {
 
 #[test]
 fn three_hundred_trees_score_as_lightgbm_does_to_1e_12_relative() {
-    // Our sum adds the trees in eight lanes (tree_sum.rs), LightGBM in tree order: the two differ
-    // by rounding only. 300 trees of 31 leaves, as bench/score_speed_gbm.sh trains them.
+    // The leaf masks at the size bench/score_speed_gbm.sh trains (300 trees of 31 leaves), on
+    // LightGBM's own raw scores: the canonical order of the sum (tree_sum.rs) is LightGBM's.
     let opts = GbmOptions { trees: 300, max_leaves: 31, max_depth: 64, ..Default::default() };
     let model = fit(with_categories(3000, 61), opts);
     assert_eq!(model.trees(), 300);
@@ -319,12 +319,8 @@ fn three_hundred_trees_score_as_lightgbm_does_to_1e_12_relative() {
     let lightgbm = crate::models::LgbmBooster::from_model_text(model.model_text()).unwrap();
     let probe = with_categories(2000, 62);
     let raw = lightgbm.raw_scores(&probe.x, 4).unwrap();
-    let mut rounded_apart = 0;
     for (i, row) in probe.x.chunks(4).enumerate() {
         let ours = model.log_odds(row);
         assert!((ours - raw[i]).abs() <= 1e-12 * raw[i].abs(), "row {i}: {ours} vs LightGBM's {}", raw[i]);
-        rounded_apart += (ours != raw[i]) as usize;
     }
-    // The order does differ from LightGBM's on some rows (so this test compares two orders).
-    assert!(rounded_apart > 0);
 }

@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::models::tree_sum::{TreeSum, LANES};
+use crate::models::tree_sum::TreeSum;
 use crate::models::trees::{MissingRule, Tree, MAX_TREE_DEPTH, ZERO_THRESHOLD};
 
 /// Leaves a tree may have here: one bit each in a u32 (LightGBM's default is 31).
@@ -24,7 +24,6 @@ const MAX_LEAVES: usize = 32;
 /// Trees whose masks are ANDed together per pass over the inputs: 128 bytes of masks, held in
 /// vector registers while the rows of all inputs are ANDed in.
 const CHUNK: usize = 32;
-const _: () = assert!(CHUNK.is_multiple_of(LANES), "a chunk starts at a multiple of the sum's lanes");
 /// Cut points an input may have (category codes count one each).
 const MAX_CUTS: usize = 1 << 16;
 /// Bytes of masks a model may take before scoring walks the trees instead.
@@ -249,13 +248,9 @@ impl LeafMasks {
     #[inline(always)]
     fn add_leaves(&self, sum: &mut TreeSum, start: usize, leaves: &[u32; CHUNK]) {
         let values = &self.leaf_values[start * MAX_LEAVES..][..CHUNK * MAX_LEAVES];
-        for (lanes, masks) in values.chunks_exact(LANES * MAX_LEAVES).zip(leaves.chunks_exact(LANES)) {
-            let mut outputs = [0.0; LANES];
-            for (j, (o, l)) in outputs.iter_mut().zip(masks).enumerate() {
-                // The lead's leaf keeps its bit in every mask, so `l` is never 0 (at most 31).
-                *o = lanes[j * MAX_LEAVES + (l.trailing_zeros() as usize & (MAX_LEAVES - 1))];
-            }
-            sum.add_lanes(&outputs);
+        for (tree, l) in values.chunks_exact(MAX_LEAVES).zip(leaves) {
+            // The lead's leaf keeps its bit in every mask, so `l` is never 0 (at most 31).
+            sum.add(tree[l.trailing_zeros() as usize & (MAX_LEAVES - 1)]);
         }
     }
 

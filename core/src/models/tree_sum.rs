@@ -1,49 +1,40 @@
 //! The one order in which a model's tree outputs are added up, used by every path that sums
-//! trees (the node walk `Tree::predict`, the flat nodes, the leaf masks, and through
-//! `GbmModel::log_odds` the training pipeline's predictions and explanations), so that all of
-//! them give the same score to the last bit.
+//! trees (the node walk `Tree::predict` through `walked_sum`, the flat nodes, the leaf masks,
+//! and through `GbmModel::log_odds` the training pipeline's predictions and explanations), so
+//! that all of them give the same score to the last bit.
 //!
-//! Tree `t`'s output goes to lane `t % LANES`; each lane adds its trees in tree order from -0.0
-//! (as `Iterator::sum` of f64 starts, so a sum of negative zeros keeps its sign); the lanes are
-//! then added pairwise in the fixed order of [`TreeSum::total`]. Why not plain tree order: that
-//! is a chain of dependent additions (300 trees: 300 times the adder's latency, about 0.35 us a
-//! lead, a third of scoring), where eight lanes are eight short chains that vector registers add
-//! side by side. The result differs from LightGBM's own sum in tree order only by rounding
-//! (relative differences of about 1e-16 times the number of trees; tested against LightGBM to
-//! 1e-12, `gbm_tests.rs`).
+//! The order is tree order from -0.0 (as `Iterator::sum` of f64 starts, so a sum of negative
+//! zeros keeps its sign): LightGBM's own order, and the order every model scored by an earlier
+//! release was scored in, so stored scores stay bit for bit (`tests/durability/upgrade.sh`).
+//! Adding in several lanes instead (tree `t` in lane `t % 8`, the lanes added pairwise) was
+//! tried to shorten the chain of 300 dependent additions; it changed scores by rounding and no
+//! measurement showed it faster (BENCHMARKS.md), so it was not kept. A different order would
+//! be changed here only, and every path would follow.
 
-/// Lanes of the sum: two AVX2 registers of four doubles.
-pub const LANES: usize = 8;
-
-/// Partial sums of tree outputs in the canonical order; see the module comment.
+/// Partial sum of tree outputs in the canonical order; see the module comment.
 #[derive(Debug, Clone, Copy)]
 pub struct TreeSum {
-    lanes: [f64; LANES],
+    sum: f64,
 }
 
 impl Default for TreeSum {
     fn default() -> Self {
-        TreeSum { lanes: [-0.0; LANES] }
+        TreeSum { sum: -0.0 }
     }
 }
 
 impl TreeSum {
-    /// Adds the outputs of trees `start .. start + LANES` for a `start` that is a multiple of
-    /// LANES, after those of all earlier trees. A tree past the model's last adds -0.0, which
-    /// leaves any sum unchanged (x + -0.0 == x for every x, zeros of both signs included).
+    /// Adds the output of the next tree. A padding tree past the model's last may add -0.0,
+    /// which leaves any sum unchanged (x + -0.0 == x for every x, zeros of both signs included).
     #[inline(always)]
-    pub fn add_lanes(&mut self, outputs: &[f64; LANES]) {
-        for (lane, &output) in self.lanes.iter_mut().zip(outputs) {
-            *lane += output;
-        }
+    pub fn add(&mut self, output: f64) {
+        self.sum += output;
     }
 
-    /// The sum of all trees added: the lanes k and k + 4 first, then as a vector reduction
-    /// halves them again.
+    /// The sum of all trees added.
     #[inline(always)]
     pub fn total(&self) -> f64 {
-        let l = &self.lanes;
-        ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+        self.sum
     }
 }
 
@@ -51,12 +42,8 @@ impl TreeSum {
 #[inline(always)]
 pub fn sum_trees(trees: usize, mut output: impl FnMut(usize) -> f64) -> f64 {
     let mut sum = TreeSum::default();
-    for start in (0..trees).step_by(LANES) {
-        let mut outputs = [-0.0; LANES];
-        for (k, o) in outputs.iter_mut().enumerate().take(trees - start) {
-            *o = output(start + k);
-        }
-        sum.add_lanes(&outputs);
+    for t in 0..trees {
+        sum.add(output(t));
     }
     sum.total()
 }
@@ -66,21 +53,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lanes_are_trees_modulo_eight_added_pairwise() {
+    fn trees_are_added_in_tree_order() {
         // Values whose sum depends on the order: 1e16 absorbs a 1 added to it alone.
         let outputs = [1e16, 1.0, 1.0, 1.0, -1e16, 1.0, 1.0, 1.0, 1.0, 0.5];
-        let expected = {
-            let mut l = [-0.0; LANES];
-            for (t, &o) in outputs.iter().enumerate() {
-                l[t % LANES] += o;
-            }
-            ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
-        };
+        let mut expected = -0.0;
+        for &o in &outputs {
+            expected += o;
+        }
         assert_eq!(sum_trees(outputs.len(), |t| outputs[t]).to_bits(), expected.to_bits());
-        // Lane 0 holds 1e16 + 1.0 (tree 8) = 1e16, lane 4 -1e16: they cancel; the rest is exact.
-        assert_eq!(expected, 6.5);
-        // Tree order would have lost the ones added to 1e16.
-        assert_ne!(outputs.iter().sum::<f64>(), expected);
+        // The ones added to 1e16 are lost: what tree order gives, not what another order would.
+        assert_eq!(expected, 4.5);
     }
 
     #[test]
