@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use lead_scoring_core::data::SeededRng;
-use lead_scoring_core::models::{fit_gbm, FlatTrees, GbmData, GbmOptions, LeafMasks, Tree, TreeBooster};
+use lead_scoring_core::models::{fit_gbm, walked_sum, FlatTrees, GbmData, GbmOptions, LeafMasks, Tree, TreeBooster};
 
 const NUMERIC: usize = 9;
 const CODES: usize = 10;
@@ -69,7 +69,7 @@ fn main() {
     let probe = leads(n, 2);
     let cols = probe.cols;
     println!("{} trees, {} leads, leaf masks {} KiB built in {build_ms:.1} ms", list.len(), n, masks.bytes() / 1024);
-    let (walk_ns, reference) = time(&probe.x, cols, |r| list.iter().map(|t| t.predict(r)).sum::<f64>());
+    let (walk_ns, reference) = time(&probe.x, cols, |r| walked_sum(list, r));
     println!("{:<40} {:>9.1} ns a lead", "node walk (Tree::predict)", walk_ns);
     let variants: [Variant; 3] = [
         ("flat 24-byte nodes (FlatTrees)", &|r| flat.sum(r)),

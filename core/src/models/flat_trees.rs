@@ -2,8 +2,9 @@
 //! (threshold, input, children, rule), the leaf values in another, so a lead's walk through
 //! hundreds of trees touches a few cache lines per tree instead of a `Node` of 80 bytes and
 //! more per level. Built once per model from the [`Tree`]s, and scores bit for bit as they
-//! do (`Tree::predict`): the same decisions and the same order of the sum.
+//! do (`Tree::predict`): the same decisions and the same order of the sum (`tree_sum.rs`).
 
+use crate::models::tree_sum::sum_trees;
 use crate::models::trees::{MissingRule, Tree, ZERO_THRESHOLD};
 
 /// A child index with this bit set is a leaf (the rest of the bits index `leaves`).
@@ -99,10 +100,10 @@ impl FlatTrees {
         index.first().copied()
     }
 
-    /// Per tree, the leaf value `row` reaches, summed in tree order (as `Tree::predict` summed).
+    /// Per tree, the leaf value `row` reaches, summed in the canonical order (`tree_sum.rs`).
     #[inline]
     pub fn sum(&self, row: &[f64]) -> f64 {
-        self.roots.iter().map(|&root| self.leaf_value(root, row)).sum::<f64>()
+        sum_trees(self.roots.len(), |t| self.leaf_value(self.roots[t], row))
     }
 
     #[inline]

@@ -21,6 +21,7 @@ pub use crate::models::gbm_inputs::{GbmData, GbmOptions};
 use crate::models::leaf_masks::LeafMasks;
 use crate::models::lightgbm_ffi::{exclusive_unless, LgbmBooster};
 use crate::models::lightgbm_text::parse_model_text;
+use crate::models::tree_sum::sum_trees;
 use crate::models::trees::{Tree, MAX_TREES};
 use crate::models::treeshap::TreeShapPlan;
 use crate::resources::block_signals;
@@ -120,6 +121,22 @@ impl GbmModel {
         &self.trees
     }
 
+    /// The leaf masks scoring sums the trees with, when the trees fit them: a scoring plan
+    /// finds a lead's bins for them straight from its raw values (`serving/tree_plan.rs`).
+    pub fn leaf_masks(&self) -> Option<&LeafMasks> {
+        match &self.scoring {
+            Scoring::Masks(masks) => Some(masks),
+            _ => None,
+        }
+    }
+
+    /// Log-odds of a lead whose bins among `masks` (this model's [`GbmModel::leaf_masks`]) start
+    /// at `at`: the same bits as [`TreeBooster::log_odds`] of its model inputs.
+    #[inline]
+    pub fn log_odds_of_bins(&self, masks: &LeafMasks, at: &[u32]) -> f64 {
+        self.base_score + masks.sum_of_bins(at)
+    }
+
     /// Whether the booster (read from an artifact) can score rows of `inputs` inputs safely and
     /// correctly (see [`Tree::check`]).
     pub fn check(&self, inputs: usize) -> Result<(), String> {
@@ -175,7 +192,7 @@ impl TreeBooster for GbmModel {
         match &self.scoring {
             Scoring::Masks(masks) => self.base_score + masks.sum(inputs),
             Scoring::Flat(flat) => self.base_score + flat.sum(inputs),
-            Scoring::Walk => self.base_score + self.trees.iter().map(|t| t.predict(inputs)).sum::<f64>(),
+            Scoring::Walk => self.base_score + walked_sum(&self.trees, inputs),
         }
     }
 
@@ -188,6 +205,12 @@ impl TreeBooster for GbmModel {
     fn trees(&self) -> usize {
         self.trees.len()
     }
+}
+
+/// The trees' outputs for `inputs` by walking each tree (`Tree::predict`), added in the canonical
+/// order (`tree_sum.rs`): the reference the faster forms are tested against.
+pub fn walked_sum(trees: &[Tree], inputs: &[f64]) -> f64 {
+    sum_trees(trees.len(), |t| trees[t].predict(inputs))
 }
 
 /// Histogram bins per input LightGBM cuts numbers into (its default `max_bin`).

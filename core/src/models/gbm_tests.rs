@@ -299,11 +299,28 @@ fn assert_same_sums(model: &GbmModel) {
         *v = odd[k % odd.len()];
     }
     for row in probe.x.chunks(4) {
-        let walked = model.tree_list().iter().map(|t| t.predict(row)).sum::<f64>();
+        let walked = walked_sum(model.tree_list(), row);
         assert_eq!(flat.sum(row).to_bits(), walked.to_bits(), "{row:?}");
         if let Some(masks) = &masks {
             assert_eq!(masks.sum(row).to_bits(), walked.to_bits(), "{row:?}");
         }
         assert_eq!(model.log_odds(row).to_bits(), walked.to_bits());
+    }
+}
+
+#[test]
+fn three_hundred_trees_score_as_lightgbm_does_to_1e_12_relative() {
+    // The leaf masks at the size bench/score_speed_gbm.sh trains (300 trees of 31 leaves), on
+    // LightGBM's own raw scores: the canonical order of the sum (tree_sum.rs) is LightGBM's.
+    let opts = GbmOptions { trees: 300, max_leaves: 31, max_depth: 64, ..Default::default() };
+    let model = fit(with_categories(3000, 61), opts);
+    assert_eq!(model.trees(), 300);
+    assert!(matches!(model.scoring, Scoring::Masks(_)));
+    let lightgbm = crate::models::LgbmBooster::from_model_text(model.model_text()).unwrap();
+    let probe = with_categories(2000, 62);
+    let raw = lightgbm.raw_scores(&probe.x, 4).unwrap();
+    for (i, row) in probe.x.chunks(4).enumerate() {
+        let ours = model.log_odds(row);
+        assert!((ours - raw[i]).abs() <= 1e-12 * raw[i].abs(), "row {i}: {ours} vs LightGBM's {}", raw[i]);
     }
 }

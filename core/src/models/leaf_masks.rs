@@ -11,11 +11,12 @@
 //! into bins in which every split of every tree decides alike; per bin, the AND of the masks of
 //! the splits that send its values right is precomputed per tree, decided by `Node::child_for`
 //! itself on a value of the bin. Scoring a lead then finds each input's bin and ANDs one row of
-//! masks per input. The leaf values are summed in tree order, so scores equal `Tree::predict`'s
-//! bit for bit.
+//! masks per input. The leaf values are added in the canonical order of `tree_sum.rs`, as every
+//! other path adds them, so scores equal the node walk's bit for bit.
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::models::tree_sum::TreeSum;
 use crate::models::trees::{MissingRule, Tree, MAX_TREE_DEPTH, ZERO_THRESHOLD};
 
 /// Leaves a tree may have here: one bit each in a u32 (LightGBM's default is 31).
@@ -57,12 +58,12 @@ struct InputBins {
 pub struct LeafMasks {
     /// The inputs some split reads, in input order.
     inputs: Vec<InputBins>,
-    trees: usize,
     /// Chunks of trees (the last one padded with all-ones masks).
     chunks: usize,
     /// Blocks of CHUNK masks, each kept once.
     masks: Vec<u32>,
-    /// Per tree, MAX_LEAVES slots: its leaves' values, left to right.
+    /// Per tree, MAX_LEAVES slots: its leaves' values, left to right (-0.0 in the padding
+    /// trees of the last chunk, which adds nothing to a sum).
     leaf_values: Vec<f64>,
     /// Whether this CPU has AVX2, asked once here rather than per lead.
     avx2: bool,
@@ -75,7 +76,7 @@ impl LeafMasks {
     pub fn new(trees: &[Tree]) -> Option<LeafMasks> {
         let chunks = trees.len().div_ceil(CHUNK);
         let stride = chunks * CHUNK;
-        let mut leaf_values = vec![0.0; stride * MAX_LEAVES];
+        let mut leaf_values = vec![-0.0; stride * MAX_LEAVES];
         // Per input, the splits on it: (tree, node, mask).
         let mut splits: BTreeMap<usize, Vec<(usize, usize, u32)>> = BTreeMap::new();
         for (t, tree) in trees.iter().enumerate() {
@@ -122,41 +123,80 @@ impl LeafMasks {
         let avx2 = std::is_x86_feature_detected!("avx2");
         #[cfg(not(target_arch = "x86_64"))]
         let avx2 = false;
-        Some(LeafMasks { inputs, trees: trees.len(), chunks, masks: table.masks, leaf_values, avx2 })
+        Some(LeafMasks { inputs, chunks, masks: table.masks, leaf_values, avx2 })
     }
 
-    /// Per tree, the leaf value `row` reaches, summed in tree order (as `Tree::predict` summed).
+    /// Per tree, the leaf value `row` reaches, summed in the canonical order (`tree_sum.rs`).
     #[inline]
     pub fn sum(&self, row: &[f64]) -> f64 {
+        self.with_bins(row, |at| self.sum_of_bins(at))
+    }
+
+    /// The sum with only the instructions every CPU of the target has (what `sum` does without
+    /// AVX2; public so that the timing example can compare the two).
+    #[inline(always)]
+    pub fn sum_portable(&self, row: &[f64]) -> f64 {
+        self.with_bins(row, |at| self.and_and_add(at))
+    }
+
+    /// `then` of where each used input's bin of `row` starts (see [`LeafMasks::bin_start`]).
+    #[inline(always)]
+    fn with_bins(&self, row: &[f64], then: impl FnOnce(&[u32]) -> f64) -> f64 {
+        let n = self.inputs.len();
+        let mut stack = [0u32; STACK_INPUTS];
+        let mut heap = Vec::new();
+        let at = if n <= STACK_INPUTS {
+            &mut stack[..n]
+        } else {
+            heap.resize(n, 0);
+            &mut heap[..]
+        };
+        for (k, slot) in at.iter_mut().enumerate() {
+            *slot = self.bin_start(k, row[self.inputs[k].input]);
+        }
+        then(at)
+    }
+
+    /// The model input that used input `k` is (the inputs some split reads, ascending).
+    pub fn used_inputs(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.inputs.iter().map(|b| b.input)
+    }
+
+    /// Where the blocks of used input `k`'s bin of value `x` start: what
+    /// [`LeafMasks::sum_of_bins`] takes per used input.
+    #[inline(always)]
+    pub fn bin_start(&self, k: usize, x: f64) -> u32 {
+        let bins = &self.inputs[k];
+        // `x as usize` is 0 for NaN and negatives and saturates past usize, so only a whole
+        // number inside the table passes the comparison.
+        let bin = match bins.by_code.get(x as usize) {
+            Some(&bin) if (x as usize) as f64 == x => bin as usize,
+            _ if x.is_nan() => bins.cuts.len() + 1,
+            _ => bins.cuts.partition_point(|&c| c < x),
+        };
+        (bin * self.chunks) as u32
+    }
+
+    /// The sum for a lead whose used inputs' bins start at `at` (one [`LeafMasks::bin_start`]
+    /// per used input, in order).
+    #[inline]
+    pub fn sum_of_bins(&self, at: &[u32]) -> f64 {
+        assert_eq!(at.len(), self.inputs.len(), "one bin per used input");
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `avx2` is set only when this CPU has AVX2 (`LeafMasks::new` asked it).
-            return unsafe { self.sum_avx2(row) };
+            return unsafe { self.and_and_add_avx2(at) };
         }
-        self.sum_portable(row)
+        self.and_and_add(at)
     }
 
-    /// The sum compiled for AVX2: eight masks per AND instead of four.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn sum_avx2(&self, row: &[f64]) -> f64 {
-        let n = self.inputs.len();
-        if n <= STACK_INPUTS {
-            let mut at = [0u32; STACK_INPUTS];
-            self.sum_rows_avx2(row, &mut at[..n])
-        } else {
-            self.sum_rows_avx2(row, &mut vec![0; n])
-        }
-    }
-
-    /// `sum_rows` with the chunk's masks in AVX2 registers, written out: the compiler's own
+    /// `and_and_add` with the chunk's masks in AVX2 registers, written out: the compiler's own
     /// vectors of the loop spilled to the stack.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn sum_rows_avx2(&self, row: &[f64], at: &mut [u32]) -> f64 {
+    fn and_and_add_avx2(&self, at: &[u32]) -> f64 {
         use std::arch::x86_64::{__m256i, _mm256_and_si256, _mm256_loadu_si256, _mm256_set1_epi32, _mm256_storeu_si256};
-        self.find_bins(row, at);
-        let mut sum = -0.0;
+        let mut sum = TreeSum::default();
         for chunk in 0..self.chunks {
             let mut leaves = [_mm256_set1_epi32(-1); CHUNK / 8];
             for (bins, &at) in self.inputs.iter().zip(at.iter()) {
@@ -172,29 +212,16 @@ impl LeafMasks {
                 // SAFETY: writes bits[8k..8k + 8], inside the array (k < CHUNK / 8).
                 unsafe { _mm256_storeu_si256(bits.as_mut_ptr().add(8 * k).cast::<__m256i>(), *l) };
             }
-            sum = self.add_leaves(sum, chunk * CHUNK, &bits);
+            self.add_leaves(&mut sum, chunk * CHUNK, &bits);
         }
-        sum
+        sum.total()
     }
 
-    /// The sum with only the instructions every CPU of the target has (what `sum` does without
-    /// AVX2; public so that the timing example can compare the two).
+    /// Per chunk of trees, the AND of the blocks of every used input's bin, then the leaf values
+    /// the ANDed masks pick, added up.
     #[inline(always)]
-    pub fn sum_portable(&self, row: &[f64]) -> f64 {
-        let n = self.inputs.len();
-        if n <= STACK_INPUTS {
-            let mut at = [0u32; STACK_INPUTS];
-            self.sum_rows(row, &mut at[..n])
-        } else {
-            self.sum_rows(row, &mut vec![0; n])
-        }
-    }
-
-    /// The sum, with `at` (one slot per used input) to hold where each input's row starts.
-    #[inline(always)]
-    fn sum_rows(&self, row: &[f64], at: &mut [u32]) -> f64 {
-        self.find_bins(row, at);
-        let mut sum = -0.0;
+    fn and_and_add(&self, at: &[u32]) -> f64 {
+        let mut sum = TreeSum::default();
         for chunk in 0..self.chunks {
             let mut leaves = [u32::MAX; CHUNK];
             for (bins, &at) in self.inputs.iter().zip(at.iter()) {
@@ -203,25 +230,9 @@ impl LeafMasks {
                     leaves[j] &= masks[j];
                 }
             }
-            sum = self.add_leaves(sum, chunk * CHUNK, &leaves);
+            self.add_leaves(&mut sum, chunk * CHUNK, &leaves);
         }
-        sum
-    }
-
-    /// Per used input, where the blocks of `row`'s bin start in its `blocks`.
-    #[inline(always)]
-    fn find_bins(&self, row: &[f64], at: &mut [u32]) {
-        for (slot, bins) in at.iter_mut().zip(&self.inputs) {
-            let x = row[bins.input];
-            // `x as usize` is 0 for NaN and negatives and saturates past usize, so only a whole
-            // number inside the table passes the comparison.
-            let bin = match bins.by_code.get(x as usize) {
-                Some(&bin) if (x as usize) as f64 == x => bin as usize,
-                _ if x.is_nan() => bins.cuts.len() + 1,
-                _ => bins.cuts.partition_point(|&c| c < x),
-            };
-            *slot = (bin * self.chunks) as u32;
-        }
+        sum.total()
     }
 
     /// The masks of chunk `chunk` of the trees for the bin whose blocks start at `at`.
@@ -231,16 +242,16 @@ impl LeafMasks {
         self.masks[offset..][..CHUNK].try_into().expect("a block of CHUNK masks")
     }
 
-    /// `sum` plus the leaf values of the chunk of trees from `start`, in tree order; `leaves`
-    /// holds each tree's ANDed mask. A sum begins at -0.0, as `Iterator::sum` of f64 does, so
-    /// that even a sum of zeros has the same sign.
+    /// Adds to `sum` the leaf values of the chunk of trees from `start`; `leaves` holds each
+    /// tree's ANDed mask. The chunk's padding trees (past the last) have all-ones masks and
+    /// -0.0 in their first slot.
     #[inline(always)]
-    fn add_leaves(&self, mut sum: f64, start: usize, leaves: &[u32; CHUNK]) -> f64 {
-        for (j, l) in leaves.iter().enumerate().take(self.trees - start) {
+    fn add_leaves(&self, sum: &mut TreeSum, start: usize, leaves: &[u32; CHUNK]) {
+        let values = &self.leaf_values[start * MAX_LEAVES..][..CHUNK * MAX_LEAVES];
+        for (tree, l) in values.chunks_exact(MAX_LEAVES).zip(leaves) {
             // The lead's leaf keeps its bit in every mask, so `l` is never 0 (at most 31).
-            sum += self.leaf_values[(start + j) * MAX_LEAVES + (l.trailing_zeros() as usize & (MAX_LEAVES - 1))];
+            sum.add(tree[l.trailing_zeros() as usize & (MAX_LEAVES - 1)]);
         }
-        sum
     }
 
     /// Bytes the masks and leaf values take.

@@ -19,6 +19,7 @@ pub(crate) mod linfa_dataset;
 mod logistic;
 mod model;
 mod model_checks;
+mod tree_sum;
 mod treeshap;
 mod treeshap_leaf_tables;
 mod trees;
@@ -30,7 +31,7 @@ pub use calibration::{
     ece_of_bins, expected_calibration_error, fit_isotonic, fit_platt, uniform_bin_edges, Calibration, ECE_BINS, PLATT_EPS,
 };
 pub use flat_trees::FlatTrees;
-pub use gbm::{fit_gbm, gbm_training_bytes, GbmData, GbmModel, GbmOptions, TreeBooster};
+pub use gbm::{fit_gbm, gbm_training_bytes, walked_sum, GbmData, GbmModel, GbmOptions, TreeBooster};
 pub use gbm_estimator::{GbmParams, ValidGbmParams};
 pub use leaf_masks::LeafMasks;
 pub use lightgbm_ffi::LgbmBooster;
@@ -41,4 +42,5 @@ pub use logistic::{
     LogisticFit, LogisticOptions, LogisticParams, LogisticPasses, ValidLogisticParams,
 };
 pub use model::{Estimator, LeadModel, Segments};
+pub use tree_sum::{sum_trees, TreeSum};
 pub use trees::{MissingRule, Node, Tree, MAX_TREES, MAX_TREE_DEPTH};

@@ -1,14 +1,16 @@
-//! A logistic model prepared for scoring many rows: text levels are found by one hash
-//! lookup instead of comparing the value with every level and placeholder, and the log-odds
-//! are summed from the nonzero inputs only, so no one-hot vector is filled per row. The terms
-//! are added in the same order as [`crate::models::LeadModel::probability`] adds them (a zero
-//! input adds nothing), so the probability is the same to the last bit.
+//! A model prepared for scoring many rows, with the same probability to the last bit as
+//! [`crate::models::LeadModel::probability`]. Boosted trees: see `tree_plan.rs`. Logistic
+//! models: text levels are found by one hash lookup instead of comparing the value with every
+//! level and placeholder, and the log-odds are summed from the nonzero inputs only, so no
+//! one-hot vector is filled per row. The terms are added in the same order as the model adds
+//! them (a zero input adds nothing).
 
 use crate::core_err;
 use crate::data::LevelTable;
 use crate::data::RawValue;
 use crate::data::{format_number, FeatureTransform, Scaling, MISSING_LEVEL};
 use crate::models::{Estimator, LeadModel};
+use crate::serving::tree_plan::TreePlan;
 use crate::CoreResult;
 
 enum Term {
@@ -28,14 +30,53 @@ enum Term {
     },
 }
 
-/// The fast path of one logistic model; `None` from [`ScoringPlan::new`] for trees.
-pub struct ScoringPlan {
-    intercept: f64,
-    terms: Vec<Term>,
+/// The fast path of one model; `None` from [`ScoringPlan::new`] for a model scored the
+/// general way (segments, interactions, one-hot or date features on trees, trees of more than
+/// 32 leaves...).
+pub enum ScoringPlan {
+    Logistic(LogisticPlan),
+    Trees(TreePlan),
 }
 
 impl ScoringPlan {
     pub fn new(model: &LeadModel) -> Option<ScoringPlan> {
+        match &model.estimator {
+            Estimator::Logistic(_) => LogisticPlan::new(model).map(ScoringPlan::Logistic),
+            Estimator::Gbm(_) => TreePlan::new(model).map(ScoringPlan::Trees),
+            Estimator::Linear(_) => None,
+        }
+    }
+
+    /// Calibrated probability, as `LeadModel::probability`, of raw values in feature order.
+    pub fn probability(&self, model: &LeadModel, raw: &[RawValue<'_>]) -> CoreResult<f64> {
+        if raw.len() < model.preprocessor.features.len() {
+            let (given, features) = (raw.len(), model.preprocessor.features.len());
+            return Err(core_err!(Internal, "{given} feature values for a model with {features} features"));
+        }
+        self.probability_of(model, |i| raw[i])
+    }
+
+    /// Calibrated probability with the i-th feature value read by `value(i)` when the plan
+    /// needs it: a caller that reads values straight from its own storage (a call's
+    /// arguments) keeps no array of them.
+    #[inline]
+    pub fn probability_of<'a>(&self, model: &LeadModel, value: impl Fn(usize) -> RawValue<'a>) -> CoreResult<f64> {
+        let z = match self {
+            ScoringPlan::Logistic(plan) => plan.log_odds_of(value, &model.preprocessor.missing_values)?,
+            ScoringPlan::Trees(plan) => plan.log_odds_of(model, value)?,
+        };
+        Ok(model.probability_from_log_odds(z))
+    }
+}
+
+/// The fast path of one logistic model.
+pub struct LogisticPlan {
+    intercept: f64,
+    terms: Vec<Term>,
+}
+
+impl LogisticPlan {
+    fn new(model: &LeadModel) -> Option<LogisticPlan> {
         let Estimator::Logistic(fit) = &model.estimator else { return None };
         let pre = &model.preprocessor;
         // The plan covers plain numbers and text; anything else takes the general path.
@@ -78,22 +119,13 @@ impl ScoringPlan {
             });
             at += feature.width();
         }
-        Some(ScoringPlan { intercept: fit.intercept, terms })
+        Some(LogisticPlan { intercept: fit.intercept, terms })
     }
 
-    /// Log-odds before calibration for one lead's raw values (in feature order).
-    pub fn log_odds(&self, raw: &[RawValue<'_>], placeholders: &[String]) -> CoreResult<f64> {
-        if raw.len() < self.terms.len() {
-            return Err(core_err!(Internal, "{} feature values for a model with {} features", raw.len(), self.terms.len()));
-        }
-        self.log_odds_of(|i| raw[i], placeholders)
-    }
-
-    /// [`ScoringPlan::log_odds`] with the i-th feature value read by `value(i)` when its term
-    /// needs it: a caller that reads values straight from its own storage (a call's
-    /// arguments) keeps no array of them.
+    /// Log-odds before calibration with the i-th feature value read by `value(i)` when its
+    /// term needs it.
     #[inline]
-    pub fn log_odds_of<'a>(&self, value: impl Fn(usize) -> RawValue<'a>, placeholders: &[String]) -> CoreResult<f64> {
+    fn log_odds_of<'a>(&self, value: impl Fn(usize) -> RawValue<'a>, placeholders: &[String]) -> CoreResult<f64> {
         let mut sum = 0.0;
         for (i, term) in self.terms.iter().enumerate() {
             let value = &value(i);
@@ -137,19 +169,6 @@ impl ScoringPlan {
             }
         }
         Ok(self.intercept + sum)
-    }
-
-    /// Calibrated probability, as `LeadModel::probability`.
-    pub fn probability(&self, model: &LeadModel, raw: &[RawValue<'_>]) -> CoreResult<f64> {
-        let z = self.log_odds(raw, &model.preprocessor.missing_values)?;
-        Ok(model.probability_from_log_odds(z))
-    }
-
-    /// Calibrated probability with the values read by `value(i)`, as [`ScoringPlan::log_odds_of`].
-    #[inline]
-    pub fn probability_of<'a>(&self, model: &LeadModel, value: impl Fn(usize) -> RawValue<'a>) -> CoreResult<f64> {
-        let z = self.log_odds_of(value, &model.preprocessor.missing_values)?;
-        Ok(model.probability_from_log_odds(z))
     }
 }
 

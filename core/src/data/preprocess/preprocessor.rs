@@ -77,7 +77,7 @@ impl Preprocessor {
     }
 
     /// A number out of a raw value: NULL and placeholders are None; NaN and text are errors.
-    fn number(&self, name: &str, value: RawValue<'_>, date: bool) -> CoreResult<Option<f64>> {
+    pub(crate) fn number(&self, name: &str, value: RawValue<'_>, date: bool) -> CoreResult<Option<f64>> {
         let x = match value {
             RawValue::Null => None,
             RawValue::Number(x) => Some(x),

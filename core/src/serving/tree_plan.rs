@@ -1,0 +1,147 @@
+//! A boosted-trees model prepared for scoring many rows: each feature's raw value goes straight
+//! to its bin among the leaf masks' (`models/leaf_masks.rs`), with no row of model inputs filled
+//! in between. A text value takes one [`LevelTable`] probe to its bin (the preprocessing's
+//! probe gave its level code, which the masks then looked up again); a number is scaled by the
+//! preprocessing's own arithmetic and searched among the cuts. Every value lands in the bin its
+//! model input would have, and the masks sum the bins as they sum a row, so the log-odds are
+//! those of [`LeadModel::log_odds`] to the last bit (tested below for every kind of value).
+
+use crate::data::{signed_log1p, FeatureTransform, LevelTable, RawValue, Scaling};
+use crate::models::{Estimator, LeadModel, LeafMasks};
+use crate::CoreResult;
+
+/// Used inputs whose bins are kept on the stack (more take a heap buffer).
+const STACK_INPUTS: usize = 64;
+
+/// How one feature's value becomes its bin; `used` is its index among the masks' used inputs
+/// (None when no split reads it).
+enum FeatureBins {
+    Number {
+        name: String,
+        log: bool,
+        scaling: Scaling,
+        used: Option<usize>,
+    },
+    /// The bin of each kept level and placeholder, of NULL, and of any other text ("(other)").
+    Codes {
+        bins: LevelTable<u32>,
+        null: u32,
+        other: u32,
+        used: usize,
+    },
+    /// A text feature no split reads: it is never looked at.
+    Unread,
+}
+
+/// The fast path of a boosted-trees model scored by leaf masks.
+pub struct TreePlan {
+    features: Vec<FeatureBins>,
+    used_inputs: usize,
+    impute_numeric: bool,
+}
+
+impl TreePlan {
+    /// The plan of `model`; None unless its trees are scored by leaf masks and every feature is
+    /// one input, a number or a text column's level code (what gbm training makes).
+    pub fn new(model: &LeadModel) -> Option<TreePlan> {
+        let Estimator::Gbm(gbm) = &model.estimator else { return None };
+        let masks = gbm.leaf_masks()?;
+        let pre = &model.preprocessor;
+        let one_input = |f: &FeatureTransform| match f {
+            FeatureTransform::Numeric { scaling, .. } => !scaling.indicator,
+            FeatureTransform::TextCodes { .. } => true,
+            _ => false,
+        };
+        if model.segments.is_some() || !pre.interactions.is_empty() || !pre.features.iter().all(one_input) {
+            return None;
+        }
+        // With one input per feature, feature i is model input i.
+        let mut used = vec![None; pre.features.len()];
+        for (k, input) in masks.used_inputs().enumerate() {
+            *used.get_mut(input)? = Some(k);
+        }
+        let features = pre
+            .features
+            .iter()
+            .enumerate()
+            .map(|(i, feature)| match (feature, used[i]) {
+                (FeatureTransform::Numeric { name, log, scaling }, used) => {
+                    FeatureBins::Number { name: name.clone(), log: *log, scaling: scaling.clone(), used }
+                }
+                (FeatureTransform::TextCodes { levels, .. }, Some(k)) => {
+                    // Each level and placeholder, in its bin of the code the preprocessing gives it.
+                    let bin = |value: RawValue<'_>| masks.bin_start(k, pre.level_slot(i, value) as f64);
+                    let keys = levels.iter().chain(&pre.missing_values);
+                    let bins = LevelTable::new(keys.map(|key| (key.as_str(), bin(RawValue::Text(key)))));
+                    let other = masks.bin_start(k, levels.len() as f64);
+                    FeatureBins::Codes { bins, null: bin(RawValue::Null), other, used: k }
+                }
+                (_, _) => FeatureBins::Unread,
+            })
+            .collect();
+        Some(TreePlan { features, used_inputs: masks.used_inputs().len(), impute_numeric: pre.impute_numeric })
+    }
+
+    /// Log-odds before calibration of a lead whose i-th raw feature value `value(i)` reads, as
+    /// [`LeadModel::log_odds`] gives them; `model` is the model the plan was made from.
+    #[inline]
+    pub fn log_odds_of<'a>(&self, model: &LeadModel, value: impl Fn(usize) -> RawValue<'a>) -> CoreResult<f64> {
+        let Estimator::Gbm(gbm) = &model.estimator else { unreachable!("a tree plan of a gbm model") };
+        let masks = gbm.leaf_masks().expect("a tree plan's model has leaf masks");
+        let mut stack = [0u32; STACK_INPUTS];
+        let mut heap = Vec::new();
+        let at = if self.used_inputs <= STACK_INPUTS {
+            &mut stack[..self.used_inputs]
+        } else {
+            heap.resize(self.used_inputs, 0);
+            &mut heap[..]
+        };
+        self.find_bins(model, masks, value, at)?;
+        Ok(gbm.log_odds_of_bins(masks, at))
+    }
+
+    /// Each used input's bin start (`LeafMasks::bin_start`) into `at`, feature by feature in
+    /// order, so that the first feature that cannot be read is the error, as in the
+    /// preprocessing.
+    #[inline(always)]
+    fn find_bins<'a>(
+        &self,
+        model: &LeadModel,
+        masks: &LeafMasks,
+        value: impl Fn(usize) -> RawValue<'a>,
+        at: &mut [u32],
+    ) -> CoreResult<()> {
+        let pre = &model.preprocessor;
+        for (i, feature) in self.features.iter().enumerate() {
+            match feature {
+                FeatureBins::Number { name, log, scaling, used } => {
+                    let x = pre.number(name, value(i), false)?.map(|x| if *log { signed_log1p(x) } else { x });
+                    // The preprocessing's `scaled`, to the last bit.
+                    let input = match x {
+                        Some(x) => (x - scaling.mean) / scaling.scale,
+                        None if self.impute_numeric => (scaling.median - scaling.mean) / scaling.scale,
+                        None => f64::NAN,
+                    };
+                    if let Some(k) = *used {
+                        at[k] = masks.bin_start(k, input);
+                    }
+                }
+                FeatureBins::Codes { bins, null, other, used } => {
+                    at[*used] = match value(i) {
+                        RawValue::Null => *null,
+                        RawValue::Text(s) => bins.get(s.as_bytes()).unwrap_or(*other),
+                        // A number for a text column is formatted and scanned for, as the
+                        // preprocessing does.
+                        number @ RawValue::Number(_) => masks.bin_start(*used, pre.level_slot(i, number) as f64),
+                    };
+                }
+                FeatureBins::Unread => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "tree_plan_tests.rs"]
+mod tests;
