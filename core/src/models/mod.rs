@@ -20,7 +20,8 @@ mod logistic;
 mod model;
 mod model_checks;
 mod treeshap;
-mod treeshap_leaf_tables;
+mod treeshap_linear;
+mod treeshap_linear_pass;
 mod trees;
 
 pub use artifact::{
