@@ -8,7 +8,7 @@
 use std::sync::Mutex;
 
 use crate::models::trees::Tree;
-use crate::models::treeshap_linear::LinearTree;
+use crate::models::treeshap_linear::{children, cover, LinearTree};
 use crate::models::treeshap_linear_pass::Scratch;
 
 #[cfg(test)]
@@ -31,19 +31,6 @@ pub struct TreeShapPlan {
     /// Reused between explanations (a lock nobody else holds in a backend; a second thread
     /// explaining with the same model at once gets a scratch of its own).
     scratch: Mutex<(Scratch, Vec<f64>)>,
-}
-
-/// The children of node `i` (left, right, and a separate missing branch if it has one).
-pub fn children(tree: &Tree, i: usize) -> [Option<usize>; 3] {
-    let n = &tree.nodes[i];
-    let missing = (n.missing_node != n.left_child && n.missing_node != n.right_child && n.missing_node < tree.nodes.len())
-        .then_some(n.missing_node);
-    [Some(n.left_child), Some(n.right_child), missing]
-}
-
-/// Covers are the nodes' training row counts, as LightGBM's TreeSHAP uses them.
-pub fn cover(tree: &Tree, i: usize) -> f64 {
-    tree.nodes[i].cover
 }
 
 fn expected_value(tree: &Tree, i: usize) -> f64 {

@@ -24,12 +24,24 @@
 //! [`Repeat`]); and once the lead has left the feature's path (o = 0), r_c = s_c and phi_f gets
 //! nothing. Covers are the nodes' training row counts, as LightGBM's TreeSHAP uses them.
 //!
-//! The lead pass ([`crate::models::treeshap_linear_pass`]) costs about 40 instructions a split,
+//! The lead pass (treeshap_linear_pass.rs) costs about 40 instructions a split,
 //! so splits are kept small (48 bytes: a depth-6 model of 300 trees streams ~430 KB a lead) and
 //! the common LightGBM split, two children on a feature new to its path, has fast forms.
 
 use crate::models::trees::{MissingRule, Tree};
-use crate::models::treeshap::{children, cover};
+
+/// The children of node `i` (left, right, and a separate missing branch if it has one).
+pub fn children(tree: &Tree, i: usize) -> [Option<usize>; 3] {
+    let n = &tree.nodes[i];
+    let missing = (n.missing_node != n.left_child && n.missing_node != n.right_child && n.missing_node < tree.nodes.len())
+        .then_some(n.missing_node);
+    [Some(n.left_child), Some(n.right_child), missing]
+}
+
+/// Covers are the nodes' training row counts, as LightGBM's TreeSHAP uses them.
+pub fn cover(tree: &Tree, i: usize) -> f64 {
+    tree.nodes[i].cover
+}
 
 /// The quadrature sizes a tree may use (lanes per vector); the first that covers ceil(d/2).
 const LANE_COUNTS: [usize; 6] = [1, 2, 4, 8, 16, 32];
