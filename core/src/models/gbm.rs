@@ -116,6 +116,16 @@ impl GbmModel {
         self.regression
     }
 
+    /// TreeSHAP's form of the trees, prepared on the first explanation.
+    fn treeshap_plan(&self) -> &TreeShapPlan {
+        self.shap.get_or_init(|| TreeShapPlan::new(&self.trees))
+    }
+
+    /// Bytes explanations keep for this model besides its trees (prepared if not yet).
+    pub fn treeshap_bytes(&self) -> usize {
+        self.treeshap_plan().bytes()
+    }
+
     /// The trees used for prediction, in boosting order.
     pub fn tree_list(&self) -> &[Tree] {
         &self.trees
@@ -197,9 +207,9 @@ impl TreeBooster for GbmModel {
     }
 
     fn contributions(&self, inputs: &[f64], out: &mut [f64]) -> f64 {
-        let plan = self.shap.get_or_init(|| TreeShapPlan::new(&self.trees));
+        let plan = self.treeshap_plan();
         out.fill(0.0);
-        self.base_score + plan.contributions(&self.trees, inputs, out)
+        self.base_score + plan.contributions(inputs, out)
     }
 
     fn trees(&self) -> usize {

@@ -21,7 +21,8 @@ mod model;
 mod model_checks;
 mod tree_sum;
 mod treeshap;
-mod treeshap_leaf_tables;
+mod treeshap_linear;
+mod treeshap_linear_pass;
 mod trees;
 
 pub use artifact::{

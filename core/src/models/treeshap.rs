@@ -1,17 +1,17 @@
-//! Exact path-dependent TreeSHAP over the model's trees ([`crate::models::trees`]). Each tree uses Fast TreeSHAP v2's
-//! per-leaf tables ([`LeafTables`], O(leaves x depth) per lead) when they fit the memory budget,
-//! else Lundberg, Erion & Lee's Algorithm 2 (O(leaves x depth^2), no tables), which also serves
-//! as the reference the tables are tested against. Tables and each tree's expected value are
-//! computed once per model, not once per explanation. Covers are the nodes' training row
-//! counts, as LightGBM's own TreeSHAP uses them.
+//! Exact path-dependent TreeSHAP over the model's trees ([`crate::models::trees`]), each tree
+//! by Linear TreeSHAP at Gauss–Legendre points ([`LinearTree`], O(nodes x ceil(depth/2)) per
+//! lead, a few kilobytes per tree). Lundberg, Erion & Lee's Algorithm 2 (O(leaves x depth^2))
+//! is kept as the reference the fast path is tested against. Each tree's expected value and
+//! its prepared form are computed once per model, not once per explanation. Covers are the
+//! nodes' training row counts, as LightGBM's own TreeSHAP uses them.
+
+use std::sync::Mutex;
 
 use crate::models::trees::Tree;
+use crate::models::treeshap_linear::{children, cover, LinearTree};
+use crate::models::treeshap_linear_pass::Scratch;
 
-use crate::models::treeshap_leaf_tables::{children, cover, LeafTables, TREE_TABLE_BUDGET};
-
-/// Table entries (8 bytes each) one model may use; trees past it fall back to Algorithm 2.
-pub const MODEL_TABLE_BUDGET: usize = 1 << 22;
-
+#[cfg(test)]
 #[derive(Clone, Copy, Default)]
 struct PathElement {
     feature: isize,
@@ -23,12 +23,14 @@ struct PathElement {
 /// Per-tree constants computed once.
 pub struct TreeShapPlan {
     expected: Vec<f64>,
-    /// Fast TreeSHAP v2 tables, None for trees that use Algorithm 2.
-    tables: Vec<Option<LeafTables>>,
-    max_nodes: usize,
-    buffer_len: usize,
-    /// 1/k for k = 0..=depth+2 (entry 0 unused): the inner loops multiply instead of divide.
-    recip: Vec<f64>,
+    trees: Vec<LinearTree>,
+    /// Lanes of the widest tree: the per-feature rows of lane sums are this long.
+    lanes: usize,
+    /// One more than the highest input a split reads.
+    inputs: usize,
+    /// Reused between explanations (a lock nobody else holds in a backend; a second thread
+    /// explaining with the same model at once gets a scratch of its own).
+    scratch: Mutex<(Scratch, Vec<f64>)>,
 }
 
 fn expected_value(tree: &Tree, i: usize) -> f64 {
@@ -48,6 +50,68 @@ fn expected_value(tree: &Tree, i: usize) -> f64 {
     }
 }
 
+impl TreeShapPlan {
+    pub fn new(trees: &[Tree]) -> TreeShapPlan {
+        let linear: Vec<LinearTree> = trees.iter().map(LinearTree::new).collect();
+        let scratch = Scratch::for_trees(&linear);
+        TreeShapPlan {
+            expected: trees.iter().map(|t| if t.nodes.is_empty() { 0.0 } else { expected_value(t, 0) }).collect(),
+            lanes: linear.iter().map(|t| t.lanes()).max().unwrap_or(1),
+            inputs: linear.iter().map(|t| t.inputs).max().unwrap_or(0),
+            trees: linear,
+            scratch: Mutex::new((scratch, Vec::new())),
+        }
+    }
+
+    /// Bytes the prepared trees hold (what explaining keeps per model besides the trees).
+    pub fn bytes(&self) -> usize {
+        self.trees.iter().map(|t| t.bytes()).sum()
+    }
+
+    /// Adds each feature's contribution over the trees to `phi`; returns the sum of the trees'
+    /// expected values (the base value, before the booster's base score).
+    pub fn contributions(&self, row: &[f64], phi: &mut [f64]) -> f64 {
+        match self.scratch.try_lock() {
+            Ok(mut held) => {
+                let (scratch, lanes_phi) = &mut *held;
+                self.contributions_with(row, phi, scratch, lanes_phi)
+            }
+            Err(_) => self.contributions_with(row, phi, &mut Scratch::for_trees(&self.trees), &mut Vec::new()),
+        }
+    }
+
+    fn contributions_with(&self, row: &[f64], phi: &mut [f64], scratch: &mut Scratch, lanes_phi: &mut Vec<f64>) -> f64 {
+        assert!(
+            row.len() >= self.inputs && phi.len() >= self.inputs,
+            "a lead of {} inputs for trees reading {}",
+            row.len(),
+            self.inputs
+        );
+        scratch.set_lead(row);
+        lanes_phi.clear();
+        lanes_phi.resize(phi.len() * self.lanes, 0.0);
+        for tree in &self.trees {
+            tree.add_contributions(scratch, lanes_phi, self.lanes);
+        }
+        for (p, lanes) in phi.iter_mut().zip(lanes_phi.chunks_exact(self.lanes)) {
+            *p += lanes.iter().sum::<f64>();
+        }
+        self.expected.iter().sum()
+    }
+
+    /// Algorithm 2 for every tree: the reference the fast path is tested against.
+    #[cfg(test)]
+    pub(crate) fn path_contributions(trees: &[Tree], row: &[f64], phi: &mut [f64]) {
+        let depth = trees.iter().map(|t| max_depth(t, 0)).max().unwrap_or(0) + 2;
+        let recip: Vec<f64> = (0..depth + 3).map(|k| if k == 0 { 0.0 } else { 1.0 / k as f64 }).collect();
+        let mut path = vec![PathElement::default(); depth * (depth + 1) / 2 + depth];
+        for tree in trees {
+            recurse(tree, row, phi, &recip, 0, &mut path, 0, 0, 1.0, 1.0, -1);
+        }
+    }
+}
+
+#[cfg(test)]
 fn max_depth(tree: &Tree, i: usize) -> usize {
     if tree.nodes[i].is_leaf {
         return 0;
@@ -55,67 +119,7 @@ fn max_depth(tree: &Tree, i: usize) -> usize {
     1 + children(tree, i).into_iter().flatten().map(|c| max_depth(tree, c)).max().unwrap_or(0)
 }
 
-impl TreeShapPlan {
-    pub fn new(trees: &[Tree]) -> TreeShapPlan {
-        TreeShapPlan::with_budgets(trees, TREE_TABLE_BUDGET, MODEL_TABLE_BUDGET)
-    }
-
-    /// Tables for each tree in order while they fit both budgets (in table entries).
-    pub fn with_budgets(trees: &[Tree], per_tree: usize, per_model: usize) -> TreeShapPlan {
-        let depth = trees.iter().map(|t| max_depth(t, 0)).max().unwrap_or(0) + 2;
-        let mut left = per_model;
-        let tables = trees
-            .iter()
-            .map(|t| {
-                let table = LeafTables::new(t, per_tree.min(left))?;
-                left -= table.entries();
-                Some(table)
-            })
-            .collect();
-        TreeShapPlan {
-            expected: trees.iter().map(|t| expected_value(t, 0)).collect(),
-            tables,
-            max_nodes: trees.iter().map(|t| t.nodes.len()).max().unwrap_or(0),
-            buffer_len: depth * (depth + 1) / 2 + depth,
-            recip: (0..depth + 3).map(|k| if k == 0 { 0.0 } else { 1.0 / k as f64 }).collect(),
-        }
-    }
-
-    /// Trees explained with Algorithm 2 because their tables did not fit.
-    #[cfg(test)]
-    pub fn trees_without_tables(&self) -> usize {
-        self.tables.iter().filter(|t| t.is_none()).count()
-    }
-
-    /// Adds each feature's contribution over `trees` to `phi`; returns the sum of the trees'
-    /// expected values (the base value, before the booster's base score).
-    pub fn contributions(&self, trees: &[Tree], row: &[f64], phi: &mut [f64]) -> f64 {
-        let mut cold = vec![0u32; self.max_nodes];
-        let mut path = Vec::new();
-        let mut base = 0.0;
-        for (t, tree) in trees.iter().enumerate() {
-            base += self.expected[t];
-            match &self.tables[t] {
-                Some(tables) => tables.add_contributions(tree, row, &mut cold, phi),
-                None => {
-                    path.resize(self.buffer_len, PathElement::default());
-                    recurse(tree, row, phi, &self.recip, 0, &mut path, 0, 0, 1.0, 1.0, -1);
-                }
-            }
-        }
-        base
-    }
-
-    /// Algorithm 2 for every tree: the reference the tables are tested against.
-    #[cfg(test)]
-    pub(crate) fn path_contributions(&self, trees: &[Tree], row: &[f64], phi: &mut [f64]) {
-        let mut path = vec![PathElement::default(); self.buffer_len];
-        for tree in trees {
-            recurse(tree, row, phi, &self.recip, 0, &mut path, 0, 0, 1.0, 1.0, -1);
-        }
-    }
-}
-
+#[cfg(test)]
 fn extend(path: &mut [PathElement], r: &[f64], depth: usize, zero_fraction: f64, one_fraction: f64, feature: isize) {
     path[depth] = PathElement { feature, zero_fraction, one_fraction, weight: if depth == 0 { 1.0 } else { 0.0 } };
     let rd = r[depth + 1];
@@ -125,6 +129,7 @@ fn extend(path: &mut [PathElement], r: &[f64], depth: usize, zero_fraction: f64,
     }
 }
 
+#[cfg(test)]
 fn unwind(path: &mut [PathElement], r: &[f64], depth: usize, index: usize) {
     let (one, zero) = (path[index].one_fraction, path[index].zero_fraction);
     let (inv_one, inv_zero) = (if one != 0.0 { 1.0 / one } else { 0.0 }, if zero != 0.0 { 1.0 / zero } else { 0.0 });
@@ -146,6 +151,7 @@ fn unwind(path: &mut [PathElement], r: &[f64], depth: usize, index: usize) {
     }
 }
 
+#[cfg(test)]
 fn unwound_sum(path: &[PathElement], r: &[f64], depth: usize, index: usize) -> f64 {
     let (one, zero) = (path[index].one_fraction, path[index].zero_fraction);
     let (inv_one, inv_zero) = (if one != 0.0 { 1.0 / one } else { 0.0 }, if zero != 0.0 { 1.0 / zero } else { 0.0 });
@@ -166,6 +172,7 @@ fn unwound_sum(path: &[PathElement], r: &[f64], depth: usize, index: usize) -> f
 
 /// `path[offset..]` holds this node's path (a copy of the parent's, extended); children get the
 /// segment after it, so nothing is allocated while walking.
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)]
 fn recurse(
     tree: &Tree,
@@ -227,8 +234,9 @@ mod tests {
     }
 
     /// Grows a random subtree at `nodes.len()`, children after their parent:
-    /// features repeat on paths, a quarter of the splits have a separate missing branch, and
-    /// some leaves (so some whole branches) have zero cover.
+    /// features repeat on paths, a quarter of the splits have a separate missing branch, every
+    /// kind of split occurs (NaN or zero missing, none, a category set), and some leaves (so
+    /// some whole branches) have zero cover.
     fn grow(rng: &mut SeededRng, nodes: &mut Vec<Node>, depth: usize, max_depth: usize, features: usize) -> usize {
         let at = nodes.len();
         nodes.push(Node::leaf(0.0, 0.0));
@@ -253,7 +261,12 @@ mod tests {
         n.split_feature = rng.below(features);
         n.split_value = unit(rng);
         n.cover = cover;
-        n.missing = MissingRule::NaN;
+        n.missing = [MissingRule::NaN, MissingRule::NaN, MissingRule::Zero, MissingRule::None][rng.below(4)];
+        if rng.below(5) == 0 {
+            // Category sets of 1 to 4 words (up to 128 codes; leads' codes are below 100).
+            let words = 1 + rng.below(4);
+            n.categories = Some((0..words).map(|_| rng.next_u64() as u32).collect());
+        }
         (n.left_child, n.right_child, n.missing_node) = (left, right, missing);
         at
     }
@@ -269,61 +282,122 @@ mod tests {
             .collect()
     }
 
+    /// Values in [0, 1), a fifth missing, a tenth exactly 0 (the zero rule's missing value),
+    /// some category codes up to 99 (past thresholds, so right) and some negative numbers.
     fn leads(seed: u64, count: usize, features: usize) -> Vec<Vec<f64>> {
         let mut rng = SeededRng::new(seed);
         (0..count)
-            .map(|_| (0..features).map(|_| if unit(&mut rng) < 0.2 { f64::NAN } else { unit(&mut rng) }).collect())
+            .map(|_| {
+                (0..features)
+                    .map(|_| match unit(&mut rng) {
+                        u if u < 0.2 => f64::NAN,
+                        u if u < 0.3 => 0.0,
+                        u if u < 0.45 => rng.below(100) as f64,
+                        u if u < 0.5 => -unit(&mut rng) * 2.0,
+                        _ => unit(&mut rng),
+                    })
+                    .collect()
+            })
             .collect()
     }
 
-    /// The plan's values equal Algorithm 2's to 1e-9 and add up to the trees' prediction.
-    fn assert_matches_algorithm_2(plan: &TreeShapPlan, trees: &[Tree], features: usize, seed: u64) {
+    /// The plan's values, from the AVX2 + FMA build where the CPU has it and from the baseline,
+    /// equal Algorithm 2's to 1e-9 and add up to the trees' prediction.
+    fn assert_matches_algorithm_2(trees: &[Tree], features: usize, seed: u64) {
+        let plan = TreeShapPlan::new(trees);
         for row in leads(seed, 40, features) {
-            let (mut fast, mut reference) = (vec![0.0; features], vec![0.0; features]);
-            let base = plan.contributions(trees, &row, &mut fast);
-            plan.path_contributions(trees, &row, &mut reference);
-            for j in 0..features {
-                assert!((fast[j] - reference[j]).abs() < 1e-9, "feature {j}: {} vs {}", fast[j], reference[j]);
-            }
+            let mut reference = vec![0.0; features];
+            TreeShapPlan::path_contributions(trees, &row, &mut reference);
             let predicted: f64 = trees.iter().map(|t| t.predict(&row)).sum();
-            let total = base + fast.iter().sum::<f64>();
-            assert!((total - predicted).abs() < 1e-9, "{total} vs {predicted}");
-        }
-    }
-
-    #[test]
-    fn leaf_tables_equal_algorithm_2_on_random_trees() {
-        for max_depth in 1..=9 {
-            for features in [1, 3, 6, 12] {
-                let seed = (max_depth * 100 + features) as u64;
-                let trees = forest(seed, 8, max_depth, features);
-                let plan = TreeShapPlan::with_budgets(&trees, usize::MAX, usize::MAX);
-                assert_eq!(plan.trees_without_tables(), 0);
-                assert_matches_algorithm_2(&plan, &trees, features, seed + 1);
+            for baseline in [false, true] {
+                let mut fast = vec![0.0; features];
+                let base = if baseline {
+                    plan.contributions_with(&row, &mut fast, &mut Scratch::baseline(&plan.trees), &mut Vec::new())
+                } else {
+                    plan.contributions(&row, &mut fast)
+                };
+                for j in 0..features {
+                    assert!((fast[j] - reference[j]).abs() < 1e-9, "feature {j}: {} vs {}", fast[j], reference[j]);
+                }
+                let total = base + fast.iter().sum::<f64>();
+                assert!((total - predicted).abs() < 1e-9, "{total} vs {predicted}");
             }
         }
     }
 
     #[test]
-    fn trees_past_the_budgets_fall_back_to_algorithm_2() {
-        // Five shallow trees (at most 9 leaves x 2^2 entries each), then five deep ones.
-        let trees: Vec<Tree> = forest(7, 5, 2, 5).into_iter().chain(forest(8, 5, 8, 5)).collect();
-        let has_tables = |plan: &TreeShapPlan| plan.tables.iter().map(|t| t.is_some()).collect::<Vec<_>>();
-        let sizes: Vec<usize> = trees.iter().map(|t| LeafTables::new(t, usize::MAX).unwrap().entries()).collect();
-        // Per tree: trees needing more than 64 entries fall back.
-        let plan = TreeShapPlan::with_budgets(&trees, 64, usize::MAX);
-        assert_eq!(has_tables(&plan), sizes.iter().map(|&n| n <= 64).collect::<Vec<_>>(), "sizes {sizes:?}");
-        assert!(plan.trees_without_tables() > 0 && plan.trees_without_tables() < trees.len(), "sizes {sizes:?}");
-        assert_matches_algorithm_2(&plan, &trees, 5, 8);
-        // Per model: the first trees use it up, the rest fall back.
-        let plan = TreeShapPlan::with_budgets(&trees, usize::MAX, 200);
-        assert!(has_tables(&plan)[..5].iter().all(|&t| t) && plan.trees_without_tables() > 0);
-        assert!(plan.tables.iter().flatten().map(|t| t.entries()).sum::<usize>() <= 200);
-        assert_matches_algorithm_2(&plan, &trees, 5, 9);
-        // No tables at all: Algorithm 2 alone.
-        let plan = TreeShapPlan::with_budgets(&trees, 0, 0);
-        assert_eq!(plan.trees_without_tables(), trees.len());
-        assert_matches_algorithm_2(&plan, &trees, 5, 10);
+    fn linear_treeshap_equals_algorithm_2_on_random_trees() {
+        for max_depth in 1..=10 {
+            for features in [1, 3, 6, 12, 40] {
+                let seed = (max_depth * 100 + features) as u64;
+                assert_matches_algorithm_2(&forest(seed, 8, max_depth, features), features, seed + 1);
+            }
+        }
+    }
+
+    /// A deep, narrow tree: a spine of `depth` splits, each with a small random subtree (up to
+    /// two levels) on its other side, so paths split on many distinct features.
+    fn spine(rng: &mut SeededRng, depth: usize, features: usize) -> Tree {
+        let mut nodes = Vec::new();
+        let mut parent: Option<usize> = None;
+        for level in 0..depth {
+            let at = grow(rng, &mut nodes, 0, 1, features); // a split with leaf children
+            let side = grow(rng, &mut nodes, level + 1, level + 3, features);
+            // The side subtree and the next split replace leaves (left without a parent).
+            let replace = |n: &mut Node, old: usize, new: usize| {
+                if n.missing_node == old {
+                    n.missing_node = new;
+                }
+            };
+            let old = nodes[at].left_child;
+            replace(&mut nodes[at], old, side);
+            nodes[at].left_child = side;
+            if let Some(p) = parent {
+                let old = nodes[p].right_child;
+                replace(&mut nodes[p], old, at);
+                nodes[p].right_child = at;
+            }
+            parent = Some(at);
+        }
+        // Renumber the nodes reachable from the root so children come after their parent.
+        let mut order = vec![0usize];
+        let mut k = 0;
+        while k < order.len() {
+            if !nodes[order[k]].is_leaf {
+                order.extend(children(&Tree { nodes: nodes.clone() }, order[k]).into_iter().flatten());
+            }
+            k += 1;
+        }
+        let mut new_index = vec![usize::MAX; nodes.len()];
+        for (i, &old) in order.iter().enumerate() {
+            new_index[old] = i;
+        }
+        let mut tree = Tree { nodes: order.iter().map(|&old| nodes[old].clone()).collect() };
+        for n in tree.nodes.iter_mut().filter(|n| !n.is_leaf) {
+            n.left_child = new_index[n.left_child];
+            n.right_child = new_index[n.right_child];
+            n.missing_node = new_index[n.missing_node];
+        }
+        for i in (0..tree.nodes.len()).rev() {
+            if !tree.nodes[i].is_leaf {
+                tree.nodes[i].cover = children(&tree, i).into_iter().flatten().map(|c| tree.nodes[c].cover).sum();
+            }
+        }
+        tree
+    }
+
+    #[test]
+    fn deep_trees_use_more_lanes_and_stay_exact() {
+        // Paths splitting on up to 54 distinct features: 8, 16 and 32 Gauss-Legendre points.
+        let mut rng = SeededRng::new(17);
+        for (depth, lanes) in [(12, 8), (24, 16), (52, 32)] {
+            let trees: Vec<Tree> = (0..3).map(|_| spine(&mut rng, depth, 60)).collect();
+            for t in &trees {
+                assert_eq!(t.check(60), Ok(()));
+                assert_eq!(LinearTree::new(t).lanes(), lanes, "{depth} splits");
+            }
+            assert_matches_algorithm_2(&trees, 60, depth as u64);
+        }
     }
 
     #[test]
@@ -331,7 +405,7 @@ mod tests {
         let trees = forest(3, 1, 0, 2);
         let plan = TreeShapPlan::new(&trees);
         let mut phi = vec![0.0; 2];
-        let base = plan.contributions(&trees, &[0.5, f64::NAN], &mut phi);
+        let base = plan.contributions(&[0.5, f64::NAN], &mut phi);
         assert_eq!(phi, vec![0.0, 0.0]);
         assert_eq!(base, trees[0].nodes[0].weight_value);
     }
