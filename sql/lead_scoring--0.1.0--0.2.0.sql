@@ -451,3 +451,15 @@ CREATE OR REPLACE AGGREGATE ks_statistic(score float8, label bigint) (
 DROP FUNCTION roc_auc_final(internal);
 DROP FUNCTION pr_auc_final(internal);
 DROP FUNCTION ks_statistic_final(internal);
+
+-- Binary columns compressed with lz4 where the server has it (see catalog.sql); rows stored
+-- before keep their pglz compression and read as before.
+DO $lz4$
+BEGIN
+    ALTER TABLE lead_scoring.models ALTER COLUMN artifact SET COMPRESSION lz4,
+                                    ALTER COLUMN validation_predictions SET COMPRESSION lz4,
+                                    ALTER COLUMN split_keys SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    NULL;
+END
+$lz4$;

@@ -33,8 +33,10 @@ relations AS (
     FROM pg_class c WHERE c.relnamespace = 'lead_scoring'::regnamespace
 ),
 columns AS (
-  SELECT format('column %s.%s %s notnull=%s default=%s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
-                a.attnotnull, coalesce(pg_get_expr(ad.adbin, ad.adrelid), '')) AS line
+  -- compression: '' is the server's default (pglz), 'l' lz4
+  SELECT format('column %s.%s %s notnull=%s default=%s storage=%s compression=%s', c.relname, a.attname,
+                format_type(a.atttypid, a.atttypmod), a.attnotnull, coalesce(pg_get_expr(ad.adbin, ad.adrelid), ''),
+                a.attstorage, a.attcompression) AS line
     FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
    WHERE c.relnamespace = 'lead_scoring'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'f')

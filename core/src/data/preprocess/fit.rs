@@ -11,6 +11,7 @@ use crate::core_err;
 use crate::data::binning::quantile_edges;
 use crate::data::dates::days_before;
 use crate::data::values::{Column, ColumnData, FeatureKind, NULL_CODE};
+use crate::resources::{map_tasks, worker_threads};
 use crate::CoreResult;
 
 /// Checks that every column the preprocessing options name is a feature of the right kind.
@@ -63,55 +64,33 @@ pub fn fit_preprocessor_reporting(
     fit_preprocessor_checked(columns, train_rows, opts, &mut || Ok(()))
 }
 
-/// [`fit_preprocessor_reporting`], calling `before_column` before each column is fitted (a
-/// sort of its training values, about 10 ms per 100,000 rows): an Err from it (a cancel)
-/// stops the fit and is returned.
+/// [`fit_preprocessor_reporting`], calling `before_column` before each group of columns is
+/// fitted (one column a thread, each a sort of its training values, about 10 ms per 100,000
+/// rows): an Err from it (a cancel) stops the fit and is returned.
 pub fn fit_preprocessor_checked(
     columns: &[Column],
     train_rows: &[usize],
     opts: &PreprocessOptions,
     before_column: &mut dyn FnMut() -> CoreResult<()>,
 ) -> CoreResult<(Preprocessor, Vec<CappedLevels>)> {
-    let mut capped = Vec::new();
     if train_rows.is_empty() {
         return Err(core_err!(InsufficientData, "the training part is empty"));
     }
     check_named_columns(columns, opts)?;
-    let mut features = Vec::with_capacity(columns.len());
-    for column in columns {
+    // Columns are fitted side by side on worker threads (a million-row training spent 0.4 s
+    // here on one), a group of as many as there are threads at a time, with `before_column`
+    // asked on this thread before each group: it may call into PostgreSQL, the workers never do.
+    let threads = if train_rows.len() >= PARALLEL_ROWS { worker_threads(4) } else { 1 };
+    let (mut features, mut capped) = (Vec::with_capacity(columns.len()), Vec::new());
+    for group in columns.chunks(threads) {
         before_column()?;
-        let name = column.name.as_str();
-        features.push(match &column.data {
-            ColumnData::Numeric(values) if column.kind == FeatureKind::Date => {
-                let as_of =
-                    opts.as_of.ok_or_else(|| core_err!(InvalidArgument, "date feature \"{name}\" needs an as-of time"))?;
-                let days: Vec<Option<f64>> = train_rows.iter().map(|&r| values[r].map(|t| days_before(t, as_of))).collect();
-                let scaling = fit_scaling(name, &days, opts.impute_numeric)?;
-                FeatureTransform::Date { name: name.to_string(), as_of, scaling }
-            }
-            ColumnData::Numeric(values) => match opts.bins.iter().find(|(b, _)| b == name) {
-                Some((_, bins)) => {
-                    let mut present = present_values(name, train_rows.iter().map(|&r| values[r]))?;
-                    crate::data::float_sort::sort_floats(&mut present);
-                    FeatureTransform::Binned { name: name.to_string(), edges: quantile_edges(&present, *bins) }
-                }
-                None => {
-                    let log = opts.log_columns.iter().any(|l| l == name);
-                    let train: Vec<Option<f64>> =
-                        train_rows.iter().map(|&r| values[r].map(|x| if log { signed_log1p(x) } else { x })).collect();
-                    FeatureTransform::Numeric {
-                        name: name.to_string(),
-                        log,
-                        scaling: fit_scaling(name, &train, opts.impute_numeric)?,
-                    }
-                }
-            },
-            ColumnData::Categorical { dictionary, codes } => {
-                let (transform, cap) = fit_categorical(column, dictionary, codes, train_rows, opts);
-                capped.extend(cap);
-                transform
-            }
-        });
+        let fitted = map_tasks(group.len(), threads, |i| fit_column(&group[i], train_rows, opts))
+            .map_err(|e| core_err!(Internal, "fitting the preprocessing: {e}"))?;
+        for column in fitted {
+            let (transform, cap) = column?;
+            features.push(transform);
+            capped.extend(cap);
+        }
     }
     let interactions = fit_interactions(&features, &opts.interactions)?;
     let preprocessor = Preprocessor {
@@ -122,6 +101,41 @@ pub fn fit_preprocessor_checked(
         level_index: Default::default(),
     };
     Ok((preprocessor, capped))
+}
+
+/// Training rows from which columns are fitted on several threads.
+pub(super) const PARALLEL_ROWS: usize = 20_000;
+
+/// One column's transform fitted on the training rows, and whether its levels were capped.
+fn fit_column(
+    column: &Column,
+    train_rows: &[usize],
+    opts: &PreprocessOptions,
+) -> CoreResult<(FeatureTransform, Option<CappedLevels>)> {
+    let name = column.name.as_str();
+    Ok(match &column.data {
+        ColumnData::Numeric(values) if column.kind == FeatureKind::Date => {
+            let as_of = opts.as_of.ok_or_else(|| core_err!(InvalidArgument, "date feature \"{name}\" needs an as-of time"))?;
+            let days: Vec<Option<f64>> = train_rows.iter().map(|&r| values[r].map(|t| days_before(t, as_of))).collect();
+            let scaling = fit_scaling(name, &days, opts.impute_numeric)?;
+            (FeatureTransform::Date { name: name.to_string(), as_of, scaling }, None)
+        }
+        ColumnData::Numeric(values) => match opts.bins.iter().find(|(b, _)| b == name) {
+            Some((_, bins)) => {
+                let mut present = present_values(name, train_rows.iter().map(|&r| values[r]))?;
+                crate::data::float_sort::sort_floats(&mut present);
+                (FeatureTransform::Binned { name: name.to_string(), edges: quantile_edges(&present, *bins) }, None)
+            }
+            None => {
+                let log = opts.log_columns.iter().any(|l| l == name);
+                let train: Vec<Option<f64>> =
+                    train_rows.iter().map(|&r| values[r].map(|x| if log { signed_log1p(x) } else { x })).collect();
+                let scaling = fit_scaling(name, &train, opts.impute_numeric)?;
+                (FeatureTransform::Numeric { name: name.to_string(), log, scaling }, None)
+            }
+        },
+        ColumnData::Categorical { dictionary, codes } => fit_categorical(column, dictionary, codes, train_rows, opts),
+    })
 }
 
 /// The non-missing training values of a column; an error for NaN or when every value is missing.
@@ -186,12 +200,18 @@ fn fit_categorical(
     opts: &PreprocessOptions,
 ) -> (FeatureTransform, Option<CappedLevels>) {
     let mut counts = vec![0usize; dictionary.len()];
-    let mut missing = 0usize;
+    let mut nulls = 0usize;
     for &r in train_rows {
         match codes[r] {
-            NULL_CODE => missing += 1,
-            c if opts.missing_values.iter().any(|m| *m == dictionary[c as usize]) => missing += 1,
+            NULL_CODE => nulls += 1,
             c => counts[c as usize] += 1,
+        }
+    }
+    // A placeholder's rows are missing rows: each dictionary entry is compared once, not per row.
+    let mut missing = nulls;
+    for (level, count) in dictionary.iter().zip(counts.iter_mut()) {
+        if opts.missing_values.iter().any(|m| m == level) {
+            missing += std::mem::take(count);
         }
     }
     let counted = counts.iter().enumerate().map(|(c, &k)| (dictionary[c].as_str(), k));

@@ -1,5 +1,6 @@
 //! Unit tests of the fitted preprocessing.
 
+use super::fit::PARALLEL_ROWS;
 use super::preprocessor::TRANSFORM_CHUNK;
 use super::*;
 use crate::data::values::{CategoricalBuilder, Column, ColumnData, FeatureKind, RawValue};
@@ -232,4 +233,51 @@ fn transform_rows_by_dictionary_equals_transforming_each_row() {
         p.transform_into(&raw, &mut expected).unwrap();
         assert_eq!(x.row(k).to_vec(), expected, "row {r}");
     }
+}
+
+#[test]
+fn columns_fitted_side_by_side_equal_each_column_fitted_alone() {
+    // Enough training rows for the columns to be fitted on worker threads, in groups: every
+    // transform, the capped levels and the first error come out in column order.
+    let n = PARALLEL_ROWS + 500;
+    let levels = ["Google", "Direct", "Select", "", "Olark", "Referral"];
+    let source: Vec<Option<&str>> = (0..n).map(|i| (i % 13 != 0).then_some(levels[(i * 7) % 6])).collect();
+    let city: Vec<Option<&str>> = (0..n).map(|i| Some(["a", "b", "c", "d"][i % 4])).collect();
+    let columns = vec![
+        numeric("visits", (0..n).map(|i| (i % 5 != 0).then_some((i % 97) as f64)).collect()),
+        text("source", &source),
+        numeric("spend", (0..n).map(|i| Some((i as f64).sqrt())).collect()),
+        text("city", &city),
+        numeric("pages", (0..n).map(|i| Some((i % 31) as f64)).collect()),
+    ];
+    let opts = PreprocessOptions {
+        log_columns: vec!["spend".into()],
+        bins: vec![("pages".into(), 4)],
+        max_levels: 2,
+        ..PreprocessOptions::default()
+    };
+    let rows: Vec<usize> = (0..n).collect();
+    let (together, capped) = fit_preprocessor_reporting(&columns, &rows, &opts).unwrap();
+    let mut alone_capped = Vec::new();
+    for (i, column) in columns.iter().enumerate() {
+        let alone_opts = PreprocessOptions {
+            log_columns: opts.log_columns.iter().filter(|c| **c == column.name).cloned().collect(),
+            bins: opts.bins.iter().filter(|(c, _)| *c == column.name).cloned().collect(),
+            ..opts.clone()
+        };
+        let (alone, cap) = fit_preprocessor_reporting(std::slice::from_ref(column), &rows, &alone_opts).unwrap();
+        assert_eq!(together.features[i], alone.features[0], "column {}", column.name);
+        alone_capped.extend(cap);
+    }
+    assert_eq!(capped, alone_capped);
+    assert_eq!(capped.iter().map(|c| c.feature.as_str()).collect::<Vec<_>>(), ["source", "city"]);
+    // Placeholders ("Select", "") count as missing, once per level, not per row.
+    let FeatureTransform::Categorical { levels: kept, .. } = &together.features[1] else { panic!("{:?}", together.features[1]) };
+    assert!(kept.iter().all(|l| l != "Select" && !l.is_empty()), "{kept:?}");
+    // Two columns that cannot be fitted: the error is the first one's.
+    let mut bad = columns.clone();
+    bad[2] = numeric("empty", vec![None; n]);
+    bad[4] = numeric("also_empty", vec![None; n]);
+    let err = fit_preprocessor(&bad, &rows, &PreprocessOptions::default()).unwrap_err();
+    assert!(err.message.contains("\"empty\""), "{err}");
 }
