@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::models::cut_search::CutSearch;
 use crate::models::tree_sum::TreeSum;
 use crate::models::trees::{MissingRule, Tree, MAX_TREE_DEPTH, ZERO_THRESHOLD};
 
@@ -43,7 +44,7 @@ const STACK_INPUTS: usize = 64;
 #[derive(Debug, Clone)]
 struct InputBins {
     input: usize,
-    cuts: Vec<f64>,
+    cuts: CutSearch,
     /// Per bin (one more than cuts, then NaN's), where each chunk's block starts in
     /// `LeafMasks::masks`: `chunks` entries per bin.
     blocks: Vec<u32>,
@@ -117,7 +118,7 @@ impl LeafMasks {
             blocks.extend_from_slice(&nan);
             let codes = on_input.iter().filter_map(|&(t, i, _)| trees[t].nodes[i].categories.as_ref()).map(|b| b.len() * 32);
             let by_code = (0..codes.max().unwrap_or(0)).map(|c| kept_cuts.partition_point(|&k| k < c as f64) as u32).collect();
-            inputs.push(InputBins { input, cuts: kept_cuts, blocks, by_code });
+            inputs.push(InputBins { input, cuts: CutSearch::new(&kept_cuts), blocks, by_code });
         }
         #[cfg(target_arch = "x86_64")]
         let avx2 = std::is_x86_feature_detected!("avx2");
@@ -172,7 +173,7 @@ impl LeafMasks {
         let bin = match bins.by_code.get(x as usize) {
             Some(&bin) if (x as usize) as f64 == x => bin as usize,
             _ if x.is_nan() => bins.cuts.len() + 1,
-            _ => bins.cuts.partition_point(|&c| c < x),
+            _ => bins.cuts.below(x),
         };
         (bin * self.chunks) as u32
     }
@@ -258,7 +259,7 @@ impl LeafMasks {
     pub fn bytes(&self) -> usize {
         self.masks.len() * 4
             + self.leaf_values.len() * 8
-            + self.inputs.iter().map(|b| b.cuts.len() * 8 + b.blocks.len() * 4).sum::<usize>()
+            + self.inputs.iter().map(|b| b.cuts.bytes() + b.blocks.len() * 4).sum::<usize>()
     }
 }
 

@@ -163,8 +163,8 @@ fn bins_with_the_same_masks_are_merged() {
     c.nodes[0].split_feature = 1;
     c.nodes[0].categories = Some(vec![1].into_boxed_slice());
     let masks = LeafMasks::new(&[a, b, c]).unwrap();
-    assert_eq!(masks.inputs[0].cuts, vec![1.0, 2.0]);
-    assert_eq!(masks.inputs[1].cuts, vec![-1.0, 1.0f64.next_down()]);
+    assert_eq!(masks.inputs[0].cuts.cuts(), [1.0, 2.0]);
+    assert_eq!(masks.inputs[1].cuts.cuts(), [-1.0, 1.0f64.next_down()]);
     // One chunk of trees: a bin's blocks are one entry; codes below -1 and from 1 up are alike.
     assert_eq!(masks.inputs[1].blocks[0], masks.inputs[1].blocks[2]);
 }

@@ -11,6 +11,7 @@ mod forust_json;
 mod gbm;
 mod gbm_inputs;
 mod gbm_estimator;
+mod cut_search;
 mod leaf_masks;
 mod lightgbm_ffi;
 mod lightgbm_text;
