@@ -76,13 +76,8 @@ mod tests {
 
     #[test]
     fn below_counts_what_a_binary_search_counts() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::data::SeededRng::new(7);
+        let mut next = move || rng.next_u64();
         // Empty, under one group, whole groups, a partial last group, more than 16 groups (the
         // fences searched by halves), repeated cuts and both infinities among them.
         for len in [0usize, 1, 5, 15, 16, 17, 31, 32, 33, 255, 256, 257, 300, 1000] {
