@@ -143,6 +143,18 @@ impl LeafMasks {
     /// `then` of where each used input's bin of `row` starts (see [`LeafMasks::bin_start`]).
     #[inline(always)]
     fn with_bins(&self, row: &[f64], then: impl FnOnce(&[u32]) -> f64) -> f64 {
+        self.with_bin_slots(|at| {
+            for (k, slot) in at.iter_mut().enumerate() {
+                *slot = self.bin_start(k, row[self.inputs[k].input]);
+            }
+            then(at)
+        })
+    }
+
+    /// `then` of a scratch slot per used input for a lead's bin starts: on the stack for up to
+    /// STACK_INPUTS used inputs, on the heap past them.
+    #[inline(always)]
+    pub fn with_bin_slots<R>(&self, then: impl FnOnce(&mut [u32]) -> R) -> R {
         let n = self.inputs.len();
         let mut stack = [0u32; STACK_INPUTS];
         let mut heap = Vec::new();
@@ -152,9 +164,6 @@ impl LeafMasks {
             heap.resize(n, 0);
             &mut heap[..]
         };
-        for (k, slot) in at.iter_mut().enumerate() {
-            *slot = self.bin_start(k, row[self.inputs[k].input]);
-        }
         then(at)
     }
 

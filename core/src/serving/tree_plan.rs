@@ -10,9 +10,6 @@ use crate::data::{signed_log1p, FeatureTransform, LevelTable, RawValue, Scaling}
 use crate::models::{Estimator, LeadModel, LeafMasks};
 use crate::CoreResult;
 
-/// Used inputs whose bins are kept on the stack (more take a heap buffer).
-const STACK_INPUTS: usize = 64;
-
 /// How one feature's value becomes its bin; `used` is its index among the masks' used inputs
 /// (None when no split reads it).
 enum FeatureBins {
@@ -36,7 +33,6 @@ enum FeatureBins {
 /// The fast path of a boosted-trees model scored by leaf masks.
 pub struct TreePlan {
     features: Vec<FeatureBins>,
-    used_inputs: usize,
     impute_numeric: bool,
 }
 
@@ -79,7 +75,7 @@ impl TreePlan {
                 (_, _) => FeatureBins::Unread,
             })
             .collect();
-        Some(TreePlan { features, used_inputs: masks.used_inputs().len(), impute_numeric: pre.impute_numeric })
+        Some(TreePlan { features, impute_numeric: pre.impute_numeric })
     }
 
     /// Log-odds before calibration of a lead whose i-th raw feature value `value(i)` reads, as
@@ -88,16 +84,10 @@ impl TreePlan {
     pub fn log_odds_of<'a>(&self, model: &LeadModel, value: impl Fn(usize) -> RawValue<'a>) -> CoreResult<f64> {
         let Estimator::Gbm(gbm) = &model.estimator else { unreachable!("a tree plan of a gbm model") };
         let masks = gbm.leaf_masks().expect("a tree plan's model has leaf masks");
-        let mut stack = [0u32; STACK_INPUTS];
-        let mut heap = Vec::new();
-        let at = if self.used_inputs <= STACK_INPUTS {
-            &mut stack[..self.used_inputs]
-        } else {
-            heap.resize(self.used_inputs, 0);
-            &mut heap[..]
-        };
-        self.find_bins(model, masks, value, at)?;
-        Ok(gbm.log_odds_of_bins(masks, at))
+        masks.with_bin_slots(|at| {
+            self.find_bins(model, masks, value, at)?;
+            Ok(gbm.log_odds_of_bins(masks, at))
+        })
     }
 
     /// Each used input's bin start (`LeafMasks::bin_start`) into `at`, feature by feature in
