@@ -6,7 +6,7 @@
 //! model input would have, and the masks sum the bins as they sum a row, so the log-odds are
 //! those of [`LeadModel::log_odds`] to the last bit (tested below for every kind of value).
 
-use crate::data::{signed_log1p, FeatureTransform, LevelTable, RawValue, Scaling};
+use crate::data::{signed_log1p, Column, ColumnData, FeatureTransform, LevelTable, RawValue, Scaling, NULL_CODE};
 use crate::models::{Estimator, LeadModel, LeafMasks};
 use crate::CoreResult;
 
@@ -28,6 +28,13 @@ enum FeatureBins {
     },
     /// A text feature no split reads: it is never looked at.
     Unread,
+}
+
+/// A text feature's dictionary-encoded column with the bin of each of its codes and of NULL.
+struct CodedColumn<'c> {
+    codes: &'c [u32],
+    bin_of_code: Vec<u32>,
+    null: u32,
 }
 
 /// The fast path of a boosted-trees model scored by leaf masks.
@@ -90,6 +97,45 @@ impl TreePlan {
         })
     }
 
+    /// Log-odds before calibration of rows `rows` of a columnar table whose column i feeds
+    /// feature i (the training data), into `out`: the same bits as [`Self::log_odds_of`] of
+    /// each row's values. A text column's dictionary entries are matched to their bins once per
+    /// call, not once per row.
+    pub fn log_odds_of_rows(&self, model: &LeadModel, columns: &[Column], rows: &[usize], out: &mut Vec<f64>) -> CoreResult<()> {
+        let Estimator::Gbm(gbm) = &model.estimator else { unreachable!("a tree plan of a gbm model") };
+        let masks = gbm.leaf_masks().expect("a tree plan's model has leaf masks");
+        let coded: Vec<Option<CodedColumn<'_>>> = self
+            .features
+            .iter()
+            .zip(columns)
+            .map(|(feature, column)| match (feature, &column.data) {
+                (FeatureBins::Codes { bins, null, other, .. }, ColumnData::Categorical { dictionary, codes }) => {
+                    let bin_of_code = dictionary.iter().map(|d| bins.get(d.as_bytes()).unwrap_or(*other)).collect();
+                    Some(CodedColumn { codes, bin_of_code, null: *null })
+                }
+                _ => None,
+            })
+            .collect();
+        out.reserve(rows.len());
+        masks.with_bin_slots(|at| {
+            for &r in rows {
+                for (i, feature) in self.features.iter().enumerate() {
+                    match (&coded[i], feature) {
+                        (Some(column), FeatureBins::Codes { used, .. }) => {
+                            at[*used] = match column.codes[r] {
+                                NULL_CODE => column.null,
+                                c => column.bin_of_code[c as usize],
+                            }
+                        }
+                        _ => self.find_bin(model, masks, i, columns[i].value(r), at)?,
+                    }
+                }
+                out.push(gbm.log_odds_of_bins(masks, at));
+            }
+            Ok(())
+        })
+    }
+
     /// Each used input's bin start (`LeafMasks::bin_start`) into `at`, feature by feature in
     /// order, so that the first feature that cannot be read is the error, as in the
     /// preprocessing.
@@ -101,32 +147,40 @@ impl TreePlan {
         value: impl Fn(usize) -> RawValue<'a>,
         at: &mut [u32],
     ) -> CoreResult<()> {
+        for i in 0..self.features.len() {
+            self.find_bin(model, masks, i, value(i), at)?;
+        }
+        Ok(())
+    }
+
+    /// Feature i's bin start for raw value `value` into its slot of `at` (nothing for a
+    /// feature no split reads, unless it is a number that cannot be read).
+    #[inline(always)]
+    fn find_bin(&self, model: &LeadModel, masks: &LeafMasks, i: usize, value: RawValue<'_>, at: &mut [u32]) -> CoreResult<()> {
         let pre = &model.preprocessor;
-        for (i, feature) in self.features.iter().enumerate() {
-            match feature {
-                FeatureBins::Number { name, log, scaling, used } => {
-                    let x = pre.number(name, value(i), false)?.map(|x| if *log { signed_log1p(x) } else { x });
-                    // The preprocessing's `scaled`, to the last bit.
-                    let input = match x {
-                        Some(x) => (x - scaling.mean) / scaling.scale,
-                        None if self.impute_numeric => (scaling.median - scaling.mean) / scaling.scale,
-                        None => f64::NAN,
-                    };
-                    if let Some(k) = *used {
-                        at[k] = masks.bin_start(k, input);
-                    }
+        match &self.features[i] {
+            FeatureBins::Number { name, log, scaling, used } => {
+                let x = pre.number(name, value, false)?.map(|x| if *log { signed_log1p(x) } else { x });
+                // The preprocessing's `scaled`, to the last bit.
+                let input = match x {
+                    Some(x) => (x - scaling.mean) / scaling.scale,
+                    None if self.impute_numeric => (scaling.median - scaling.mean) / scaling.scale,
+                    None => f64::NAN,
+                };
+                if let Some(k) = *used {
+                    at[k] = masks.bin_start(k, input);
                 }
-                FeatureBins::Codes { bins, null, other, used } => {
-                    at[*used] = match value(i) {
-                        RawValue::Null => *null,
-                        RawValue::Text(s) => bins.get(s.as_bytes()).unwrap_or(*other),
-                        // A number for a text column is formatted and scanned for, as the
-                        // preprocessing does.
-                        number @ RawValue::Number(_) => masks.bin_start(*used, pre.level_slot(i, number) as f64),
-                    };
-                }
-                FeatureBins::Unread => {}
             }
+            FeatureBins::Codes { bins, null, other, used } => {
+                at[*used] = match value {
+                    RawValue::Null => *null,
+                    RawValue::Text(s) => bins.get(s.as_bytes()).unwrap_or(*other),
+                    // A number for a text column is formatted and scanned for, as the
+                    // preprocessing does.
+                    number @ RawValue::Number(_) => masks.bin_start(*used, pre.level_slot(i, number) as f64),
+                };
+            }
+            FeatureBins::Unread => {}
         }
         Ok(())
     }

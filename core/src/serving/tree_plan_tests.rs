@@ -124,3 +124,72 @@ fn same_probability_to_the_last_bit_for_every_kind_of_value() {
         }
     }
 }
+
+/// A columnar table of `rows` random leads for `model(_)`'s features: numbers (or NULL) in
+/// numeric columns, texts of every kind (or NULL) dictionary-encoded.
+fn columns(rows: usize, seed: u64) -> Vec<Column> {
+    let mut rng = SeededRng::new(seed);
+    let text_values: Vec<Option<&str>> = TEXTS
+        .iter()
+        .filter_map(|v| match v {
+            RawValue::Text(s) => Some(Some(*s)),
+            RawValue::Null => Some(None),
+            RawValue::Number(_) => None,
+        })
+        .collect();
+    (0..7)
+        .map(|i| {
+            let data = if [0, 2, 4].contains(&i) {
+                let numbers = NUMBERS.iter().filter_map(|v| match v {
+                    RawValue::Number(x) => Some(Some(*x)),
+                    RawValue::Null => Some(None),
+                    RawValue::Text(_) => None,
+                });
+                let numbers: Vec<Option<f64>> = numbers.collect();
+                ColumnData::Numeric((0..rows).map(|_| numbers[rng.below(numbers.len())]).collect())
+            } else {
+                let mut b = crate::data::CategoricalBuilder::default();
+                (0..rows).for_each(|_| b.push(text_values[rng.below(text_values.len())]));
+                b.finish()
+            };
+            Column { name: format!("c{i}"), kind: FeatureKind::Categorical, data }
+        })
+        .collect()
+}
+
+#[test]
+fn rows_of_columns_score_as_each_row_alone() {
+    for impute_numeric in [false, true] {
+        let m = model(impute_numeric);
+        let plan = TreePlan::new(&m).expect("a plan");
+        let table = columns(3000, 11);
+        let rows: Vec<usize> = (0..3000).rev().step_by(3).collect();
+        let mut log_odds = vec![0.5];
+        plan.log_odds_of_rows(&m, &table, &rows, &mut log_odds).unwrap();
+        // Appended after what `out` held.
+        assert_eq!((log_odds.len(), log_odds[0]), (rows.len() + 1, 0.5));
+        let mut raw = Vec::new();
+        for (&r, z) in rows.iter().zip(&log_odds[1..]) {
+            crate::data::row_values(&table, r, &mut raw);
+            let alone = plan.log_odds_of(&m, |i| raw[i]).unwrap();
+            assert_eq!(z.to_bits(), alone.to_bits(), "row {r}: {raw:?}");
+        }
+    }
+}
+
+#[test]
+fn rows_of_columns_fail_on_the_first_value_that_cannot_be_read() {
+    let m = model(false);
+    let plan = TreePlan::new(&m).expect("a plan");
+    let mut table = columns(100, 12);
+    let ColumnData::Numeric(minutes) = &mut table[2].data else { unreachable!() };
+    minutes[40] = Some(f64::INFINITY);
+    let mut raw = Vec::new();
+    crate::data::row_values(&table, 40, &mut raw);
+    let alone = plan.log_odds_of(&m, |i| raw[i]).unwrap_err();
+    let mut out = Vec::new();
+    let rows: Vec<usize> = (0..100).collect();
+    let err = plan.log_odds_of_rows(&m, &table, &rows, &mut out).unwrap_err();
+    assert_eq!(err.message, alone.message);
+    assert!(err.message.contains("minutes"), "{}", err.message);
+}

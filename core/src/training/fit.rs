@@ -211,6 +211,8 @@ fn widest_inputs(preprocessor: &crate::data::Preprocessor) -> String {
 
 /// Rows scored per task when scoring many rows on worker threads.
 pub(crate) const SCORE_CHUNK: usize = 32_768;
+/// Rows scored per task at least (fewer rows are scored on the calling thread).
+const SCORE_CHUNK_MIN: usize = 4_096;
 /// Bytes of one task's design matrix at most: wide models score fewer rows per task.
 const SCORE_CHUNK_BYTES: usize = 64 << 20;
 
@@ -219,10 +221,19 @@ const SCORE_CHUNK_BYTES: usize = 64 << 20;
 /// computation, no Postgres calls); the result is the same whatever the thread count.
 pub fn probabilities(model: &LeadModel, data: &TrainingData, rows: &[usize]) -> CoreResult<Vec<f64>> {
     let width = model.preprocessor.width().max(1);
-    let chunk_rows = (SCORE_CHUNK_BYTES / (8 * width)).clamp(64, SCORE_CHUNK);
+    let threads = if rows.len() > SCORE_CHUNK_MIN { worker_threads(4) } else { 1 };
+    // Several chunks per thread, so that no thread is left with one more whole chunk to do.
+    let balanced = rows.len().div_ceil(4 * threads).max(SCORE_CHUNK_MIN);
+    let chunk_rows = (SCORE_CHUNK_BYTES / (8 * width)).min(balanced).clamp(64, SCORE_CHUNK);
     let chunks: Vec<&[usize]> = rows.chunks(chunk_rows).collect();
-    let threads = if chunks.len() > 1 { worker_threads(4) } else { 1 };
+    // Boosted trees go from the columns straight to their bins, as score() goes from a row.
+    let plan = crate::serving::TreePlan::new(model);
     let scored = map_tasks(chunks.len(), threads, |c| -> CoreResult<Vec<f64>> {
+        if let Some(plan) = &plan {
+            let mut log_odds = Vec::new();
+            plan.log_odds_of_rows(model, &data.columns, chunks[c], &mut log_odds)?;
+            return Ok(log_odds.into_iter().map(|z| model.probability_from_log_odds(z)).collect());
+        }
         if model.segments.is_none() {
             // A chunk's inputs at once: text levels resolved per dictionary entry, not per row.
             let x = model.preprocessor.transform_rows(&data.columns, chunks[c])?;
