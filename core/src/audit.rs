@@ -157,12 +157,12 @@ pub fn leakage_reason(data: &ColumnData, labels: &[Option<bool>], opts: &Preproc
             a.nulls = values.iter().filter(|x| x.is_none()).count();
             let (s, l): (Vec<f64>, Vec<bool>) = values.iter().zip(labels).filter_map(|(x, l)| Some(((*x)?, (*l)?))).unzip();
             a.univariate_auc = roc_auc(&s, &l).map(|x| x.max(1.0 - x));
-            // Only whole numbers in every row can be an id: sort for the distinct count then.
+            // Only whole numbers in every row can be an id, and only if no two are equal: the
+            // first repeat ends the search (counts and codes repeat within a few rows).
             if a.rows >= MIN_ROWS && a.nulls == 0 && values.iter().flatten().all(|x| x.fract() == 0.0) {
-                let mut v: Vec<f64> = values.iter().flatten().copied().collect();
-                sort_floats(&mut v);
-                v.dedup();
-                a.id_like = v.len() == a.rows;
+                let mut seen = rustc_hash::FxHashSet::default();
+                // + 0.0 makes -0.0 the same key as 0.0, as == has them.
+                a.id_like = values.iter().flatten().all(|&x| seen.insert((x + 0.0).to_bits()));
             }
             values.iter().map(|x| x.is_some()).collect()
         }

@@ -75,6 +75,22 @@ fn leakage_reason_agrees_with_the_full_audit() {
         ColumnData::Numeric((0..n).map(|i| Some((i % 3 == 0) as u8 as f64 * 20.0 + (i % 11) as f64)).collect()),
         ColumnData::Numeric((0..n).map(|i| Some(i as f64)).collect()), // an id
         ColumnData::Numeric((0..n).map(|i| (i % 4 != 0).then_some((i % 13) as f64 * 0.5)).collect()),
+        // an id that separates the classes (ids are never suspects)
+        ColumnData::Numeric((0..n).map(|i| Some(if i % 3 == 0 { 1000.0 + i as f64 } else { i as f64 })).collect()),
+        // the same but with 0 written once as -0.0: two equal values, so not an id
+        ColumnData::Numeric(
+            (0..n)
+                .map(|i| {
+                    Some(if i % 3 == 0 {
+                        1000.0 + i as f64
+                    } else if i < 3 {
+                        [-0.0, 0.0][i - 1]
+                    } else {
+                        i as f64
+                    })
+                })
+                .collect(),
+        ),
     ];
     for c in &columns {
         let full = audit_column(c, Some(&labels), &opts);
@@ -85,6 +101,8 @@ fn leakage_reason_agrees_with_the_full_audit() {
     assert!(leakage_reason(&columns[0], &labels, &opts).is_some());
     assert!(leakage_reason(&columns[2], &labels, &opts).is_some(), "AUC 1 separator");
     assert!(leakage_reason(&columns[3], &labels, &opts).is_none(), "ids are not suspects");
+    assert!(leakage_reason(&columns[5], &labels, &opts).is_none(), "a separating id is not a suspect");
+    assert!(leakage_reason(&columns[6], &labels, &opts).is_some(), "-0.0 and 0.0 are one value");
 }
 
 #[test]
