@@ -9,11 +9,13 @@ use crate::core_err;
 use crate::data::TrainingData;
 use crate::data::{assign_parts, Part};
 use crate::evaluation::Tiers;
-use crate::evaluation::{max_f1_threshold, part_metrics, roc_auc};
+use crate::evaluation::{
+    average_precision, brier, confusion, log_loss, max_f1_threshold, part_metrics_of, roc_auc, Confusion, PartMetrics,
+};
 use crate::models::LeadModel;
 use crate::models::LogisticPasses;
 use crate::models::{expected_calibration_error, ECE_BINS};
-use crate::resources::{Cancel, NeverCancel, PhaseTimes};
+use crate::resources::{map_tasks, worker_threads, Cancel, NeverCancel, PhaseTimes};
 use crate::training::fit::{calibrate, fit_on_rows, probabilities, FitParams, Fitted, Progress};
 use crate::training::options::{Algorithm, CalibrationChoice, Task, TrainOptions};
 use crate::training::selection::{cross_validate, search, training_folds};
@@ -183,10 +185,11 @@ pub fn train_model_with(
 
     let mut metrics = serde_json::Map::new();
     let mut summary_parts = BTreeMap::new();
-    for (part, rows) in [(Part::Train, &train), (Part::Validation, &validation), (Part::Test, &test)] {
-        let (s, l) = scores_labels(rows);
-        let mut m = serde_json::to_value(part_metrics(&s, &l, threshold)).expect("metrics serialize");
-        m["ece"] = json!(expected_calibration_error(&s, &l, ECE_BINS));
+    let parts_rows = [(Part::Train, &train[..]), (Part::Validation, &validation[..]), (Part::Test, &test[..])];
+    let measured = measure_parts(&parts_rows.map(|(_, rows)| scores_labels(rows)), threshold)?;
+    for ((part, rows), (part_metrics, ece)) in parts_rows.into_iter().zip(measured) {
+        let mut m = serde_json::to_value(part_metrics).expect("metrics serialize");
+        m["ece"] = json!(ece);
         metrics.insert(part.as_str().into(), m);
         summary_parts.insert(part.as_str(), PartCount { rows: rows.len(), positives: positives(rows) });
     }
@@ -248,6 +251,41 @@ pub fn train_model_with(
         labels: data.labels.clone(),
     })
 }
+
+/// Each part's metrics at `threshold` and its expected calibration error, from its (scores,
+/// labels): what [`crate::evaluation::part_metrics`] and [`expected_calibration_error`] give, with the ROC AUC and
+/// the rest of each part measured on worker threads (sorting the scores of a large training
+/// part twice is most of the time).
+fn measure_parts(parts: &[(Vec<f64>, Vec<bool>)], threshold: f64) -> CoreResult<Vec<(PartMetrics, f64)>> {
+    enum Measured {
+        RocAuc(Option<f64>),
+        Rest { pr_auc: Option<f64>, losses: (f64, f64), confusion: Confusion, ece: f64 },
+    }
+    let threads = if parts.iter().map(|p| p.0.len()).sum::<usize>() >= PARALLEL_METRICS_ROWS { worker_threads(4) } else { 1 };
+    // Task 2k measures part k's ROC AUC, task 2k + 1 the rest of it.
+    let measured = map_tasks(2 * parts.len(), threads, |t| {
+        let (s, l) = &parts[t / 2];
+        if t % 2 == 0 {
+            return Measured::RocAuc(roc_auc(s, l));
+        }
+        Measured::Rest {
+            pr_auc: average_precision(s, l),
+            losses: (log_loss(s, l), brier(s, l)),
+            confusion: confusion(s, l, threshold),
+            ece: expected_calibration_error(s, l, ECE_BINS),
+        }
+    })
+    .map_err(|e| core_err!(Internal, "measuring the parts: {e}"))?;
+    let mut it = measured.into_iter();
+    let mut out = Vec::with_capacity(parts.len());
+    while let (Some(Measured::RocAuc(roc)), Some(Measured::Rest { pr_auc, losses, confusion, ece })) = (it.next(), it.next()) {
+        out.push((part_metrics_of(confusion, threshold, (roc, pr_auc), losses), ece));
+    }
+    Ok(out)
+}
+
+/// Scores in all parts together from which the parts are measured on worker threads.
+const PARALLEL_METRICS_ROWS: usize = 100_000;
 
 #[cfg(test)]
 #[path = "pipeline_tests.rs"]

@@ -100,16 +100,21 @@ fn learns_the_planted_signal_and_reports_every_part() {
 #[test]
 fn scoring_rows_on_threads_equals_scoring_them_one_by_one() {
     let data = synthetic(2 * SCORE_CHUNK + 1234, 5);
-    let out = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
-    let mut raw = Vec::new();
-    let mut scratch = Vec::new();
-    for (row, &p) in out.predictions.iter().enumerate() {
-        row_values(&data.columns, row, &mut raw);
-        assert_eq!(p.to_bits(), out.model.probability(&raw, &mut scratch).unwrap().to_bits(), "row {row}");
+    // Logistic through the design matrix; boosted trees from the columns to their bins.
+    let mut gbm = TrainOptions { algorithm: Algorithm::Gbm, ..TrainOptions::default() };
+    gbm.gbm.trees = 40;
+    for opts in [TrainOptions::default(), gbm] {
+        let out = train_model(&data, &opts, &mut |_, _| Ok(())).unwrap();
+        let mut raw = Vec::new();
+        let mut scratch = Vec::new();
+        for (row, &p) in out.predictions.iter().enumerate() {
+            row_values(&data.columns, row, &mut raw);
+            assert_eq!(p.to_bits(), out.model.probability(&raw, &mut scratch).unwrap().to_bits(), "row {row}");
+        }
+        let some: Vec<usize> = (0..data.labels.len()).rev().step_by(3).collect();
+        let p = probabilities(&out.model, &data, &some).unwrap();
+        assert!(some.iter().zip(&p).all(|(&r, q)| q.to_bits() == out.predictions[r].to_bits()));
     }
-    let some: Vec<usize> = (0..data.labels.len()).rev().step_by(3).collect();
-    let p = probabilities(&out.model, &data, &some).unwrap();
-    assert!(some.iter().zip(&p).all(|(&r, q)| q.to_bits() == out.predictions[r].to_bits()));
 }
 
 /// Leads with a text column of `levels` companies (each seen equally often) and a number;
@@ -304,4 +309,25 @@ fn a_model_of_many_trees_explains_fewer_validation_leads_for_its_importance() {
     // A logistic model is cheap to explain: the full 2,000 rows.
     let logistic = train_model(&data, &TrainOptions::default(), &mut |_, _| Ok(())).unwrap();
     assert_eq!(importance_rows(&logistic.model), 2000);
+}
+
+#[test]
+fn parts_measured_on_threads_equal_each_part_measured_alone() {
+    let mut rng = crate::data::SeededRng::new(21);
+    // Enough rows for worker threads; ties and a part without positives included.
+    let parts: Vec<(Vec<f64>, Vec<bool>)> = [(90_000, true), (15_000, true), (20_000, false)]
+        .iter()
+        .map(|&(n, with_positives)| {
+            let s: Vec<f64> = (0..n).map(|_| rng.below(5000) as f64 / 5000.0).collect();
+            let l = s.iter().map(|&p| with_positives && (rng.below(1000) as f64) < 1000.0 * p).collect();
+            (s, l)
+        })
+        .collect();
+    let measured = super::measure_parts(&parts, 0.4).unwrap();
+    assert_eq!(measured.len(), 3);
+    for ((s, l), (m, ece)) in parts.iter().zip(measured) {
+        let alone = crate::evaluation::part_metrics(s, l, 0.4);
+        assert_eq!(serde_json::to_string(&m).unwrap(), serde_json::to_string(&alone).unwrap());
+        assert_eq!(ece.to_bits(), crate::models::expected_calibration_error(s, l, crate::models::ECE_BINS).to_bits());
+    }
 }
