@@ -12,8 +12,9 @@ pub fn total_order_key(x: f64) -> u64 {
     }
 }
 
+/// The double whose [`total_order_key`] is `k`.
 #[inline]
-fn from_total_order_key(k: u64) -> f64 {
+pub fn from_total_order_key(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
 }
 

@@ -22,7 +22,7 @@ pub use binning::bin_of;
 pub use content_order::{content_fingerprint, put_in_content_order, put_in_content_order_with, RowSetHash};
 pub use dates::{format_timestamp, parse_timestamp};
 pub use design_matrix::{DesignMatrix, DesignRows, SparseRows, Storage};
-pub use float_sort::{sort_floats, total_order_key};
+pub use float_sort::{from_total_order_key, sort_floats, total_order_key};
 pub use lead_keys::{lead_key_hash, part_time_ranges, PartKeys};
 pub use level_table::LevelTable;
 pub(crate) use preprocess::format_number;

@@ -9,9 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core_err;
-use crate::data::sort_floats;
 use crate::data::Part;
 use crate::data::MISSING_LEVEL;
+use crate::data::{from_total_order_key, total_order_key};
 use crate::data::{Column, ColumnData, NULL_CODE};
 use crate::resources::{map_tasks, worker_threads};
 use crate::CoreResult;
@@ -146,18 +146,27 @@ pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
         .sum()
 }
 
-/// Decile edges of `sorted` (ascending, no NaN) as `percentile_disc(k / 10)` gives them, equal
-/// edges merged.
-pub fn quantile_edges(sorted: &[f64], bins: usize) -> Vec<f64> {
-    let n = sorted.len();
+/// Decile edges of `values` (no NaN, any order) as `percentile_disc(k / 10)` gives them, equal
+/// edges merged. Each edge's value is selected rather than the values sorted: on the training
+/// part of a million leads that is several times faster, and every edge is the value a sort
+/// would put at its rank (`f64::total_cmp`'s order).
+pub fn quantile_edges(values: &[f64], bins: usize) -> Vec<f64> {
+    let n = values.len();
     let mut edges: Vec<f64> = Vec::with_capacity(bins);
     if n == 0 {
         return edges;
     }
+    let mut keys: Vec<u64> = values.iter().map(|&x| total_order_key(x)).collect();
+    // keys[..placed] hold the `placed` smallest values, each at its rank.
+    let mut placed = 0;
     for k in 1..bins {
         // percentile_disc(f): the first value whose cumulative share reaches f.
         let idx = ((k * n).div_ceil(bins)).max(1) - 1;
-        let v = sorted[idx];
+        if idx >= placed {
+            keys[placed..].select_nth_unstable(idx - placed);
+            placed = idx + 1;
+        }
+        let v = from_total_order_key(keys[idx]);
         if edges.last() != Some(&v) {
             edges.push(v);
         }
@@ -185,10 +194,9 @@ fn bin_shares(values: &[f64], edges: &[f64], total: usize) -> Vec<f64> {
 
 /// Decile bins of scores (no missing values).
 pub fn score_bins(scores: &[f64]) -> Bins {
-    let mut sorted: Vec<f64> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
-    sort_floats(&mut sorted);
-    let edges = quantile_edges(&sorted, QUANTILE_BINS);
-    Bins { shares: bin_shares(&sorted, &edges, sorted.len()), edges, mean: mean(&sorted) }
+    let scores: Vec<f64> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
+    let edges = quantile_edges(&scores, QUANTILE_BINS);
+    Bins { shares: bin_shares(&scores, &edges, scores.len()), edges, mean: mean(&scores) }
 }
 
 fn numeric_values(column: &Column, rows: &[usize]) -> Option<Vec<f64>> {
@@ -239,8 +247,7 @@ pub fn feature_reference(column: &Column, rows: &[usize]) -> FeatureReference {
         other_share: 0.0,
     };
     match numeric_values(column, rows) {
-        Some(mut values) => {
-            sort_floats(&mut values);
+        Some(values) => {
             let edges = quantile_edges(&values, QUANTILE_BINS);
             let missing = (n - values.len()) as u64;
             FeatureReference {

@@ -35,6 +35,28 @@ fn quantile_edges_follow_percentile_disc() {
     ties.extend([1.0, 2.0, 3.0]);
     assert_eq!(quantile_edges(&ties, 10), vec![0.0, 1.0, 2.0]);
     assert!(quantile_edges(&[], 10).is_empty());
+    // Any order gives the edges of the sorted values; fewer values than bins too.
+    let mut rng = crate::data::SeededRng::new(3);
+    for n in [1usize, 3, 9, 10, 11, 1000, 4321] {
+        let values: Vec<f64> = (0..n).map(|i| if i % 7 == 0 { -0.0 } else { rng.below(300) as f64 - 100.5 }).collect();
+        let mut sorted = values.clone();
+        crate::data::sort_floats(&mut sorted);
+        let at_ranks: Vec<f64> = {
+            let mut e: Vec<f64> = Vec::new();
+            for k in 1..10 {
+                let v = sorted[((k * n).div_ceil(10)).max(1) - 1];
+                if e.last() != Some(&v) {
+                    e.push(v);
+                }
+            }
+            e
+        };
+        let edges = quantile_edges(&values, 10);
+        assert_eq!(
+            edges.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            at_ranks.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
     assert_eq!(bin_of(0.0, &[0.0, 1.0, 2.0]), 0);
     assert_eq!(bin_of(0.5, &[0.0, 1.0, 2.0]), 1);
     assert_eq!(bin_of(2.0, &[0.0, 1.0, 2.0]), 2);
