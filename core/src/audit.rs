@@ -155,8 +155,11 @@ pub fn leakage_reason(data: &ColumnData, labels: &[Option<bool>], opts: &Preproc
         ColumnData::Numeric(values) => {
             a.rows = values.len();
             a.nulls = values.iter().filter(|x| x.is_none()).count();
-            let (s, l): (Vec<f64>, Vec<bool>) = values.iter().zip(labels).filter_map(|(x, l)| Some(((*x)?, (*l)?))).unzip();
-            a.univariate_auc = roc_auc(&s, &l).map(|x| x.max(1.0 - x));
+            // Only a column whose AUC may reach the rule's bound is ranked exactly (a sort).
+            if may_separate(values, labels) {
+                let (s, l): (Vec<f64>, Vec<bool>) = values.iter().zip(labels).filter_map(|(x, l)| Some(((*x)?, (*l)?))).unzip();
+                a.univariate_auc = roc_auc(&s, &l).map(|x| x.max(1.0 - x));
+            }
             // Only whole numbers in every row can be an id, and only if no two are equal: the
             // first repeat ends the search (counts and codes repeat within a few rows).
             if a.rows >= MIN_ROWS && a.nulls == 0 && values.iter().flatten().all(|x| x.fract() == 0.0) {
@@ -178,6 +181,49 @@ pub fn leakage_reason(data: &ColumnData, labels: &[Option<bool>], opts: &Preproc
     };
     judge_leakage(&mut a, &present, labels);
     (a.leakage_suspect == Some(true)).then(|| a.reason.unwrap_or_default())
+}
+
+/// Buckets of [`may_separate`]: the top bits of a value's order key (sign, exponent and the
+/// first 4 bits of the fraction, so whole numbers below 32 each have their own).
+const AUC_BUCKET_BITS: u32 = 16;
+/// Rows from which [`may_separate`] counts buckets before sorting.
+const MAY_SEPARATE_MIN_ROWS: usize = 20_000;
+
+/// Whether a number column's univariate ROC AUC (either direction) may reach [`LEAKAGE_AUC`],
+/// from counts of each class per bucket of values without sorting them: pairs of leads in
+/// different buckets are ordered by their buckets, pairs in one bucket may go either way, so
+/// the AUC lies between the share of pairs ordered positive-above-negative by their buckets and
+/// that plus the share in one bucket. True when the bounds cannot rule the rule out (NaN values
+/// included), so the exact AUC decides.
+fn may_separate(values: &[Option<f64>], labels: &[Option<bool>]) -> bool {
+    if values.len() < MAY_SEPARATE_MIN_ROWS {
+        return true; // a sort of a few rows costs less than the buckets
+    }
+    let mut counts = vec![[0u64; 2]; 1 << AUC_BUCKET_BITS];
+    for (x, l) in values.iter().zip(labels) {
+        if let (Some(x), Some(l)) = (x, l) {
+            if x.is_nan() {
+                return true;
+            }
+            // + 0.0: -0.0 and 0.0 are one value, as roc_auc ranks them.
+            counts[(crate::data::total_order_key(x + 0.0) >> (64 - AUC_BUCKET_BITS)) as usize][*l as usize] += 1;
+        }
+    }
+    let (mut below_neg, mut ordered, mut within, mut pos, mut neg) = (0u128, 0u128, 0u128, 0u128, 0u128);
+    for [n, p] in counts {
+        let (n, p) = (n as u128, p as u128);
+        ordered += p * below_neg;
+        within += p * n;
+        below_neg += n;
+        (pos, neg) = (pos + p, neg + n);
+    }
+    if pos == 0 || neg == 0 {
+        return false; // no AUC at all
+    }
+    let pairs = (pos * neg) as f64;
+    let (lo, hi) = (ordered as f64 / pairs, (ordered + within) as f64 / pairs);
+    // A margin for the rounding of the two divisions.
+    hi.max(1.0 - lo) >= LEAKAGE_AUC - 1e-9
 }
 
 /// [`leakage_reason`] of every column, the columns spread over worker threads (each is

@@ -161,3 +161,36 @@ fn vif_of_collinear_columns() {
     let r = feature_report(&[a, b, c], &crate::resources::NeverCancel).unwrap();
     assert!(r.vif.iter().all(|v| v.unwrap().is_infinite()), "{:?}", r.vif);
 }
+
+#[test]
+fn bucket_bounds_rule_out_only_columns_whose_exact_auc_is_below_the_rule() {
+    let mut rng = crate::data::SeededRng::new(17);
+    let n = 30_000;
+    let labels: Vec<Option<bool>> = (0..n).map(|i| if i % 97 == 0 { None } else { Some(rng.below(3) == 0) }).collect();
+    let exact = |values: &[Option<f64>]| {
+        let (s, l): (Vec<f64>, Vec<bool>) = values.iter().zip(&labels).filter_map(|(x, l)| Some(((*x)?, (*l)?))).unzip();
+        roc_auc(&s, &l).map(|x| x.max(1.0 - x))
+    };
+    let label = |i: usize| labels[i] == Some(true);
+    let columns: Vec<(&str, Vec<Option<f64>>)> = vec![
+        ("counts", (0..n).map(|i| Some((rng.below(6) + label(i) as usize) as f64)).collect()),
+        ("noise", (0..n).map(|i| (i % 10 != 0).then(|| rng.below(1 << 20) as f64 / 7.0 - 3000.0)).collect()),
+        ("narrow range", (0..n).map(|i| Some(1000.0 + rng.below(1000) as f64 / 1e4 + label(i) as u8 as f64 / 1e4)).collect()),
+        ("separating", (0..n).map(|i| Some(rng.below(100) as f64 + if label(i) { 80.0 } else { 0.0 })).collect()),
+        // AUC 0.9 only with its tied pairs counted half: the pairs within a bucket matter.
+        ("ties near the rule", (0..n).map(|i| Some((label(i) && rng.below(5) != 0) as u8 as f64)).collect()),
+        ("signed zeros", (0..n).map(|i| Some(if label(i) { 0.0 } else { -0.0 })).collect()),
+        ("with NaN", (0..n).map(|i| Some(if i == 5 { f64::NAN } else { i as f64 })).collect()),
+    ];
+    for (name, values) in &columns {
+        let auc = exact(values);
+        let may = may_separate(values, &labels);
+        if !may {
+            assert!(auc.is_none_or(|a| a < LEAKAGE_AUC), "{name}: AUC {auc:?} ruled out");
+        }
+        // Which columns the buckets decide without a sort.
+        let expected = matches!(*name, "separating" | "narrow range" | "ties near the rule" | "signed zeros" | "with NaN");
+        assert_eq!(may, expected, "{name}: AUC {auc:?}");
+    }
+    assert!(exact(&columns[3].1).unwrap() >= LEAKAGE_AUC && exact(&columns[4].1).unwrap() >= LEAKAGE_AUC);
+}
