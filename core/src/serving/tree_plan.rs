@@ -127,6 +127,7 @@ impl TreePlan {
                                 c => column.bin_of_code[c as usize],
                             }
                         }
+                        (_, FeatureBins::Unread) => {}
                         _ => self.find_bin(model, masks, i, columns[i].value(r), at)?,
                     }
                 }
@@ -147,14 +148,17 @@ impl TreePlan {
         value: impl Fn(usize) -> RawValue<'a>,
         at: &mut [u32],
     ) -> CoreResult<()> {
-        for i in 0..self.features.len() {
-            self.find_bin(model, masks, i, value(i), at)?;
+        for (i, feature) in self.features.iter().enumerate() {
+            // A text feature no split reads is not even read from the row.
+            if !matches!(feature, FeatureBins::Unread) {
+                self.find_bin(model, masks, i, value(i), at)?;
+            }
         }
         Ok(())
     }
 
-    /// Feature i's bin start for raw value `value` into its slot of `at` (nothing for a
-    /// feature no split reads, unless it is a number that cannot be read).
+    /// Feature i's bin start for raw value `value` into its slot of `at`: an error for a number
+    /// that cannot be read, even one no split reads (as the preprocessing reads it).
     #[inline(always)]
     fn find_bin(&self, model: &LeadModel, masks: &LeafMasks, i: usize, value: RawValue<'_>, at: &mut [u32]) -> CoreResult<()> {
         let pre = &model.preprocessor;

@@ -193,3 +193,21 @@ fn rows_of_columns_fail_on_the_first_value_that_cannot_be_read() {
     assert_eq!(err.message, alone.message);
     assert!(err.message.contains("minutes"), "{}", err.message);
 }
+
+#[test]
+fn a_text_feature_no_split_reads_is_never_read_from_the_row() {
+    let m = model(false);
+    let plan = TreePlan::new(&m).expect("a plan");
+    // Feature 5 ("unread") holds one value; no split reads it.
+    let raw = [NUMBERS[5], TEXTS[1], NUMBERS[7], TEXTS[2], RawValue::Number(1.0), RawValue::Text("x"), TEXTS[3]];
+    let read = std::cell::RefCell::new(Vec::new());
+    let z = plan
+        .log_odds_of(&m, |i| {
+            read.borrow_mut().push(i);
+            raw[i]
+        })
+        .unwrap();
+    assert_eq!(*read.borrow(), vec![0, 1, 2, 3, 4, 6]);
+    let mut scratch = Vec::new();
+    assert_eq!(m.probability_from_log_odds(z).to_bits(), m.probability(&raw, &mut scratch).unwrap().to_bits());
+}
