@@ -24,7 +24,7 @@ use crate::core_err;
 use crate::data::sort_floats;
 use crate::data::PreprocessOptions;
 use crate::data::{Column, ColumnData, NULL_CODE};
-use crate::evaluation::{roc_auc, roc_auc_of_groups};
+use crate::evaluation::{order_key, roc_auc, roc_auc_of_groups};
 use crate::resources::{map_tasks, worker_threads, Cancel};
 use crate::CoreResult;
 
@@ -205,8 +205,8 @@ fn may_separate(values: &[Option<f64>], labels: &[Option<bool>]) -> bool {
             if x.is_nan() {
                 return true;
             }
-            // + 0.0: -0.0 and 0.0 are one value, as roc_auc ranks them.
-            counts[(crate::data::total_order_key(x + 0.0) >> (64 - AUC_BUCKET_BITS)) as usize][*l as usize] += 1;
+            // The key roc_auc ranks by: buckets ordered as its ranks, -0.0 and 0.0 one value.
+            counts[(order_key(*x) >> (64 - AUC_BUCKET_BITS)) as usize][*l as usize] += 1;
         }
     }
     let (mut below_neg, mut ordered, mut within, mut pos, mut neg) = (0u128, 0u128, 0u128, 0u128, 0u128);

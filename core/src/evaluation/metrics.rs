@@ -96,8 +96,10 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
 }
 
 /// An integer with the order of the (non-NaN) score; -0.0 and 0.0 map to one key, as `==`.
+/// Every ranking of scores keys them so (the AUC here, `ScoreCounts`, the leakage guard's
+/// buckets), so that they all rank ties alike.
 #[inline]
-fn order_key(x: f64) -> u64 {
+pub(crate) fn order_key(x: f64) -> u64 {
     total_order_key(x + 0.0) // -0.0 + 0.0 == +0.0
 }
 

@@ -23,6 +23,7 @@ pub use experiments::{
     compare_arms, fisher_exact, median, two_proportion_z_test, verdict, wilson_interval, ArmComparison, ArmTest,
 };
 pub use funnel::{funnel_rates, FunnelCounts, FunnelRates, FunnelRow};
+pub(crate) use metrics::order_key;
 pub use metrics::{
     average_precision, brier, brier_term, confusion, ks_statistic, log_loss, log_loss_term, max_f1_threshold, part_metrics,
     part_metrics_of, precision_at_top, roc_auc, roc_auc_of_groups, Confusion, PartMetrics,

@@ -16,11 +16,10 @@
 //! sorts the appended rows into the sorted part, and only when that frees less than half of
 //! the room does the caller move the state to a buffer twice as large (after such a compaction,
 //! scores rarely repeat, so the next one waits until the buffer is 4 times larger: `compact at`). Scores are stored as
-//! order-preserving integers ([`total_order_key`] of `score + 0.0`, so -0.0 and 0.0 are one
-//! score, as `==` has them); they must be finite.
+//! order-preserving integers ([`order_key`]: -0.0 and 0.0 are one score, as `==` has them);
+//! they must be finite.
 
-use super::metrics::{area_under_points, average_precision_of_points, ks_of_points};
-use crate::data::total_order_key;
+use super::metrics::{area_under_points, average_precision_of_points, ks_of_points, order_key};
 use crate::error::{CoreError, CoreResult, ErrorKind};
 
 /// Bytes before the first entry: the two counts and the capacity to compact at.
@@ -59,12 +58,6 @@ fn read_entry(b: &[u8], index: usize) -> (u64, u64, u64) {
 /// The buffer length that holds `entries` entries.
 pub fn bytes_for(entries: usize) -> usize {
     HEADER_BYTES + entries * ENTRY_BYTES
-}
-
-/// The key a score is stored under; -0.0 and 0.0 share one.
-#[inline]
-fn score_key(score: f64) -> u64 {
-    total_order_key(score + 0.0)
 }
 
 impl<'a> ScoreCounts<'a> {
@@ -110,7 +103,7 @@ impl<'a> ScoreCounts<'a> {
         if sorted + unsorted == self.capacity() {
             return false;
         }
-        write_entry(self.bytes, sorted + unsorted, score_key(score), positive as u32, !positive as u32);
+        write_entry(self.bytes, sorted + unsorted, order_key(score), positive as u32, !positive as u32);
         self.bytes[8..16].copy_from_slice(&(unsorted as u64 + 1).to_le_bytes());
         true
     }

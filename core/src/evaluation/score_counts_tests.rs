@@ -2,6 +2,7 @@
 //! gives the ranking metrics of the rows bit for bit.
 
 use super::*;
+use crate::data::total_order_key;
 use crate::evaluation::metrics::{average_precision, ks_statistic, roc_auc};
 
 /// Rows with many ties (scores on a grid of `levels`), -0.0 among them, from a fixed seed.
