@@ -7,7 +7,7 @@
 //! those of [`LeadModel::log_odds`] to the last bit (tested below for every kind of value).
 
 use crate::data::{signed_log1p, Column, ColumnData, FeatureTransform, LevelTable, RawValue, Scaling, NULL_CODE};
-use crate::models::{Estimator, LeadModel, LeafMasks};
+use crate::models::{Estimator, GbmModel, LeadModel, LeafMasks};
 use crate::CoreResult;
 
 /// How one feature's value becomes its bin; `used` is its index among the masks' used inputs
@@ -89,12 +89,18 @@ impl TreePlan {
     /// [`LeadModel::log_odds`] gives them; `model` is the model the plan was made from.
     #[inline]
     pub fn log_odds_of<'a>(&self, model: &LeadModel, value: impl Fn(usize) -> RawValue<'a>) -> CoreResult<f64> {
-        let Estimator::Gbm(gbm) = &model.estimator else { unreachable!("a tree plan of a gbm model") };
-        let masks = gbm.leaf_masks().expect("a tree plan's model has leaf masks");
+        let (gbm, masks) = Self::trees(model);
         masks.with_bin_slots(|at| {
             self.find_bins(model, masks, value, at)?;
             Ok(gbm.log_odds_of_bins(masks, at))
         })
+    }
+
+    /// The booster and leaf masks of `model`, the model the plan was made from.
+    #[inline(always)]
+    fn trees(model: &LeadModel) -> (&GbmModel, &LeafMasks) {
+        let Estimator::Gbm(gbm) = &model.estimator else { unreachable!("a tree plan of a gbm model") };
+        (gbm, gbm.leaf_masks().expect("a tree plan's model has leaf masks"))
     }
 
     /// Log-odds before calibration of rows `rows` of a columnar table whose column i feeds
@@ -102,8 +108,7 @@ impl TreePlan {
     /// each row's values. A text column's dictionary entries are matched to their bins once per
     /// call, not once per row.
     pub fn log_odds_of_rows(&self, model: &LeadModel, columns: &[Column], rows: &[usize], out: &mut Vec<f64>) -> CoreResult<()> {
-        let Estimator::Gbm(gbm) = &model.estimator else { unreachable!("a tree plan of a gbm model") };
-        let masks = gbm.leaf_masks().expect("a tree plan's model has leaf masks");
+        let (gbm, masks) = Self::trees(model);
         let coded: Vec<Option<CodedColumn<'_>>> = self
             .features
             .iter()
