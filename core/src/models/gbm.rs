@@ -147,6 +147,14 @@ impl GbmModel {
         self.base_score + masks.sum_of_bins(at)
     }
 
+    /// [`Self::log_odds_of_bins`] of several leads into `out`, their bin starts one lead after
+    /// the other in `at` (see [`LeafMasks::sums_of_bins`]).
+    pub fn log_odds_of_bin_rows(&self, masks: &LeafMasks, at: &[u32], out: &mut [f64]) {
+        masks.sums_of_bins(at, out);
+        // sum + base equals base + sum to the bit (IEEE addition commutes).
+        out.iter_mut().for_each(|sum| *sum += self.base_score);
+    }
+
     /// Whether the booster (read from an artifact) can score rows of `inputs` inputs safely and
     /// correctly (see [`Tree::check`]).
     pub fn check(&self, inputs: usize) -> Result<(), String> {

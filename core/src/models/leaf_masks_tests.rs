@@ -115,6 +115,35 @@ fn random_models_score_bit_for_bit_as_the_tree_walk() {
 }
 
 #[test]
+fn leads_summed_together_score_bit_for_bit_as_each_alone() {
+    for seed in 0..12 {
+        let inputs = 1 + seed as usize % 5;
+        let trees = random_model(100 + seed, 5 + 13 * seed as usize, inputs);
+        let masks = LeafMasks::new(&trees).expect("masks for trees of up to 32 leaves");
+        let used: Vec<usize> = masks.used_inputs().collect();
+        let mut rng = SeededRng::new(2000 + seed);
+        for leads in [0, 1, 7, 64, 131] {
+            let rows: Vec<Vec<f64>> = (0..leads)
+                .map(|_| (0..inputs).map(|_| if rng.below(8) == 0 { f64::NAN } else { value(&mut rng) }).collect())
+                .collect();
+            let at: Vec<u32> =
+                rows.iter().flat_map(|row| used.iter().enumerate().map(|(k, &i)| masks.bin_start(k, row[i]))).collect();
+            let mut sums = vec![f64::NAN; leads];
+            masks.sums_of_bins(&at, &mut sums);
+            for (row, sum) in rows.iter().zip(&sums) {
+                assert_eq!(sum.to_bits(), walked(&trees, row).to_bits(), "seed {seed}, {leads} leads, row {row:?}");
+            }
+        }
+    }
+    // No split reads an input: every lead takes each tree's only leaf.
+    let trees = vec![Tree { nodes: vec![Node::leaf(0.25, 1.0)] }, Tree { nodes: vec![Node::leaf(-0.0, 1.0)] }];
+    let masks = LeafMasks::new(&trees).unwrap();
+    let mut sums = [f64::NAN; 3];
+    masks.sums_of_bins(&[], &mut sums);
+    assert_eq!(sums.map(f64::to_bits), [walked(&trees, &[]).to_bits(); 3]);
+}
+
+#[test]
 fn a_sum_of_negative_zeros_keeps_its_sign_and_no_trees_sum_to_the_same() {
     let trees = vec![Tree { nodes: vec![Node::leaf(-0.0, 1.0)] }; 3];
     let masks = LeafMasks::new(&trees).unwrap();
