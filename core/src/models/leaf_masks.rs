@@ -127,6 +127,13 @@ impl LeafMasks {
         Some(LeafMasks { inputs, chunks, masks: table.masks, leaf_values, avx2 })
     }
 
+    /// The same masks, ANDed without AVX2 (for tests of the portable paths on any CPU).
+    #[cfg(test)]
+    fn portable(mut self) -> LeafMasks {
+        self.avx2 = false;
+        self
+    }
+
     /// Per tree, the leaf value `row` reaches, summed in the canonical order (`tree_sum.rs`).
     #[inline]
     pub fn sum(&self, row: &[f64]) -> f64 {
@@ -207,68 +214,72 @@ impl LeafMasks {
     /// reads them, and the leads' additions (each lead's in tree order) run side by side instead
     /// of one lead's chain of 300 after another's. For scoring many rows of a table.
     pub fn sums_of_bins(&self, at: &[u32], out: &mut [f64]) {
-        let inputs = self.inputs.len();
-        assert_eq!(at.len(), inputs * out.len(), "one bin per used input and lead");
-        if inputs == 0 {
-            // No split reads anything: every lead takes every tree's first leaf.
-            out.iter_mut().for_each(|o| *o = self.sum_of_bins(&[]));
-            return;
-        }
+        assert_eq!(at.len(), self.inputs.len() * out.len(), "one bin per used input and lead");
         let mut sums = vec![TreeSum::default(); out.len()];
-        for chunk in 0..self.chunks {
-            for (lead, sum) in at.chunks_exact(inputs).zip(sums.iter_mut()) {
-                self.add_chunk(sum, lead, chunk);
-            }
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is set only when this CPU has AVX2 (`LeafMasks::new` asked it).
+            unsafe { self.add_leads_avx2(at, &mut sums) };
+        } else {
+            self.add_leads(at, &mut sums);
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        self.add_leads(at, &mut sums);
         for (o, sum) in out.iter_mut().zip(&sums) {
             *o = sum.total();
         }
     }
 
-    /// Adds chunk `chunk` of the trees to the sum of the lead whose bins start at `at`.
-    #[inline(always)]
-    fn add_chunk(&self, sum: &mut TreeSum, at: &[u32], chunk: usize) {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is set only when this CPU has AVX2 (`LeafMasks::new` asked it).
-            return unsafe { self.add_chunk_avx2(sum, at, chunk) };
-        }
-        self.add_chunk_portable(sum, at, chunk)
-    }
-
-    /// `and_and_add` with the chunk's masks in AVX2 registers, written out: the compiler's own
-    /// vectors of the loop spilled to the stack.
+    /// `and_and_add` with the chunk's masks in AVX2 registers.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn and_and_add_avx2(&self, at: &[u32]) -> f64 {
         let mut sum = TreeSum::default();
         for chunk in 0..self.chunks {
-            self.add_chunk_avx2(&mut sum, at, chunk);
+            // SAFETY: this function has AVX2.
+            let leaves = unsafe { self.and_chunk_avx2(at, chunk) };
+            self.add_leaves(&mut sum, chunk * CHUNK, &leaves);
         }
         sum.total()
     }
 
-    /// One chunk of `and_and_add_avx2`.
+    /// `add_leads` with the chunk's masks in AVX2 registers.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    #[inline]
-    fn add_chunk_avx2(&self, sum: &mut TreeSum, at: &[u32], chunk: usize) {
+    fn add_leads_avx2(&self, at: &[u32], sums: &mut [TreeSum]) {
+        let inputs = self.inputs.len();
+        for chunk in 0..self.chunks {
+            for (lead, sum) in sums.iter_mut().enumerate() {
+                // SAFETY: this function has AVX2.
+                let leaves = unsafe { self.and_chunk_avx2(&at[lead * inputs..(lead + 1) * inputs], chunk) };
+                self.add_leaves(sum, chunk * CHUNK, &leaves);
+            }
+        }
+    }
+
+    /// `and_chunk` in four AVX2 registers, written out: the compiler's own vectors of the loop
+    /// spilled to the stack.
+    ///
+    /// # Safety
+    /// Only from a function with AVX2 enabled, into which this one and its intrinsics inline.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn and_chunk_avx2(&self, at: &[u32], chunk: usize) -> [u32; CHUNK] {
         use std::arch::x86_64::{__m256i, _mm256_and_si256, _mm256_loadu_si256, _mm256_set1_epi32, _mm256_storeu_si256};
-        let mut leaves = [_mm256_set1_epi32(-1); CHUNK / 8];
+        // SAFETY (all intrinsics): the caller has AVX2; loads and stores stay inside the chunk's
+        // 32 masks (k < CHUNK / 8) and allow any alignment.
+        let mut leaves = [unsafe { _mm256_set1_epi32(-1) }; CHUNK / 8];
         for (bins, &at) in self.inputs.iter().zip(at.iter()) {
             let masks = self.block(bins, at, chunk);
             for (k, l) in leaves.iter_mut().enumerate() {
-                // SAFETY: reads masks[8k..8k + 8], inside the chunk (k < CHUNK / 8); the load
-                // allows any alignment.
-                *l = _mm256_and_si256(*l, unsafe { _mm256_loadu_si256(masks.as_ptr().add(8 * k).cast::<__m256i>()) });
+                *l = unsafe { _mm256_and_si256(*l, _mm256_loadu_si256(masks.as_ptr().add(8 * k).cast::<__m256i>())) };
             }
         }
         let mut bits = [0u32; CHUNK];
         for (k, l) in leaves.iter().enumerate() {
-            // SAFETY: writes bits[8k..8k + 8], inside the array (k < CHUNK / 8).
             unsafe { _mm256_storeu_si256(bits.as_mut_ptr().add(8 * k).cast::<__m256i>(), *l) };
         }
-        self.add_leaves(sum, chunk * CHUNK, &bits);
+        bits
     }
 
     /// Per chunk of trees, the AND of the blocks of every used input's bin, then the leaf values
@@ -277,14 +288,24 @@ impl LeafMasks {
     fn and_and_add(&self, at: &[u32]) -> f64 {
         let mut sum = TreeSum::default();
         for chunk in 0..self.chunks {
-            self.add_chunk_portable(&mut sum, at, chunk);
+            self.add_leaves(&mut sum, chunk * CHUNK, &self.and_chunk(at, chunk));
         }
         sum.total()
     }
 
-    /// One chunk of `and_and_add`.
+    /// `and_and_add` of each lead, a chunk of trees for every lead at a time.
+    fn add_leads(&self, at: &[u32], sums: &mut [TreeSum]) {
+        let inputs = self.inputs.len();
+        for chunk in 0..self.chunks {
+            for (lead, sum) in sums.iter_mut().enumerate() {
+                self.add_leaves(sum, chunk * CHUNK, &self.and_chunk(&at[lead * inputs..(lead + 1) * inputs], chunk));
+            }
+        }
+    }
+
+    /// Per tree of chunk `chunk`, the AND of its masks in every used input's bin.
     #[inline(always)]
-    fn add_chunk_portable(&self, sum: &mut TreeSum, at: &[u32], chunk: usize) {
+    fn and_chunk(&self, at: &[u32], chunk: usize) -> [u32; CHUNK] {
         let mut leaves = [u32::MAX; CHUNK];
         for (bins, &at) in self.inputs.iter().zip(at.iter()) {
             let masks = self.block(bins, at, chunk);
@@ -292,7 +313,7 @@ impl LeafMasks {
                 leaves[j] &= masks[j];
             }
         }
-        self.add_leaves(sum, chunk * CHUNK, &leaves);
+        leaves
     }
 
     /// The masks of chunk `chunk` of the trees for the bin whose blocks start at `at`.

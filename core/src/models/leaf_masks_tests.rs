@@ -128,19 +128,23 @@ fn leads_summed_together_score_bit_for_bit_as_each_alone() {
                 .collect();
             let at: Vec<u32> =
                 rows.iter().flat_map(|row| used.iter().enumerate().map(|(k, &i)| masks.bin_start(k, row[i]))).collect();
-            let mut sums = vec![f64::NAN; leads];
-            masks.sums_of_bins(&at, &mut sums);
-            for (row, sum) in rows.iter().zip(&sums) {
-                assert_eq!(sum.to_bits(), walked(&trees, row).to_bits(), "seed {seed}, {leads} leads, row {row:?}");
+            for masks in [&masks, &masks.clone().portable()] {
+                let mut sums = vec![f64::NAN; leads];
+                masks.sums_of_bins(&at, &mut sums);
+                for (row, sum) in rows.iter().zip(&sums) {
+                    assert_eq!(sum.to_bits(), walked(&trees, row).to_bits(), "seed {seed}, {leads} leads, row {row:?}");
+                }
             }
         }
     }
     // No split reads an input: every lead takes each tree's only leaf.
     let trees = vec![Tree { nodes: vec![Node::leaf(0.25, 1.0)] }, Tree { nodes: vec![Node::leaf(-0.0, 1.0)] }];
     let masks = LeafMasks::new(&trees).unwrap();
-    let mut sums = [f64::NAN; 3];
-    masks.sums_of_bins(&[], &mut sums);
-    assert_eq!(sums.map(f64::to_bits), [walked(&trees, &[]).to_bits(); 3]);
+    for masks in [&masks, &masks.clone().portable()] {
+        let mut sums = [f64::NAN; 3];
+        masks.sums_of_bins(&[], &mut sums);
+        assert_eq!(sums.map(f64::to_bits), [walked(&trees, &[]).to_bits(); 3]);
+    }
 }
 
 #[test]
