@@ -2,7 +2,29 @@
 //! with one thread that Postgres knows about: workers must never call Postgres and must leave
 //! its signals (cancel, terminate, latches) to the main thread, so they block them all.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+thread_local! {
+    /// Whether this thread runs tasks of a [`map_tasks`] call that uses several threads.
+    static IN_PARALLEL_TASKS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as running parallel tasks until dropped, then restores what it was (a
+/// panicking task included).
+struct ParallelTasks(bool);
+
+impl ParallelTasks {
+    fn enter() -> ParallelTasks {
+        ParallelTasks(IN_PARALLEL_TASKS.replace(true))
+    }
+}
+
+impl Drop for ParallelTasks {
+    fn drop(&mut self) {
+        IN_PARALLEL_TASKS.set(self.0);
+    }
+}
 
 /// Blocks every signal on the current (worker) thread: Postgres' signal handlers must run on
 /// the backend's main thread.
@@ -32,11 +54,16 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// results in task order, so which thread ran a task never changes the outcome. Tasks are
 /// taken in turn by whichever thread is free (a core busy elsewhere does not hold the rest up).
 /// A panic in any task becomes `Err` once every thread has stopped; no other task starts after
-/// it. If a thread cannot be started the others do its share.
+/// it. If a thread cannot be started the others do its share. Called from a task of a call
+/// that runs on several threads, it runs its tasks on that task's thread: the outer call has
+/// the cores already, and nesting would start up to `threads` squared threads (scoring's chunks
+/// transforming their rows, say).
 pub fn map_tasks<T: Send>(tasks: usize, threads: usize, task: impl Fn(usize) -> T + Sync) -> Result<Vec<T>, String> {
+    let threads = if IN_PARALLEL_TASKS.get() { 1 } else { threads.min(tasks).max(1) };
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let work = || {
+        let _parallel = (threads > 1).then(ParallelTasks::enter);
         let mut done = Vec::new();
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -53,7 +80,7 @@ pub fn map_tasks<T: Send>(tasks: usize, threads: usize, task: impl Fn(usize) -> 
     let mut results: Vec<(usize, T)> = Vec::with_capacity(tasks);
     let mut error = None;
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (1..threads.min(tasks))
+        let workers: Vec<_> = (1..threads)
             .filter_map(|k| {
                 std::thread::Builder::new()
                     .name(format!("lead_scoring_{k}"))
@@ -93,6 +120,27 @@ mod tests {
         }
         assert!(map_tasks(0, 4, |i| i).unwrap().is_empty());
         assert!((1..=4).contains(&worker_threads(4)) && worker_threads(0) == 1);
+    }
+
+    #[test]
+    fn tasks_of_parallel_tasks_run_on_their_own_thread() {
+        let outer = map_tasks(4, 2, |_| {
+            let me = std::thread::current().id();
+            let inner = map_tasks(3, 4, |_| {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                std::thread::current().id()
+            })
+            .unwrap();
+            (IN_PARALLEL_TASKS.get(), inner.iter().all(|&t| t == me))
+        })
+        .unwrap();
+        assert!(outer.iter().all(|&marked_and_alone| marked_and_alone == (true, true)), "{outer:?}");
+        // The mark ends with the call, a panic's too, and a call on one thread sets none.
+        assert!(!IN_PARALLEL_TASKS.get());
+        assert!(map_tasks(4, 2, |i| if i == 1 { panic!("task failed") } else { i }).is_err());
+        assert!(!IN_PARALLEL_TASKS.get());
+        assert_eq!(map_tasks(3, 1, |_| IN_PARALLEL_TASKS.get()).unwrap(), vec![false; 3]);
+        assert_eq!(map_tasks(1, 4, |_| IN_PARALLEL_TASKS.get()).unwrap(), vec![false]);
     }
 
     #[test]
