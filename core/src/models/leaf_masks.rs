@@ -221,10 +221,10 @@ impl LeafMasks {
             // SAFETY: `avx2` is set only when this CPU has AVX2 (`LeafMasks::new` asked it).
             unsafe { self.add_leads_avx2(at, &mut sums) };
         } else {
-            self.add_leads(at, &mut sums);
+            self.add_leads(at, &mut sums, |at, chunk| self.and_chunk(at, chunk));
         }
         #[cfg(not(target_arch = "x86_64"))]
-        self.add_leads(at, &mut sums);
+        self.add_leads(at, &mut sums, |at, chunk| self.and_chunk(at, chunk));
         for (o, sum) in out.iter_mut().zip(&sums) {
             *o = sum.total();
         }
@@ -234,27 +234,16 @@ impl LeafMasks {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn and_and_add_avx2(&self, at: &[u32]) -> f64 {
-        let mut sum = TreeSum::default();
-        for chunk in 0..self.chunks {
-            // SAFETY: this function has AVX2.
-            let leaves = unsafe { self.and_chunk_avx2(at, chunk) };
-            self.add_leaves(&mut sum, chunk * CHUNK, &leaves);
-        }
-        sum.total()
+        // SAFETY: this function has AVX2.
+        self.and_and_add_with(at, |at, chunk| unsafe { self.and_chunk_avx2(at, chunk) })
     }
 
     /// `add_leads` with the chunk's masks in AVX2 registers.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn add_leads_avx2(&self, at: &[u32], sums: &mut [TreeSum]) {
-        let inputs = self.inputs.len();
-        for chunk in 0..self.chunks {
-            for (lead, sum) in sums.iter_mut().enumerate() {
-                // SAFETY: this function has AVX2.
-                let leaves = unsafe { self.and_chunk_avx2(&at[lead * inputs..(lead + 1) * inputs], chunk) };
-                self.add_leaves(sum, chunk * CHUNK, &leaves);
-            }
-        }
+        // SAFETY: this function has AVX2.
+        self.add_leads(at, sums, |at, chunk| unsafe { self.and_chunk_avx2(at, chunk) })
     }
 
     /// `and_chunk` in four AVX2 registers, written out: the compiler's own vectors of the loop
@@ -286,19 +275,27 @@ impl LeafMasks {
     /// the ANDed masks pick, added up.
     #[inline(always)]
     fn and_and_add(&self, at: &[u32]) -> f64 {
+        self.and_and_add_with(at, |at, chunk| self.and_chunk(at, chunk))
+    }
+
+    /// `and_and_add` with `and_chunk` (or its AVX2 form) as the AND pass of a chunk; inlined
+    /// into its caller, whose instructions the pass then uses.
+    #[inline(always)]
+    fn and_and_add_with(&self, at: &[u32], and_chunk: impl Fn(&[u32], usize) -> [u32; CHUNK]) -> f64 {
         let mut sum = TreeSum::default();
         for chunk in 0..self.chunks {
-            self.add_leaves(&mut sum, chunk * CHUNK, &self.and_chunk(at, chunk));
+            self.add_leaves(&mut sum, chunk * CHUNK, &and_chunk(at, chunk));
         }
         sum.total()
     }
 
-    /// `and_and_add` of each lead, a chunk of trees for every lead at a time.
-    fn add_leads(&self, at: &[u32], sums: &mut [TreeSum]) {
+    /// `and_and_add_with` of each lead, a chunk of trees for every lead at a time.
+    #[inline(always)]
+    fn add_leads(&self, at: &[u32], sums: &mut [TreeSum], and_chunk: impl Fn(&[u32], usize) -> [u32; CHUNK]) {
         let inputs = self.inputs.len();
         for chunk in 0..self.chunks {
             for (lead, sum) in sums.iter_mut().enumerate() {
-                self.add_leaves(sum, chunk * CHUNK, &self.and_chunk(&at[lead * inputs..(lead + 1) * inputs], chunk));
+                self.add_leaves(sum, chunk * CHUNK, &and_chunk(&at[lead * inputs..(lead + 1) * inputs], chunk));
             }
         }
     }
