@@ -368,6 +368,15 @@ STRICT STABLE PARALLEL SAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'expected_value_tier_jsonb_wrapper';
 
+-- expected_value() on a table row gets the row's columns (score_support), as score() does.
+CREATE FUNCTION lead_scoring.expected_value_fields(model_name text, value_model text, row_type regtype, VARIADIC columns "any") RETURNS float8
+  AS 'MODULE_PATHNAME', 'lead_scoring_expected_value_fields' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.expected_value_fields(text, text, regtype, "any") IS
+  'expected_value(model, value_model, l) with the row given as its columns: what the planner rewrites expected_value(model, value_model, l) to.';
+COMMENT ON FUNCTION lead_scoring.score_support(internal) IS
+  'Planner support of score, tier, score_100 and expected_value: passes a table row as its columns instead of forming the whole row.';
+ALTER FUNCTION lead_scoring.expected_value(text, text, anyelement) SUPPORT lead_scoring.score_support;
+
 DROP FUNCTION lead_scoring.optimal_threshold(text, text, double precision, double precision, double precision);
 CREATE FUNCTION lead_scoring."optimal_threshold"(
 	"model_name" TEXT,

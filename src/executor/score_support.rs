@@ -1,8 +1,9 @@
-//! Planner support for `score()`, `tier()` and `score_100()`. A call on a table's
+//! Planner support for `score()`, `tier()`, `score_100()` and `expected_value()`. A call on a table's
 //! whole row, `score('m', l) FROM leads l`, would make the executor form the row into one
 //! composite datum that the function then takes apart again: most of the cost of scoring.
 //! The support function rewrites the call to `score_fields('m', <row type>, l.c1, l.c2, ...)`,
-//! which gets the columns the scan already has. The model is still resolved when the query
+//! which gets the columns the scan already has (`expected_value('m', 'v', l)` likewise becomes
+//! `expected_value_fields('m', 'v', <row type>, l.c1, ...)`). The model is still resolved when the query
 //! runs (it may be redeployed after planning), by the same names, so the result is the same.
 //!
 //! Only rewritten where it cannot change the answer: a whole-row reference to a table of this
@@ -12,9 +13,6 @@
 
 use pgrx::prelude::*;
 use pgrx::PgList;
-
-/// Arguments before the row's columns in the `*_fields` functions: (model_name, row_type).
-const LEADING_ARGUMENTS: usize = 2;
 
 crate::pg::v1_function_info!(pg_finfo_lead_scoring_score_support);
 
@@ -43,16 +41,20 @@ pub unsafe extern "C-unwind" fn lead_scoring_score_support(fcinfo: pg_sys::Funct
 /// `root` and `call` must be the planner's, from a `SupportRequestSimplify`.
 unsafe fn fields_call(root: *mut pg_sys::PlannerInfo, call: *mut pg_sys::FuncExpr) -> Option<*mut pg_sys::FuncExpr> {
     let args = PgList::<pg_sys::Node>::from_pg((*call).args);
-    if args.len() != 2 {
+    // The model names, then the row: (model, lead) or, for expected_value, (model, value_model, lead).
+    let (target, names) = fields_function((*call).funcid)?;
+    if args.len() != names + 1 {
         return None;
     }
-    let (row_type, columns) = row_columns(root, args.get_ptr(1)?)?;
-    if columns.len() + LEADING_ARGUMENTS > pg_sys::FUNC_MAX_ARGS as usize {
+    let (row_type, columns) = row_columns(root, args.get_ptr(names)?)?;
+    // The names and the row type come before the columns.
+    if columns.len() + names + 1 > pg_sys::FUNC_MAX_ARGS as usize {
         return None;
     }
-    let target = fields_function((*call).funcid)?;
     let mut fields_args = PgList::<pg_sys::Node>::new();
-    fields_args.push(args.get_ptr(0)?);
+    for i in 0..names {
+        fields_args.push(args.get_ptr(i)?);
+    }
     fields_args
         .push(pg_sys::makeConst(pg_sys::REGTYPEOID, -1, pg_sys::InvalidOid, 4, row_type.into_datum()?, false, true).cast());
     for column in columns {
@@ -174,21 +176,25 @@ unsafe fn nullable_in(node: *mut pg_sys::Node, varno: i32, nullable: bool) -> Op
     None
 }
 
-/// The `<name>_fields` function next to `score`, `tier` or `score_100` (same schema).
+/// The `<name>_fields` function next to `score`, `tier`, `score_100` or `expected_value` (same
+/// schema), and how many model names come before the row (1, or 2 for expected_value).
 ///
 /// # Safety
-/// `funcid` must be a function's oid (score, tier or score_100).
-unsafe fn fields_function(funcid: pg_sys::Oid) -> Option<pg_sys::Oid> {
+/// `funcid` must be a function's oid (score, tier, score_100 or expected_value).
+unsafe fn fields_function(funcid: pg_sys::Oid) -> Option<(pg_sys::Oid, usize)> {
     let name = std::ffi::CStr::from_ptr(pg_sys::get_func_name(funcid)).to_str().ok()?;
-    if !matches!(name, "score" | "tier" | "score_100") {
-        return None;
-    }
+    let names = match name {
+        "score" | "tier" | "score_100" => 1,
+        "expected_value" => 2,
+        _ => return None,
+    };
     let schema = pg_sys::get_namespace_name(pg_sys::get_func_namespace(funcid));
     let target = std::ffi::CString::new(format!("{name}_fields")).ok()?;
     let mut qualified = PgList::<pg_sys::Node>::new();
     qualified.push(pg_sys::makeString(schema).cast());
     qualified.push(pg_sys::makeString(pg_sys::pstrdup(target.as_ptr())).cast());
-    let argument_types = [pg_sys::TEXTOID, pg_sys::REGTYPEOID, pg_sys::ANYOID];
-    let oid = pg_sys::LookupFuncName(qualified.into_pg(), 3, argument_types.as_ptr(), true);
-    (oid != pg_sys::InvalidOid).then_some(oid)
+    let mut argument_types = vec![pg_sys::TEXTOID; names];
+    argument_types.extend([pg_sys::REGTYPEOID, pg_sys::ANYOID]);
+    let oid = pg_sys::LookupFuncName(qualified.into_pg(), argument_types.len() as i32, argument_types.as_ptr(), true);
+    (oid != pg_sys::InvalidOid).then_some((oid, names))
 }

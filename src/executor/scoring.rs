@@ -97,6 +97,22 @@ pub(crate) fn scoring_failed(model: &LoadedModel, e: crate::core::CoreError) -> 
     raise_core(e.context(format!("model \"{}@{}\"", model.row.name, model.row.version)))
 }
 
+/// The expected value of a lead from its probability and predicted value. A negative predicted
+/// value (a linear model extrapolating) counts as 0: a lead is never worth less than nothing.
+pub fn expected_value_of(probability: f64, predicted_value: f64) -> f64 {
+    probability * predicted_value.max(0.0)
+}
+
+/// expected_value()'s first model must give probabilities (a classification model).
+pub(crate) fn require_probability_model(model: &LoadedModel) {
+    model.require_classification("expected_value()'s model (the first argument)");
+}
+
+/// expected_value()'s value model must predict an amount (a regression model).
+pub(crate) fn require_value_model(model: &LoadedModel) {
+    model.require_regression("expected_value()'s value_model");
+}
+
 pub(crate) fn percent(p: f64) -> i32 {
     (p * 100.0).round() as i32
 }

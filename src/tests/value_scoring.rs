@@ -130,6 +130,47 @@ mod tests {
     }
 
     #[pg_test]
+    fn a_table_row_reaches_expected_value_as_its_columns_with_the_same_values() {
+        setup();
+        let plan = Spi::connect(|client| {
+            let rows = client.select(
+                "EXPLAIN (VERBOSE, COSTS OFF) SELECT lead_scoring.expected_value('m', 'v', l) FROM leads l",
+                None,
+                &[],
+            )?;
+            rows.map(|row| row.get::<String>(1).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap()
+        .join("\n");
+        assert!(plan.contains("lead_scoring.expected_value_fields('m'::text, 'v'::text, 'leads'::regtype, "), "{plan}");
+        // The rewritten call (FROM leads l) and the whole-row call (a subquery the planner keeps),
+        // bit for bit, on every lead, NULL and NaN deal values included.
+        let disagreements = Spi::get_one::<i64>(
+            "SELECT count(*) FROM (SELECT id, lead_scoring.expected_value('m', 'v', l) e FROM leads l) a
+               FULL JOIN (SELECT id, lead_scoring.expected_value('m', 'v', l) e FROM (SELECT * FROM leads OFFSET 0) l) b USING (id)
+              WHERE a.e::text IS DISTINCT FROM b.e::text",
+        );
+        assert_eq!(disagreements, Ok(Some(0)));
+        // A lead the value model prices below 0 is worth 0 through the columns too.
+        Spi::run("INSERT INTO leads (id, visits, source, opted_in, noise) VALUES (-1, -40, 'Google', false, 0.5)").unwrap();
+        let negative = Spi::get_two::<f64, f64>(
+            "SELECT lead_scoring.score('v', l), lead_scoring.expected_value('m', 'v', l) FROM leads l WHERE id = -1",
+        );
+        assert!(matches!(negative, Ok((Some(v), Some(0.0))) if v < 0.0), "{negative:?}");
+        // A NULL model name gives NULL, as the strict expected_value() does; the model kinds are
+        // checked as expected_value() checks them, named the same.
+        assert_eq!(Spi::get_one::<f64>("SELECT lead_scoring.expected_value(NULL, 'v', l) FROM leads l LIMIT 1"), Ok(None));
+        assert_eq!(Spi::get_one::<f64>("SELECT lead_scoring.expected_value('m', NULL, l) FROM leads l LIMIT 1"), Ok(None));
+        assert!(error_of("SELECT lead_scoring.expected_value('v', 'v', l) FROM leads l")
+            .contains("expected_value()'s model (the first argument) needs a classification model"));
+        assert!(error_of("SELECT lead_scoring.expected_value('m', 'm', l) FROM leads l")
+            .contains("expected_value()'s value_model \"m@1\" is a classification model"));
+        // The columns are checked against the row type they claim.
+        let wrong = error_of("SELECT lead_scoring.expected_value_fields('m', 'v', 'leads'::regtype, 1, 2)");
+        assert!(wrong.contains("2 column values for a row type with 9 columns"), "{wrong}");
+    }
+
+    #[pg_test]
     fn expected_value_is_probability_times_predicted_value() {
         setup();
         let (gap, leads, capped): (Option<f64>, Option<i64>, Option<i64>) = Spi::get_three(

@@ -8,20 +8,16 @@ use pgrx::{AnyElement, JsonB};
 use crate::core::evaluation::{TierScale, Tiers};
 use crate::errors::raise_core;
 use crate::executor::cache::{self, LoadedModel};
-use crate::executor::scoring::{json_raw_values, probability, row_raw_values};
-
-/// The expected value of a lead from its probability and predicted value. A negative predicted
-/// value (a linear model extrapolating) counts as 0: a lead is never worth less than nothing.
-pub fn expected_value_of(probability: f64, predicted_value: f64) -> f64 {
-    probability * predicted_value.max(0.0)
-}
+use crate::executor::scoring::{
+    expected_value_of, json_raw_values, probability, require_probability_model, require_value_model, row_raw_values,
+};
 
 /// The two models, checked: `model` a classification, `value_model` a regression.
 fn models(model_name: &str, value_model: &str) -> (std::rc::Rc<LoadedModel>, std::rc::Rc<LoadedModel>) {
     let model = cache::get(model_name);
-    model.require_classification("expected_value()'s model (the first argument)");
+    require_probability_model(&model);
     let value_model = cache::get(value_model);
-    value_model.require_regression("expected_value()'s value_model");
+    require_value_model(&value_model);
     (model, value_model)
 }
 
@@ -72,3 +68,13 @@ fn expected_value_tier_jsonb(model_name: &str, value_model: &str, lead: JsonB, t
     let tiers = amount_tiers(&tiers);
     tiers.assign(json_expected_value(model_name, value_model, &lead)).to_string()
 }
+
+// A table row passed to expected_value() is given to `expected_value_fields` as its columns
+// (executor/score_support.rs), so the row is never formed.
+pgrx::extension_sql!(
+    r#"
+ALTER FUNCTION expected_value(text, text, anyelement) SUPPORT score_support;
+"#,
+    name = "expected_value_support_attached",
+    requires = [expected_value, "score_fields"]
+);
