@@ -1,7 +1,8 @@
 //! `score_fields`, `tier_fields`, `score_100_fields` and `expected_value_fields`: a lead given as
 //! its row type's columns, one argument each, which is what the planner turns `score(m, l)` (and
-//! `expected_value(m, v, l)`) on a table row into (score_support.rs). Each call site keeps the model, the column readers and a value buffer
-//! between rows, so a row costs reading its feature columns and the model's arithmetic.
+//! `expected_value(m, v, l)`) on a table row into (score_support.rs). Each call site keeps the
+//! model, the column readers and a value buffer between rows, so a row costs reading its feature
+//! columns and the model's arithmetic.
 
 use std::rc::Rc;
 

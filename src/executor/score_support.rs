@@ -1,10 +1,11 @@
-//! Planner support for `score()`, `tier()`, `score_100()` and `expected_value()`. A call on a table's
-//! whole row, `score('m', l) FROM leads l`, would make the executor form the row into one
+//! Planner support for `score()`, `tier()`, `score_100()` and `expected_value()`. A call on a
+//! table's whole row, `score('m', l) FROM leads l`, would make the executor form the row into one
 //! composite datum that the function then takes apart again: most of the cost of scoring.
 //! The support function rewrites the call to `score_fields('m', <row type>, l.c1, l.c2, ...)`,
 //! which gets the columns the scan already has (`expected_value('m', 'v', l)` likewise becomes
-//! `expected_value_fields('m', 'v', <row type>, l.c1, ...)`). The model is still resolved when the query
-//! runs (it may be redeployed after planning), by the same names, so the result is the same.
+//! `expected_value_fields('m', 'v', <row type>, l.c1, ...)`). The models are still resolved when
+//! the query runs (they may be redeployed after planning), by the same names, so the result is
+//! the same.
 //!
 //! Only rewritten where it cannot change the answer: a whole-row reference to a table of this
 //! query level that is not on the nullable side of an outer join (there the whole row can be
